@@ -1,0 +1,125 @@
+"""Engine and session set-up, SQLite pragmas, and upgrading the schema to head.
+
+SQLite (the default) runs in WAL mode with ``synchronous=FULL`` (NORMAL can lose the last committed
+sale on power loss), foreign keys on and a busy timeout. Write transactions begin IMMEDIATE: a busy
+timeout does not save a deferred transaction that reads and then tries to write.
+"""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import paths
+
+BUSY_TIMEOUT_MS = 10_000
+WRITE = "shopcare_write"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (the driver would send a plain deferred BEGIN).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = FULL")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+
+class Database:
+    """One database: its engine, and sessions for reading and for writing."""
+
+    def __init__(self, url: str | None = None, *, echo: bool = False) -> None:
+        self.url = url or paths.default_db_url()
+        u = make_url(self.url)
+        self.is_sqlite = u.get_backend_name() == "sqlite"
+        if self.is_sqlite and u.database and u.database != ":memory:":
+            Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(self.url, echo=echo, future=True)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self.engine.execution_options(**{WRITE: True}), expire_on_commit=False)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        u = make_url(self.url)
+        if not self.is_sqlite or not u.database or u.database == ":memory:":
+            return None
+        return Path(u.database).expanduser()
+
+    @contextmanager
+    def session(self, write: bool = True) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on any error."""
+        maker = self._write if write else self._read
+        with maker() as session:
+            with session.begin():
+                yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # --- schema -------------------------------------------------------------------------------
+    def alembic_config(self):
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(paths.migrations_dir()))
+        cfg.attributes["engine"] = self.engine
+        return cfg
+
+    def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+
+    def needs_upgrade(self) -> bool:
+        return self.current_revision() != self.head_revision()
+
+    def upgrade(self) -> None:
+        """Bring the schema to head (the caller backs the file up first when it holds data)."""
+        from alembic import command
+        from alembic.script import ScriptDirectory
+
+        current = self.current_revision()
+        script = ScriptDirectory.from_config(self.alembic_config())
+        if current is not None and script.get_revision(current) is None:
+            from app.errors import ShopError
+
+            raise ShopError("db_newer", rev=current)
+        command.upgrade(self.alembic_config(), "head")
+
+    def has_tables(self) -> bool:
+        return bool(inspect(self.engine).get_table_names())
+
+
+def sqlite_version() -> str:
+    return sqlite3.sqlite_version
+
+
+def sqlite_wal_reset_bug(version: str | None = None) -> bool:
+    """True for SQLite releases with the WAL-reset corruption bug (3.7.0 to 3.51.2, except the
+    back-ported fixes 3.50.7+ and 3.44.6+)."""
+    v = tuple(int(p) for p in (version or sqlite3.sqlite_version).split(".")[:3])
+    if v < (3, 7, 0) or v >= (3, 51, 3):
+        return False
+    if (3, 50, 7) <= v < (3, 51, 0) or (3, 44, 6) <= v < (3, 45, 0):
+        return False
+    return True

@@ -1,0 +1,165 @@
+"""Errors that services raise, and the one catalogue that renders them for UI and CLI alike.
+
+A ShopError carries a ``code`` and the values to show; ``render(err, lang)`` turns it into a
+sentence in English or Simplified Chinese, so the same failure reads the same everywhere.
+"""
+from __future__ import annotations
+
+
+class ShopError(Exception):
+    """Base of every refusal a service makes. Nothing has been changed when one is raised."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(render(self, "en"))
+
+
+class ValidationError(ShopError):
+    """Input that cannot be accepted as it is."""
+
+
+class NotFound(ShopError):
+    """A member, product, sale, voucher… that does not exist."""
+
+
+class Duplicate(ShopError):
+    """Something that must be unique already exists."""
+
+
+class InsufficientFunds(ShopError):
+    """Stored value, points or count-card uses that are not there."""
+
+
+class PermissionDenied(ShopError):
+    """The acting staff member may not do this."""
+
+
+class Conflict(ShopError):
+    """The thing changed state (used voucher, refunded sale, …) so the request no longer applies."""
+
+
+class ImportFailed(ShopError):
+    """An import refused as a whole; ``params['rows']`` lists (row number, reason) pairs."""
+
+
+# code -> (English, Simplified Chinese). Placeholders are filled from the error's params.
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # amounts
+    "amount_invalid": ("{field}: '{value}' is not an amount", "{field}：“{value}”不是有效金额"),
+    "amount_too_precise": ("{field}: '{value}' has more than {places} decimal places",
+                           "{field}：“{value}”的小数位超过 {places} 位"),
+    "amount_negative": ("{field}: the amount cannot be negative ({value})", "{field}：金额不能为负数（{value}）"),
+    "amount_zero": ("{field}: the amount must be more than zero", "{field}：金额必须大于零"),
+    "amount_absurd": ("{field}: {value} is too large to be right", "{field}：{value} 金额过大，请核对"),
+    "quantity_invalid": ("Quantity must be a whole number from 1 to {max} (got {value})",
+                         "数量必须是 1 到 {max} 之间的整数（输入为 {value}）"),
+    "percent_invalid": ("{field}: {value} is not a percentage from 0 to 100", "{field}：{value} 不是 0 到 100 之间的百分比"),
+    # members
+    "name_empty": ("The name cannot be empty", "姓名不能为空"),
+    "name_too_long": ("The name is too long (at most {max} characters)", "姓名过长（最多 {max} 个字符）"),
+    "phone_empty": ("The phone number cannot be empty", "手机号不能为空"),
+    "phone_letters": ("Phone number '{value}' contains letters", "手机号“{value}”中含有字母"),
+    "phone_invalid": ("'{value}' is not a valid phone number for {region}", "“{value}”不是有效的{region}电话号码"),
+    "phone_duplicate": ("A member with phone {phone} already exists: {name}", "手机号 {phone} 已是会员：{name}"),
+    "card_duplicate": ("Card number {card} already belongs to {name}", "卡号 {card} 已属于会员 {name}"),
+    "birthday_invalid": ("Birthday {value} is not a real date", "生日 {value} 不是有效日期"),
+    "date_invalid": ("{field}: '{value}' is not a date (use YYYY-MM-DD)", "{field}：“{value}”不是有效日期（格式 YYYY-MM-DD）"),
+    "gender_invalid": ("Gender '{value}' is not one of M, F or blank", "性别“{value}”无效（应为 男、女 或留空）"),
+    "member_not_found": ("No member {key}", "找不到会员 {key}"),
+    "member_erased": ("Member {key} has been erased", "会员 {key} 已被删除个人信息"),
+    "search_empty": ("Type a phone number, its last 4 digits, a card number or a name", "请输入手机号、手机尾号后四位、卡号或姓名"),
+    "referrer_self": ("A member cannot refer themselves", "会员不能推荐自己"),
+    "tier_not_found": ("No tier '{tier}'", "没有“{tier}”这个等级"),
+    # catalogue and cart
+    "sku_unknown": ("Unknown barcode or SKU '{sku}'", "未知条码或货号“{sku}”"),
+    "sku_duplicate": ("SKU '{sku}' already exists", "货号“{sku}”已存在"),
+    "product_inactive": ("'{name}' is not on sale", "“{name}”已停售"),
+    "cart_empty": ("The cart is empty", "购物车为空"),
+    "price_override_denied": ("Only a manager or the owner may change a price", "只有店长或老板可以改价"),
+    "discount_over_limit": ("A {role} may give at most {limit}% discount (asked {asked}%)",
+                            "{role}最多可打 {limit}% 折扣（申请 {asked}%）"),
+    "discount_over_total": ("The discount {discount} is more than the total {total}", "折扣 {discount} 超过应付总额 {total}"),
+    "member_required": ("{method} needs a member attached to the sale", "{method}支付需要先选择会员"),
+    # payments
+    "payment_method_unknown": ("Unknown payment method '{method}'", "未知支付方式“{method}”"),
+    "payment_short": ("Payments {paid} do not cover the total {total}", "已付 {paid}，不足应付 {total}"),
+    "payment_over": ("{method} pays {amount}, more than the {due} still due; only cash gives change",
+                     "{method}支付 {amount} 超过待付 {due}；只有现金可以找零"),
+    "wallet_insufficient": ("Stored value {balance} is less than {amount}", "储值余额 {balance} 不足 {amount}"),
+    "points_insufficient": ("{member} has {balance} points, not {points}", "{member} 只有 {balance} 积分，不足 {points}"),
+    "points_invalid": ("Points must be a whole number above zero (got {value})", "积分必须是大于零的整数（输入为 {value}）"),
+    "points_too_few": ("{points} points are worth nothing at {rate} points per unit", "{points} 积分不足以抵扣（{rate} 积分抵 1 元）"),
+    "voucher_not_found": ("No voucher '{code}'", "没有券码“{code}”"),
+    "voucher_used": ("Voucher {code} has already been used", "券 {code} 已被使用"),
+    "voucher_expired": ("Voucher {code} expired on {date}", "券 {code} 已于 {date} 过期"),
+    "voucher_not_yours": ("Voucher {code} belongs to another member", "券 {code} 属于其他会员"),
+    "voucher_min_spend": ("Voucher {code} needs a spend of at least {min}", "券 {code} 需满 {min} 才能使用"),
+    "voucher_void": ("Voucher {code} has been cancelled", "券 {code} 已作废"),
+    "sale_duplicate_ref": ("This sale was already recorded as {receipt}", "该笔交易已记录为 {receipt}"),
+    # wallet
+    "topup_not_found": ("No top-up {id}", "没有充值记录 {id}"),
+    "topup_refunded": ("Top-up {id} has already been refunded", "充值 {id} 已退款"),
+    "topup_spent": ("Top-up {id} cannot be refunded: the balance no longer holds its {principal} paid and {bonus} bonus",
+                    "充值 {id} 无法退款：余额已不足其本金 {principal} 和赠送 {bonus}"),
+    "cashout_nothing": ("There is no paid balance to cash out", "没有可退的本金余额"),
+    "reason_required": ("A reason is required", "请填写原因"),
+    "adjust_negative_result": ("The adjustment would leave {what} below zero", "调整后{what}将小于零"),
+    # count cards
+    "countcard_not_found": ("No count card {id}", "没有次卡 {id}"),
+    "countcard_empty": ("Count card {id} has no uses left", "次卡 {id} 次数已用完"),
+    "countcard_expired": ("Count card {id} expired on {date}", "次卡 {id} 已于 {date} 过期"),
+    "countcard_not_yours": ("Count card {id} belongs to another member", "次卡 {id} 属于其他会员"),
+    "countcard_wrong_service": ("Count card {id} does not cover '{name}'", "次卡 {id} 不适用于“{name}”"),
+    # refunds
+    "sale_not_found": ("No sale {receipt}", "没有小票 {receipt}"),
+    "sale_not_refundable": ("Sale {receipt} cannot be refunded ({why})", "小票 {receipt} 不能退款（{why}）"),
+    "refund_line_unknown": ("Sale {receipt} has no line {line}", "小票 {receipt} 没有第 {line} 行"),
+    "refund_too_much": ("Line {line} sold {sold}, {refunded} already refunded: cannot refund {qty} more",
+                        "第 {line} 行售出 {sold}，已退 {refunded}，不能再退 {qty}"),
+    "refund_nothing": ("Choose at least one line to refund", "请至少选择一行退货"),
+    "approval_required": ("A manager's approval is required for {action}", "{action}需要店长授权"),
+    # held carts
+    "held_not_found": ("No held cart {id}", "没有挂单 {id}"),
+    "held_closed": ("Held cart {id} was already recalled or cancelled", "挂单 {id} 已取回或取消"),
+    # staff
+    "staff_not_found": ("No staff member {key}", "没有员工 {key}"),
+    "pin_invalid": ("A PIN is 4 to 8 digits", "PIN 码为 4 到 8 位数字"),
+    "pin_wrong": ("Wrong PIN", "PIN 码错误"),
+    "permission_denied": ("A {role} may not {action}", "{role}无权{action_zh}"),
+    "role_invalid": ("Unknown role '{role}'", "未知角色“{role}”"),
+    # settings
+    "setting_unknown": ("Unknown setting '{key}'", "未知设置项“{key}”"),
+    "setting_invalid": ("Setting {key}: {why}", "设置项 {key}：{why}"),
+    # import
+    "import_unreadable": ("Cannot read {file}: {why}", "无法读取 {file}：{why}"),
+    "import_encoding": ("{file} is neither UTF-8 nor GB18030 text", "{file} 既不是 UTF-8 也不是 GB18030 编码"),
+    "import_columns": ("{file}: missing column(s) {missing}; found {found}", "{file}：缺少列 {missing}；文件中的列为 {found}"),
+    "import_rows": ("{file}: {count} bad row(s); nothing was imported", "{file}：有 {count} 行错误，未导入任何数据"),
+    "import_empty": ("{file} has no data rows", "{file} 没有数据行"),
+    # database / backup
+    "db_newer": ("The database was written by a newer ShopCare (schema {rev})", "数据库来自更新版本的 ShopCare（结构版本 {rev}）"),
+    "backup_failed": ("Backup failed: {why}", "备份失败：{why}"),
+    "restore_failed": ("Restore failed: {why}", "恢复失败：{why}"),
+    "db_not_sqlite": ("{action} works on a SQLite database file only", "{action}仅适用于 SQLite 数据库文件"),
+}
+
+ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),
+              "system": ("system job", "系统任务")}
+
+
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(err: ShopError, lang: str = "en") -> str:
+    """The error as a sentence in ``lang`` ("en" or "zh_CN")."""
+    pair = CATALOGUE.get(err.code)
+    if pair is None:
+        return f"{err.code}: {err.params}"
+    zh = lang.lower().startswith("zh")
+    params = dict(err.params)
+    if "role" in params and params["role"] in ROLE_NAMES:
+        params["role"] = ROLE_NAMES[params["role"]][1 if zh else 0]
+    return (pair[1] if zh else pair[0]).format_map(_Keep(params))

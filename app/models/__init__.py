@@ -1,0 +1,14 @@
+"""SQLAlchemy models. No business logic here: rules live in app.services."""
+from app.models.base import Base
+from app.models.care import CallbackTask, ContactNote, Message
+from app.models.ledgers import PointsEntry, Topup, WalletEntry
+from app.models.members import Member, MemberDate, MemberTag
+from app.models.sales import (CountCard, CountCardEntry, HeldCart, Payment, Product, Sale, SaleLine,
+                              Voucher)
+from app.models.shop import AuditLog, Setting, Staff, Till, Tier, TopupBonusRule
+
+__all__ = [
+    "AuditLog", "Base", "CallbackTask", "ContactNote", "CountCard", "CountCardEntry", "HeldCart",
+    "Member", "MemberDate", "MemberTag", "Message", "Payment", "PointsEntry", "Product", "Sale",
+    "SaleLine", "Setting", "Staff", "Till", "Tier", "Topup", "TopupBonusRule", "Voucher", "WalletEntry",
+]

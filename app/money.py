@@ -1,0 +1,119 @@
+"""Money as integer minor units (fen, cents). Parsing and formatting live here and only here.
+
+Below the UI every amount is an ``int`` of minor units in the shop's currency; ``Money`` tags one
+with its currency for the edges (receipts, reports, texts). Never a float.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import format_currency, format_decimal, get_currency_precision
+
+from app.errors import ValidationError
+
+# A single amount above this is refused as absurd (10 million major units).
+MAX_MAJOR = 10_000_000
+
+
+def exponent(currency: str) -> int:
+    return get_currency_precision(currency)
+
+
+def parse_amount(text: str | int | Decimal, currency: str = "CNY", *, field: str = "amount",
+                 allow_zero: bool = False, allow_negative: bool = False) -> int:
+    """Parse a major-unit amount ("58", "58.5", "1,234.00", "¥58") into minor units.
+
+    Refuses more decimals than the currency has, zero (unless allowed), negatives (unless
+    allowed) and absurd sizes, each with a clear error.
+    """
+    raw = str(text).strip()
+    cleaned = raw.replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").replace("$", "").strip()
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValidationError("amount_invalid", field=field, value=raw) from None
+    if not value.is_finite():
+        raise ValidationError("amount_invalid", field=field, value=raw)
+    exp = exponent(currency)
+    minor = value.scaleb(exp)
+    if minor != minor.to_integral_value():
+        raise ValidationError("amount_too_precise", field=field, value=raw, places=exp)
+    minor_int = int(minor)
+    check_amount(minor_int, currency, field=field, allow_zero=allow_zero, allow_negative=allow_negative)
+    return minor_int
+
+
+def check_amount(minor: int, currency: str = "CNY", *, field: str = "amount",
+                 allow_zero: bool = False, allow_negative: bool = False) -> int:
+    """Validate an amount already in minor units; return it."""
+    if isinstance(minor, bool) or not isinstance(minor, int):
+        raise ValidationError("amount_invalid", field=field, value=repr(minor))
+    if minor < 0 and not allow_negative:
+        raise ValidationError("amount_negative", field=field, value=to_major_str(minor, currency))
+    if minor == 0 and not allow_zero:
+        raise ValidationError("amount_zero", field=field)
+    if abs(minor) > MAX_MAJOR * 10 ** exponent(currency):
+        raise ValidationError("amount_absurd", field=field, value=to_major_str(minor, currency))
+    return minor
+
+
+def to_major(minor: int, currency: str = "CNY") -> Decimal:
+    return Decimal(minor).scaleb(-exponent(currency))
+
+
+def to_major_str(minor: int, currency: str = "CNY") -> str:
+    """Plain "58.00" (no grouping, no symbol): for CSV and logs."""
+    exp = exponent(currency)
+    return f"{to_major(minor, currency):.{exp}f}"
+
+
+def round_half_up(numerator: int, denominator: int) -> int:
+    """Integer division rounding half away from zero (the shop rule for line discounts)."""
+    q = Decimal(numerator) / Decimal(denominator)
+    return int(q.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def format_money(minor: int, currency: str = "CNY", locale: str = "en") -> str:
+    """Amount for people: "¥58.00" in Chinese, "CN¥58.00" in English."""
+    return format_currency(to_major(minor, currency), currency, locale=_babel_locale(locale))
+
+
+def format_plain(minor: int, currency: str = "CNY", locale: str = "en") -> str:
+    """Grouped amount without the currency sign ("1,234.00"), for e-bills and tables."""
+    exp = exponent(currency)
+    fmt = "#,##0" + ("." + "0" * exp if exp else "")
+    return format_decimal(to_major(minor, currency), format=fmt, locale=_babel_locale(locale))
+
+
+def format_int(value: int, locale: str = "en") -> str:
+    """Grouped whole number, e.g. points "1,230"."""
+    return format_decimal(value, locale=_babel_locale(locale))
+
+
+def _babel_locale(locale: str) -> str:
+    return "zh_CN" if locale.lower().startswith("zh") else ("en_US" if locale in ("en", "") else locale)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    minor: int
+    currency: str = "CNY"
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.minor + other.minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.minor - other.minor, self.currency)
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"currency mismatch: {self.currency} vs {other.currency}")
+
+    def format(self, locale: str = "en") -> str:
+        return format_money(self.minor, self.currency, locale)
+
+    def __str__(self) -> str:
+        return to_major_str(self.minor, self.currency)

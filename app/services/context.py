@@ -1,0 +1,81 @@
+"""The small context every service call takes: database, acting staff member, till and clock.
+
+``with ctx.tx() as t:`` opens one unit of work (or joins the caller's, so a batch job can run many
+service calls in one transaction). Services return frozen dataclasses, never ORM objects.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Iterator, Protocol
+
+from sqlalchemy.orm import Session
+
+from app.db import Database
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """Shop-local wall time, to the second (stored naive: the shop's own time zone)."""
+
+    def now(self) -> datetime:
+        return datetime.now().replace(microsecond=0)
+
+
+@dataclass
+class FixedClock:
+    """A clock that only moves when told: tests, demo data and imports of history."""
+    current: datetime
+
+    def now(self) -> datetime:
+        return self.current
+
+    def set(self, when: datetime) -> None:
+        self.current = when
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting. ``system`` is the command line and scheduled jobs (owner rights)."""
+    id: int | None
+    name: str
+    role: str  # owner, manager, cashier, system
+
+
+SYSTEM = Actor(None, "system", "system")
+
+
+@dataclass
+class Ctx:
+    db: Database
+    actor: Actor = SYSTEM
+    till: str = "T1"
+    clock: Clock = field(default_factory=SystemClock)
+    session: Session | None = None
+
+    @contextmanager
+    def tx(self, write: bool = True) -> Iterator[Ctx]:
+        """A unit of work; joins the caller's when one is open."""
+        if self.session is not None:
+            yield self
+            return
+        with self.db.session(write=write) as s:
+            yield replace(self, session=s)
+
+    @property
+    def s(self) -> Session:
+        assert self.session is not None, "use inside ctx.tx()"
+        return self.session
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self) -> date:
+        return self.clock.now().date()
+
+    def as_actor(self, actor: Actor) -> Ctx:
+        return replace(self, actor=actor)

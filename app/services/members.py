@@ -1,0 +1,415 @@
+"""Members: create, edit, and find at the till by phone, last 4 digits, card number or name."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+
+from app.errors import Duplicate, NotFound, ValidationError
+from app.models import Member, MemberDate, MemberTag, Tier
+from app.services import audit, permissions, phones, tiers
+from app.services.context import Ctx
+from app.services.settings import load as load_settings
+
+NAME_MAX = 64
+PICK_LIMIT = 20
+
+
+# --- values in and out ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Birthday:
+    month: int
+    day: int
+    year: int | None = None
+    calendar: str = "solar"   # solar | lunar
+    leap_month: bool = False  # lunar only: born in the leap month
+
+    def __str__(self) -> str:
+        core = f"{self.month:02d}-{self.day:02d}"
+        text = f"{self.year:04d}-{core}" if self.year else core
+        if self.calendar == "lunar":
+            text = ("lunar " + ("leap " if self.leap_month else "") + text)
+        return text
+
+
+@dataclass(frozen=True)
+class MemberInput:
+    name: str
+    phone: str
+    card_no: str | None = None
+    gender: str | None = None
+    birthday: Birthday | str | None = None
+    tier: str | None = None
+    join_date: date | None = None
+    referrer_id: int | None = None
+    notes: str = ""
+    tags: tuple[str, ...] = ()
+    consent_care: bool = False
+    consent_marketing: bool = False
+    consent_source: str = "counter"
+    ebill_enabled: bool | None = None
+    wedding: str | None = None  # "YYYY-MM-DD" or "MM-DD"
+
+
+@dataclass(frozen=True)
+class MemberView:
+    id: int
+    name: str
+    phone: str | None
+    masked_phone: str
+    card_no: str | None
+    gender: str | None
+    birthday: Birthday | None
+    tier_code: str | None
+    tier_name_en: str
+    tier_name_zh: str
+    wallet_principal: int
+    wallet_bonus: int
+    points: int
+    total_spent: int
+    visits: int
+    last_visit_at: datetime | None
+    join_date: date
+    referrer_id: int | None
+    notes: str
+    tags: tuple[str, ...]
+    consent_care: bool
+    consent_marketing: bool
+    opted_out: bool
+    ebill_enabled: bool
+    erased: bool
+    dates: tuple[tuple[str, str, str], ...] = field(default=())  # (kind, label, date text)
+
+    @property
+    def balance(self) -> int:
+        return self.wallet_principal + self.wallet_bonus
+
+
+@dataclass(frozen=True)
+class MemberPick:
+    """One line of the till's pick list: enough to tell same-name customers apart."""
+    id: int
+    name: str
+    masked_phone: str
+    tier_name_en: str
+    tier_name_zh: str
+    balance: int
+    points: int
+    last_visit_at: datetime | None
+
+
+def view(t: Ctx, m: Member) -> MemberView:
+    tier = t.s.get(Tier, m.tier_id) if m.tier_id else None
+    bday = (Birthday(m.birthday_month, m.birthday_day, m.birth_year, m.birthday_calendar, m.birthday_leap_month)
+            if m.birthday_month else None)
+    return MemberView(
+        id=m.id, name=m.name, phone=m.phone, masked_phone=phones.mask(m.phone), card_no=m.card_no,
+        gender=m.gender, birthday=bday, tier_code=tier.code if tier else None,
+        tier_name_en=tier.name_en if tier else "", tier_name_zh=tier.name_zh if tier else "",
+        wallet_principal=m.wallet_principal, wallet_bonus=m.wallet_bonus, points=m.points_balance,
+        total_spent=m.total_spent, visits=m.visits, last_visit_at=m.last_visit_at, join_date=m.join_date,
+        referrer_id=m.referrer_id, notes=m.notes, tags=tuple(sorted(x.tag for x in m.tags)),
+        consent_care=m.consent_care, consent_marketing=m.consent_marketing,
+        opted_out=m.opted_out_at is not None, ebill_enabled=m.ebill_enabled, erased=m.erased_at is not None,
+        dates=tuple((d.kind, d.label, _date_text(d.year, d.month, d.day, d.calendar)) for d in m.dates),
+    )
+
+
+def _date_text(year: int | None, month: int, day: int, calendar: str) -> str:
+    text = f"{year:04d}-{month:02d}-{day:02d}" if year else f"{month:02d}-{day:02d}"
+    return ("lunar " + text) if calendar == "lunar" else text
+
+
+# --- validation -------------------------------------------------------------------------------
+_DATE_RE = re.compile(r"^\s*(?:(\d{4})[-/.年])?\s*(\d{1,2})[-/.月]\s*(\d{1,2})日?\s*$")
+
+
+def parse_birthday(value: Birthday | str | date | None, calendar: str = "solar",
+                   leap_month: bool = False) -> Birthday | None:
+    """Accept "1990-03-05", "03-05", "1990/3/5", "1990年3月5日", a date, or a Birthday; refuse
+    dates that do not exist (30 February; 29 February of a non-leap year)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Birthday):
+        bday = value
+    elif isinstance(value, datetime):
+        bday = Birthday(value.month, value.day, value.year, calendar, leap_month)
+    elif isinstance(value, date):
+        bday = Birthday(value.month, value.day, value.year, calendar, leap_month)
+    else:
+        text = str(value).strip()
+        lunar = text.lower().startswith(("lunar", "农历", "阴历"))
+        if lunar:
+            calendar = "lunar"
+            text = re.sub(r"^(lunar|农历|阴历)\s*", "", text, flags=re.I)
+            if text.lower().startswith(("leap", "闰")):
+                leap_month = True
+                text = re.sub(r"^(leap|闰)\s*", "", text, flags=re.I)
+        match = _DATE_RE.match(text)
+        if not match:
+            raise ValidationError("birthday_invalid", value=str(value))
+        year = int(match.group(1)) if match.group(1) else None
+        bday = Birthday(int(match.group(2)), int(match.group(3)), year, calendar, leap_month)
+    _check_birthday(bday, str(value))
+    return bday
+
+
+def _check_birthday(b: Birthday, shown: str) -> None:
+    if b.calendar not in ("solar", "lunar"):
+        raise ValidationError("birthday_invalid", value=shown)
+    if b.year is not None and not 1900 <= b.year <= date.today().year:
+        raise ValidationError("birthday_invalid", value=shown)
+    if b.calendar == "lunar":
+        # Lunar months have 29 or 30 days; whether a year has that day is settled per year by the
+        # care engine (it moves a missing day 30 to day 29).
+        if not (1 <= b.month <= 12 and 1 <= b.day <= 30):
+            raise ValidationError("birthday_invalid", value=shown)
+        return
+    if b.leap_month:
+        raise ValidationError("birthday_invalid", value=shown)
+    try:
+        date(b.year or 2000, b.month, b.day)  # 2000 is a leap year: 29 February stays possible
+    except ValueError:
+        raise ValidationError("birthday_invalid", value=shown) from None
+
+
+def clean_name(name: str) -> str:
+    text = " ".join((name or "").split())
+    if not text:
+        raise ValidationError("name_empty")
+    if len(text) > NAME_MAX:
+        raise ValidationError("name_too_long", max=NAME_MAX)
+    return text
+
+
+def name_key(name: str) -> str:
+    return name.casefold().replace(" ", "")
+
+
+def clean_gender(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip().upper()
+    mapping = {"": None, "M": "M", "MALE": "M", "男": "M", "F": "F", "FEMALE": "F", "女": "F", "U": None}
+    if text not in mapping:
+        raise ValidationError("gender_invalid", value=value)
+    return mapping[text]
+
+
+def clean_card(card: str | None) -> str | None:
+    text = (card or "").strip()
+    return text or None
+
+
+def clean_tags(tags) -> list[str]:
+    seen: list[str] = []
+    for tag in tags or ():
+        text = str(tag).strip()[:32]
+        if text and text not in seen:
+            seen.append(text)
+    return seen
+
+
+def _check_unique(t: Ctx, phone: str | None, card: str | None, exclude_id: int | None = None) -> None:
+    if phone:
+        other = t.s.execute(select(Member).where(Member.phone == phone)).scalar()
+        if other is not None and other.id != exclude_id:
+            raise Duplicate("phone_duplicate", phone=phones.mask(phone), name=other.name, member_id=other.id)
+    if card:
+        other = t.s.execute(select(Member).where(Member.card_no == card)).scalar()
+        if other is not None and other.id != exclude_id:
+            raise Duplicate("card_duplicate", card=card, name=other.name, member_id=other.id)
+
+
+# --- commands ---------------------------------------------------------------------------------
+def create_member(ctx: Ctx, data: MemberInput) -> MemberView:
+    permissions.require(ctx, "edit_member")
+    cfg = load_settings(ctx)
+    name = clean_name(data.name)
+    phone = phones.normalize(data.phone, cfg.region)
+    card = clean_card(data.card_no)
+    gender = clean_gender(data.gender)
+    bday = parse_birthday(data.birthday)
+    wedding = parse_birthday(data.wedding) if data.wedding else None
+    with ctx.tx() as t:
+        _check_unique(t, phone, card)
+        if data.referrer_id is not None and t.s.get(Member, data.referrer_id) is None:
+            raise NotFound("member_not_found", key=data.referrer_id)
+        tier = tiers.by_code(t, data.tier) if data.tier else tiers.base_tier(t)
+        now = t.now()
+        m = Member(
+            name=name, name_key=name_key(name), phone=phone, phone_last4=phones.last4(phone), card_no=card,
+            gender=gender, tier_id=tier.id if tier else None, join_date=data.join_date or now.date(),
+            referrer_id=data.referrer_id, notes=data.notes or "", created_at=now, updated_at=now,
+            ebill_enabled=cfg.ebill_default if data.ebill_enabled is None else data.ebill_enabled,
+            wallet_principal=0, wallet_bonus=0, points_balance=0, total_spent=0, visits=0,
+            birthday_calendar="solar", birthday_leap_month=False, consent_care=False, consent_marketing=False,
+        )
+        _apply_birthday(m, bday)
+        _apply_consent(m, data.consent_care, data.consent_marketing, data.consent_source, now)
+        m.tags = [MemberTag(tag=x) for x in clean_tags(data.tags)]
+        if wedding:
+            m.dates = [MemberDate(kind="wedding", label="", month=wedding.month, day=wedding.day,
+                                  year=wedding.year, calendar=wedding.calendar)]
+        t.s.add(m)
+        t.s.flush()
+        audit.record(t, "member.create", "member", m.id, after={"name": name, "phone": phones.mask(phone)})
+        return view(t, m)
+
+
+def _apply_birthday(m: Member, bday: Birthday | None) -> None:
+    if bday is None:
+        m.birthday_month = m.birthday_day = m.birth_year = None
+        m.birthday_calendar, m.birthday_leap_month = "solar", False
+    else:
+        m.birthday_month, m.birthday_day, m.birth_year = bday.month, bday.day, bday.year
+        m.birthday_calendar, m.birthday_leap_month = bday.calendar, bday.leap_month
+
+
+def _apply_consent(m: Member, care: bool, marketing: bool, source: str, now: datetime) -> None:
+    if care and not m.consent_care:
+        m.consent_care, m.consent_care_at, m.consent_care_source = True, now, source
+    elif not care and m.consent_care:
+        m.consent_care, m.consent_care_at, m.consent_care_source = False, now, source
+    if marketing and not m.consent_marketing:
+        m.consent_marketing, m.consent_marketing_at, m.consent_marketing_source = True, now, source
+    elif not marketing and m.consent_marketing:
+        m.consent_marketing, m.consent_marketing_at, m.consent_marketing_source = False, now, source
+
+
+EDITABLE = {"name", "phone", "card_no", "gender", "birthday", "notes", "tags", "consent_care",
+            "consent_marketing", "ebill_enabled", "referrer_id", "tier_floor"}
+
+
+def update_member(ctx: Ctx, member_id: int, *, consent_source: str = "counter", **changes: object) -> MemberView:
+    """Change some fields; every value is validated before anything is written."""
+    permissions.require(ctx, "edit_member")
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValidationError("setting_unknown", key=", ".join(sorted(unknown)))
+    cfg = load_settings(ctx)
+    clean: dict[str, object] = {}
+    if "name" in changes:
+        clean["name"] = clean_name(str(changes["name"]))
+    if "phone" in changes:
+        clean["phone"] = phones.normalize(str(changes["phone"]), cfg.region)
+    if "card_no" in changes:
+        clean["card_no"] = clean_card(changes["card_no"])  # type: ignore[arg-type]
+    if "gender" in changes:
+        clean["gender"] = clean_gender(changes["gender"])  # type: ignore[arg-type]
+    if "birthday" in changes:
+        clean["birthday"] = parse_birthday(changes["birthday"])  # type: ignore[arg-type]
+    with ctx.tx() as t:
+        m = get_row(t, member_id)
+        _check_unique(t, clean.get("phone"), clean.get("card_no"), exclude_id=m.id)  # type: ignore[arg-type]
+        before = {k: _plain(getattr(m, k, None)) for k in ("name", "phone", "card_no", "notes")}
+        if "name" in clean:
+            m.name, m.name_key = clean["name"], name_key(clean["name"])  # type: ignore[arg-type]
+        if "phone" in clean:
+            m.phone, m.phone_last4, m.phone_flag = clean["phone"], phones.last4(clean["phone"]), None  # type: ignore
+        if "card_no" in clean:
+            m.card_no = clean["card_no"]  # type: ignore[assignment]
+        if "gender" in clean:
+            m.gender = clean["gender"]  # type: ignore[assignment]
+        if "birthday" in clean:
+            _apply_birthday(m, clean["birthday"])  # type: ignore[arg-type]
+        if "notes" in changes:
+            m.notes = str(changes["notes"] or "")
+        if "tags" in changes:
+            m.tags = [MemberTag(tag=x) for x in clean_tags(changes["tags"])]
+        if "consent_care" in changes or "consent_marketing" in changes:
+            _apply_consent(m, bool(changes.get("consent_care", m.consent_care)),
+                           bool(changes.get("consent_marketing", m.consent_marketing)), consent_source, t.now())
+            if changes.get("consent_care") or changes.get("consent_marketing"):
+                m.opted_out_at = None
+        if "ebill_enabled" in changes:
+            m.ebill_enabled = bool(changes["ebill_enabled"])
+        if "referrer_id" in changes:
+            ref = changes["referrer_id"]
+            if ref == m.id:
+                raise ValidationError("referrer_self")
+            if ref is not None and t.s.get(Member, ref) is None:
+                raise NotFound("member_not_found", key=ref)
+            m.referrer_id = ref  # type: ignore[assignment]
+        if "tier_floor" in changes:
+            permissions.require(ctx, "adjust_balance")
+            floor = tiers.by_code(t, str(changes["tier_floor"])) if changes["tier_floor"] else None
+            m.tier_floor_id = floor.id if floor else None
+            tiers.reevaluate(t, m, cfg)
+        m.updated_at = t.now()
+        t.s.flush()
+        after = {k: _plain(getattr(m, k, None)) for k in ("name", "phone", "card_no", "notes")}
+        audit.record(t, "member.update", "member", m.id, before=before, after=after)
+        return view(t, m)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, str) and value.startswith("+"):
+        return phones.mask(value)
+    return value
+
+
+def opt_out(ctx: Ctx, member_id: int, source: str = "reply") -> MemberView:
+    """The member asked for no more care or marketing texts."""
+    with ctx.tx() as t:
+        m = get_row(t, member_id)
+        now = t.now()
+        m.opted_out_at = now
+        _apply_consent(m, False, False, source, now)
+        m.updated_at = now
+        return view(t, m)
+
+
+# --- queries ----------------------------------------------------------------------------------
+def get_row(t: Ctx, member_id: int) -> Member:
+    m = t.s.get(Member, member_id)
+    if m is None:
+        raise NotFound("member_not_found", key=member_id)
+    return m
+
+
+def get_member(ctx: Ctx, member_id: int) -> MemberView:
+    with ctx.tx(write=False) as t:
+        return view(t, get_row(t, member_id))
+
+
+def find_by_phone(ctx: Ctx, phone: str) -> MemberView | None:
+    cfg = load_settings(ctx)
+    e164 = phones.normalize(phone, cfg.region)
+    with ctx.tx(write=False) as t:
+        m = t.s.execute(select(Member).where(Member.phone == e164)).scalar()
+        return view(t, m) if m else None
+
+
+def find_members(ctx: Ctx, query: str, limit: int = PICK_LIMIT) -> list[MemberPick]:
+    """What the till's member box does with what was typed.
+
+    4 digits: the last 4 digits of the phone; more digits: the full phone, else a card number;
+    anything else: a card number, or the start of a name (Chinese included).
+    """
+    text = (query or "").strip()
+    if not text:
+        raise ValidationError("search_empty")
+    cfg = load_settings(ctx)
+    digits = re.sub(r"[\s\-()]", "", text)
+    with ctx.tx(write=False) as t:
+        q = select(Member, Tier).outerjoin(Tier, Tier.id == Member.tier_id).where(Member.erased_at.is_(None))
+        if digits.isdigit() and len(digits) == 4:
+            cond = or_(Member.phone_last4 == digits, Member.card_no == digits)
+        elif digits.lstrip("+").isdigit() and len(digits.lstrip("+")) >= 7:
+            try:
+                e164 = phones.normalize(digits, cfg.region)
+            except ValidationError:
+                e164 = None
+            cond = or_(Member.phone == e164, Member.card_no == text) if e164 else (Member.card_no == text)
+        else:
+            key = name_key(text)
+            # A range on the indexed casefolded name is a prefix match on SQLite and PostgreSQL alike.
+            cond = or_(Member.card_no == text, (Member.name_key >= key) & (Member.name_key < key + "\U0010ffff"))
+        rows = t.s.execute(q.where(cond).order_by(Member.last_visit_at.desc().nulls_last(), Member.id)
+                           .limit(limit)).all()
+        return [MemberPick(m.id, m.name, phones.mask(m.phone), tier.name_en if tier else "",
+                           tier.name_zh if tier else "", m.wallet_principal + m.wallet_bonus, m.points_balance,
+                           m.last_visit_at) for m, tier in rows]

@@ -1,0 +1,41 @@
+"""Queueing texts in the outbox, inside the transaction of the event that causes them.
+
+Consent rules: transactional texts (e-bills) go unless the member turned them off; care and
+marketing texts only with recorded consent and never after opt-out. The unique ``dedupe_key``
+makes a second queueing of the same event a no-op.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.models import Member, Message
+from app.services import texts
+from app.services.context import Ctx
+
+
+def may_receive(m: Member, category: str) -> bool:
+    if not m.phone or m.erased_at is not None or m.phone_flag == "invalid":
+        return False
+    if category == "transactional":
+        return m.ebill_enabled
+    if m.opted_out_at is not None:
+        return False
+    return m.consent_care if category == "care" else m.consent_marketing
+
+
+def enqueue(t: Ctx, m: Member, *, kind: str, category: str, body: str, dedupe_key: str, lang: str,
+            due_at: datetime | None = None) -> Message | None:
+    """Queue one text for ``m`` if consent allows and the event has not queued one already."""
+    if not may_receive(m, category):
+        return None
+    t.s.flush()
+    if t.s.execute(select(Message.id).where(Message.dedupe_key == dedupe_key)).first():
+        return None
+    now = t.now()
+    msg = Message(dedupe_key=dedupe_key, member_id=m.id, phone=m.phone, kind=kind, category=category,
+                  lang=lang, body=body, segments=texts.segments(body)[0], status="queued",
+                  created_at=now, due_at=due_at or now, attempts=0)
+    t.s.add(msg)
+    return msg

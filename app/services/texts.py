@@ -1,0 +1,46 @@
+"""Text bodies: safe placeholder filling and the SMS segment count (GSM-7 vs UCS-2).
+
+Templates use ``{name}`` placeholders; only known keys are replaced and nothing is evaluated, so a
+template can never run code or crash a sender.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+
+from app import paths
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+# The GSM 03.38 basic set and its extension table (each extension character costs two septets).
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+_GSM_EXT = set("^{}\\[~]|€\f")
+
+
+def fill(template: str, values: dict[str, object]) -> str:
+    """Replace ``{key}`` with ``values[key]``; unknown placeholders stay as typed."""
+    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), template)
+
+
+def segments(body: str) -> tuple[int, str]:
+    """(number of SMS segments, 'GSM-7' or 'UCS-2'). Chinese is UCS-2: 70 a single text, 67 a part."""
+    if all(ch in _GSM_BASIC or ch in _GSM_EXT for ch in body):
+        septets = sum(2 if ch in _GSM_EXT else 1 for ch in body)
+        return (1 if septets <= 160 else -(-septets // 153)), "GSM-7"
+    units = len(body.encode("utf-16-le")) // 2
+    return (1 if units <= 70 else -(-units // 67)), "UCS-2"
+
+
+@lru_cache(maxsize=1)
+def default_templates() -> dict[str, dict[str, str]]:
+    """kind -> {lang: template}, from resources/templates/default.json."""
+    with open(paths.resources_dir() / "templates" / "default.json", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def template_for(kind: str, lang: str) -> str:
+    table = default_templates()[kind]
+    return table.get(lang) or table["en"]
