@@ -66,3 +66,21 @@ def _run(t: Ctx, stmt, model, pk: int, *attrs: str) -> int:
     if obj is not None:
         t.s.expire(obj, list(attrs))
     return rows
+
+
+def split_spend(principal_balance: int, bonus_balance: int, amount: int) -> tuple[int, int]:
+    """How a stored-value spend of ``amount`` divides between paid principal and bonus.
+
+    The shop rule: in proportion to the two balances (bonus share floored), so a member cannot
+    spend the bonus first and cash out the principal. Raises when the balance is short.
+    """
+    total = principal_balance + bonus_balance
+    if amount > total:
+        raise InsufficientFunds("wallet_insufficient", balance=total, amount=amount)
+    if total == 0:
+        return 0, 0
+    bonus = amount * bonus_balance // total
+    principal = amount - bonus
+    if principal > principal_balance:  # rounding pushed principal past what is there
+        principal, bonus = principal_balance, amount - principal_balance
+    return principal, bonus
