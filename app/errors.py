@@ -80,12 +80,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "discount_over_limit": ("A {role} may give at most {limit}% discount (asked {asked}%)",
                             "{role}最多可打 {limit}% 折扣（申请 {asked}%）"),
     "discount_over_total": ("The discount {discount} is more than the total {total}", "折扣 {discount} 超过应付总额 {total}"),
-    "member_required": ("{method} needs a member attached to the sale", "{method}支付需要先选择会员"),
+    "member_required": ("{method} needs a member attached to the sale", "{method_zh}需要先选择会员"),
     # payments
     "payment_method_unknown": ("Unknown payment method '{method}'", "未知支付方式“{method}”"),
     "payment_short": ("Payments {paid} do not cover the total {total}", "已付 {paid}，不足应付 {total}"),
     "payment_over": ("{method} pays {amount}, more than the {due} still due; only cash gives change",
-                     "{method}支付 {amount} 超过待付 {due}；只有现金可以找零"),
+                     "{method_zh}支付 {amount} 超过待付 {due}；只有现金可以找零"),
     "wallet_insufficient": ("Stored value {balance} is less than {amount}", "储值余额 {balance} 不足 {amount}"),
     "points_insufficient": ("{member} has {balance} points, not {points}", "{member} 只有 {balance} 积分，不足 {points}"),
     "points_invalid": ("Points must be a whole number above zero (got {value})", "积分必须是大于零的整数（输入为 {value}）"),
@@ -113,12 +113,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "countcard_wrong_service": ("Count card {id} does not cover '{name}'", "次卡 {id} 不适用于“{name}”"),
     # refunds
     "sale_not_found": ("No sale {receipt}", "没有小票 {receipt}"),
-    "sale_not_refundable": ("Sale {receipt} cannot be refunded ({why})", "小票 {receipt} 不能退款（{why}）"),
+    "sale_not_refundable": ("Sale {receipt} cannot be refunded ({why})", "小票 {receipt} 不能退款（{why_zh}）"),
     "refund_line_unknown": ("Sale {receipt} has no line {line}", "小票 {receipt} 没有第 {line} 行"),
     "refund_too_much": ("Line {line} sold {sold}, {refunded} already refunded: cannot refund {qty} more",
                         "第 {line} 行售出 {sold}，已退 {refunded}，不能再退 {qty}"),
     "refund_nothing": ("Choose at least one line to refund", "请至少选择一行退货"),
-    "approval_required": ("A manager's approval is required for {action}", "{action}需要店长授权"),
+    "approval_required": ("A manager's approval is required to {action}", "{action_zh}需要店长授权"),
     # held carts
     "held_not_found": ("No held cart {id}", "没有挂单 {id}"),
     "held_closed": ("Held cart {id} was already recalled or cancelled", "挂单 {id} 已取回或取消"),
@@ -126,6 +126,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "staff_not_found": ("No staff member {key}", "没有员工 {key}"),
     "pin_invalid": ("A PIN is 4 to 8 digits", "PIN 码为 4 到 8 位数字"),
     "pin_wrong": ("Wrong PIN", "PIN 码错误"),
+    "staff_locked": ("{name} is locked after too many wrong PINs; the owner can unlock", "{name} 因多次输错 PIN 已锁定，请老板解锁"),
+    "staff_duplicate": ("A staff member named {name} already exists", "已有名为 {name} 的员工"),
     "permission_denied": ("A {role} may not {action}", "{role}无权{action_zh}"),
     "role_invalid": ("Unknown role '{role}'", "未知角色“{role}”"),
     # settings
@@ -137,11 +139,32 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "import_columns": ("{file}: missing column(s) {missing}; found {found}", "{file}：缺少列 {missing}；文件中的列为 {found}"),
     "import_rows": ("{file}: {count} bad row(s); nothing was imported", "{file}：有 {count} 行错误，未导入任何数据"),
     "import_empty": ("{file} has no data rows", "{file} 没有数据行"),
+    "import_xls": ("{file} is an old .xls workbook: save it as .xlsx or CSV", "{file} 是旧版 .xls 文件，请另存为 .xlsx 或 CSV"),
+    "import_column_twice": ("{file}: columns {columns} both mean '{column}'", "{file}：列 {columns} 含义相同（{column}）"),
+    "import_phone_repeated": ("Phone {phone} is also on row {row}", "手机号 {phone} 与第 {row} 行重复"),
+    "import_card_repeated": ("Card number {card} is also on row {row}", "卡号 {card} 与第 {row} 行重复"),
+    "import_receipt_repeated": ("Receipt {receipt} is also on row {row}", "小票号 {receipt} 与第 {row} 行重复"),
+    "import_yes_no": ("{field}: '{value}' is not yes or no", "{field}：“{value}”应为 是 或 否"),
+    "import_calendar": ("{field}: '{value}' is not solar or lunar", "{field}：“{value}”应为 公历 或 农历"),
+    "import_whole_number": ("{field}: '{value}' is not a whole number of 0 or more", "{field}：“{value}”不是大于等于 0 的整数"),
+    "import_datetime": ("{field}: '{value}' is not a date and time (use YYYY-MM-DD HH:MM)",
+                        "{field}：“{value}”不是有效的日期时间（格式 YYYY-MM-DD HH:MM）"),
+    "import_future": ("{field}: {value} is in the future", "{field}：{value} 晚于当前时间"),
+    "import_too_long": ("{field}: '{value}' is longer than {max} characters", "{field}：“{value}”超过 {max} 个字符"),
     # database / backup
     "db_newer": ("The database was written by a newer ShopCare (schema {rev})", "数据库来自更新版本的 ShopCare（结构版本 {rev}）"),
     "backup_failed": ("Backup failed: {why}", "备份失败：{why}"),
     "restore_failed": ("Restore failed: {why}", "恢复失败：{why}"),
     "db_not_sqlite": ("{action} works on a SQLite database file only", "{action}仅适用于 SQLite 数据库文件"),
+    # command line, backup, check (ops)
+    "db_missing": ("No database at {path}: run 'shopcare init' first", "{path} 没有数据库：请先运行 shopcare init"),
+    "db_unavailable": ("Cannot open the database {url}: {why}", "无法打开数据库 {url}：{why}"),
+    "file_not_found": ("No such file: {path}", "文件不存在：{path}"),
+    "gui_no_display": ("No display to show the window on. Run ShopCare in a desktop session, set "
+                       "QT_QPA_PLATFORM=offscreen, or use a command (shopcare --help)",
+                       "没有可用的显示器，无法打开窗口。请在桌面环境中运行，或设置 QT_QPA_PLATFORM=offscreen，"
+                       "或使用命令行（shopcare --help）"),
+    "gui_unavailable": ("The window cannot start: {why}", "无法启动窗口：{why}"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),
