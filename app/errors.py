@@ -9,7 +9,7 @@ from __future__ import annotations
 class ShopError(Exception):
     """Base of every refusal a service makes. Nothing has been changed when one is raised."""
 
-    def __init__(self, code: str, **params: object) -> None:
+    def __init__(self, code: str, /, **params: object) -> None:
         self.code = code
         self.params = params
         super().__init__(render(self, "en"))
@@ -156,6 +156,23 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "backup_failed": ("Backup failed: {why}", "备份失败：{why}"),
     "restore_failed": ("Restore failed: {why}", "恢复失败：{why}"),
     "db_not_sqlite": ("{action} works on a SQLite database file only", "{action}仅适用于 SQLite 数据库文件"),
+    # wallet, points and count cards (services/wallet.py, points.py, countcards.py)
+    "adjust_nothing": ("The adjustment changes nothing", "调整金额为零，无需调整"),
+    "adjust_principal_negative": ("The adjustment {delta} would take the paid balance {balance} below zero",
+                                  "调整 {delta} 后本金余额（现为 {balance}）将小于零"),
+    "adjust_bonus_negative": ("The adjustment {delta} would take the bonus balance {balance} below zero",
+                              "调整 {delta} 后赠送余额（现为 {balance}）将小于零"),
+    "adjust_points_negative": ("The adjustment {delta} would take the points balance {balance} below zero",
+                               "调整 {delta} 后积分余额（现为 {balance}）将小于零"),
+    "points_adjust_invalid": ("A points adjustment must be a whole number other than zero (got {value})",
+                              "积分调整必须是非零整数（输入为 {value}）"),
+    "countcard_product_invalid": ("'{name}' is not a count-card package with uses and a service",
+                                  "“{name}”不是设置了次数和服务项目的次卡套餐"),
+    "countcard_full": ("Count card {id} already holds all of its {total} uses", "次卡 {id} 的 {total} 次均未使用，无可退回次数"),
+    "countcard_partly_used": ("Count card {id} has been used ({used} of {total}); only a whole, unused card can be refunded",
+                              "次卡 {id} 已使用 {used}/{total} 次；只有未使用的完整次卡才能退款"),
+    "countcard_closed": ("Count card {id} has no uses left (already refunded, used up or expired)",
+                         "次卡 {id} 已无剩余次数（已退款、已用完或已过期）"),
     # command line, backup, check (ops)
     "db_missing": ("No database at {path}: run 'shopcare init' first", "{path} 没有数据库：请先运行 shopcare init"),
     "db_unavailable": ("Cannot open the database {url}: {why}", "无法打开数据库 {url}：{why}"),

@@ -382,6 +382,7 @@ def checkout(ctx: Ctx, cart: Cart, tenders: tuple[Tender, ...] | list[Tender], *
             t.s.flush()
             new_tier = tiers.after_sale(t, member, priced.total, cfg)
             upgraded = new_tier.code if new_tier else None
+            t.s.flush()
             t.s.refresh(member)
             msg = queue_ebill(t, member, sale, payments, cfg, "ebill_sale")
             message_id = msg.id if msg else None

@@ -1,0 +1,61 @@
+"""Test helpers: a small product range and ledger invariants checked straight from the tables."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.models import CountCard, CountCardEntry, Member, Payment, PointsEntry, Sale, SaleLine, WalletEntry
+from app.services import catalog
+from app.services.members import MemberInput, create_member
+
+PRODUCTS = [
+    # sku, name, price (fen), kind, points, discount
+    ("COF", "Coffee beans 250g 咖啡豆", 5800, "goods", True, True),
+    ("TEA", "Green tea 绿茶", 3333, "goods", True, True),
+    ("MUG", "Mug 马克杯", 2990, "goods", True, False),
+    ("GIFT", "Gift card box", 1000, "goods", False, True),
+    ("CUT", "Haircut 剪发", 5000, "service", True, True),
+]
+
+
+def stock_shop(ctx) -> None:
+    for i, (sku, name, price, kind, pts, disc) in enumerate(PRODUCTS):
+        catalog.add_product(ctx, sku=sku, name=name, price=price, kind=kind, points_eligible=pts,
+                            discount_eligible=disc, barcode=f"69000000000{i}")
+    catalog.add_product(ctx, sku="CUT10", name="10 haircuts 剪发十次卡", price=40000, kind="count_card",
+                        card_uses=10, card_valid_days=365, card_service_sku="CUT")
+
+
+def member(ctx, phone="13800138000", name="王芳", **kw):
+    return create_member(ctx, MemberInput(name=name, phone=phone, **kw))
+
+
+def ledger_faults(db) -> list[str]:
+    """Every way the cached balances, sale totals and payments disagree with their ledgers."""
+    faults = []
+    with db.session(write=False) as s:
+        wallet = dict(((mid, (p, b)) for mid, p, b in s.execute(
+            select(WalletEntry.member_id, func.sum(WalletEntry.principal), func.sum(WalletEntry.bonus))
+            .group_by(WalletEntry.member_id))))
+        pts = dict(s.execute(select(PointsEntry.member_id, func.sum(PointsEntry.points))
+                             .group_by(PointsEntry.member_id)).all())
+        for m in s.execute(select(Member)).scalars():
+            p, b = wallet.get(m.id, (0, 0))
+            if (m.wallet_principal, m.wallet_bonus) != (p, b):
+                faults.append(f"member {m.id} wallet {(m.wallet_principal, m.wallet_bonus)} != ledger {(p, b)}")
+            if m.points_balance != pts.get(m.id, 0):
+                faults.append(f"member {m.id} points {m.points_balance} != ledger {pts.get(m.id, 0)}")
+            if m.wallet_principal < 0 or m.wallet_bonus < 0 or m.points_balance < 0:
+                faults.append(f"member {m.id} negative balance")
+        uses = dict(s.execute(select(CountCardEntry.card_id, func.sum(CountCardEntry.uses))
+                              .group_by(CountCardEntry.card_id)).all())
+        for c in s.execute(select(CountCard)).scalars():
+            if c.uses_left != uses.get(c.id, 0) or c.uses_left < 0:
+                faults.append(f"count card {c.id} uses {c.uses_left} != ledger {uses.get(c.id, 0)}")
+        for sale in s.execute(select(Sale)).scalars():
+            lines = s.execute(select(func.coalesce(func.sum(SaleLine.line_total), 0))
+                              .where(SaleLine.sale_id == sale.id)).scalar()
+            paid = s.execute(select(func.coalesce(func.sum(Payment.amount), 0))
+                             .where(Payment.sale_id == sale.id)).scalar()
+            if lines != sale.total or paid != sale.total:
+                faults.append(f"sale {sale.receipt_no} total {sale.total} lines {lines} paid {paid}")
+    return faults
