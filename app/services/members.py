@@ -238,25 +238,34 @@ def create_member(ctx: Ctx, data: MemberInput) -> MemberView:
         if data.referrer_id is not None and t.s.get(Member, data.referrer_id) is None:
             raise NotFound("member_not_found", key=data.referrer_id)
         tier = tiers.by_code(t, data.tier) if data.tier else tiers.base_tier(t)
-        now = t.now()
-        m = Member(
-            name=name, name_key=name_key(name), phone=phone, phone_last4=phones.last4(phone), card_no=card,
-            gender=gender, tier_id=tier.id if tier else None, join_date=data.join_date or now.date(),
-            referrer_id=data.referrer_id, notes=data.notes or "", created_at=now, updated_at=now,
-            ebill_enabled=cfg.ebill_default if data.ebill_enabled is None else data.ebill_enabled,
-            wallet_principal=0, wallet_bonus=0, points_balance=0, total_spent=0, visits=0,
-            birthday_calendar="solar", birthday_leap_month=False, consent_care=False, consent_marketing=False,
-        )
-        _apply_birthday(m, bday)
-        _apply_consent(m, data.consent_care, data.consent_marketing, data.consent_source, now)
-        m.tags = [MemberTag(tag=x) for x in clean_tags(data.tags)]
-        if wedding:
-            m.dates = [MemberDate(kind="wedding", label="", month=wedding.month, day=wedding.day,
-                                  year=wedding.year, calendar=wedding.calendar)]
-        t.s.add(m)
-        t.s.flush()
+        m = _insert(t, data, name=name, phone=phone, card=card, gender=gender, bday=bday, wedding=wedding,
+                    tier=tier, ebill_default=cfg.ebill_default)
         audit.record(t, "member.create", "member", m.id, after={"name": name, "phone": phones.mask(phone)})
         return view(t, m)
+
+
+def _insert(t: Ctx, data: MemberInput, *, name: str, phone: str, card: str | None, gender: str | None,
+            bday: Birthday | None, wedding: Birthday | None, tier: Tier | None, ebill_default: bool) -> Member:
+    """Add a member from values already cleaned and checked (no validation, no audit, no uniqueness
+    check): shared by create_member and the member/sales imports, which validate a whole file first."""
+    now = t.now()
+    m = Member(
+        name=name, name_key=name_key(name), phone=phone, phone_last4=phones.last4(phone), card_no=card,
+        gender=gender, tier_id=tier.id if tier else None, join_date=data.join_date or now.date(),
+        referrer_id=data.referrer_id, notes=data.notes or "", created_at=now, updated_at=now,
+        ebill_enabled=ebill_default if data.ebill_enabled is None else data.ebill_enabled,
+        wallet_principal=0, wallet_bonus=0, points_balance=0, total_spent=0, visits=0,
+        birthday_calendar="solar", birthday_leap_month=False, consent_care=False, consent_marketing=False,
+    )
+    _apply_birthday(m, bday)
+    _apply_consent(m, data.consent_care, data.consent_marketing, data.consent_source, now)
+    m.tags = [MemberTag(tag=x) for x in clean_tags(data.tags)]
+    if wedding:
+        m.dates = [MemberDate(kind="wedding", label="", month=wedding.month, day=wedding.day,
+                              year=wedding.year, calendar=wedding.calendar)]
+    t.s.add(m)
+    t.s.flush()
+    return m
 
 
 def _apply_birthday(m: Member, bday: Birthday | None) -> None:

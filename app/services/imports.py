@@ -1,0 +1,492 @@
+"""Importing members and purchase history from CSV or XLSX files (``shopcare import ...``).
+
+Both imports read the whole file first (``tabular.read_table``), validate EVERY row, and collect
+each bad row with its reason, numbered as the user sees it in the file (the header is row 1).
+Then, in ONE transaction:
+
+- all or nothing: any bad row raises ``ImportFailed('import_rows', file, count, rows)`` (``rows`` is
+  a tuple of :class:`RejectedRow`) and nothing is written;
+- with ``skip_bad=True`` the good rows are imported and the bad ones come back in the report.
+
+Members (``import_members``): columns in :data:`MEMBER_COLUMNS`; ``name`` and ``phone`` are
+required. A phone already used by a member, or by an earlier row of the file, is a bad row (so is
+a card number). Opening stored value becomes a wallet ``opening`` entry (paid principal =
+``balance``, bonus = ``bonus``), opening points a points ``opening`` entry that expires by the
+shop's points policy counted from the import date. ``consent`` yes/是 records consent to care AND
+marketing texts with source ``import`` at the import time; no/blank records nothing.
+
+Purchase history (``import_sales``): columns in :data:`SALES_COLUMNS`. Each row becomes one sale
+(till ``IMP``, source ``import``) with one line and one payment of method ``other``; an unknown
+phone gets a new member named ``会员1234`` (``Member 1234`` when the shop language is English) who
+joined on the day of their first imported purchase. The member's total spent, visits, last visit
+and tier follow; **no points are earned on imported history** (the sale's ``points_earned`` is 0
+and its line is not points-eligible). Re-importing is safe: each sale carries a unique
+``source_ref`` (``import:receipt:<receipt>``, or ``import:row:<sha256 of the row>:<n>`` where
+``n`` counts identical rows in the file), and rows already imported are counted as skipped.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from sqlalchemy import or_, select
+
+from app.errors import ImportFailed, ShopError, ValidationError, render
+from app.models import Member, Product, Sale, SaleLine
+from app.models import Payment as PaymentRow
+from app.money import check_amount, parse_amount, round_half_up
+from app.services import audit, ledger, members, permissions, phones, receipts, tiers
+from app.services.context import Ctx, FixedClock
+from app.services.settings import ShopSettings
+from app.services.settings import load as load_settings
+from app.services.tabular import Cell, Row, Table, read_table
+
+# --- the column tables (the CLI and README document these) -----------------------------------
+# canonical column -> aliases accepted in a header row (matched case-insensitively, trimmed,
+# spaces/dashes read as "_", a trailing unit in brackets ignored: "余额（元）" is "余额").
+MEMBER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "姓名"),
+    "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话"),
+    "birthday": ("birthday", "生日"),
+    "birthday_calendar": ("birthday_calendar", "历法"),      # solar/lunar/公历/农历 (blank: solar)
+    "gender": ("gender", "性别"),                            # M/F/男/女/blank
+    "notes": ("notes", "备注"),
+    "consent": ("consent", "同意短信"),                      # yes/no/y/n/1/0/true/false/是/否
+    "card": ("card", "card_no", "卡号"),
+    "balance": ("balance", "余额"),                          # major units: opening paid principal
+    "bonus": ("bonus", "赠送余额"),                          # major units: opening bonus
+    "points": ("points", "积分"),                            # whole number >= 0
+    "tags": ("tags", "标签"),                                # separated by , ， 、 or ;
+    "join_date": ("join_date", "入会日期"),                  # YYYY-MM-DD (blank: the import date)
+}
+MEMBER_REQUIRED: tuple[str, ...] = ("name", "phone")
+
+SALES_COLUMNS: dict[str, tuple[str, ...]] = {
+    "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话"),
+    "datetime": ("datetime", "date", "时间", "日期"),       # YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DD
+    "amount": ("amount", "金额"),                            # major units, > 0
+    "sku": ("sku", "货号", "商品编码"),                      # optional: a product's SKU or barcode
+    "qty": ("qty", "quantity", "数量"),                      # optional: whole number 1..9999 (blank: 1)
+    "receipt": ("receipt", "receipt_no", "小票号", "单号"),  # optional: the old system's receipt no.
+}
+SALES_REQUIRED: tuple[str, ...] = ("phone", "datetime", "amount")
+
+IMPORT_TILL = "IMP"
+IMPORT_SKU = "IMPORT"
+IMPORT_LINE_NAME = "Imported purchase"
+QTY_MAX = 9999
+CARD_MAX = 32
+RECEIPT_MAX = 100  # "import:receipt:" + this fits sales.source_ref (128)
+
+_YES = {"yes", "y", "1", "true", "t", "是", "同意", "√", "✓"}
+_NO = {"no", "n", "0", "false", "f", "否", "不同意", "×", ""}
+_SOLAR = {"solar", "公历", "阳历", "新历", ""}
+_LUNAR = {"lunar", "农历", "阴历", "旧历"}
+_TAG_SPLIT = re.compile(r"[,，、;；]")
+_DATE_TIME = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
+                        r"(?:[ T]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2})(?:\.\d+)?)?)?$")
+_MIDNIGHT = re.compile(r"\s+0{1,2}:00(:00)?$")
+
+
+# --- results ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RejectedRow:
+    row_no: int            # as the user sees it in the file (header = row 1)
+    reason_code: str       # an app.errors CATALOGUE code
+    reason_text_en: str
+    reason_text_zh: str
+
+    @classmethod
+    def of(cls, row_no: int, err: ShopError) -> RejectedRow:
+        return cls(row_no, err.code, render(err, "en"), render(err, "zh_CN"))
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    imported: int                         # rows written
+    skipped: int                          # rows already in the database (sales re-import); not errors
+    rejected: tuple[RejectedRow, ...]     # bad rows (left out; only ever non-empty with skip_bad)
+    members_created: int = 0              # members created (import_members: == imported)
+
+
+# --- members ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _MemberRow:
+    row_no: int
+    name: str
+    phone: str
+    card: str | None
+    gender: str | None
+    birthday: members.Birthday | None
+    consent: bool
+    balance: int
+    bonus: int
+    points: int
+    tags: tuple[str, ...]
+    join_date: date | None
+    notes: str
+
+
+def import_members(ctx: Ctx, path: str | Path, *, skip_bad: bool = False) -> ImportReport:
+    """Import members from a CSV/XLSX file (see the module docstring for the rules)."""
+    permissions.require(ctx, "import")
+    table = read_table(path, MEMBER_COLUMNS, MEMBER_REQUIRED)
+    cfg = load_settings(ctx)
+    with ctx.tx() as t:
+        today = t.today()
+        good: list[_MemberRow] = []
+        rejected: list[RejectedRow] = []
+        for row in table.rows:
+            try:
+                good.append(_parse_member(row, table, cfg, today))
+            except ShopError as err:
+                rejected.append(RejectedRow.of(row.row_no, err))
+        good, dupes = _member_duplicates(t, good)
+        rejected.extend(dupes)
+        rejected.sort(key=lambda r: r.row_no)
+        if rejected and not skip_bad:
+            raise ImportFailed("import_rows", file=table.file, count=len(rejected), rows=tuple(rejected))
+
+        base = tiers.base_tier(t)
+        expires_on = _points_expiry(cfg, today)
+        wallet_total = points_total = 0
+        for r in good:
+            data = members.MemberInput(name=r.name, phone=r.phone, join_date=r.join_date, notes=r.notes,
+                                       tags=r.tags, consent_care=r.consent, consent_marketing=r.consent,
+                                       consent_source="import")
+            m = members._insert(t, data, name=r.name, phone=r.phone, card=r.card, gender=r.gender,
+                                bday=r.birthday, wedding=None, tier=base, ebill_default=cfg.ebill_default)
+            note = f"opening balance imported from {table.file} row {r.row_no}"
+            if r.balance or r.bonus:
+                ledger.post_wallet(t, m.id, "opening", r.balance, r.bonus, note=note)
+                wallet_total += r.balance + r.bonus
+            if r.points:
+                ledger.post_points(t, m.id, "opening", r.points, expires_on=expires_on, note=note)
+                points_total += r.points
+        t.s.flush()
+        audit.record(t, "import.members", "import", None, after={
+            "file": table.file, "imported": len(good), "rejected": len(rejected),
+            "rejected_rows": [r.row_no for r in rejected], "opening_wallet": wallet_total,
+            "opening_points": points_total, "ignored_columns": list(table.ignored)})
+        return ImportReport(imported=len(good), skipped=0, rejected=tuple(rejected), members_created=len(good))
+
+
+def _parse_member(row: Row, table: Table, cfg: ShopSettings, today: date) -> _MemberRow:
+    """One row, validated with the members service's own rules; the first fault raises."""
+    def field(col: str) -> str:
+        return table.headers.get(col, col)
+
+    name = members.clean_name(_text(row.get("name")))
+    phone = phones.normalize(_text(row.get("phone")), cfg.region)
+    card = members.clean_card(_text(row.get("card")))
+    if card and len(card) > CARD_MAX:
+        raise ValidationError("import_too_long", field=field("card"), value=card, max=CARD_MAX)
+    gender = members.clean_gender(_text(row.get("gender")))
+    calendar = _calendar(row.get("birthday_calendar"), field("birthday_calendar"))
+    birthday = _birthday(row.get("birthday"), calendar)
+    consent = _yes_no(row.get("consent"), field("consent"))
+    balance = _amount(row.get("balance"), cfg, field("balance"))
+    bonus = _amount(row.get("bonus"), cfg, field("bonus"))
+    points = _whole(row.get("points"), field("points"))
+    tags = tuple(members.clean_tags(_TAG_SPLIT.split(_text(row.get("tags")))))
+    join_date = _date(row.get("join_date"), field("join_date"), today)
+    notes = _text(row.get("notes"))
+    return _MemberRow(row.row_no, name, phone, card, gender, birthday, consent, balance, bonus, points,
+                      tags, join_date, notes)
+
+
+def _member_duplicates(t: Ctx, rows: list[_MemberRow]) -> tuple[list[_MemberRow], list[RejectedRow]]:
+    """Drop rows whose phone or card repeats an earlier row or belongs to an existing member."""
+    existing_phone = {p: n for p, n in _existing(t, Member.phone, Member.name, [r.phone for r in rows])}
+    existing_card = {c: n for c, n in _existing(t, Member.card_no, Member.name, [r.card for r in rows if r.card])}
+    first_phone: dict[str, int] = {}
+    first_card: dict[str, int] = {}
+    good: list[_MemberRow] = []
+    bad: list[RejectedRow] = []
+    for r in rows:
+        err: ShopError | None = None
+        if r.phone in first_phone:
+            err = ValidationError("import_phone_repeated", phone=phones.mask(r.phone), row=first_phone[r.phone])
+        elif r.phone in existing_phone:
+            err = ValidationError("phone_duplicate", phone=phones.mask(r.phone), name=existing_phone[r.phone])
+        elif r.card and r.card in first_card:
+            err = ValidationError("import_card_repeated", card=r.card, row=first_card[r.card])
+        elif r.card and r.card in existing_card:
+            err = ValidationError("card_duplicate", card=r.card, name=existing_card[r.card])
+        first_phone.setdefault(r.phone, r.row_no)
+        if r.card:
+            first_card.setdefault(r.card, r.row_no)
+        if err is None:
+            good.append(r)
+        else:
+            bad.append(RejectedRow.of(r.row_no, err))
+    return good, bad
+
+
+def _points_expiry(cfg: ShopSettings, today: date) -> date | None:
+    """When opening points expire, by the points module's policy (None until that module exists)."""
+    try:
+        from app.services.points import expiry_date  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return expiry_date(cfg, today)
+
+
+# --- sales history ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _SaleRow:
+    row_no: int
+    phone: str
+    when: datetime
+    amount: int
+    sku: str
+    qty: int
+    receipt: str
+    ref: str = ""
+
+
+def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False) -> ImportReport:
+    """Import purchase history from a CSV/XLSX file (see the module docstring for the rules)."""
+    permissions.require(ctx, "import")
+    table = read_table(path, SALES_COLUMNS, SALES_REQUIRED)
+    cfg = load_settings(ctx)
+    with ctx.tx() as t:
+        now = t.now()
+        good: list[_SaleRow] = []
+        rejected: list[RejectedRow] = []
+        for row in table.rows:
+            try:
+                good.append(_parse_sale(row, table, cfg, now))
+            except ShopError as err:
+                rejected.append(RejectedRow.of(row.row_no, err))
+        good, dupes = _with_refs(good)
+        rejected.extend(dupes)
+        rejected.sort(key=lambda r: r.row_no)
+        if rejected and not skip_bad:
+            raise ImportFailed("import_rows", file=table.file, count=len(rejected), rows=tuple(rejected))
+
+        present = {ref for (ref,) in _existing(t, Sale.source_ref, None, [r.ref for r in good])}
+        todo = [r for r in good if r.ref not in present]
+        skipped = len(good) - len(todo)
+
+        by_phone = {m.phone: m for m in _members_by_phone(t, sorted({r.phone for r in todo}))}
+        base = tiers.base_tier(t)
+        created = 0
+        for phone in sorted({r.phone for r in todo} - set(by_phone)):
+            first = min(r.when for r in todo if r.phone == phone)
+            name = ("Member " if cfg.language == "en" else "会员") + phones.last4(phone)
+            data = members.MemberInput(name=name, phone=phone, join_date=first.date(), consent_source="import")
+            by_phone[phone] = members._insert(t, data, name=name, phone=phone, card=None, gender=None,
+                                              bday=None, wedding=None, tier=base, ebill_default=cfg.ebill_default)
+            created += 1
+
+        products: dict[str, Product | None] = {}
+        total = 0
+        for r in todo:
+            _write_sale(t, r, by_phone[r.phone], _product(t, products, r.sku), cfg)
+            total += r.amount
+        t.s.flush()
+        audit.record(t, "import.sales", "import", None, after={
+            "file": table.file, "imported": len(todo), "skipped": skipped, "rejected": len(rejected),
+            "rejected_rows": [r.row_no for r in rejected], "members_created": created, "amount": total,
+            "ignored_columns": list(table.ignored)})
+        return ImportReport(imported=len(todo), skipped=skipped, rejected=tuple(rejected), members_created=created)
+
+
+def _parse_sale(row: Row, table: Table, cfg: ShopSettings, now: datetime) -> _SaleRow:
+    def field(col: str) -> str:
+        return table.headers.get(col, col)
+
+    phone = phones.normalize(_text(row.get("phone")), cfg.region)
+    when = _datetime(row.get("datetime"), field("datetime"))
+    if when > now:
+        raise ValidationError("import_future", field=field("datetime"), value=when.isoformat(sep=" "))
+    amount = parse_amount(_text(row.get("amount")), cfg.currency, field=field("amount"))
+    sku = _text(row.get("sku"))
+    qty_text = _text(row.get("qty"))
+    try:
+        qty = int(Decimal(qty_text)) if qty_text else 1
+        if Decimal(qty_text or "1") != qty or not 1 <= qty <= QTY_MAX:
+            raise ValueError
+    except (InvalidOperation, ValueError):
+        raise ValidationError("quantity_invalid", value=qty_text, max=QTY_MAX) from None
+    receipt = _text(row.get("receipt"))
+    if len(receipt) > RECEIPT_MAX:
+        raise ValidationError("import_too_long", field=field("receipt"), value=receipt, max=RECEIPT_MAX)
+    return _SaleRow(row.row_no, phone, when, amount, sku, qty, receipt)
+
+
+def _with_refs(rows: list[_SaleRow]) -> tuple[list[_SaleRow], list[RejectedRow]]:
+    """Give each row its idempotency key; a receipt number used twice in the file is a bad row."""
+    seen_receipt: dict[str, int] = {}
+    seen_content: dict[str, int] = {}
+    good: list[_SaleRow] = []
+    bad: list[RejectedRow] = []
+    for r in rows:
+        if r.receipt:
+            if r.receipt in seen_receipt:
+                bad.append(RejectedRow.of(r.row_no, ValidationError(
+                    "import_receipt_repeated", receipt=r.receipt, row=seen_receipt[r.receipt])))
+                continue
+            seen_receipt[r.receipt] = r.row_no
+            good.append(replace(r, ref=f"import:receipt:{r.receipt}"))
+        else:
+            content = row_digest(r.phone, r.when, r.amount, r.sku, r.qty)
+            n = seen_content[content] = seen_content.get(content, 0) + 1
+            good.append(replace(r, ref=f"import:row:{content}:{n}"))
+    return good, bad
+
+
+def row_digest(phone: str, when: datetime, amount: int, sku: str, qty: int) -> str:
+    """sha256 of a history row's normalised content (E.164 phone, datetime to the second, minor
+    units, SKU as written, quantity): the same purchase typed differently hashes the same."""
+    text = "|".join([phone, when.strftime("%Y-%m-%d %H:%M:%S"), str(amount), sku, str(qty)])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _write_sale(t: Ctx, r: _SaleRow, m: Member, product: Product | None, cfg: ShopSettings) -> None:
+    receipt_no, seq = receipts.next_number(t, till=IMPORT_TILL)
+    note = f"imported receipt {r.receipt}" if r.receipt else "imported"
+    if r.sku and product is None:
+        note += f"; sku {r.sku}"
+    sale = Sale(receipt_no=receipt_no, till=IMPORT_TILL, seq=seq, kind="sale", source="import",
+                source_ref=r.ref, staff_id=t.actor.id, member_id=m.id, created_at=r.when,
+                subtotal=r.amount, tier_discount=0, manual_discount=0, total=r.amount, change_given=0,
+                points_earned=0, note=note)
+    t.s.add(sale)
+    t.s.flush()
+    unit = round_half_up(r.amount, r.qty)  # the line total is the truth; the unit price is informative
+    t.s.add(SaleLine(sale_id=sale.id, line_no=1, product_id=product.id if product else None,
+                     sku=product.sku if product else IMPORT_SKU,
+                     name=product.name if product else IMPORT_LINE_NAME, qty=r.qty, unit_price=unit,
+                     price_overridden=False, tier_discount=0, manual_discount=0, line_total=r.amount,
+                     points_eligible=False))
+    t.s.add(PaymentRow(sale_id=sale.id, method="other", amount=r.amount, reference=r.receipt or "import"))
+    m.total_spent += r.amount
+    m.visits += 1
+    if m.last_visit_at is None or r.when > m.last_visit_at:
+        m.last_visit_at = r.when
+    m.updated_at = t.now()
+    t.s.flush()
+    # The VIP month rule looks at the month of "now": let it see the sale's own month.
+    tiers.after_sale(replace(t, clock=FixedClock(r.when)), m, r.amount, cfg)
+
+
+def _product(t: Ctx, cache: dict[str, Product | None], sku: str) -> Product | None:
+    if not sku:
+        return None
+    if sku not in cache:
+        cache[sku] = t.s.execute(select(Product).where(or_(Product.sku == sku, Product.barcode == sku))
+                                 .order_by(Product.sku != sku).limit(1)).scalar()
+    return cache[sku]
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+_CHUNK = 500
+
+
+def _existing(t: Ctx, column, other, values: list) -> list[tuple]:
+    """Rows (column[, other]) whose column is one of ``values``, queried in chunks."""
+    wanted = sorted(set(values))
+    out: list[tuple] = []
+    cols = (column,) if other is None else (column, other)
+    for i in range(0, len(wanted), _CHUNK):
+        out.extend(tuple(row) for row in t.s.execute(select(*cols).where(column.in_(wanted[i:i + _CHUNK]))))
+    return out
+
+
+def _members_by_phone(t: Ctx, phone_list: list[str]) -> list[Member]:
+    out: list[Member] = []
+    for i in range(0, len(phone_list), _CHUNK):
+        out.extend(t.s.execute(select(Member).where(Member.phone.in_(phone_list[i:i + _CHUNK]))).scalars())
+    return out
+
+
+def _text(value: Cell) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value or "").strip()
+
+
+def _yes_no(value: Cell, field: str) -> bool:
+    text = _text(value).casefold()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise ValidationError("import_yes_no", field=field, value=_text(value))
+
+
+def _calendar(value: Cell, field: str) -> str:
+    text = _text(value).casefold()
+    if text in _SOLAR:
+        return "solar"
+    if text in _LUNAR:
+        return "lunar"
+    raise ValidationError("import_calendar", field=field, value=_text(value))
+
+
+def _birthday(value: Cell, calendar: str) -> members.Birthday | None:
+    if isinstance(value, (date, datetime)):
+        return members.parse_birthday(value, calendar=calendar)
+    text = _MIDNIGHT.sub("", _text(value))  # "1990-03-05 00:00:00" from a spreadsheet's CSV
+    return members.parse_birthday(text or None, calendar=calendar)
+
+
+def _amount(value: Cell, cfg: ShopSettings, field: str) -> int:
+    text = _text(value)
+    if not text:
+        return 0
+    return parse_amount(text, cfg.currency, field=field, allow_zero=True)
+
+
+def _whole(value: Cell, field: str) -> int:
+    text = _text(value).replace(",", "")
+    if not text:
+        return 0
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = Decimal(-1)
+    if not number.is_finite() or number < 0 or number != number.to_integral_value():
+        raise ValidationError("import_whole_number", field=field, value=_text(value))
+    return check_amount(int(number), field=field, allow_zero=True)
+
+
+def _parse_dt(value: Cell) -> datetime | None:
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    match = _DATE_TIME.match(_text(value))
+    if not match:
+        return None
+    y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+    try:
+        return datetime(y, mo, d, h, mi, s)
+    except ValueError:
+        return None
+
+
+def _datetime(value: Cell, field: str) -> datetime:
+    when = _parse_dt(value)
+    if when is None:
+        raise ValidationError("import_datetime", field=field, value=_text(value))
+    return when
+
+
+def _date(value: Cell, field: str, today: date) -> date | None:
+    if not _text(value):
+        return None
+    when = _parse_dt(value)
+    if when is None or when.time() != datetime.min.time():
+        raise ValidationError("date_invalid", field=field, value=_text(value))
+    if when.date() > today:
+        raise ValidationError("import_future", field=field, value=when.date().isoformat())
+    return when.date()

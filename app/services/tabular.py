@@ -1,0 +1,212 @@
+"""Reading a CSV or XLSX file into rows keyed by canonical column names.
+
+- CSV: UTF-8, UTF-8 with a BOM, or GB18030 (what Excel on a Chinese Windows writes). The bytes are
+  decoded strictly as UTF-8 (BOM stripped), then strictly as GB18030; text holding NUL characters
+  (UTF-16, binaries) is refused too. Anything else: ``ImportFailed('import_encoding')``. The
+  delimiter is a comma, or a tab or semicolon when the header line has more of those.
+- XLSX: the first sheet, values only (openpyxl, read-only). Dates arrive as ``datetime``; numbers
+  become text the way a person would type them (``13800138000.0`` -> ``'13800138000'``,
+  ``58.5`` -> ``'58.5'``), so a phone number Excel stored as a number survives.
+- The header is the first non-empty row. Headers are matched against a table of aliases
+  (``{canonical: (alias, ...)}``) case-insensitively, trimmed, with spaces/dashes read as ``_`` and
+  a trailing unit in brackets ignored (``余额（元）`` is ``余额``). Unknown columns are ignored.
+- Row numbers are the ones the user sees in the file (the header is row 1 when it is the first
+  line); rows with no value at all are skipped.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from app.errors import ImportFailed
+
+Cell = str | date | datetime  # datetime is a date subclass; kept apart for clarity
+
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
+_UNIT = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+
+
+@dataclass(frozen=True)
+class Row:
+    row_no: int                      # as the user sees it in the file
+    values: Mapping[str, Cell]       # canonical column -> value ('' when blank)
+
+    def get(self, column: str) -> Cell:
+        return self.values.get(column, "")
+
+
+@dataclass(frozen=True)
+class Table:
+    file: str                        # the file's name, for messages
+    columns: tuple[str, ...]         # canonical columns present, in file order
+    headers: Mapping[str, str]       # canonical column -> the header text as written in the file
+    ignored: tuple[str, ...]         # header texts that matched no known column
+    rows: tuple[Row, ...]
+
+
+def header_key(text: object) -> str:
+    """How a header cell is compared with the aliases."""
+    key = str(text or "").replace("\ufeff", "").strip()
+    key = _UNIT.sub("", key)
+    key = re.sub(r"[\s\-]+", "_", key.strip())
+    return key.casefold()
+
+
+def alias_index(columns: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """alias key -> canonical column; the canonical name is always its own alias."""
+    index: dict[str, str] = {}
+    for canonical, aliases in columns.items():
+        for alias in (canonical, *aliases):
+            key = header_key(alias)
+            if key in index and index[key] != canonical:
+                raise ValueError(f"alias {alias!r} is given to {index[key]!r} and {canonical!r}")
+            index[key] = canonical
+    return index
+
+
+def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required: Iterable[str]) -> Table:
+    """Read ``path`` (CSV or XLSX) and map its header onto ``columns``.
+
+    Raises ImportFailed: ``import_unreadable`` (missing file, broken workbook), ``import_xls``,
+    ``import_encoding``, ``import_columns`` (required columns missing), ``import_column_twice``,
+    ``import_empty`` (no data rows).
+    """
+    p = Path(path)
+    name = p.name
+    raw_rows = _read_raw(p)
+    header_at = next((i for i, (_, cells) in enumerate(raw_rows) if _non_empty(cells)), None)
+    if header_at is None:
+        raise ImportFailed("import_empty", file=name)
+    index = alias_index(columns)
+    header_no, header = raw_rows[header_at]
+    positions: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    ignored: list[str] = []
+    for pos, cell in enumerate(header):
+        text = _text(cell).strip()
+        if not text:
+            continue
+        canonical = index.get(header_key(text))
+        if canonical is None:
+            ignored.append(text)
+            continue
+        if canonical in positions:
+            raise ImportFailed("import_column_twice", file=name, column=canonical,
+                               columns=f"{headers[canonical]}, {text}")
+        positions[canonical] = pos
+        headers[canonical] = text
+    missing = [c for c in required if c not in positions]
+    if missing:
+        found = [_text(c).strip() for c in header if _text(c).strip()]
+        raise ImportFailed("import_columns", file=name, missing=", ".join(missing),
+                           found=", ".join(found) or "-")
+    rows: list[Row] = []
+    for row_no, cells in raw_rows[header_at + 1:]:
+        if not _non_empty(cells):
+            continue
+        values = {c: (cells[i] if i < len(cells) else "") for c, i in positions.items()}
+        values = {c: (v.strip() if isinstance(v, str) else v) for c, v in values.items()}
+        rows.append(Row(row_no, values))
+    if not rows:
+        raise ImportFailed("import_empty", file=name)
+    return Table(file=name, columns=tuple(sorted(positions, key=positions.get)), headers=headers,
+                 ignored=tuple(ignored), rows=tuple(rows))
+
+
+# --- raw reading ------------------------------------------------------------------------------
+def _read_raw(p: Path) -> list[tuple[int, list[Cell]]]:
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ImportFailed("import_unreadable", file=p.name, why=exc.strerror or str(exc)) from None
+    suffix = p.suffix.lower()
+    if suffix == ".xls" or data.startswith(_OLE_MAGIC):
+        raise ImportFailed("import_xls", file=p.name)
+    if suffix in XLSX_SUFFIXES or data.startswith(_ZIP_MAGIC):
+        return _read_xlsx(p, data)
+    return _read_csv(p.name, data)
+
+
+def decode_text(data: bytes, file: str = "") -> str:
+    """UTF-8 (BOM or not), else GB18030, both strictly; else ImportFailed('import_encoding')."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding, errors="strict")
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:  # UTF-16 and binaries decode "successfully" into NULs
+            break
+        return text
+    raise ImportFailed("import_encoding", file=file)
+
+
+def _read_csv(name: str, data: bytes) -> list[tuple[int, list[Cell]]]:
+    text = decode_text(data, name)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max((",", "\t", ";"), key=first.count) if first else ","
+    if first and first.count(delimiter) == 0:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[tuple[int, list[Cell]]] = []
+    try:
+        for cells in reader:
+            # line_num is the physical line where this record ended; a record spanning lines
+            # (a quoted newline) is numbered by that line, which is where an editor shows its end.
+            rows.append((reader.line_num, list(cells)))
+    except csv.Error as exc:
+        raise ImportFailed("import_unreadable", file=name, why=str(exc)) from None
+    return rows
+
+
+def _read_xlsx(p: Path, data: bytes) -> list[tuple[int, list[Cell]]]:
+    from zipfile import BadZipFile
+
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFailed("import_unreadable", file=p.name, why=str(exc) or type(exc).__name__) from None
+    try:
+        ws = wb.worksheets[0]
+        rows: list[tuple[int, list[Cell]]] = []
+        for row_no, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            rows.append((row_no, [xlsx_cell(v) for v in values]))
+        return rows
+    finally:
+        wb.close()
+
+
+def xlsx_cell(value: object) -> Cell:
+    """A workbook value as the importer wants it: text, or a date/datetime."""
+    if value is None:
+        return ""
+    if isinstance(value, (datetime, date)):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))         # 13800138000.0 -> '13800138000'
+        return format(Decimal(repr(value)).normalize(), "f")  # 58.5 -> '58.5', no exponent
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    return str(value)
+
+
+def _text(cell: Cell) -> str:
+    return cell if isinstance(cell, str) else cell.isoformat()
+
+
+def _non_empty(cells: list[Cell]) -> bool:
+    return any((c.strip() if isinstance(c, str) else c) for c in cells)
