@@ -45,12 +45,18 @@ class Database:
         self.is_sqlite = u.get_backend_name() == "sqlite"
         if self.is_sqlite and u.database and u.database != ":memory:":
             Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(self.url, echo=echo, future=True)
+        self.engine: Engine = create_engine(self.url, echo=echo)
         if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-            event.listen(self.engine, "begin", _sqlite_begin)
+            # SQLite before 3.51.3 (3.50.7, 3.44.6) can corrupt a WAL database when two connections
+            # write or checkpoint at once; this process therefore writes through ONE connection.
+            self.write_engine = create_engine(self.url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
+            for engine in (self.engine, self.write_engine):
+                event.listen(engine, "connect", _sqlite_pragmas)
+                event.listen(engine, "begin", _sqlite_begin)
+        else:
+            self.write_engine = self.engine
         self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(self.engine.execution_options(**{WRITE: True}), expire_on_commit=False)
+        self._write = sessionmaker(self.write_engine.execution_options(**{WRITE: True}), expire_on_commit=False)
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -69,6 +75,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.write_engine.dispose()
 
     # --- schema -------------------------------------------------------------------------------
     def alembic_config(self):
@@ -76,7 +83,7 @@ class Database:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(paths.migrations_dir()))
-        cfg.attributes["engine"] = self.engine
+        cfg.attributes["engine"] = self.write_engine
         return cfg
 
     def current_revision(self) -> str | None:
