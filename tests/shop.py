@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.models import CountCard, CountCardEntry, Member, Payment, PointsEntry, Sale, SaleLine, WalletEntry
-from app.services import catalog
+from app.services import catalog, ledger
 from app.services.members import MemberInput, create_member
 
 PRODUCTS = [
@@ -59,3 +59,12 @@ def ledger_faults(db) -> list[str]:
             if lines != sale.total or paid != sale.total:
                 faults.append(f"sale {sale.receipt_no} total {sale.total} lines {lines} paid {paid}")
     return faults
+
+
+def fund(ctx, member_id, principal=0, bonus=0, points=0):
+    """Opening balances straight through the ledger (as an import of an old system would)."""
+    with ctx.tx() as t:
+        if principal or bonus:
+            ledger.post_wallet(t, member_id, "opening", principal, bonus)
+        if points:
+            ledger.post_points(t, member_id, "opening", points)

@@ -7,25 +7,17 @@ import pytest
 from sqlalchemy import func, select
 
 from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError, render
-from app.models import Member, Message, PointsEntry, Sale, Till, WalletEntry
-from app.services import ledger, settings, vouchers
+from app.models import Message, PointsEntry, Sale, Till, WalletEntry
+from app.services import settings, vouchers
 from app.services.checkout import Cart, CartLine, Tender, checkout, price_cart
 from app.services.members import get_member
-from tests.shop import ledger_faults, member, stock_shop
+from tests.shop import fund, ledger_faults, member, stock_shop
 
 
 @pytest.fixture
 def shop(ctx):
     stock_shop(ctx)
     return ctx
-
-
-def fund(ctx, member_id, principal=0, bonus=0, points=0):
-    with ctx.tx() as t:
-        if principal or bonus:
-            ledger.post_wallet(t, member_id, "opening", principal, bonus)
-        if points:
-            ledger.post_points(t, member_id, "opening", points)
 
 
 def count(db, model):

@@ -1,32 +1,23 @@
 """Refunds and voids reverse exactly what the refunded lines brought, and never more."""
 from __future__ import annotations
 
-from datetime import date
 
 import pytest
 from sqlalchemy import select
 
 from app.errors import NotFound, PermissionDenied, ValidationError
-from app.models import Message, Payment, Sale, Voucher
-from app.services import auth, held, ledger, settings, vouchers
+from app.models import Message, Sale, Voucher
+from app.services import auth, held, settings, vouchers
 from app.services.checkout import Cart, CartLine, Tender, checkout
 from app.services.members import get_member
 from app.services.refunds import RefundLine, preview_refund, refund, void_sale
-from tests.shop import ledger_faults, member, stock_shop
+from tests.shop import fund, ledger_faults, member, stock_shop
 
 
 @pytest.fixture
 def shop(ctx):
     stock_shop(ctx)
     return ctx
-
-
-def fund(ctx, member_id, principal=0, bonus=0, points=0):
-    with ctx.tx() as t:
-        if principal or bonus:
-            ledger.post_wallet(t, member_id, "opening", principal, bonus)
-        if points:
-            ledger.post_points(t, member_id, "opening", points)
 
 
 def test_whole_refund_puts_everything_back(shop):

@@ -191,7 +191,7 @@ def _price(t: Ctx, cart: Cart, cfg: ShopSettings) -> tuple[PricedCart, Member | 
         raise PermissionDenied("discount_over_limit", role=t.actor.role, limit=limit / 100, asked=asked)
 
     lines = []
-    for (i, p, line, unit, overridden, gross, tier_disc, pct_disc, _d, covered), share in zip(priced_pre, amount_shares):
+    for (i, p, line, unit, overridden, gross, tier_disc, pct_disc, _d, covered), share in zip(priced_pre, amount_shares, strict=True):
         manual = pct_disc + share
         total = 0 if covered else gross - tier_disc - manual
         lines.append(PricedLine(i, p.id, p.sku, p.name, p.kind, line.qty, unit, overridden, gross,

@@ -144,10 +144,10 @@ def _plan(t: Ctx, sale: Sale, wanted: list[RefundLine] | None, cfg: ShopSettings
         if qty > line.qty - already:
             raise ValidationError("refund_too_much", line=line_no, sold=line.qty, refunded=already, qty=qty)
         # Cumulative proportion: the unit that completes the line takes the remainder.
-        def part(amount: int) -> int:
-            return _proportional(amount, already + qty, line.qty) - _proportional(amount, already, line.qty)
-        plan.append((line, qty, part(line.line_total), part(line.unit_price * line.qty),
-                     part(line.tier_discount), part(line.manual_discount)))
+        parts = [_proportional(amount, already + qty, line.qty) - _proportional(amount, already, line.qty)
+                 for amount in (line.line_total, line.unit_price * line.qty, line.tier_discount,
+                                line.manual_discount)]
+        plan.append((line, qty, *parts))
     value = sum(p[2] for p in plan)
     return plan, value
 
@@ -282,7 +282,7 @@ def refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = None, *, 
                      points_earned=-reverse_now, note=("void: " if void else "") + reason.strip())
         t.s.add(rsale)
         t.s.flush()
-        for line, qty, value, gross, tier_d, manual_d in plan:
+        for line, qty, value, _gross, tier_d, manual_d in plan:
             t.s.add(SaleLine(sale_id=rsale.id, line_no=line.line_no, product_id=line.product_id, sku=line.sku,
                              name=line.name, qty=-qty, unit_price=line.unit_price,
                              price_overridden=line.price_overridden, tier_discount=-tier_d,
