@@ -244,7 +244,7 @@ def test_expiry_batch_is_all_or_nothing_when_a_balance_moved(ctx):
     post(ctx, b, "earn", 100, date(2026, 3, 1))
     with pytest.raises(InsufficientFunds):
         with ctx.tx() as t:  # as if b spent 50 between the due query and the debit
-            points._post_expiries(t, [(a, 100), (b, 150)], "race")
+            ledger.post_points_many(t, "expire", [(a, -100), (b, -150)], note="race")
     assert (balance(ctx, a), balance(ctx, b)) == (100, 100)
     with ctx.tx(write=False) as t:
         assert t.s.execute(select(func.count()).where(PointsEntry.kind == "expire")).scalar() == 0
