@@ -182,6 +182,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                        "没有可用的显示器，无法打开窗口。请在桌面环境中运行，或设置 QT_QPA_PLATFORM=offscreen，"
                        "或使用命令行（shopcare --help）"),
     "gui_unavailable": ("The window cannot start: {why}", "无法启动窗口：{why}"),
+    # purchase-history import: rows sharing a receipt number are one sale (services/imports.py)
+    "import_receipt_mismatch": ("Receipt {receipt}: phone and date/time must match row {row} of the same receipt "
+                                "({phone}, {when})",
+                                "小票号 {receipt}：手机号和时间必须与同一小票的第 {row} 行一致（{phone}，{when}）"),
+    "import_receipt_left_out": ("Left out with receipt {receipt}: its row(s) {rows} are bad",
+                                "与小票号 {receipt} 一并未导入：该小票的第 {rows} 行有错误"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),

@@ -341,13 +341,87 @@ def test_receipts_dedupe(ctx, tmp_path):
         notes = set(t.s.execute(select(Sale.note)).scalars())
     assert refs == {"import:receipt:R1", "import:receipt:R2", "import:receipt:R3"}
     assert "imported receipt R3" in notes
-    # One receipt twice in one file is a bad row.
-    path.write_text("phone,datetime,amount,receipt\n13800138000,2025-02-01,10,R9\n"
-                    "13800138000,2025-02-02,10,R9\n", encoding="utf-8")
+
+
+# An old till's export: one row per line item; rows sharing a receipt are one sale.
+LINES = ("手机号,时间,金额,货号,数量,小票号\n"
+         "13800138000,2025-03-01 10:00,10.50,P1,1,A100\n"       # 2
+         "13900139000,2025-03-01 11:00,20,,,\n"                 # 3 no receipt: its own sale
+         "13800138000,2025-03-01 10:00:00,5,NOPE,2,A100\n"      # 4 same time, written with seconds
+         "+86 138 0013 8000,2025-03-01 10:00,100,,3,A100\n")    # 5 same phone, written otherwise
+
+
+def test_rows_sharing_a_receipt_are_one_sale(ctx, tmp_path):
+    with ctx.tx() as t:
+        t.s.add(Product(sku="P1", name="Green tea", price=1050))
+    report = import_sales(ctx, write(tmp_path, "lines.csv", LINES))
+    assert (report.imported, report.skipped, report.members_created, report.rejected) == (2, 0, 2, ())
+    with ctx.tx(write=False) as t:
+        sale = t.s.execute(select(Sale).where(Sale.source_ref == "import:receipt:A100")).scalar_one()
+        assert (sale.total, sale.subtotal, sale.points_earned) == (11550, 11550, 0)
+        assert sale.created_at == datetime(2025, 3, 1, 10, 0) and sale.receipt_no == "IMP-000001"
+        assert [(l.line_no, l.sku, l.qty, l.line_total, l.points_eligible) for l in sale.lines] == [
+            (1, "P1", 1, 1050, False), (2, "IMPORT", 2, 500, False), (3, "IMPORT", 3, 10000, False)]
+        assert [(p.method, p.amount, p.reference) for p in sale.payments] == [("other", 11550, "A100")]
+        assert sale.note == "imported receipt A100; sku NOPE"
+        assert t.s.execute(select(func.count()).select_from(SaleLine)).scalar() == 4
+    m = member_row(ctx, "+8613800138000")
+    assert (m.visits, m.total_spent, m.last_visit_at) == (1, 11550, datetime(2025, 3, 1, 10, 0))
+    other = member_row(ctx, "+8613900139000")
+    assert (other.visits, other.total_spent) == (1, 2000)
+    # Re-importing adds nothing: the receipt is skipped once, however many rows it has.
+    again = import_sales(ctx, write(tmp_path, "lines.csv", LINES))
+    assert (again.imported, again.skipped, again.members_created, again.rejected) == (0, 2, 0, ())
+    assert (count(ctx, Sale), count(ctx, SaleLine)) == (2, 4)
+    assert member_row(ctx, "+8613800138000").visits == 1
+    # A receipt already in the database is skipped whole, even with a line added since.
+    more = import_sales(ctx, write(tmp_path, "lines.csv", LINES + "13800138000,2025-03-01 10:00,1,,,A100\n"))
+    assert (more.imported, more.skipped) == (0, 2)
+    assert (count(ctx, Sale), count(ctx, SaleLine)) == (2, 4)
+
+
+def test_receipt_tier_sees_the_sale_total_once(ctx, tmp_path):
+    # Neither line reaches the VIP single-purchase line; together they do, as one sale.
+    import_sales(ctx, write(tmp_path, "s.csv", "phone,datetime,amount,receipt\n"
+                                              "13800138000,2025-05-01 15:00,1500,R1\n"
+                                              "13800138000,2025-05-01 15:00,1000,R1\n"))
+    with ctx.tx(write=False) as t:
+        m = t.s.execute(select(Member)).scalar_one()
+        assert t.s.get(Tier, m.tier_id).code == "gold" and (m.total_spent, m.visits) == (250000, 1)
+
+
+MISMATCH = ("phone,datetime,amount,receipt\n"
+            "13800138000,2025-04-01 09:00,10,B1\n"     # 2 first row of B1
+            "13900139000,2025-04-01 09:00,20,B1\n"     # 3 another phone
+            "13800138000,2025-04-01 09:00,30,B1\n"     # 4 agrees: left out with B1
+            "13800138000,2025-04-02 09:00,40,B1\n"     # 5 another day
+            "13700137000,2025-04-03,5,B2\n"            # 6 ok
+            "13700137000,2025-04-03,x,B3\n"            # 7 bad amount
+            "13700137000,2025-04-03,7,B3\n")           # 8 left out with B3
+
+
+def test_receipt_rows_that_disagree_are_bad_rows(ctx, tmp_path):
+    path = write(tmp_path, "s.csv", MISMATCH)
     with pytest.raises(ImportFailed) as exc:
         import_sales(ctx, path)
-    assert [(r.row_no, r.reason_code) for r in exc.value.params["rows"]] == [(3, "import_receipt_repeated")]
-    assert count(ctx, Sale) == 3
+    rows = exc.value.params["rows"]
+    assert [(r.row_no, r.reason_code) for r in rows] == [
+        (3, "import_receipt_mismatch"), (5, "import_receipt_mismatch"), (7, "amount_invalid")]
+    assert exc.value.params["count"] == 3
+    assert "B1" in rows[0].reason_text_en and "row 2" in rows[0].reason_text_en
+    assert "第 2 行" in rows[0].reason_text_zh and "2025-04-01 09:00:00" in rows[1].reason_text_en
+    assert (count(ctx, Sale), count(ctx, Member)) == (0, 0)
+    # skip_bad: a receipt with any bad row is left out whole, and each of its rows is listed.
+    report = import_sales(ctx, path, skip_bad=True)
+    assert (report.imported, report.skipped, report.members_created) == (1, 0, 1)
+    assert {r.row_no: r.reason_code for r in report.rejected} == {
+        2: "import_receipt_left_out", 3: "import_receipt_mismatch", 4: "import_receipt_left_out",
+        5: "import_receipt_mismatch", 7: "amount_invalid", 8: "import_receipt_left_out"}
+    by_no = {r.row_no: r for r in report.rejected}
+    assert "B1" in by_no[2].reason_text_en and "3, 5" in by_no[2].reason_text_en
+    assert "7" in by_no[8].reason_text_zh
+    with ctx.tx(write=False) as t:
+        assert set(t.s.execute(select(Sale.source_ref)).scalars()) == {"import:receipt:B2"}
 
 
 def test_sales_bad_rows_all_or_nothing_then_skip_bad(ctx, tmp_path):

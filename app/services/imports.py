@@ -15,14 +15,20 @@ a card number). Opening stored value becomes a wallet ``opening`` entry (paid pr
 shop's points policy counted from the import date. ``consent`` yes/是 records consent to care AND
 marketing texts with source ``import`` at the import time; no/blank records nothing.
 
-Purchase history (``import_sales``): columns in :data:`SALES_COLUMNS`. Each row becomes one sale
-(till ``IMP``, source ``import``) with one line and one payment of method ``other``; an unknown
-phone gets a new member named ``会员1234`` (``Member 1234`` when the shop language is English) who
-joined on the day of their first imported purchase. The member's total spent, visits, last visit
-and tier follow; **no points are earned on imported history** (the sale's ``points_earned`` is 0
-and its line is not points-eligible). Re-importing is safe: each sale carries a unique
-``source_ref`` (``import:receipt:<receipt>``, or ``import:row:<sha256 of the row>:<n>`` where
-``n`` counts identical rows in the file), and rows already imported are counted as skipped.
+Purchase history (``import_sales``): columns in :data:`SALES_COLUMNS`. Each row without a receipt
+number becomes one sale (till ``IMP``, source ``import``) with one line and one payment of method
+``other``. Rows sharing a receipt number are the lines of ONE sale (an old till's export has a row per
+line item): one line per row in file order, the total is the sum of their amounts, paid by one
+``other`` payment. They must agree on phone and datetime; each row that differs from the receipt's
+first row is a bad row (``import_receipt_mismatch``), and a receipt with any bad row is left out as a
+whole (with ``skip_bad`` its other rows come back as ``import_receipt_left_out``). An unknown phone
+gets a new member named ``会员1234`` (``Member 1234`` when the shop language is English) who joined on
+the day of their first imported purchase. The member's total spent, visits (one per sale), last visit
+and tier follow; **no points are earned on imported history** (the sale's ``points_earned`` is 0 and
+its lines are not points-eligible). Re-importing is safe: each sale carries a unique ``source_ref``
+(``import:receipt:<receipt>``, or ``import:row:<sha256 of the row>:<n>`` where ``n`` counts identical
+receipt-less rows in the file), and sales already imported are counted as skipped, a receipt once
+however many rows it has. The report counts sales (``imported``, ``skipped``) and rows (``rejected``).
 """
 from __future__ import annotations
 
@@ -107,9 +113,10 @@ class RejectedRow:
 
 @dataclass(frozen=True)
 class ImportReport:
-    imported: int                         # rows written
-    skipped: int                          # rows already in the database (sales re-import); not errors
-    rejected: tuple[RejectedRow, ...]     # bad rows (left out; only ever non-empty with skip_bad)
+    imported: int                         # members: rows written; sales: sales written
+    skipped: int                          # sales already in the database (re-import); not errors
+    rejected: tuple[RejectedRow, ...]     # rows left out, each with its reason (only ever non-empty
+                                          # with skip_bad)
     members_created: int = 0              # members created (import_members: == imported)
 
 
@@ -246,7 +253,21 @@ class _SaleRow:
     sku: str
     qty: int
     receipt: str
-    ref: str = ""
+
+
+@dataclass(frozen=True)
+class _Sale:
+    """One sale to write: a receipt-less row, or every row of one receipt (file order)."""
+    ref: str
+    rows: tuple[_SaleRow, ...]
+
+    @property
+    def first(self) -> _SaleRow:
+        return self.rows[0]
+
+    @property
+    def total(self) -> int:
+        return sum(r.amount for r in self.rows)
 
 
 def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False) -> ImportReport:
@@ -256,28 +277,29 @@ def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False) -> Impor
     cfg = load_settings(ctx)
     with ctx.tx() as t:
         now = t.now()
-        good: list[_SaleRow] = []
-        rejected: list[RejectedRow] = []
+        parsed: list[_SaleRow] = []
+        bad: dict[int, RejectedRow] = {}
         for row in table.rows:
             try:
-                good.append(_parse_sale(row, table, cfg, now))
+                parsed.append(_parse_sale(row, table, cfg, now))
             except ShopError as err:
-                rejected.append(RejectedRow.of(row.row_no, err))
-        good, dupes = _with_refs(good)
-        rejected.extend(dupes)
-        rejected.sort(key=lambda r: r.row_no)
-        if rejected and not skip_bad:
-            raise ImportFailed("import_rows", file=table.file, count=len(rejected), rows=tuple(rejected))
+                bad[row.row_no] = RejectedRow.of(row.row_no, err)
+        sales, left_out = _group_sales(table, parsed, bad)
+        if bad and not skip_bad:
+            rows = tuple(sorted(bad.values(), key=lambda r: r.row_no))
+            raise ImportFailed("import_rows", file=table.file, count=len(rows), rows=rows)
+        rejected = sorted([*bad.values(), *left_out], key=lambda r: r.row_no)
 
-        present = {ref for (ref,) in _existing(t, Sale.source_ref, None, [r.ref for r in good])}
-        todo = [r for r in good if r.ref not in present]
-        skipped = len(good) - len(todo)
+        present = {ref for (ref,) in _existing(t, Sale.source_ref, None, [s.ref for s in sales])}
+        todo = [s for s in sales if s.ref not in present]
+        skipped = len(sales) - len(todo)
 
-        by_phone = {m.phone: m for m in _members_by_phone(t, sorted({r.phone for r in todo}))}
+        phones_todo = {s.first.phone for s in todo}
+        by_phone = {m.phone: m for m in _members_by_phone(t, sorted(phones_todo))}
         base = tiers.base_tier(t)
         created = 0
-        for phone in sorted({r.phone for r in todo} - set(by_phone)):
-            first = min(r.when for r in todo if r.phone == phone)
+        for phone in sorted(phones_todo - set(by_phone)):
+            first = min(s.first.when for s in todo if s.first.phone == phone)
             name = ("Member " if cfg.language == "en" else "会员") + phones.last4(phone)
             data = members.MemberInput(name=name, phone=phone, join_date=first.date(), consent_source="import")
             by_phone[phone] = members._insert(t, data, name=name, phone=phone, card=None, gender=None,
@@ -286,14 +308,14 @@ def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False) -> Impor
 
         products: dict[str, Product | None] = {}
         total = 0
-        for r in todo:
-            _write_sale(t, r, by_phone[r.phone], _product(t, products, r.sku), cfg)
-            total += r.amount
+        for sale in todo:
+            _write_sale(t, sale, by_phone[sale.first.phone], [_product(t, products, r.sku) for r in sale.rows], cfg)
+            total += sale.total
         t.s.flush()
         audit.record(t, "import.sales", "import", None, after={
-            "file": table.file, "imported": len(todo), "skipped": skipped, "rejected": len(rejected),
-            "rejected_rows": [r.row_no for r in rejected], "members_created": created, "amount": total,
-            "ignored_columns": list(table.ignored)})
+            "file": table.file, "imported": len(todo), "rows_imported": sum(len(s.rows) for s in todo),
+            "skipped": skipped, "rejected": len(rejected), "rejected_rows": [r.row_no for r in rejected],
+            "members_created": created, "amount": total, "ignored_columns": list(table.ignored)})
         return ImportReport(imported=len(todo), skipped=skipped, rejected=tuple(rejected), members_created=created)
 
 
@@ -320,25 +342,55 @@ def _parse_sale(row: Row, table: Table, cfg: ShopSettings, now: datetime) -> _Sa
     return _SaleRow(row.row_no, phone, when, amount, sku, qty, receipt)
 
 
-def _with_refs(rows: list[_SaleRow]) -> tuple[list[_SaleRow], list[RejectedRow]]:
-    """Give each row its idempotency key; a receipt number used twice in the file is a bad row."""
-    seen_receipt: dict[str, int] = {}
-    seen_content: dict[str, int] = {}
-    good: list[_SaleRow] = []
-    bad: list[RejectedRow] = []
-    for r in rows:
+def _group_sales(table: Table, parsed: list[_SaleRow],
+                 bad: dict[int, RejectedRow]) -> tuple[list[_Sale], list[RejectedRow]]:
+    """The sales the file holds, in file order, each with its idempotency key.
+
+    Rows sharing a receipt number form one sale; a row whose phone or datetime differs from the
+    receipt's first (readable) row is added to ``bad``. A receipt with any bad row (unreadable or
+    differing) is left out whole: its other rows are returned as left out, for the skip_bad report.
+    """
+    # Grouped by the receipt as written, so an unreadable row still sinks its receipt.
+    receipt_rows: dict[str, list[int]] = {}
+    for row in table.rows:
+        receipt = _text(row.get("receipt"))
+        if receipt:
+            receipt_rows.setdefault(receipt, []).append(row.row_no)
+    readable: dict[str, list[_SaleRow]] = {}
+    for r in parsed:
         if r.receipt:
-            if r.receipt in seen_receipt:
-                bad.append(RejectedRow.of(r.row_no, ValidationError(
-                    "import_receipt_repeated", receipt=r.receipt, row=seen_receipt[r.receipt])))
+            readable.setdefault(r.receipt, []).append(r)
+    for receipt, rows in readable.items():
+        head = rows[0]
+        for r in rows[1:]:
+            if r.phone != head.phone or r.when != head.when:
+                bad[r.row_no] = RejectedRow.of(r.row_no, ValidationError(
+                    "import_receipt_mismatch", receipt=receipt, row=head.row_no, phone=phones.mask(head.phone),
+                    when=head.when.isoformat(sep=" ")))
+
+    sales: list[_Sale] = []
+    left_out: list[RejectedRow] = []
+    seen_content: dict[str, int] = {}
+    for r in parsed:
+        if not r.receipt:
+            if r.row_no in bad:
                 continue
-            seen_receipt[r.receipt] = r.row_no
-            good.append(replace(r, ref=f"import:receipt:{r.receipt}"))
-        else:
             content = row_digest(r.phone, r.when, r.amount, r.sku, r.qty)
             n = seen_content[content] = seen_content.get(content, 0) + 1
-            good.append(replace(r, ref=f"import:row:{content}:{n}"))
-    return good, bad
+            sales.append(_Sale(f"import:row:{content}:{n}", (r,)))
+            continue
+        rows = readable[r.receipt]
+        if r is not rows[0]:
+            continue  # a later line of a receipt already handled
+        bad_nos = [n for n in receipt_rows[r.receipt] if n in bad]
+        if not bad_nos:
+            sales.append(_Sale(f"import:receipt:{r.receipt}", tuple(rows)))
+            continue
+        for other in rows:
+            if other.row_no not in bad:
+                left_out.append(RejectedRow.of(other.row_no, ValidationError(
+                    "import_receipt_left_out", receipt=r.receipt, rows=", ".join(map(str, bad_nos)))))
+    return sales, left_out
 
 
 def row_digest(phone: str, when: datetime, amount: int, sku: str, qty: int) -> str:
@@ -348,32 +400,37 @@ def row_digest(phone: str, when: datetime, amount: int, sku: str, qty: int) -> s
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _write_sale(t: Ctx, r: _SaleRow, m: Member, product: Product | None, cfg: ShopSettings) -> None:
+def _write_sale(t: Ctx, sale: _Sale, m: Member, products: list[Product | None], cfg: ShopSettings) -> None:
+    """One sale with a line per row, one ``other`` payment for the total, and the member's totals."""
+    first, total = sale.first, sale.total
     receipt_no, seq = receipts.next_number(t, till=IMPORT_TILL)
-    note = f"imported receipt {r.receipt}" if r.receipt else "imported"
-    if r.sku and product is None:
-        note += f"; sku {r.sku}"
-    sale = Sale(receipt_no=receipt_no, till=IMPORT_TILL, seq=seq, kind="sale", source="import",
-                source_ref=r.ref, staff_id=t.actor.id, member_id=m.id, created_at=r.when,
-                subtotal=r.amount, tier_discount=0, manual_discount=0, total=r.amount, change_given=0,
-                points_earned=0, note=note)
-    t.s.add(sale)
+    note = f"imported receipt {first.receipt}" if first.receipt else "imported"
+    unknown = list(dict.fromkeys(r.sku for r, p in zip(sale.rows, products) if r.sku and p is None))
+    if unknown:
+        note += "; sku " + ", ".join(unknown)
+    row = Sale(receipt_no=receipt_no, till=IMPORT_TILL, seq=seq, kind="sale", source="import",
+               source_ref=sale.ref, staff_id=t.actor.id, member_id=m.id, created_at=first.when,
+               subtotal=total, tier_discount=0, manual_discount=0, total=total, change_given=0,
+               points_earned=0, note=note)
+    t.s.add(row)
     t.s.flush()
-    unit = round_half_up(r.amount, r.qty)  # the line total is the truth; the unit price is informative
-    t.s.add(SaleLine(sale_id=sale.id, line_no=1, product_id=product.id if product else None,
-                     sku=product.sku if product else IMPORT_SKU,
-                     name=product.name if product else IMPORT_LINE_NAME, qty=r.qty, unit_price=unit,
-                     price_overridden=False, tier_discount=0, manual_discount=0, line_total=r.amount,
-                     points_eligible=False))
-    t.s.add(PaymentRow(sale_id=sale.id, method="other", amount=r.amount, reference=r.receipt or "import"))
-    m.total_spent += r.amount
+    for line_no, (r, product) in enumerate(zip(sale.rows, products), start=1):
+        unit = round_half_up(r.amount, r.qty)  # the line total is the truth; the unit price is informative
+        t.s.add(SaleLine(sale_id=row.id, line_no=line_no, product_id=product.id if product else None,
+                         sku=product.sku if product else IMPORT_SKU,
+                         name=product.name if product else IMPORT_LINE_NAME, qty=r.qty, unit_price=unit,
+                         price_overridden=False, tier_discount=0, manual_discount=0, line_total=r.amount,
+                         points_eligible=False))
+    # payments.reference is 64 characters; the full receipt number is in the source_ref and note.
+    t.s.add(PaymentRow(sale_id=row.id, method="other", amount=total, reference=first.receipt[:64] or "import"))
+    m.total_spent += total
     m.visits += 1
-    if m.last_visit_at is None or r.when > m.last_visit_at:
-        m.last_visit_at = r.when
+    if m.last_visit_at is None or first.when > m.last_visit_at:
+        m.last_visit_at = first.when
     m.updated_at = t.now()
     t.s.flush()
     # The VIP month rule looks at the month of "now": let it see the sale's own month.
-    tiers.after_sale(replace(t, clock=FixedClock(r.when)), m, r.amount, cfg)
+    tiers.after_sale(replace(t, clock=FixedClock(first.when)), m, total, cfg)
 
 
 def _product(t: Ctx, cache: dict[str, Product | None], sku: str) -> Product | None:
