@@ -1,0 +1,461 @@
+"""The ``shopcare`` command (see DESIGN.md, "Command line": a contract, keep the names).
+
+With no command it starts the till app (Qt is imported only then). Every command acts as the
+``system`` actor on till ``$SHOPCARE_TILL`` (default T1). Errors are ShopErrors rendered in the
+user's language on stderr with exit code 2 (``check`` exits 1 when it finds a fault); never a
+traceback for a refusal.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Callable, TextIO
+
+from app import __version__
+from app.errors import ShopError, render
+
+EXIT_OK, EXIT_FAULT, EXIT_ERROR = 0, 1, 2
+
+# --- the command line's own sentences, en / zh_CN ----------------------------------------------
+MESSAGES: dict[str, tuple[str, str]] = {
+    "init_done": ("Database ready: {where} (schema {rev})", "数据库已就绪：{where}（结构版本 {rev}）"),
+    "backed_up_first": ("Backed up before upgrading the schema: {path}", "升级表结构前已备份：{path}"),
+    "backup_done": ("Backup written and checked: {path}", "备份已写入并通过校验：{path}"),
+    "restore_done": ("Restored {src} (schema {before} -> {after})", "已从 {src} 恢复（结构版本 {before} -> {after}）"),
+    "restore_safety": ("The database as it was before the restore is in {path}", "恢复前的数据库已备份到 {path}"),
+    "check_schema": ("Schema revision {rev} (head {head})", "表结构版本 {rev}（最新 {head}）"),
+    "check_counts": ("Checked {items}", "已检查 {items}"),
+    "check_ok": ("OK: no faults found", "正常：未发现问题"),
+    "check_faults": ("{n} fault(s) found", "发现 {n} 个问题"),
+    "warning": ("warning: {text}", "警告：{text}"),
+    "fault": ("FAULT: {text}", "问题：{text}"),
+    "import_done": ("{file}: imported {imported}, already there {skipped}, rejected {rejected}",
+                    "{file}：已导入 {imported} 行，已存在 {skipped} 行，拒绝 {rejected} 行"),
+    "import_row": ("  row {row}: {reason}", "  第 {row} 行：{reason}"),
+    "import_skipped_rows": ("Rows left out (--skip-bad):", "已跳过的错误行（--skip-bad）："),
+    "demo_done": ("Demo shop data written:", "演示数据已生成："),
+}
+
+
+def msg(key: str, lang: str, **params: object) -> str:
+    en, zh = MESSAGES[key]
+    return (zh if lang.startswith("zh") else en).format(**params)
+
+
+# --- help texts (they match DESIGN.md) ---------------------------------------------------------
+DESCRIPTION = "ShopCare: point-of-sale member management and customer care for small shops."
+EPILOG = """\
+summary:
+  shopcare                          start the till app
+  shopcare init                     create or upgrade the database
+  shopcare demo [--members N] [--days D] [--seed S]   fill with realistic demo shop data
+  shopcare import members FILE      CSV or XLSX; reports each rejected row and why; all-or-nothing unless --skip-bad
+  shopcare import sales FILE        CSV history: member phone, datetime, amount [, sku, qty]
+  shopcare check                    integrity check + every cached balance equals its ledger; exit 1 on any fault
+  shopcare backup [PATH]            hot, consistent backup
+  shopcare restore PATH             restore a backup (the current database is backed up first)
+
+environment:
+  SHOPCARE_DB    database URL (same as --db); default: SQLite in the user data dir
+  SHOPCARE_HOME  keep data, cache, config and backups under this folder instead
+  SHOPCARE_TILL  the till code commands act as (default T1)
+
+exit codes: 0 done, 1 check found a fault, 2 error (message on stderr)
+"""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="shopcare", description=DESCRIPTION, epilog=EPILOG,
+                                formatter_class=_Formatter)
+    p.add_argument("--version", action="version", version=f"shopcare {__version__}")
+    p.add_argument("--db", metavar="URL", default=None,
+                   help="any command against another database (env SHOPCARE_DB); "
+                        "default: SQLite in the user data dir")
+    p.add_argument("--lang", choices=["en", "zh_CN"], default=None,
+                   help="language of messages (default: the shop's language setting, else from LANG)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    c = sub.add_parser("init", help="create or upgrade the database",
+                       description="Create or upgrade the database (to this version's schema). An existing "
+                                   "database that holds data is backed up first. Safe to run again.",
+                       formatter_class=_Formatter)
+    c.set_defaults(func=cmd_init)
+
+    c = sub.add_parser("demo", help="fill with realistic demo shop data",
+                       description="Fill the database with realistic demo shop data: members, top-ups, "
+                                   "sales, points and count cards over the past days. Use a separate "
+                                   "database (--db or SHOPCARE_DB) to keep a real shop's data clean.",
+                       formatter_class=_Formatter)
+    c.add_argument("--members", metavar="N", type=_positive, help="how many members to create")
+    c.add_argument("--days", metavar="D", type=_positive, help="how many days of history to make")
+    c.add_argument("--seed", metavar="S", type=int, help="random seed: the same seed makes the same shop")
+    c.set_defaults(func=cmd_demo)
+
+    imp = sub.add_parser("import", help="import members or sales history from a file",
+                         description="Import members (CSV or XLSX) or sales history (CSV). Every row is "
+                                     "checked first; each rejected row is reported with its row number "
+                                     "and the reason. All or nothing, unless --skip-bad.",
+                         formatter_class=_Formatter)
+    isub = imp.add_subparsers(dest="what", metavar="WHAT", title="what to import", required=True)
+    c = isub.add_parser("members", help="CSV or XLSX; reports each rejected row and why; all-or-nothing "
+                                         "unless --skip-bad",
+                        description="Import members from a CSV or XLSX file (English or Chinese column "
+                                    "names, e.g. name/姓名, phone/手机号; see README). Reports each "
+                                    "rejected row and why; imports nothing if any row is bad, unless "
+                                    "--skip-bad.", formatter_class=_Formatter)
+    c.add_argument("file", metavar="FILE", type=Path, help="the CSV or XLSX file")
+    c.add_argument("--skip-bad", action="store_true", help="import the good rows and list the bad ones")
+    c.set_defaults(func=cmd_import_members)
+    c = isub.add_parser("sales", help="CSV history: member phone, datetime, amount [, sku, qty]",
+                        description="Import purchase history from a CSV file with the columns member "
+                                    "phone, datetime, amount [, sku, qty] (English or Chinese names; see "
+                                    "README). Re-importing the same file adds nothing twice. All or "
+                                    "nothing, unless --skip-bad.", formatter_class=_Formatter)
+    c.add_argument("file", metavar="FILE", type=Path, help="the CSV file")
+    c.add_argument("--skip-bad", action="store_true", help="import the good rows and list the bad ones")
+    c.set_defaults(func=cmd_import_sales)
+
+    c = sub.add_parser("check", help="integrity check + every cached balance equals its ledger; "
+                                     "exit 1 on any fault",
+                       description="Integrity check + every cached balance equals its ledger; exit 1 on any "
+                                   "fault. The database is only read: SQLite quick_check, schema "
+                                   "version, every member's stored value and points against their "
+                                   "ledgers, count cards, sale totals against lines and payments, and the "
+                                   "audit log's hash chain. Prints the SQLite version.",
+                       formatter_class=_Formatter)
+    c.set_defaults(func=cmd_check)
+
+    c = sub.add_parser("backup", help="hot, consistent backup",
+                       description="Hot, consistent backup (safe while the till is running). PATH may be "
+                                   "a folder (a file shopcare-YYYYmmdd-HHMMSS.db is made in it) or a new "
+                                   "file name ending in .db; default: the backups folder in the user data "
+                                   "dir. The copy is integrity-checked before it gets its final name.",
+                       formatter_class=_Formatter)
+    c.add_argument("path", metavar="PATH", nargs="?", type=Path, help="folder or new .db file")
+    c.set_defaults(func=cmd_backup)
+
+    c = sub.add_parser("restore", help="restore a backup (the current database is backed up first)",
+                       description="Replace the database with the backup file PATH. The file is checked "
+                                   "first (integrity, is a ShopCare database), the current database is "
+                                   "backed up, then the backup is copied in and upgraded to this "
+                                   "version's schema. Close the till app first.",
+                       formatter_class=_Formatter)
+    c.add_argument("path", metavar="PATH", type=Path, help="the backup file to restore")
+    c.set_defaults(func=cmd_restore)
+    return p
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+# --- running -----------------------------------------------------------------------------------
+class Env:
+    """What a command runs with: the database URL, the language, the till, the streams."""
+
+    def __init__(self, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+        from app.services.summary import language_from_env
+
+        self.args = args
+        self.url = args.db or os.environ.get("SHOPCARE_DB") or None
+        self.till = os.environ.get("SHOPCARE_TILL") or "T1"
+        self.lang = args.lang or language_from_env()
+        self.out, self.err = out, err
+        self._db = None
+
+    def db_url(self) -> str:
+        from app import paths
+
+        return self.url or paths.default_db_url()
+
+    def where(self) -> str:
+        db = self.database()
+        if db.sqlite_path is not None:
+            return str(db.sqlite_path)
+        from sqlalchemy.engine import make_url
+
+        return make_url(db.url).render_as_string(hide_password=True)
+
+    def database(self):
+        if self._db is None:
+            from app.db import Database
+
+            self._db = Database(self.db_url())
+        return self._db
+
+    def ctx(self):
+        from app.services.context import SYSTEM, Ctx
+
+        return Ctx(db=self.database(), actor=SYSTEM, till=self.till)
+
+    def open(self, *, upgrade: bool = True, defaults: bool = True):
+        """The database, brought to head after a backup (the app upgrades on start), as a Ctx."""
+        from app.services import backup, setup
+
+        if upgrade:
+            made = backup.upgrade_with_backup(self.database())
+            if made is not None:
+                self.say_err(msg("backed_up_first", self.lang, path=made))
+        ctx = self.ctx()
+        if defaults:
+            setup.ensure_defaults(ctx)
+        self.use_shop_language(ctx)
+        return ctx
+
+    def use_shop_language(self, ctx) -> None:
+        if self.args.lang:
+            return
+        from app.services.summary import configured_language
+
+        try:
+            self.lang = configured_language(ctx) or self.lang
+        except Exception:  # an unreadable database still reports in the environment's language
+            pass
+
+    def require_file(self) -> None:
+        db = self.database()
+        path = db.sqlite_path
+        if path is not None and not path.is_file():
+            raise ShopError("db_missing", path=str(path))
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def say_err(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+
+
+class Progress:
+    """A progress callback ``(done, total, label)`` printing on stderr: one line rewritten with \\r
+    on a terminal, an occasional line (every 10 %) otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._last: tuple[str, int] | None = None
+        self._dirty = False
+
+    def __call__(self, done: int, total: int, label: str = "") -> None:
+        pct = 100 if total <= 0 else max(0, min(100, done * 100 // total))
+        if self.tty:
+            self.stream.write(f"\r{label} {pct:3d}% ({done}/{total})\033[K")
+            self.stream.flush()
+            self._dirty = True
+            return
+        step = pct // 10
+        if self._last != (label, step):
+            self._last = (label, step)
+            self.stream.write(f"{label} {pct}% ({done}/{total})\n")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.tty and self._dirty:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._dirty = False
+
+
+# --- commands ----------------------------------------------------------------------------------
+def cmd_init(env: Env) -> int:
+    env.open(upgrade=True, defaults=True)
+    db = env.database()
+    env.say(msg("init_done", env.lang, where=env.where(), rev=db.current_revision()))
+    return EXIT_OK
+
+
+def cmd_check(env: Env) -> int:
+    from app.services.integrity import COUNT_NAMES, run_check
+
+    env.require_file()  # a check must not create an empty database where there was none
+    ctx = env.ctx()
+    env.use_shop_language(ctx)
+    report = run_check(ctx)
+    lang = env.lang
+    zh = lang.startswith("zh")
+    for line in report.info:
+        env.say(line.text(lang))
+    if report.head:
+        env.say(msg("check_schema", lang, rev=report.revision or "-", head=report.head))
+    for line in report.warnings:
+        env.say(msg("warning", lang, text=line.text(lang)))
+    if report.counts:
+        items = ("、" if zh else ", ").join(
+            f"{n} {COUNT_NAMES.get(k, (k, k))[1 if zh else 0]}" for k, n in report.counts)
+        env.say(msg("check_counts", lang, items=items))
+    for line in report.faults:
+        env.say(msg("fault", lang, text=line.text(lang)))
+    if report.ok:
+        env.say(msg("check_ok", lang))
+        return EXIT_OK
+    env.say_err(msg("check_faults", lang, n=len(report.faults)))
+    return EXIT_FAULT
+
+
+def cmd_backup(env: Env) -> int:
+    from app.services import backup
+
+    db = env.database()
+    if db.sqlite_path is None:
+        raise ShopError("db_not_sqlite", action="shopcare backup")
+    env.require_file()
+    path = backup.backup(db, env.args.path)
+    env.say(msg("backup_done", env.lang, path=path))
+    return EXIT_OK
+
+
+def cmd_restore(env: Env) -> int:
+    from app.services import backup
+
+    result = backup.restore(env.database(), env.args.path)
+    if result.safety_backup is not None:
+        env.say(msg("restore_safety", env.lang, path=result.safety_backup))
+    env.say(msg("restore_done", env.lang, src=result.restored_from, before=result.revision_before,
+                after=result.revision_after))
+    return EXIT_OK
+
+
+def cmd_import_members(env: Env) -> int:
+    return _import(env, "import_members")
+
+
+def cmd_import_sales(env: Env) -> int:
+    return _import(env, "import_sales")
+
+
+def _import(env: Env, fn_name: str) -> int:
+    from app.errors import ImportFailed
+    from app.services import imports
+
+    path: Path = env.args.file
+    if not path.is_file():
+        raise ShopError("file_not_found", path=str(path))
+    ctx = env.open()
+    fn: Callable = getattr(imports, fn_name)
+    try:
+        report = fn(ctx, path, skip_bad=env.args.skip_bad)
+    except ImportFailed as exc:
+        env.say_err(render(exc, env.lang))
+        for row in exc.params.get("rows") or ():
+            env.say_err(_rejected_line(row, env.lang))
+        return EXIT_ERROR
+    rejected = tuple(getattr(report, "rejected", ()) or ())
+    env.say(msg("import_done", env.lang, file=path.name, imported=report.imported,
+                skipped=getattr(report, "skipped", 0), rejected=len(rejected)))
+    if rejected:
+        env.say(msg("import_skipped_rows", env.lang))
+        for row in rejected:
+            env.say(_rejected_line(row, env.lang))
+    return EXIT_OK
+
+
+def _rejected_line(row: object, lang: str) -> str:
+    """A rejected row: a RejectedRow, or a (row number, reason) pair whose reason is text or a ShopError."""
+    zh = lang.startswith("zh")
+    if hasattr(row, "row_no"):
+        number = row.row_no
+        reason = getattr(row, "reason_text_zh" if zh else "reason_text_en", None) or getattr(row, "reason_code", "")
+    elif isinstance(row, (tuple, list)) and len(row) >= 2:
+        number, reason = row[0], row[1]
+        if isinstance(reason, ShopError):
+            reason = render(reason, lang)
+    else:
+        number, reason = "?", row
+    return msg("import_row", lang, row=number, reason=reason)
+
+
+def cmd_demo(env: Env) -> int:
+    from app.services import demo
+
+    ctx = env.open()
+    kwargs = {k: getattr(env.args, k) for k in ("members", "days", "seed") if getattr(env.args, k) is not None}
+    progress = Progress(env.err)
+    try:
+        summary = demo.build_demo(ctx, progress=progress, **kwargs)
+    finally:
+        progress.finish()
+    env.say(msg("demo_done", env.lang))
+    items = asdict(summary) if is_dataclass(summary) else (summary if isinstance(summary, dict) else {})
+    if items:
+        for key, value in items.items():
+            env.say(f"  {key}: {value}")
+    elif summary is not None:
+        env.say(f"  {summary}")
+    return EXIT_OK
+
+
+def start_gui(env: Env) -> int:
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                                                 or os.environ.get("QT_QPA_PLATFORM")):
+        raise ShopError("gui_no_display")
+    try:
+        from app.ui.main import main as gui_main
+    except ImportError as exc:  # Qt or one of its system libraries is missing
+        raise ShopError("gui_unavailable", why=str(exc)) from None
+    return int(gui_main(db_url=env.db_url(), lang=env.args.lang) or 0)
+
+
+# --- entry point -------------------------------------------------------------------------------
+def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    _utf8(out)
+    _utf8(err)
+    args = build_parser().parse_args(argv)
+    env = Env(args, out, err)
+    try:
+        if args.command is None:
+            return start_gui(env)
+        return args.func(env)
+    except ShopError as exc:
+        env.say_err(render(exc, env.lang))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        env.say_err("interrupted" if not env.lang.startswith("zh") else "已中断")
+        return 130
+    except Exception as exc:  # the database could not be opened or read: say so plainly
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(exc, (DBAPIError, OSError)):
+            why = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            shown = env.url or "(default)"
+            try:
+                shown = env.where()
+            except Exception:
+                pass
+            env.say_err(render(ShopError("db_unavailable", url=shown, why=why), env.lang))
+            return EXIT_ERROR
+        raise
+    finally:
+        env.close()
+
+
+def _utf8(stream: TextIO) -> None:
+    """Chinese text must not crash a terminal or pipe with a narrow locale (Windows, LANG=C)."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and (getattr(stream, "encoding", "") or "").lower() not in ("utf-8", "utf8"):
+        try:
+            reconfigure(encoding="utf-8", errors="replace")
+        except (ValueError, OSError):
+            pass
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

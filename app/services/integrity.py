@@ -1,0 +1,239 @@
+"""``shopcare check``: is the database sound, and does every cached balance equal its ledger?
+
+Checks, in order (each a set-based query, so it stays fast on 200,000 members and a million sales):
+
+* SQLite ``PRAGMA quick_check``;
+* the schema is at the alembic head revision;
+* per member: ``wallet_principal`` / ``wallet_bonus`` / ``points_balance`` equal the sums of
+  ``wallet_entries`` / ``points_entries``, and none is negative;
+* per count card: ``uses_left`` equals the sum of ``count_card_entries.uses`` (and is not negative);
+* per sale: ``total`` equals the sum of its lines' ``line_total`` and the sum of its payments;
+* the audit log's hash chain (``audit.verify_chain``).
+
+The SQLite library version is reported, with a warning (not a fault) when it has the WAL-reset
+bug: the app keeps to one writing connection, so the bug cannot bite it, but a shop should know.
+
+Nothing is written: the check reads one consistent snapshot of the database.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from app import db as dbmod
+from app.services import audit
+from app.services.context import Ctx
+
+# At most this many faults of one kind are listed one by one; the rest are counted in one line.
+DETAIL_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the report, in English and Simplified Chinese."""
+    code: str
+    en: str
+    zh: str
+
+    def text(self, lang: str = "en") -> str:
+        return self.zh if lang.lower().startswith("zh") else self.en
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    faults: tuple[Line, ...] = ()
+    warnings: tuple[Line, ...] = ()
+    info: tuple[Line, ...] = ()
+    counts: tuple[tuple[str, int], ...] = ()   # (what, how many checked)
+    sqlite_version: str | None = None
+    sqlite_wal_reset_bug: bool = False
+    revision: str | None = None
+    head: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.faults
+
+    def count(self, what: str) -> int:
+        return dict(self.counts).get(what, 0)
+
+
+@dataclass
+class _Builder:
+    faults: list[Line] = field(default_factory=list)
+    warnings: list[Line] = field(default_factory=list)
+    info: list[Line] = field(default_factory=list)
+    counts: list[tuple[str, int]] = field(default_factory=list)
+
+    def fault(self, code: str, en: str, zh: str) -> None:
+        self.faults.append(Line(code, en, zh))
+
+    def many(self, code: str, rows: list, fmt_en, fmt_zh) -> None:
+        """One fault per row, up to DETAIL_LIMIT, then one line counting the rest."""
+        for row in rows[:DETAIL_LIMIT]:
+            self.fault(code, fmt_en(row), fmt_zh(row))
+        if len(rows) > DETAIL_LIMIT:
+            more = len(rows) - DETAIL_LIMIT
+            self.fault(code, f"… and {more} more like this ({code})", f"……另有 {more} 条同类问题（{code}）")
+
+
+# --- the queries (plain SQL that SQLite and PostgreSQL both run) -------------------------------
+_MEMBER_LEDGERS = text("""
+SELECT m.id, m.wallet_principal, COALESCE(w.p, 0), m.wallet_bonus, COALESCE(w.b, 0),
+       m.points_balance, COALESCE(pe.pts, 0)
+FROM members m
+LEFT JOIN (SELECT member_id, SUM(principal) AS p, SUM(bonus) AS b
+           FROM wallet_entries GROUP BY member_id) w ON w.member_id = m.id
+LEFT JOIN (SELECT member_id, SUM(points) AS pts
+           FROM points_entries GROUP BY member_id) pe ON pe.member_id = m.id
+WHERE m.wallet_principal <> COALESCE(w.p, 0)
+   OR m.wallet_bonus <> COALESCE(w.b, 0)
+   OR m.points_balance <> COALESCE(pe.pts, 0)
+   OR m.wallet_principal < 0 OR m.wallet_bonus < 0 OR m.points_balance < 0
+ORDER BY m.id
+""")
+
+_COUNT_CARDS = text("""
+SELECT c.id, c.member_id, c.uses_left, COALESCE(e.u, 0)
+FROM count_cards c
+LEFT JOIN (SELECT card_id, SUM(uses) AS u FROM count_card_entries GROUP BY card_id) e
+       ON e.card_id = c.id
+WHERE c.uses_left <> COALESCE(e.u, 0) OR c.uses_left < 0
+ORDER BY c.id
+""")
+
+_SALES = text("""
+SELECT x.sale_id, s.receipt_no, x.total, x.lines, x.paid
+FROM (SELECT sale_id, SUM(total) AS total, SUM(line) AS lines, SUM(paid) AS paid
+      FROM (SELECT id AS sale_id, total, 0 AS line, 0 AS paid FROM sales
+            UNION ALL SELECT sale_id, 0, line_total, 0 FROM sale_lines
+            UNION ALL SELECT sale_id, 0, 0, amount FROM payments) u
+      GROUP BY sale_id
+      HAVING SUM(total) <> SUM(line) OR SUM(total) <> SUM(paid)) x
+JOIN sales s ON s.id = x.sale_id
+ORDER BY x.sale_id
+""")
+
+_COUNTS = [
+    ("members", "SELECT COUNT(*) FROM members"),
+    ("wallet_entries", "SELECT COUNT(*) FROM wallet_entries"),
+    ("points_entries", "SELECT COUNT(*) FROM points_entries"),
+    ("count_cards", "SELECT COUNT(*) FROM count_cards"),
+    ("sales", "SELECT COUNT(*) FROM sales"),
+    ("sale_lines", "SELECT COUNT(*) FROM sale_lines"),
+    ("payments", "SELECT COUNT(*) FROM payments"),
+    ("audit_log", "SELECT COUNT(*) FROM audit_log"),
+]
+
+COUNT_NAMES = {
+    "members": ("members", "会员"), "wallet_entries": ("stored-value entries", "储值流水"),
+    "points_entries": ("points entries", "积分流水"), "count_cards": ("count cards", "次卡"),
+    "sales": ("sales", "销售单"), "sale_lines": ("sale lines", "销售明细"), "payments": ("payments", "付款"),
+    "audit_log": ("audit rows", "审计记录"),
+}
+
+
+def run_check(ctx: Ctx) -> CheckReport:
+    """Check the database behind ``ctx``; never raises for what it finds (faults are reported)."""
+    b = _Builder()
+    version = dbmod.sqlite_version() if ctx.db.is_sqlite else None
+    bug = bool(version) and dbmod.sqlite_wal_reset_bug(version)
+    if version:
+        b.info.append(Line("sqlite_version", f"SQLite library {version}", f"SQLite 库版本 {version}"))
+        if bug:
+            b.warnings.append(Line(
+                "sqlite_wal_reset_bug",
+                f"SQLite {version} has the WAL-reset bug (fixed in 3.51.3, 3.50.7, 3.44.6): safe here because "
+                "ShopCare keeps to one writing connection, but do not write to this file with other tools "
+                "while ShopCare runs",
+                f"SQLite {version} 存在 WAL 重置缺陷（已在 3.51.3、3.50.7、3.44.6 修复）：ShopCare 只用一个写连接，"
+                "因此安全；但 ShopCare 运行时请勿用其他工具写入此文件"))
+
+    revision = head = None
+    try:
+        with ctx.tx(write=False) as t:
+            conn = t.s.connection()
+            if ctx.db.is_sqlite:
+                rows = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
+                # Keep going after a finding: it may be a CHECK constraint broken by hand, and the
+                # ledger checks below say which rows; real damage makes them fail as db_error.
+                for detail in (rows if rows != ["ok"] else [])[:DETAIL_LIMIT]:
+                    b.fault("quick_check", f"SQLite quick_check: {detail}", f"SQLite 快速检查：{detail}")
+            revision, head = _revisions(ctx, conn)
+            if revision != head:
+                if revision is None:
+                    b.fault("schema_missing", "The database has no ShopCare schema: run 'shopcare init'",
+                            "数据库中没有 ShopCare 表结构：请运行 shopcare init")
+                    return _report(b, version, bug, revision, head)
+                b.fault("schema_not_head",
+                        f"The schema is at revision {revision}, this ShopCare expects {head}: run 'shopcare init'",
+                        f"表结构版本为 {revision}，本程序需要 {head}：请运行 shopcare init")
+            for name, sql in _COUNTS:
+                b.counts.append((name, int(conn.execute(text(sql)).scalar() or 0)))
+            _check_members(b, conn)
+            _check_count_cards(b, conn)
+            _check_sales(b, conn)
+            bad = audit.verify_chain(t)
+            if bad:
+                shown = ", ".join(str(i) for i in bad[:20]) + (" …" if len(bad) > 20 else "")
+                b.fault("audit_chain", f"The audit log's hash chain breaks at row(s) {shown}",
+                        f"审计日志哈希链在第 {shown} 条记录处断开")
+    except DBAPIError as exc:
+        why = str(getattr(exc, "orig", exc)) or type(exc).__name__
+        b.fault("db_error", f"The database cannot be read: {why}", f"无法读取数据库：{why}")
+    return _report(b, version, bug, revision, head)
+
+
+def _revisions(ctx: Ctx, conn) -> tuple[str | None, str]:
+    from alembic.runtime.migration import MigrationContext
+
+    head = ctx.db.head_revision()
+    if "alembic_version" not in inspect(conn).get_table_names():
+        return None, head
+    return MigrationContext.configure(conn).get_current_revision(), head
+
+
+def _check_members(b: _Builder, conn) -> None:
+    rows = conn.execute(_MEMBER_LEDGERS).all()
+    cols = [
+        ("wallet_principal", 1, 2, "paid stored value", "储值本金"),
+        ("wallet_bonus", 3, 4, "bonus stored value", "赠送储值"),
+        ("points_balance", 5, 6, "points", "积分"),
+    ]
+    for code, cached_i, ledger_i, en, zh in cols:
+        b.many(f"{code}_mismatch", [r for r in rows if r[cached_i] != r[ledger_i]],
+               lambda r, en=en, c=cached_i, l=ledger_i:
+                   f"Member {r[0]}: cached {en} {r[c]} differs from its ledger sum {r[l]}",
+               lambda r, zh=zh, c=cached_i, l=ledger_i:
+                   f"会员 {r[0]}：{zh}缓存余额 {r[c]} 与流水合计 {r[l]} 不一致")
+        b.many(f"{code}_negative", [r for r in rows if r[cached_i] < 0],
+               lambda r, en=en, c=cached_i: f"Member {r[0]}: {en} is negative ({r[c]})",
+               lambda r, zh=zh, c=cached_i: f"会员 {r[0]}：{zh}为负数（{r[c]}）")
+
+
+def _check_count_cards(b: _Builder, conn) -> None:
+    rows = conn.execute(_COUNT_CARDS).all()
+    b.many("count_card_mismatch", [r for r in rows if r[2] != r[3]],
+           lambda r: f"Count card {r[0]} (member {r[1]}): {r[2]} uses left, its ledger sums to {r[3]}",
+           lambda r: f"次卡 {r[0]}（会员 {r[1]}）：剩余 {r[2]} 次，流水合计 {r[3]} 次")
+    b.many("count_card_negative", [r for r in rows if r[2] < 0],
+           lambda r: f"Count card {r[0]}: uses left is negative ({r[2]})",
+           lambda r: f"次卡 {r[0]}：剩余次数为负数（{r[2]}）")
+
+
+def _check_sales(b: _Builder, conn) -> None:
+    rows = conn.execute(_SALES).all()
+    b.many("sale_lines_mismatch", [r for r in rows if r[2] != r[3]],
+           lambda r: f"Sale {r[1]}: total {r[2]} but its lines add up to {r[3]}",
+           lambda r: f"小票 {r[1]}：总额 {r[2]}，明细合计 {r[3]}")
+    b.many("sale_payments_mismatch", [r for r in rows if r[2] != r[4]],
+           lambda r: f"Sale {r[1]}: total {r[2]} but its payments add up to {r[4]}",
+           lambda r: f"小票 {r[1]}：总额 {r[2]}，付款合计 {r[4]}")
+
+
+def _report(b: _Builder, version, bug, revision, head) -> CheckReport:
+    return CheckReport(faults=tuple(b.faults), warnings=tuple(b.warnings), info=tuple(b.info),
+                       counts=tuple(b.counts), sqlite_version=version, sqlite_wal_reset_bug=bug,
+                       revision=revision, head=head)
