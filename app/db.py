@@ -103,15 +103,23 @@ class Database:
     def upgrade(self) -> None:
         """Bring the schema to head (the caller backs the file up first when it holds data)."""
         from alembic import command
-        from alembic.script import ScriptDirectory
 
         current = self.current_revision()
-        script = ScriptDirectory.from_config(self.alembic_config())
-        if current is not None and script.get_revision(current) is None:
+        if current is not None and not self.knows_revision(current):
             from app.errors import ShopError
 
             raise ShopError("db_newer", rev=current)
         command.upgrade(self.alembic_config(), "head")
+
+    def knows_revision(self, revision: str) -> bool:
+        """Whether our migrations know ``revision`` (if not, a newer ShopCare wrote the file)."""
+        from alembic.script import ScriptDirectory
+        from alembic.util import CommandError
+
+        try:
+            return ScriptDirectory.from_config(self.alembic_config()).get_revision(revision) is not None
+        except CommandError:
+            return False
 
     def has_tables(self) -> bool:
         return bool(inspect(self.engine).get_table_names())

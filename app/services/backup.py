@@ -195,7 +195,7 @@ def restore(db: Database, src: Path) -> RestoreResult:
         raise ShopError("restore_failed", why=str(exc)) from None
     if revision is None:
         raise ShopError("restore_failed", why=f"{src} is not a ShopCare database (no schema version)")
-    if not known_revision(db, revision):
+    if not db.knows_revision(revision):
         raise ShopError("db_newer", rev=revision)
 
     safety = None
@@ -232,18 +232,7 @@ def upgrade_with_backup(db: Database) -> Path | None:
     return made
 
 
-def known_revision(db: Database, revision: str) -> bool:
-    """Whether this ShopCare's migrations know ``revision`` (else a newer ShopCare wrote the file)."""
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
-
-    try:
-        return ScriptDirectory.from_config(db.alembic_config()).get_revision(revision) is not None
-    except CommandError:
-        return False
-
-
 def _refuse_newer(db: Database) -> None:
     current = db.current_revision()
-    if current is not None and not known_revision(db, current):
+    if current is not None and not db.knows_revision(current):
         raise ShopError("db_newer", rev=current)
