@@ -32,8 +32,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "check_faults": ("{n} fault(s) found", "发现 {n} 个问题"),
     "warning": ("warning: {text}", "警告：{text}"),
     "fault": ("FAULT: {text}", "问题：{text}"),
-    "import_done": ("{file}: imported {imported}, already there {skipped}, rejected {rejected}",
-                    "{file}：已导入 {imported} 行，已存在 {skipped} 行，拒绝 {rejected} 行"),
+    "import_done_members": ("{file}: {imported} members imported, {rejected} rows rejected",
+                            "{file}：已导入会员 {imported} 位，拒绝 {rejected} 行"),
+    "import_done_sales": ("{file}: {imported} sales imported ({created} new members), {skipped} already there, "
+                          "{rejected} rows rejected",
+                          "{file}：已导入消费 {imported} 笔（新建会员 {created} 位），已存在 {skipped} 笔，拒绝 {rejected} 行"),
     "import_row": ("  row {row}: {reason}", "  第 {row} 行：{reason}"),
     "import_skipped_rows": ("Rows left out (--skip-bad):", "已跳过的错误行（--skip-bad）："),
     "demo_done": ("Demo shop data written:", "演示数据已生成："),
@@ -357,8 +360,9 @@ def _import(env: Env, fn_name: str) -> int:
             env.say_err(_rejected_line(row, env.lang))
         return EXIT_ERROR
     rejected = tuple(getattr(report, "rejected", ()) or ())
-    env.say(msg("import_done", env.lang, file=path.name, imported=report.imported,
-                skipped=getattr(report, "skipped", 0), rejected=len(rejected)))
+    key = "import_done_sales" if fn_name == "import_sales" else "import_done_members"
+    env.say(msg(key, env.lang, file=path.name, imported=report.imported, skipped=report.skipped,
+                created=report.members_created, rejected=len(rejected)))
     if rejected:
         env.say(msg("import_skipped_rows", env.lang))
         for row in rejected:

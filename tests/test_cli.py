@@ -220,7 +220,7 @@ def test_import_members_reports_every_bad_row(home, tmp_path):
     bad.write_text("姓名,手机号\n韩梅梅,13800138002\n,13800138003\n张三,12345\n", encoding="utf-8")
     ok = run(home, "import", "members", str(good))
     assert ok.returncode == 0, ok.stderr
-    assert "imported 2" in ok.stdout
+    assert "2 members imported" in ok.stdout
 
     refused = run(home, "--lang", "zh_CN", "import", "members", str(bad))
     assert refused.returncode == 2
