@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
+from babel import Locale
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 from app.errors import ValidationError
@@ -91,8 +93,11 @@ def format_int(value: int, locale: str = "en") -> str:
     return format_decimal(value, locale=_babel_locale(locale))
 
 
-def _babel_locale(locale: str) -> str:
-    return "zh_CN" if locale.lower().startswith("zh") else ("en_US" if locale in ("en", "") else locale)
+@lru_cache(maxsize=32)
+def _babel_locale(locale: str) -> Locale:
+    """The babel Locale for our language code, parsed once: ``Locale.parse`` of a string checks the
+    locale data files on every call (about half a millisecond, several times per sale)."""
+    return Locale.parse("zh_CN" if locale.lower().startswith("zh") else ("en_US" if locale in ("en", "") else locale))
 
 
 @dataclass(frozen=True, slots=True)
