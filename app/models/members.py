@@ -58,8 +58,8 @@ class Member(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    tags: Mapped[list[MemberTag]] = relationship(cascade="all, delete-orphan", lazy="selectin")
-    dates: Mapped[list[MemberDate]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    tags: Mapped[list[MemberTag]] = relationship(cascade="all, delete-orphan", lazy="select")
+    dates: Mapped[list[MemberDate]] = relationship(cascade="all, delete-orphan", lazy="select")
 
 
 class MemberTag(Base):
