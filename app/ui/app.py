@@ -1,0 +1,75 @@
+"""Start-up: open (and if needed back up and upgrade) the database, install the language, run the
+first-time set-up or the staff PIN login, then show the main window on the till."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+from app.db import Database
+from app.errors import ShopError, render
+from app.services import backup, setup
+from app.services import settings as shop_settings
+from app.services.context import SYSTEM, Actor, Ctx
+from app.ui import i18n, style
+
+STARTED = time.perf_counter()
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
+    app.setApplicationName("ShopCare")
+    app.setOrganizationName("ShopCare")
+    style.apply(app)
+    return app
+
+
+def open_shop(db_url: str | None = None, till: str | None = None) -> Ctx:
+    """The database brought to head after a backup (the app upgrades on start), with defaults."""
+    db = Database(db_url or os.environ.get("SHOPCARE_DB"))
+    backup.upgrade_with_backup(db)
+    ctx = Ctx(db=db, actor=SYSTEM, till=till or os.environ.get("SHOPCARE_TILL") or "T1")
+    setup.ensure_defaults(ctx)
+    return ctx
+
+
+def run(db_url: str | None = None, lang: str | None = None, *, actor: Actor | None = None,
+        argv: list[str] | None = None) -> int:
+    app = application(argv)
+    try:
+        ctx = open_shop(db_url)
+        cfg = shop_settings.load(ctx)
+    except ShopError as exc:
+        QMessageBox.critical(None, "ShopCare", render(exc, lang or "en"))
+        return 2
+    i18n.install(lang or cfg.language)
+
+    from app.ui import startup
+
+    if actor is None:
+        if not startup.has_staff(ctx):
+            wizard = startup.FirstRunDialog(ctx)
+            if wizard.exec() != QDialog.DialogCode.Accepted:
+                return 0
+            cfg = shop_settings.load(ctx)
+            i18n.install(lang or cfg.language)
+        login = startup.LoginDialog(ctx)
+        if login.exec() != QDialog.DialogCode.Accepted:
+            return 0
+        actor = login.actor
+    window = main_window(Ctx(db=ctx.db, actor=actor, till=ctx.till, clock=ctx.clock))
+    window.show()
+    if os.environ.get("SHOPCARE_STARTUP_TIMING"):
+        print(f"startup: {time.perf_counter() - STARTED:.3f}s to a usable till", file=sys.stderr)
+    code = app.exec()
+    ctx.db.dispose()
+    return code
+
+
+def main_window(ctx: Ctx):
+    from app.ui.main_window import MainWindow
+    from app.ui.state import AppState
+
+    return MainWindow(AppState(ctx))

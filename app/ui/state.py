@@ -1,0 +1,81 @@
+"""What every screen shares: the service context, the task runner, settings, language and formats."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+from babel.dates import format_date, format_datetime, format_time
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+
+from app.errors import ShopError, render
+from app.money import format_int, format_money, format_plain
+from app.services import settings as shop_settings
+from app.services.context import Actor, Ctx
+from app.ui.tasks import TaskRunner
+
+
+class AppState(QObject):
+    sale_recorded = Signal(object)     # a checkout.SaleResult or refunds.RefundResult
+    member_changed = Signal(int)       # member id whose data changed
+    settings_changed = Signal()
+    actor_changed = Signal(object)
+
+    def __init__(self, ctx: Ctx, tasks: TaskRunner | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.tasks = tasks or TaskRunner(self)
+        self.settings = shop_settings.load(ctx)
+
+    # --- who and where ---
+    @property
+    def actor(self) -> Actor:
+        return self.ctx.actor
+
+    def set_actor(self, actor: Actor) -> None:
+        self.ctx = replace(self.ctx, actor=actor)
+        self.actor_changed.emit(actor)
+
+    def reload_settings(self) -> None:
+        self.settings = shop_settings.load(self.ctx)
+        self.settings_changed.emit()
+
+    @property
+    def lang(self) -> str:
+        return self.settings.language
+
+    @property
+    def zh(self) -> bool:
+        return self.lang.startswith("zh")
+
+    # --- formats (only the edge formats) ---
+    def money(self, minor: int | None) -> str:
+        return "" if minor is None else format_money(minor, self.settings.currency, self.lang)
+
+    def plain(self, minor: int | None) -> str:
+        return "" if minor is None else format_plain(minor, self.settings.currency, self.lang)
+
+    def number(self, value: int | None) -> str:
+        return "" if value is None else format_int(value, self.lang)
+
+    def date(self, d: date | None) -> str:
+        return "" if d is None else format_date(d, "medium", locale="zh_CN" if self.zh else "en_US")
+
+    def datetime(self, dt: datetime | None) -> str:
+        if dt is None:
+            return ""
+        return format_datetime(dt, "yyyy-MM-dd HH:mm", locale="zh_CN" if self.zh else "en_US")
+
+    def time(self, dt: datetime | None) -> str:
+        return "" if dt is None else format_time(dt, "HH:mm", locale="zh_CN" if self.zh else "en_US")
+
+    def error_text(self, exc: BaseException) -> str:
+        """A failure in the user's language: the catalogue for ShopErrors, a plain line otherwise."""
+        if isinstance(exc, ShopError):
+            return render(exc, self.lang)
+        return QCoreApplication.translate("AppState", "Something went wrong: {error}").format(
+            error=f"{type(exc).__name__}: {exc}")
+
+    def role_allowed(self, action: str) -> bool:
+        from app.services import permissions
+
+        return permissions.allowed(self.ctx, action)

@@ -1,0 +1,79 @@
+"""All database, printing, sending and PDF work runs here, off the UI thread.
+
+``tasks.run(fn, on_done, on_error)`` calls ``fn()`` on a worker and hands its result (or its
+exception) back to the UI thread by a queued signal. Database work goes through ONE worker so
+writes from the app never race each other; printing and other slow I/O use their own workers so
+a jammed printer never holds up a sale.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+class _Relay(QObject):
+    finished = Signal(object, object, object, object)  # task id, on_done, on_error, (result, error)
+
+
+class _Job(QRunnable):
+    def __init__(self, task_id: int, fn: Callable[[], Any], relay: _Relay, on_done, on_error) -> None:
+        super().__init__()
+        self.task_id, self.fn, self.relay, self.on_done, self.on_error = task_id, fn, relay, on_done, on_error
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        try:
+            outcome = (self.fn(), None)
+        except BaseException as exc:  # handed to the UI thread; nothing is swallowed
+            outcome = (None, exc)
+        self.relay.finished.emit(self.task_id, self.on_done, self.on_error, outcome)
+
+
+class TaskRunner(QObject):
+    """Worker pools: ``db`` (one thread: every service call) and ``io`` (printers, gateways, PDFs)."""
+
+    busy_changed = Signal(int)  # number of tasks still running
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pools = {"db": QThreadPool(self), "io": QThreadPool(self)}
+        self._pools["db"].setMaxThreadCount(1)
+        self._pools["io"].setMaxThreadCount(2)
+        self._relay = _Relay()
+        self._relay.finished.connect(self._finished)
+        self._next = 0
+        self._running: set[int] = set()
+
+    def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+            on_error: Callable[[BaseException], None] | None = None, *, pool: str = "db") -> int:
+        self._next += 1
+        self._running.add(self._next)
+        self.busy_changed.emit(len(self._running))
+        self._pools[pool].start(_Job(self._next, fn, self._relay, on_done, on_error))
+        return self._next
+
+    @property
+    def busy(self) -> int:
+        return len(self._running)
+
+    @Slot(object, object, object, object)
+    def _finished(self, task_id, on_done, on_error, outcome) -> None:
+        self._running.discard(task_id)
+        self.busy_changed.emit(len(self._running))
+        result, error = outcome
+        if error is not None:
+            if on_error is not None:
+                on_error(error)
+            else:
+                log.error("background task failed: %s", "".join(traceback.format_exception(error)))
+        elif on_done is not None:
+            on_done(result)
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        """Block until every pool is idle (shutdown and tests)."""
+        return all(pool.waitForDone(msecs) for pool in self._pools.values())
