@@ -401,15 +401,14 @@ def find_members(ctx: Ctx, query: str, limit: int = PICK_LIMIT) -> list[MemberPi
     text = (query or "").strip()
     if not text:
         raise ValidationError("search_empty")
-    cfg = load_settings(ctx)
     digits = re.sub(r"[\s\-()]", "", text)
     with ctx.tx(write=False) as t:
         q = select(Member, Tier).outerjoin(Tier, Tier.id == Member.tier_id).where(Member.erased_at.is_(None))
         if digits.isdigit() and len(digits) == 4:
             cond = or_(Member.phone_last4 == digits, Member.card_no == digits)
         elif digits.lstrip("+").isdigit() and len(digits.lstrip("+")) >= 7:
-            try:
-                e164 = phones.normalize(digits, cfg.region)
+            try:  # settings only here, in this transaction: the other branches need no region
+                e164 = phones.normalize(digits, load_settings(t).region)
             except ValidationError:
                 e164 = None
             cond = or_(Member.phone == e164, Member.card_no == text) if e164 else (Member.card_no == text)

@@ -40,6 +40,10 @@ def is_mobile(e164: str) -> bool:
 
 
 def national_digits(e164: str) -> str:
+    # Fast path for mainland China numbers (+86 and 11 digits, no leading zero): parsing with
+    # phonenumbers costs ~0.1 ms, and the till's pick list masks up to 20 numbers per keystroke.
+    if len(e164) == 14 and e164.startswith("+861") and e164[1:].isdigit():
+        return e164[3:]
     return str(phonenumbers.parse(e164, None).national_number)
 
 
