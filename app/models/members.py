@@ -18,10 +18,12 @@ class Member(Base):
         CheckConstraint("wallet_principal >= 0 AND wallet_bonus >= 0", name="wallet_nonneg"),
         CheckConstraint("points_balance >= 0", name="points_nonneg"),
         Index("ix_members_birthday", "birthday_month", "birthday_day"),
+        # The till's name search: a name_key range, not erased, newest visit first; covers all three.
+        Index("ix_members_name_pick", "name_key", "erased_at", "last_visit_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
-    name_key: Mapped[str] = mapped_column(String(64), index=True)  # casefolded, for prefix search
+    name_key: Mapped[str] = mapped_column(String(64))  # casefolded, for prefix search (ix_members_name_pick)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # E.164; NULL once erased
     phone_last4: Mapped[str | None] = mapped_column(String(4), index=True)
     phone_flag: Mapped[str | None] = mapped_column(String(16))  # 'invalid' / 'not_mobile' from the gateway

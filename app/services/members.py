@@ -403,7 +403,6 @@ def find_members(ctx: Ctx, query: str, limit: int = PICK_LIMIT) -> list[MemberPi
         raise ValidationError("search_empty")
     digits = re.sub(r"[\s\-()]", "", text)
     with ctx.tx(write=False) as t:
-        q = select(Member, Tier).outerjoin(Tier, Tier.id == Member.tier_id).where(Member.erased_at.is_(None))
         if digits.isdigit() and len(digits) == 4:
             cond = or_(Member.phone_last4 == digits, Member.card_no == digits)
         elif digits.lstrip("+").isdigit() and len(digits.lstrip("+")) >= 7:
@@ -416,8 +415,13 @@ def find_members(ctx: Ctx, query: str, limit: int = PICK_LIMIT) -> list[MemberPi
             key = name_key(text)
             # A range on the indexed casefolded name is a prefix match on SQLite and PostgreSQL alike.
             cond = or_(Member.card_no == text, (Member.name_key >= key) & (Member.name_key < key + "\U0010ffff"))
-        rows = t.s.execute(q.where(cond).order_by(Member.last_visit_at.desc().nulls_last(), Member.id)
-                           .limit(limit)).all()
+        # Pick the ids first: filter and sort run on ix_members_name_pick alone (a common surname
+        # matches ~1% of members), then only the picked rows are read and joined to their tier.
+        order = (Member.last_visit_at.desc().nulls_last(), Member.id)
+        ids = (select(Member.id).where(Member.erased_at.is_(None), cond).order_by(*order).limit(limit)
+               .scalar_subquery())
+        rows = t.s.execute(select(Member, Tier).outerjoin(Tier, Tier.id == Member.tier_id)
+                           .where(Member.id.in_(ids)).order_by(*order)).all()
         return [MemberPick(m.id, m.name, phones.mask(m.phone), tier.name_en if tier else "",
                            tier.name_zh if tier else "", m.wallet_principal + m.wallet_bonus, m.points_balance,
                            m.last_visit_at) for m, tier in rows]
