@@ -420,8 +420,11 @@ def find_members(ctx: Ctx, query: str, limit: int = PICK_LIMIT) -> list[MemberPi
         order = (Member.last_visit_at.desc().nulls_last(), Member.id)
         ids = (select(Member.id).where(Member.erased_at.is_(None), cond).order_by(*order).limit(limit)
                .scalar_subquery())
-        rows = t.s.execute(select(Member, Tier).outerjoin(Tier, Tier.id == Member.tier_id)
+        # Plain columns, not Member entities: a pick list needs nine values, not 40 mapped attributes.
+        rows = t.s.execute(select(Member.id, Member.name, Member.phone, Tier.name_en, Tier.name_zh,
+                                  Member.wallet_principal + Member.wallet_bonus, Member.points_balance,
+                                  Member.last_visit_at)
+                           .outerjoin(Tier, Tier.id == Member.tier_id)
                            .where(Member.id.in_(ids)).order_by(*order)).all()
-        return [MemberPick(m.id, m.name, phones.mask(m.phone), tier.name_en if tier else "",
-                           tier.name_zh if tier else "", m.wallet_principal + m.wallet_bonus, m.points_balance,
-                           m.last_visit_at) for m, tier in rows]
+        return [MemberPick(mid, name, phones.mask(phone), en or "", zh or "", balance, pts, last)
+                for mid, name, phone, en, zh, balance, pts, last in rows]
