@@ -55,6 +55,7 @@ class Database:
                 event.listen(engine, "begin", _sqlite_begin)
         else:
             self.write_engine = self.engine
+        self.cache: dict[str, object] = {}  # small per-process caches (settings), cleared on change
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine.execution_options(**{WRITE: True}), expire_on_commit=False)
 

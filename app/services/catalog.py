@@ -43,6 +43,21 @@ def lookup(t: Ctx, code: str) -> Product:
     return p
 
 
+def lookup_many(t: Ctx, codes: list[str]) -> dict[str, Product]:
+    """Several products in one query, keyed by the code as typed (SKU or barcode)."""
+    wanted = {(c or "").strip() for c in codes}
+    found: dict[str, Product] = {}
+    for p in t.s.execute(select(Product).where(or_(Product.sku.in_(wanted), Product.barcode.in_(wanted)))).scalars():
+        if p.sku in wanted:
+            found[p.sku] = p
+        if p.barcode in wanted:
+            found.setdefault(p.barcode, p)
+    for code in wanted:
+        if code not in found:
+            raise NotFound("sku_unknown", sku=code)
+    return found
+
+
 def add_product(ctx: Ctx, *, sku: str, name: str, price: int, category: str = "", barcode: str | None = None,
                 kind: str = "goods", points_eligible: bool = True, discount_eligible: bool = True,
                 card_uses: int | None = None, card_valid_days: int | None = None,

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError
 from app.models import Member, Payment, Product, Sale, SaleLine, Tier, Voucher
 from app.money import check_amount, format_int, format_plain, round_half_up
-from app.services import countcards, ledger, outbox, permissions, points, receipts, texts, tiers
+from app.services import catalog, countcards, ledger, outbox, permissions, points, receipts, texts, tiers
 from app.services.context import Ctx
 from app.services.members import get_row as get_member_row
 from app.services.settings import ShopSettings
@@ -141,18 +141,17 @@ def _price(t: Ctx, cart: Cart, cfg: ShopSettings) -> tuple[PricedCart, Member | 
     member = get_member_row(t, cart.member_id) if cart.member_id is not None else None
     if member is not None and member.erased_at is not None:
         raise ValidationError("member_erased", key=member.id)
-    tier = t.s.get(Tier, member.tier_id) if member is not None and member.tier_id else None
+    tier = next((x for x in tiers.all_tiers(t) if x.id == member.tier_id), None) if member is not None else None
     if not 0 <= cart.discount_bp <= 10_000:
         raise ValidationError("percent_invalid", field="discount", value=cart.discount_bp / 100)
     check_amount(cart.discount_amount, cfg.currency, field="discount", allow_zero=True)
 
     rows = []
+    products = catalog.lookup_many(t, [line.sku for line in cart.lines])
     for i, line in enumerate(cart.lines, start=1):
         if isinstance(line.qty, bool) or not isinstance(line.qty, int) or not 1 <= line.qty <= MAX_QTY:
             raise ValidationError("quantity_invalid", max=MAX_QTY, value=line.qty)
-        from app.services.catalog import lookup
-
-        p = lookup(t, line.sku)
+        p = products[line.sku.strip()]
         if not p.active:
             raise ValidationError("product_inactive", name=p.name)
         overridden = line.unit_price is not None and line.unit_price != p.price
@@ -208,9 +207,8 @@ def _price(t: Ctx, cart: Cart, cfg: ShopSettings) -> tuple[PricedCart, Member | 
 
 def price_cart(ctx: Ctx, cart: Cart) -> PricedCart:
     """What the till shows before payment: lines, discounts, total."""
-    cfg = load_settings(ctx)
     with ctx.tx(write=False) as t:
-        return _price(t, cart, cfg)[0]
+        return _price(t, cart, load_settings(t))[0]
 
 
 # --- payment ----------------------------------------------------------------------------------
@@ -232,11 +230,35 @@ def _voucher_for(t: Ctx, code: str, member: Member | None, total: int, cfg: Shop
     return v, value
 
 
-def _take_payments(t: Ctx, sale: Sale, priced: PricedCart, member: Member | None, tenders: tuple[Tender, ...],
-                   cfg: ShopSettings) -> tuple[list[Payment], int]:
-    """Apply tenders in the order given, cash last (only cash gives change). Returns payments, change."""
+# Built once: a sale writes these on every checkout.
+_INSERT_SALE = insert(Sale.__table__).returning(Sale.__table__.c.id)
+_INSERT_LINE = insert(SaleLine.__table__)
+_INSERT_PAYMENT = insert(Payment.__table__)
+
+
+@dataclass
+class _Tendered:
+    """One payment as planned before the sale row exists (written after it, with its id)."""
+    method: str
+    amount: int
+    tendered: int | None = None
+    points: int | None = None
+    wallet_principal: int | None = None
+    wallet_bonus: int | None = None
+    voucher: Voucher | None = None
+    reference: str | None = None
+
+    def view(self) -> PaymentView:
+        return PaymentView(self.method, self.amount, self.tendered, self.points, self.wallet_principal,
+                           self.wallet_bonus, self.voucher.code if self.voucher else None, self.reference)
+
+
+def _plan_payments(t: Ctx, priced: PricedCart, member: Member | None, tenders: tuple[Tender, ...],
+                   cfg: ShopSettings) -> tuple[list[_Tendered], int]:
+    """Check the tenders in the order given, cash last (only cash gives change): every refusal
+    happens here, before anything is written. Returns the payments and the change."""
     due = priced.total
-    payments: list[Payment] = []
+    payments: list[_Tendered] = []
     cash_tendered = 0
     for tender in tenders:
         method = tender.method
@@ -251,22 +273,18 @@ def _take_payments(t: Ctx, sale: Sale, priced: PricedCart, member: Member | None
         if method == "card":
             amount = check_amount(tender.amount, cfg.currency, field="card")
             _not_over(method, amount, due, cfg)
-            payments.append(Payment(method="card", amount=amount, reference=tender.reference))
+            payments.append(_Tendered("card", amount, reference=tender.reference))
         elif method == "wallet":
             amount = check_amount(tender.amount, cfg.currency, field="stored value")
             _not_over(method, amount, due, cfg)
-            t.s.refresh(member, ["wallet_principal", "wallet_bonus"])
-            balance = member.wallet_principal + member.wallet_bonus
-            if amount > balance:
-                raise InsufficientFunds("wallet_insufficient", balance=format_plain(balance, cfg.currency),
+            spent_p = sum(p.wallet_principal or 0 for p in payments)
+            spent_b = sum(p.wallet_bonus or 0 for p in payments)
+            principal, bonus = member.wallet_principal - spent_p, member.wallet_bonus - spent_b
+            if amount > principal + bonus:
+                raise InsufficientFunds("wallet_insufficient", balance=format_plain(principal + bonus, cfg.currency),
                                         amount=format_plain(amount, cfg.currency))
-            p_part, b_part = ledger.split_spend(member.wallet_principal, member.wallet_bonus, amount)
-            try:
-                ledger.post_wallet(t, member.id, "spend", -p_part, -b_part, sale_id=sale.id)
-            except InsufficientFunds:  # another till spent it between our read and our update
-                raise InsufficientFunds("wallet_insufficient", balance=format_plain(balance, cfg.currency),
-                                        amount=format_plain(amount, cfg.currency)) from None
-            payments.append(Payment(method="wallet", amount=amount, wallet_principal=p_part, wallet_bonus=b_part))
+            p_part, b_part = ledger.split_spend(principal, bonus, amount)
+            payments.append(_Tendered("wallet", amount, wallet_principal=p_part, wallet_bonus=b_part))
         elif method == "points":
             pts = tender.points
             if isinstance(pts, bool) or not isinstance(pts, int) or pts <= 0:
@@ -275,37 +293,61 @@ def _take_payments(t: Ctx, sale: Sale, priced: PricedCart, member: Member | None
             if amount <= 0:
                 raise ValidationError("points_too_few", points=pts, rate=cfg.points_redeem_rate)
             _not_over(method, amount, due, cfg)
-            try:
-                ledger.post_points(t, member.id, "redeem", -pts, sale_id=sale.id)
-            except InsufficientFunds:
-                t.s.refresh(member, ["points_balance"])
-                raise InsufficientFunds("points_insufficient", member=member.name, balance=member.points_balance,
-                                        points=pts) from None
-            payments.append(Payment(method="points", amount=amount, points=pts))
+            used = sum(p.points or 0 for p in payments)
+            if pts > member.points_balance - used:
+                raise InsufficientFunds("points_insufficient", member=member.name,
+                                        balance=member.points_balance - used, points=pts)
+            payments.append(_Tendered("points", amount, points=pts))
         elif method == "voucher":
             v, value = _voucher_for(t, tender.voucher_code or "", member, priced.total, cfg)
+            if any(p.voucher is v for p in payments):
+                raise Conflict("voucher_used", code=v.code)
             amount = min(value, due)  # a voucher worth more than what is due gives no change
             if amount <= 0:
-                raise ValidationError("payment_over", method="voucher", method_zh="券", amount=format_plain(value, cfg.currency),
-                                      due=format_plain(due, cfg.currency))
-            used = t.s.execute(update(Voucher).where(Voucher.id == v.id, Voucher.status == "active")
-                               .values(status="used", used_sale_id=sale.id, used_at=t.now())
-                               .execution_options(synchronize_session=False)).rowcount
-            if used != 1:
-                raise Conflict("voucher_used", code=v.code)
-            t.s.expire(v)
-            payments.append(Payment(method="voucher", amount=amount, voucher_id=v.id, reference=v.code))
+                raise ValidationError("payment_over", method="voucher", method_zh="券",
+                                      amount=format_plain(value, cfg.currency), due=format_plain(due, cfg.currency))
+            payments.append(_Tendered("voucher", amount, voucher=v, reference=v.code))
         due -= payments[-1].amount
     change = 0
     if cash_tendered:
         applied = min(cash_tendered, due)
         change = cash_tendered - applied
-        payments.append(Payment(method="cash", amount=applied, tendered=cash_tendered))
+        payments.append(_Tendered("cash", applied, tendered=cash_tendered))
         due -= applied
     if due > 0:
         raise ValidationError("payment_short", paid=format_plain(priced.total - due, cfg.currency),
                               total=format_plain(priced.total, cfg.currency))
     return payments, change
+
+
+def _post_payments(t: Ctx, sale_id: int, payments: list[_Tendered], member: Member | None, cfg: ShopSettings) -> None:
+    """Write the payments and move the balances they draw on, by conditional updates: a second
+    till that spent the same balance a moment ago makes this one fail cleanly."""
+    for p in payments:
+        if p.method == "wallet":
+            try:
+                ledger.post_wallet(t, member.id, "spend", -p.wallet_principal, -p.wallet_bonus, sale_id=sale_id)
+            except InsufficientFunds:
+                raise InsufficientFunds("wallet_insufficient", balance="?",
+                                        amount=format_plain(p.amount, cfg.currency)) from None
+        elif p.method == "points":
+            try:
+                ledger.post_points(t, member.id, "redeem", -p.points, sale_id=sale_id)
+            except InsufficientFunds:
+                raise InsufficientFunds("points_insufficient", member=member.name, balance="?",
+                                        points=p.points) from None
+        elif p.method == "voucher":
+            used = t.s.execute(update(Voucher).where(Voucher.id == p.voucher.id, Voucher.status == "active")
+                               .values(status="used", used_sale_id=sale_id, used_at=t.now())
+                               .execution_options(synchronize_session=False)).rowcount
+            if used != 1:
+                raise Conflict("voucher_used", code=p.voucher.code)
+    if not payments:  # a sale paid in full by count cards
+        return
+    t.s.connection().execute(_INSERT_PAYMENT, [
+        {"sale_id": sale_id, "method": p.method, "amount": p.amount, "tendered": p.tendered, "points": p.points,
+         "wallet_principal": p.wallet_principal, "wallet_bonus": p.wallet_bonus,
+         "voucher_id": p.voucher.id if p.voucher else None, "reference": p.reference} for p in payments])
 
 
 def _not_over(method: str, amount: int, due: int, cfg: ShopSettings) -> None:
@@ -319,80 +361,85 @@ def _not_over(method: str, amount: int, due: int, cfg: ShopSettings) -> None:
 def checkout(ctx: Ctx, cart: Cart, tenders: tuple[Tender, ...] | list[Tender], *,
              client_ref: str | None = None) -> SaleResult:
     """Record a sale. ``client_ref`` (unique per attempt at the till) makes a retry return the
-    sale already recorded instead of selling twice."""
+    sale already recorded instead of selling twice.
+
+    Everything is checked first (prices, discounts, every tender); then the sale, its lines and
+    payments, the ledger entries, the member's totals and tier and the e-bill are written with as
+    few statements as the rules allow, all in this one transaction.
+    """
     permissions.require(ctx, "sell")
-    cfg = load_settings(ctx)
     tenders = tuple(tenders)
     with ctx.tx() as t:
+        cfg = load_settings(t)
         if client_ref:
             done = t.s.execute(select(Sale).where(Sale.client_ref == client_ref)).scalar()
             if done is not None:
                 return _replay(t, done)
         priced, member, tier = _price(t, cart, cfg)
+        payments, change = _plan_payments(t, priced, member, tenders, cfg)
+        earned = 0
+        if member is not None:
+            paid_money = sum(p.amount for p in payments if p.method in ("cash", "card", "wallet"))
+            earned = points.earn_points(cfg, min(priced.points_base, paid_money),
+                                        tier.points_multiplier_pct if tier else 100)
+
         now = t.now()
         receipt_no, seq = receipts.next_number(t)
-        sale = Sale(receipt_no=receipt_no, till=t.till, seq=seq, kind="sale", source="till", client_ref=client_ref,
-                    staff_id=t.actor.id, member_id=member.id if member else None, created_at=now,
-                    subtotal=priced.subtotal, tier_discount=priced.tier_discount,
-                    manual_discount=priced.manual_discount, total=priced.total, change_given=0, points_earned=0,
-                    note="")
-        t.s.add(sale)
-        t.s.flush()
-        line_rows = []
-        for pl in priced.lines:
-            row = SaleLine(sale_id=sale.id, line_no=pl.line_no, product_id=pl.product_id, sku=pl.sku, name=pl.name,
-                           qty=pl.qty, unit_price=pl.unit_price, price_overridden=pl.price_overridden,
-                           tier_discount=pl.tier_discount, manual_discount=pl.manual_discount,
-                           line_total=pl.line_total, points_eligible=pl.points_eligible,
-                           count_card_id=pl.count_card_id)
-            t.s.add(row)
-            line_rows.append((pl, row))
-        payments, change = _take_payments(t, sale, priced, member, tenders, cfg)
-        for p in payments:
-            p.sale_id = sale.id
-            t.s.add(p)
-        sale.change_given = change
-        t.s.flush()
+        sale_id = t.s.connection().execute(_INSERT_SALE, dict(
+            receipt_no=receipt_no, till=t.till, seq=seq, kind="sale", source="till", source_ref=None,
+            client_ref=client_ref, original_sale_id=None, staff_id=t.actor.id,
+            member_id=member.id if member else None, created_at=now, subtotal=priced.subtotal,
+            tier_discount=priced.tier_discount, manual_discount=priced.manual_discount, total=priced.total,
+            change_given=change, points_earned=earned, note="")).scalar_one()
+        _post_payments(t, sale_id, payments, member, cfg)
 
-        # Count cards: sell packages, use cards for covered services.
-        for pl, row in line_rows:
+        # Count cards: use a card for each covered service; sell packages (one card per unit).
+        card_for_line: dict[int, int | None] = {}
+        for pl in priced.lines:
+            card_for_line[pl.line_no] = pl.count_card_id
             if pl.count_card_id is not None:
                 for _ in range(pl.qty):
-                    countcards.use(t, pl.count_card_id, member.id, pl.product_id, sale.id)
+                    countcards.use(t, pl.count_card_id, member.id, pl.product_id, sale_id)
             elif pl.kind == "count_card":
                 product = t.s.get(Product, pl.product_id)
                 for unit in range(pl.qty):
                     price_paid = pl.line_total // pl.qty + (1 if unit < pl.line_total % pl.qty else 0)
-                    card = countcards.issue(t, member.id, product, sale.id, price_paid)
-                    row.count_card_id = card.id
+                    card_for_line[pl.line_no] = countcards.issue(t, member.id, product, sale_id, price_paid).id
+        t.s.connection().execute(_INSERT_LINE, [
+            {"sale_id": sale_id, "line_no": pl.line_no, "product_id": pl.product_id, "sku": pl.sku, "name": pl.name,
+             "qty": pl.qty, "unit_price": pl.unit_price, "price_overridden": pl.price_overridden,
+             "tier_discount": pl.tier_discount, "manual_discount": pl.manual_discount, "line_total": pl.line_total,
+             "points_eligible": pl.points_eligible, "count_card_id": card_for_line[pl.line_no]}
+            for pl in priced.lines])
 
-        earned, upgraded, message_id = 0, None, None
+        upgraded, message_id = None, None
         if member is not None:
-            paid_money = sum(p.amount for p in payments if p.method in ("cash", "card", "wallet"))
-            base = min(priced.points_base, paid_money)
-            earned = points.earn_points(cfg, base, tier.points_multiplier_pct if tier else 100)
             if earned:
-                ledger.post_points(t, member.id, "earn", earned, sale_id=sale.id,
+                ledger.post_points(t, member.id, "earn", earned, sale_id=sale_id,
                                    expires_on=points.expiry_date(cfg, now.date()))
-            sale.points_earned = earned
             member.total_spent += priced.total
             member.visits += 1
             member.last_visit_at = now
             member.updated_at = now
-            t.s.flush()
             new_tier = tiers.after_sale(t, member, priced.total, cfg)
             upgraded = new_tier.code if new_tier else None
-            t.s.flush()
-            t.s.refresh(member)
+            sale = _SaleRef(sale_id, receipt_no, priced.total)
             msg = queue_ebill(t, member, sale, payments, cfg, "ebill_sale")
+            t.s.flush()
             message_id = msg.id if msg else None
-        t.s.flush()
         return SaleResult(
-            sale_id=sale.id, receipt_no=receipt_no, created_at=now, member_id=sale.member_id, total=priced.total,
-            change=change, payments=tuple(_payment_view(t, p) for p in payments), points_earned=earned,
+            sale_id=sale_id, receipt_no=receipt_no, created_at=now, member_id=member.id if member else None,
+            total=priced.total, change=change, payments=tuple(p.view() for p in payments), points_earned=earned,
             points_balance=member.points_balance if member else None,
             wallet_balance=(member.wallet_principal + member.wallet_bonus) if member else None,
             tier_upgraded_to=upgraded, message_id=message_id, lines=priced.lines)
+
+
+@dataclass(frozen=True)
+class _SaleRef:
+    id: int
+    receipt_no: str
+    total: int
 
 
 def _payment_view(t: Ctx, p: Payment) -> PaymentView:
@@ -432,5 +479,6 @@ def queue_ebill(t: Ctx, member: Member, sale: Sale, payments, cfg: ShopSettings,
         "points": format_int(member.points_balance, lang),
         "receipt": sale.receipt_no,
     })
+    # A sale id is new in this transaction, so its e-bill key cannot exist yet: no look-up needed.
     return outbox.enqueue(t, member, kind="ebill", category="transactional", body=body,
-                          dedupe_key=f"ebill:sale:{sale.id}", lang=lang)
+                          dedupe_key=f"ebill:sale:{sale.id}", lang=lang, fresh=True)

@@ -26,12 +26,12 @@ def may_receive(m: Member, category: str) -> bool:
 
 
 def enqueue(t: Ctx, m: Member, *, kind: str, category: str, body: str, dedupe_key: str, lang: str,
-            due_at: datetime | None = None) -> Message | None:
-    """Queue one text for ``m`` if consent allows and the event has not queued one already."""
+            due_at: datetime | None = None, fresh: bool = False) -> Message | None:
+    """Queue one text for ``m`` if consent allows and the event has not queued one already.
+    ``fresh``: the caller's event was created in this transaction, so its key cannot exist yet."""
     if not may_receive(m, category):
         return None
-    t.s.flush()
-    if t.s.execute(select(Message.id).where(Message.dedupe_key == dedupe_key)).first():
+    if not fresh and t.s.execute(select(Message.id).where(Message.dedupe_key == dedupe_key)).first():
         return None
     now = t.now()
     msg = Message(dedupe_key=dedupe_key, member_id=m.id, phone=m.phone, kind=kind, category=category,

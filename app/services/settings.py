@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from babel.numbers import get_currency_precision
@@ -49,14 +50,24 @@ class ShopSettings:
 _FIELDS = {f.name: f for f in fields(ShopSettings)}
 
 
+# Settings are read by every sale but change rarely: each process keeps them for a few seconds
+# (a change made here clears it at once; one made on another till is seen within this time).
+CACHE_SECONDS = 10.0
+
+
 def load(ctx: Ctx) -> ShopSettings:
+    cached = ctx.db.cache.get("settings")
+    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
     with ctx.tx(write=False) as t:
         rows = t.s.execute(select(Setting.key, Setting.value)).all()
     values = {}
     for key, raw in rows:
         if key in _FIELDS:
             values[key] = json.loads(raw)
-    return replace(ShopSettings(), **values)
+    cfg = replace(ShopSettings(), **values)
+    ctx.db.cache["settings"] = (time.monotonic(), cfg)
+    return cfg
 
 
 def update(ctx: Ctx, **changes: object) -> ShopSettings:
@@ -68,6 +79,7 @@ def update(ctx: Ctx, **changes: object) -> ShopSettings:
         if key not in _FIELDS:
             raise ValidationError("setting_unknown", key=key)
         _validate(key, value)
+    ctx.db.cache.pop("settings", None)
     with ctx.tx() as t:
         before = asdict(load(t))
         for key, value in changes.items():
@@ -77,7 +89,9 @@ def update(ctx: Ctx, **changes: object) -> ShopSettings:
             else:
                 row.value = json.dumps(value, ensure_ascii=False)
         t.s.flush()
+        ctx.db.cache.pop("settings", None)
         after = load(t)
+        ctx.db.cache.pop("settings", None)  # not until committed: the next reader loads it afresh
         audit.record(t, "settings.update", "settings", None,
                      before={k: before[k] for k in changes}, after={k: getattr(after, k) for k in changes})
         return after

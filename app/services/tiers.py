@@ -14,7 +14,10 @@ from app.services.settings import ShopSettings
 
 
 def all_tiers(t: Ctx) -> list[Tier]:
-    return list(t.s.execute(select(Tier).order_by(Tier.rank)).scalars())
+    """The tiers by rank, read once per transaction."""
+    if "tiers" not in t.s.info:
+        t.s.info["tiers"] = list(t.s.execute(select(Tier).order_by(Tier.rank)).scalars())
+    return t.s.info["tiers"]
 
 
 def by_code(t: Ctx, code: str) -> Tier:
@@ -25,7 +28,8 @@ def by_code(t: Ctx, code: str) -> Tier:
 
 
 def base_tier(t: Ctx) -> Tier | None:
-    return t.s.execute(select(Tier).order_by(Tier.rank).limit(1)).scalar()
+    tiers = all_tiers(t)
+    return tiers[0] if tiers else None
 
 
 def _by_spend(tiers: list[Tier], spent: int) -> Tier | None:
@@ -75,7 +79,8 @@ def after_sale(t: Ctx, member: Member, sale_total: int, cfg: ShopSettings) -> Ti
     vip = next((x for x in tiers if x.code == cfg.vip_tier), None)
     if vip is not None:
         hit = bool(cfg.vip_single_purchase) and sale_total >= cfg.vip_single_purchase
-        if not hit and cfg.vip_month_spend:
+        # A month's spend cannot exceed the lifetime spend: skip the query for most members.
+        if not hit and cfg.vip_month_spend and member.total_spent >= cfg.vip_month_spend:
             start, end = _month_bounds(t.now())
             month = t.s.execute(select(func.coalesce(func.sum(Sale.total), 0))
                                 .where(Sale.member_id == member.id, Sale.created_at >= start,
