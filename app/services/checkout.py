@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError
 from app.models import Member, Payment, Product, Sale, SaleLine, Tier, Voucher
@@ -234,6 +235,10 @@ def _voucher_for(t: Ctx, code: str, member: Member | None, total: int, cfg: Shop
 _INSERT_SALE = insert(Sale.__table__).returning(Sale.__table__.c.id)
 _INSERT_LINE = insert(SaleLine.__table__)
 _INSERT_PAYMENT = insert(Payment.__table__)
+_mt = Member.__table__
+_MEMBER_VISIT = (update(_mt).where(_mt.c.id == bindparam("b_id"))
+                 .values(total_spent=_mt.c.total_spent + bindparam("b_total"), visits=_mt.c.visits + 1,
+                         last_visit_at=bindparam("b_now"), updated_at=bindparam("b_now")))
 
 
 @dataclass
@@ -417,10 +422,10 @@ def checkout(ctx: Ctx, cart: Cart, tenders: tuple[Tender, ...] | list[Tender], *
             if earned:
                 ledger.post_points(t, member.id, "earn", earned, sale_id=sale_id,
                                    expires_on=points.expiry_date(cfg, now.date()))
-            member.total_spent += priced.total
-            member.visits += 1
-            member.last_visit_at = now
-            member.updated_at = now
+            t.s.connection().execute(_MEMBER_VISIT, {"b_id": member.id, "b_total": priced.total, "b_now": now})
+            for attr, value in (("total_spent", member.total_spent + priced.total), ("visits", member.visits + 1),
+                                ("last_visit_at", now), ("updated_at", now)):
+                set_committed_value(member, attr, value)
             new_tier = tiers.after_sale(t, member, priced.total, cfg)
             upgraded = new_tier.code if new_tier else None
             sale = _SaleRef(sale_id, receipt_no, priced.total)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from types import SimpleNamespace
+
+from sqlalchemy import insert, select
 
 from app.models import Member, Message
 from app.services import texts
@@ -26,7 +28,7 @@ def may_receive(m: Member, category: str) -> bool:
 
 
 def enqueue(t: Ctx, m: Member, *, kind: str, category: str, body: str, dedupe_key: str, lang: str,
-            due_at: datetime | None = None, fresh: bool = False) -> Message | None:
+            due_at: datetime | None = None, fresh: bool = False) -> SimpleNamespace | None:
     """Queue one text for ``m`` if consent allows and the event has not queued one already.
     ``fresh``: the caller's event was created in this transaction, so its key cannot exist yet."""
     if not may_receive(m, category):
@@ -34,8 +36,12 @@ def enqueue(t: Ctx, m: Member, *, kind: str, category: str, body: str, dedupe_ke
     if not fresh and t.s.execute(select(Message.id).where(Message.dedupe_key == dedupe_key)).first():
         return None
     now = t.now()
-    msg = Message(dedupe_key=dedupe_key, member_id=m.id, phone=m.phone, kind=kind, category=category,
-                  lang=lang, body=body, segments=texts.segments(body)[0], status="queued",
-                  created_at=now, due_at=due_at or now, attempts=0)
-    t.s.add(msg)
-    return msg
+    values = dict(dedupe_key=dedupe_key, member_id=m.id, phone=m.phone, kind=kind, category=category, lang=lang,
+                  body=body, segments=texts.segments(body)[0], status="queued", created_at=now, due_at=due_at or now,
+                  attempts=0, provider_id=None, last_error=None, sent_at=None)
+    t.s.flush()  # the member and the event it refers to are written first
+    msg_id = t.s.connection().execute(_INSERT, values).scalar_one()
+    return SimpleNamespace(id=msg_id, **values)
+
+
+_INSERT = insert(Message.__table__).returning(Message.__table__.c.id)
