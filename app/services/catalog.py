@@ -1,6 +1,7 @@
 """Products: the shop's goods, services and count-card packages, found by SKU or barcode."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -43,15 +44,25 @@ def lookup(t: Ctx, code: str) -> Product:
     return p
 
 
-def lookup_many(t: Ctx, codes: list[str]) -> dict[str, Product]:
-    """Several products in one query, keyed by the code as typed (SKU or barcode)."""
+# A till scans the same products all day: each process keeps what it looked up for a few seconds
+# (a change made here clears it; a price changed on another till is seen within this time).
+CACHE_SECONDS = 10.0
+
+
+def lookup_many(t: Ctx, codes: list[str]) -> dict[str, ProductView]:
+    """Several products at once, keyed by the code as typed (SKU or barcode)."""
     wanted = {(c or "").strip() for c in codes}
-    found: dict[str, Product] = {}
-    for p in t.s.execute(select(Product).where(or_(Product.sku.in_(wanted), Product.barcode.in_(wanted)))).scalars():
-        if p.sku in wanted:
-            found[p.sku] = p
-        if p.barcode in wanted:
-            found.setdefault(p.barcode, p)
+    cache: dict = t.db.cache.setdefault("products", {})
+    now = time.monotonic()
+    found = {c: hit[1] for c in wanted if (hit := cache.get(c)) is not None and now - hit[0] < CACHE_SECONDS}
+    missing = wanted - found.keys()
+    if missing:
+        for p in t.s.execute(select(Product).where(or_(Product.sku.in_(missing),
+                                                       Product.barcode.in_(missing)))).scalars():
+            for code in (p.sku, p.barcode):
+                if code in missing and code not in found:
+                    found[code] = view(p)
+                    cache[code] = (now, found[code])
     for code in wanted:
         if code not in found:
             raise NotFound("sku_unknown", sku=code)
@@ -87,6 +98,7 @@ def add_product(ctx: Ctx, *, sku: str, name: str, price: int, category: str = ""
                     card_uses=card_uses, card_valid_days=card_valid_days, card_service_id=service_id)
         t.s.add(p)
         t.s.flush()
+        ctx.db.cache.pop("products", None)
         return view(p)
 
 
