@@ -52,8 +52,8 @@ def install(lang: str) -> None:
     for tr in _installed:
         app.removeTranslator(tr)
     _installed.clear()
-    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Territory.China) if lang.startswith("zh")
-                       else QLocale(QLocale.Language.English, QLocale.Territory.UnitedStates))
+    # By name: PySide6 6.12 has no QLocale.Territory enum (only the older QLocale.Country).
+    QLocale.setDefault(QLocale("zh_CN" if lang.startswith("zh") else "en_US"))
     if lang == "en":
         return
     qt = QTranslator(app)
