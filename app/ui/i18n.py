@@ -37,7 +37,10 @@ class JsonTranslator(QTranslator):
         self._table = table
 
     def translate(self, context, source_text, disambiguation=None, n=-1):  # noqa: N802 (Qt's name)
-        return self._table.get(context, {}).get(source_text, "")
+        # None (a null QString) when there is no entry: Qt then asks the next translator and falls back
+        # to the English source, and PySide's tr() goes on to the base classes' contexts. An empty
+        # Python string would count as a translation and blank the text out.
+        return self._table.get(context, {}).get(source_text) or None
 
     def isEmpty(self) -> bool:  # noqa: N802
         return not self._table
