@@ -40,6 +40,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import_row": ("  row {row}: {reason}", "  第 {row} 行：{reason}"),
     "import_skipped_rows": ("Rows left out (--skip-bad):", "已跳过的错误行（--skip-bad）："),
     "demo_done": ("Demo shop data written:", "演示数据已生成："),
+    "reprint_sent": ("Receipt {receipt} reprinted on {printer}", "小票 {receipt} 已在 {printer} 重印"),
 }
 
 
@@ -60,6 +61,7 @@ summary:
   shopcare check                    integrity check + every cached balance equals its ledger; exit 1 on any fault
   shopcare backup [PATH]            hot, consistent backup
   shopcare restore PATH             restore a backup (the current database is backed up first)
+  shopcare reprint RECEIPT_NO [--printer SETTING]   reprint a past receipt
 
 environment:
   SHOPCARE_DB    database URL (same as --db); default: SQLite in the user data dir
@@ -153,6 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=_Formatter)
     c.add_argument("path", metavar="PATH", type=Path, help="the backup file to restore")
     c.set_defaults(func=cmd_restore)
+
+    c = sub.add_parser("reprint", help="reprint a past receipt",
+                       description="Reprint the receipt of a past sale or refund (marked REPRINT; the cash "
+                                   "drawer is not opened) on this till's printer, or on --printer. With the "
+                                   "printer 'preview' the receipt is written to standard output. The member's "
+                                   "points and stored-value balances shown are today's.",
+                       formatter_class=_Formatter)
+    c.add_argument("receipt_no", metavar="RECEIPT_NO", help="the receipt number, e.g. T1-000123")
+    c.add_argument("--printer", metavar="SETTING", default=None,
+                   help="usb:VID:PID, net:HOST[:PORT], serial:DEVICE, file:PATH or preview "
+                        "(default: this till's printer setting, else preview)")
+    c.set_defaults(func=cmd_reprint)
     return p
 
 
@@ -402,6 +416,32 @@ def cmd_demo(env: Env) -> int:
             env.say(f"  {key}: {value}")
     elif summary is not None:
         env.say(f"  {summary}")
+    return EXIT_OK
+
+
+def cmd_reprint(env: Env) -> int:
+    from dataclasses import replace as dc_replace
+
+    from app.services import localconfig, printing
+
+    cfg = localconfig.load()
+    if env.args.printer is not None:
+        cfg = dc_replace(cfg, printer=localconfig.parse_printer_setting(env.args.printer).text)
+    setting = localconfig.parse_printer_setting(cfg.printer)
+    env.require_file()
+    ctx = env.open()
+    from app.adapters.printers import printer_from_setting
+
+    printer = printer_from_setting(setting, paper_mm=cfg.paper_mm, print_qr=cfg.print_qr)
+    outcome = printing.print_sale(ctx, env.args.receipt_no, printer, cfg, reprint=True)
+    if not outcome.ok:
+        env.say_err(outcome.error_text(env.lang) or outcome.error_code or "")
+        return EXIT_ERROR
+    if setting.kind == "preview":
+        for line in outcome.preview_lines:
+            env.say(line)
+    else:
+        env.say(msg("reprint_sent", env.lang, receipt=outcome.receipt_no, printer=setting.text))
     return EXIT_OK
 
 

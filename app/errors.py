@@ -233,6 +233,29 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                                 "小票号 {receipt}：手机号和时间必须与同一小票的第 {row} 行一致（{phone}，{when}）"),
     "import_receipt_left_out": ("Left out with receipt {receipt}: its row(s) {rows} are bad",
                                 "与小票号 {receipt} 一并未导入：该小票的第 {rows} 行有错误"),
+    # receipt printers and the till's own settings (services/localconfig.py, adapters/printers.py)
+    "printer_setting_invalid": ("'{value}' is not a printer setting: use usb:VID:PID, net:HOST[:PORT], serial:DEVICE, "
+                                "file:PATH or preview",
+                                "“{value}”不是有效的打印机设置：请用 usb:VID:PID、net:主机[:端口]、serial:设备、"
+                                "file:路径 或 preview"),
+    "printer_usb_ids_invalid": ("'{value}': a USB printer is usb:VID:PID with 4 hex digits each, e.g. usb:04b8:0202",
+                                "“{value}”：USB 打印机应写作 usb:VID:PID，各为 4 位十六进制数，例如 usb:04b8:0202"),
+    "printer_port_invalid": ("'{value}': the port must be a whole number from 1 to 65535",
+                             "“{value}”：端口必须是 1 到 65535 之间的整数"),
+    "printer_target_missing": ("'{value}': name the {what} after '{kind}:'", "“{value}”：请在“{kind}:”后填写{what_zh}"),
+    "paper_width_invalid": ("Paper width must be 58 or 80 mm (got {value})", "纸宽必须是 58 或 80 毫米（输入为 {value}）"),
+    "till_code_invalid": ("Till code '{value}' must be 1 to 16 letters, digits, '-' or '_'",
+                          "收银台编号“{value}”必须是 1 到 16 位字母、数字、“-”或“_”"),
+    "printer_unreachable": ("The receipt printer {printer} cannot be reached: {why}",
+                            "无法连接小票打印机 {printer}：{why}"),
+    "printer_timeout": ("The receipt printer {printer} did not answer in time", "小票打印机 {printer} 响应超时"),
+    "printer_no_paper": ("The receipt printer {printer} is out of paper", "小票打印机 {printer} 缺纸"),
+    "printer_failed": ("Printing on {printer} failed: {why}", "打印机 {printer} 打印失败：{why}"),
+    "printer_usb_backend_missing": ("USB printer {printer}: the libusb library is not installed "
+                                    "(Debian/Ubuntu: apt install libusb-1.0-0)",
+                                    "USB 打印机 {printer}：未安装 libusb 库（Debian/Ubuntu：apt install libusb-1.0-0）"),
+    "printer_driver_missing": ("{kind} printers need the {package} package: pip install {package}",
+                               "{kind} 打印机需要安装 {package}：pip install {package}"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),
