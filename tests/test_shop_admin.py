@@ -71,7 +71,8 @@ def test_tiers_add_swap_ranks_and_refuse_duplicates(ctx):
     with pytest.raises(Duplicate) as err:
         shop_admin.add_tier(ctx, TierInput("Diamond", "钻石会员", 4))
     assert err.value.code == "tier_rank_duplicate"
-    assert "Platinum" in render(err.value, "en") and "白金会员" in render(err.value, "zh_CN")
+    assert render(err.value, "en") == "Rank 4 is given to two tiers: Platinum and Diamond"
+    assert render(err.value, "zh_CN") == "等级序号 4 重复：“白金会员”和“钻石会员”"
     with pytest.raises(Duplicate):
         shop_admin.add_tier(ctx, TierInput("gold", "新金卡", 9))
     for bad, code in [(TierInput("X", "", 5), "tier_name_empty"), (TierInput("X", "甲", 0), "tier_rank_invalid"),
@@ -133,3 +134,92 @@ def test_nonsense_bonus_rules_are_refused_and_change_nothing(ctx):
     shop_admin.add_bonus_rule(ctx, 100_000, 15_000, date(2027, 1, 1), date(2027, 1, 31))
     with pytest.raises(Duplicate):  # ... but an undated rule would cover January 2027 too
         shop_admin.update_bonus_rule(ctx, old.id, 100_000, 12_000)
+
+
+
+def test_points_vip_and_discount_rules(ctx):
+    cfg = shop_admin.update_points_rules(ctx, 2, 50, "months", 6)
+    assert (cfg.points_per_unit, cfg.points_redeem_rate, cfg.points_expiry_policy, cfg.points_expiry_months) == \
+        (2, 50, "months", 6)
+    cfg = shop_admin.update_vip_rule(ctx, "silver", 100_000, 0)
+    assert (cfg.vip_tier, cfg.vip_single_purchase, cfg.vip_month_spend) == ("silver", 100_000, 0)
+    cfg = shop_admin.update_discount_limits(ctx, 500, 2000)
+    assert cfg.discount_limit_bp == {"cashier": 500, "manager": 2000, "owner": 10_000}
+    for call, code in [(lambda: shop_admin.update_points_rules(ctx, -1, 50, "never", 12), "points_per_unit_invalid"),
+                       (lambda: shop_admin.update_points_rules(ctx, 1, 0, "never", 12), "points_redeem_rate_invalid"),
+                       (lambda: shop_admin.update_points_rules(ctx, 1, 100, "weekly", 12), "expiry_policy_invalid"),
+                       (lambda: shop_admin.update_vip_rule(ctx, "nope", 1, 1), "tier_not_found"),
+                       (lambda: shop_admin.update_discount_limits(ctx, 3000, 2000), "discount_limits_order"),
+                       (lambda: shop_admin.update_discount_limits(ctx, 0, 10_001), "discount_limit_invalid")]:
+        with pytest.raises(ShopError) as err:
+            call()
+        assert err.value.code == code
+    assert shop_settings.load(ctx) == cfg
+
+
+def test_currency_is_locked_once_money_is_recorded(ctx):
+    shop_admin.update_shop(ctx, "Tea House", "HKD", "en", "Tea House HK")
+    assert shop_settings.load(ctx).signature == "Tea House HK"
+    m = member(ctx)
+    wallet.topup(ctx, m.id, 10_000)
+    with pytest.raises(Conflict) as err:
+        shop_admin.update_shop(ctx, "Tea House", "CNY", "en")
+    assert err.value.code == "currency_locked"
+    assert shop_admin.update_shop(ctx, "Tea House 2", "HKD", "zh_CN").language == "zh_CN"
+
+
+def test_staff_are_managed_by_the_owner_only(fresh):
+    shop_admin.first_run(fresh, "Shop", "CNY", "zh_CN", "Boss", "1111")
+    boss = auth.login(fresh, "Boss", "1111")
+    owner = fresh.as_actor(boss)
+    amy = shop_admin.add_staff(owner, "Amy", "cashier", "2222")
+    cashier = fresh.as_actor(auth.login(fresh, "Amy", "2222"))
+    for call in (lambda: shop_admin.list_staff(cashier), lambda: shop_admin.add_staff(cashier, "Eve", "owner", "3333"),
+                 lambda: shop_admin.set_role(cashier, amy.id, "owner"),
+                 lambda: shop_admin.reset_pin(cashier, amy.id, "9999"),
+                 lambda: shop_admin.update_points_rules(cashier, 5, 1, "never", 12),
+                 lambda: shop_admin.save_bonus_rules(cashier, [BonusRuleInput(100, 1)])):
+        with pytest.raises(PermissionDenied) as err:
+            call()
+        assert "收银员" in render(err.value, "zh_CN")
+    assert [s.role for s in shop_admin.list_staff(owner)] == ["cashier", "owner"]
+    # the last owner cannot be demoted or deactivated
+    for call in (lambda: shop_admin.set_role(owner, boss.id, "manager"),
+                 lambda: shop_admin.deactivate_staff(owner, boss.id)):
+        with pytest.raises(Conflict) as err:
+            call()
+        assert err.value.code == "last_owner" and "Boss" in render(err.value, "zh_CN")
+    assert {s.name: (s.role, s.active) for s in shop_admin.list_staff(owner)}["Boss"] == ("owner", True)
+    shop_admin.set_role(owner, amy.id, "owner")
+    assert shop_admin.set_role(owner, boss.id, "manager").role == "manager"
+    # lockout, unlock and PIN reset
+    for _ in range(auth.LOCK_AFTER):
+        with pytest.raises(PermissionDenied):
+            auth.login(fresh, "Amy", "0000")
+    assert next(s for s in shop_admin.list_staff(owner) if s.name == "Amy").locked
+    with pytest.raises(PermissionDenied) as err:
+        auth.login(fresh, "Amy", "2222")
+    assert err.value.code == "staff_locked"
+    assert not shop_admin.unlock(owner, amy.id).locked
+    assert auth.login(fresh, "Amy", "2222").role == "owner"
+    with pytest.raises(ValidationError):
+        shop_admin.reset_pin(owner, amy.id, "123")
+    shop_admin.reset_pin(owner, amy.id, "87654321")
+    assert auth.login(fresh, "Amy", "87654321").name == "Amy"
+    assert not shop_admin.deactivate_staff(owner, boss.id).active
+    with pytest.raises(ShopError):
+        auth.login(fresh, "Boss", "1111")
+
+def test_rules_are_saved_together_or_not_at_all(ctx):
+    before = shop_settings.load(ctx)
+    with pytest.raises(ValidationError) as err:
+        shop_admin.save_rules(ctx, points_per_unit=3, points_redeem_rate=10, expiry_policy="never", expiry_months=12,
+                              vip_tier="gold", vip_single_purchase=0, vip_month_spend=0,
+                              cashier_discount_bp=5000, manager_discount_bp=1000)
+    assert err.value.code == "discount_limits_order"
+    assert shop_settings.load(ctx) == before
+    cfg = shop_admin.save_rules(ctx, points_per_unit=3, points_redeem_rate=10, expiry_policy="never",
+                                expiry_months=12, vip_tier="silver", vip_single_purchase=0, vip_month_spend=0,
+                                cashier_discount_bp=500, manager_discount_bp=1000)
+    assert (cfg.points_per_unit, cfg.vip_tier, cfg.discount_limit_bp["cashier"]) == (3, "silver", 500)
+    assert shop_settings.load(ctx) == cfg

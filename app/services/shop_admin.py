@@ -207,6 +207,17 @@ def update_discount_limits(ctx: Ctx, cashier_bp: int, manager_bp: int) -> ShopSe
                                                         "owner": 10_000})
 
 
+def save_rules(ctx: Ctx, *, points_per_unit: int, points_redeem_rate: int, expiry_policy: str,
+               expiry_months: int, vip_tier: str, vip_single_purchase: int, vip_month_spend: int,
+               cashier_discount_bp: int, manager_discount_bp: int) -> ShopSettings:
+    """The points, VIP and discount rules of the Settings screen, saved together or not at all."""
+    permissions.require(ctx, "change_settings")
+    with ctx.tx() as t:
+        update_points_rules(t, points_per_unit, points_redeem_rate, expiry_policy, expiry_months)
+        update_vip_rule(t, vip_tier, vip_single_purchase, vip_month_spend)
+        return update_discount_limits(t, cashier_discount_bp, manager_discount_bp)
+
+
 # --- tiers ----------------------------------------------------------------------------------------------
 def _tier_members(t: Ctx) -> dict[int, int]:
     counts: dict[int, int] = {}
@@ -271,8 +282,9 @@ def save_tiers(ctx: Ctx, rows: list[TierInput]) -> list[TierView]:
         names: dict[str, TierInput] = {}
         for r in final.values():
             if r.rank in ranks:
-                raise Duplicate("tier_rank_duplicate", rank=r.rank, name=ranks[r.rank].name_en,
-                                name_zh=ranks[r.rank].name_zh)
+                a, b = sorted((ranks[r.rank], r), key=lambda x: (x.id is None, x.id or 0))
+                raise Duplicate("tier_rank_duplicate", rank=r.rank, name=a.name_en, name_zh=a.name_zh,
+                                other=b.name_en, other_zh=b.name_zh)
             ranks[r.rank] = r
             for key in (r.name_en.lower(), r.name_zh):
                 if key in names:

@@ -1,0 +1,454 @@
+"""Start-up dialogs: the first-run set-up (shop name, currency, language, the owner and their PIN)
+and the staff PIN login. Both call the services on their own TaskRunner, off the UI thread."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.numbers import get_currency_name
+from PySide6.QtCore import QEvent, QLocale, QRegularExpression, Qt, Signal
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from app.errors import PermissionDenied, ShopError, render
+from app.services import auth, shop_admin
+from app.services.context import Actor, Ctx
+from app.ui import i18n
+from app.ui.tasks import TaskRunner
+
+PIN_MIN, PIN_MAX = 4, 8
+
+
+def has_staff(ctx: Ctx) -> bool:
+    """Whether the shop has been set up (one quick indexed read at start-up)."""
+    return shop_admin.has_staff(ctx)
+
+
+def _current_lang() -> str:
+    return "zh_CN" if QLocale().language() == QLocale.Language.Chinese else "en"
+
+
+def _error_text(exc: BaseException, lang: str) -> str:
+    if isinstance(exc, ShopError):
+        return render(exc, lang)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _pin_edit(parent: QWidget) -> QLineEdit:
+    edit = QLineEdit(parent)
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    edit.setMaxLength(PIN_MAX)
+    edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,8}"), edit))
+    edit.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly | Qt.InputMethodHint.ImhSensitiveData)
+    return edit
+
+
+def _mark(edit: QWidget, bad: bool) -> None:
+    if bool(edit.property("invalid")) != bad:
+        edit.setProperty("invalid", bad)
+        edit.style().unpolish(edit)
+        edit.style().polish(edit)
+
+
+def _error_label(parent: QWidget) -> QLabel:
+    label = QLabel(parent)
+    label.setProperty("role", "error")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+class CurrencyPicker(QWidget):
+    """A short list of currencies by name, plus any other ISO 4217 code typed by hand."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None, lang: str = "en") -> None:
+        super().__init__(parent)
+        self.lang = lang
+        self.combo = QComboBox(self)
+        self.code = QLineEdit(self)
+        self.code.setMaxLength(3)
+        self.code.setValidator(QRegularExpressionValidator(QRegularExpression(r"[A-Za-z]{0,3}"), self))
+        self.code.setFixedWidth(90)
+        self.code.hide()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.combo, 1)
+        row.addWidget(self.code)
+        self.setFocusProxy(self.combo)
+        self.combo.currentIndexChanged.connect(self._chosen)
+        self.code.textChanged.connect(lambda _t: self.changed.emit())
+        self.retranslate(lang)
+
+    def retranslate(self, lang: str) -> None:
+        self.lang = lang
+        chosen = self.combo.currentData() if self.combo.count() else "CNY"
+        locale = "zh_CN" if lang.startswith("zh") else "en"
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        for code in shop_admin.COMMON_CURRENCIES:
+            self.combo.addItem(f"{code} · {get_currency_name(code, locale=locale)}", code)
+        self.combo.addItem(self.tr("Other (type the ISO code)"), "")
+        self.combo.setCurrentIndex(max(0, self.combo.findData(chosen)))
+        self.combo.blockSignals(False)
+        self.code.setPlaceholderText(self.tr("ISO code"))
+
+    def _chosen(self) -> None:
+        other = self.combo.currentData() == ""
+        self.code.setVisible(other)
+        if other:
+            self.code.setFocus()
+        self.changed.emit()
+
+    def set_currency(self, code: str) -> None:
+        index = self.combo.findData(code)
+        if index < 0:
+            self.combo.setCurrentIndex(self.combo.count() - 1)
+            self.code.setText(code)
+        else:
+            self.combo.setCurrentIndex(index)
+
+    def currency(self) -> str:
+        return self.combo.currentData() or self.code.text().strip().upper()
+
+    def problem(self) -> str | None:
+        if self.combo.currentData() == "" and len(self.code.text().strip()) != 3:
+            return self.tr("A currency code has 3 letters, e.g. CNY")
+        return None
+
+
+class FirstRunDialog(QDialog):
+    """The first start: set up the shop and its owner. ``owner`` holds the new StaffView after accept."""
+
+    def __init__(self, ctx: Ctx, parent: QWidget | None = None, *, tasks: TaskRunner | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.tasks = tasks or TaskRunner(self)
+        self.owner = None
+        self.lang = _current_lang()
+        self._touched: set[str] = set()
+        self._submitted = False
+        self.setMinimumWidth(520)
+
+        self.title = QLabel(self)
+        self.title.setProperty("role", "title")
+        self.intro = QLabel(self)
+        self.intro.setProperty("role", "muted")
+        self.intro.setWordWrap(True)
+
+        self.shop_name = QLineEdit(self)
+        self.shop_name.setMaxLength(shop_admin.NAME_MAX)
+        self.currency = CurrencyPicker(self, self.lang)
+        self.currency_code = self.currency.code
+        self.language = QComboBox(self)
+        for code, name in i18n.LANGUAGES.items():
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(max(0, self.language.findData(self.lang)))
+        self.owner_name = QLineEdit(self)
+        self.owner_name.setMaxLength(shop_admin.NAME_MAX)
+        self.pin = _pin_edit(self)
+        self.pin_again = _pin_edit(self)
+
+        self.errors = {key: _error_label(self) for key in ("shop", "currency", "owner", "pin", "pin_again")}
+        self.form_error = _error_label(self)
+
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setVerticalSpacing(6)
+        self._labels = [QLabel(self) for _ in range(6)]
+        rows = [(self.shop_name, "shop"), (self.currency, "currency"), (self.language, None),
+                (self.owner_name, "owner"), (self.pin, "pin"), (self.pin_again, "pin_again")]
+        for label, (field, err) in zip(self._labels, rows, strict=True):
+            self.form.addRow(label, field)
+            if err:
+                self.form.addRow("", self.errors[err])
+            label.setBuddy(field)
+
+        self.ok = QPushButton(self)
+        self.ok.setProperty("primary", True)
+        self.ok.setDefault(True)
+        self.quit = QPushButton(self)
+        self.quit.setAutoDefault(False)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.quit)
+        buttons.addWidget(self.ok)
+
+        box = QVBoxLayout(self)
+        box.setContentsMargins(28, 24, 28, 20)
+        box.addWidget(self.title)
+        box.addWidget(self.intro)
+        box.addSpacing(10)
+        box.addLayout(self.form)
+        box.addWidget(self.form_error)
+        box.addSpacing(8)
+        box.addLayout(buttons)
+
+        self.ok.clicked.connect(self.submit)
+        self.quit.clicked.connect(self.reject)
+        self.language.currentIndexChanged.connect(self._language_chosen)
+        self.currency.changed.connect(self._revalidate)
+        for key, edit in (("shop", self.shop_name), ("currency", self.currency_code), ("owner", self.owner_name),
+                          ("pin", self.pin), ("pin_again", self.pin_again)):
+            edit.textChanged.connect(self._revalidate)
+            edit.editingFinished.connect(lambda k=key: self._touch(k))
+        self.retranslate()
+        self.shop_name.setFocus()
+
+    # --- language ---
+    def _language_chosen(self) -> None:
+        lang = self.language.currentData()
+        if lang and lang != self.lang:
+            self.lang = lang
+            i18n.install(lang)
+            self.retranslate()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Welcome to ShopCare"))
+        self.title.setText(self.tr("Set up your shop"))
+        self.intro.setText(self.tr("A few details to start with. You can change all of them later in Settings."))
+        texts = [self.tr("Shop name"), self.tr("Currency"), self.tr("Language"), self.tr("Owner's name"),
+                 self.tr("Owner's PIN"), self.tr("PIN again")]
+        for label, text in zip(self._labels, texts, strict=True):
+            label.setText(text)
+        self.shop_name.setPlaceholderText(self.tr("e.g. Little Tea House"))
+        self.owner_name.setPlaceholderText(self.tr("Your name, as staff will see it"))
+        self.pin.setPlaceholderText(self.tr("4 to 8 digits"))
+        self.pin_again.setPlaceholderText(self.tr("Type the PIN once more"))
+        self.ok.setText(self.tr("Set up shop"))
+        self.quit.setText(self.tr("Quit"))
+        self.currency.retranslate(self.lang)
+        self._revalidate()
+
+    # --- validation ---
+    def chosen_currency(self) -> str:
+        return self.currency.currency()
+
+    def problems(self) -> dict[str, str]:
+        found = {}
+        if not self.shop_name.text().strip():
+            found["shop"] = self.tr("Type the shop's name")
+        if self.currency.problem():
+            found["currency"] = self.currency.problem()
+        if not self.owner_name.text().strip():
+            found["owner"] = self.tr("Type the owner's name")
+        pin = self.pin.text()
+        if not (PIN_MIN <= len(pin) <= PIN_MAX and pin.isdigit()):
+            found["pin"] = self.tr("A PIN is 4 to 8 digits")
+        elif self.pin_again.text() != pin:
+            found["pin_again"] = self.tr("The two PINs are not the same")
+        return found
+
+    def _touch(self, key: str) -> None:
+        self._touched.add(key)
+        self._revalidate()
+
+    def _revalidate(self) -> None:
+        found = self.problems()
+        edits = {"shop": self.shop_name, "currency": self.currency_code, "owner": self.owner_name,
+                 "pin": self.pin, "pin_again": self.pin_again}
+        for key, label in self.errors.items():
+            show = key in found and (self._submitted or key in self._touched)
+            label.setText(found.get(key, ""))
+            label.setVisible(show)
+            _mark(edits[key], show)
+        self.form_error.hide()
+
+    # --- set up ---
+    def submit(self) -> None:
+        self._submitted = True
+        self._revalidate()
+        found = self.problems()
+        if found:
+            first = next(k for k in ("shop", "currency", "owner", "pin", "pin_again") if k in found)
+            {"shop": self.shop_name, "currency": self.currency_code, "owner": self.owner_name, "pin": self.pin,
+             "pin_again": self.pin_again}[first].setFocus()
+            return
+        args = (self.ctx, self.shop_name.text(), self.chosen_currency(), self.language.currentData(),
+                self.owner_name.text(), self.pin.text())
+        self._busy(True)
+        self.tasks.run(lambda: shop_admin.first_run(*args), self._done, self._failed)
+
+    def _busy(self, busy: bool) -> None:
+        for w in (self.ok, self.quit, self.language, self.currency):
+            w.setEnabled(not busy)
+        self.ok.setText(self.tr("Setting up…") if busy else self.tr("Set up shop"))
+
+    def _done(self, owner) -> None:
+        self.owner = owner
+        self._busy(False)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy(False)
+        self.form_error.setText(_error_text(exc, self.lang))
+        self.form_error.show()
+
+    def reject(self) -> None:
+        self.tasks.wait(10_000)
+        super().reject()
+
+
+class LoginDialog(QDialog):
+    """Staff PIN login; ``actor`` holds who logged in after accept."""
+
+    def __init__(self, ctx: Ctx, parent: QWidget | None = None, *, tasks: TaskRunner | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.tasks = tasks or TaskRunner(self)
+        self.actor: Actor | None = None
+        self.lang = _current_lang()
+        self.setMinimumWidth(420)
+        self.setWindowTitle(self.tr("ShopCare · log in"))
+
+        self.title = QLabel(self.tr("ShopCare"), self)
+        self.title.setProperty("role", "title")
+        self.hint = QLabel(self.tr("Choose your name and type your PIN, then press Enter."), self)
+        self.hint.setProperty("role", "muted")
+        self.hint.setWordWrap(True)
+        self.staff = QComboBox(self)
+        self.staff.setMinimumWidth(220)
+        self.pin = _pin_edit(self)
+        self.pin.setPlaceholderText(self.tr("PIN"))
+        self.error = _error_label(self)
+        self.ok = QPushButton(self.tr("Log in"), self)
+        self.ok.setProperty("primary", True)
+        self.ok.setDefault(True)
+        self.ok.setEnabled(False)
+        self.quit = QPushButton(self.tr("Quit"), self)
+        self.quit.setAutoDefault(False)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        staff_label = QLabel(self.tr("Staff"), self)
+        staff_label.setBuddy(self.staff)
+        pin_label = QLabel(self.tr("PIN"), self)
+        pin_label.setBuddy(self.pin)
+        form.addRow(staff_label, self.staff)
+        form.addRow(pin_label, self.pin)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.quit)
+        buttons.addWidget(self.ok)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(28, 24, 28, 20)
+        box.addWidget(self.title)
+        box.addWidget(self.hint)
+        box.addSpacing(8)
+        box.addLayout(form)
+        box.addWidget(self.error)
+        box.addSpacing(6)
+        box.addLayout(buttons)
+
+        self.ok.clicked.connect(self.submit)
+        self.quit.clicked.connect(self.reject)
+        self.pin.returnPressed.connect(self.submit)
+        self.pin.textChanged.connect(lambda _t: self.error.hide())
+        self.staff.currentIndexChanged.connect(lambda _i: (self.error.hide(), self.pin.clear(), self.pin.setFocus()))
+        self.pin.setFocus()
+        self.tasks.run(self._load, self._loaded, self._failed)
+
+    def _load(self):
+        from app.services import settings as shop_settings
+
+        return shop_settings.load(self.ctx).shop_name, [s for s in auth.list_staff(self.ctx) if s.active]
+
+    def _loaded(self, result) -> None:
+        shop_name, staff = result
+        self.title.setText(shop_name)
+        self.staff.blockSignals(True)
+        self.staff.clear()
+        for s in staff:
+            self.staff.addItem(s.name, s.name)
+        owner = next((i for i, s in enumerate(staff) if s.role == "owner"), 0)
+        self.staff.setCurrentIndex(owner)
+        self.staff.blockSignals(False)
+        self.ok.setEnabled(bool(staff))
+        self.pin.setFocus()
+
+    def submit(self) -> None:
+        name, pin = self.staff.currentData(), self.pin.text()
+        if not name or not self.ok.isEnabled():
+            return
+        if not (PIN_MIN <= len(pin) <= PIN_MAX):
+            self._show(self.tr("A PIN is 4 to 8 digits"))
+            return
+        self.ok.setEnabled(False)
+        self.tasks.run(lambda: self._login(name, pin), self._done, self._failed)
+
+    def _login(self, name: str, pin: str) -> Actor:
+        """On the worker: log in; a wrong PIN that just locked the account says so at once."""
+        try:
+            return auth.login(self.ctx, name, pin)
+        except PermissionDenied as exc:
+            if exc.code == "pin_wrong" and any(s.name == name and s.locked for s in auth.list_staff(self.ctx)):
+                raise PermissionDenied("staff_locked", name=name) from None
+            raise
+
+    def _done(self, actor: Actor) -> None:
+        self.actor = actor
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.ok.setEnabled(self.staff.count() > 0)
+        self.pin.clear()
+        self._show(_error_text(exc, self.lang))
+        self.pin.setFocus()
+
+    def _show(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def reject(self) -> None:
+        self.tasks.wait(10_000)
+        super().reject()
+
+
+def render_screenshots(state, folder: Path) -> list[Path]:
+    """The first-run dialog (filled in) and the login dialog, in the current language."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui import style
+
+    if not QApplication.instance().styleSheet():  # rendered outside the app (tests): same look as the app
+        style.apply(QApplication.instance())
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lang = state.lang
+    saved = []
+    first = FirstRunDialog(state.ctx)
+    first.shop_name.setText(state.settings.shop_name)
+    first.owner_name.setText(state.actor.name if state.actor.id else "Li Na")
+    first.pin.setText("2468")
+    first.pin_again.setText("2486")
+    first._touch("pin_again")
+    first.shop_name.deselect()
+    first.adjustSize()
+    first.show()
+    QApplication.processEvents()
+    path = folder / f"first_run_{lang}.png"
+    first.grab().save(str(path))
+    saved.append(path)
+    first.close()
+    first.deleteLater()
+
+    login = LoginDialog(state.ctx)
+    login.show()
+    login.tasks.wait()
+    QApplication.processEvents()
+    login.pin.setText("1234")
+    login._show(render(PermissionDenied("pin_wrong"), lang))
+    login.adjustSize()
+    QApplication.processEvents()
+    path = folder / f"login_{lang}.png"
+    login.grab().save(str(path))
+    saved.append(path)
+    login.close()
+    login.deleteLater()
+    return saved
