@@ -682,22 +682,24 @@ class TillScreen(QWidget):
 
 # --- screenshots --------------------------------------------------------------------------------
 def _settle(state, rounds: int = 50) -> None:
-    from PySide6.QtCore import QCoreApplication as App
+    """Let queued results arrive and debounced pricing run (screenshots only).
 
+    A QEventLoop's processEvents, not QCoreApplication.processEvents: on PySide6 6.12 with CPython
+    3.11 the static one drops a reference to None on every call, and a few thousand calls abort."""
+    import time
+
+    from PySide6.QtCore import QEventLoop
+
+    loop = QEventLoop()
     for _ in range(rounds):
         state.tasks.wait()
-        App.processEvents()
-        QTimer.singleShot(0, lambda: None)
-        App.processEvents()
+        loop.processEvents()
+        time.sleep(REPRICE_MS / 1000 + 0.02)
+        loop.processEvents()
+        state.tasks.wait()
+        loop.processEvents()
         if not state.tasks.busy:
-            import time
-
-            time.sleep(REPRICE_MS / 1000 + 0.02)
-            App.processEvents()
-            state.tasks.wait()
-            App.processEvents()
-            if not state.tasks.busy:
-                return
+            return
 
 
 def _grab(widget, path: Path) -> None:
