@@ -1,0 +1,310 @@
+"""The Members screen: search box and a lazy, paged table that stays quick at 200,000 members.
+
+Typing searches after a short pause (250 ms) by phone, last 4 digits, card number, the start of a
+name (Chinese too) or a tag (``#vip``); the query runs on the db worker and answers from an older
+query are dropped. Enter (or double-click) opens the member page; F4 adds a member, F5 tops up,
+F6 edits the selected member; Ctrl+F goes back to the search box.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QPushButton, QTableView, QVBoxLayout, QWidget)
+
+from app.services import member_list, members
+from app.ui.member_model import COLUMNS, SORT_COLUMN, MemberListModel
+
+DEBOUNCE_MS = 250
+
+
+class MembersScreen(QWidget):
+    def __init__(self, state, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.page = None            # the member page last opened (tests and screenshots look at it)
+        self.dialog = None          # the last dialog opened from here
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(18, 14, 18, 10)
+        outer.setSpacing(10)
+
+        head = QHBoxLayout()
+        title = QLabel(self.tr("Members"), self)
+        title.setProperty("role", "title")
+        self.count_label = QLabel(self)
+        self.count_label.setProperty("role", "muted")
+        self.busy_label = QLabel(self.tr("Searching…"), self)
+        self.busy_label.setProperty("role", "muted")
+        self.busy_label.hide()
+        head.addWidget(title)
+        head.addSpacing(12)
+        head.addWidget(self.count_label)
+        head.addWidget(self.busy_label)
+        head.addStretch(1)
+        self.new_button = QPushButton(self.tr("New member (F4)"), self)
+        self.new_button.setProperty("primary", True)
+        self.new_button.clicked.connect(self.new_member)
+        self.topup_button = QPushButton(self.tr("Top up (F5)"), self)
+        self.topup_button.clicked.connect(self.topup_selected)
+        self.edit_button = QPushButton(self.tr("Edit (F6)"), self)
+        self.edit_button.clicked.connect(self.edit_selected)
+        for b in (self.topup_button, self.edit_button, self.new_button):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            head.addWidget(b)
+        outer.addLayout(head)
+
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText(self.tr("Search: phone, last 4 digits, card no., name or #tag  (Ctrl+F)"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setStyleSheet("font-size: 16px; padding: 8px 10px;")
+        outer.addWidget(self.search)
+        self.error = QLabel(self)
+        self.error.setProperty("role", "error")
+        self.error.hide()
+        outer.addWidget(self.error)
+
+        self.model = MemberListModel(state, self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(32)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(SORT_COLUMN["last_visit"], Qt.SortOrder.DescendingOrder)
+        header.sectionClicked.connect(self._header_clicked)
+        widths = {"name": 150, "phone": 130, "tier": 110, "balance": 120, "points": 90, "spent": 130,
+                  "visits": 70, "last": 130}
+        for i, (key, _h, _s) in enumerate(COLUMNS):
+            self.table.setColumnWidth(i, widths[key])
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        outer.addWidget(self.table, 1)
+        self.hint = QLabel(self.tr("Enter open · F4 new member · F5 top up · F6 edit · Ctrl+F search · "
+                                   "click Name, Balance, Total spent or Last visit to sort"), self)
+        self.hint.setProperty("role", "muted")
+        outer.addWidget(self.hint)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self.run_search)
+        self.search.textChanged.connect(lambda _t: self._timer.start())
+        self.search.returnPressed.connect(self._search_enter)
+        self.search.installEventFilter(self)
+        self.table.doubleClicked.connect(lambda index: self.open_member(self.model.member_id(index.row())))
+        self.table.installEventFilter(self)
+        self.model.loaded.connect(self._loaded)
+        self.model.failed.connect(self._failed)
+        self.model.busy_changed.connect(self.busy_label.setVisible)
+        self.model.modelReset.connect(lambda: self.count_label.setText(""))
+        state.member_changed.connect(self._member_changed)
+
+        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.focus_search)
+        QShortcut(QKeySequence("F4"), self, activated=self.new_member)
+        QShortcut(QKeySequence("F5"), self, activated=self.topup_selected)
+        QShortcut(QKeySequence("F6"), self, activated=self.edit_selected)
+        self.model.set_query("")
+
+    # --- main window hooks -----------------------------------------------------------------------
+    def activated(self) -> None:
+        self.focus_search()
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    # --- search ----------------------------------------------------------------------------------
+    def run_search(self) -> None:
+        self._timer.stop()
+        text = self.search.text().strip()
+        if text != self.model.query or not self.model.pages_loaded:
+            self.error.hide()
+            self.model.set_query(text)
+
+    def _search_enter(self) -> None:
+        self.run_search()
+        self.table.setFocus()
+        if self.model.rowCount() and not self.table.currentIndex().isValid():
+            self.table.selectRow(0)
+
+    def _header_clicked(self, column: int) -> None:
+        sort = COLUMNS[column][2]
+        header = self.table.horizontalHeader()
+        if sort is None:  # not sortable: keep the indicator where it was
+            header.setSortIndicator(SORT_COLUMN[self.model.sort_key],
+                                    Qt.SortOrder.DescendingOrder if self.model.desc else Qt.SortOrder.AscendingOrder)
+            return
+        desc = (not self.model.desc) if sort == self.model.sort_key else member_list.DEFAULT_DESC[sort]
+        header.setSortIndicator(column, Qt.SortOrder.DescendingOrder if desc else Qt.SortOrder.AscendingOrder)
+        self.model.set_query(self.search.text().strip(), sort, desc)
+
+    def _loaded(self, total: int, exact: bool) -> None:
+        n = self.state.number(total)
+        if not self.model.query:
+            text = self.tr("{count} members").format(count=n) if exact else self.tr("{count}+ members").format(count=n)
+        elif total == 0:
+            text = self.tr("No member matches")
+        else:
+            text = self.tr("{count} found").format(count=n) if exact else self.tr("{count}+ found").format(count=n)
+        self.count_label.setText(text)
+        if self.model.rowCount() and not self.table.currentIndex().isValid():
+            self.table.setCurrentIndex(self.model.index(0, 0))
+
+    def _failed(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if obj is self.search and key == Qt.Key.Key_Down and self.model.rowCount():
+                self.table.setFocus()
+                self.table.selectRow(max(0, self.table.currentIndex().row()))
+                return True
+            if obj is self.table and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.open_member(self.selected_id())
+                return True
+            if obj is self.table and key == Qt.Key.Key_Up and self.table.currentIndex().row() <= 0:
+                self.focus_search()
+                return True
+        return super().eventFilter(obj, event)
+
+    # --- one member ----------------------------------------------------------------------------------
+    def selected_id(self) -> int | None:
+        index = self.table.currentIndex()
+        return self.model.member_id(index.row()) if index.isValid() else None
+
+    def open_member(self, member_id: int | None):
+        if member_id is None:
+            return None
+        from app.ui.member_page import MemberPage
+
+        self.page = MemberPage(self.state, member_id, self)
+        self.page.open()
+        return self.page
+
+    def new_member(self):
+        from app.ui.member_edit import MemberEditDialog
+
+        self.dialog = MemberEditDialog(self.state, None, self)
+        self.dialog.saved.connect(lambda view: self.open_member(view.id))
+        self.dialog.open()
+        return self.dialog
+
+    def edit_selected(self) -> None:
+        member_id = self.selected_id()
+        if member_id is None:
+            return
+        ctx = self.state.ctx
+
+        def show(view) -> None:
+            from app.ui.member_edit import MemberEditDialog
+
+            self.dialog = MemberEditDialog(self.state, view, self)
+            self.dialog.open()
+
+        self.state.tasks.run(lambda: members.get_member(ctx, member_id), show,
+                             lambda exc: self._failed(self.state.error_text(exc)))
+
+    def topup_selected(self):
+        member_id = self.selected_id()
+        if member_id is None:
+            return None
+        from app.ui.topup_dialog import TopupDialog
+
+        row = self.model.rows[self.table.currentIndex().row()]
+        self.dialog = TopupDialog(self.state, member_id, row.name, self)
+        self.dialog.open()
+        return self.dialog
+
+    def _member_changed(self, member_id: int) -> None:
+        ctx = self.state.ctx
+        if self.model.row_of(member_id) < 0:
+            if not self.model.query:  # a new member: the first page shows them after a refresh
+                self.model.refresh()
+            return
+        self.state.tasks.run(lambda: member_list.member_row(ctx, member_id),
+                             lambda row: row is not None and self.model.update_member(row))
+
+
+# --- screenshots -------------------------------------------------------------------------------------------
+def _settle(state, rounds: int = 3) -> None:
+    for _ in range(rounds):
+        state.tasks.wait()
+        QApplication.processEvents()
+
+
+def render_screenshots(state, folder: str | Path) -> list[Path]:
+    """members_list, member_page (purchases, top-ups, points, stored value tabs), member_edit (with an
+    inline error) and topup dialog, each in English and Chinese, from the current database."""
+    from app.ui import i18n
+    from app.ui.member_edit import MemberEditDialog
+    from app.ui.topup_dialog import TopupDialog
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    original = state.settings
+    # A member with a long history who also holds stored value (else the biggest spender).
+    best = member_list.first_page(state.ctx, "", "total_spent", True, 50).rows
+    pick = next((r for r in best if r.balance > 0), best[0] if best else None)
+    member_id = pick.id if pick else None
+    try:
+        for lang in ("en", "zh_CN"):
+            i18n.install(lang)
+            state.settings = replace(original, language=lang)
+
+            screen = MembersScreen(state)
+            screen.resize(1180, 720)
+            screen.show()
+            _settle(state)
+            saved.append(out / f"members_list_{lang}.png")
+            screen.grab().save(str(saved[-1]))
+
+            if member_id is not None:
+                page = screen.open_member(member_id)
+                _settle(state)
+                for i, tab in enumerate(("purchases", "topups", "points", "wallet")):
+                    page.tabs.setCurrentIndex(i)
+                    QApplication.processEvents()
+                    saved.append(out / f"member_page_{tab}_{lang}.png")
+                    page.grab().save(str(saved[-1]))
+                page.close()
+
+                dialog = TopupDialog(state, member_id, pick.name)
+                dialog.show()
+                dialog.amount.setText("500")
+                dialog._ask_preview()
+                _settle(state)
+                dialog.adjustSize()
+                saved.append(out / f"topup_dialog_{lang}.png")
+                dialog.grab().save(str(saved[-1]))
+                dialog.close()
+
+            edit = MemberEditDialog(state, None)
+            edit.show()
+            edit.name.setText("王芳" if lang.startswith("zh") else "Fang Wang")
+            edit.phone.setText("1380013")
+            edit.birthday.setText("1990-02-30")
+            QApplication.processEvents()
+            edit.adjustSize()
+            saved.append(out / f"member_edit_{lang}.png")
+            edit.grab().save(str(saved[-1]))
+            edit.close()
+            screen.close()
+            screen.deleteLater()
+            QApplication.processEvents()
+    finally:
+        state.settings = original
+        i18n.install(original.language)
+    return saved
