@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from app.services import member_list, members
@@ -238,10 +238,18 @@ class MembersScreen(QWidget):
 
 
 # --- screenshots -------------------------------------------------------------------------------------------
+def _pump() -> None:
+    # A QEventLoop's processEvents: the static QCoreApplication one drops a reference to None per call
+    # on PySide6 6.12 / CPython 3.11 (see app/ui/till.py).
+    from PySide6.QtCore import QEventLoop
+
+    QEventLoop().processEvents()
+
+
 def _settle(state, rounds: int = 3) -> None:
     for _ in range(rounds):
         state.tasks.wait()
-        QApplication.processEvents()
+        _pump()
 
 
 def render_screenshots(state, folder: str | Path) -> list[Path]:
@@ -276,7 +284,7 @@ def render_screenshots(state, folder: str | Path) -> list[Path]:
                 _settle(state)
                 for i, tab in enumerate(("purchases", "topups", "points", "wallet")):
                     page.tabs.setCurrentIndex(i)
-                    QApplication.processEvents()
+                    _pump()
                     saved.append(out / f"member_page_{tab}_{lang}.png")
                     page.grab().save(str(saved[-1]))
                 page.close()
@@ -296,14 +304,14 @@ def render_screenshots(state, folder: str | Path) -> list[Path]:
             edit.name.setText("王芳" if lang.startswith("zh") else "Fang Wang")
             edit.phone.setText("1380013")
             edit.birthday.setText("1990-02-30")
-            QApplication.processEvents()
+            _pump()
             edit.adjustSize()
             saved.append(out / f"member_edit_{lang}.png")
             edit.grab().save(str(saved[-1]))
             edit.close()
             screen.close()
             screen.deleteLater()
-            QApplication.processEvents()
+            _pump()
     finally:
         state.settings = original
         i18n.install(original.language)
