@@ -190,6 +190,7 @@ class MembersScreen(QWidget):
         from app.ui.member_page import MemberPage
 
         self.page = MemberPage(self.state, member_id, self)
+        self.page.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # no closed pages left listening
         self.page.open()
         return self.page
 
