@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "default: SQLite in the user data dir")
     p.add_argument("--lang", choices=["en", "zh_CN"], default=None,
                    help="language of messages (default: the shop's language setting, else from LANG)")
+    p.add_argument("--screenshots", metavar="DIR", type=Path, default=None,
+                   help="render each main screen, with the current database, to PNG files in DIR "
+                        "(offscreen, in --lang or the shop's language) and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     c = sub.add_parser("init", help="create or upgrade the database",
@@ -445,6 +448,16 @@ def cmd_reprint(env: Env) -> int:
     return EXIT_OK
 
 
+def cmd_screenshots(env: Env) -> int:
+    try:
+        from app.ui.screenshots import render_all
+    except ImportError as exc:  # Qt or one of its system libraries is missing
+        raise ShopError("gui_unavailable", why=str(exc)) from None
+    for path in render_all(env.args.screenshots, db_url=env.db_url(), lang=env.args.lang):
+        env.say(str(path))
+    return EXIT_OK
+
+
 def start_gui(env: Env) -> int:
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
                                                  or os.environ.get("QT_QPA_PLATFORM")):
@@ -465,6 +478,8 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
     args = build_parser().parse_args(argv)
     env = Env(args, out, err)
     try:
+        if args.screenshots is not None:
+            return cmd_screenshots(env)
         if args.command is None:
             return start_gui(env)
         return args.func(env)

@@ -57,7 +57,7 @@ def test_no_module_outside_app_ui_imports_qt():
 
 def test_the_ui_does_import_qt():
     """The scan above would pass trivially if it could not see imports at all."""
-    assert "PySide6.QtWidgets" in _imports(APP / "ui" / "main.py")
+    assert "PySide6.QtWidgets" in _imports(APP / "ui" / "main_window.py")
 
 
 def test_running_commands_never_loads_qt(tmp_path):

@@ -1,27 +1,15 @@
-"""A small read-only summary of the shop for the home window and the command line."""
+"""Which language to speak: the shop's setting when it has one, else the environment's."""
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.models import Member, Sale, Setting
+from app.models import Setting
 from app.services.context import Ctx
 
 LANGUAGES = ("en", "zh_CN")
-
-
-@dataclass(frozen=True)
-class ShopSummary:
-    shop_name: str
-    language: str            # en or zh_CN: the shop's setting, else from the environment
-    members: int             # not erased
-    sales_today: int         # sales (not refunds) since midnight, shop time
-    sales_today_total: int   # their totals, minor units
-    currency: str
 
 
 def language_from_env(environ: dict | None = None) -> str:
@@ -45,19 +33,3 @@ def configured_language(ctx: Ctx) -> str | None:
     except ValueError:
         return None
     return value if value in LANGUAGES else None
-
-
-def shop_summary(ctx: Ctx) -> ShopSummary:
-    from app.services import settings
-
-    cfg = settings.load(ctx)
-    start = datetime.combine(ctx.today(), time.min)
-    end = start + timedelta(days=1)
-    with ctx.tx(write=False) as t:
-        members = t.s.execute(select(func.count()).select_from(Member).where(Member.erased_at.is_(None))).scalar()
-        count, total = t.s.execute(
-            select(func.count(), func.coalesce(func.sum(Sale.total), 0))
-            .where(Sale.kind == "sale", Sale.created_at >= start, Sale.created_at < end)).one()
-    lang = configured_language(ctx) or language_from_env()
-    return ShopSummary(shop_name=cfg.shop_name, language=lang, members=int(members or 0),
-                       sales_today=int(count or 0), sales_today_total=int(total or 0), currency=cfg.currency)

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetricsF, QKeySequence, QPainter, QShortcut
-from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from app.services.receipt import char_width, text_width
 from app.ui.state import AppState
+from app.ui.tasks import process_events
 
 MONO_FAMILIES = ("DejaVu Sans Mono", "WenQuanYi Micro Hei Mono", "Noto Sans Mono", "Consolas", "Menlo")
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Source Han Sans SC")
@@ -190,8 +191,6 @@ def render_screenshots(state: AppState, folder: str | Path) -> list[Path]:
     (a built-in demo receipt when there is none), laid out for this till's paper in each language."""
     from dataclasses import replace
 
-    from PySide6.QtWidgets import QApplication
-
     from app.services import localconfig
     from app.services.receipt import build_receipt, demo_receipt, latest_receipt_no, layout
     from app.ui import i18n
@@ -208,7 +207,7 @@ def render_screenshots(state: AppState, folder: str | Path) -> list[Path]:
         dialog = ReceiptPreviewDialog(state, layout(receipt, cfg.width_chars), receipt_no=number)
         dialog.resize(dialog.sizeHint().expandedTo(QSize(440, 700)))
         dialog.show()
-        QApplication.processEvents()
+        process_events()
         path = out / f"receipt_preview_{lang}.png"
         dialog.grab().save(str(path))
         dialog.close()

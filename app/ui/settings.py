@@ -8,10 +8,27 @@ from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFormLayout,
-                               QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import money
 from app.errors import ShopError
@@ -20,6 +37,7 @@ from app.services.shop_admin import BonusRuleInput, TierInput
 from app.ui import i18n, style
 from app.ui.startup import PIN_MAX, PIN_MIN, CurrencyPicker, _pin_edit
 from app.ui.state import AppState
+from app.ui.tasks import process_events
 
 ROLE_LABELS = {
     "owner": QT_TRANSLATE_NOOP("Roles", "Owner"),
@@ -974,17 +992,17 @@ def render_screenshots(state: AppState, folder: Path) -> list[Path]:
     screen.show()
     screen.activated()
     state.tasks.wait()
-    QApplication.processEvents()
+    process_events()
     state.tasks.wait()
-    QApplication.processEvents()
+    process_events()
     if screen.printer.kind.currentData() == "preview":  # show what a test page looks like (nothing is written)
         screen.printer.test_print()
         state.tasks.wait()
-        QApplication.processEvents()
+        process_events()
     saved = []
     for i in range(screen.tabs.count()):
         screen.tabs.setCurrentIndex(i)
-        QApplication.processEvents()
+        process_events()
         path = folder / f"settings_{TAB_FILES[i]}_{state.lang}.png"
         screen.grab().save(str(path))
         saved.append(path)

@@ -7,14 +7,23 @@ from pathlib import Path
 from babel.numbers import get_currency_name
 from PySide6.QtCore import QEvent, QLocale, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.errors import PermissionDenied, ShopError, render
 from app.services import auth, shop_admin
 from app.services.context import Actor, Ctx
 from app.ui import i18n
-from app.ui.tasks import TaskRunner
+from app.ui.tasks import TaskRunner, process_events
 
 PIN_MIN, PIN_MAX = 4, 8
 
@@ -431,7 +440,7 @@ def render_screenshots(state, folder: Path) -> list[Path]:
     first.shop_name.deselect()
     first.adjustSize()
     first.show()
-    QApplication.processEvents()
+    process_events()
     path = folder / f"first_run_{lang}.png"
     first.grab().save(str(path))
     saved.append(path)
@@ -441,11 +450,11 @@ def render_screenshots(state, folder: Path) -> list[Path]:
     login = LoginDialog(state.ctx)
     login.show()
     login.tasks.wait()
-    QApplication.processEvents()
+    process_events()
     login.pin.setText("1234")
     login._show(render(PermissionDenied("pin_wrong"), lang))
     login.adjustSize()
-    QApplication.processEvents()
+    process_events()
     path = folder / f"login_{lang}.png"
     login.grab().save(str(path))
     saved.append(path)

@@ -77,3 +77,14 @@ class TaskRunner(QObject):
     def wait(self, msecs: int = 30_000) -> bool:
         """Block until every pool is idle (shutdown and tests)."""
         return all(pool.waitForDone(msecs) for pool in self._pools.values())
+
+
+def process_events() -> None:
+    """Run the pending events once (screenshots, start-up).
+
+    A QEventLoop's processEvents, not the static QCoreApplication.processEvents: on PySide6 6.12
+    with CPython 3.11 the static one drops a reference to None on every call, and a few thousand
+    calls abort the process."""
+    from PySide6.QtCore import QEventLoop
+
+    QEventLoop().processEvents()
