@@ -1,7 +1,6 @@
 """Start-up dialogs and the Settings screen, offscreen with pytest-qt on a real SQLite file."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -20,7 +19,6 @@ from app.ui.settings import SettingsScreen  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
 from tests.shop import member  # noqa: E402
 
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
 @pytest.fixture(autouse=True)
@@ -242,7 +240,7 @@ def test_rules_saved_from_the_points_tab(qtbot, shop):
     assert cfg.discount_limit_bp["cashier"] == 500 and state.settings == cfg
 
 
-def test_screenshots_of_the_start_up_dialogs_and_every_settings_tab(qtbot, shop):
+def test_screenshots_of_the_start_up_dialogs_and_every_settings_tab(qtbot, shop, tmp_path):
     from app.services.demo import build_demo
     from app.ui import settings as settings_ui
 
@@ -255,8 +253,8 @@ def test_screenshots_of_the_start_up_dialogs_and_every_settings_tab(qtbot, shop)
         i18n.install(lang)
         shop_admin.update_shop(shop, state.settings.shop_name, "CNY", lang)
         state.reload_settings()
-        saved += startup.render_screenshots(state, SHOTS)
-        saved += settings_ui.render_screenshots(state, SHOTS)
+        saved += startup.render_screenshots(state, tmp_path)
+        saved += settings_ui.render_screenshots(state, tmp_path)
     assert len(saved) == 14
     for path in saved:
         assert path.stat().st_size > 5_000, path
