@@ -12,7 +12,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-# Money and points: whole numbers only (minor units), never decimal or floating-point types: SQLite stores those as REAL.
+# Money and points: whole numbers only (minor units), never decimal or floating-point column types (SQLite would keep them as floats).
 Amount = BigInteger
 
 
