@@ -177,17 +177,20 @@ def test_restore_refuses_what_is_not_a_shopcare_backup(ctx, tmp_path):
     assert list(paths.backup_dir().iterdir()) == []    # and nothing backed up for nothing
 
 
-def test_upgrade_with_backup_backs_up_only_a_database_with_data_that_must_change(tmp_path, monkeypatch):
+def test_upgrade_with_backup_backs_up_only_a_database_with_data_that_must_change(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'shop.db'}")
     assert backup.upgrade_with_backup(db) is None          # new: nothing to back up
     assert db.current_revision() == db.head_revision()
     assert backup.upgrade_with_backup(db) is None          # at head: nothing to do
-    calls = []
-    monkeypatch.setattr(db, "needs_upgrade", lambda: True)
-    monkeypatch.setattr(db, "upgrade", lambda: calls.append("upgrade"))
+    assert list(paths.backup_dir().glob("*.db")) == []
+    from alembic import command
+
+    command.downgrade(db.alembic_config(), "-1")             # a file from the previous version
+    behind = db.current_revision()
     made = backup.upgrade_with_backup(db)
     assert made is not None and made.parent == paths.backup_dir() and backup.integrity_ok(made)[0]
-    assert calls == ["upgrade"]
+    assert Database(f"sqlite:///{made}").current_revision() == behind   # the copy is from before
+    assert db.current_revision() == db.head_revision()
 
 
 def test_a_newer_database_is_refused_before_anything_happens(tmp_path):

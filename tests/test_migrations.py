@@ -59,3 +59,30 @@ def test_no_money_column_is_numeric_or_float():
     offenders = [f"{t.name}.{c.name}" for t in Base.metadata.tables.values() for c in t.columns
                  if isinstance(c.type, (Numeric, Float))]
     assert offenders == []
+
+
+def test_schema_head_constant_is_alembic_head(tmp_path):
+    """Start-up trusts SCHEMA_HEAD to skip alembic: a new migration must update it."""
+    from app.db import SCHEMA_HEAD
+
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    assert SCHEMA_HEAD == db.head_revision()
+    assert not db.at_head()          # a new file: no alembic_version table yet
+    db.upgrade()
+    assert db.at_head()
+    command.downgrade(db.alembic_config(), "-1")
+    assert not db.at_head()          # one step behind: start-up takes the full upgrade path
+
+
+def test_start_up_skips_alembic_at_head(tmp_path):
+    """A file already at head opens without importing alembic (a fifth of a cold start)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "m.db"
+    Database(f"sqlite:///{path}").upgrade()
+    code = ("import sys; from app.db import Database; from app.services.backup import upgrade_with_backup; "
+            f"db = Database('sqlite:///{path}'); assert upgrade_with_backup(db) is None; "
+            "print(any(m == 'alembic' or m.startswith('alembic.') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -223,6 +223,8 @@ def restore(db: Database, src: Path) -> RestoreResult:
 def upgrade_with_backup(db: Database) -> Path | None:
     """Bring the schema to head, backing the file up first when it holds data and must change.
     Returns the backup's path, or None when none was needed. (The app does this on every start.)"""
+    if db.at_head():
+        return None
     made = None
     path = db.sqlite_path
     if path is not None and path.is_file() and path.stat().st_size > 0 and db.has_tables() and db.needs_upgrade():

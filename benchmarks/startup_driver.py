@@ -1,0 +1,80 @@
+"""One cold start of the real app, driven like a cashier would: ``shopcare`` (app.cli.main with no
+command) runs as it always does; when the login dialog is ready the PIN is typed into it and Enter
+pressed, and when the till is on screen with its first loads done the app quits. Prints one JSON
+line of wall-clock marks, in seconds since the parent spawned this process (``BENCH_T0``).
+
+Run by bench_startup.py; not a test.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+T0 = float(os.environ.get("BENCH_T0") or time.time())
+PIN = os.environ.get("BENCH_PIN", "1234")
+marks: dict[str, float] = {"interpreter": time.time() - T0}
+
+
+def mark(key: str) -> None:
+    marks.setdefault(key, time.time() - T0)
+
+
+def main() -> int:
+    # Importing the UI modules here rather than inside run() changes the order, not the cost.
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtTest import QTest
+
+    from app.ui import startup
+    from app.ui.main_window import MainWindow
+
+    loaded = startup.LoginDialog._loaded
+    typed = {}
+
+    def login_ready(self, result):
+        loaded(self, result)
+        mark("login_ready")
+        typed["at"] = time.time()
+
+        def type_pin():
+            QTest.keyClicks(self.pin, PIN)
+            typed["took"] = time.time() - typed["at"]
+            QTest.keyClick(self.pin, Qt.Key.Key_Return)
+
+        QTimer.singleShot(0, type_pin)
+
+    startup.LoginDialog._loaded = login_ready
+
+    shown = MainWindow.show
+
+    def window_shown(self):
+        shown(self)
+        mark("window_shown")
+        till = self.screens.get("till")
+
+        def idle():
+            # The till is usable once its worker has answered the first loads (the task queue is empty).
+            if self.state.tasks.busy:
+                QTimer.singleShot(5, idle)
+                return
+            mark("till_ready")
+            if till is not None:
+                marks["till_focus"] = bool(till.focusWidget())
+            self.close()
+
+        QTimer.singleShot(0, idle)
+
+    MainWindow.show = window_shown
+
+    from app.cli import main as cli_main
+
+    code = cli_main([])
+    marks["typing"] = typed.get("took", 0.0)
+    marks["exit"] = time.time() - T0
+    print(json.dumps(marks), flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
