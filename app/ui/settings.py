@@ -795,6 +795,9 @@ class StaffTab(_Tab):
         self.staff: list = []
         self.table = _table(self, [self.tr("Name"), self.tr("Role"), self.tr("Status")])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Three short columns: let the last take the rest of the width instead of an empty grey band.
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.add = QPushButton(self.tr("Add staff…"), self)
         self.role = QComboBox(self)
         for role in ("cashier", "manager", "owner"):
