@@ -41,6 +41,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import_skipped_rows": ("Rows left out (--skip-bad):", "已跳过的错误行（--skip-bad）："),
     "demo_done": ("Demo shop data written:", "演示数据已生成："),
     "reprint_sent": ("Receipt {receipt} reprinted on {printer}", "小票 {receipt} 已在 {printer} 重印"),
+    "report_written": ("Report written: {path}", "报表已生成：{path}"),
+    "member_many": ("'{query}' matches {n} members; use the full phone or the card number:",
+                    "“{query}”对应 {n} 位会员，请输入完整手机号或卡号："),
 }
 
 
@@ -62,6 +65,8 @@ summary:
   shopcare backup [PATH]            hot, consistent backup
   shopcare restore PATH             restore a backup (the current database is backed up first)
   shopcare reprint RECEIPT_NO [--printer SETTING]   reprint a past receipt
+  shopcare report eod [--date D] [-o FILE.pdf]  end-of-day member report
+  shopcare report statement MEMBER [--from D] [--to D] [-o FILE.pdf]   one member's statement
 
 environment:
   SHOPCARE_DB    database URL (same as --db); default: SQLite in the user data dir
@@ -159,6 +164,36 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("path", metavar="PATH", type=Path, help="the backup file to restore")
     c.set_defaults(func=cmd_restore)
 
+    rep = sub.add_parser("report", help="end-of-day report and member statements (PDF)",
+                         description="PDF reports in the shop's language (or --lang). Without -o they are "
+                                     "written to the reports folder in the user data dir.",
+                         formatter_class=_Formatter)
+    rsub = rep.add_subparsers(dest="what", metavar="REPORT", title="reports", required=True)
+    c = rsub.add_parser("eod", help="end-of-day member report",
+                        description="End-of-day member report for one day (default: today): sales by payment "
+                                    "method, members and walk-ins, refunds and voids, cash expected in the "
+                                    "drawer, stored value topped up, spent and outstanding (principal and "
+                                    "bonus), points, vouchers, new members, texts and their segments, top "
+                                    "products, cashiers, birthdays today and tomorrow, valuable members at "
+                                    "risk. Every figure is read from the ledgers.",
+                        formatter_class=_Formatter)
+    c.add_argument("--date", metavar="D", type=_day, default=None, help="the day, YYYY-MM-DD (default: today)")
+    c.add_argument("-o", "--output", metavar="FILE.pdf", type=Path, default=None,
+                   help="where to write the PDF (default: reports/eod-YYYY-MM-DD.pdf in the data dir)")
+    c.set_defaults(func=cmd_report_eod)
+    c = rsub.add_parser("statement", help="one member's statement over a period",
+                        description="A member's statement: opening and closing stored value and points, and "
+                                    "every purchase, refund, top-up and adjustment in the period with the "
+                                    "balances after it. MEMBER is the full phone number or the card number.",
+                        formatter_class=_Formatter)
+    c.add_argument("member", metavar="MEMBER", help="full phone number or card number")
+    c.add_argument("--from", dest="start", metavar="D", type=_day, default=None,
+                   help="first day, YYYY-MM-DD (default: 90 days before --to)")
+    c.add_argument("--to", dest="end", metavar="D", type=_day, default=None, help="last day (default: today)")
+    c.add_argument("-o", "--output", metavar="FILE.pdf", type=Path, default=None,
+                   help="where to write the PDF (default: reports/statement-<member>-<to>.pdf in the data dir)")
+    c.set_defaults(func=cmd_report_statement)
+
     c = sub.add_parser("reprint", help="reprint a past receipt",
                        description="Reprint the receipt of a past sale or refund (marked REPRINT; the cash "
                                    "drawer is not opened) on this till's printer, or on --printer. With the "
@@ -171,6 +206,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: this till's printer setting, else preview)")
     c.set_defaults(func=cmd_reprint)
     return p
+
+
+def _day(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (use YYYY-MM-DD)") from None
 
 
 def _positive(text: str) -> int:
@@ -349,6 +393,66 @@ def cmd_restore(env: Env) -> int:
         env.say(msg("restore_safety", env.lang, path=result.safety_backup))
     env.say(msg("restore_done", env.lang, src=result.restored_from, before=result.revision_before,
                 after=result.revision_after))
+    return EXIT_OK
+
+
+def _report_path(env: Env, default_name: str) -> Path:
+    from app import paths
+
+    out = env.args.output or (paths.data_dir() / "reports" / default_name)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ShopError("report_write_failed", path=str(out), why=exc.strerror or str(exc)) from None
+    return out
+
+
+def _write_report(out: Path, write: Callable[[Path], object]) -> None:
+    """Write to a temporary name, then rename: a failed report never leaves half a PDF behind."""
+    tmp = out.with_name(out.name + ".part")
+    try:
+        write(tmp)
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ShopError("report_write_failed", path=str(out), why=exc.strerror or str(exc)) from None
+
+
+def cmd_report_eod(env: Env) -> int:
+    from app.services import eod, eod_pdf
+
+    env.require_file()
+    ctx = env.open()
+    day = env.args.date or ctx.today()
+    report = eod.eod_report(ctx, day)
+    out = _report_path(env, f"eod-{day.isoformat()}.pdf")
+    _write_report(out, lambda p: eod_pdf.write_eod_pdf(report, p, env.lang))
+    env.say(msg("report_written", env.lang, path=out))
+    return EXIT_OK
+
+
+def cmd_report_statement(env: Env) -> int:
+    from datetime import timedelta
+
+    from app.services import members, statement, statement_pdf
+
+    env.require_file()
+    ctx = env.open()
+    picks = members.find_members(ctx, env.args.member)
+    if not picks:
+        raise ShopError("member_not_found", key=env.args.member)
+    if len(picks) > 1:
+        env.say_err(msg("member_many", env.lang, query=env.args.member, n=len(picks)))
+        for p in picks:
+            env.say_err(f"  {p.name}  {p.masked_phone}")
+        return EXIT_ERROR
+    end = env.args.end or ctx.today()
+    start = env.args.start or end - timedelta(days=90)
+    st = statement.member_statement(ctx, picks[0].id, start, end)
+    ref = st.member.card_no or st.member.masked_phone.replace("*", "") or str(st.member.id)
+    out = _report_path(env, f"statement-{ref}-{end.isoformat()}.pdf")
+    _write_report(out, lambda p: statement_pdf.write_statement_pdf(ctx, st, p, env.lang))
+    env.say(msg("report_written", env.lang, path=out))
     return EXIT_OK
 
 

@@ -256,6 +256,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                                     "USB 打印机 {printer}：未安装 libusb 库（Debian/Ubuntu：apt install libusb-1.0-0）"),
     "printer_driver_missing": ("{kind} printers need the {package} package: pip install {package}",
                                "{kind} 打印机需要安装 {package}：pip install {package}"),
+    # reports: end of day, member statements
+    "statement_too_long": ("A statement covers at most {days} days: choose a shorter period",
+                           "对账单最多覆盖 {days} 天，请缩短时间范围"),
+    "report_write_failed": ("Cannot write the report to {path}: {why}", "无法把报表写入 {path}：{why}"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),

@@ -93,6 +93,13 @@ def format_int(value: int, locale: str = "en") -> str:
     return format_decimal(value, locale=_babel_locale(locale))
 
 
+def format_day(day, locale: str = "en", width: str = "full") -> str:
+    """A date for people: "Saturday, November 28, 2026" / "2026年11月28日星期六" (babel's widths)."""
+    from babel.dates import format_date
+
+    return format_date(day, width, locale=_babel_locale(locale))
+
+
 @lru_cache(maxsize=32)
 def _babel_locale(locale: str) -> Locale:
     """The babel Locale for our language code, parsed once: ``Locale.parse`` of a string checks the

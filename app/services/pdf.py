@@ -1,0 +1,124 @@
+"""What every ShopCare PDF shares (reportlab): an embedded CJK font, paragraph styles, tables.
+
+Chinese needs a TrueType font with CJK glyphs, embedded (subset) in the file so the PDF reads the
+same on any machine. We look, in order, in ``resources/fonts/`` (a shop may drop its own .ttf/.ttc
+there), then at the fonts the set-up installs (WenQuanYi Micro Hei on Debian/Ubuntu) and those that
+come with Windows and macOS. reportlab cannot embed CFF-outline OpenType (Noto CJK .otf), so only
+TrueType-outline files are tried. Without one, reportlab's built-in STSong-Light CID font is used:
+it is not embedded, and the PDF then depends on the viewer's Asian fonts (the result says so).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape as _xml_escape
+
+from app import paths
+
+FONT = "ShopCareCJK"
+FONT_BOLD = "ShopCareCJK-Bold"
+_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",          # Fedora
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "C:/Windows/Fonts/msyh.ttc", "C:/Windows/Fonts/simhei.ttf", "C:/Windows/Fonts/simsun.ttc",
+    "/System/Library/Fonts/STHeiti Medium.ttc", "/Library/Fonts/Arial Unicode.ttf",
+)
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class FontInfo:
+    name: str            # the regular face's reportlab name
+    bold: str            # the bold face's (the same font when there is no bold file)
+    path: str | None     # the embedded file, or None for the built-in CID font
+    embedded: bool
+
+
+_font: FontInfo | None = None
+
+
+def _files() -> list[Path]:
+    own = paths.resources_dir() / "fonts"
+    shipped = sorted(p for p in own.glob("*") if p.suffix.lower() in (".ttf", ".ttc")) if own.is_dir() else []
+    return shipped + [Path(p) for p in _CANDIDATES]
+
+
+def cjk_font() -> FontInfo:
+    """Register (once per process) and return the font every report uses."""
+    global _font
+    with _lock:
+        if _font is not None:
+            return _font
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont, TTFError
+
+        for path in _files():
+            if not path.is_file():
+                continue
+            try:
+                pdfmetrics.registerFont(TTFont(FONT, str(path), subfontIndex=0))
+            except (TTFError, OSError, ValueError):
+                continue  # CFF outlines, a damaged file: try the next
+            # Report headings are set one size up in the same face: a second file would double the size.
+            pdfmetrics.registerFont(TTFont(FONT_BOLD, str(path), subfontIndex=0))
+            _font = FontInfo(FONT, FONT_BOLD, str(path), True)
+            return _font
+        from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+        _font = FontInfo("STSong-Light", "STSong-Light", None, False)
+        return _font
+
+
+def escape(text: str) -> str:
+    """Text from the database (names, notes), safe inside a reportlab Paragraph's markup."""
+    return _xml_escape(text)
+
+
+def styles():
+    """Paragraph styles in the CJK font: title, heading, body, small, and right-aligned body."""
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+
+    f = cjk_font()
+    body = ParagraphStyle("body", fontName=f.name, fontSize=9.5, leading=13, wordWrap="CJK")
+    return {
+        "title": ParagraphStyle("title", parent=body, fontName=f.bold, fontSize=17, leading=22),
+        "heading": ParagraphStyle("heading", parent=body, fontName=f.bold, fontSize=11.5, leading=15,
+                                  spaceBefore=9, spaceAfter=4, textColor=colors.HexColor("#1f3a5f")),
+        "body": body,
+        "small": ParagraphStyle("small", parent=body, fontSize=8, leading=10.5, textColor=colors.HexColor("#555555")),
+        "right": ParagraphStyle("right", parent=body, alignment=TA_RIGHT),
+    }
+
+
+def table(rows: list[list], col_widths: list[float], *, header: bool = True, numeric_from: int = 1,
+          total_row: bool = False):
+    """A plain ledger-style table: light rules, figures right-aligned from column ``numeric_from``."""
+    from reportlab.lib import colors
+    from reportlab.platypus import Table, TableStyle
+
+    f = cjk_font()
+    t = Table(rows, colWidths=col_widths, repeatRows=1 if header else 0, hAlign="LEFT")
+    style = [
+        ("FONTNAME", (0, 0), (-1, -1), f.name),
+        ("FONTSIZE", (0, 0), (-1, -1), 9),
+        ("LEADING", (0, 0), (-1, -1), 11.5),
+        ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#d9dde3")),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+    ]
+    if header:
+        style += [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f5")),
+                  ("TEXTCOLOR", (0, 0), (-1, 0), colors.HexColor("#333333"))]
+    if total_row:
+        style += [("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.HexColor("#333333")),
+                  ("FONTNAME", (0, -1), (-1, -1), f.bold)]
+    t.setStyle(TableStyle(style))
+    return t
