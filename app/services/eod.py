@@ -16,6 +16,7 @@ from sqlalchemy import and_, case, func, select
 from app.models import (Member, Message, Payment, PointsEntry, Sale, SaleLine, Staff, Topup, Voucher,
                         WalletEntry)
 from app.services import phones
+from app.services.sqlfuncs import days_between
 from app.services import settings as shop_settings
 from app.services.context import Ctx
 
@@ -167,14 +168,19 @@ def eod_report(ctx: Ctx, day: date | None = None) -> EodReport:
             select(func.sum(WalletEntry.principal)).join(Topup, Topup.id == WalletEntry.topup_id)
             .where(w_day, WalletEntry.kind == "topup_refund", Topup.pay_method == "cash")).scalar() or 0)
         cash_paid_out = wallet.get("cashout", (0, 0))[0] + cash_refunded_topups
-        outstanding = s.execute(select(func.sum(WalletEntry.principal), func.sum(WalletEntry.bonus))
-                                .where(WalletEntry.created_at < end)).one()
+        # At the close: what the members hold now (the cached balances, each equal to its ledger) less
+        # what moved after the close, so a recent day reads a few rows instead of the whole ledger.
+        held = s.execute(select(func.sum(Member.wallet_principal), func.sum(Member.wallet_bonus),
+                                func.sum(Member.points_balance))).one()
+        later = s.execute(select(func.sum(WalletEntry.principal), func.sum(WalletEntry.bonus))
+                          .where(WalletEntry.created_at >= end)).one()
+        outstanding = (int(held[0] or 0) - int(later[0] or 0), int(held[1] or 0) - int(later[1] or 0))
 
         p_day = and_(PointsEntry.created_at >= start, PointsEntry.created_at < end)
         pts = {k: int(v or 0) for k, v in s.execute(
             select(PointsEntry.kind, func.sum(PointsEntry.points)).where(p_day).group_by(PointsEntry.kind)).all()}
-        points_outstanding = int(s.execute(select(func.sum(PointsEntry.points))
-                                           .where(PointsEntry.created_at < end)).scalar() or 0)
+        points_outstanding = int(held[2] or 0) - int(s.execute(select(func.sum(PointsEntry.points))
+                                                               .where(PointsEntry.created_at >= end)).scalar() or 0)
 
         vouchers = _tally(s.execute(
             select(func.count(Payment.id), func.sum(Payment.amount)).join(Sale, Sale.id == Payment.sale_id)
@@ -211,7 +217,7 @@ def eod_report(ctx: Ctx, day: date | None = None) -> EodReport:
             topped_up=topped_up, topup_bonus=wallet.get("topup", (0, 0))[1],
             wallet_spent=w("spend"), wallet_refunded=w("refund"), wallet_paid_out=w("cashout") + w("topup_refund"),
             wallet_adjusted=w("adjustment") + w("opening"),
-            outstanding_principal=int(outstanding[0] or 0), outstanding_bonus=int(outstanding[1] or 0),
+            outstanding_principal=outstanding[0], outstanding_bonus=outstanding[1],
             points_issued=pts.get("earn", 0), points_redeemed=pts.get("redeem", 0),
             points_expired=pts.get("expire", 0),
             points_other=pts.get("refund", 0) + pts.get("adjust", 0) + pts.get("opening", 0),
@@ -249,21 +255,9 @@ def _birthdays(t: Ctx, day: date) -> tuple[MemberRow, ...]:
 def _at_risk(t: Ctx, end: datetime) -> tuple[MemberRow, ...]:
     """Valuable members who stopped coming: at least 3 visits, and the days since the last visit
     are more than 45 and more than 2.5 times their own average gap, biggest spenders first."""
-    floor = end - timedelta(days=45)
-    q = (select(Member.id, Member.name, Member.phone, Member.total_spent, Member.last_visit_at, Member.join_date,
-                Member.visits)
-         .where(Member.erased_at.is_(None), Member.visits >= 3, Member.last_visit_at < floor)
-         .order_by(Member.total_spent.desc(), Member.id))
-    picked = []
-    for r in t.s.execute(q):
-        away = (end - r.last_visit_at).days
-        usual = (r.last_visit_at.date() - r.join_date).days / r.visits
-        if away > 2.5 * usual:
-            picked.append(r.id)
-            if len(picked) == AT_RISK:
-                break
-    if not picked:
-        return ()
-    rows = (select(Member.id, Member.name, Member.phone, Member.total_spent, Member.last_visit_at)
-            .where(Member.id.in_(picked)).order_by(Member.total_spent.desc(), Member.id))
-    return _member_rows(t, rows, lambda r: str((end - r.last_visit_at).days))
+    away = days_between(end, Member.last_visit_at)
+    q = (select(Member.id, Member.name, Member.phone, Member.total_spent, away.label("away"))
+         .where(Member.erased_at.is_(None), Member.visits >= 3, Member.last_visit_at < end - timedelta(days=45),
+                away * Member.visits > 2.5 * days_between(Member.last_visit_at, Member.join_date))
+         .order_by(Member.total_spent.desc(), Member.id).limit(AT_RISK))
+    return _member_rows(t, q, lambda r: str(int(r.away)))
