@@ -278,6 +278,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                                 "短信 {id} 的状态为“{status_zh}”：只有待发送、发送失败或状态不明的短信可以取消"),
     "message_not_unknown": ("Text {id} is {status}: only a text whose sending is unknown can be marked",
                             "短信 {id} 的状态为“{status_zh}”：只有状态不明的短信可以标记"),
+    "outbox_member_ambiguous": ("Several members' names start with '{name}': type more of the name, or the phone",
+                                "多位会员的姓名以“{name}”开头：请输入完整姓名或手机号"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),
