@@ -441,6 +441,7 @@ class TemplatesTab(_Tab):
         self.category_note.setText(self.tr(CATEGORY_NOTES[spec.category]))
         for b in self.placeholder_buttons:
             self.placeholder_row.removeWidget(b)
+            b.hide()  # until deleted it would still be drawn, at the tab's corner
             b.deleteLater()
         self.placeholder_buttons = []
         for name in spec.placeholders:
@@ -640,19 +641,19 @@ class GatewayTab(_Tab):
         self.answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.answer.hide()
         form = QFormLayout()
-        form.addRow(self.tr("Gateway"), self.kind)
-        form.addRow(self.tr("Account SID"), self.account_sid)
-        form.addRow(self.tr("Auth token"), self.token)
-        form.addRow(self.tr("Sender"), self.sender)
-        form.addRow(self.tr("API address"), self.api_base)
+        form.addRow(self._label(self.tr("Gateway")), self.kind)
+        form.addRow(self._label(self.tr("Account SID")), self.account_sid)
+        form.addRow(self._label(self.tr("Auth token")), self.token)
+        form.addRow(self._label(self.tr("Sender")), self.sender)
+        form.addRow(self._label(self.tr("API address")), self.api_base)
         note = QLabel(self.tr("The token is kept in this computer's keyring (or a private file), never in the "
                               "database, and is never shown again. Settings from the environment "
                               "(SHOPCARE_SMS_GATEWAY, TWILIO_ACCOUNT_SID, …) override these."), self)
         note.setWordWrap(True)
         note.setProperty("role", "muted")
         test_form = QFormLayout()
-        test_form.addRow(self.tr("Test phone"), self.test_phone)
-        test_form.addRow(self.tr("Test text"), self.test_text)
+        test_form.addRow(self._label(self.tr("Test phone")), self.test_phone)
+        test_form.addRow(self._label(self.tr("Test text")), self.test_text)
         box = QVBoxLayout(self)
         if self.modules is None:
             missing = QLabel(QCoreApplication.translate("MessagesScreen", UNAVAILABLE), self)
@@ -672,6 +673,11 @@ class GatewayTab(_Tab):
         self.send_test.clicked.connect(self.test)
         self._kind_changed()
         self.apply_permissions()
+
+    def _label(self, text: str) -> QLabel:
+        label = QLabel(text, self)
+        label.setMinimumWidth(130)  # the same for both forms, so their fields line up
+        return label
 
     def can_change(self) -> bool:
         return self.modules is not None and super().can_change()
