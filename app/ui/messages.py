@@ -23,7 +23,7 @@ from app.ui import style
 from app.ui.background_sender import sending_modules
 from app.ui.outbox_model import (STATUS_COLORS, UNKNOWN_HINT, OutboxFilter, OutboxModel, kind_label,
                                  status_label)
-from app.ui.settings import Status, _buttons, _capped, _int_spin, _Tab
+from app.ui.settings import _buttons, _capped, _int_spin, _Tab
 from app.ui.state import AppState
 from app.ui.tasks import process_events
 
@@ -346,8 +346,13 @@ class OutboxTab(_Tab):
             self.send_now.setEnabled(False)
             return
         sender.changed.connect(self._sender_changed)
-        sender.ran.connect(lambda _r: self.load())
+        sender.ran.connect(self._sender_ran)
         self._sender_changed()
+
+    def _sender_ran(self, _report) -> None:
+        # The counts follow each run; the list only on Refresh, so it never jumps under the reader.
+        if self.isVisible():
+            self.load_counts()
 
     def _sender_changed(self) -> None:
         sender = self.state.sender

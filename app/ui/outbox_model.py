@@ -6,7 +6,7 @@ an older filter are dropped when they arrive.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QModelIndex, Qt, Signal
@@ -234,7 +234,3 @@ class OutboxModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return r.id
         return None
-
-
-def with_status(f: OutboxFilter, status: str | None) -> OutboxFilter:
-    return replace(f, status=status)
