@@ -368,3 +368,23 @@ def test_the_screen_without_a_sending_side_says_so(qtbot, ctx, monkeypatch):
     screen, state = open_screen(qtbot, ctx)
     assert not screen.gateway.save.isEnabled() and not screen.gateway.send_test.isEnabled()
     assert "not available" in screen.outbox.sender_line.text()
+
+
+def test_the_main_window_runs_the_sender_and_shows_its_result(qtbot, ctx, sending):
+    from app.ui.main_window import MainWindow
+
+    fill_outbox(ctx, count=26)
+    state = AppState(ctx)
+    window = MainWindow(state)
+    qtbot.addWidget(window)
+    window.show()
+    sender = window.start_background_sender()
+    qtbot.waitUntil(lambda: sender.runs >= 1, timeout=5000)
+    settle(qtbot, state)
+    assert window.texts_status.text().startswith("Texts at ") and " sent, " in window.texts_status.text()
+    screen = window.show_screen("messages")
+    settle(qtbot, state)
+    assert screen.outbox.sender_line.text() == sender.summary() and screen.outbox.send_now.isEnabled()
+    assert outbox_admin.status_counts(ctx)["queued"] == 0
+    window.close()
+    assert not sender.timer.isActive()
