@@ -27,6 +27,7 @@ from tests.shop import member, stock_shop
     ("Hi {{name}}", "template_placeholder_malformed"),
     ("Hi {receipt}", "template_placeholder_unknown"),   # an e-bill's placeholder, not a birthday's
     ("   ", "template_empty"),
+    ("{name}" + "x" * 480, "template_too_long"),
 ])
 def test_bad_placeholders_are_refused_at_save_and_nothing_is_stored(ctx, text, code):
     with pytest.raises(ValidationError) as err:
