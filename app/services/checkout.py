@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError
 from app.models import Member, Payment, Product, Sale, SaleLine, Tier, Voucher
 from app.money import check_amount, format_int, format_plain, round_half_up
-from app.services import catalog, countcards, ledger, outbox, permissions, points, receipts, texts, tiers
+from app.services import catalog, countcards, ledger, outbox, permissions, points, receipts, templates, tiers
 from app.services.context import Ctx
 from app.services.members import get_row as get_member_row
 from app.services.settings import ShopSettings
@@ -476,14 +476,14 @@ def describe_payments(payments, cfg: ShopSettings, lang: str) -> str:
 def queue_ebill(t: Ctx, member: Member, sale: Sale, payments, cfg: ShopSettings, kind: str):
     """The electronic bill for a sale or refund, queued in the sale's own transaction."""
     lang = cfg.language
-    body = texts.fill(texts.template_for(kind, lang), {
-        "shop": cfg.signature or cfg.shop_name, "name": member.name,
+    body = templates.compose(t, kind, lang, {
+        "name": member.name,
         "amount": format_plain(abs(sale.total), cfg.currency, lang),
         "paid": describe_payments(payments, cfg, lang),
         "balance": format_plain(member.wallet_principal + member.wallet_bonus, cfg.currency, lang),
         "points": format_int(member.points_balance, lang),
         "receipt": sale.receipt_no,
-    })
+    }, cfg=cfg)
     # A sale id is new in this transaction, so its e-bill key cannot exist yet: no look-up needed.
     return outbox.enqueue(t, member, kind="ebill", category="transactional", body=body,
                           dedupe_key=f"ebill:sale:{sale.id}", lang=lang, fresh=True)

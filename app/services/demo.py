@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select, update
 
 from app.models import CountCard, Member, Message, Product, Sale, Tier, Topup
 from app.services import catalog, phones, refunds, settings, setup, vouchers, wallet
@@ -346,6 +346,7 @@ def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
             if progress is not None:
                 progress(day + 1, days, today.isoformat())
 
+    _text_history(dctx, rng, msg_before, end)
     with dctx.tx(write=False) as t:
         sales = t.s.execute(select(func.count()).select_from(Sale)
                             .where(Sale.id > sale_before, Sale.kind == "sale")).scalar()
@@ -512,3 +513,34 @@ def _refund(t: Ctx, rng: random.Random, shop: _Shop, receipt_no: str) -> None:
             p.wallet = m.wallet_principal + m.wallet_bonus
             p.points = m.points_balance
             p.tier_bp = shop.tier_bp.get(m.tier_id, 0)
+
+
+# --- texts: what happened to them ---------------------------------------------------------------------
+TEXT_ERRORS = ["30003: Unreachable destination handset", "30005: Unknown destination handset",
+               "21614: 'To' number is not a valid mobile number"]
+
+
+def _text_history(dctx: Ctx, rng: random.Random, msg_before: int, end: date) -> None:
+    """The demo's texts went out in their day, as a sender would have left them: most delivered,
+    some sent without a delivery receipt, a few failed; of the last day's, two were cut off by a
+    crash mid-send (unknown: the owner settles them) and the rest still wait in the queue."""
+    with dctx.tx() as t:
+        rows = t.s.execute(select(Message.id, Message.created_at).where(Message.id > msg_before)
+                           .order_by(Message.id)).all()
+        last_day = [mid for mid, created in rows if created.date() >= end]
+        fate: dict[str, list[int]] = {"unknown": last_day[:2]}
+        for mid, created in rows:
+            if created.date() < end:
+                roll = rng.random()
+                fate.setdefault("failed" if roll < 0.02 else "sent" if roll < 0.07 else "delivered", []).append(mid)
+        provider = literal("SM") + cast(Message.id, String)
+        for status, ids in fate.items():
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                values = {"status": status, "attempts": 1}
+                if status in ("sent", "delivered"):
+                    values.update(sent_at=Message.created_at, provider_id=provider)
+                t.s.execute(update(Message).where(Message.id.in_(chunk)).values(**values))
+        failed = fate.get("failed", [])
+        for n, mid in enumerate(failed):  # a varied answer from the gateway
+            t.s.execute(update(Message).where(Message.id == mid).values(last_error=TEXT_ERRORS[n % len(TEXT_ERRORS)]))

@@ -42,5 +42,6 @@ def default_templates() -> dict[str, dict[str, str]]:
 
 
 def template_for(kind: str, lang: str) -> str:
+    """The default text only; what a shop sends is templates.template_for / templates.compose."""
     table = default_templates()[kind]
     return table.get(lang) or table["en"]

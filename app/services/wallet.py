@@ -27,7 +27,7 @@ from sqlalchemy import or_, select, update
 from app import money
 from app.errors import Conflict, InsufficientFunds, NotFound, ValidationError
 from app.models import Member, Topup, TopupBonusRule, WalletEntry
-from app.services import audit, ledger, outbox, permissions, texts
+from app.services import audit, ledger, outbox, permissions, templates
 from app.services.context import Ctx
 from app.services.settings import ShopSettings
 from app.services.settings import load as load_settings
@@ -242,13 +242,13 @@ def topup(ctx: Ctx, member_id: int, amount: int, pay_method: str = "cash") -> To
 def _queue_ebill(t: Ctx, m: Member, row: Topup, cfg: ShopSettings, balance: int):
     lang = cfg.language
     values = {
-        "shop": cfg.signature or cfg.shop_name,
         "name": m.name,
         "amount": money.format_plain(row.amount, cfg.currency, lang),
         "bonus": money.format_plain(row.bonus, cfg.currency, lang),
         "balance": money.format_plain(balance, cfg.currency, lang),
+        "points": money.format_int(m.points_balance, lang),
     }
-    body = texts.fill(texts.template_for("ebill_topup", lang), values)
+    body = templates.compose(t, "ebill_topup", lang, values, cfg=cfg)
     msg = outbox.enqueue(t, m, kind="ebill", category="transactional", body=body,
                          dedupe_key=f"ebill:topup:{row.id}", lang=lang)
     if msg is not None:

@@ -61,6 +61,7 @@ def run(db_url: str | None = None, lang: str | None = None, *, actor: Actor | No
         actor = login.actor
     window = main_window(Ctx(db=ctx.db, actor=actor, till=ctx.till, clock=ctx.clock))
     window.show()
+    window.start_background_sender()
     if os.environ.get("SHOPCARE_STARTUP_TIMING"):
         print(f"startup: {time.perf_counter() - STARTED:.3f}s to a usable till", file=sys.stderr)
     code = app.exec()

@@ -17,6 +17,7 @@ SCREENS = [
     ("till", QT_TRANSLATE_NOOP("MainWindow", "Till"), "app.ui.till", "TillScreen"),
     ("members", QT_TRANSLATE_NOOP("MainWindow", "Members"), "app.ui.members", "MembersScreen"),
     ("settings", QT_TRANSLATE_NOOP("MainWindow", "Settings"), "app.ui.settings", "SettingsScreen"),
+    ("messages", QT_TRANSLATE_NOOP("MainWindow", "Messages"), "app.ui.messages", "MessagesScreen"),
 ]
 
 
@@ -83,11 +84,27 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, activated)
         return widget
 
+    def start_background_sender(self):
+        """Deliver texts from this app while it runs (app/ui/background_sender.py); its last
+        result or error shows in the status bar."""
+        from app.ui.background_sender import BackgroundSender
+
+        sender = BackgroundSender(self.state, self)
+        self.state.sender = sender
+        self.texts_status = QLabel(self)
+        self.texts_status.setProperty("role", "muted")
+        self.statusBar().addWidget(self.texts_status)
+        sender.changed.connect(lambda: self.texts_status.setText(sender.summary()))
+        sender.start()
+        return sender
+
     def _update_status(self) -> None:
         s = self.state
         self.status.setText(self.tr("{shop} · till {till} · {who}").format(
             shop=s.settings.shop_name, till=s.ctx.till, who=s.actor.name))
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        if self.state.sender is not None:
+            self.state.sender.stop()
         self.state.tasks.wait(10_000)  # let a sale being written finish before we go
         super().closeEvent(event)

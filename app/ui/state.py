@@ -25,6 +25,7 @@ class AppState(QObject):
         self.ctx = ctx
         self.tasks = tasks or TaskRunner(self)
         self.settings = shop_settings.load(ctx)
+        self.sender = None   # the app's background sender (app/ui/background_sender.py) once started
 
     # --- who and where ---
     @property

@@ -1,0 +1,236 @@
+"""The outbox table model: lazy, keyset-paged and fed by the database worker.
+
+Like the members model: each fetch asks ``outbox_admin.list_messages`` for the next page of texts
+older than the last one shown (``before_id``); a new filter bumps a generation number so pages of
+an older filter are dropped when they arrive.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+
+from app.errors import ValidationError
+from app.services import member_list, outbox_admin
+from app.services.outbox_admin import MessageRow
+
+PAGE_SIZE = 200
+_ROOT = QModelIndex()
+
+COLUMNS = [
+    ("created", QT_TRANSLATE_NOOP("OutboxModel", "Queued at")),
+    ("member", QT_TRANSLATE_NOOP("OutboxModel", "Member")),
+    ("phone", QT_TRANSLATE_NOOP("OutboxModel", "Phone")),
+    ("kind", QT_TRANSLATE_NOOP("OutboxModel", "Kind")),
+    ("status", QT_TRANSLATE_NOOP("OutboxModel", "Status")),
+    ("segments", QT_TRANSLATE_NOOP("OutboxModel", "Parts")),
+    ("body", QT_TRANSLATE_NOOP("OutboxModel", "Text")),
+    ("error", QT_TRANSLATE_NOOP("OutboxModel", "Gateway answer")),
+]
+
+STATUS_LABELS = {
+    "queued": QT_TRANSLATE_NOOP("OutboxModel", "Queued"),
+    "sending": QT_TRANSLATE_NOOP("OutboxModel", "Sending"),
+    "sent": QT_TRANSLATE_NOOP("OutboxModel", "Sent"),
+    "delivered": QT_TRANSLATE_NOOP("OutboxModel", "Delivered"),
+    "failed": QT_TRANSLATE_NOOP("OutboxModel", "Failed"),
+    "unknown": QT_TRANSLATE_NOOP("OutboxModel", "Unknown"),
+    "cancelled": QT_TRANSLATE_NOOP("OutboxModel", "Cancelled"),
+}
+KIND_LABELS = {
+    "ebill": QT_TRANSLATE_NOOP("OutboxModel", "E-bill"),
+    "ebill_sale": QT_TRANSLATE_NOOP("OutboxModel", "E-bill: sale"),
+    "ebill_refund": QT_TRANSLATE_NOOP("OutboxModel", "E-bill: refund"),
+    "ebill_topup": QT_TRANSLATE_NOOP("OutboxModel", "E-bill: top-up"),
+    "birthday": QT_TRANSLATE_NOOP("OutboxModel", "Birthday"),
+    "anniversary": QT_TRANSLATE_NOOP("OutboxModel", "Anniversary"),
+    "holiday": QT_TRANSLATE_NOOP("OutboxModel", "Holiday"),
+    "tier_care": QT_TRANSLATE_NOOP("OutboxModel", "Tier care"),
+    "winback": QT_TRANSLATE_NOOP("OutboxModel", "Win-back"),
+    "campaign": QT_TRANSLATE_NOOP("OutboxModel", "Campaign"),
+    "survey": QT_TRANSLATE_NOOP("OutboxModel", "Satisfaction survey"),
+    "test": QT_TRANSLATE_NOOP("OutboxModel", "Test"),
+}
+STATUS_COLORS = {"failed": "#fdecea", "unknown": "#fff4d6", "cancelled": "#f1f2f4", "queued": "#eef5ff"}
+UNKNOWN_HINT = QT_TRANSLATE_NOOP("OutboxModel", "May or may not have been sent — check with the customer")
+
+
+def status_label(status: str) -> str:
+    return QCoreApplication.translate("OutboxModel", STATUS_LABELS.get(status, status))
+
+
+def kind_label(kind: str) -> str:
+    return QCoreApplication.translate("OutboxModel", KIND_LABELS[kind]) if kind in KIND_LABELS else kind
+
+
+@dataclass(frozen=True)
+class OutboxFilter:
+    status: str | None = None
+    kind: str | None = None
+    who: str = ""               # a phone, its last digits, or the start of a member's name
+    date_from: date | None = None
+    date_to: date | None = None
+    member_id: int | None = None
+
+
+def fetch(ctx, f: OutboxFilter, before_id: int | None, limit: int) -> list[MessageRow]:
+    """One page for ``f`` (worker thread). A name in ``who`` must pick out one member."""
+    who, member_id, phone = f.who.strip(), f.member_id, None
+    if who:
+        bare = who.replace(" ", "").replace("-", "").lstrip("+")
+        if bare.isdigit():
+            phone = who
+        elif member_id is None:
+            matches = member_list.first_page(ctx, who, "name", False, 2).rows
+            if not matches:
+                raise ValidationError("member_not_found", key=who)
+            if len(matches) > 1:
+                raise ValidationError("outbox_member_ambiguous", name=who)
+            member_id = matches[0].id
+    return outbox_admin.list_messages(ctx, status=f.status, kind=f.kind, member_id=member_id, phone=phone,
+                                      date_from=f.date_from, date_to=f.date_to, before_id=before_id, limit=limit)
+
+
+class OutboxModel(QAbstractTableModel):
+    loaded = Signal(int)            # rows in the first page
+    failed = Signal(str)            # an error, in the user's language
+    busy_changed = Signal(bool)
+
+    def __init__(self, state, parent=None, page_size: int = PAGE_SIZE) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.page_size = page_size
+        self.rows: list[MessageRow] = []
+        self.filter = OutboxFilter()
+        self._more = False
+        self._generation = 0
+        self._fetching = False
+        self.pages_loaded = 0
+
+    def set_filter(self, f: OutboxFilter) -> None:
+        self.filter = f
+        self._generation += 1
+        gen = self._generation
+        self.beginResetModel()
+        self.rows = []
+        self._more = False
+        self.pages_loaded = 0
+        self.endResetModel()
+        self._load(gen, None)
+
+    def refresh(self) -> None:
+        self.set_filter(self.filter)
+
+    def _load(self, gen: int, before_id: int | None) -> None:
+        self._set_fetching(True)
+        ctx, f, size = self.state.ctx, self.filter, self.page_size
+
+        def work():
+            if gen != self._generation:  # a newer filter came in while this one waited
+                return None
+            return fetch(ctx, f, before_id, size)
+
+        self.state.tasks.run(work, lambda rows: self._page(gen, rows), lambda exc: self._error(gen, exc))
+
+    def _page(self, gen: int, rows: list[MessageRow] | None) -> None:
+        if gen != self._generation or rows is None:
+            return
+        self._set_fetching(False)
+        first = self.pages_loaded == 0
+        self.pages_loaded += 1
+        self._more = len(rows) >= self.page_size
+        if rows:
+            start = len(self.rows)
+            self.beginInsertRows(_ROOT, start, start + len(rows) - 1)
+            self.rows.extend(rows)
+            self.endInsertRows()
+        if first:
+            self.loaded.emit(len(rows))
+
+    def _error(self, gen: int, exc: BaseException) -> None:
+        if gen != self._generation:
+            return
+        self._set_fetching(False)
+        self._more = False
+        self.failed.emit(self.state.error_text(exc))
+
+    def _set_fetching(self, on: bool) -> None:
+        if self._fetching != on:
+            self._fetching = on
+            self.busy_changed.emit(on)
+
+    @property
+    def fetching(self) -> bool:
+        return self._fetching
+
+    # --- lazy paging ----------------------------------------------------------------------------
+    def canFetchMore(self, parent=_ROOT) -> bool:  # noqa: N802 (Qt's name)
+        return not parent.isValid() and self._more and not self._fetching
+
+    def fetchMore(self, parent=_ROOT) -> None:  # noqa: N802
+        if self.canFetchMore(parent):
+            self._load(self._generation, self.rows[-1].id)
+
+    # --- rows -----------------------------------------------------------------------------------
+    def message(self, row: int) -> MessageRow | None:
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def row_of(self, message_id: int) -> int:
+        return next((i for i, r in enumerate(self.rows) if r.id == message_id), -1)
+
+    def update_message(self, msg: MessageRow) -> None:
+        i = self.row_of(msg.id)
+        if i >= 0:
+            self.rows[i] = msg
+            self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+
+    # --- Qt's table interface ---------------------------------------------------------------------
+    def rowCount(self, parent=_ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=_ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return QCoreApplication.translate("OutboxModel", COLUMNS[section][1])
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        r = self.rows[index.row()]
+        key = COLUMNS[index.column()][0]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if key == "created":
+                return self.state.datetime(r.created_at)
+            if key == "member":
+                return r.member_name or "—"
+            if key == "phone":
+                return r.masked_phone
+            if key == "kind":
+                return kind_label(r.kind)
+            if key == "status":
+                return ("⚠ " if r.status == "unknown" else "") + status_label(r.status)
+            if key == "segments":
+                return self.state.number(r.segments)
+            if key == "body":
+                return " ".join(r.body.split())
+            if key == "error":
+                if r.status == "unknown":
+                    return QCoreApplication.translate("OutboxModel", UNKNOWN_HINT)
+                return r.last_error or (r.provider_id or "")
+        if role == Qt.ItemDataRole.BackgroundRole and r.status in STATUS_COLORS and key in ("status", "error"):
+            return QBrush(QColor(STATUS_COLORS[r.status]))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if r.status == "unknown":
+                return QCoreApplication.translate("OutboxModel", UNKNOWN_HINT)
+            if key == "body":
+                return r.body
+        if role == Qt.ItemDataRole.TextAlignmentRole and key == "segments":
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.UserRole:
+            return r.id
+        return None
