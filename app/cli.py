@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="first day, YYYY-MM-DD (default: 90 days before --to)")
     c.add_argument("--to", dest="end", metavar="D", type=_day, default=None, help="last day (default: today)")
     c.add_argument("-o", "--output", metavar="FILE.pdf", type=Path, default=None,
-                   help="where to write the PDF (default: reports/statement-<member>-<to>.pdf in the data dir)")
+                   help="where to write the PDF (default: reports/statement-<member number>-<to>.pdf in the data dir)")
     c.set_defaults(func=cmd_report_statement)
 
     c = sub.add_parser("reprint", help="reprint a past receipt",
@@ -396,37 +396,15 @@ def cmd_restore(env: Env) -> int:
     return EXIT_OK
 
 
-def _report_path(env: Env, default_name: str) -> Path:
-    from app import paths
-
-    out = env.args.output or (paths.data_dir() / "reports" / default_name)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ShopError("report_write_failed", path=str(out), why=exc.strerror or str(exc)) from None
-    return out
-
-
-def _write_report(out: Path, write: Callable[[Path], object]) -> None:
-    """Write to a temporary name, then rename: a failed report never leaves half a PDF behind."""
-    tmp = out.with_name(out.name + ".part")
-    try:
-        write(tmp)
-        os.replace(tmp, out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ShopError("report_write_failed", path=str(out), why=exc.strerror or str(exc)) from None
-
-
 def cmd_report_eod(env: Env) -> int:
-    from app.services import eod, eod_pdf
+    from app.services import eod, eod_pdf, report_files
 
     env.require_file()
     ctx = env.open()
     day = env.args.date or ctx.today()
     report = eod.eod_report(ctx, day)
-    out = _report_path(env, f"eod-{day.isoformat()}.pdf")
-    _write_report(out, lambda p: eod_pdf.write_eod_pdf(report, p, env.lang))
+    out = report_files.prepare(env.args.output, report_files.eod_name(day))
+    report_files.write_atomic(out, lambda p: eod_pdf.write_eod_pdf(report, p, env.lang))
     env.say(msg("report_written", env.lang, path=out))
     return EXIT_OK
 
@@ -434,7 +412,7 @@ def cmd_report_eod(env: Env) -> int:
 def cmd_report_statement(env: Env) -> int:
     from datetime import timedelta
 
-    from app.services import members, statement, statement_pdf
+    from app.services import members, report_files, statement, statement_pdf
 
     env.require_file()
     ctx = env.open()
@@ -449,9 +427,8 @@ def cmd_report_statement(env: Env) -> int:
     end = env.args.end or ctx.today()
     start = env.args.start or end - timedelta(days=90)
     st = statement.member_statement(ctx, picks[0].id, start, end)
-    ref = st.member.card_no or st.member.masked_phone.replace("*", "") or str(st.member.id)
-    out = _report_path(env, f"statement-{ref}-{end.isoformat()}.pdf")
-    _write_report(out, lambda p: statement_pdf.write_statement_pdf(ctx, st, p, env.lang))
+    out = report_files.prepare(env.args.output, report_files.statement_name(st.member.id, end))
+    report_files.write_atomic(out, lambda p: statement_pdf.write_statement_pdf(ctx, st, p, env.lang))
     env.say(msg("report_written", env.lang, path=out))
     return EXIT_OK
 

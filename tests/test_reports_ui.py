@@ -1,0 +1,105 @@
+"""The Reports screen offscreen: the end-of-day report and a statement made, previewed and printed."""
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime
+
+import pytest
+
+pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
+
+from PySide6.QtCore import QDate  # noqa: E402
+from PySide6.QtPrintSupport import QPrinter  # noqa: E402
+
+from app.services import report_files  # noqa: E402
+from app.services import settings as shop_settings  # noqa: E402
+from app.services.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
+from app.ui import i18n  # noqa: E402
+from app.ui.reports import ReportsScreen  # noqa: E402
+from app.ui.state import AppState  # noqa: E402
+from tests.shop import member, stock_shop  # noqa: E402
+
+
+@pytest.fixture
+def shop(qapp, ctx, clock):
+    shop_settings.update(ctx, language="en")
+    i18n.install("en")
+    stock_shop(ctx)
+    m = member(ctx, "13800138000", "王芳")
+    for hour in (10, 12, 15):
+        clock.set(datetime(2026, 3, 2, hour))
+        checkout(ctx, Cart((CartLine("COF"),), member_id=m.id), [Tender("card", 5_800)])
+    clock.set(datetime(2026, 3, 2, 21))
+    yield ctx
+    i18n.install("en")
+
+
+def open_screen(qtbot, ctx):
+    state = AppState(ctx)
+    screen = ReportsScreen(state)
+    qtbot.addWidget(screen)
+    screen.resize(1280, 800)
+    screen.show()
+    return screen, state
+
+
+def wait_for_pages(qtbot, screen, n_min: int = 1):
+    qtbot.waitUntil(lambda: len(screen.preview.pages) >= n_min and screen.eod_button.isEnabled(), timeout=30_000)
+
+
+def pdf_pages(path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+
+
+def test_end_of_day_is_made_off_the_ui_thread_shown_and_printed(qtbot, shop, tmp_path):
+    screen, state = open_screen(qtbot, shop)
+    screen.day.setDate(QDate(2026, 3, 2))
+    assert not screen.print_button.isEnabled()
+    screen.make_eod()
+    assert not screen.eod_button.isEnabled()          # busy while the workers read and write
+    wait_for_pages(qtbot, screen)
+    path = report_files.reports_dir() / "eod-2026-03-02.pdf"
+    assert screen.current == path and path.is_file()
+    assert len(screen.preview.pages) == pdf_pages(path)
+    assert screen.preview.pages[0].pixmap().width() > 700          # an A4 page at 96 dpi
+    assert "eod-2026-03-02.pdf" in screen.file_label.text()
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
+    screen.print_current(printer)
+    qtbot.waitUntil(lambda: "Sent" in screen.status.text(), timeout=30_000)
+    assert pdf_pages(tmp_path / "printed.pdf") == pdf_pages(path)
+    state.tasks.wait()
+
+
+def test_a_statement_for_the_member_found_by_last_four(qtbot, shop):
+    screen, state = open_screen(qtbot, shop)
+    assert not screen.statement_button.isEnabled()
+    screen.search.setText("8000")
+    screen.find_member()
+    qtbot.waitUntil(lambda: screen.pick.count() == 1, timeout=10_000)
+    assert "王芳" in screen.pick.currentText() and "138****8000" in screen.pick.currentText()
+    screen.start.setDate(QDate(2026, 3, 1))
+    screen.end.setDate(QDate(2026, 3, 2))
+    screen.make_statement()
+    wait_for_pages(qtbot, screen)
+    assert screen.current.name == report_files.statement_name(screen.pick.currentData(), datetime(2026, 3, 2).date())
+    text = subprocess.run(["pdftotext", str(screen.current), "-"], capture_output=True, text=True, check=True).stdout
+    assert "王芳" in text and text.count("T1-") == 3
+    state.tasks.wait()
+
+
+def test_nobody_found_and_a_failing_report_are_said_plainly(qtbot, shop, monkeypatch):
+    screen, state = open_screen(qtbot, shop)
+    screen.search.setText("9999")
+    screen.find_member()
+    qtbot.waitUntil(lambda: "No member matches" in screen.status.text(), timeout=10_000)
+    assert screen.pick.count() == 0 and not screen.statement_button.isEnabled()
+    # The reports folder is a file: the write fails, the error is shown, the screen stays usable.
+    report_files.reports_dir().parent.mkdir(parents=True, exist_ok=True)
+    report_files.reports_dir().write_text("not a folder")
+    screen.make_eod()
+    qtbot.waitUntil(lambda: "Cannot write the report" in screen.status.text(), timeout=30_000)
+    assert screen.eod_button.isEnabled() and screen.current is None
+    state.tasks.wait()
