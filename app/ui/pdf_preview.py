@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -71,7 +71,9 @@ class PdfPreview(QScrollArea):
         self.clear()
         for image in images:
             page = QLabel(self.desk)
-            page.setPixmap(QPixmap.fromImage(image))
+            pixmap = QPixmap.fromImage(image)
+            page.setPixmap(pixmap)
+            page.setFixedSize(pixmap.size() + QSize(2, 2))  # whole pages: never squeezed to the viewport
             page.setStyleSheet("background: white; border: 1px solid #c3c8d0;")
             self.column.addWidget(page)
             self.pages.append(page)

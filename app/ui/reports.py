@@ -295,7 +295,8 @@ def render_screenshots(state, folder: str | Path) -> list[Path]:
             process_events()
             if not state.tasks.busy:
                 break
-        process_events()  # the pages' layout, posted by the last answer
+        for _ in range(3):  # the pages' layout and the desk's resize, posted by the last answer
+            process_events()
 
     if last is not None:
         screen.day.setDate(_qdate(last.date()))
