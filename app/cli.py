@@ -42,6 +42,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "demo_done": ("Demo shop data written:", "演示数据已生成："),
     "reprint_sent": ("Receipt {receipt} reprinted on {printer}", "小票 {receipt} 已在 {printer} 重印"),
     "report_written": ("Report written: {path}", "报表已生成：{path}"),
+    "backups_rotated": ("{n} old backup(s) removed (kept: the newest of each of the last 7 days, 4 weeks "
+                        "and 12 months)", "已删除 {n} 个旧备份（保留最近 7 天、4 周、12 个月各自最新的一份）"),
     "member_many": ("'{query}' matches {n} members; use the full phone or the card number:",
                     "“{query}”对应 {n} 位会员，请输入完整手机号或卡号："),
 }
@@ -150,7 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Hot, consistent backup (safe while the till is running). PATH may be "
                                    "a folder (a file shopcare-YYYYmmdd-HHMMSS.db is made in it) or a new "
                                    "file name ending in .db; default: the backups folder in the user data "
-                                   "dir. The copy is integrity-checked before it gets its final name.",
+                                   "dir. The copy is integrity-checked before it gets its final name. In the "
+                                   "backups folder the newest backup of each of the last 7 days, 4 weeks and "
+                                   "12 months is kept and older ones removed (the app also backs up on the "
+                                   "first start of each day and on close).",
                        formatter_class=_Formatter)
     c.add_argument("path", metavar="PATH", nargs="?", type=Path, help="folder or new .db file")
     c.set_defaults(func=cmd_backup)
@@ -382,6 +387,14 @@ def cmd_backup(env: Env) -> int:
     env.require_file()
     path = backup.backup(db, env.args.path)
     env.say(msg("backup_done", env.lang, path=path))
+    if env.args.path is None:  # into the backups folder: keep its rotation (7 daily, 4 weekly, 12 monthly)
+        from datetime import date
+
+        from app.services import backup_schedule
+
+        removed = backup_schedule.rotate(date.today())
+        if removed:
+            env.say(msg("backups_rotated", env.lang, n=len(removed)))
     return EXIT_OK
 
 

@@ -81,6 +81,11 @@ def test_start_up_first_run_then_login_then_till(tmp_path):
     assert "shown: LoginDialog" in second.stdout
     assert "shown: MainWindow TillScreen" in second.stdout
     assert "to a usable till" in second.stderr
+    # The day's first start backed the file up, and so did closing; the rotation keeps a day's newest.
+    from app.services import backup, backup_schedule
+
+    kept = backup_schedule.backups(tmp_path / "data" / "backups")
+    assert len(kept) == 1 and backup.integrity_ok(kept[0][1]) == (True, "ok")
 
 
 def test_main_window_builds_every_screen(qtbot, ctx):

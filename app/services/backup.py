@@ -42,17 +42,17 @@ def default_name(now: datetime | None = None) -> str:
     return (now or datetime.now()).strftime(NAME_FORMAT) + ".db"
 
 
-def _target(dest: Path | None) -> Path:
+def _target(dest: Path | None, now: datetime | None = None) -> Path:
     """Where the backup goes: a file path. ``dest`` may be a folder (a timestamped name is made)."""
     if dest is None:
         try:
             folder = paths.backup_dir()
         except OSError as exc:
-            raise ShopError("backup_failed", why=_why(exc)) from None
-        return _free_name(folder)
+            raise ShopError("backup_failed", why=reason(exc)) from None
+        return _free_name(folder, now)
     dest = Path(dest).expanduser()
     if dest.is_dir():
-        return _free_name(dest)
+        return _free_name(dest, now)
     if dest.suffix == "":
         # No such folder (a name without an extension is taken as a folder, not as a file name).
         if dest.exists():
@@ -65,8 +65,8 @@ def _target(dest: Path | None) -> Path:
     return dest
 
 
-def _free_name(folder: Path) -> Path:
-    base = default_name()
+def _free_name(folder: Path, now: datetime | None = None) -> Path:
+    base = default_name(now)
     target = folder / base
     n = 2
     while target.exists():
@@ -75,7 +75,8 @@ def _free_name(folder: Path) -> Path:
     return target
 
 
-def _why(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
+    """Why a file operation failed, in words a shop owner can act on (full disk, permissions…)."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "full" in str(exc).lower():
         return f"the disk is full ({exc})"
     if isinstance(exc, PermissionError) or "readonly" in str(exc).lower() or "read-only" in str(exc).lower():
@@ -133,13 +134,14 @@ def _copy(src_path: Path, tmp: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def backup(db: Database, dest: Path | None = None) -> Path:
+def backup(db: Database, dest: Path | None = None, *, now: datetime | None = None) -> Path:
     """Copy the live database to ``dest`` (a file, a folder, or the backup folder) and return the
-    path of the checked copy. Raises ShopError('backup_failed') with the reason, never a traceback."""
+    path of the checked copy; ``now`` names it (default: the wall clock). Raises
+    ShopError('backup_failed') with the reason, never a traceback."""
     live = _live_path(db, "shopcare backup")
     if not live.is_file():
         raise ShopError("db_missing", path=str(live))
-    target = _target(dest)
+    target = _target(dest, now)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         _copy(live, tmp)
@@ -153,7 +155,7 @@ def backup(db: Database, dest: Path | None = None) -> Path:
         raise
     except (sqlite3.Error, OSError) as exc:
         _remove(tmp)
-        raise ShopError("backup_failed", why=_why(exc)) from None
+        raise ShopError("backup_failed", why=reason(exc)) from None
     return target
 
 
@@ -214,7 +216,7 @@ def restore(db: Database, src: Path) -> RestoreResult:
         finally:
             s.close()
     except (sqlite3.Error, OSError) as exc:
-        raise ShopError("restore_failed", why=_why(exc)) from None
+        raise ShopError("restore_failed", why=reason(exc)) from None
     db.upgrade()
     return RestoreResult(restored_from=src, safety_backup=safety, revision_before=revision,
                          revision_after=db.current_revision())

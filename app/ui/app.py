@@ -62,11 +62,24 @@ def run(db_url: str | None = None, lang: str | None = None, *, actor: Actor | No
     window = main_window(Ctx(db=ctx.db, actor=actor, till=ctx.till, clock=ctx.clock))
     window.show()
     window.start_background_sender()
+    window.start_daily_backup()
     if os.environ.get("SHOPCARE_STARTUP_TIMING"):
         print(f"startup: {time.perf_counter() - STARTED:.3f}s to a usable till", file=sys.stderr)
     code = app.exec()
+    window.state.tasks.wait(30_000)  # however the loop ended: let work in flight (a sale, a backup) finish
+    close_backup(ctx)
     ctx.db.dispose()
     return code
+
+
+def close_backup(ctx: Ctx) -> None:
+    """The day's last state, copied as the app closes (the window is already gone)."""
+    from app.services import backup_schedule
+
+    try:
+        backup_schedule.on_close(ctx.db)
+    except ShopError as exc:
+        print(render(exc, shop_settings.load(ctx).language), file=sys.stderr)
 
 
 def main_window(ctx: Ctx):

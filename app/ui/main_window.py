@@ -99,6 +99,27 @@ class MainWindow(QMainWindow):
         sender.start()
         return sender
 
+    def start_daily_backup(self) -> None:
+        """The first start of a day backs the database up (and rotates old backups) on the io
+        worker; the outcome shows in the status bar, and a failure never stops the till."""
+        from app.services import backup_schedule
+
+        db = self.state.ctx.db
+        self.backup_status = QLabel(self)
+        self.backup_status.setProperty("role", "muted")
+        self.statusBar().addWidget(self.backup_status)
+
+        def done(result) -> None:
+            if result.made is not None:
+                self.backup_status.setText(self.tr("Backed up: {name}").format(name=result.made.name))
+
+        def failed(exc) -> None:
+            self.backup_status.setProperty("role", "error")
+            self.backup_status.setText(self.tr("Backup failed: {why}").format(why=self.state.error_text(exc)))
+            self.backup_status.style().polish(self.backup_status)
+
+        self.state.tasks.run(lambda: backup_schedule.daily(db), done, failed, pool="io")
+
     def _update_status(self) -> None:
         s = self.state
         self.status.setText(self.tr("{shop} · till {till} · {who}").format(
