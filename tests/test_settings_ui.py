@@ -140,7 +140,7 @@ def test_a_cashier_gets_no_staff_management_and_the_service_refuses_too(qtbot, s
     with pytest.raises(PermissionDenied):
         shop_admin.list_staff(cashier)
     owner_screen, _ = screen_for(qtbot, shop)
-    assert owner_screen.staff is not None and owner_screen.tabs.indexOf(owner_screen.staff) == 4
+    assert owner_screen.staff is not None and owner_screen.tabs.indexOf(owner_screen.staff) == 5
     assert [s.name for s in owner_screen.staff.staff] == ["Amy", "Boss"]
     assert not owner_screen.note.isVisible() and owner_screen.bonus.save.isEnabled()
 
@@ -255,6 +255,6 @@ def test_screenshots_of_the_start_up_dialogs_and_every_settings_tab(qtbot, shop,
         state.reload_settings()
         saved += startup.render_screenshots(state, tmp_path)
         saved += settings_ui.render_screenshots(state, tmp_path)
-    assert len(saved) == 14
+    assert len(saved) == 16
     for path in saved:
         assert path.stat().st_size > 5_000, path

@@ -937,12 +937,16 @@ class SettingsScreen(QWidget):
         self.printer = PrinterTab(state, self.tabs)
         self.points = PointsTab(state, self.tabs)
         self.bonus = BonusTab(state, self.tabs)
+        from app.ui.backups_tab import BackupsTab  # its own module; it builds on _Tab from here
+
+        self.backups = BackupsTab(state, self.tabs)
         self.staff: StaffTab | None = None
         self._loaded = False
         self.tabs.addTab(self.shop, self.tr("Shop"))
         self.tabs.addTab(self.printer, self.tr("Receipt printer"))
         self.tabs.addTab(self.points, self.tr("Points && tiers"))
         self.tabs.addTab(self.bonus, self.tr("Top-up bonus"))
+        self.tabs.addTab(self.backups, self.tr("Backups"))
         box = QVBoxLayout(self)
         box.setContentsMargins(18, 14, 18, 14)
         box.addWidget(title)
@@ -967,7 +971,8 @@ class SettingsScreen(QWidget):
             tab.apply_permissions()
 
     def all_tabs(self) -> list[_Tab]:
-        return [t for t in (self.shop, self.printer, self.points, self.bonus, self.staff) if t is not None]
+        return [t for t in (self.shop, self.printer, self.points, self.bonus, self.backups, self.staff)
+                if t is not None]
 
     def activated(self) -> None:
         """Shown: read everything afresh (another till may have changed it)."""
@@ -977,7 +982,7 @@ class SettingsScreen(QWidget):
             tab.load()
 
 
-TAB_FILES = ("shop", "printer", "points", "bonus", "staff")
+TAB_FILES = ("shop", "printer", "points", "bonus", "backups", "staff")
 
 
 def render_screenshots(state: AppState, folder: Path) -> list[Path]:

@@ -1,0 +1,129 @@
+"""Settings › Backups: the backups kept on this computer, a backup now, and a restore (owner).
+
+A restore replaces the whole database, so the app stops its background sender, lets every task
+finish, restores on the db worker (the live file is backed up first by the service), and then
+closes: the next start reads the restored shop from scratch, with nothing stale on screen.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+
+from app import paths
+from app.services import backup, backup_schedule
+from app.ui.settings import _Tab
+
+
+class BackupsTab(_Tab):
+    def __init__(self, state, parent: QWidget | None = None) -> None:
+        super().__init__(state, parent)
+        self.found: list = []
+        self.restored = None
+        hint = QLabel(self.tr("ShopCare backs the database up by itself on the first start of each day, "
+                              "before every upgrade and when it closes, and keeps the newest backup of each "
+                              "of the last 7 days, 4 weeks and 12 months. Copy one to a USB stick now and "
+                              "then: a backup on the same disk does not survive the disk."), self)
+        hint.setWordWrap(True)
+        hint.setProperty("role", "muted")
+        self.table = QTableWidget(0, 3, self)
+        self.table.setHorizontalHeaderLabels([self.tr("Taken"), self.tr("File"), self.tr("Size")])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.now_button = QPushButton(self.tr("Back up now"), self)
+        self.now_button.setProperty("primary", True)
+        self.now_button.clicked.connect(self.back_up_now)
+        self.restore_button = QPushButton(self.tr("Restore this backup…"), self)
+        self.restore_button.clicked.connect(self.restore_selected)
+        self.folder_button = QPushButton(self.tr("Open the folder"), self)
+        self.folder_button.clicked.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.backup_dir()))))
+        row = QHBoxLayout()
+        for b in (self.now_button, self.restore_button, self.folder_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        box = QVBoxLayout(self)
+        box.addWidget(hint)
+        box.addWidget(self.table, 1)
+        box.addLayout(row)
+        box.addWidget(self.status)
+        self.table.itemSelectionChanged.connect(self.apply_permissions)
+        self.apply_permissions()
+
+    # --- reading ---
+    def load(self) -> None:
+        self.run(lambda: [(when, p, p.stat().st_size) for when, p in backup_schedule.backups()], self._show)
+
+    def _show(self, found) -> None:
+        self.found = found
+        self.table.setRowCount(len(found))
+        for r, (when, path, size) in enumerate(found):
+            for c, text in enumerate((self.state.datetime(when), path.name, f"{size / 1_048_576:.1f} MB")):
+                item = QTableWidgetItem(text)
+                if c == 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, item)
+        if found and not self.table.selectedItems():
+            self.table.selectRow(0)
+        self.apply_permissions()
+
+    def apply_permissions(self) -> None:
+        self.now_button.setEnabled(self.state.ctx.db.sqlite_path is not None)
+        self.restore_button.setEnabled(self.state.role_allowed("change_settings") and bool(self.selected()))
+
+    def selected(self):
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        return self.found[rows[0].row()][1] if rows and rows[0].row() < len(self.found) else None
+
+    # --- acting ---
+    def back_up_now(self) -> None:
+        db = self.state.ctx.db
+
+        def job():
+            made = backup.backup(db, None, now=datetime.now())
+            backup_schedule.rotate(datetime.now().date())
+            return made
+
+        def done(made) -> None:
+            self.status.ok(self.tr("Backed up and checked: {name}").format(name=made.name))
+            self.load()
+
+        self.run(job, done, pool="io", busy=[self.now_button])
+
+    def restore_selected(self, *, confirm: bool = True) -> None:
+        path = self.selected()
+        if path is None:
+            return
+        if confirm:
+            answer = QMessageBox.question(
+                self, self.tr("Restore a backup"),
+                self.tr("Replace the whole shop database with the backup of {when}?\n\nEverything since then "
+                        "(sales, top-ups, members) is replaced. The database as it is now is backed up first. "
+                        "ShopCare closes when the restore is done; start it again.").format(
+                    when=self.state.datetime(backup_schedule.taken_at(path))))
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        if self.state.sender is not None:  # no text may be recorded into the file being replaced
+            self.state.sender.stop()
+        self.state.tasks.wait(30_000)
+        db = self.state.ctx.db
+        self.run(lambda: backup.restore(db, path), self._restored,
+                       busy=[self.now_button, self.restore_button])
+
+    def _restored(self, result) -> None:
+        self.status.ok(self.tr("Restored {name}. ShopCare closes now; start it again.").format(
+            name=result.restored_from.name))
+        self.restored = result
+        for top in QApplication.topLevelWidgets():
+            if type(top).__name__ == "MainWindow":
+                top.close()
