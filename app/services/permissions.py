@@ -21,6 +21,8 @@ RULES: dict[str, frozenset[str]] = {
     "manage_staff": frozenset({"owner", "system"}),
     "manage_products": frozenset({"manager", "owner", "system"}),
     "issue_voucher": frozenset({"manager", "owner", "system"}),
+    # texts: gateways and sending
+    "change_texting": frozenset({"manager", "owner", "system"}),
 }
 
 ACTION_NAMES = {
@@ -31,6 +33,8 @@ ACTION_NAMES = {
     "manage_staff": ("manage staff", "管理员工"), "manage_products": ("manage products", "管理商品"),
     "issue_voucher": ("issue vouchers", "发放优惠券"), "expire_points": ("expire points", "执行积分过期"),
     "sell": ("sell", "收银"), "topup": ("top up", "充值"), "edit_member": ("edit members", "编辑会员"),
+    # texts: gateways and sending
+    "change_texting": ("change text settings", "修改短信设置"),
 }
 
 

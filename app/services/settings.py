@@ -33,6 +33,13 @@ class ShopSettings:
     vip_month_spend: int = 500_000
     ebill_default: bool = True
     signature: str = ""              # shop signature on texts; shop_name when empty
+    # texts: gateways and sending. Quiet hours (shop-local "HH:MM", may cross midnight) defer texts;
+    # the daily cap counts care and marketing texts per member (transactional ones are not capped).
+    quiet_start: str = "21:00"
+    quiet_end: str = "09:00"
+    daily_text_cap: int = 3
+    optout_line_zh: str = "回T退订"
+    optout_line_en: str = "Reply STOP to opt out"
 
     @property
     def exponent(self) -> int:
@@ -70,11 +77,11 @@ def load(ctx: Ctx) -> ShopSettings:
     return cfg
 
 
-def update(ctx: Ctx, **changes: object) -> ShopSettings:
-    """Change settings (owner only; audited)."""
+def update(ctx: Ctx, *, permission: str = "change_settings", **changes: object) -> ShopSettings:
+    """Change settings (owner only, or whoever ``permission`` allows; audited)."""
     from app.services import audit, permissions
 
-    permissions.require(ctx, "change_settings")
+    permissions.require(ctx, permission)
     for key, value in changes.items():
         if key not in _FIELDS:
             raise ValidationError("setting_unknown", key=key)
