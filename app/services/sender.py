@@ -200,11 +200,11 @@ def _claim(ctx: Ctx, msg_id: int, cfg, *, checks: bool) -> tuple[str, Message | 
                 return "deferred", None
         done = t.s.execute(update(Message).where(Message.id == msg_id, Message.status == "queued",
                                                  Message.due_at <= now)
-                           .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)).rowcount
+                           .values(status="sending", claimed_at=now, attempts=Message.attempts + 1)
+                           .execution_options(synchronize_session=False)).rowcount
         if done != 1:
             return "", None
-        t.s.refresh(msg)
-        t.s.expunge(msg)
+        t.s.expunge(msg)            # as read before the claim: the attempt now made is attempts + 1
         return "claimed", msg
 
 
@@ -215,7 +215,7 @@ def _send_one(ctx: Ctx, gateway: SmsGateway, msg_id: int, cfg, *, step: Step | N
         return what
     if step:
         step("claimed", msg_id)
-    attempt = msg.attempts
+    attempt = msg.attempts + 1
     provider_id, error = None, None
     try:
         if msg.last_error and msg.last_error.startswith("ambiguous"):
