@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from app import paths
 from app.errors import ValidationError
+from app.services.localconfig import write_private_json
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +83,7 @@ def _read_file() -> dict:
 
 
 def _write_file(data: dict) -> None:
-    file = path()
-    tmp = file.with_name(file.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(data, out, ensure_ascii=False, indent=2)
-        out.write("\n")
-        out.flush()
-        os.fsync(out.fileno())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, file)
+    write_private_json(path(), data)
 
 
 # --- the auth token: OS keyring, else the 0600 file ---------------------------------------------
