@@ -129,7 +129,8 @@ class TwilioGateway:
 
     def find_sent(self, to: str, body: str, since: datetime) -> str | None:
         after = (since - timedelta(days=1)).date()  # Twilio filters DateSent by day
-        rows = self._call(self.client.messages.list, to=to, date_sent_after=after, limit=50)
+        sender = {} if self.cfg.uses_service else {"from_": self.sender}
+        rows = self._call(self.client.messages.list, to=to, date_sent_after=after, limit=50, **sender)
         for m in rows:
             if (m.direction or "").startswith("outbound") and m.body == body:
                 return m.sid
@@ -161,8 +162,9 @@ def _local(when: datetime | None) -> datetime | None:
 def _mapped(exc) -> GatewayError:
     status = getattr(exc, "status", None) or 0
     code = getattr(exc, "code", None)
-    why = (getattr(exc, "msg", None) or getattr(exc, "detail", None) or getattr(exc, "title", None)
-           or str(exc)).split(":", 1)[-1].strip()[:200] if status else str(exc)[:200]
+    # TwilioRestException.msg reads "Unable to create record: <Twilio's message>"
+    why = str(getattr(exc, "msg", None) or getattr(exc, "detail", None) or getattr(exc, "title", None) or exc)
+    why = why.split(": ", 1)[-1].strip()[:200]
     if status == 401 or code in AUTH_CODES:
         return GatewayError("sms_auth_failed", provider_code=str(code or 20003))
     if status == 429 or status >= 500 or not status:

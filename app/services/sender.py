@@ -319,11 +319,9 @@ def poll(ctx: Ctx, gateway: SmsGateway) -> PollReport:
     checked = delivered = failed = 0
     with ctx.tx(write=False) as t:
         recent = t.s.execute(select(Message.id, Message.provider_id).where(
-            Message.status == "sent", Message.provider_id.is_not(None),
+            Message.status == "sent", Message.provider_id.is_not(None), Message.provider_id.not_like("log-%"),
             Message.sent_at >= t.now() - POLL_WINDOW).order_by(Message.sent_at).limit(POLL_LIMIT)).all()
     for msg_id, pid in recent:
-        if pid.startswith("log-"):
-            continue
         try:
             st = gateway.status(pid)
         except GatewayError as exc:

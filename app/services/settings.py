@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 
@@ -104,6 +105,9 @@ def update(ctx: Ctx, *, permission: str = "change_settings", **changes: object) 
         return after
 
 
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")  # texts: quiet hours
+
+
 def _validate(key: str, value: object) -> None:
     def bad(why: str) -> ValidationError:
         return ValidationError("setting_invalid", key=key, why=why)
@@ -123,3 +127,8 @@ def _validate(key: str, value: object) -> None:
             raise bad("an ISO 4217 currency code") from None
     if key in ("vip_single_purchase", "vip_month_spend") and (not isinstance(value, int) or value < 0):
         raise bad("an amount ≥ 0 in minor units")
+    # texts: gateways and sending (shop_admin.update_texting checks them with clearer errors)
+    if key in ("quiet_start", "quiet_end") and not (isinstance(value, str) and _HHMM.fullmatch(value)):
+        raise bad("a time HH:MM")
+    if key == "daily_text_cap" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise bad("a whole number ≥ 0")
