@@ -60,6 +60,8 @@ def test_outbox_send_through_twilio_sends_and_polls(home, fake_twilio):
     assert _status(home, msg_id)[0] == "delivered"
     assert fake_twilio.sends[(PHONE, "您的消费 ¥58.00")] == 1
     assert fake_twilio.auth_token not in proc.stdout + proc.stderr
+    for f in db_file(home).parent.glob("shopcare.db*"):                    # never in the database (or its WAL)
+        assert fake_twilio.auth_token.encode() not in f.read_bytes()
 
 
 def test_outbox_send_with_a_wrong_token_exits_2_and_leaves_the_text_queued(home, fake_twilio):

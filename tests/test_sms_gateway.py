@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import time
+from pathlib import Path
 
 import keyring
 import pytest
@@ -218,3 +219,24 @@ def test_bad_gateway_settings_are_refused_and_nothing_is_written(monkeypatch, cf
         save_gateway_config(cfg, token)
     assert err.value.code == code
     assert not gateway_config.path().exists()
+
+
+SPEC = Path("/work/shared/ref/twilio_api_v2010.json")
+
+
+@pytest.mark.skipif(not SPEC.is_file(), reason="Twilio's OpenAPI description is not on this machine")
+def test_the_fake_server_answers_with_the_fields_of_twilio_s_published_api(fake_twilio, gateway):
+    spec = json.loads(SPEC.read_text(encoding="utf-8"))
+    schemas = spec["components"]["schemas"]
+    path = spec["paths"]["/2010-04-01/Accounts/{AccountSid}/Messages.json"]
+    listed = path["get"]["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+    form = path["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    sid = gateway.send(TO, "hi").provider_id
+    resource = {k: v for k, v in fake_twilio.messages[sid].items() if not k.startswith("_")}
+    assert set(resource) == set(schemas["api.v2010.account.message"]["properties"])
+    assert resource["status"] in schemas["message_enum_status"]["enum"]
+    assert resource["direction"] in schemas["message_enum_direction"]["enum"]
+    status, page, _ = fake_twilio._list({"To": TO})
+    assert status == 200 and set(page) == set(listed)
+    assert set(fake_twilio.requests[0].form) <= set(form["properties"]) and "To" in form["required"]
+    assert "201" in path["post"]["responses"]
