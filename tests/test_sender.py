@@ -323,3 +323,26 @@ def test_update_texting_validates_and_is_for_owners_and_managers(ctx):
     from app.services import settings
 
     assert settings.load(ctx).quiet_start == "09:30"
+
+
+def test_a_text_another_till_marked_unknown_mid_send_is_still_recorded_sent(ctx, fake_twilio, gateway):
+    msg_id = queue(ctx, _member(ctx, 0))
+    recovered = []
+
+    def other_till_starts(step, _id):
+        if step == "sent":
+            recovered.append(sender.recover_stale(ctx, older_than=timedelta(0)))
+
+    assert sender.send_due(ctx, gateway, step=other_till_starts).sent == 1
+    assert recovered == [1]
+    msg = row(ctx, msg_id)
+    assert msg.status == "sent" and msg.provider_id in fake_twilio.messages
+
+
+def test_settings_refuse_bad_quiet_hours_set_directly(ctx):
+    from app.services import settings
+
+    with pytest.raises(ValidationError):
+        settings.update(ctx, quiet_start="9pm")
+    with pytest.raises(ValidationError):
+        settings.update(ctx, daily_text_cap=-2)
