@@ -46,6 +46,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "and 12 months)", "已删除 {n} 个旧备份（保留最近 7 天、4 周、12 个月各自最新的一份）"),
     "member_many": ("'{query}' matches {n} members; use the full phone or the card number:",
                     "“{query}”对应 {n} 位会员，请输入完整手机号或卡号："),
+    # texts: gateways and sending
+    "outbox_gateway": ("Gateway: {kind} ({sender})", "短信通道：{kind}（{sender}）"),
+    "outbox_recovered": ("{n} text(s) interrupted while sending are now 'unknown': check them in Messages",
+                         "{n} 条发送中断的短信已标为“未知”：请在短信页面核对"),
+    "outbox_sent": ("Sent {sent}, failed {failed}, deferred {deferred} (quiet hours or daily limit), "
+                    "to retry {retried}, unknown {unknown}, cancelled {cancelled}",
+                    "已发送 {sent}，失败 {failed}，延后 {deferred}（免打扰时段或每日上限），待重试 {retried}，"
+                    "未知 {unknown}，已取消 {cancelled}"),
+    "outbox_polled": ("Statuses checked {checked}: delivered {delivered}, failed {failed}; replies {inbound} "
+                      "(opted out {opted_out}, opted back in {opted_in}, scores {scores})",
+                      "已查询状态 {checked} 条：送达 {delivered}，失败 {failed}；回复 {inbound} 条（退订 {opted_out}，"
+                      "重新订阅 {opted_in}，评分 {scores}）"),
+    "outbox_poll_failed": ("Statuses and replies not fetched this time: {why}", "本次未能获取状态和回复：{why}"),
+    "outbox_test": ("Test text #{id} to {phone}: {status}", "测试短信 #{id} 发往 {phone}：{status}"),
 }
 
 
@@ -69,11 +83,15 @@ summary:
   shopcare reprint RECEIPT_NO [--printer SETTING]   reprint a past receipt
   shopcare report eod [--date D] [-o FILE.pdf]  end-of-day member report
   shopcare report statement MEMBER [--from D] [--to D] [-o FILE.pdf]   one member's statement
+  shopcare outbox send              deliver due messages through the configured gateway
+  shopcare outbox test PHONE [TEXT] send one test text now and print the gateway's answer
 
 environment:
   SHOPCARE_DB    database URL (same as --db); default: SQLite in the user data dir
   SHOPCARE_HOME  keep data, cache, config and backups under this folder instead
   SHOPCARE_TILL  the till code commands act as (default T1)
+  SHOPCARE_SMS_GATEWAY=log|twilio, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, SHOPCARE_SMS_FROM,
+  SHOPCARE_SMS_API_BASE   the text gateway (override this machine's gateway settings)
 
 exit codes: 0 done, 1 check found a fault, 2 error (message on stderr)
 """
@@ -210,6 +228,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="usb:VID:PID, net:HOST[:PORT], serial:DEVICE, file:PATH or preview "
                         "(default: this till's printer setting, else preview)")
     c.set_defaults(func=cmd_reprint)
+
+    # texts: gateways and sending
+    out = sub.add_parser("outbox", help="send due texts, or one test text",
+                         description="The outbox of texts (e-bills, care and marketing texts). The gateway "
+                                     "is this machine's setting, or SHOPCARE_SMS_GATEWAY and the other "
+                                     "variables below; the default 'log' gateway only writes the texts to "
+                                     "the outbox log in the data dir.", formatter_class=_Formatter)
+    osub = out.add_subparsers(dest="what", metavar="WHAT", title="what to do", required=True)
+    c = osub.add_parser("send", help="deliver due messages through the configured gateway",
+                        description="Deliver due messages through the configured gateway: texts left "
+                                    "'sending' by a crash become 'unknown' (never sent twice), due texts "
+                                    "are sent (quiet hours and the daily limit defer, never drop), then "
+                                    "delivery statuses and customers' replies (STOP/退订, START, 1-5 "
+                                    "scores) are fetched. Exit 2 when the gateway refuses the account "
+                                    "(the texts stay queued).", formatter_class=_Formatter)
+    c.set_defaults(func=cmd_outbox_send)
+    c = osub.add_parser("test", help="send one test text now and print the gateway's answer",
+                        description="Queue one test text to PHONE and send it at once through the "
+                                    "configured gateway (quiet hours do not apply), then print the "
+                                    "gateway's answer. Exit 2 when it was not accepted.",
+                        formatter_class=_Formatter)
+    c.add_argument("phone", metavar="PHONE", help="the phone number, e.g. 13800138000 or +8613800138000")
+    c.add_argument("text", metavar="TEXT", nargs="?", default=None, help="the text (default: a short test text)")
+    c.set_defaults(func=cmd_outbox_test)
     return p
 
 
@@ -540,6 +582,57 @@ def cmd_reprint(env: Env) -> int:
     else:
         env.say(msg("reprint_sent", env.lang, receipt=outcome.receipt_no, printer=setting.text))
     return EXIT_OK
+
+
+# texts: gateways and sending
+def cmd_outbox_send(env: Env) -> int:
+    from app.adapters.sms import make_gateway
+    from app.services import sender
+    from app.services.ports import GatewayError
+
+    ctx = env.open()
+    gateway = make_gateway()
+    env.say(msg("outbox_gateway", env.lang, kind=gateway.kind, sender=gateway.sender))
+    recovered = sender.recover_stale(ctx)
+    if recovered:
+        env.say_err(msg("outbox_recovered", env.lang, n=recovered))
+    totals = dict(sent=0, failed=0, deferred=0, retried=0, unknown=0, cancelled=0)
+    batch = 100
+    try:
+        while True:
+            report = sender.send_due(ctx, gateway, limit=batch)
+            for key in totals:
+                totals[key] += getattr(report, key)
+            if sum(getattr(report, key) for key in totals) < batch:
+                break
+    except GatewayError as exc:
+        done = exc.params.get("report")
+        for key in totals:
+            totals[key] += getattr(done, key, 0)
+        env.say(msg("outbox_sent", env.lang, **totals))
+        raise
+    env.say(msg("outbox_sent", env.lang, **totals))
+    try:
+        polled = sender.poll(ctx, gateway)
+    except GatewayError as exc:
+        if exc.code == "sms_auth_failed":
+            raise
+        env.say_err(msg("outbox_poll_failed", env.lang, why=render(exc, env.lang)))
+        return EXIT_OK
+    env.say(msg("outbox_polled", env.lang, **asdict(polled)))
+    return EXIT_OK
+
+
+def cmd_outbox_test(env: Env) -> int:
+    from app.adapters.sms import make_gateway
+    from app.services import sender
+
+    ctx = env.open()
+    gateway = make_gateway()
+    result = sender.send_test(ctx, gateway, env.args.phone, env.args.text)
+    env.say(msg("outbox_test", env.lang, id=result.message_id, phone=env.args.phone, status=result.status))
+    env.say(result.answer)
+    return EXIT_OK if result.status == "sent" else EXIT_ERROR
 
 
 def cmd_screenshots(env: Env) -> int:

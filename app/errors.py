@@ -284,6 +284,33 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                             "短信 {id} 的状态为“{status_zh}”：只有状态不明的短信可以标记"),
     "outbox_member_ambiguous": ("Several members' names start with '{name}': type more of the name, or the phone",
                                 "多位会员的姓名以“{name}”开头：请输入完整姓名或手机号"),
+    # texts: gateways and sending
+    "sms_gateway_invalid": ("The text gateway must be 'log' or 'twilio' (got '{value}')",
+                            "短信通道必须是“log”或“twilio”（输入为“{value}”）"),
+    "sms_account_sid_invalid": ("The Twilio account SID must be AC followed by 32 hex digits (got '{value}')",
+                                "Twilio 账户 SID 应为 AC 加 32 位十六进制数（输入为“{value}”）"),
+    "sms_sender_invalid": ("The sender must be a phone number in +country format (e.g. +8613800138000) or a "
+                           "messaging service SID (MG + 32 hex digits); got '{value}'",
+                           "发送方应为带国家码的手机号（如 +8613800138000）或消息服务 SID（MG 加 32 位十六进制数）；"
+                           "输入为“{value}”"),
+    "sms_api_base_invalid": ("The gateway API address must be http:// or https:// and a host (got '{value}')",
+                             "短信接口地址必须以 http:// 或 https:// 开头并带主机名（输入为“{value}”）"),
+    "sms_token_missing": ("The Twilio gateway needs its auth token", "Twilio 通道需要填写 Auth Token"),
+    "sms_token_invalid": ("The auth token must be letters and digits only, without spaces",
+                          "Auth Token 只能包含字母和数字，不能有空格"),
+    "sms_auth_failed": ("The text gateway refused the account SID or auth token (Twilio {provider_code}): "
+                        "check them in the gateway settings; nothing was sent",
+                        "短信通道拒绝了账户 SID 或 Auth Token（Twilio {provider_code}）：请检查通道设置；未发送任何短信"),
+    "sms_temporary": ("The text gateway is busy or unreachable ({why}); the text will be tried again",
+                      "短信通道繁忙或无法连接（{why}），稍后将重试"),
+    "sms_rejected": ("The text gateway refused the text (code {provider_code}): {why}",
+                     "短信通道拒绝了该短信（代码 {provider_code}）：{why}"),
+    "sms_quiet_hours_invalid": ("Quiet hours must be times like 21:00 (got '{value}')",
+                                "免打扰时段必须是 21:00 这样的时间（输入为“{value}”）"),
+    "sms_daily_cap_invalid": ("The daily text limit per member must be a whole number from 0 to 20 (got {value})",
+                              "每位会员每日短信上限必须是 0 到 20 之间的整数（输入为 {value}）"),
+    "sms_optout_line_invalid": ("The opt-out line must be 1 to {max} characters", "退订提示必须为 1 到 {max} 个字符"),
+    "sms_test_text_empty": ("The test text cannot be empty", "测试短信内容不能为空"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),

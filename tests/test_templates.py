@@ -88,8 +88,8 @@ def test_care_and_marketing_texts_carry_the_signature_and_opt_out_line(ctx):
     en = templates.compose(ctx, "campaign", "en", {"name": "Amy", "voucher_code": "C9", "voucher_expiry": "Sunday"})
     assert en == "小雅茶社: Amy, this week only: use voucher C9 by Sunday. Reply STOP to opt out"
     # a text that already has them gets them once; a missing value is left empty, never "{...}"
-    templates.save_template(ctx, "survey", "zh_CN", "【{shop}】{name}，请回复1-5为本次服务打分。回T退订")
-    body = templates.compose(ctx, "survey", "zh_CN", {})
+    templates.save_template(ctx, "satisfaction", "zh_CN", "【{shop}】{name}，请回复1-5为本次服务打分。回T退订")
+    body = templates.compose(ctx, "satisfaction", "zh_CN", {})
     assert body == "【小雅茶社】，请回复1-5为本次服务打分。回T退订"
     # e-bills are transactional: no opt-out line added
     assert "退订" not in templates.compose(ctx, "ebill_topup", "zh_CN", {"name": "王芳"})

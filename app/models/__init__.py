@@ -1,6 +1,6 @@
 """SQLAlchemy models. No business logic here: rules live in app.services."""
 from app.models.base import Base
-from app.models.care import CallbackTask, ContactNote, Message
+from app.models.care import CallbackTask, ContactNote, InboundMessage, Message, SatisfactionScore
 from app.models.ledgers import PointsEntry, Topup, WalletEntry
 from app.models.members import Member, MemberDate, MemberTag
 from app.models.sales import (CountCard, CountCardEntry, HeldCart, Payment, Product, Sale, SaleLine,
@@ -11,4 +11,5 @@ __all__ = [
     "AuditLog", "Base", "CallbackTask", "ContactNote", "CountCard", "CountCardEntry", "HeldCart",
     "Member", "MemberDate", "MemberTag", "Message", "Payment", "PointsEntry", "Product", "Sale",
     "SaleLine", "Setting", "Staff", "Till", "Tier", "Topup", "TopupBonusRule", "Voucher", "WalletEntry",
+    "InboundMessage", "SatisfactionScore",  # texts
 ]

@@ -35,6 +35,37 @@ class Message(Base):
     provider_id: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # texts: the gateway's error code of the last failure (Twilio's, e.g. 21211, 30005), and when a
+    # sender claimed the row (a row 'sending' long after that was interrupted: see sender.recover_stale).
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class InboundMessage(Base):
+    """A text a customer sent to the shop's number, fetched from the gateway once (unique ``provider_id``).
+    ``action`` is what it did: stop (opted out), start (opted back in), score (a satisfaction score), none."""
+    __tablename__ = "inbound_messages"
+    __table_args__ = (CheckConstraint("action IN ('stop','start','score','none')", name="action"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(64), unique=True)
+    from_phone: Mapped[str] = mapped_column(String(20), index=True)
+    to_phone: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    action: Mapped[str] = mapped_column(String(8), default="none")
+
+
+class SatisfactionScore(Base):
+    """A 1-5 reply to a satisfaction text: one score per satisfaction text."""
+    __tablename__ = "satisfaction_scores"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"), unique=True)
+    score: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class ContactNote(Base):

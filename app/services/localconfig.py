@@ -152,14 +152,18 @@ def load() -> TillConfig:
 def save(cfg: TillConfig) -> TillConfig:
     """Validate and write the settings (atomically, readable by this user only); returns what was saved."""
     cfg = validate(cfg)
-    file = path()
+    write_private_json(path(), asdict(cfg))
+    return cfg
+
+
+def write_private_json(file: Path, data: dict) -> None:
+    """Write ``data`` to ``file`` atomically, readable by this user only (mode 0600)."""
     tmp = file.with_name(file.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(asdict(cfg), out, ensure_ascii=False, indent=2)
+        json.dump(data, out, ensure_ascii=False, indent=2)
         out.write("\n")
         out.flush()
         os.fsync(out.fileno())
     os.chmod(tmp, 0o600)
     os.replace(tmp, file)
-    return cfg

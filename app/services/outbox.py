@@ -18,7 +18,7 @@ from app.services.context import Ctx
 
 
 def may_receive(m: Member, category: str) -> bool:
-    if not m.phone or m.erased_at is not None or m.phone_flag == "invalid":
+    if not m.phone or m.erased_at is not None or m.phone_flag in ("invalid", "not_mobile"):
         return False
     if category == "transactional":
         return m.ebill_enabled

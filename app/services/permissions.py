@@ -23,6 +23,8 @@ RULES: dict[str, frozenset[str]] = {
     "issue_voucher": frozenset({"manager", "owner", "system"}),
     # texts: outbox administration
     "manage_outbox": frozenset({"manager", "owner", "system"}),
+    # texts: gateways and sending
+    "change_texting": frozenset({"manager", "owner", "system"}),
 }
 
 ACTION_NAMES = {
@@ -35,6 +37,8 @@ ACTION_NAMES = {
     "sell": ("sell", "收银"), "topup": ("top up", "充值"), "edit_member": ("edit members", "编辑会员"),
     # texts: outbox administration
     "manage_outbox": ("resend or cancel texts", "重发或取消短信"),
+    # texts: gateways and sending
+    "change_texting": ("change text settings", "修改短信设置"),
 }
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 
@@ -33,6 +34,13 @@ class ShopSettings:
     vip_month_spend: int = 500_000
     ebill_default: bool = True
     signature: str = ""              # shop signature on texts; shop_name when empty
+    # texts: gateways and sending. Quiet hours (shop-local "HH:MM", may cross midnight) defer texts;
+    # the daily cap counts care and marketing texts per member (transactional ones are not capped).
+    quiet_start: str = "21:00"
+    quiet_end: str = "09:00"
+    daily_text_cap: int = 3
+    optout_line_zh: str = "回T退订"
+    optout_line_en: str = "Reply STOP to opt out"
 
     @property
     def exponent(self) -> int:
@@ -70,11 +78,11 @@ def load(ctx: Ctx) -> ShopSettings:
     return cfg
 
 
-def update(ctx: Ctx, **changes: object) -> ShopSettings:
-    """Change settings (owner only; audited)."""
+def update(ctx: Ctx, *, permission: str = "change_settings", **changes: object) -> ShopSettings:
+    """Change settings (owner only, or whoever ``permission`` allows; audited)."""
     from app.services import audit, permissions
 
-    permissions.require(ctx, "change_settings")
+    permissions.require(ctx, permission)
     for key, value in changes.items():
         if key not in _FIELDS:
             raise ValidationError("setting_unknown", key=key)
@@ -97,6 +105,9 @@ def update(ctx: Ctx, **changes: object) -> ShopSettings:
         return after
 
 
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")  # texts: quiet hours
+
+
 def _validate(key: str, value: object) -> None:
     def bad(why: str) -> ValidationError:
         return ValidationError("setting_invalid", key=key, why=why)
@@ -116,3 +127,8 @@ def _validate(key: str, value: object) -> None:
             raise bad("an ISO 4217 currency code") from None
     if key in ("vip_single_purchase", "vip_month_spend") and (not isinstance(value, int) or value < 0):
         raise bad("an amount ≥ 0 in minor units")
+    # texts: gateways and sending (shop_admin.update_texting checks them with clearer errors)
+    if key in ("quiet_start", "quiet_end") and not (isinstance(value, str) and _HHMM.fullmatch(value)):
+        raise bad("a time HH:MM")
+    if key == "daily_text_cap" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise bad("a whole number ≥ 0")

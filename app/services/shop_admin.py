@@ -529,3 +529,29 @@ def unlock(ctx: Ctx, staff_id: int) -> StaffView:
             row.failed_logins = 0
             audit.record(t, "staff.unlock", "staff", row.id)
         return _view(row)
+
+
+# --- texts: quiet hours, daily cap, opt-out lines -------------------------------------------------------
+OPTOUT_LINE_MAX = 30
+DAILY_CAP_MAX = 20
+
+
+def update_texting(ctx: Ctx, quiet_start: str, quiet_end: str, daily_text_cap: int, optout_line_zh: str,
+                   optout_line_en: str) -> ShopSettings:
+    """Quiet hours ("HH:MM" shop time; may cross midnight; equal times mean none), the daily cap of care
+    and marketing texts per member, and the opt-out lines texts carry (owner or manager)."""
+    permissions.require(ctx, "change_texting")
+    times = []
+    for value in (quiet_start, quiet_end):
+        text = (value or "").strip()
+        m = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", text)
+        if not m:
+            raise ValidationError("sms_quiet_hours_invalid", value=value)
+        times.append(f"{int(m.group(1)):02d}:{m.group(2)}")
+    if not _whole(daily_text_cap) or not 0 <= daily_text_cap <= DAILY_CAP_MAX:
+        raise ValidationError("sms_daily_cap_invalid", value=daily_text_cap)
+    lines = [_text(optout_line_zh), _text(optout_line_en)]
+    if any(not x or len(x) > OPTOUT_LINE_MAX for x in lines):
+        raise ValidationError("sms_optout_line_invalid", max=OPTOUT_LINE_MAX)
+    return shop_settings.update(ctx, permission="change_texting", quiet_start=times[0], quiet_end=times[1],
+                                daily_text_cap=daily_text_cap, optout_line_zh=lines[0], optout_line_en=lines[1])

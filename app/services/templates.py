@@ -54,7 +54,7 @@ KINDS: dict[str, TemplateKind] = {
     "tier_care": TemplateKind("care", _MEMBER + _VOUCHER + ("tier",)),
     "winback": TemplateKind("marketing", _MEMBER + _VOUCHER + ("days_since_visit",)),
     "campaign": TemplateKind("marketing", _MEMBER + _VOUCHER),
-    "survey": TemplateKind("care", ("shop", "name")),          # "reply 1-5" after a visit
+    "satisfaction": TemplateKind("care", ("shop", "name")),    # "reply 1-5" after a visit (sender.SATISFACTION_KIND)
     "test": TemplateKind("transactional", ("shop",)),
 }
 

@@ -28,7 +28,7 @@ from app.ui.state import AppState
 from app.ui.tasks import process_events
 
 DEBOUNCE_MS = 300
-FILTER_KINDS = ("ebill", "birthday", "anniversary", "holiday", "tier_care", "winback", "campaign", "survey", "test")
+FILTER_KINDS = ("ebill", "birthday", "anniversary", "holiday", "tier_care", "winback", "campaign", "satisfaction", "test")
 TEMPLATE_KINDS = list(templates.KINDS)
 LANG_NAMES = {"zh_CN": QT_TRANSLATE_NOOP("TemplatesTab", "Chinese"), "en": QT_TRANSLATE_NOOP("TemplatesTab", "English")}
 CATEGORY_NOTES = {

@@ -50,7 +50,7 @@ KIND_LABELS = {
     "tier_care": QT_TRANSLATE_NOOP("OutboxModel", "Tier care"),
     "winback": QT_TRANSLATE_NOOP("OutboxModel", "Win-back"),
     "campaign": QT_TRANSLATE_NOOP("OutboxModel", "Campaign"),
-    "survey": QT_TRANSLATE_NOOP("OutboxModel", "Satisfaction survey"),
+    "satisfaction": QT_TRANSLATE_NOOP("OutboxModel", "Satisfaction survey"),
     "test": QT_TRANSLATE_NOOP("OutboxModel", "Test"),
 }
 STATUS_COLORS = {"failed": "#fdecea", "unknown": "#fff4d6", "cancelled": "#f1f2f4", "queued": "#eef5ff"}
