@@ -288,7 +288,7 @@ def test_gateway_settings_keep_the_token_hidden_and_a_test_text_shows_the_answer
     assert tab.kind.currentData() == "log" and not tab.account_sid.isEnabled()
     tab.kind.setCurrentIndex(tab.kind.findData("twilio"))
     qtbot.keyClicks(tab.account_sid, "AC" + "0" * 32)
-    qtbot.keyClicks(tab.token, "secret-token-1")
+    qtbot.keyClicks(tab.token, "5ecret70ken0123456789abcdef01234")
     qtbot.keyClicks(tab.sender, "+8613900009999")
     qtbot.keyClicks(tab.api_base, "http://127.0.0.1:9")
     qtbot.mouseClick(tab.save, Qt.MouseButton.LeftButton)
@@ -309,7 +309,7 @@ def test_gateway_settings_keep_the_token_hidden_and_a_test_text_shows_the_answer
     with ctx.tx(write=False) as t:
         test = t.s.execute(select(Message).where(Message.kind == "test")).scalar_one()
     assert test.phone == "+8613900001234" and test.status in ("sent", "delivered")
-    assert "secret-token-1" not in tab.answer.text()
+    assert "5ecret70ken0123456789abcdef01234" not in tab.answer.text()
 
 
 # --- the background sender ---------------------------------------------------------------------------------

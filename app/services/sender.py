@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Callable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from app.errors import ValidationError
 from app.models import InboundMessage, Member, Message, SatisfactionScore
@@ -149,7 +149,9 @@ def recover_stale(ctx: Ctx, *, older_than: timedelta = STALE_AFTER) -> int:
     may not have taken them, and only the owner can tell (outbox_admin.resolve_unknown / retry)."""
     with ctx.tx() as t:
         cut = t.now() - older_than
-        return t.s.execute(update(Message).where(Message.status == "sending", Message.claimed_at <= cut)
+        # No claim time: claimed before 0003_texts recorded it, so long ago.
+        claimed_long_ago = or_(Message.claimed_at.is_(None), Message.claimed_at <= cut)
+        return t.s.execute(update(Message).where(Message.status == "sending", claimed_long_ago)
                            .values(status="unknown", last_error="interrupted while sending: it may or may not "
                                    "have gone; check before sending again")).rowcount
 
