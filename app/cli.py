@@ -41,6 +41,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import_skipped_rows": ("Rows left out (--skip-bad):", "已跳过的错误行（--skip-bad）："),
     "demo_done": ("Demo shop data written:", "演示数据已生成："),
     "reprint_sent": ("Receipt {receipt} reprinted on {printer}", "小票 {receipt} 已在 {printer} 重印"),
+    # care engine (shopcare care run)
+    "care_head": ("Care actions for {on} (days looked at: {first} to {on})", "{on} 的关怀任务（检查日期：{first} 至 {on}）"),
+    "care_dry": ("Dry run: nothing was written", "试运行：未写入任何数据"),
+    "care_columns": ("{rule:<20} {due:>5} {queued:>6} {tasks:>5} {refused:>10} {dup:>9} {missed:>6} {late:>5}",
+                     "{rule:<10} {due:>5} {queued:>6} {tasks:>5} {refused:>10} {dup:>9} {missed:>6} {late:>5}"),
+    "care_action_text": ("  {due}  {rule}  {name}: {body}", "  {due}  {rule}  {name}：{body}"),
+    "care_action_task": ("  {due}  {rule}  {name}: task: {reason}", "  {due}  {rule}  {name}：任务：{reason}"),
 }
 
 
@@ -62,6 +69,7 @@ summary:
   shopcare backup [PATH]            hot, consistent backup
   shopcare restore PATH             restore a backup (the current database is backed up first)
   shopcare reprint RECEIPT_NO [--printer SETTING]   reprint a past receipt
+  shopcare care run [--date D] [--dry-run]   queue every care action due on D (idempotent)
 
 environment:
   SHOPCARE_DB    database URL (same as --db); default: SQLite in the user data dir
@@ -170,6 +178,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="usb:VID:PID, net:HOST[:PORT], serial:DEVICE, file:PATH or preview "
                         "(default: this till's printer setting, else preview)")
     c.set_defaults(func=cmd_reprint)
+
+    care = sub.add_parser("care", help="the customer care engine",
+                          description="The customer care engine: birthdays, anniversaries, holidays, tier "
+                                      "care plans, win-back and repurchase reminders (docs/care.md).",
+                          formatter_class=_Formatter)
+    csub = care.add_subparsers(dest="what", metavar="WHAT", title="care commands", required=True)
+    c = csub.add_parser("run", help="queue every care action due on D (idempotent)",
+                        description="Queue every care action due on D (default today): texts go to the "
+                                    "outbox for members with care consent, call and gift tasks to the call-back "
+                                    "list. Days since the last run are caught up: a blessing is still sent "
+                                    "within its cut-off (7 days; holidays 3), older ones are counted as "
+                                    "missed. Safe to run again, or on two tills at once: each action has a "
+                                    "dedupe key.", formatter_class=_Formatter)
+    c.add_argument("--date", metavar="D", default=None, help="the day, YYYY-MM-DD (default today; not after today)")
+    c.add_argument("--dry-run", action="store_true", help="show what would be done; write nothing")
+    c.set_defaults(func=cmd_care_run)
     return p
 
 
@@ -445,6 +469,52 @@ def cmd_reprint(env: Env) -> int:
             env.say(line)
     else:
         env.say(msg("reprint_sent", env.lang, receipt=outcome.receipt_no, printer=setting.text))
+    return EXIT_OK
+
+
+CARE_RULE_NAMES = {
+    "birthday": ("birthday", "生日祝福"), "anniversary": ("anniversary", "纪念日祝福"),
+    "member_anniversary": ("member anniversary", "入会周年"), "holiday": ("holiday", "节日问候"),
+    "tier_care": ("tier care", "等级关怀"), "winback": ("win-back", "流失挽回"), "repurchase": ("repurchase", "复购提醒"),
+    "total": ("total", "合计"),
+}
+CARE_HEADINGS = {"en": dict(rule="rule", due="due", queued="queued", tasks="tasks", refused="no consent",
+                            dup="done", missed="missed", late="late"),
+                 "zh": dict(rule="规则", due="应办", queued="已排队", tasks="任务", refused="未授权", dup="已办过",
+                            missed="已过期", late="补发")}
+
+
+def cmd_care_run(env: Env) -> int:
+    from datetime import date
+
+    from app.services import care
+
+    on = None
+    if env.args.date is not None:
+        try:
+            on = date.fromisoformat(env.args.date.strip())
+        except ValueError:
+            raise ShopError("date_invalid", field="--date", value=env.args.date) from None
+    ctx = env.open()
+    report = care.run(ctx, on, dry_run=env.args.dry_run)
+    lang = env.lang
+    zh = lang.startswith("zh")
+    env.say(msg("care_head", lang, on=report.on.isoformat(), first=report.window_start.isoformat()))
+    if report.dry_run:
+        env.say(msg("care_dry", lang))
+    env.say(msg("care_columns", lang, **CARE_HEADINGS["zh" if zh else "en"]))
+    for c in report.rules + (report.total,):
+        env.say(msg("care_columns", lang, rule=CARE_RULE_NAMES[c.rule][1 if zh else 0], due=c.due, queued=c.queued,
+                    tasks=c.tasks, refused=c.skipped_no_consent, dup=c.duplicate, missed=c.missed, late=c.late))
+    if report.dry_run:
+        for o in report.outcomes:
+            name = CARE_RULE_NAMES[o.rule][1 if zh else 0]
+            if o.outcome == "queued":
+                env.say(msg("care_action_text", lang, due=o.due_on.isoformat(), rule=name, name=o.member_name,
+                            body=o.body))
+            elif o.outcome == "task":
+                env.say(msg("care_action_task", lang, due=o.due_on.isoformat(), rule=name, name=o.member_name,
+                            reason=o.task_reason))
     return EXIT_OK
 
 
