@@ -31,10 +31,15 @@ class Lapse:
     spent: int            # net spend so far, minor units
 
 
-def lapsed_members(t: Ctx, cfg: CareConfig, on: date) -> list[Lapse]:
+def lapsed_members(ctx: Ctx, cfg: CareConfig, on: date) -> list[Lapse]:
     """Members due for win-back on ``on``, biggest past spenders first: at least ``winback_min_visits``
     visit days, silent longer than ``winback_factor`` x their median gap and than the floor, and not
     longer than ``winback_max_days``."""
+    with ctx.tx(write=False) as t:
+        return _lapsed(t, cfg, on)
+
+
+def _lapsed(t: Ctx, cfg: CareConfig, on: date) -> list[Lapse]:
     until = _end_of(on)
     newest = until - timedelta(days=cfg.winback_floor_days + 1)
     oldest = until - timedelta(days=cfg.winback_max_days + 1)
@@ -101,9 +106,14 @@ class Cycle:
     days_since: int
 
 
-def overdue_cycles(t: Ctx, cfg: CareConfig, on: date) -> list[Cycle]:
+def overdue_cycles(ctx: Ctx, cfg: CareConfig, on: date) -> list[Cycle]:
     """(member, product) pairs bought on a steady cycle and now overdue by the margin, most overdue
     (relative to the cycle) first."""
+    with ctx.tx(write=False) as t:
+        return _overdue(t, cfg, on)
+
+
+def _overdue(t: Ctx, cfg: CareConfig, on: date) -> list[Cycle]:
     until = _end_of(on)
     since = until - timedelta(days=cfg.repurchase_lookback_days)
     rows = t.s.execute(
