@@ -44,8 +44,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # care engine (shopcare care run)
     "care_head": ("Care actions for {on} (days looked at: {first} to {on})", "{on} 的关怀任务（检查日期：{first} 至 {on}）"),
     "care_dry": ("Dry run: nothing was written", "试运行：未写入任何数据"),
-    "care_columns": ("{rule:<20} {due:>5} {queued:>6} {tasks:>5} {refused:>10} {dup:>9} {missed:>6} {late:>5}",
-                     "{rule:<10} {due:>5} {queued:>6} {tasks:>5} {refused:>10} {dup:>9} {missed:>6} {late:>5}"),
     "care_action_text": ("  {due}  {rule}  {name}: {body}", "  {due}  {rule}  {name}：{body}"),
     "care_action_task": ("  {due}  {rule}  {name}: task: {reason}", "  {due}  {rule}  {name}：任务：{reason}"),
 }
@@ -479,9 +477,23 @@ CARE_RULE_NAMES = {
     "total": ("total", "合计"),
 }
 CARE_HEADINGS = {"en": dict(rule="rule", due="due", queued="queued", tasks="tasks", refused="no consent",
-                            dup="done", missed="missed", late="late"),
+                            dup="already done", missed="missed", late="late"),
                  "zh": dict(rule="规则", due="应办", queued="已排队", tasks="任务", refused="未授权", dup="已办过",
                             missed="已过期", late="补发")}
+
+
+def _table(rows: list[list[object]]) -> list[str]:
+    """Rows as aligned columns (Chinese characters count two): text left, numbers right."""
+    from app.services.receipt import text_width
+
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(text_width(row[i]) for row in cells) for i in range(len(cells[0]))]
+    out = []
+    for row in cells:
+        parts = [row[0] + " " * (widths[0] - text_width(row[0]))]
+        parts += [" " * (w - text_width(c)) + c for c, w in zip(row[1:], widths[1:])]
+        out.append("  ".join(parts).rstrip())
+    return out
 
 
 def cmd_care_run(env: Env) -> int:
@@ -502,10 +514,11 @@ def cmd_care_run(env: Env) -> int:
     env.say(msg("care_head", lang, on=report.on.isoformat(), first=report.window_start.isoformat()))
     if report.dry_run:
         env.say(msg("care_dry", lang))
-    env.say(msg("care_columns", lang, **CARE_HEADINGS["zh" if zh else "en"]))
-    for c in report.rules + (report.total,):
-        env.say(msg("care_columns", lang, rule=CARE_RULE_NAMES[c.rule][1 if zh else 0], due=c.due, queued=c.queued,
-                    tasks=c.tasks, refused=c.skipped_no_consent, dup=c.duplicate, missed=c.missed, late=c.late))
+    heads = CARE_HEADINGS["zh" if zh else "en"]
+    rows = [[CARE_RULE_NAMES[c.rule][1 if zh else 0], c.due, c.queued, c.tasks, c.skipped_no_consent, c.duplicate,
+             c.missed, c.late] for c in report.rules + (report.total,)]
+    for line in _table([list(heads.values())] + rows):
+        env.say(line)
     if report.dry_run:
         for o in report.outcomes:
             name = CARE_RULE_NAMES[o.rule][1 if zh else 0]

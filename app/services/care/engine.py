@@ -215,8 +215,8 @@ def _write(t: Ctx, a: Action, m: Member, on: date, shop, dry_run: bool) -> dict:
 
 # --- text bodies and task reasons ----------------------------------------------------------------
 def compose(shop, template: str, lang: str, values: dict) -> str:
-    """The body of a care text from its default template.
-    switch to templates.compose once it lands (app/services/templates.py: shop-edited templates)."""
+    """The body of a care text from its default template (resources/templates/default.json)."""
+    # switch to templates.compose once it lands (app/services/templates.py: shop-edited templates)
     return texts.fill(texts.template_for(template, lang), values)
 
 
