@@ -250,8 +250,26 @@ def test_winback_follows_each_members_own_rhythm(ctx, rhythms):
     with ctx.tx(write=False) as t:
         task = t.s.execute(select(CallbackTask).where(CallbackTask.source == "winback")).scalar_one()
     assert task.member_id == m["big"].id and "45" in task.reason and task.dedupe_key.startswith("winback:")
+    assert care.run(ctx).count("winback").due == 0                  # the history is read once a day
+    ctx.clock.set(datetime.combine(TODAY + timedelta(days=1), time(9)))
     again = care.run(ctx).count("winback")
     assert (again.queued, again.tasks, again.duplicate) == (0, 0, 3)
+
+
+def test_winback_takes_the_biggest_spenders_first_within_a_daily_limit(ctx, rhythms):
+    care.update_config(ctx, winback_call_top=0, winback_daily_limit=1, enabled=["winback"])
+    m = rhythms
+    sent = lambda r: [o.member_id for o in r.outcomes if o.outcome == "queued"]  # noqa: E731
+    first = care.run(ctx)
+    assert sent(first) == [m["big"].id]                 # the biggest spender first; the shy one refused
+    assert first.count("winback").skipped_no_consent == 1
+    days = []
+    for n in (1, 2):
+        ctx.clock.set(datetime.combine(TODAY + timedelta(days=n), time(9)))
+        days.append(sent(care.run(ctx)))
+    # then one a day by spend (weekly and gone bought one coffee or one tea a visit); the member
+    # without consent takes no one's place
+    assert sorted(days[0] + days[1]) == sorted([m["weekly"].id, m["gone"].id]) and all(len(d) == 1 for d in days)
 
 
 def test_repurchase_reminds_steady_buyers_who_are_overdue(ctx, rhythms):

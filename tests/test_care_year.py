@@ -11,13 +11,11 @@ import random
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
-import pytest
 from lunar_python import Lunar, LunarMonth, LunarYear, Solar
 from sqlalchemy import func, select, update
 
 from app.models import CallbackTask, Member, Message, Voucher
 from app.services import care, members
-from app.services.care import engine
 from app.services.members import MemberInput, create_member
 
 YEAR = 2025                 # lunar 2025 has a leap 6th month (闰六月, 29 days); no leap 4th month
@@ -259,7 +257,7 @@ def _till(url: str, day: str, till: str, barrier, out) -> None:
 def test_two_tills_at_once_queue_one_set(ctx, db, tmp_path):
     ctx.clock.set(datetime(2026, 2, 1, 10))
     for i in range(40):   # birthdays today, wedding anniversaries, and a holiday for everyone
-        create_member(ctx, MemberInput(name=f"客人{i}", phone=f"1380000{i:04d}", birthday=f"1980-02-17" if i % 2 else None,
+        create_member(ctx, MemberInput(name=f"客人{i}", phone=f"1380000{i:04d}", birthday="1980-02-17" if i % 2 else None,
                                        wedding="2010-02-17" if i % 3 == 0 else None, consent_care=i % 5 != 0,
                                        join_date=date(2020, 2, 17), tier="gold" if i % 4 == 0 else None))
     day = "2026-02-17"  # Spring Festival 2026

@@ -54,7 +54,8 @@ class CareConfig:
     winback_floor_days: int = 30
     winback_min_visits: int = 2
     winback_max_days: int = 365
-    winback_call_top: int = 5          # the N biggest spenders due on a day get a call task instead
+    winback_call_top: int = 5          # the N biggest spenders due get a call task instead
+    winback_daily_limit: int = 50      # new win-backs a day (biggest spenders first; the rest wait)
     winback_voucher: dict | None = field(default_factory=lambda: {
         "value": 2000, "min_spend": 5000, "valid_days": 30})
     winback_window_days: int = 30      # results: came back within this many days of the contact

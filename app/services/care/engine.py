@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import ValidationError
-from app.models import CallbackTask, Member, Message
+from app.models import CallbackTask, Member
 from app.money import format_money, format_plain
 from app.services import outbox, settings, texts, vouchers
 from app.services.care import config as care_config
@@ -91,7 +91,9 @@ def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> CareRepor
         cfg = care_config.load(t)
         before = care_config.last_run(t)
         start = window_start(cfg, before, on)
-        actions = plan_actions(t, cfg, start, on)
+        # Win-back and repurchase read the whole sales history: once a day (the first run of the
+        # day), since later sales that day only make fewer members due.
+        actions = plan_actions(t, cfg, start, on, rhythm_rules=dry_run or before is None or before < on)
     outcomes: list[CareOutcome] = []
     for i in range(0, len(actions), CHUNK):
         with ctx.tx(write=not dry_run) as t:
@@ -110,7 +112,7 @@ def window_start(cfg: CareConfig, last_run: date | None, on: date) -> date:
     return max(min(last_run + timedelta(days=1), on), on - timedelta(days=cfg.catch_up_max_days))
 
 
-def plan_actions(t: Ctx, cfg: CareConfig, first: date, on: date) -> list[Action]:
+def plan_actions(t: Ctx, cfg: CareConfig, first: date, on: date, *, rhythm_rules: bool = True) -> list[Action]:
     """Everything due in [first, on], in the order it is written."""
     actions: list[Action] = []
     if "birthday" in cfg.enabled:
@@ -123,9 +125,9 @@ def plan_actions(t: Ctx, cfg: CareConfig, first: date, on: date) -> list[Action]
         actions += plan.holiday_greetings(t, cfg, first, on)
     if "tier_care" in cfg.enabled:
         actions += plan.tier_care(t, cfg, on)
-    winback = rhythm.winback(t, cfg, on) if "winback" in cfg.enabled else []
+    winback = rhythm.winback(t, cfg, on) if rhythm_rules and "winback" in cfg.enabled else []
     actions += winback
-    if "repurchase" in cfg.enabled:
+    if rhythm_rules and "repurchase" in cfg.enabled:
         actions += rhythm.repurchase(t, cfg, on, skip_members={a.member_id for a in winback})
     order = {r: i for i, r in enumerate(RULES)}
     actions.sort(key=lambda a: (a.due_on, order[a.rule], a.rank, a.member_id, a.dedupe_key))
@@ -133,10 +135,7 @@ def plan_actions(t: Ctx, cfg: CareConfig, first: date, on: date) -> list[Action]
 
 
 # --- writing -------------------------------------------------------------------------------------
-def _existing_keys(t: Ctx, keys: list[str]) -> set[str]:
-    found = set(t.s.execute(select(Message.dedupe_key).where(Message.dedupe_key.in_(keys))).scalars())
-    found |= set(t.s.execute(select(CallbackTask.dedupe_key).where(CallbackTask.dedupe_key.in_(keys))).scalars())
-    return found
+_existing_keys = plan.existing_keys
 
 
 def may_be_called(m: Member) -> bool:

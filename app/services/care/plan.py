@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import and_, extract, or_, select, tuple_
 
-from app.models import Member, MemberDate, Tier
+from app.models import CallbackTask, Member, MemberDate, Message, Tier
 from app.services.care import dates as D
 from app.services.care import holiday_calendar
 from app.services.care.config import CareConfig, period_of, plan_id
@@ -31,6 +31,16 @@ class Action:
     task_reason: str = ""
     voucher: dict | None = field(default=None, hash=False, compare=False)  # issue with the text
     rank: int = 0                      # win-back: position by past spend
+
+
+def existing_keys(t: Ctx, keys: list[str]) -> set[str]:
+    """Which of ``keys`` a text or a task already carries."""
+    found: set[str] = set()
+    for i in range(0, len(keys), 500):
+        part = keys[i:i + 500]
+        found |= set(t.s.execute(select(Message.dedupe_key).where(Message.dedupe_key.in_(part))).scalars())
+        found |= set(t.s.execute(select(CallbackTask.dedupe_key).where(CallbackTask.dedupe_key.in_(part))).scalars())
+    return found
 
 
 def _days(first: date, last: date):

@@ -7,11 +7,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app.models import CallbackTask, Member, Message, Product, Sale, SaleLine, Voucher
 from app.services.care.config import CareConfig
-from app.services.care.plan import Action
+from app.services.care.plan import Action, existing_keys
 from app.services.context import Ctx
 
 
@@ -75,10 +75,20 @@ def _lapsed(t: Ctx, cfg: CareConfig, on: date) -> list[Lapse]:
 def winback(t: Ctx, cfg: CareConfig, on: date) -> list[Action]:
     """A text (with a voucher when the shop set one) per lapse; the ``winback_call_top`` biggest
     spenders get a call task instead. One action per lapse: the key names the last visit, so a member
-    who comes back and lapses again is asked again, and no one twice for the same silence."""
+    who comes back and lapses again is asked again, and no one twice for the same silence. At most
+    ``winback_daily_limit`` new lapses a day, biggest spenders first; the rest wait for the next days
+    (lapses already acted on are listed too, and count as done)."""
+    lapses = _lapsed(t, cfg, on)
+    keys = [f"winback:{x.member_id}:{x.last_visit.isoformat()}" for x in lapses]
+    done = existing_keys(t, keys)
+    reachable = _reachable(t, [x.member_id for x in lapses])
+    room = cfg.winback_daily_limit
     out = []
-    for rank, lapse in enumerate(lapsed_members(t, cfg, on), start=1):
-        key = f"winback:{lapse.member_id}:{lapse.last_visit.isoformat()}"
+    for rank, (lapse, key) in enumerate(zip(lapses, keys), start=1):
+        if key not in done and lapse.member_id in reachable:  # the unreachable are listed, take no room
+            if room <= 0:
+                continue
+            room -= 1
         values = {"days_silent": lapse.days_silent, "last_visit": lapse.last_visit, "usual_gap": lapse.usual_gap,
                   "spent": lapse.spent, "visits": lapse.visits}
         if rank <= cfg.winback_call_top:
@@ -90,6 +100,16 @@ def winback(t: Ctx, cfg: CareConfig, on: date) -> list[Action]:
                               template="winback_voucher" if spec else "winback", values=values,
                               voucher=dict(spec) if spec else None, rank=rank))
     return out
+
+
+def _reachable(t: Ctx, ids: list[int]) -> set[int]:
+    """Members a care text may reach (as outbox.may_receive for 'care')."""
+    found: set[int] = set()
+    for i in range(0, len(ids), 500):
+        found |= set(t.s.execute(select(Member.id).where(
+            Member.id.in_(ids[i:i + 500]), Member.consent_care.is_(True), Member.opted_out_at.is_(None),
+            Member.phone.is_not(None), or_(Member.phone_flag.is_(None), Member.phone_flag != "invalid"))).scalars())
+    return found
 
 
 @dataclass(frozen=True)
