@@ -32,6 +32,8 @@ OUT = Path(__file__).resolve().parent / "out"
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("db", nargs="?", type=Path, default=OUT / "bench.db")
+    ap.add_argument("--holiday", action="store_true",
+                    help="make the day a holiday on the shop's calendar: a greeting to every consenting member")
     args = ap.parse_args(argv)
     work = OUT / "bench_care.db"
     src = sqlite3.connect(args.db)
@@ -44,14 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     db = Database(f"sqlite:///{work}")
     ctx = Ctx(db=db, clock=FixedClock(datetime.combine(day, datetime.min.time()).replace(hour=10)))
     members = db.engine.connect().exec_driver_sql("SELECT count(*) FROM members").scalar()
-    print(f"care run for {day} on {members:,} members ({work.name})")
+    print(f"care run for {day} on {members:,} members ({work.name})" + (", a holiday" if args.holiday else ""))
+    if args.holiday:
+        care.add_holiday(ctx, key="bench_day", rule=f"date:{day.isoformat()}", name_en="Bench day", name_zh="测试节")
 
     with ctx.tx(write=False) as t:
         cfg = care_config.load(t)
         for name, fn in (("birthdays", lambda: plan.birthdays(t, cfg, day, day)),
                          ("anniversaries", lambda: plan.anniversaries(t, cfg, day, day)),
                          ("member anniversaries", lambda: plan.member_anniversaries(t, cfg, day, day)),
-                         ("holidays (no holiday)", lambda: plan.holiday_greetings(t, cfg, day, day)),
+                         ("holidays", lambda: plan.holiday_greetings(t, cfg, day, day)),
                          ("tier care", lambda: plan.tier_care(t, cfg, day)),
                          ("win-back", lambda: rhythm.winback(t, cfg, day)),
                          ("repurchase", lambda: rhythm.repurchase(t, cfg, day))):

@@ -205,8 +205,11 @@ def _write(t: Ctx, a: Action, m: Member, on: date, shop, dry_run: bool) -> dict:
     body = compose(shop, a.template, lang, text_values(a, m.name, values, shop))
     msg_id = None
     if not dry_run:
-        msg = outbox.enqueue(t, m, kind=a.rule, category="care", body=body, dedupe_key=a.dedupe_key, lang=lang)
-        if msg is None:  # consent and the key were checked above, so this is another till's row
+        # The key was looked up in this transaction (``fresh``: no second look-up); a row another
+        # till committed since then fails the unique index and rolls back this action's savepoint.
+        msg = outbox.enqueue(t, m, kind=a.rule, category="care", body=body, dedupe_key=a.dedupe_key, lang=lang,
+                             fresh=True)
+        if msg is None:  # pragma: no cover - consent was checked above
             raise IntegrityError("care", {}, Exception(a.dedupe_key))
         msg_id = msg.id
     return dict(outcome="queued", body=body, message_id=msg_id, voucher_code=code)
