@@ -60,6 +60,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "重新订阅 {opted_in}，评分 {scores}）"),
     "outbox_poll_failed": ("Statuses and replies not fetched this time: {why}", "本次未能获取状态和回复：{why}"),
     "outbox_test": ("Test text #{id} to {phone}: {status}", "测试短信 #{id} 发往 {phone}：{status}"),
+    # care engine (shopcare care run)
+    "care_head": ("Care actions for {on} (days looked at: {first} to {on})", "{on} 的关怀任务（检查日期：{first} 至 {on}）"),
+    "care_dry": ("Dry run: nothing was written", "试运行：未写入任何数据"),
+    "care_action_text": ("  {due}  {rule}  {name}: {body}", "  {due}  {rule}  {name}：{body}"),
+    "care_action_task": ("  {due}  {rule}  {name}: task: {reason}", "  {due}  {rule}  {name}：任务：{reason}"),
 }
 
 
@@ -85,6 +90,7 @@ summary:
   shopcare report statement MEMBER [--from D] [--to D] [-o FILE.pdf]   one member's statement
   shopcare outbox send              deliver due messages through the configured gateway
   shopcare outbox test PHONE [TEXT] send one test text now and print the gateway's answer
+  shopcare care run [--date D] [--dry-run]   queue every care action due on D (idempotent)
 
 environment:
   SHOPCARE_DB    database URL (same as --db); default: SQLite in the user data dir
@@ -252,6 +258,21 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("phone", metavar="PHONE", help="the phone number, e.g. 13800138000 or +8613800138000")
     c.add_argument("text", metavar="TEXT", nargs="?", default=None, help="the text (default: a short test text)")
     c.set_defaults(func=cmd_outbox_test)
+    care = sub.add_parser("care", help="the customer care engine",
+                          description="The customer care engine: birthdays, anniversaries, holidays, tier "
+                                      "care plans, win-back and repurchase reminders (docs/care.md).",
+                          formatter_class=_Formatter)
+    csub = care.add_subparsers(dest="what", metavar="WHAT", title="care commands", required=True)
+    c = csub.add_parser("run", help="queue every care action due on D (idempotent)",
+                        description="Queue every care action due on D (default today): texts go to the "
+                                    "outbox for members with care consent, call and gift tasks to the call-back "
+                                    "list. Days since the last run are caught up: a blessing is still sent "
+                                    "within its cut-off (7 days; holidays 3), older ones are counted as "
+                                    "missed. Safe to run again, or on two tills at once: each action has a "
+                                    "dedupe key.", formatter_class=_Formatter)
+    c.add_argument("--date", metavar="D", default=None, help="the day, YYYY-MM-DD (default today; not after today)")
+    c.add_argument("--dry-run", action="store_true", help="show what would be done; write nothing")
+    c.set_defaults(func=cmd_care_run)
     return p
 
 
@@ -633,6 +654,67 @@ def cmd_outbox_test(env: Env) -> int:
     env.say(msg("outbox_test", env.lang, id=result.message_id, phone=env.args.phone, status=result.status))
     env.say(result.answer)
     return EXIT_OK if result.status == "sent" else EXIT_ERROR
+
+
+CARE_RULE_NAMES = {
+    "birthday": ("birthday", "生日祝福"), "anniversary": ("anniversary", "纪念日祝福"),
+    "member_anniversary": ("member anniversary", "入会周年"), "holiday": ("holiday", "节日问候"),
+    "tier_care": ("tier care", "等级关怀"), "winback": ("win-back", "流失挽回"), "repurchase": ("repurchase", "复购提醒"),
+    "total": ("total", "合计"),
+}
+CARE_HEADINGS = {"en": dict(rule="rule", due="due", queued="queued", tasks="tasks", refused="no consent",
+                            dup="already done", missed="missed", late="late"),
+                 "zh": dict(rule="规则", due="应办", queued="已排队", tasks="任务", refused="未授权", dup="已办过",
+                            missed="已过期", late="补发")}
+
+
+def _table(rows: list[list[object]]) -> list[str]:
+    """Rows as aligned columns (Chinese characters count two): text left, numbers right."""
+    from app.services.receipt import text_width
+
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(text_width(row[i]) for row in cells) for i in range(len(cells[0]))]
+    out = []
+    for row in cells:
+        parts = [row[0] + " " * (widths[0] - text_width(row[0]))]
+        parts += [" " * (w - text_width(c)) + c for c, w in zip(row[1:], widths[1:])]
+        out.append("  ".join(parts).rstrip())
+    return out
+
+
+def cmd_care_run(env: Env) -> int:
+    from datetime import date
+
+    from app.services import care
+
+    on = None
+    if env.args.date is not None:
+        try:
+            on = date.fromisoformat(env.args.date.strip())
+        except ValueError:
+            raise ShopError("date_invalid", field="--date", value=env.args.date) from None
+    ctx = env.open()
+    report = care.run(ctx, on, dry_run=env.args.dry_run)
+    lang = env.lang
+    zh = lang.startswith("zh")
+    env.say(msg("care_head", lang, on=report.on.isoformat(), first=report.window_start.isoformat()))
+    if report.dry_run:
+        env.say(msg("care_dry", lang))
+    heads = CARE_HEADINGS["zh" if zh else "en"]
+    rows = [[CARE_RULE_NAMES[c.rule][1 if zh else 0], c.due, c.queued, c.tasks, c.skipped_no_consent, c.duplicate,
+             c.missed, c.late] for c in report.rules + (report.total,)]
+    for line in _table([list(heads.values())] + rows):
+        env.say(line)
+    if report.dry_run:
+        for o in report.outcomes:
+            name = CARE_RULE_NAMES[o.rule][1 if zh else 0]
+            if o.outcome == "queued":
+                env.say(msg("care_action_text", lang, due=o.due_on.isoformat(), rule=name, name=o.member_name,
+                            body=o.body))
+            elif o.outcome == "task":
+                env.say(msg("care_action_task", lang, due=o.due_on.isoformat(), rule=name, name=o.member_name,
+                            reason=o.task_reason))
+    return EXIT_OK
 
 
 def cmd_screenshots(env: Env) -> int:

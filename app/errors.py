@@ -311,6 +311,26 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                               "每位会员每日短信上限必须是 0 到 20 之间的整数（输入为 {value}）"),
     "sms_optout_line_invalid": ("The opt-out line must be 1 to {max} characters", "退订提示必须为 1 到 {max} 个字符"),
     "sms_test_text_empty": ("The test text cannot be empty", "测试短信内容不能为空"),
+    # care engine: rules, calendar and settings (services/care/)
+    "care_date_future": ("Care actions cannot be run for {date}: it is after today ({today})",
+                         "不能为 {date} 执行关怀任务：该日期晚于今天（{today}）"),
+    "lunar_date_invalid": ("Lunar month {month}, day {day} does not exist (months 1-12, days 1-30)",
+                           "农历 {month} 月 {day} 日不存在（月份 1-12，日期 1-30）"),
+    "care_term_unknown": ("'{term}' is not one of the 24 solar terms (e.g. 冬至, 立春)",
+                          "“{term}”不是二十四节气之一（例如 冬至、立春）"),
+    "care_public_unknown": ("'{name}' is not a CN public holiday; known: {known}",
+                            "“{name}”不是中国法定节假日；可选：{known}"),
+    "care_holiday_rule_invalid": ("'{rule}' is not a calendar rule: use solar:MM-DD, lunar:MM-DD, term:NAME, "
+                                  "public:NAME or date:YYYY-MM-DD",
+                                  "“{rule}”不是有效的日历规则：请用 solar:MM-DD（公历）、lunar:MM-DD（农历）、"
+                                  "term:节气名、public:节假日名 或 date:YYYY-MM-DD"),
+    "care_holiday_key_invalid": ("A calendar key is 1 to 40 lower-case letters, digits or '_' (got '{key}')",
+                                 "日历标识须为 1 到 40 位小写字母、数字或“_”（输入为“{key}”）"),
+    "care_holiday_name_empty": ("A calendar day needs an English and a Chinese name", "节日需要英文名称和中文名称"),
+    "care_holiday_duplicate": ("The care calendar already has a day '{key}'", "关怀日历中已有“{key}”"),
+    "care_holiday_not_found": ("The care calendar has no day '{key}'", "关怀日历中没有“{key}”"),
+    "care_setting_invalid": ("Care setting {key}: '{value}' is not {expected}",
+                             "关怀设置 {key}：“{value}”无效，应为{expected_zh}"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),

@@ -44,15 +44,22 @@ class TemplateKind:
 
 _MEMBER = ("shop", "name", "points", "balance")
 _VOUCHER = ("voucher_code", "voucher_expiry")
+_CARE_VOUCHER = ("voucher", "voucher_code", "voucher_expiry", "min_spend")   # what the care engine fills
 KINDS: dict[str, TemplateKind] = {
     "ebill_sale": TemplateKind("transactional", _MEMBER + ("amount", "paid", "receipt")),
     "ebill_refund": TemplateKind("transactional", _MEMBER + ("amount", "paid", "receipt")),
     "ebill_topup": TemplateKind("transactional", _MEMBER + ("amount", "bonus")),
-    "birthday": TemplateKind("care", _MEMBER + _VOUCHER),
-    "anniversary": TemplateKind("care", _MEMBER + _VOUCHER + ("years",)),
+    # the care engine's (app/services/care/engine.py text_values fills these)
+    "birthday": TemplateKind("care", _MEMBER + _VOUCHER + ("days",)),
+    "birthday_ahead": TemplateKind("care", _MEMBER + ("days",)),
+    "anniversary": TemplateKind("care", _MEMBER + _VOUCHER + ("years", "occasion")),
+    "member_anniversary": TemplateKind("care", _MEMBER + ("years",)),
     "holiday": TemplateKind("care", _MEMBER + _VOUCHER + ("holiday",)),
     "tier_care": TemplateKind("care", _MEMBER + _VOUCHER + ("tier",)),
-    "winback": TemplateKind("marketing", _MEMBER + _VOUCHER + ("days_since_visit",)),
+    "tier_care_voucher": TemplateKind("care", _MEMBER + _CARE_VOUCHER + ("tier",)),
+    "winback": TemplateKind("care", _MEMBER + _VOUCHER + ("days", "days_since_visit")),
+    "winback_voucher": TemplateKind("care", _MEMBER + _CARE_VOUCHER + ("days", "days_since_visit")),
+    "repurchase": TemplateKind("care", _MEMBER + ("days", "product")),
     "campaign": TemplateKind("marketing", _MEMBER + _VOUCHER),
     "satisfaction": TemplateKind("care", ("shop", "name")),    # "reply 1-5" after a visit (sender.SATISFACTION_KIND)
     "test": TemplateKind("transactional", ("shop",)),
@@ -264,7 +271,8 @@ def sample_values(cfg: ShopSettings, lang: str) -> dict[str, str]:
         "receipt": "T1-000123", "voucher_code": "BDAY-7K3Q",
         "voucher_expiry": "2026年3月31日" if zh else date(2026, 3, 31).strftime("%d %b %Y"),
         "years": "3", "holiday": "中秋节" if zh else "Mid-Autumn Festival", "tier": "金卡" if zh else "Gold",
-        "days_since_visit": "45",
+        "days_since_visit": "45", "days": "45", "occasion": "结婚纪念日" if zh else "wedding anniversary",
+        "product": "普洱熟茶饼" if zh else "Ripe Pu'er cake", "voucher": amount(2000), "min_spend": amount(10000),
     }
 
 

@@ -1,0 +1,20 @@
+"""The customer care engine: rules that turn the calendar and the members' history into care
+actions (texts through the outbox, call-back and gift tasks), each under a dedupe key.
+
+    from app.services import care
+    report = care.run(ctx, date(2027, 3, 2), dry_run=False)
+
+See docs/care.md for the rules, their keys, the catch-up and the lunar conventions.
+"""
+from app.services.care.config import CareConfig, load as load_config, update as update_config
+from app.services.care.dates import lunar_to_solar, solar_term
+from app.services.care.engine import CareOutcome, CareReport, RuleCount, run
+from app.services.care.holiday_calendar import (HolidayEntry, add_holiday, calendar, remove_holiday,
+                                                reset_calendar)
+from app.services.care.rhythm import WinbackResults, lapsed_members, overdue_cycles, winback_results
+
+__all__ = [
+    "CareConfig", "CareOutcome", "CareReport", "HolidayEntry", "RuleCount", "WinbackResults", "add_holiday",
+    "calendar", "lapsed_members", "load_config", "lunar_to_solar", "overdue_cycles", "remove_holiday",
+    "reset_calendar", "run", "solar_term", "update_config", "winback_results",
+]

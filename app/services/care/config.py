@@ -1,0 +1,211 @@
+"""The care engine's settings: lead times, cut-offs, win-back and repurchase thresholds, tier care
+plans, and the day it last ran. Stored as JSON in the ``settings`` table under ``care_*`` keys
+(no migration): ``care_config`` holds only what the shop changed, so new defaults reach old shops."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import ValidationError
+from app.models import Setting
+from app.services.context import Ctx
+
+CONFIG_KEY, CALENDAR_KEY, LAST_RUN_KEY = "care_config", "care_calendar", "care_last_run"
+
+RULES = ("birthday", "anniversary", "member_anniversary", "holiday", "tier_care", "winback", "repurchase")
+PLAN_ACTIONS = ("text", "voucher", "gift", "call")
+PLAN_PERIODS = ("month", "quarter", "half_year", "year")
+
+# What each tier receives, and how often. Vouchers: value in minor units (fen), valid N days.
+DEFAULT_TIER_PLANS: dict[str, list[dict]] = {
+    "gold": [
+        {"id": "gold-voucher", "action": "voucher", "every": "quarter", "value": 3000, "min_spend": 10000,
+         "valid_days": 45},
+        {"id": "gold-call", "action": "call", "every": "quarter"},
+        {"id": "gold-gift", "action": "gift", "every": "year", "gift": "节令礼盒 seasonal gift box"},
+    ],
+    "silver": [
+        {"id": "silver-text", "action": "text", "every": "quarter"},
+        {"id": "silver-voucher", "action": "voucher", "every": "half_year", "value": 1500, "min_spend": 8000,
+         "valid_days": 30},
+    ],
+    "ordinary": [],
+}
+
+
+@dataclass(frozen=True)
+class CareConfig:
+    enabled: tuple[str, ...] = RULES
+    # Blessings: 0 = on the day, N = N days before. A blessing is still sent this many days after its
+    # day (a catch-up after closed days); older ones are counted as missed, never sent.
+    birthday_days_ahead: int = 0
+    anniversary_days_ahead: int = 0
+    holiday_days_ahead: int = 0
+    blessing_cutoff_days: int = 7      # birthdays, anniversaries, membership anniversaries
+    holiday_cutoff_days: int = 3       # a festival greeting goes stale sooner
+    catch_up_max_days: int = 366       # how far back a catch-up looks for missed days at all
+    # Win-back: silent for more than factor x the member's median gap between visits, and more than
+    # the floor; at least min_visits visits; lapses older than max_days are left alone.
+    winback_factor: float = 2.5
+    winback_floor_days: int = 30
+    winback_min_visits: int = 2
+    winback_max_days: int = 365
+    winback_call_top: int = 5          # the N biggest spenders due get a call task instead
+    winback_daily_limit: int = 50      # new win-backs a day (biggest spenders first; the rest wait)
+    winback_voucher: dict | None = field(default_factory=lambda: {
+        "value": 2000, "min_spend": 5000, "valid_days": 30})
+    winback_window_days: int = 30      # results: came back within this many days of the contact
+    # Repurchase: >= min_purchases of one product, gaps varying by at most max_cv (stdev/mean),
+    # a cycle of at least min_cycle_days, overdue by margin_pct of the cycle (at least 3 days);
+    # past give_up_factor x the cycle the member has lapsed and win-back takes over.
+    repurchase_min_purchases: int = 3
+    repurchase_max_cv: float = 0.35
+    repurchase_min_cycle_days: int = 14
+    repurchase_margin_pct: int = 25
+    repurchase_give_up_factor: float = 3.0
+    repurchase_lookback_days: int = 730
+    tier_plans: dict = field(default_factory=lambda: json.loads(json.dumps(DEFAULT_TIER_PLANS)))
+
+
+_FIELDS = {f.name: f for f in fields(CareConfig)}
+
+
+# --- JSON values in the settings table ------------------------------------------------------------
+def get_json(ctx: Ctx, key: str, default: object = None) -> object:
+    with ctx.tx(write=False) as t:
+        raw = t.s.execute(select(Setting.value).where(Setting.key == key)).scalar()
+    return default if raw is None else json.loads(raw)
+
+
+def put_json(t: Ctx, key: str, value: object) -> None:
+    text = json.dumps(value, ensure_ascii=False)
+    row = t.s.get(Setting, key)
+    if row is not None:
+        row.value = text
+        t.s.flush()
+        return
+    try:
+        with t.s.begin_nested():  # another till may insert the same key at the same moment
+            t.s.add(Setting(key=key, value=text))
+    except IntegrityError:
+        t.s.get(Setting, key, populate_existing=True).value = text
+    t.s.flush()
+
+
+def load(ctx: Ctx) -> CareConfig:
+    stored = get_json(ctx, CONFIG_KEY, {}) or {}
+    values = {k: v for k, v in stored.items() if k in _FIELDS}
+    if "enabled" in values:
+        values["enabled"] = tuple(values["enabled"])
+    return replace(CareConfig(), **values)
+
+
+def update(ctx: Ctx, **changes: object) -> CareConfig:
+    """Change care settings (owner only; audited). Each value is checked first."""
+    from app.services import audit, permissions
+
+    permissions.require(ctx, "change_settings")
+    for key, value in changes.items():
+        _validate(key, value)
+    with ctx.tx() as t:
+        stored = dict(get_json(t, CONFIG_KEY, {}) or {})
+        before = {k: stored.get(k) for k in changes}
+        for key, value in changes.items():
+            stored[key] = list(value) if isinstance(value, tuple) else value
+        put_json(t, CONFIG_KEY, stored)
+        audit.record(t, "care.settings", "settings", CONFIG_KEY, before=before, after=dict(changes))
+        return load(t)
+
+
+def _bad(key: str, value: object, expected: str, expected_zh: str) -> ValidationError:
+    return ValidationError("care_setting_invalid", key=key, value=value, expected=expected, expected_zh=expected_zh)
+
+
+def _validate(key: str, value: object) -> None:
+    if key not in _FIELDS:
+        raise ValidationError("setting_unknown", key=key)
+    default = getattr(CareConfig(), key)
+    if key == "enabled":
+        if not isinstance(value, (list, tuple)) or any(v not in RULES for v in value):
+            raise _bad(key, value, "a list of " + ", ".join(RULES), "以下规则的列表：" + "、".join(RULES))
+    elif key == "tier_plans":
+        check_plans(value)
+    elif key == "winback_voucher":
+        if value is not None:
+            check_voucher_spec(key, value)
+    elif isinstance(default, bool) or isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 3660:
+            raise _bad(key, value, "a whole number from 0 to 3660", "0 到 3660 之间的整数")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 100:
+            raise _bad(key, value, "a number above 0", "大于 0 的数")
+
+
+def check_voucher_spec(key: str, spec: object) -> None:
+    ok = (isinstance(spec, dict) and isinstance(spec.get("value"), int) and spec["value"] > 0
+          and isinstance(spec.get("min_spend", 0), int) and spec.get("min_spend", 0) >= 0
+          and isinstance(spec.get("valid_days", 30), int) and spec.get("valid_days", 30) >= 1
+          and spec.get("kind", "amount") in ("amount", "percent"))
+    if not ok:
+        raise _bad(key, spec, "a voucher {value, min_spend, valid_days[, kind]} with value > 0",
+                   "优惠券设置 {value, min_spend, valid_days[, kind]}，且 value 大于 0")
+
+
+def check_plans(plans: object) -> None:
+    if not isinstance(plans, dict):
+        raise _bad("tier_plans", plans, "tier code -> list of plans", "等级代码 -> 关怀计划列表")
+    for tier, items in plans.items():
+        if not isinstance(items, list):
+            raise _bad(f"tier_plans.{tier}", items, "a list of plans", "关怀计划列表")
+        seen = set()
+        for item in items:
+            where = f"tier_plans.{tier}"
+            if not isinstance(item, dict) or item.get("action") not in PLAN_ACTIONS:
+                raise _bad(where, item, "a plan whose action is " + ", ".join(PLAN_ACTIONS),
+                           "关怀方式为 " + "、".join(PLAN_ACTIONS) + " 之一的计划")
+            if item.get("every") not in PLAN_PERIODS:
+                raise _bad(where, item.get("every"), "one of " + ", ".join(PLAN_PERIODS),
+                           "以下周期之一：" + "、".join(PLAN_PERIODS))
+            if item["action"] == "voucher":
+                check_voucher_spec(where, item)
+            pid = plan_id(tier, item)
+            if pid in seen:
+                raise _bad(where, pid, "plans with distinct ids", "各计划的 id 不重复")
+            seen.add(pid)
+
+
+def plan_id(tier: str, item: dict) -> str:
+    """A plan's stable id (part of its dedupe keys): given, or tier-action-period."""
+    return str(item.get("id") or f"{tier}-{item['action']}-{item['every']}")
+
+
+def period_of(every: str, d: date) -> tuple[str, date]:
+    """(label, first day) of the ``every`` period holding ``d``: 2027-03, 2027-Q1, 2027-H1, 2027."""
+    if every == "month":
+        return f"{d.year}-{d.month:02d}", d.replace(day=1)
+    if every == "quarter":
+        q = (d.month - 1) // 3
+        return f"{d.year}-Q{q + 1}", date(d.year, 3 * q + 1, 1)
+    if every == "half_year":
+        h = (d.month - 1) // 6
+        return f"{d.year}-H{h + 1}", date(d.year, 6 * h + 1, 1)
+    return f"{d.year}", date(d.year, 1, 1)
+
+
+def last_run(ctx: Ctx) -> date | None:
+    raw = get_json(ctx, LAST_RUN_KEY)
+    return date.fromisoformat(raw) if raw else None
+
+
+def set_last_run(t: Ctx, day: date) -> None:
+    current = last_run(t)
+    if current is None or day > current:
+        put_json(t, LAST_RUN_KEY, day.isoformat())
+
+
+def as_dict(cfg: CareConfig) -> dict:
+    return asdict(cfg)

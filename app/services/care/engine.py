@@ -1,0 +1,295 @@
+"""``care.run``: plan every care action due on a day (and on the days since the last run), then
+queue texts and create tasks, each under its dedupe key, so running twice, or on two tills at
+once, does what running once does.
+
+Planning only reads. Writing goes in chunks, each one transaction (IMMEDIATE on SQLite, so two
+tills take turns); inside it every action checks its key in ``messages`` and ``callback_tasks``
+and is written in a savepoint, so a key another till wrote a moment earlier (PostgreSQL) rolls back
+that one action, voucher included, and counts as a duplicate.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from babel.dates import format_date
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import ValidationError
+from app.models import CallbackTask, Member
+from app.money import format_money, format_plain
+from app.services import outbox, settings, templates, vouchers
+from app.services.care import config as care_config
+from app.services.care import plan, rhythm
+from app.services.care.config import RULES, CareConfig
+from app.services.care.plan import Action
+from app.services.context import SYSTEM, Ctx
+
+CHUNK = 200  # actions per transaction: a till selling meanwhile waits at most a moment
+
+OUTCOMES = ("queued", "task", "no_consent", "duplicate", "missed")
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    rule: str
+    due: int = 0                  # actions due in the window (= the sum of the five below)
+    queued: int = 0               # texts queued (dry run: that would be)
+    tasks: int = 0                # call-back / gift tasks created
+    skipped_no_consent: int = 0   # the member may not get it (no care consent, opted out, no phone)
+    duplicate: int = 0            # already done (by an earlier run or another till)
+    missed: int = 0               # too stale after closed days: not sent, counted here
+    late: int = 0                 # of queued + tasks: done after their day (caught up)
+
+
+@dataclass(frozen=True)
+class CareOutcome:
+    rule: str
+    member_id: int
+    member_name: str
+    due_on: date
+    dedupe_key: str
+    outcome: str                  # one of OUTCOMES
+    late: bool = False
+    body: str | None = None       # the text queued (or that would be)
+    task_reason: str | None = None
+    message_id: int | None = None
+    task_id: int | None = None
+    voucher_code: str | None = None
+
+
+@dataclass(frozen=True)
+class CareReport:
+    on: date
+    dry_run: bool
+    window_start: date            # first day whose due actions this run looked at
+    last_run_before: date | None
+    rules: tuple[RuleCount, ...]
+    outcomes: tuple[CareOutcome, ...] = field(repr=False, default=())
+
+    def count(self, rule: str) -> RuleCount:
+        return next(r for r in self.rules if r.rule == rule)
+
+    @property
+    def total(self) -> RuleCount:
+        sums = {k: sum(getattr(r, k) for r in self.rules)
+                for k in ("due", "queued", "tasks", "skipped_no_consent", "duplicate", "missed", "late")}
+        return RuleCount("total", **sums)
+
+
+def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> CareReport:
+    """Every care action due on ``on`` (default today), catching up the days since the last run:
+    a blessing is still sent within its cut-off after its day, an older one is counted as missed.
+    ``dry_run``: plan and check everything, write nothing."""
+    today = ctx.today()
+    on = on or today
+    if on > today:
+        raise ValidationError("care_date_future", date=on.isoformat(), today=today.isoformat())
+    shop = settings.load(ctx)
+    with ctx.tx(write=False) as t:
+        cfg = care_config.load(t)
+        before = care_config.last_run(t)
+        start = window_start(cfg, before, on)
+        # Win-back and repurchase read the whole sales history: once a day (the first run of the
+        # day), since later sales that day only make fewer members due.
+        actions = plan_actions(t, cfg, start, on, rhythm_rules=dry_run or before is None or before < on)
+    outcomes: list[CareOutcome] = []
+    for i in range(0, len(actions), CHUNK):
+        with ctx.tx(write=not dry_run) as t:
+            outcomes += _apply(t, actions[i:i + CHUNK], on, shop, dry_run)
+    if not dry_run:
+        with ctx.tx() as t:
+            care_config.set_last_run(t, on)
+    return CareReport(on, dry_run, start, before, _count(outcomes), tuple(outcomes))
+
+
+def window_start(cfg: CareConfig, last_run: date | None, on: date) -> date:
+    """The first day to look at: the day after the last run (at most ``catch_up_max_days`` back),
+    never later than ``on`` itself (a second run on one day looks at that day again)."""
+    if last_run is None:
+        return on
+    return max(min(last_run + timedelta(days=1), on), on - timedelta(days=cfg.catch_up_max_days))
+
+
+def plan_actions(t: Ctx, cfg: CareConfig, first: date, on: date, *, rhythm_rules: bool = True) -> list[Action]:
+    """Everything due in [first, on], in the order it is written."""
+    actions: list[Action] = []
+    if "birthday" in cfg.enabled:
+        actions += plan.birthdays(t, cfg, first, on)
+    if "anniversary" in cfg.enabled:
+        actions += plan.anniversaries(t, cfg, first, on)
+    if "member_anniversary" in cfg.enabled:
+        actions += plan.member_anniversaries(t, cfg, first, on)
+    if "holiday" in cfg.enabled:
+        actions += plan.holiday_greetings(t, cfg, first, on)
+    if "tier_care" in cfg.enabled:
+        actions += plan.tier_care(t, cfg, on)
+    winback = rhythm.winback(t, cfg, on) if rhythm_rules and "winback" in cfg.enabled else []
+    actions += winback
+    if rhythm_rules and "repurchase" in cfg.enabled:
+        actions += rhythm.repurchase(t, cfg, on, skip_members={a.member_id for a in winback})
+    order = {r: i for i, r in enumerate(RULES)}
+    actions.sort(key=lambda a: (a.due_on, order[a.rule], a.rank, a.member_id, a.dedupe_key))
+    return actions
+
+
+# --- writing -------------------------------------------------------------------------------------
+_existing_keys = plan.existing_keys
+
+
+def may_be_called(m: Member) -> bool:
+    """A call task needs a phone that works and a member who has not opted out."""
+    return bool(m.phone) and m.erased_at is None and m.opted_out_at is None and m.phone_flag != "invalid"
+
+
+def _apply(t: Ctx, actions: list[Action], on: date, shop, dry_run: bool) -> list[CareOutcome]:
+    keys = [a.dedupe_key for a in actions]
+    done = _existing_keys(t, keys)
+    members = {m.id: m for m in t.s.execute(select(Member).where(Member.id.in_({a.member_id for a in actions})))
+               .scalars()}
+    out = []
+    for a in actions:
+        m = members.get(a.member_id)
+        base = CareOutcome(a.rule, a.member_id, a.member_name, a.due_on, a.dedupe_key, "missed")
+        if a.dedupe_key in done:
+            out.append(replace(base, outcome="duplicate"))
+            continue
+        if a.stale_after is not None and a.stale_after < on:
+            out.append(base)
+            continue
+        allowed = m is not None and (
+            outbox.may_receive(m, "care") if a.channel == "text"
+            else m.erased_at is None if a.task_source == "gift" else may_be_called(m))
+        if not allowed:
+            out.append(replace(base, outcome="no_consent"))
+            continue
+        late = a.stale_after is not None and a.due_on < on
+        try:
+            with t.s.begin_nested():
+                result = _write(t, a, m, on, shop, dry_run)
+        except IntegrityError:  # another till wrote this key a moment ago
+            out.append(replace(base, outcome="duplicate"))
+            continue
+        done.add(a.dedupe_key)
+        out.append(replace(base, late=late, **result))
+    return out
+
+
+def _write(t: Ctx, a: Action, m: Member, on: date, shop, dry_run: bool) -> dict:
+    lang = shop.language
+    values = dict(a.values)
+    code = None
+    if a.voucher:
+        spec = a.voucher
+        expires = on + timedelta(days=int(spec.get("valid_days", 30)))
+        if dry_run:
+            code = "(code)" if not lang.startswith("zh") else "（券码）"
+        else:
+            v = vouchers.issue(t.as_actor(SYSTEM), value=int(spec["value"]), kind=spec.get("kind", "amount"),
+                               member_id=m.id, min_spend=int(spec.get("min_spend", 0)), expires_on=expires,
+                               campaign=a.dedupe_key[:64])
+            code = v.code
+        values.update(voucher_code=code, voucher_expiry=expires, voucher_value=int(spec["value"]),
+                      voucher_kind=spec.get("kind", "amount"), min_spend=int(spec.get("min_spend", 0)))
+    if a.channel == "task":
+        reason = task_reason(a, m.name, values, shop)
+        task_id = None
+        if not dry_run:
+            task = CallbackTask(member_id=m.id, due_on=on, reason=reason, source=a.task_source,
+                                dedupe_key=a.dedupe_key, status="open", created_at=t.now())
+            t.s.add(task)
+            t.s.flush()
+            task_id = task.id
+        return dict(outcome="task", task_reason=reason, task_id=task_id, voucher_code=code)
+    body = templates.compose(t, a.template, lang, text_values(a, m.name, values, shop), cfg=shop)
+    msg_id = None
+    if not dry_run:
+        # The key was looked up in this transaction (``fresh``: no second look-up); a row another
+        # till committed since then fails the unique index and rolls back this action's savepoint.
+        msg = outbox.enqueue(t, m, kind=a.rule, category="care", body=body, dedupe_key=a.dedupe_key, lang=lang,
+                             fresh=True)
+        if msg is None:  # pragma: no cover - consent was checked above
+            raise IntegrityError("care", {}, Exception(a.dedupe_key))
+        msg_id = msg.id
+    return dict(outcome="queued", body=body, message_id=msg_id, voucher_code=code)
+
+
+# --- text bodies and task reasons ----------------------------------------------------------------
+def _date(d: date, lang: str) -> str:
+    return format_date(d, "medium", locale="zh_CN" if lang.startswith("zh") else "en_US")
+
+
+def _money(minor: int, shop, lang: str) -> str:
+    return format_plain(minor, shop.currency, lang)
+
+
+OCCASIONS = {"wedding": ("wedding anniversary", "结婚纪念日"), "other": ("anniversary", "纪念日")}
+
+
+def text_values(a: Action, name: str, values: dict, shop) -> dict:
+    """Placeholders for the templates: {name} {shop} and the rule's own ({days} {holiday} {years}
+    {occasion} {tier} {product} {voucher} {voucher_code} {voucher_expiry} {min_spend})."""
+    lang = shop.language
+    zh = lang.startswith("zh")
+    out = {"name": name, "shop": shop.signature or shop.shop_name}
+    if a.rule == "birthday":
+        out["days"] = values["days"]
+    elif a.rule == "anniversary":
+        en, cn = OCCASIONS.get(values.get("occasion_kind"), OCCASIONS["other"])
+        out["occasion"] = values.get("label") or (cn if zh else en)
+    elif a.rule == "member_anniversary":
+        out["years"] = values["years"]
+    elif a.rule == "holiday":
+        out["holiday"] = values["holiday_zh"] if zh else values["holiday_en"]
+    elif a.rule == "tier_care":
+        out["tier"] = values["tier_zh"] if zh else values["tier_en"]
+    elif a.rule == "winback":
+        out["days"] = out["days_since_visit"] = values["days_silent"]
+    elif a.rule == "repurchase":
+        out["product"] = values["product"]
+        out["days"] = values["days_since"]
+    if "voucher_code" in values:
+        kind, value = values["voucher_kind"], values["voucher_value"]
+        out["voucher"] = f"{value / 100:g}%" if kind == "percent" else format_money(value, shop.currency, lang)
+        out["voucher_code"] = values["voucher_code"]
+        out["voucher_expiry"] = _date(values["voucher_expiry"], lang)
+        out["min_spend"] = _money(values["min_spend"], shop, lang)
+    return out
+
+
+TASK_REASONS = {
+    "tier_care": ("{tier} care call: {name} ({period})", "{tier}关怀回访：{name}（{period}）"),
+    "gift": ("Prepare a gift for {name}: {gift} ({tier}, {period})", "为{name}准备礼品：{gift}（{tier}，{period}）"),
+    "winback": ("Win-back call: {name}, last visit {last} ({days} days ago; usually every {gap} days), "
+                "spent {spent} in {visits} visits",
+                "流失挽回回访：{name}，上次到店 {last}（已 {days} 天；平时约 {gap} 天一次），{visits} 次共消费 {spent}"),
+}
+
+
+def task_reason(a: Action, name: str, values: dict, shop) -> str:
+    """What the task asks of the staff, in the shop's language."""
+    lang = shop.language
+    zh = lang.startswith("zh")
+    en, cn = TASK_REASONS[a.task_source]
+    params = {"name": name}
+    if a.rule == "tier_care":
+        params.update(tier=values["tier_zh"] if zh else values["tier_en"], period=values["period"],
+                      gift=values.get("gift") or ("a gift" if not zh else "礼品"))
+    else:
+        params.update(last=_date(values["last_visit"], lang), days=values["days_silent"],
+                      gap=f"{values['usual_gap']:g}", spent=_money(values["spent"], shop, lang), visits=values["visits"])
+    return (cn if zh else en).format(**params)
+
+
+def _count(outcomes: list[CareOutcome]) -> tuple[RuleCount, ...]:
+    counts = {r: dict(due=0, queued=0, tasks=0, skipped_no_consent=0, duplicate=0, missed=0, late=0) for r in RULES}
+    field_of = {"queued": "queued", "task": "tasks", "no_consent": "skipped_no_consent", "duplicate": "duplicate",
+                "missed": "missed"}
+    for o in outcomes:
+        c = counts[o.rule]
+        c["due"] += 1
+        c[field_of[o.outcome]] += 1
+        if o.late:
+            c["late"] += 1
+    return tuple(RuleCount(r, **c) for r, c in counts.items())
