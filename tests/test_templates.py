@@ -59,7 +59,7 @@ def test_every_default_template_is_valid_for_its_kind_in_both_languages():
 
 
 def test_save_and_reset_are_owner_only_audited_and_clear_the_cache(ctx, cashier_ctx):
-    assert templates.template_for(ctx, "winback", "en").startswith("{name}, we have missed you")  # now cached
+    assert templates.template_for(ctx, "winback", "en").startswith("{shop}: {name}, we have missed you")  # now cached
     with pytest.raises(PermissionDenied):
         templates.save_template(cashier_ctx, "winback", "en", "Come back, {name}!")
     templates.save_template(ctx, "winback", "en", "  Come back, {name}: {voucher_code}!  ")
@@ -83,6 +83,8 @@ def test_a_broken_row_in_the_table_falls_back_to_the_default(ctx):
 
 def test_care_and_marketing_texts_carry_the_signature_and_opt_out_line(ctx):
     shop_settings.update(ctx, shop_name="Little Tea House", signature="小雅茶社")
+    # a shop's own text without the signature or the opt-out line gets both
+    templates.save_template(ctx, "birthday", "zh_CN", "{name}，祝您生日快乐！送您一张优惠券{voucher_code}，有效期至{voucher_expiry}。")
     zh = templates.compose(ctx, "birthday", "zh_CN", {"name": "王芳", "voucher_code": "BD-1", "voucher_expiry": "3月31日"})
     assert zh == "【小雅茶社】王芳，祝您生日快乐！送您一张优惠券BD-1，有效期至3月31日。回T退订"
     en = templates.compose(ctx, "campaign", "en", {"name": "Amy", "voucher_code": "C9", "voucher_expiry": "Sunday"})
