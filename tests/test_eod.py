@@ -211,3 +211,16 @@ def test_an_empty_day_is_a_short_clean_report(ctx, tmp_path):
     assert (r.sales.count, r.net_sales, r.by_method, r.top_products) == (0, 0, {}, ())
     text = _pdf_text(eod_pdf.write_eod_pdf(r, tmp_path / "empty.pdf", "en"))
     assert "None" in text and "0.00" in text
+
+
+def test_lunar_birthdays_are_listed_on_the_day_they_fall(ctx):
+    from lunar_python import Solar
+
+    lunar = Solar.fromYmd(2026, 3, 2).getLunar()   # what the day is in the lunar calendar
+    member(ctx, "13800138001", "农历寿星", birthday=f"农历1980-{abs(lunar.getMonth()):02d}-{lunar.getDay():02d}")
+    member(ctx, "13800138002", "公历寿星", birthday="1980-03-02")
+    member(ctx, "13800138003", "农历明天", birthday=f"农历{abs(lunar.getMonth()):02d}-{lunar.getDay() + 1:02d}")
+    r = eod.eod_report(ctx, DAY)
+    assert sorted(m.name for m in r.birthdays_today) == ["公历寿星", "农历寿星"]
+    assert {m.name: m.note for m in r.birthdays_today} == {"公历寿星": "46", "农历寿星": str(lunar.getYear() - 1980)}
+    assert [m.name for m in r.birthdays_tomorrow] == ["农历明天"]

@@ -77,10 +77,17 @@ def test_occasions_this_week(shop, clock):
     v = get_member(shop, m.id)
     later = sales.occasions_for(v, today + timedelta(days=10))
     assert later == ()
-    # lunar dates are skipped until lunar-python is installed; membership anniversaries count
-    lunar = replace(v, birthday=Birthday(3, 4, 1990, "lunar"), dates=(),
+    # a lunar birthday falls on this lunar year's date (told by lunar-python itself here), and
+    # membership anniversaries count
+    from lunar_python import Solar
+
+    in_two_days = Solar.fromYmd(2026, 3, 4).getLunar()
+    lunar = replace(v, birthday=Birthday(abs(in_two_days.getMonth()), in_two_days.getDay(), 1990, "lunar"), dates=(),
                     join_date=date(2024, 3, 2))
-    assert [(o.kind, o.days_away, o.years) for o in sales.occasions_for(lunar, today)] == [("membership", 0, 2)]
+    assert [(o.kind, o.on, o.days_away, o.years) for o in sales.occasions_for(lunar, today)] == [
+        ("membership", today, 0, 2), ("birthday", date(2026, 3, 4), 2, 36)]
+    far = replace(lunar, birthday=Birthday(3, 4, 1990, "lunar"))      # lunar 3-4: late April this year
+    assert [o.kind for o in sales.occasions_for(far, today)] == ["membership"]
     # 29 February is kept on 28 February in other years; a date this year (joined today) is no anniversary
     leap = replace(v, birthday=Birthday(2, 29, 2000), dates=(), join_date=today)
     assert [(o.kind, o.on, o.days_away) for o in sales.occasions_for(leap, date(2027, 2, 25))] == [

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from app.models import (Member, Message, Payment, PointsEntry, Sale, SaleLine, Staff, Topup, Voucher,
                         WalletEntry)
@@ -244,12 +244,26 @@ def _member_rows(t: Ctx, q, note) -> tuple[MemberRow, ...]:
 
 
 def _birthdays(t: Ctx, day: date) -> tuple[MemberRow, ...]:
-    """Members whose (solar) birthday is ``day``, most valuable first."""
-    q = (select(Member.id, Member.name, Member.phone, Member.total_spent, Member.birth_year)
-         .where(Member.erased_at.is_(None), Member.birthday_calendar == "solar",
-                Member.birthday_month == day.month, Member.birthday_day == day.day)
+    """Members whose birthday, solar or lunar, falls on ``day``, most valuable first (the care
+    engine's conventions: 29 February on the 28th, a missing leap month or lunar day 30 moved)."""
+    from app.services.care.dates import lunar_keys_on, lunar_of, solar_keys_on
+
+    solar = [and_(Member.birthday_calendar == "solar", Member.birthday_month == m, Member.birthday_day == d)
+             for m, d in solar_keys_on(day)]
+    lunar = [and_(Member.birthday_calendar == "lunar", Member.birthday_month == m, Member.birthday_day == d,
+                  Member.birthday_leap_month.is_(leap))
+             for m, d, leap in lunar_keys_on(day)]
+    lunar_year = lunar_of(day)[0]
+    q = (select(Member.id, Member.name, Member.phone, Member.total_spent, Member.birth_year, Member.birthday_calendar)
+         .where(Member.erased_at.is_(None), or_(*solar, *lunar))
          .order_by(Member.total_spent.desc(), Member.id))
-    return _member_rows(t, q, lambda r: str(day.year - r.birth_year) if r.birth_year else "")
+
+    def age(r) -> str:
+        if not r.birth_year:
+            return ""
+        return str((lunar_year if r.birthday_calendar == "lunar" else day.year) - r.birth_year)
+
+    return _member_rows(t, q, age)
 
 
 def _at_risk(t: Ctx, end: datetime) -> tuple[MemberRow, ...]:

@@ -152,26 +152,42 @@ def _next(month: int, day: int, today: date) -> date | None:
     return None
 
 
-def occasions_for(m: MemberView, today: date, days: int = OCCASION_DAYS) -> tuple[Occasion, ...]:
-    """A member's birthday and anniversaries that fall within ``days`` days from ``today`` (solar).
+def _next_lunar(month: int, day: int, leap: bool, today: date) -> tuple[date, int] | None:
+    """The next solar date (from ``today``) of a lunar month/day, and the lunar year it falls in,
+    with the care engine's conventions (a missing leap month or day 30 moves; docs/care.md)."""
+    from app.services.care.dates import lunar_of, lunar_to_solar  # lunar-python: only when a member has one
 
-    TODO: lunar dates need lunar-python (not installed here); they are skipped until it is.
-    """
+    this = lunar_of(today)[0]
+    for year in (this - 1, this, this + 1):  # a 12th-month date of the last lunar year may still be ahead
+        when = lunar_to_solar(year, month, day, leap)
+        if when >= today:
+            return when, year
+    return None
+
+
+def occasions_for(m: MemberView, today: date, days: int = OCCASION_DAYS) -> tuple[Occasion, ...]:
+    """A member's birthday and anniversaries (solar or lunar) that fall within ``days`` days from
+    ``today``; lunar dates are converted for the lunar year they fall in."""
     found: list[Occasion] = []
 
-    def consider(kind: str, label: str, month: int, day: int, year: int | None, calendar: str) -> None:
-        if calendar != "solar":
-            return  # TODO(lunar): convert with lunar-python when it is installed
-        when = _next(month, day, today)
+    def consider(kind: str, label: str, month: int, day: int, year: int | None, calendar: str,
+                 leap: bool = False) -> None:
+        if calendar == "lunar":
+            hit = _next_lunar(month, day, leap, today)
+            when, in_year = hit if hit else (None, None)
+        else:
+            when = _next(month, day, today)
+            in_year = when.year if when else None
         if when is None or (when - today).days > days:
             return
-        years = when.year - year if year else None
+        years = in_year - year if year else None
         if years is not None and years <= 0:
             return
         found.append(Occasion(kind, label, when, (when - today).days, years))
 
     if m.birthday is not None:
-        consider("birthday", "", m.birthday.month, m.birthday.day, m.birthday.year, m.birthday.calendar)
+        consider("birthday", "", m.birthday.month, m.birthday.day, m.birthday.year, m.birthday.calendar,
+                 m.birthday.leap_month)
     for kind, label, text in m.dates:
         calendar = "lunar" if text.startswith("lunar") else "solar"
         parts = [int(x) for x in text.replace("lunar ", "").split("-")]
