@@ -62,6 +62,7 @@ def run(db_url: str | None = None, lang: str | None = None, *, actor: Actor | No
     window = main_window(Ctx(db=ctx.db, actor=actor, till=ctx.till, clock=ctx.clock))
     window.show()
     window.start_background_sender()
+    window.start_background_care()
     window.start_daily_backup()
     if os.environ.get("SHOPCARE_STARTUP_TIMING"):
         print(f"startup: {time.perf_counter() - STARTED:.3f}s to a usable till", file=sys.stderr)

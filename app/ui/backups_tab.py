@@ -113,8 +113,9 @@ class BackupsTab(_Tab):
                     when=self.state.datetime(backup_schedule.taken_at(path))))
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        if self.state.sender is not None:  # no text may be recorded into the file being replaced
-            self.state.sender.stop()
+        for worker in (self.state.sender, self.state.care):  # nothing may write into the file being replaced
+            if worker is not None:
+                worker.stop()
         self.state.tasks.wait(30_000)
         db = self.state.ctx.db
         self.run(lambda: backup.restore(db, path), self._restored,

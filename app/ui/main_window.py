@@ -99,6 +99,20 @@ class MainWindow(QMainWindow):
         sender.start()
         return sender
 
+    def start_background_care(self):
+        """The care engine every few minutes (app/ui/background_care.py); what it added shows in
+        the status bar."""
+        from app.ui.background_care import BackgroundCare
+
+        care = BackgroundCare(self.state, self)
+        self.state.care = care
+        self.care_status = QLabel(self)
+        self.care_status.setProperty("role", "muted")
+        self.statusBar().addWidget(self.care_status)
+        care.changed.connect(lambda: self.care_status.setText(care.summary()))
+        care.start()
+        return care
+
     def start_daily_backup(self) -> None:
         """The first start of a day backs the database up (and rotates old backups) on the io
         worker; the outcome shows in the status bar, and a failure never stops the till."""
@@ -126,7 +140,8 @@ class MainWindow(QMainWindow):
             shop=s.settings.shop_name, till=s.ctx.till, who=s.actor.name))
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        if self.state.sender is not None:
-            self.state.sender.stop()
+        for worker in (self.state.sender, self.state.care):
+            if worker is not None:
+                worker.stop()
         self.state.tasks.wait(10_000)  # let a sale being written finish before we go
         super().closeEvent(event)
