@@ -256,6 +256,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                                     "USB 打印机 {printer}：未安装 libusb 库（Debian/Ubuntu：apt install libusb-1.0-0）"),
     "printer_driver_missing": ("{kind} printers need the {package} package: pip install {package}",
                                "{kind} 打印机需要安装 {package}：pip install {package}"),
+    # member analytics and its exports (services/analytics/)
+    "as_of_future": ("The as-of date {date} is after today ({today})", "截止日期 {date} 晚于今天（{today}）"),
+    "export_format": ("{file}: export to a .csv or .xlsx file", "{file}：请导出为 .csv 或 .xlsx 文件"),
+    "export_unwritable": ("Cannot write {file}: {why}", "无法写入 {file}：{why}"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),
