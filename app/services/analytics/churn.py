@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.special import expit
 from scipy.stats import rankdata
 
 from app.services.analytics import bgnbd
@@ -29,6 +30,7 @@ HORIZON = 90
 MIN_CALIBRATION = 100        # members at the cut-off ...
 MIN_CLASS = 20               # ... with at least this many who came back and who did not
 L2 = 1e-3                    # ridge on the standardised coefficients (not the intercept)
+MAX_FIT_ROWS = 50_000        # a 7-coefficient logistic needs no more: a seeded sample above that
 FEATURES = ("model_logit", "log_ratio", "one_time", "log_days", "log_age", "log_value")
 
 
@@ -88,9 +90,9 @@ def model_return(params: bgnbd.BgNbdParams | None, s: Summary, horizon: int = HO
     return pa, e, np.clip(pa * -np.expm1(-alive_rate), 0.0, 1.0)
 
 
-def features(params: bgnbd.BgNbdParams | None, s: Summary, horizon: int = HORIZON) -> np.ndarray:
-    _pa, _e, p_ret = model_return(params, s, horizon)
-    p_ret = np.clip(p_ret, 1e-6, 1 - 1e-6)
+def features(s: Summary, p_return: np.ndarray) -> np.ndarray:
+    """One row per member: the FEATURES, given the model's chance of a purchase in the horizon."""
+    p_ret = np.clip(p_return, 1e-6, 1 - 1e-6)
     purchase_days = s.frequency + 1
     return np.column_stack([
         np.log(p_ret / (1 - p_ret)),
@@ -102,21 +104,21 @@ def features(params: bgnbd.BgNbdParams | None, s: Summary, horizon: int = HORIZO
     ])
 
 
-def hand_risk(params: bgnbd.BgNbdParams | None, s: Summary, horizon: int = HORIZON) -> np.ndarray:
-    _pa, _e, p_ret = model_return(params, s, horizon)
+def hand_risk(s: Summary, p_return: np.ndarray) -> np.ndarray:
     overdue = np.maximum(rhythm_ratio(s) - 1.0, 0.0)
-    return 1.0 - p_ret * np.exp(-overdue / 3.0)
+    return np.clip(1.0 - p_return * np.exp(-overdue / 3.0), 0.0, 1.0)
 
 
 def _logistic_fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     n, k = X.shape
 
     def loss(w):
-        z = X @ w[:k] + w[k]
+        # einsum, not @: no BLAS threads woken for a 6-column product (see bgnbd._dot)
+        z = np.einsum("ij,j->i", X, w[:k]) + w[k]
         # mean log-loss, written stably: log(1 + e^z) - y z
-        value = np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * L2 * (w[:k] @ w[:k])
-        err = 1.0 / (1.0 + np.exp(-z)) - y
-        return value, np.r_[X.T @ err / n + L2 * w[:k], err.mean()]
+        value = np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * L2 * float(np.sum(w[:k] ** 2))
+        err = expit(z) - y
+        return value, np.r_[np.einsum("ij,i->j", X, err) / n + L2 * w[:k], err.mean()]
 
     res = minimize(loss, np.zeros(k + 1), jac=True, method="L-BFGS-B")
     return res.x[:k], float(res.x[k])
@@ -131,25 +133,30 @@ def fit(calibration: Summary, params_at_cutoff: bgnbd.BgNbdParams | None, came_b
     back = int(y.sum())
     if n < MIN_CALIBRATION or back < MIN_CLASS or n - back < MIN_CLASS:
         return ChurnModel(method="hand", cutoff=calibration.as_of, calibration_members=n)
-    X = features(params_at_cutoff, calibration, horizon)
+    pa, _e, p_ret = model_return(params_at_cutoff, calibration, horizon)
+    X = features(calibration, p_ret)
     mean, std = X.mean(axis=0), X.std(axis=0)
     std = np.where(std > 1e-9, std, 1.0)
-    coef, intercept = _logistic_fit((X - mean) / std, y)
+    rows = np.arange(n)
+    if n > MAX_FIT_ROWS:
+        rows = np.sort(np.random.default_rng(n).choice(n, MAX_FIT_ROWS, replace=False))
+    coef, intercept = _logistic_fit((X[rows] - mean) / std, y[rows])
     model = ChurnModel(method="logistic", mean=tuple(map(float, mean)), std=tuple(map(float, std)),
                        coef=tuple(map(float, coef)), intercept=intercept, cutoff=calibration.as_of,
                        calibration_members=n)
-    risk = score(model, params_at_cutoff, calibration, horizon)
-    pa = model_return(params_at_cutoff, calibration, horizon)[0]
     gone = y == 0
-    return ChurnModel(**{**asdict(model), "calibration_auc": roc_auc(risk, gone),
+    return ChurnModel(**{**asdict(model), "calibration_auc": roc_auc(_apply(model, X), gone),
                          "calibration_auc_p_alive": roc_auc(1 - pa, gone)})
 
 
-def score(model: ChurnModel, params: bgnbd.BgNbdParams | None, s: Summary,
-          horizon: int = HORIZON) -> np.ndarray:
-    """churn_risk in [0, 1] for each member of ``s``."""
+def _apply(model: ChurnModel, X: np.ndarray) -> np.ndarray:
+    Z = (X - np.asarray(model.mean)) / np.asarray(model.std)
+    z = np.einsum("ij,j->i", Z, np.asarray(model.coef)) + model.intercept
+    return expit(-z)   # 1 - P(buys in the horizon)
+
+
+def score(model: ChurnModel, s: Summary, p_return: np.ndarray) -> np.ndarray:
+    """churn_risk in [0, 1] for each member of ``s``, given the model's P(purchase in the horizon)."""
     if model.method != "logistic" or len(s) == 0:
-        return np.clip(hand_risk(params, s, horizon), 0.0, 1.0)
-    X = (features(params, s, horizon) - np.asarray(model.mean)) / np.asarray(model.std)
-    z = X @ np.asarray(model.coef) + model.intercept
-    return 1.0 / (1.0 + np.exp(z))   # 1 - sigmoid(z)
+        return hand_risk(s, p_return)
+    return _apply(model, features(s, p_return))

@@ -35,6 +35,7 @@ class Scores:
     models: Models
     p_alive: np.ndarray
     expected_90d: np.ndarray
+    p_return: np.ndarray      # the model's chance of at least one purchase in the horizon
     churn_risk: np.ndarray
     r: np.ndarray
     f: np.ndarray
@@ -55,10 +56,11 @@ def fingerprint(s: Summary) -> str:
     return h.hexdigest()[:16]
 
 
-def fit_bgnbd(s: Summary, penalizer: float = PENALIZER) -> bgnbd.BgNbdParams | None:
+def fit_bgnbd(s: Summary, penalizer: float = PENALIZER,
+              start: bgnbd.BgNbdParams | None = None) -> bgnbd.BgNbdParams | None:
     if len(s) < MIN_FIT_MEMBERS or not (s.frequency > 0).any():
         return None
-    return bgnbd.fit(s.frequency, s.recency, s.T, penalizer=penalizer)
+    return bgnbd.fit(s.frequency, s.recency, s.T, penalizer=penalizer, start=start)
 
 
 def fit_models(p: PurchaseDays, as_of: int, s: Summary | None = None, *, horizon: int = churn.HORIZON,
@@ -66,11 +68,12 @@ def fit_models(p: PurchaseDays, as_of: int, s: Summary | None = None, *, horizon
     s = s if s is not None else summarise(p, as_of)
     cutoff = as_of - horizon
     calibration = summarise(p, cutoff)
-    params_cut = fit_bgnbd(calibration, penalizer)
+    params = fit_bgnbd(s, penalizer)
+    params_cut = fit_bgnbd(calibration, penalizer, start=params)
     later = p.member[(p.day > cutoff) & (p.day <= as_of)]
     came_back = np.isin(calibration.member, later)
-    return Models(as_of=as_of, fingerprint=fingerprint(s), bgnbd=fit_bgnbd(s, penalizer),
-                  bgnbd_cutoff=params_cut, churn=churn.fit(calibration, params_cut, came_back, horizon))
+    return Models(as_of=as_of, fingerprint=fingerprint(s), bgnbd=params, bgnbd_cutoff=params_cut,
+                  churn=churn.fit(calibration, params_cut, came_back, horizon))
 
 
 def score(p: PurchaseDays, as_of: int, models: Models | None = None, *, s: Summary | None = None,
@@ -79,8 +82,8 @@ def score(p: PurchaseDays, as_of: int, models: Models | None = None, *, s: Summa
     s = s if s is not None else summarise(p, as_of)
     if models is None:
         models = fit_models(p, as_of, s, horizon=horizon)
-    pa, e, _p_ret = churn.model_return(models.bgnbd, s, horizon)
-    risk = churn.score(models.churn, models.bgnbd, s, horizon)
+    pa, e, p_ret = churn.model_return(models.bgnbd, s, horizon)
+    risk = churn.score(models.churn, s, p_ret)
     r, f, m = rfm.scores(s.days_since_last, s.frequency + 1, s.total)
-    return Scores(summary=s, models=models, p_alive=pa, expected_90d=e, churn_risk=risk, r=r, f=f, m=m,
+    return Scores(summary=s, models=models, p_alive=pa, expected_90d=e, p_return=p_ret, churn_risk=risk, r=r, f=f, m=m,
                   segment=rfm.segments(r, f, m), curve=rfm.value_curve(s.total))

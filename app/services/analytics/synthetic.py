@@ -23,14 +23,15 @@ def _draw_bgnbd(rng, n, horizon, r, alpha, a, b, join):
     t = join.astype(float)
     alive = np.ones(n, dtype=bool)
     while True:
-        # after each purchase the customer may drop out
-        alive &= rng.random(n) >= p
         t = t + rng.exponential(1.0, n) / np.maximum(lam, 1e-12)
         alive &= t < horizon
         if not alive.any():
             break
         out_m.append(np.flatnonzero(alive))
         out_d.append(t[alive])
+        # after each repeat purchase the customer may drop out (the model's first purchase only
+        # starts the clock: nobody drops out before coming back once)
+        alive &= rng.random(n) >= p
     return np.concatenate(out_m), np.floor(np.concatenate(out_d)).astype(np.int64)
 
 
@@ -89,8 +90,8 @@ def holdout(member, day, value, as_of: int, horizon: int = 90):
     sc = scoring.score(p.until(as_of), as_of)
     later = p.member[(p.day > as_of) & (p.day <= as_of + horizon)]
     gone = ~np.isin(sc.summary.member, later)
-    hand = churn.hand_risk(sc.models.bgnbd, sc.summary, horizon)
-    model_only = 1 - churn.model_return(sc.models.bgnbd, sc.summary, horizon)[2]
+    hand = churn.hand_risk(sc.summary, sc.p_return)
+    model_only = 1 - sc.p_return
     return {
         "members": len(sc.summary),
         "did_not_return": float(gone.mean()),
