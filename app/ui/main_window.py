@@ -17,6 +17,7 @@ SCREENS = [
     ("till", QT_TRANSLATE_NOOP("MainWindow", "Till"), "app.ui.till", "TillScreen"),
     ("members", QT_TRANSLATE_NOOP("MainWindow", "Members"), "app.ui.members", "MembersScreen"),
     ("settings", QT_TRANSLATE_NOOP("MainWindow", "Settings"), "app.ui.settings", "SettingsScreen"),
+    ("analytics", QT_TRANSLATE_NOOP("MainWindow", "Analytics"), "app.ui.analytics", "AnalyticsScreen"),
 ]
 
 

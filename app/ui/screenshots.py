@@ -6,7 +6,8 @@ import importlib
 import os
 from pathlib import Path
 
-MODULES = ("app.ui.till", "app.ui.members", "app.ui.settings", "app.ui.startup", "app.ui.receipt_preview")
+MODULES = ("app.ui.till", "app.ui.members", "app.ui.settings", "app.ui.startup", "app.ui.receipt_preview",
+           "app.ui.analytics")
 
 
 def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = None) -> list[Path]:
