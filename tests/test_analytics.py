@@ -119,6 +119,9 @@ def test_same_day_purchases_are_one_purchase_day_and_refunds_count_net(ctx, cloc
     assert r["monetary"] == 2 * 3333            # mean of the repeat days: (2 + 2 teas) / 2
     assert rows_by_phone(ctx, a)[other.phone]["frequency"] == 0
     assert rows_by_phone(ctx, a)[other.phone]["monetary"] == 0
+    # two members are too few for a model: no p_alive, churn_risk from the rhythm alone
+    assert a.params is None and r["p_alive"] is None and r["expected_purchases_90d"] is None
+    assert a.scores.models.churn.method == "hand" and 0.0 <= r["churn_risk"] <= 1.0
 
 
 def test_a_past_as_of_reproduces_what_the_shop_knew_then(ctx, clock, tmp_path):

@@ -69,7 +69,7 @@ WHERE kind = 'sale' AND member_id IS NOT NULL AND created_at < :end
 _SQLITE_DAY = "CAST(julianday(substr(created_at, 1, 10)) AS INTEGER) - 2440587"
 _REFUNDS = """
 SELECT original_sale_id, SUM(total) FROM sales
-WHERE kind = 'refund' AND member_id IS NOT NULL AND created_at < :end AND original_sale_id IS NOT NULL
+WHERE kind = 'refund' AND created_at < :end AND original_sale_id IS NOT NULL
 GROUP BY original_sale_id
 """
 
