@@ -94,3 +94,25 @@ def test_analytics_is_the_last_screen_of_the_main_window(qtbot, shop_state):
     assert isinstance(screen, AnalyticsScreen)
     qtbot.waitUntil(lambda: screen.overview is not None, timeout=20_000)
     assert screen.table.rowCount() > 0
+
+
+def test_export_button_is_the_owners_and_writes_the_file(qtbot, shop_state, tmp_path):
+    i18n.install("en")
+    screen = AnalyticsScreen(shop_state)
+    qtbot.addWidget(screen)
+    screen.show()
+    assert screen.export_button.isVisible()
+    out = tmp_path / "rfm.xlsx"
+    screen.export_to(out)
+    qtbot.waitUntil(lambda: screen.export_button.isEnabled(), timeout=20_000)
+    assert out.is_file() and "members written to" in screen.message.text()
+    from app.services.context import Actor
+
+    shop_state.set_actor(Actor(None, "cashier", "cashier"))
+    assert not screen.export_button.isVisible()
+    refused = tmp_path / "cashier.csv"
+    screen.export_to(refused)                  # the service refuses, whatever the screen shows
+    qtbot.waitUntil(lambda: screen.export_button.isEnabled(), timeout=20_000)
+    assert not refused.exists()
+    assert screen.message.property("role") == "error"
+    assert any(word in screen.message.text() for word in ("cashier", "收银员"))   # in the shop's language

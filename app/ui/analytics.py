@@ -10,10 +10,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFrame, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from app.services.analytics import members as analytics
+from app.services.analytics.export import export_member_analytics
 from app.ui.cart_model import run
 from app.ui.style import ACCENT, MUTED
 
@@ -208,7 +209,12 @@ class AnalyticsScreen(QWidget):
         self.refresh_button.clicked.connect(lambda: self.reload())
         self.refit_button = QPushButton(self.tr("Refit the model"), self)
         self.refit_button.clicked.connect(lambda: self.reload(refit=True))
-        for b in (self.refresh_button, self.refit_button):
+        # every member's row with the full phone: personal data, so the owner's alone (audited)
+        self.export_button = QPushButton(self.tr("Export…"), self)
+        self.export_button.clicked.connect(self.choose_export)
+        self.export_button.setVisible(state.role_allowed("export"))
+        state.actor_changed.connect(lambda _a: self.export_button.setVisible(state.role_allowed("export")))
+        for b in (self.refresh_button, self.refit_button, self.export_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             head.addWidget(b)
         outer.addLayout(head)
@@ -251,16 +257,43 @@ class AnalyticsScreen(QWidget):
         ctx = self.state.ctx
         self.refresh_button.setEnabled(False)
         self.refit_button.setEnabled(False)
-        self.message.setText(self.tr("Working out every member's scores…"))
-        self.message.show()
+        self._say(self.tr("Working out every member's scores…"))
         run(self, lambda: analytics.overview(ctx, refit=refit), self._show, self._failed)
+
+    def choose_export(self) -> None:
+        path, _filter = QFileDialog.getSaveFileName(
+            self, self.tr("Export member analytics"), "members-rfm.xlsx",
+            self.tr("Excel workbook (*.xlsx);;CSV file (*.csv)"))
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str | Path) -> None:
+        """Every member's row to ``path`` (.csv or .xlsx), on the db worker."""
+        ctx = self.state.ctx
+        self.export_button.setEnabled(False)
+        self._say(self.tr("Exporting…"))
+
+        def done(result) -> None:
+            self.export_button.setEnabled(True)
+            self._say(self.tr("{rows} members written to {file}").format(
+                rows=self.state.number(result.rows), file=str(result.path)))
+
+        def failed(exc: BaseException) -> None:
+            self.export_button.setEnabled(True)
+            self._failed(exc)
+
+        run(self, lambda: export_member_analytics(ctx, path), done, failed)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message.setProperty("role", "error" if error else "muted")
+        self.message.style().polish(self.message)
+        self.message.setText(text)
+        self.message.show()
 
     def _failed(self, exc: BaseException) -> None:
         self.refresh_button.setEnabled(True)
         self.refit_button.setEnabled(True)
-        self.message.setText(self.state.error_text(exc))
-        self.message.setProperty("role", "error")
-        self.message.style().polish(self.message)
+        self._say(self.state.error_text(exc), error=True)
 
     def _show(self, ov: analytics.Overview) -> None:
         s = self.state
