@@ -505,7 +505,12 @@ def cmd_rfm(env: Env) -> int:
     lang = env.lang
     if env.args.output is not None:
         export_format(env.args.output)  # a bad file name is refused before any work
-        result = export_member_analytics(ctx, env.args.output, env.args.as_of, refit=env.args.refit)
+        progress = Progress(env.err)
+        try:
+            result = export_member_analytics(ctx, env.args.output, env.args.as_of, refit=env.args.refit,
+                                             progress=progress)
+        finally:
+            progress.finish()
         env.say(msg("rfm_exported", lang, rows=result.rows, path=result.path, as_of=result.analysis.as_of))
         return EXIT_OK
     a = analyse(ctx, env.args.as_of, refit=env.args.refit)
