@@ -66,7 +66,14 @@ _SALES = """
 SELECT id, member_id, {day} AS day, total FROM sales {hint}
 WHERE kind = 'sale' AND member_id IS NOT NULL AND created_at < :end
 """
-_SQLITE_DAY = "CAST(julianday(substr(created_at, 1, 10)) AS INTEGER) - 2440587"
+# SQLite: member and day packed in one integer (day numbers stay below 2**16 until 2149), and the
+# sale id only when there are refunds to match: fewer columns is the biggest saving left in a scan
+# of a million rows. The day: julianday of the date part, 2440587 being 1970-01-01.
+_SQLITE_KEY = "member_id * 65536 + CAST(julianday(substr(created_at, 1, 10)) AS INTEGER) - 2440587"
+_SQLITE_SALES = """
+SELECT {id}""" + _SQLITE_KEY + """, total FROM sales NOT INDEXED
+WHERE kind = 'sale' AND member_id IS NOT NULL AND created_at < ?
+"""
 _REFUNDS = """
 SELECT original_sale_id, SUM(total) FROM sales
 WHERE kind = 'refund' AND created_at < :end AND original_sale_id IS NOT NULL
@@ -84,15 +91,13 @@ def load(ctx: Ctx, as_of: date) -> PurchaseDays:
     with ctx.tx(write=False) as t:
         sqlite = t.s.get_bind().dialect.name == "sqlite"
         if sqlite:
-            # the driver's own cursor: plain tuples of integers, the day number computed by SQLite
-            # (julianday of the date part; 2440587 is 1970-01-01), a third of the time of
-            # SQLAlchemy rows and date parsing; the stored text 'YYYY-MM-DD HH:MM:SS…' compares
-            # with a bare next day as it should
+            # the driver's own cursor: plain tuples of integers, a third of the time of SQLAlchemy
+            # rows and date parsing; the stored text 'YYYY-MM-DD HH:MM:SS…' compares with a bare
+            # next day as it should
             cur = t.s.connection().connection.dbapi_connection.cursor()
             bound = end.date().isoformat()
-            rows = cur.execute(_SALES.format(day=_SQLITE_DAY, hint="NOT INDEXED")
-                               .replace(":end", "?"), (bound,)).fetchall()
             refunds = cur.execute(_REFUNDS.replace(":end", "?"), (bound,)).fetchall()
+            rows = cur.execute(_SQLITE_SALES.format(id="id, " if refunds else ""), (bound,)).fetchall()
             cur.close()
         else:
             params = [bindparam("end", type_=DateTime)]
@@ -101,8 +106,10 @@ def load(ctx: Ctx, as_of: date) -> PurchaseDays:
             refunds = t.s.execute(text(_REFUNDS).bindparams(*params), {"end": end}).all()
     n = len(rows)
     if sqlite:
-        table = np.array(rows, dtype=np.int64).reshape(n, 4)
-        ids, member, day, value = table.T.copy()
+        table = np.array(rows, dtype=np.int64).reshape(n, 3 if refunds else 2)
+        ids = table[:, 0] if refunds else None
+        key, value = table[:, -2], table[:, -1].copy()
+        member, day = key >> 16, key & 0xFFFF
     else:
         ids = np.fromiter((r[0] for r in rows), np.int64, n)
         member = np.fromiter((r[1] for r in rows), np.int64, n)
