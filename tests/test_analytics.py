@@ -10,7 +10,6 @@ import csv
 from datetime import date, datetime, timedelta
 
 import numpy as np
-import pandas as pd
 import pytest
 from sqlalchemy import select
 
@@ -25,7 +24,8 @@ from app.services.checkout import Cart, CartLine, Tender, checkout
 from app.services.refunds import RefundLine, refund
 from tests.shop import member, stock_shop
 
-lifetimes = pytest.importorskip("lifetimes")
+lifetimes = pytest.importorskip("lifetimes")   # test extra; brings pandas
+import pandas as pd  # noqa: E402
 from lifetimes import BetaGeoFitter  # noqa: E402
 from lifetimes.utils import summary_data_from_transaction_data  # noqa: E402
 
