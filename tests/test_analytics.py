@@ -168,6 +168,12 @@ def test_bgnbd_fit_recovers_known_parameters_and_agrees_with_lifetimes():
     assert np.allclose(bgnbd.expected_purchases(fit, 90, s.frequency, s.recency, s.T),
                        ref.conditional_expected_number_of_purchases_up_to_time(90, s.frequency, s.recency, s.T),
                        atol=1e-4)
+    # the fast objective (day grid, per-x terms) is the plain per-member formula, averaged
+    point = (0.7, 1.3, 0.5, 2.0)
+    scale = bgnbd._time_scale(s.T)
+    plain = bgnbd.log_likelihood(point, s.frequency.astype(float), s.recency * scale, s.T * scale).mean()
+    fast = bgnbd._objective(np.log(point), bgnbd._Data(s.frequency, s.recency, s.T, scale), 0.0)[0]
+    assert fast == pytest.approx(-plain, rel=1e-12)
     # one-time buyers are certainly alive under the model: what churn_risk corrects
     assert np.all(bgnbd.p_alive(fit, s.frequency, s.recency, s.T)[s.frequency == 0] == 1.0)
 

@@ -41,7 +41,8 @@ def _time_scale(T: np.ndarray) -> float:
 
 
 def log_likelihood(params, x, tx, T) -> np.ndarray:
-    """Each member's log-likelihood under (r, alpha, a, b); x, tx, T as float arrays."""
+    """Each member's log-likelihood under (r, alpha, a, b), the formula as written (x, tx, T float
+    arrays); the fit uses the same, rearranged for speed in ``_objective``."""
     r, alpha, a, b = params
     ln_a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
     ln_a2 = betaln(a, b + x) - betaln(a, b)
