@@ -65,6 +65,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "care_dry": ("Dry run: nothing was written", "试运行：未写入任何数据"),
     "care_action_text": ("  {due}  {rule}  {name}: {body}", "  {due}  {rule}  {name}：{body}"),
     "care_action_task": ("  {due}  {rule}  {name}: task: {reason}", "  {due}  {rule}  {name}：任务：{reason}"),
+    # shopcare rfm
+    "rfm_none": ("No member has bought up to {as_of}", "截至 {as_of} 还没有会员消费"),
+    "rfm_members": ("Member analytics as of {as_of}: {members} members who have bought",
+                    "会员分析（截至 {as_of}）：有消费的会员 {members} 位"),
+    "rfm_segment": ("  {name:<12} {count:>8}  {share:5.1f}%", "  {name:<8} {count:>8}  {share:5.1f}%"),
+    "rfm_top20": ("The top 20% of members bring {share:.1f}% of member revenue ({revenue})",
+                  "消费最高的 20% 会员贡献了 {share:.1f}% 的会员消费额（共 {revenue}）"),
+    "rfm_params": ("BG/NBD: r={r:.4g} alpha={alpha:.4g} days a={a:.4g} b={b:.4g} ({how})",
+                   "BG/NBD 模型：r={r:.4g} alpha={alpha:.4g} 天 a={a:.4g} b={b:.4g}（{how}）"),
+    "rfm_fitted": ("fitted now", "本次拟合"),
+    "rfm_cached": ("cached fit of {as_of}", "沿用 {as_of} 的拟合"),
+    "rfm_no_model": ("BG/NBD: not fitted (too few members, or nobody came back yet)",
+                     "BG/NBD 模型：未拟合（会员太少或尚无回头客）"),
+    "rfm_churn": ("churn_risk: {method}", "流失风险：{method}"),
+    "rfm_churn_logistic": ("logistic model fitted on who came back in this shop's last {days} days "
+                           "(AUC there {auc:.3f}; 1 - p_alive alone: {auc_pa:.3f})",
+                           "按本店最近 {days} 天的回头情况拟合的逻辑回归（该期 AUC {auc:.3f}；仅用 1 - p_alive：{auc_pa:.3f}）"),
+    "rfm_churn_hand": ("rhythm-adjusted model forecast (too little history to fit on this shop)",
+                       "按消费节奏修正的模型预测（历史太短，未按本店拟合）"),
+    "rfm_exported": ("{rows} members written to {path} (as of {as_of})", "已导出 {rows} 位会员到 {path}（截至 {as_of}）"),
 }
 
 
@@ -91,6 +111,8 @@ summary:
   shopcare outbox send              deliver due messages through the configured gateway
   shopcare outbox test PHONE [TEXT] send one test text now and print the gateway's answer
   shopcare care run [--date D] [--dry-run]   queue every care action due on D (idempotent)
+  shopcare rfm [--as-of D] [-o FILE.csv|FILE.xlsx] [--refit]   per member: recency, frequency,
+                                    monetary, T, segment, p_alive, churn risk (export: owner, audited)
 
 environment:
   SHOPCARE_DB    database URL (same as --db); default: SQLite in the user data dir
@@ -273,6 +295,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--date", metavar="D", default=None, help="the day, YYYY-MM-DD (default today; not after today)")
     c.add_argument("--dry-run", action="store_true", help="show what would be done; write nothing")
     c.set_defaults(func=cmd_care_run)
+    c = sub.add_parser("rfm", help="per member: recency, frequency, monetary, T, segment, churn risk",
+                       description="Member analytics as of a date (default today): one row per member who "
+                                   "has bought, with the buy-till-you-die summary (frequency, recency, T, "
+                                   "monetary), the RFM segment, BG/NBD's p_alive and expected purchases in "
+                                   "the next 90 days, and churn_risk for win-back (docs/analytics.md). Only "
+                                   "purchases up to the as-of date count. Without -o, prints a summary: "
+                                   "members, segments, the 80/20 share, the model. With -o, writes every "
+                                   "row to a CSV or XLSX file (personal data: owner only, audited).",
+                       formatter_class=_Formatter)
+    c.add_argument("--as-of", metavar="D", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+    c.add_argument("-o", "--output", metavar="FILE", type=Path, default=None,
+                   help="write the rows to FILE.csv or FILE.xlsx")
+    c.add_argument("--refit", action="store_true", help="fit the models again even when the cached fit is fresh")
+    c.set_defaults(func=cmd_rfm)
     return p
 
 
@@ -293,6 +329,15 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
     return value
+
+
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (use YYYY-MM-DD)") from None
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -714,6 +759,53 @@ def cmd_care_run(env: Env) -> int:
             elif o.outcome == "task":
                 env.say(msg("care_action_task", lang, due=o.due_on.isoformat(), rule=name, name=o.member_name,
                             reason=o.task_reason))
+def cmd_rfm(env: Env) -> int:
+    from app.money import format_money
+    from app.services.analytics import rfm
+    from app.services.analytics.export import export_format, export_member_analytics
+    from app.services.analytics.members import analyse
+
+    env.require_file()
+    ctx = env.open()
+    lang = env.lang
+    if env.args.output is not None:
+        export_format(env.args.output)  # a bad file name is refused before any work
+        progress = Progress(env.err)
+        try:
+            result = export_member_analytics(ctx, env.args.output, env.args.as_of, refit=env.args.refit,
+                                             progress=progress)
+        finally:
+            progress.finish()
+        env.say(msg("rfm_exported", lang, rows=result.rows, path=result.path, as_of=result.analysis.as_of))
+        return EXIT_OK
+    a = analyse(ctx, env.args.as_of, refit=env.args.refit)
+    if a.members == 0:
+        env.say(msg("rfm_none", lang, as_of=a.as_of))
+        return EXIT_OK
+    zh = lang.startswith("zh")
+    env.say(msg("rfm_members", lang, as_of=a.as_of, members=a.members))
+    for key, count in a.scores.segment_counts:
+        env.say(msg("rfm_segment", lang, name=rfm.SEGMENT_NAMES[key][1 if zh else 0], count=count,
+                    share=100.0 * count / a.members))
+    curve = a.scores.curve
+    env.say(msg("rfm_top20", lang, share=100.0 * curve.top20_share,
+                revenue=format_money(curve.revenue, a.currency, lang)))
+    p = a.params
+    if p is None:
+        env.say(msg("rfm_no_model", lang))
+    else:
+        from app.services.analytics.purchases import day_date
+
+        how = msg("rfm_fitted", lang) if a.refitted else msg("rfm_cached", lang,
+                                                              as_of=day_date(a.scores.models.as_of))
+        env.say(msg("rfm_params", lang, r=p.r, alpha=p.alpha, a=p.a, b=p.b, how=how))
+    cm = a.scores.models.churn
+    if cm.method == "logistic":
+        method = msg("rfm_churn_logistic", lang, days=90, auc=cm.calibration_auc,
+                     auc_pa=cm.calibration_auc_p_alive)
+    else:
+        method = msg("rfm_churn_hand", lang)
+    env.say(msg("rfm_churn", lang, method=method))
     return EXIT_OK
 
 

@@ -331,6 +331,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "care_holiday_not_found": ("The care calendar has no day '{key}'", "关怀日历中没有“{key}”"),
     "care_setting_invalid": ("Care setting {key}: '{value}' is not {expected}",
                              "关怀设置 {key}：“{value}”无效，应为{expected_zh}"),
+    # member analytics and its exports (services/analytics/)
+    "as_of_future": ("The as-of date {date} is after today ({today})", "截止日期 {date} 晚于今天（{today}）"),
+    "export_format": ("{file}: export to a .csv or .xlsx file", "{file}：请导出为 .csv 或 .xlsx 文件"),
+    "export_unwritable": ("Cannot write {file}: {why}", "无法写入 {file}：{why}"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),

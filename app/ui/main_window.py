@@ -19,6 +19,7 @@ SCREENS = [
     ("settings", QT_TRANSLATE_NOOP("MainWindow", "Settings"), "app.ui.settings", "SettingsScreen"),
     ("messages", QT_TRANSLATE_NOOP("MainWindow", "Messages"), "app.ui.messages", "MessagesScreen"),
     ("reports", QT_TRANSLATE_NOOP("MainWindow", "Reports"), "app.ui.reports", "ReportsScreen"),
+    ("analytics", QT_TRANSLATE_NOOP("MainWindow", "Analytics"), "app.ui.analytics", "AnalyticsScreen"),
 ]
 
 
