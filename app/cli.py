@@ -42,6 +42,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "demo_done": ("Demo shop data written:", "演示数据已生成："),
     "reprint_sent": ("Receipt {receipt} reprinted on {printer}", "小票 {receipt} 已在 {printer} 重印"),
     "report_written": ("Report written: {path}", "报表已生成：{path}"),
+    "members_exported": ("{rows} members written to {path} (recorded in the audit log)",
+                         "已导出 {rows} 位会员到 {path}（已记入审计日志）"),
     "backups_rotated": ("{n} old backup(s) removed (kept: the newest of each of the last 7 days, 4 weeks "
                         "and 12 months)", "已删除 {n} 个旧备份（保留最近 7 天、4 周、12 个月各自最新的一份）"),
     "member_many": ("'{query}' matches {n} members; use the full phone or the card number:",
@@ -108,6 +110,7 @@ summary:
   shopcare reprint RECEIPT_NO [--printer SETTING]   reprint a past receipt
   shopcare report eod [--date D] [-o FILE.pdf]  end-of-day member report
   shopcare report statement MEMBER [--from D] [--to D] [-o FILE.pdf]   one member's statement
+  shopcare export members -o FILE.csv|FILE.xlsx   the member list (owner only, audited)
   shopcare outbox send              deliver due messages through the configured gateway
   shopcare outbox test PHONE [TEXT] send one test text now and print the gateway's answer
   shopcare care run [--date D] [--dry-run]   queue every care action due on D (idempotent)
@@ -244,6 +247,19 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", metavar="FILE.pdf", type=Path, default=None,
                    help="where to write the PDF (default: reports/statement-<member number>-<to>.pdf in the data dir)")
     c.set_defaults(func=cmd_report_statement)
+
+    ex = sub.add_parser("export", help="the member list to CSV or XLSX (owner only, audited)",
+                        description="Write every member (not erased) to a CSV or XLSX file: name, full phone, "
+                                    "card, birthday, tier, join date, stored value (principal and bonus), "
+                                    "points, total spent, visits, last visit, consent, e-bill, tags. Personal "
+                                    "data: the export is recorded in the audit log.",
+                        formatter_class=_Formatter)
+    esub = ex.add_subparsers(dest="what", metavar="WHAT", title="what to export", required=True)
+    c = esub.add_parser("members", help="every member, to FILE.csv or FILE.xlsx",
+                        description="Every member (not erased) to FILE.csv (UTF-8, opens in Excel) or FILE.xlsx.",
+                        formatter_class=_Formatter)
+    c.add_argument("-o", "--output", metavar="FILE", type=Path, required=True, help="FILE.csv or FILE.xlsx")
+    c.set_defaults(func=cmd_export_members)
 
     c = sub.add_parser("reprint", help="reprint a past receipt",
                        description="Reprint the receipt of a past sale or refund (marked REPRINT; the cash "
@@ -551,6 +567,21 @@ def cmd_report_statement(env: Env) -> int:
     out = report_files.prepare(env.args.output, report_files.statement_name(st.member.id, end))
     report_files.write_atomic(out, lambda p: statement_pdf.write_statement_pdf(ctx, st, p, env.lang))
     env.say(msg("report_written", env.lang, path=out))
+    return EXIT_OK
+
+
+def cmd_export_members(env: Env) -> int:
+    from app.services import export, member_export
+
+    export.export_format(env.args.output)  # a bad file name is refused before any work
+    env.require_file()
+    ctx = env.open()
+    progress = Progress(env.err)
+    try:
+        n = member_export.export_members(ctx, env.args.output, progress=progress)
+    finally:
+        progress.finish()
+    env.say(msg("members_exported", env.lang, rows=n, path=env.args.output))
     return EXIT_OK
 
 

@@ -51,10 +51,15 @@ class MembersScreen(QWidget):
         self.topup_button.clicked.connect(self.topup_selected)
         self.edit_button = QPushButton(self.tr("Edit (F6)"), self)
         self.edit_button.clicked.connect(self.edit_selected)
-        for b in (self.topup_button, self.edit_button, self.new_button):
+        self.export_button = QPushButton(self.tr("Export…"), self)
+        self.export_button.setToolTip(self.tr("Every member to a CSV or Excel file (owner only; recorded in the audit log)"))
+        self.export_button.clicked.connect(self.export_members)
+        for b in (self.export_button, self.topup_button, self.edit_button, self.new_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             head.addWidget(b)
         outer.addLayout(head)
+        self.export_button.setVisible(state.role_allowed("export"))
+        state.actor_changed.connect(lambda _a: self.export_button.setVisible(state.role_allowed("export")))
 
         self.search = QLineEdit(self)
         self.search.setPlaceholderText(self.tr("Search: phone, last 4 digits, card no., name or #tag  (Ctrl+F)"))
@@ -114,6 +119,36 @@ class MembersScreen(QWidget):
         QShortcut(QKeySequence("F5"), self, activated=self.topup_selected)
         QShortcut(QKeySequence("F6"), self, activated=self.edit_selected)
         self.model.set_query("")
+
+    # --- export (owner) ----------------------------------------------------------------------------
+    def export_members(self, path: str | None = None) -> None:
+        """The whole member list to a file; ``path`` (tests) skips the file dialog. The file is
+        written on the io worker from a read transaction: the till keeps selling."""
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+
+            path, _ = QFileDialog.getSaveFileName(self, self.tr("Export members"), str(Path.home() / "members.xlsx"),
+                                                  self.tr("Excel (*.xlsx);;CSV (*.csv)"))
+            if not path:
+                return
+        from app.services import member_export
+
+        ctx = self.state.ctx
+        self.export_button.setEnabled(False)
+        self.count_label.setText(self.tr("Exporting…"))
+
+        def done(n: int) -> None:
+            self.export_button.setEnabled(True)
+            self.error.hide()
+            self.count_label.setText(self.tr("{n} members exported to {file}").format(
+                n=self.state.number(n), file=Path(path).name))
+
+        def failed(exc: BaseException) -> None:
+            self.export_button.setEnabled(True)
+            self.count_label.setText("")
+            self._failed(self.state.error_text(exc))
+
+        self.state.tasks.run(lambda: member_export.export_members(ctx, path), done, failed, pool="io")
 
     # --- main window hooks -----------------------------------------------------------------------
     def activated(self) -> None:
