@@ -790,6 +790,9 @@ def cmd_care_run(env: Env) -> int:
             elif o.outcome == "task":
                 env.say(msg("care_action_task", lang, due=o.due_on.isoformat(), rule=name, name=o.member_name,
                             reason=o.task_reason))
+    return EXIT_OK
+
+
 def cmd_rfm(env: Env) -> int:
     from app.money import format_money
     from app.services.analytics import rfm

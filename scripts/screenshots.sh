@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Render docs/screenshots from a fresh demo shop, in English and Chinese (what README shows).
+#   bash scripts/screenshots.sh [OUT_DIR]      # default docs/screenshots
+# The shop is made in a temporary SHOPCARE_HOME: `shopcare demo`, an owner (PIN 1234), a manager and
+# a cashier, then one run of the care engine, so every screen has realistic data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-docs/screenshots}
+HOME_DIR=$(mktemp -d)
+trap 'rm -rf "$HOME_DIR"' EXIT
+export SHOPCARE_HOME="$HOME_DIR" QT_QPA_PLATFORM=offscreen
+PY=.venv/bin/python
+
+$PY -m app demo >/dev/null
+$PY - <<'PY'
+from app.ui.app import open_shop
+from app.services import auth, care, shop_admin
+
+ctx = open_shop()
+shop_admin.first_run(ctx, "街角茶咖 Corner Tea & Coffee", "CNY", "zh_CN", "Owner", "1234")
+auth.add_staff(ctx, "李店长", "manager", "2468")
+auth.add_staff(ctx, "小王", "cashier", "1357")
+care.run(ctx)
+PY
+mkdir -p "$OUT"
+for lang in en zh_CN; do
+  $PY -m app --screenshots "$OUT" --lang "$lang" >/dev/null
+done
+echo "screenshots: $(ls "$OUT"/*.png | wc -l) files in $OUT"
