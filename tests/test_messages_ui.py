@@ -1,7 +1,7 @@
 """The Messages screen offscreen with pytest-qt, on a real SQLite file: the outbox with filters over
 a few hundred texts, send again / cancel / settle (and a cashier refused), the template editor's
 live preview and inline errors, the texting rules, the gateway's test text, and the background
-sender. The sending side's modules are used when present, else stand-ins (tests/sending_standin.py)."""
+sender, with the real gateway settings, log gateway and sender."""
 from __future__ import annotations
 
 import importlib
@@ -24,7 +24,6 @@ from app.ui import i18n  # noqa: E402
 from app.ui.background_sender import BackgroundSender  # noqa: E402
 from app.ui.messages import MessagesScreen  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
-from tests import sending_standin  # noqa: E402
 from tests.outbox_data import fill_outbox  # noqa: E402
 
 
@@ -37,9 +36,8 @@ def english(qapp, ctx):
 
 
 @pytest.fixture
-def sending(monkeypatch):
-    """The sending side: the real modules once merged, else the stand-ins."""
-    sending_standin.install(monkeypatch)
+def sending():
+    """The sending side: gateway settings, gateways and the sender."""
     return tuple(importlib.import_module(n) for n in
                  ("app.services.gateway_config", "app.adapters.sms", "app.services.sender"))
 

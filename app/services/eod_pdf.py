@@ -99,7 +99,7 @@ def write_eod_pdf(report: EodReport, path: str | Path, lang: str | None = None) 
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
     lang = lang or report.language
     cur = report.currency
@@ -214,18 +214,9 @@ def write_eod_pdf(report: EodReport, path: str | Path, lang: str | None = None) 
     story.append(section(L("sec_at_risk"), Paragraph(L("at_risk_note"), st["small"]), Spacer(1, 2 * mm),
                          members(report.at_risk, L("days_away"))))
 
-    def footer(canvas, doc):
-        canvas.saveState()
-        canvas.setFont(f.name, 7.5)
-        canvas.setFillColor(colors.HexColor("#777777"))
-        canvas.drawString(18 * mm, 10 * mm, f"{report.shop_name} · {L('title')} · {report.day.isoformat()}")
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, L("page", n=doc.page))
-        canvas.restoreState()
-
-    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=18 * mm, title=f"{L('title')} {report.day.isoformat()}",
-                            author=report.shop_name, creator="ShopCare")
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    pdf.build_a4(path, story, title=f"{L('title')} {report.day.isoformat()}", author=report.shop_name,
+                 footer_left=f"{report.shop_name} · {L('title')} · {report.day.isoformat()}",
+                 page_label=_l("page", lang))
     return path
 
 

@@ -121,3 +121,26 @@ def table(rows: list[list], col_widths: list[float], *, header: bool = True, num
                   ("FONTNAME", (0, -1), (-1, -1), f.bold)]
     t.setStyle(TableStyle(style))
     return t
+
+
+def build_a4(path, story: list, *, title: str, author: str, footer_left: str, page_label: str) -> None:
+    """Lay ``story`` out on A4 pages (18 mm sides) with a small grey footer on each: ``footer_left``
+    on the left and ``page_label`` (with ``{n}`` for the page number) on the right."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate
+
+    font = cjk_font().name
+
+    def footer(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(font, 7.5)
+        canvas.setFillColor(colors.HexColor("#777777"))
+        canvas.drawString(18 * mm, 10 * mm, footer_left)
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, page_label.format(n=doc.page))
+        canvas.restoreState()
+
+    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
+                            bottomMargin=18 * mm, title=title, author=author, creator="ShopCare")
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)

@@ -57,16 +57,14 @@ def _l(key: str, lang: str, **params) -> str:
 
 
 def write_statement_pdf(ctx: Ctx, st: Statement, path: str | Path, lang: str | None = None) -> Path:
-    from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
+    from reportlab.platypus import Paragraph, Spacer, Table
 
     cfg = shop_settings.load(ctx)
     lang = lang or cfg.language
     cur = cfg.currency
     styles = pdf.styles()
-    f = pdf.cjk_font()
     L = lambda key, **p: _l(key, lang, **p)  # noqa: E731
     M = lambda minor: money.format_plain(minor, cur, lang)  # noqa: E731
     N = lambda n: money.format_int(n, lang)  # noqa: E731
@@ -122,17 +120,7 @@ def write_statement_pdf(ctx: Ctx, st: Statement, path: str | Path, lang: str | N
 
     printed = L("printed", at=ctx.now().strftime("%Y-%m-%d %H:%M"), shop=cfg.shop_name)
 
-    def footer(canvas, doc):
-        canvas.saveState()
-        canvas.setFont(f.name, 7.5)
-        canvas.setFillColor(colors.HexColor("#777777"))
-        canvas.drawString(18 * mm, 10 * mm, printed)
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, L("page", n=doc.page))
-        canvas.restoreState()
-
     path = Path(path)
-    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=18 * mm, title=f"{L('title')} {m.name}", author=cfg.shop_name,
-                            creator="ShopCare")
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    pdf.build_a4(path, story, title=f"{L('title')} {m.name}", author=cfg.shop_name, footer_left=printed,
+                 page_label=_l("page", lang))
     return path
