@@ -22,8 +22,58 @@ def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.delenv("SHOPCARE_DB", raising=False)
 
 
+# SHOPCARE_TEST_PG=postgresql+psycopg://user@host/db runs every test that takes the ``db`` fixture
+# on PostgreSQL instead of a SQLite file: each test gets a fresh database copied from a migrated
+# template (CREATE DATABASE ... TEMPLATE), dropped after it. Unset: SQLite, as a shop runs it.
+PG_URL = os.environ.get("SHOPCARE_TEST_PG")
+
+
+def pytest_collection_modifyitems(config, items):
+    """On a PostgreSQL run, tests of what only SQLite has (its file, pragmas, backup API) skip."""
+    if not PG_URL:
+        return
+    skip = pytest.mark.skip(reason="SQLite only (the file, its pragmas or the backup API); this run is on PostgreSQL")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def _pg_template():
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(PG_URL)
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"shopcare_tpl_{os.getpid()}"
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    tpl = Database(base.set(database=name).render_as_string(hide_password=False))
+    tpl.upgrade()
+    tpl.dispose()
+    yield admin, base, name
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture
-def db(tmp_path):
+def db(request, tmp_path):
+    if PG_URL:
+        from sqlalchemy import text
+
+        admin, base, template = request.getfixturevalue("_pg_template")
+        name = f"shopcare_t_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**9}"
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        database = Database(base.set(database=name).render_as_string(hide_password=False))
+        yield database
+        database.dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        return
     database = Database(f"sqlite:///{tmp_path / 'shop.db'}")
     database.upgrade()
     yield database

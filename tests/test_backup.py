@@ -15,6 +15,8 @@ from app.errors import ShopError, render
 from app.services import backup
 from app.services.members import MemberInput, create_member
 
+pytestmark = pytest.mark.sqlite_only   # backups copy the SQLite file (PostgreSQL: pg_dump)
+
 
 def members_in(path) -> list[str]:
     con = sqlite3.connect(path)

@@ -13,6 +13,8 @@ from app.errors import ShopError
 from app.services import backup, backup_schedule
 from tests.shop import member
 
+pytestmark = pytest.mark.sqlite_only   # backups copy the SQLite file (PostgreSQL: pg_dump)
+
 
 def _name(t: datetime) -> str:
     return t.strftime("shopcare-%Y%m%d-%H%M%S.db")

@@ -13,6 +13,8 @@ from app.services.context import Actor  # noqa: E402
 from tests.shop import member  # noqa: E402
 from tests.test_settings_ui import english, screen_for, settle, shop  # noqa: F401  (fixtures)
 
+pytestmark = pytest.mark.sqlite_only   # backups copy the SQLite file (PostgreSQL: pg_dump)
+
 
 def names(ctx) -> list[str]:
     with ctx.tx(write=False) as t:

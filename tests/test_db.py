@@ -6,6 +6,7 @@ from app.db import Database, sqlite_wal_reset_bug
 from app.errors import ShopError
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_pragmas(db):
     with db.session() as s:
         assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -14,6 +15,7 @@ def test_sqlite_pragmas(db):
         assert s.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
 
 
+@pytest.mark.sqlite_only
 def test_write_sessions_hold_the_write_lock_from_the_start(db, tmp_path):
     import sqlite3
 

@@ -46,7 +46,7 @@ def a_sale(db: Database, *, total=5800, lines=(5800,), payments=(5800,), receipt
             conn.execute(text(
                 "INSERT INTO sale_lines (sale_id, line_no, sku, name, qty, unit_price, price_overridden,"
                 " tier_discount, manual_discount, line_total, points_eligible)"
-                " VALUES (:s, :n, 'COF', 'Coffee', 1, :a, 0, 0, 0, :a, 1)"), {"s": sale_id, "n": n, "a": amount})
+                " VALUES (:s, :n, 'COF', 'Coffee', 1, :a, false, 0, 0, :a, true)"), {"s": sale_id, "n": n, "a": amount})
         for amount in payments:
             conn.execute(text("INSERT INTO payments (sale_id, method, amount) VALUES (:s, 'cash', :a)"),
                          {"s": sale_id, "a": amount})
@@ -57,7 +57,7 @@ def a_count_card(db: Database, member_id: int, *, uses_left: int, entries=(10, -
     with db.engine.begin() as conn:
         pid = conn.execute(text(
             "INSERT INTO products (sku, name, category, price, kind, points_eligible, discount_eligible, active)"
-            " VALUES ('CUT', 'Haircut', '', 5000, 'service', 1, 1, 1) RETURNING id")).scalar()
+            " VALUES ('CUT', 'Haircut', '', 5000, 'service', true, true, true) RETURNING id")).scalar()
         card = conn.execute(text(
             "INSERT INTO count_cards (member_id, product_id, service_id, uses_total, uses_left, price_paid,"
             " created_at) VALUES (:m, :p, :p, 10, :u, 40000, :now) RETURNING id"),
@@ -68,6 +68,7 @@ def a_count_card(db: Database, member_id: int, *, uses_left: int, entries=(10, -
     return card
 
 
+@pytest.mark.sqlite_only
 def test_fresh_database_passes_and_reports_sqlite(ctx):
     report = run_check(ctx)
     assert report.ok, report.faults
@@ -102,6 +103,7 @@ def test_a_cached_balance_off_its_ledger_is_a_fault(ctx, column, code):
     assert f"Member {mid}" in report.faults[0].en and f"会员 {mid}" in report.faults[0].zh
 
 
+@pytest.mark.sqlite_only   # switches SQLite's CHECK constraints off to plant the fault
 def test_negative_balances_are_faults(ctx):
     mid = a_member(ctx)
     with ctx.db.engine.begin() as conn:  # the CHECK constraints would refuse it: switch them off

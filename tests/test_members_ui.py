@@ -101,6 +101,7 @@ def settle(qtbot, state) -> None:
 
 
 # --- the lazy list -------------------------------------------------------------------------------------
+@pytest.mark.sqlite_only
 def test_the_list_fetches_pages_lazily_from_the_worker(qtbot, ctx, db, state, monkeypatch):
     bulk_members(db.engine.url.database, 450)
     threads = []
@@ -175,6 +176,7 @@ def test_the_screen_debounces_typing_and_shows_the_count(qtbot, ctx, db, state):
     screen.page.close()
 
 
+@pytest.mark.sqlite_only
 def test_sorting_goes_through_the_service(qtbot, ctx, db, state):
     bulk_members(db.engine.url.database, 30)
     screen = MembersScreen(state)

@@ -203,10 +203,9 @@ def eod_report(ctx: Ctx, day: date | None = None) -> EodReport:
             .group_by(SaleLine.sku).order_by(func.sum(SaleLine.line_total).desc(), SaleLine.sku)
             .limit(TOP_PRODUCTS)).all()
         cashiers = s.execute(
-            select(func.coalesce(Staff.name, ""), func.sum(case((Sale.kind == "sale", 1), else_=0)),
-                   func.sum(Sale.total))
+            select(Staff.name, func.sum(case((Sale.kind == "sale", 1), else_=0)), func.sum(Sale.total))
             .outerjoin(Staff, Staff.id == Sale.staff_id).where(in_day)
-            .group_by(func.coalesce(Staff.name, "")).order_by(func.sum(Sale.total).desc())).all()
+            .group_by(Staff.name).order_by(func.sum(Sale.total).desc(), Staff.name)).all()
 
         report = EodReport(
             day=day, shop_name=cfg.shop_name, currency=cfg.currency, language=cfg.language,
@@ -226,7 +225,7 @@ def eod_report(ctx: Ctx, day: date | None = None) -> EodReport:
             texts_sent=int(texts_sent or 0), texts_failed=int(texts_failed or 0),
             texts_deferred=int(texts_deferred or 0), text_segments=int(segments or 0),
             top_products=tuple(ProductRow(sku, name, int(q), int(a)) for sku, name, q, a in top),
-            cashiers=tuple(CashierRow(n, int(c), int(a)) for n, c, a in cashiers),
+            cashiers=tuple(CashierRow(n or "", int(c), int(a)) for n, c, a in cashiers),
             birthdays_today=_birthdays(t, day), birthdays_tomorrow=_birthdays(t, day + timedelta(days=1)),
             at_risk=_at_risk(t, end),
         )
