@@ -376,6 +376,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "kb_body_invalid": ("An article needs a text of 1 to {max} characters", "文章正文须为 1 到 {max} 个字符"),
     "kb_not_found": ("No knowledge base article {id}", "知识库中没有编号为 {id} 的文章"),
     "kb_case_exists": ("Complaint {id} is already saved as a typical case", "投诉 {id} 已存为典型案例"),
+    "kb_tags_too_long": ("The tags are too long (at most {max} characters)", "标签过长（最多 {max} 个字符）"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),

@@ -231,6 +231,11 @@ def _signed(body: str, cfg: ShopSettings, lang: str) -> str:
     return body
 
 
+def sign(cfg: ShopSettings, lang: str, body: str) -> str:
+    """A text written by hand (a service reply from the care screen) signed and with the opt-out line."""
+    return _signed(body, cfg, lang)
+
+
 def render(cfg: ShopSettings, kind: str, lang: str, text: str, values: dict) -> str:
     """``text`` filled with ``values`` (a placeholder without a value becomes empty), signed and with
     the opt-out line for care and marketing kinds. Pure: no database."""
