@@ -18,6 +18,7 @@ SCREENS = [
     ("members", QT_TRANSLATE_NOOP("MainWindow", "Members"), "app.ui.members", "MembersScreen"),
     ("settings", QT_TRANSLATE_NOOP("MainWindow", "Settings"), "app.ui.settings", "SettingsScreen"),
     ("messages", QT_TRANSLATE_NOOP("MainWindow", "Messages"), "app.ui.messages", "MessagesScreen"),
+    ("care", QT_TRANSLATE_NOOP("MainWindow", "Care"), "app.ui.care", "CareScreen"),
     ("reports", QT_TRANSLATE_NOOP("MainWindow", "Reports"), "app.ui.reports", "ReportsScreen"),
 ]
 
