@@ -525,13 +525,13 @@ CAMPAIGN_DAYS_BEFORE_END = 10
 
 
 def _campaign(t: Ctx, shop: _Shop, today: date) -> None:
-    """Spring tea week: a ¥15 voucher (spend ¥60, three weeks) to everyone seen in the last two
+    """A members' tasting week: a ¥15 voucher (spend ¥60, three weeks) to everyone seen in the last two
     months who takes offers; the vouchers join what each member holds, so their visits redeem them."""
     from app.errors import ValidationError
     from app.services import campaigns
 
     spec = campaigns.CampaignSpec(
-        "春茶品鉴周 Spring tea week", campaigns.Filters(last_visit_after=today - timedelta(days=60)),
+        "会员品鉴周 Members' tasting week", campaigns.Filters(last_visit_after=today - timedelta(days=60)),
         voucher=campaigns.VoucherTerms(value=1500, min_spend=6000, expires_on=today + timedelta(days=21)))
     try:
         c = campaigns.send(t, spec)
