@@ -109,6 +109,31 @@ class _Tab(QWidget):
 
 
 # --- dialogs ------------------------------------------------------------------------------------------
+class _ServiceDialog(QDialog):
+    """A dialog whose Save runs one service call on the db worker: accepted with its result in
+    ``result_value``, or kept open with the refusal on its status line."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.result_value = None
+        self.status = Status(self)
+
+    def submit(self, fn, button: QPushButton) -> None:
+        button.setEnabled(False)
+
+        def done(result) -> None:
+            button.setEnabled(True)
+            self.result_value = result
+            self.accept()
+
+        def failed(exc) -> None:
+            button.setEnabled(True)
+            self.status.error(self.state.error_text(exc))
+
+        self.state.tasks.run(fn, done, failed)
+
+
 class KnowledgePickDialog(QDialog):
     """Search the knowledge base and pick an article to insert."""
 
@@ -163,16 +188,15 @@ class KnowledgePickDialog(QDialog):
         super().accept()
 
 
-class NoteDialog(QDialog):
+class NoteDialog(_ServiceDialog):
     """Complete a task (or write a note for a member) with what was done: kind, note, outcome and the
     next contact date; an article of the knowledge base can be inserted; a text note can be sent."""
 
     def __init__(self, state: AppState, *, member_name: str, task_id: int | None = None,
                  member_id: int | None = None, kind: str = "call", text: str = "",
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state, self.task_id, self.member_id = state, task_id, member_id
-        self.result_value = None
+        super().__init__(state, parent)
+        self.task_id, self.member_id = task_id, member_id
         self.setWindowTitle(self.tr("Contact note: {name}").format(name=member_name))
         self.kind = QComboBox(self)
         for code, label in NOTE_KINDS.items():
@@ -194,7 +218,6 @@ class NoteDialog(QDialog):
         self.next_check.toggled.connect(self.next_date.setEnabled)
         self.send_text = QCheckBox(self.tr("Also send it to the member as a text"), self)
         self.kind.currentIndexChanged.connect(lambda _i: self._kind_changed())
-        self.status = Status(self)
         form = QFormLayout()
         form.addRow(self.tr("Kind"), self.kind)
         form.addRow(self.tr("Note"), self.body)
@@ -247,26 +270,14 @@ class NoteDialog(QDialog):
             fn = lambda: callbacks.complete_task(ctx, task_id, **kw)  # noqa: E731
         else:
             fn = lambda: callbacks.add_note(ctx, member_id, **kw)  # noqa: E731
-        self.buttons.setEnabled(False)
-        self.state.tasks.run(fn, self._saved, self._failed)
-
-    def _saved(self, result) -> None:
-        self.result_value = result
-        self.buttons.setEnabled(True)
-        self.accept()
-
-    def _failed(self, exc) -> None:
-        self.buttons.setEnabled(True)
-        self.status.error(self.state.error_text(exc))
+        self.submit(fn, self.buttons.button(QDialogButtonBox.StandardButton.Save))
 
 
-class TaskDialog(QDialog):
+class TaskDialog(_ServiceDialog):
     """A call-back task by hand: find the member, the due date and what to do."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.result_value = None
+        super().__init__(state, parent)
         self.setWindowTitle(self.tr("Add a call-back task"))
         self.who = QLineEdit(self)
         self.who.setPlaceholderText(self.tr("Phone, last 4 digits, card no. or name + Enter"))
@@ -275,7 +286,6 @@ class TaskDialog(QDialog):
         self.due = _date_edit(self, state.ctx.today())
         self.reason = QLineEdit(self)
         self.reason.setMaxLength(callbacks.MAX_REASON)
-        self.status = Status(self)
         form = QFormLayout()
         form.addRow(self.tr("Member"), self.who)
         form.addRow("", self.member)
@@ -314,28 +324,22 @@ class TaskDialog(QDialog):
             self.status.error(self.tr("Find the member first (type and press Enter)"))
             return
         ctx, due, reason = self.state.ctx, _value(self.due), self.reason.text()
-        self.state.tasks.run(lambda: callbacks.add_task(ctx, member_id, due, reason), self._saved,
-                             lambda e: self.status.error(self.state.error_text(e)))
-
-    def _saved(self, task) -> None:
-        self.result_value = task
-        self.accept()
+        self.submit(lambda: callbacks.add_task(ctx, member_id, due, reason),
+                    self.buttons.button(QDialogButtonBox.StandardButton.Save))
 
 
-class ResolveDialog(QDialog):
+class ResolveDialog(_ServiceDialog):
     """Close a complaint with how it was resolved; optionally keep it as a typical case."""
 
     def __init__(self, state: AppState, complaint, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state, self.complaint = state, complaint
-        self.result_value = None
+        super().__init__(state, parent)
+        self.complaint = complaint
         self.setWindowTitle(self.tr("Resolve complaint: {name}").format(name=complaint.member_name))
         said = QLabel(complaint.body, self)
         said.setWordWrap(True)
         self.resolution = QPlainTextEdit(self)
         self.resolution.setPlaceholderText(self.tr("How it was resolved"))
         self.as_case = QCheckBox(self.tr("Save as a typical case in the knowledge base"), self)
-        self.status = Status(self)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
                                         self)
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("Resolve"))
@@ -360,21 +364,15 @@ class ResolveDialog(QDialog):
                 knowledge.save_case(ctx, note_id)
             return done
 
-        self.state.tasks.run(work, self._saved, lambda e: self.status.error(self.state.error_text(e)))
-
-    def _saved(self, note) -> None:
-        self.result_value = note
-        self.accept()
+        self.submit(work, self.buttons.button(QDialogButtonBox.StandardButton.Save))
 
 
-class CampaignDialog(QDialog):
+class CampaignDialog(_ServiceDialog):
     """A new campaign: who (filters), what (text, voucher), a live preview of reach and cost, send."""
 
     def __init__(self, state: AppState, tiers, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.client_ref = uuid.uuid4().hex     # a retried send returns the campaign already sent
-        self.result_value = None
         self.last_preview = None
         self.setWindowTitle(self.tr("New campaign"))
         self.name = QLineEdit(self)
@@ -452,7 +450,6 @@ class CampaignDialog(QDialog):
         self.sample = QLabel(self)
         self.sample.setWordWrap(True)
         self.sample.setProperty("role", "muted")
-        self.status = Status(self)
 
         form = QFormLayout()
         form.addRow(self.tr("Name"), self.name)
@@ -580,16 +577,7 @@ class CampaignDialog(QDialog):
                                     "and cannot be called back.").format(name=spec.name, n=n, segments=segs)):
             return
         ctx, ref = self.state.ctx, self.client_ref
-        self.send_button.setEnabled(False)
-        self.state.tasks.run(lambda: campaigns.send(ctx, spec, client_ref=ref), self._sent, self._send_failed)
-
-    def _sent(self, view) -> None:
-        self.result_value = view
-        self.accept()
-
-    def _send_failed(self, exc) -> None:
-        self.send_button.setEnabled(True)
-        self.status.error(self.state.error_text(exc))
+        self.submit(lambda: campaigns.send(ctx, spec, client_ref=ref), self.send_button)
 
 
 # --- tabs ---------------------------------------------------------------------------------------------
