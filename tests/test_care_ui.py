@@ -226,3 +226,19 @@ def test_the_till_shows_an_open_complaint(qtbot, shop):
     qtbot.waitUntil(lambda: bar.member_id == ids["d"], timeout=5000)
     assert not bar.complaint_badge.isVisible()
     settle(qtbot, state)
+
+
+def test_member_page_contact_tab_lists_tasks_and_notes(qtbot, shop):
+    from app.ui.member_page import MemberPage
+
+    ctx, ids = shop
+    callbacks.add_task(ctx, ids["c"], date(2026, 3, 5), "Call about the replacement cake")
+    state = AppState(ctx)
+    page = MemberPage(state, ids["c"])
+    qtbot.addWidget(page)
+    settle(qtbot, state)
+    table = page.tables["contacts"]
+    rows = [[table.item(r, c).text() for c in range(table.columnCount())] for r in range(table.rowCount())]
+    assert rows[0][1:4] == ["Call-back task", "Call about the replacement cake", "Open"]
+    assert rows[1][1:3] == ["Complaint (open)", "The tea cake was damp"]
+    assert page.tabs.tabText(page.TABS.index("contacts")) == "Contact notes (2)"
