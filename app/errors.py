@@ -377,6 +377,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "kb_not_found": ("No knowledge base article {id}", "知识库中没有编号为 {id} 的文章"),
     "kb_case_exists": ("Complaint {id} is already saved as a typical case", "投诉 {id} 已存为典型案例"),
     "kb_tags_too_long": ("The tags are too long (at most {max} characters)", "标签过长（最多 {max} 个字符）"),
+    "campaign_text_needed": ("The campaign template speaks of a voucher: attach one, or write the campaign's own text",
+                             "活动短信模板中含有优惠券内容：请附带优惠券，或为本活动填写短信内容"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),

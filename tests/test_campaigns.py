@@ -48,7 +48,7 @@ def shop(ctx, clock):
 
 
 def picked(ctx, **f):
-    p = campaigns.preview(ctx, CampaignSpec("t", Filters(**f)))
+    p = campaigns.preview(ctx, CampaignSpec("t", Filters(**f), body="{name}: new teas are in"))
     return p.matched, p.reachable
 
 
@@ -134,7 +134,7 @@ def test_campaign_voucher_after_expiry_is_refused(shop, clock):
 
 def test_results_count_sent_and_failed(shop):
     ctx, ids = shop
-    c = campaigns.send(ctx, CampaignSpec("News", Filters(birthday_month=5)))
+    c = campaigns.send(ctx, CampaignSpec("News", Filters(birthday_month=5), body="{name}, new teas are in!"))
     with ctx.db.session() as s:
         rows = s.execute(select(Message).where(Message.kind == "campaign").order_by(Message.id)).scalars().all()
         rows[0].status, rows[1].status = "sent", "failed"
@@ -182,12 +182,12 @@ def test_sending_twice_does_not_double(shop):
 def test_campaign_selecting_nobody_is_refused(shop):
     ctx, ids = shop
     with pytest.raises(ValidationError) as e:
-        campaigns.send(ctx, CampaignSpec("Nobody", Filters(birthday_month=12)))
+        campaigns.send(ctx, CampaignSpec("Nobody", Filters(birthday_month=12), body="{name}: hello"))
     assert e.value.code == "campaign_selects_nobody" and e.value.params["matched"] == 0
     # Dee matches but may not get offers: still nobody.
     with pytest.raises(ValidationError) as e:
         campaigns.send(ctx, CampaignSpec("Dee", Filters(tags=("tea",), tiers=("ordinary",), last_visit_before=None,
-                                                        spend_max=0, birthday_month=None)))
+                                                        spend_max=0, birthday_month=None), body="{name}: hello"))
     assert e.value.code == "campaign_selects_nobody" and e.value.params["matched"] == 1
     assert "没有可发送的会员" in render(e.value, "zh_CN")
     assert count(ctx.db, Campaign) == 0
@@ -293,3 +293,15 @@ def test_segment_filter_without_analytics_is_a_clear_error(shop, monkeypatch):
     with pytest.raises(ValidationError) as e:
         campaigns.preview(ctx, CampaignSpec("x", Filters(segment="champions")))
     assert e.value.code == "campaign_segment_unavailable"
+
+
+def test_without_a_voucher_the_campaign_needs_its_own_text(shop):
+    ctx, ids = shop
+    with pytest.raises(ValidationError) as e:   # the default template names {voucher_code}
+        campaigns.preview(ctx, CampaignSpec("x", Filters()))
+    assert e.value.code == "campaign_text_needed"
+    with pytest.raises(ValidationError) as e:
+        campaigns.preview(ctx, CampaignSpec("x", Filters(), body="{name}, {nme}"))
+    assert e.value.code.startswith("template_placeholder")
+    p = campaigns.preview(ctx, CampaignSpec("x", Filters(), body="{name}, new teas are in!"))
+    assert p.reachable == 4 and "new teas are in!" in p.sample and "回T退订" in p.sample

@@ -39,6 +39,7 @@ KINDS = ("standard", "referral")
 SEGMENTS = ("champions", "loyal", "potential", "new", "at_risk", "cant_lose", "hibernating", "lost")
 SAMPLE_CODE = "X" * 8            # a code of the real length: the preview's segment count is exact
 MAX_REFERRAL_POINTS = 100_000
+VOUCHER_PLACEHOLDERS = ("voucher", "voucher_code", "voucher_expiry", "min_spend")
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,10 @@ def _check(t: Ctx, spec: CampaignSpec) -> None:
             raise ValidationError("campaign_referral_points_invalid", value=p, max=MAX_REFERRAL_POINTS)
     if spec.body.strip():
         templates.validate(_template_kind(spec), spec.body.strip())
+    elif v is None:   # the shop's template speaks of a voucher: without one it would read "use voucher  by ."
+        text = templates.template_for(t, _template_kind(spec), shop_settings.load(t).language)
+        if any("{" + p + "}" in text for p in VOUCHER_PLACEHOLDERS):
+            raise ValidationError("campaign_text_needed")
 
 
 def _template_kind(spec: CampaignSpec) -> str:
