@@ -3,13 +3,13 @@ its vouchers and texts, no doubling on a retry, results after redemptions at the
 bring-a-friend credit."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from app.errors import Conflict, PermissionDenied, ValidationError, render
-from app.models import Campaign, CampaignRecipient, Member, Message, PointsEntry, Voucher
+from app.models import AuditLog, Campaign, CampaignRecipient, Member, Message, PointsEntry, Voucher
 from app.services import campaigns, outbox, texts
 from app.services.campaigns import CampaignSpec, Filters, VoucherTerms
 from app.services.checkout import Cart, CartLine, Tender, checkout
@@ -154,13 +154,14 @@ def test_a_failure_half_way_leaves_nothing(shop, monkeypatch):
         return real(*a, **kw)
 
     monkeypatch.setattr(outbox, "enqueue", flaky)
-    messages, vouchers_before, audits = count(ctx.db, Message), count(ctx.db, Voucher), None
+    messages, vouchers_before, audits = count(ctx.db, Message), count(ctx.db, Voucher), count(ctx.db, AuditLog)
     with pytest.raises(RuntimeError):
         campaigns.send(ctx, CampaignSpec("Half", Filters(tags=("tea",)),
                                          voucher=VoucherTerms(value=1000, expires_on=EXPIRY)))
     assert len(calls) == 2
     assert count(ctx.db, Campaign) == 0 and count(ctx.db, CampaignRecipient) == 0
     assert count(ctx.db, Voucher) == vouchers_before and count(ctx.db, Message) == messages
+    assert count(ctx.db, AuditLog) == audits                              # no voucher.issue row survives
 
 
 def test_sending_twice_does_not_double(shop):
@@ -305,3 +306,18 @@ def test_without_a_voucher_the_campaign_needs_its_own_text(shop):
     assert e.value.code.startswith("template_placeholder")
     p = campaigns.preview(ctx, CampaignSpec("x", Filters(), body="{name}, new teas are in!"))
     assert p.reachable == 4 and "new teas are in!" in p.sample and "回T退订" in p.sample
+
+
+def test_segment_filter_reads_the_analytics_rows(shop, monkeypatch):
+    """The analytics service is another issue's; its rows (member_id, segment) are what the filter reads."""
+    ctx, ids = shop
+    from types import SimpleNamespace
+
+    rows = [SimpleNamespace(member_id=ids["a"], segment="champions"), {"member_id": ids["b"], "segment": "lost"},
+            SimpleNamespace(member_id=ids["c"], segment="champions")]
+    monkeypatch.setattr(campaigns, "analytics", SimpleNamespace(rfm=lambda t: rows))
+    assert picked(ctx, segment="champions") == (2, 2)
+    assert picked(ctx, segment="lost", tiers=("silver",)) == (1, 1)
+    with pytest.raises(ValidationError) as e:
+        picked(ctx, segment="vip")
+    assert e.value.code == "campaign_segment_unknown"

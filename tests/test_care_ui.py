@@ -4,7 +4,7 @@ resolved into a typical case; a campaign made in its dialog and redeemed at the 
 knowledge base searched in Chinese and inserted into a note; the till's complaint badge."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import pytest
 
@@ -12,7 +12,7 @@ pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 
 from sqlalchemy import select  # noqa: E402
 
-from app.models import CallbackTask, Campaign, KbArticle, Message, Voucher  # noqa: E402
+from app.models import Campaign, KbArticle, Message, Voucher  # noqa: E402
 from app.services import callbacks, care, knowledge  # noqa: E402
 from app.services import settings as shop_settings  # noqa: E402
 from app.services.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
