@@ -23,6 +23,11 @@ Who shops here:
 Top-ups follow the shop's bonus ladder; stored value, points and a few e-vouchers pay for sales;
 salon regulars buy a ten-visit count card and use it; a few sales are partly refunded.
 
+Care: ten days before the end a campaign (``campaigns.send``) gives everyone seen in the last two
+months who takes offers a voucher, which their later visits redeem at the till; at the end the
+default knowledge base articles, a few contact notes, a complaint resolved into a typical case, one
+still open, and two call-backs by hand.
+
 A database that already holds data: the demo adds to it. Its products are added only when their
 SKU is free, members get phone and card numbers no existing member has, and the shop name is set
 only while it is still the default. Nothing existing is changed; use a separate database (``--db``)
