@@ -120,8 +120,9 @@ def test_ebills_only_for_members_who_take_them(built):
                          .join(Member, Member.id == Message.member_id)).all()
         off = _count(s, Member, Member.ebill_enabled.is_(False), Member.visits > 0)
     assert rows
-    assert all(kind == "ebill" and category == "transactional" for kind, category, *_ in rows)
-    assert all(enabled for _k, _c, enabled, _p, _mp in rows)
+    # e-bills, and the demo's campaign (care: campaigns.py), which is marketing
+    assert all((kind, category) in (("ebill", "transactional"), ("campaign", "marketing")) for kind, category, *_ in rows)
+    assert all(enabled for k, _c, enabled, _p, _mp in rows if k == "ebill")
     assert all(p == mp for *_, p, mp in rows)
     assert off >= 1  # there were members with e-bills off, and none of them got a text
 
@@ -142,3 +143,18 @@ def test_same_seed_same_shop(tmp_path):
     a, b = run("a.db"), run("b.db")
     assert a == b
     assert run("c.db")[0] == a[0]
+
+
+# care: the demo's campaign, service records and knowledge base
+def test_campaign_redeemed_and_service_records(built):
+    from app.services import callbacks, campaigns, knowledge
+
+    ctx, _, _ = built
+    [c] = campaigns.list_campaigns(ctx)
+    r = c.results
+    assert r.recipients == r.vouchers_issued > 0
+    assert 0 < r.vouchers_redeemed <= r.vouchers_issued and r.revenue > 0
+    assert len(knowledge.search(ctx, "普洱")) >= 2 and knowledge.search(ctx, "refund")
+    assert [a.source for a in knowledge.search(ctx, "潮味")] == ["case"]
+    assert len(callbacks.open_complaints(ctx)) == 1
+    assert len(callbacks.open_tasks(ctx)) == 2

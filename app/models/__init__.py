@@ -1,6 +1,7 @@
 """SQLAlchemy models. No business logic here: rules live in app.services."""
 from app.models.base import Base
-from app.models.care import CallbackTask, ContactNote, InboundMessage, Message, SatisfactionScore
+from app.models.care import (CallbackTask, Campaign, CampaignRecipient, ContactNote, InboundMessage, KbArticle,
+                              Message, SatisfactionScore)
 from app.models.ledgers import PointsEntry, Topup, WalletEntry
 from app.models.members import Member, MemberDate, MemberTag
 from app.models.sales import (CountCard, CountCardEntry, HeldCart, Payment, Product, Sale, SaleLine,
@@ -12,4 +13,5 @@ __all__ = [
     "Member", "MemberDate", "MemberTag", "Message", "Payment", "PointsEntry", "Product", "Sale",
     "SaleLine", "Setting", "Staff", "Till", "Tier", "Topup", "TopupBonusRule", "Voucher", "WalletEntry",
     "InboundMessage", "SatisfactionScore",  # texts
+    "Campaign", "CampaignRecipient", "KbArticle",  # care: campaigns and knowledge base
 ]

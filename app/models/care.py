@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base
+from app.models.base import Amount, Base
 
 
 class Message(Base):
@@ -81,6 +81,7 @@ class ContactNote(Base):
     next_contact_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolution: Mapped[str | None] = mapped_column(Text)   # how a complaint was resolved (0004_campaigns)
 
 
 class CallbackTask(Base):
@@ -97,3 +98,56 @@ class CallbackTask(Base):
     note_id: Mapped[int | None] = mapped_column(ForeignKey("contact_notes.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# --- campaigns and the service knowledge base (migration 0004_campaigns) -----------------------------
+class Campaign(Base):
+    """A marketing text sent at once to the members a filter picked, with an optional e-voucher each.
+    ``kind`` 'referral' is "bring a friend": the voucher is for a friend, and the member who passed
+    it on gets ``referral_points`` when a new member naming them redeems it (campaigns.credit_referral)."""
+    __tablename__ = "campaigns"
+    __table_args__ = (CheckConstraint("kind IN ('standard','referral')", name="kind"),
+                      CheckConstraint("voucher_kind IN ('amount','percent') OR voucher_kind IS NULL",
+                                      name="voucher_kind"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(10), default="standard")
+    filters: Mapped[str] = mapped_column(Text, default="{}")       # JSON of campaigns.Filters
+    body: Mapped[str] = mapped_column(Text, default="")           # the shop's text ('' = the campaign template)
+    voucher_kind: Mapped[str | None] = mapped_column(String(8))
+    voucher_value: Mapped[int | None] = mapped_column(Amount)    # minor units, or basis points for percent
+    voucher_min_spend: Mapped[int] = mapped_column(Amount, default=0)
+    voucher_expires_on: Mapped[date | None] = mapped_column(Date)
+    referral_points: Mapped[int] = mapped_column(Integer, default=0)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    client_ref: Mapped[str | None] = mapped_column(String(64), unique=True)  # a retried send returns this one
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CampaignRecipient(Base):
+    """One member a campaign reached: their text and voucher; for bring a friend, when they were credited."""
+    __tablename__ = "campaign_recipients"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True, index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"), unique=True)
+    credited_sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"))
+    credited_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class KbArticle(Base):
+    """A short service article (product care, policy, a common answer, a typical case). ``search_text``
+    is title, body and tags casefolded, so one LIKE finds English in any case and Chinese as typed."""
+    __tablename__ = "kb_articles"
+    __table_args__ = (CheckConstraint("source IN ('manual','case','seed')", name="source"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    tags: Mapped[str] = mapped_column(String(200), default="")    # space separated
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(8), default="manual")
+    note_id: Mapped[int | None] = mapped_column(ForeignKey("contact_notes.id"), unique=True)  # a typical case
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -18,6 +18,7 @@ from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, 
 from app.models import Member, Payment, Product, Sale, SaleLine, Tier, Voucher
 from app.money import check_amount, format_int, format_plain, round_half_up
 from app.services import catalog, countcards, ledger, outbox, permissions, points, receipts, templates, tiers
+from app.services import campaigns  # care: bring-a-friend credit
 from app.services.context import Ctx
 from app.services.members import get_row as get_member_row
 from app.services.settings import ShopSettings
@@ -347,6 +348,8 @@ def _post_payments(t: Ctx, sale_id: int, payments: list[_Tendered], member: Memb
                                .execution_options(synchronize_session=False)).rowcount
             if used != 1:
                 raise Conflict("voucher_used", code=p.voucher.code)
+            # care: a bring-a-friend voucher credits the member who passed it on (campaigns.py)
+            campaigns.credit_referral(t, p.voucher, member, sale_id)
     if not payments:  # a sale paid in full by count cards
         return
     t.s.connection().execute(_INSERT_PAYMENT, [

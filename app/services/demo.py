@@ -23,6 +23,11 @@ Who shops here:
 Top-ups follow the shop's bonus ladder; stored value, points and a few e-vouchers pay for sales;
 salon regulars buy a ten-visit count card and use it; a few sales are partly refunded.
 
+Care: ten days before the end a campaign (``campaigns.send``) gives everyone seen in the last two
+months who takes offers a voucher, which their later visits redeem at the till; at the end the
+default knowledge base articles, a few contact notes, a complaint resolved into a typical case, one
+still open, and two call-backs by hand.
+
 A database that already holds data: the demo adds to it. Its products are added only when their
 SKU is free, members get phone and card numbers no existing member has, and the shop name is set
 only while it is still the default. Nothing existing is changed; use a separate database (``--db``)
@@ -39,7 +44,7 @@ from typing import Callable
 
 from sqlalchemy import String, cast, func, literal, select, update
 
-from app.models import CountCard, Member, Message, Product, Sale, Tier, Topup
+from app.models import CountCard, Member, Message, Product, Sale, Tier, Topup, Voucher
 from app.services import catalog, phones, refunds, settings, setup, vouchers, wallet
 from app.services.checkout import Cart, CartLine, Tender, checkout
 from app.services.context import Ctx, FixedClock
@@ -325,6 +330,8 @@ def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
             events.append((tm, len(events), "walkin", None))
         for receipt in shop.refunds_due.pop(day, []):
             events.append((_times(rng, 1)[0], len(events), "refund:" + receipt, None))
+        if day == days - CAMPAIGN_DAYS_BEFORE_END:   # care: a campaign the members redeem at their next visits
+            events.append((time(OPEN_HOUR, 5), len(events), "campaign", None))
         events.sort(key=lambda e: (e[0], e[1]))
 
         with dctx.tx() as t:
@@ -341,11 +348,14 @@ def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
                     _visit(t, rng, shop, p, today, day)
                 elif kind == "walkin":
                     _walkin(t, rng, shop.prices)
+                elif kind == "campaign":
+                    _campaign(t, shop, today)
                 else:
                     _refund(t, rng, shop, kind.split(":", 1)[1])
             if progress is not None:
                 progress(day + 1, days, today.isoformat())
 
+    _care_records(dctx, rng, shop, end)
     if days > 1:  # a one-day demo leaves its texts queued, for a real sender to deliver (tests/test_texts_day.py)
         _text_history(dctx, rng, msg_before, end)
     with dctx.tx(write=False) as t:
@@ -514,6 +524,60 @@ def _refund(t: Ctx, rng: random.Random, shop: _Shop, receipt_no: str) -> None:
             p.wallet = m.wallet_principal + m.wallet_bonus
             p.points = m.points_balance
             p.tier_bp = shop.tier_bp.get(m.tier_id, 0)
+
+
+# --- care: a campaign, contact notes, call-backs and the knowledge base ------------------------------------
+CAMPAIGN_DAYS_BEFORE_END = 10
+
+
+def _campaign(t: Ctx, shop: _Shop, today: date) -> None:
+    """A members' tasting week: a ¥15 voucher (spend ¥60, three weeks) to everyone seen in the last two
+    months who takes offers; the vouchers join what each member holds, so their visits redeem them."""
+    from app.errors import ValidationError
+    from app.services import campaigns
+
+    spec = campaigns.CampaignSpec(
+        "会员品鉴周 Members' tasting week", campaigns.Filters(last_visit_after=today - timedelta(days=60)),
+        voucher=campaigns.VoucherTerms(value=1500, min_spend=6000, expires_on=today + timedelta(days=21)))
+    try:
+        c = campaigns.send(t, spec)
+    except ValidationError:   # a tiny demo may reach nobody
+        return
+    for member_id, code in t.s.execute(select(Voucher.member_id, Voucher.code)
+                                       .where(Voucher.campaign == f"campaign:{c.id}")).all():
+        p = shop.members.get(member_id)
+        if p is not None:
+            p.vouchers.append((code, 1500, 6000, today + timedelta(days=21)))
+
+
+CARE_NOTES = [
+    ("call", "回访：很喜欢新到的凤凰单丛，想订两罐中秋送礼", "有意向"),
+    ("visit", "到店试饮春季龙井，提到家里茶具缺一个公道杯", "已推荐"),
+    ("suggestion", "建议周末增加燕麦拿铁的供应", "已转店长"),
+]
+
+
+def _care_records(dctx: Ctx, rng: random.Random, shop: _Shop, end: date) -> None:
+    """The service records of a shop in use: the default knowledge base articles, a few contact
+    notes, one complaint resolved (kept as a typical case) and one still open, call-backs by hand."""
+    from app.services import callbacks, knowledge
+
+    people = sorted(p.id for p in shop.members.values() if p.visits > 0 and p.persona in ("regular", "occasional"))
+    if len(people) < 6:
+        knowledge.seed_defaults(dctx)
+        return
+    picks = rng.sample(people, 6)
+    dctx.clock.set(datetime.combine(end, time(CLOSE_HOUR, 10)))
+    with dctx.tx() as t:
+        knowledge.seed_defaults(t)
+        for member_id, (kind, body, outcome) in zip(picks, CARE_NOTES):
+            callbacks.add_note(t, member_id, kind=kind, body=body, outcome=outcome)
+        done = callbacks.add_note(t, picks[3], kind="complaint", body="上周买的熟普洱茶饼有潮味", outcome="已致歉")
+        callbacks.resolve_complaint(t, done.id, "更换新茶饼，提醒密封干燥存放，赠送15元券")
+        knowledge.save_case(t, done.id)
+        callbacks.add_note(t, picks[4], kind="complaint", body="外带咖啡等了20分钟，杯盖没盖好洒了", outcome="待回复")
+        callbacks.add_task(t, picks[4], end + timedelta(days=1), "致电道歉并说明改进措施（外带咖啡等待过久）")
+        callbacks.add_task(t, picks[5], end + timedelta(days=3), "通知到货：预订的白毫银针已到")
 
 
 # --- texts: what happened to them ---------------------------------------------------------------------

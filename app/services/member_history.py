@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.models import (ContactNote, Member, Message, Payment, PointsEntry, Sale, SaleLine, Staff, Topup,
                         WalletEntry)
-from app.services import countcards, members
+from app.services import callbacks, countcards, members
 from app.services.context import Ctx
 from app.services.countcards import CountCardView
 from app.services.members import MemberView
@@ -94,6 +94,8 @@ class ContactLine:
     outcome: str
     staff: str
     next_contact_on: date | None
+    resolved_at: datetime | None = None     # care: a complaint's resolution (callbacks.py)
+    resolution: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class MemberPage:
     wallet: tuple[WalletLine, ...]
     messages: tuple[MessageLine, ...]
     contacts: tuple[ContactLine, ...]
+    tasks: tuple = ()   # care: callbacks.TaskView, open first (what is due next)
 
 
 def _receipts(t: Ctx, sale_ids: set[int]) -> dict[int, str]:
@@ -167,7 +170,7 @@ def member_page(ctx: Ctx, member_id: int, limit: int = HISTORY_LIMIT) -> MemberP
                                           .order_by(Message.created_at.desc(), Message.id.desc())
                                           .limit(limit)).scalars())
         contacts = tuple(ContactLine(r.id, r.created_at, r.kind, r.body, r.outcome or "", name or "",
-                                     r.next_contact_on)
+                                     r.next_contact_on, r.resolved_at, r.resolution)
                          for r, name in t.s.execute(select(ContactNote, Staff.name)
                                                     .outerjoin(Staff, Staff.id == ContactNote.staff_id)
                                                     .where(ContactNote.member_id == member_id)
@@ -175,4 +178,5 @@ def member_page(ctx: Ctx, member_id: int, limit: int = HISTORY_LIMIT) -> MemberP
                                                     .limit(limit)).all())
         return MemberPage(member=view, consent=consent, referrer_name=referrer, count_cards=cards,
                           purchases=purchases(t, member_id, limit), topups=topups, points=points_lines,
-                          wallet=wallet_lines, messages=msgs, contacts=contacts)
+                          wallet=wallet_lines, messages=msgs, contacts=contacts,
+                          tasks=tuple(callbacks.member_tasks(t, member_id, limit)))

@@ -25,6 +25,10 @@ RULES: dict[str, frozenset[str]] = {
     "manage_outbox": frozenset({"manager", "owner", "system"}),
     # texts: gateways and sending
     "change_texting": frozenset({"manager", "owner", "system"}),
+    # care: campaigns, call-backs and the knowledge base
+    "send_campaign": frozenset({"manager", "owner", "system"}),
+    "resolve_complaint": frozenset({"manager", "owner", "system"}),
+    "edit_knowledge": frozenset({"manager", "owner", "system"}),
 }
 
 ACTION_NAMES = {
@@ -39,6 +43,10 @@ ACTION_NAMES = {
     "manage_outbox": ("resend or cancel texts", "重发或取消短信"),
     # texts: gateways and sending
     "change_texting": ("change text settings", "修改短信设置"),
+    # care: campaigns, call-backs and the knowledge base
+    "send_campaign": ("send campaigns", "发送营销活动"),
+    "resolve_complaint": ("resolve complaints", "处理投诉"),
+    "edit_knowledge": ("edit the knowledge base", "编辑知识库"),
 }
 
 

@@ -139,6 +139,7 @@ class Occasion:
 class MemberCard:
     member: MemberView
     occasions: tuple[Occasion, ...]
+    open_complaints: int = 0    # care: complaints not yet resolved (callbacks.py), a badge at the till
 
 
 def _next(month: int, day: int, today: date) -> date | None:
@@ -201,5 +202,7 @@ def occasions_for(m: MemberView, today: date, days: int = OCCASION_DAYS) -> tupl
 def member_card(ctx: Ctx, member_id: int) -> MemberCard:
     """What the till's member bar shows: the member and this week's occasions."""
     with ctx.tx(write=False) as t:
+        from app.services import callbacks
+
         v = member_view(t, get_row(t, member_id))
-        return MemberCard(v, occasions_for(v, t.today()))
+        return MemberCard(v, occasions_for(v, t.today()), callbacks.open_complaint_count(t, member_id))

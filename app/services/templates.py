@@ -60,7 +60,9 @@ KINDS: dict[str, TemplateKind] = {
     "winback": TemplateKind("care", _MEMBER + _VOUCHER + ("days", "days_since_visit")),
     "winback_voucher": TemplateKind("care", _MEMBER + _CARE_VOUCHER + ("days", "days_since_visit")),
     "repurchase": TemplateKind("care", _MEMBER + ("days", "product")),
-    "campaign": TemplateKind("marketing", _MEMBER + _VOUCHER),
+    "campaign": TemplateKind("marketing", _MEMBER + _CARE_VOUCHER),
+    # care: bring a friend (campaigns.py): {reward} is the points the member gets for a friend's visit
+    "campaign_referral": TemplateKind("marketing", _MEMBER + _CARE_VOUCHER + ("reward",)),
     "satisfaction": TemplateKind("care", ("shop", "name")),    # "reply 1-5" after a visit (sender.SATISFACTION_KIND)
     "test": TemplateKind("transactional", ("shop",)),
 }
@@ -229,6 +231,11 @@ def _signed(body: str, cfg: ShopSettings, lang: str) -> str:
     return body
 
 
+def sign(cfg: ShopSettings, lang: str, body: str) -> str:
+    """A text written by hand (a service reply from the care screen) signed and with the opt-out line."""
+    return _signed(body, cfg, lang)
+
+
 def render(cfg: ShopSettings, kind: str, lang: str, text: str, values: dict) -> str:
     """``text`` filled with ``values`` (a placeholder without a value becomes empty), signed and with
     the opt-out line for care and marketing kinds. Pure: no database."""
@@ -273,6 +280,7 @@ def sample_values(cfg: ShopSettings, lang: str) -> dict[str, str]:
         "years": "3", "holiday": "中秋节" if zh else "Mid-Autumn Festival", "tier": "金卡" if zh else "Gold",
         "days_since_visit": "45", "days": "45", "occasion": "结婚纪念日" if zh else "wedding anniversary",
         "product": "普洱熟茶饼" if zh else "Ripe Pu'er cake", "voucher": amount(2000), "min_spend": amount(10000),
+        "reward": "200",
     }
 
 

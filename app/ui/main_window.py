@@ -16,10 +16,12 @@ from app.ui.state import AppState
 SCREENS = [
     ("till", QT_TRANSLATE_NOOP("MainWindow", "Till"), "app.ui.till", "TillScreen"),
     ("members", QT_TRANSLATE_NOOP("MainWindow", "Members"), "app.ui.members", "MembersScreen"),
-    ("settings", QT_TRANSLATE_NOOP("MainWindow", "Settings"), "app.ui.settings", "SettingsScreen"),
     ("messages", QT_TRANSLATE_NOOP("MainWindow", "Messages"), "app.ui.messages", "MessagesScreen"),
+    ("care", QT_TRANSLATE_NOOP("MainWindow", "Care"), "app.ui.care", "CareScreen"),
     ("reports", QT_TRANSLATE_NOOP("MainWindow", "Reports"), "app.ui.reports", "ReportsScreen"),
     ("analytics", QT_TRANSLATE_NOOP("MainWindow", "Analytics"), "app.ui.analytics", "AnalyticsScreen"),
+    # the owner's, looked at least often: last
+    ("settings", QT_TRANSLATE_NOOP("MainWindow", "Settings"), "app.ui.settings", "SettingsScreen"),
 ]
 
 

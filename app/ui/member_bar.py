@@ -60,11 +60,15 @@ class MemberBar(QFrame):
         self.badge = QLabel(self)
         self.badge.setStyleSheet("background: #fde2ec; color: #ad1457; border-radius: 8px; padding: 2px 8px;"
                                  " font-weight: 600;")
+        # care: a member with an open complaint is greeted knowing it (callbacks.py)
+        self.complaint_badge = QLabel(self)
+        self.complaint_badge.setStyleSheet("background: #fdecea; color: #c62828; border-radius: 8px; padding: 2px 8px;"
+                                           " font-weight: 600;")
         self.clear_button = QPushButton(self.tr("Detach (F2)"), self)
         self.clear_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.clear_button.clicked.connect(self.detach)
         for w in (self.key_label, self.edit, self.name_label, self.tier_label, self.balance_label,
-                  self.points_label, self.badge):
+                  self.points_label, self.badge, self.complaint_badge):
             row.addWidget(w)
         row.addStretch(1)
         row.addWidget(self.clear_button)
@@ -140,8 +144,12 @@ class MemberBar(QFrame):
             w.setVisible(attached)
         self.edit.setVisible(not attached)
         self.badge.setVisible(bool(attached and c.occasions))
+        self.complaint_badge.setVisible(bool(attached and c.open_complaints))
         if not attached:
             return
+        if c.open_complaints:
+            self.complaint_badge.setText(self.tr("Open complaint") if c.open_complaints == 1 else
+                                         self.tr("{n} open complaints").format(n=c.open_complaints))
         m = c.member
         self.name_label.setText(self.tr("{name} · {phone}").format(name=m.name, phone=m.masked_phone))
         tier = m.tier_name_zh if self.state.zh else m.tier_name_en

@@ -49,6 +49,8 @@ KIND_NAMES = {
     "demo": QT_TRANSLATE_NOOP("MemberPage", "demo data"),
     # dates
     "wedding": QT_TRANSLATE_NOOP("MemberPage", "Wedding"),
+    # care: call-back tasks
+    "open": QT_TRANSLATE_NOOP("MemberPage", "Open"),
 }
 
 
@@ -352,15 +354,26 @@ class MemberPage(QDialog):
                         (x.receipt_no or "", ""), (_wallet_note(x), "")] for x in d.wallet])
         put("messages", [[(s.datetime(x.created_at), ""), (kind_name(x.kind), ""), (kind_name(x.status), ""),
                           (x.body.replace("\n", " "), "")] for x in d.messages])
-        put("contacts", [[(s.datetime(x.created_at), ""), (kind_name(x.kind), ""), (x.body, ""), (x.outcome, ""),
-                          (x.staff, ""), (s.date(x.next_contact_on) if x.next_contact_on else "", "")]
-                         for x in d.contacts])
+        # care: the member's call-back tasks (open ones first: what is due next), then every note
+        put("contacts", [[(s.date(x.due_on), ""), (self._task_kind(x), ""), (x.reason, ""), (kind_name(x.status), ""),
+                          ("", ""), (s.date(x.due_on) if x.status == "open" else "", "")] for x in d.tasks]
+            + [[(s.datetime(x.created_at), ""), (self._note_kind(x), ""),
+                (x.body + (f" → {x.resolution}" if x.resolution else ""), ""), (x.outcome, ""),
+                (x.staff, ""), (s.date(x.next_contact_on) if x.next_contact_on else "", "")] for x in d.contacts])
         counts = {"purchases": len(d.purchases), "topups": len(d.topups), "points": len(d.points),
-                  "wallet": len(d.wallet), "messages": len(d.messages), "contacts": len(d.contacts)}
+                  "wallet": len(d.wallet), "messages": len(d.messages), "contacts": len(d.contacts) + len(d.tasks)}
         titles = [self.tr("Purchases"), self.tr("Top-ups"), self.tr("Points"), self.tr("Stored value"),
                   self.tr("Messages"), self.tr("Contact notes")]
         for i, key in enumerate(self.TABS):
             self.tabs.setTabText(i, self.tr("{title} ({count})").format(title=titles[i], count=counts[key]))
+
+    def _task_kind(self, x) -> str:
+        return self.tr("Call-back task") if x.source != "gift" else self.tr("Gift to prepare")
+
+    def _note_kind(self, x) -> str:
+        if x.kind == "complaint":
+            return self.tr("Complaint (resolved)") if x.resolved_at else self.tr("Complaint (open)")
+        return kind_name(x.kind)
 
     # --- actions ---------------------------------------------------------------------------------------
     def _name(self) -> str:

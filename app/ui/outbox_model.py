@@ -50,6 +50,7 @@ KIND_LABELS = {
     "tier_care": QT_TRANSLATE_NOOP("OutboxModel", "Tier care"),
     "winback": QT_TRANSLATE_NOOP("OutboxModel", "Win-back"),
     "campaign": QT_TRANSLATE_NOOP("OutboxModel", "Campaign"),
+    "campaign_referral": QT_TRANSLATE_NOOP("OutboxModel", "Campaign: bring a friend"),
     "satisfaction": QT_TRANSLATE_NOOP("OutboxModel", "Satisfaction survey"),
     "test": QT_TRANSLATE_NOOP("OutboxModel", "Test"),
 }

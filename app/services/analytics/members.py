@@ -149,3 +149,10 @@ def overview(ctx: Ctx, as_of: date | None = None, *, refit: bool = False,
     return Overview(as_of=a.as_of, currency=a.currency, members=a.members,
                     segment_counts=a.scores.segment_counts, curve=a.scores.curve, params=a.params,
                     churn_method=a.scores.models.churn.method, at_risk=at_risk(ctx, a, limit))
+
+
+def segment_members(ctx: Ctx, segment: str, as_of: date | None = None) -> set[int]:
+    """The ids of the members in RFM ``segment`` (rfm.SEGMENTS) as of ``as_of``: campaigns pick by it."""
+    a = analyse(ctx, as_of)
+    sc = a.scores
+    return {int(mid) for mid, seg in zip(sc.summary.member, sc.segment, strict=True) if seg == segment}
