@@ -98,7 +98,8 @@ def write_statement_pdf(ctx: Ctx, st: Statement, path: str | Path, lang: str | N
     if not st.lines:
         story.append(Paragraph(L("none"), styles["body"]))
     else:
-        head = styles["right"].clone("head", fontSize=8.5, leading=10.5)
+        # English headings wrap between words (the CJK rule would split "value" in two)
+        head = styles["right"].clone("head", fontSize=8.5, leading=10.5, wordWrap="CJK" if zh else None)
         rows = [[Paragraph(L("date"), styles["body"]), Paragraph(L("what"), styles["body"])]
                 + [Paragraph(L(k), head) for k in ("amount", "wallet_change", "wallet_after", "points_change",
                                                     "points_after")]]

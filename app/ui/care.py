@@ -102,7 +102,7 @@ class _Tab(QWidget):
         def failed(exc):
             (on_error or (lambda e: self.status.error(self.state.error_text(e))))(exc)
 
-        self.state.tasks.run(fn, on_done, failed)
+        self.state.tasks.run(fn, on_done, failed, owner=self)
 
     def load(self) -> None:  # pragma: no cover - each tab overrides
         pass

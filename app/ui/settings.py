@@ -153,7 +153,7 @@ class _Tab(QWidget):
             self.apply_permissions()
             self.status.error(self.state.error_text(exc))
 
-        self.state.tasks.run(fn, done, failed, pool=pool)
+        self.state.tasks.run(fn, done, failed, pool=pool, owner=self)
 
     def can_change(self) -> bool:
         return self.state.role_allowed("change_settings")

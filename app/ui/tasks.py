@@ -11,6 +11,7 @@ import logging
 import traceback
 from typing import Any, Callable
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
@@ -48,12 +49,20 @@ class TaskRunner(QObject):
         self._relay.finished.connect(self._finished)
         self._next = 0
         self._running: set[int] = set()
+        self._owners: dict[int, QObject | None] = {}
 
     def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
-            on_error: Callable[[BaseException], None] | None = None, *, pool: str = "db") -> int:
+            on_error: Callable[[BaseException], None] | None = None, *, pool: str = "db",
+            owner: QObject | None = None) -> int:
+        """``owner``: the widget the answer is for (default: the object ``on_done`` is a method of).
+        An answer that arrives after its window was closed and deleted is dropped, not delivered
+        into a dead widget."""
         self._next += 1
         self._running.add(self._next)
         self.busy_changed.emit(len(self._running))
+        if owner is None and isinstance(getattr(on_done, "__self__", None), QObject):
+            owner = on_done.__self__
+        self._owners[self._next] = owner
         self._pools[pool].start(_Job(self._next, fn, self._relay, on_done, on_error))
         return self._next
 
@@ -65,6 +74,9 @@ class TaskRunner(QObject):
     def _finished(self, task_id, on_done, on_error, outcome) -> None:
         self._running.discard(task_id)
         self.busy_changed.emit(len(self._running))
+        owner = self._owners.pop(task_id, None)
+        if owner is not None and not shiboken6.isValid(owner):
+            return  # its window is gone: nobody to tell
         result, error = outcome
         if error is not None:
             if on_error is not None:
