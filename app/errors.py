@@ -280,6 +280,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                               "短信 {id} 的状态为“{status_zh}”：只有发送失败或状态不明的短信可以重发"),
     "message_not_cancellable": ("Text {id} is {status}: only a queued, failed or unknown text can be cancelled",
                                 "短信 {id} 的状态为“{status_zh}”：只有待发送、发送失败或状态不明的短信可以取消"),
+    "message_not_held": ("Text {id} is {status}: only a text waiting for approval can be approved",
+                         "短信 {id} 的状态为“{status_zh}”：只有待审核的短信可以批准"),
     "message_not_unknown": ("Text {id} is {status}: only a text whose sending is unknown can be marked",
                             "短信 {id} 的状态为“{status_zh}”：只有状态不明的短信可以标记"),
     "outbox_member_ambiguous": ("Several members' names start with '{name}': type more of the name, or the phone",

@@ -2,7 +2,8 @@
 # Render docs/screenshots from a fresh demo shop, in English and Chinese (what README shows).
 #   bash scripts/screenshots.sh [OUT_DIR]      # default docs/screenshots
 # The shop is made in a temporary SHOPCARE_HOME: `shopcare demo`, an owner (PIN 1234), a manager and
-# a cashier, then one run of the care engine, so every screen has realistic data.
+# a cashier, then one run of the care engine (its texts held for approval), so every screen has
+# realistic data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-docs/screenshots}
@@ -20,6 +21,7 @@ ctx = open_shop()
 shop_admin.first_run(ctx, "街角茶咖 Corner Tea & Coffee", "CNY", "zh_CN", "Owner", "1234")
 auth.add_staff(ctx, "李店长", "manager", "2468")
 auth.add_staff(ctx, "小王", "cashier", "1357")
+care.update_config(ctx, hold_for_approval=True)   # Care › Today then shows the texts to approve
 care.run(ctx)
 PY
 mkdir -p "$OUT"

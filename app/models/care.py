@@ -14,7 +14,8 @@ class Message(Base):
     unique so no event can queue twice (e.g. ``ebill:sale:<id>``, ``birthday:<member>:2027``)."""
     __tablename__ = "messages"
     __table_args__ = (
-        CheckConstraint("status IN ('queued','sending','sent','delivered','failed','unknown','cancelled')",
+        # held: a care text waiting for the owner's approval (Care › Today); the sender sends queued ones
+        CheckConstraint("status IN ('held','queued','sending','sent','delivered','failed','unknown','cancelled')",
                         name="status"),
         CheckConstraint("category IN ('transactional','care','marketing')", name="category"),
         Index("ix_messages_status_due", "status", "due_at"),

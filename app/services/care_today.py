@@ -1,5 +1,6 @@
-"""A day's care actions for the Care screen: the care texts queued that day and not sent yet (to
-look over, and cancel any that should not go), the calls due, and the gifts to prepare soon."""
+"""A day's care actions for the Care screen: the care texts made that day and not sent yet (held
+for approval, or queued: to look over, approve, or cancel any that should not go), the calls due,
+and the gifts to prepare soon."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,10 @@ class CareToday:
 
 def today(ctx: Ctx, on: date | None = None) -> CareToday:
     on = on or ctx.today()
-    queued = outbox_admin.list_messages(ctx, status="queued", date_from=on, date_to=on, limit=outbox_admin.PAGE_MAX)
-    texts = tuple(sorted((m for m in queued if m.category == "care"), key=lambda m: m.id))
+    waiting = [m for status in ("held", "queued")
+               for m in outbox_admin.list_messages(ctx, status=status, date_from=on, date_to=on,
+                                                   limit=outbox_admin.PAGE_MAX)]
+    texts = tuple(sorted((m for m in waiting if m.category == "care"), key=lambda m: m.id))
     calls = tuple(x for x in callbacks.open_tasks(ctx, until=on) if x.source != "gift")
     gifts = tuple(callbacks.open_tasks(ctx, until=on + timedelta(days=GIFT_LEAD_DAYS), source="gift"))
     return CareToday(on=on, texts=texts, calls=calls, gifts=gifts)

@@ -28,16 +28,17 @@ def may_receive(m: Member, category: str) -> bool:
 
 
 def enqueue(t: Ctx, m: Member, *, kind: str, category: str, body: str, dedupe_key: str, lang: str,
-            due_at: datetime | None = None, fresh: bool = False) -> SimpleNamespace | None:
+            due_at: datetime | None = None, fresh: bool = False, held: bool = False) -> SimpleNamespace | None:
     """Queue one text for ``m`` if consent allows and the event has not queued one already.
-    ``fresh``: the caller's event was created in this transaction, so its key cannot exist yet."""
+    ``fresh``: the caller's event was created in this transaction, so its key cannot exist yet.
+    ``held``: it waits for the owner's approval (outbox_admin.approve) before the sender sees it."""
     if not may_receive(m, category):
         return None
     if not fresh and t.s.execute(select(Message.id).where(Message.dedupe_key == dedupe_key)).first():
         return None
     now = t.now()
     values = dict(dedupe_key=dedupe_key, member_id=m.id, phone=m.phone, kind=kind, category=category, lang=lang,
-                  body=body, segments=texts.segments(body)[0], status="queued", created_at=now, due_at=due_at or now,
+                  body=body, segments=texts.segments(body)[0], status="held" if held else "queued", created_at=now, due_at=due_at or now,
                   attempts=0, provider_id=None, last_error=None, sent_at=None)
     t.s.flush()  # the member and the event it refers to are written first
     msg_id = t.s.connection().execute(_INSERT, values).scalar_one()

@@ -19,11 +19,11 @@ from app.services import audit, permissions, phones
 from app.services.context import Ctx
 from app.services.settings import load as load_settings
 
-STATUSES = ("queued", "sending", "sent", "delivered", "failed", "unknown", "cancelled")
-STATUS_ZH = {"queued": "待发送", "sending": "发送中", "sent": "已发送", "delivered": "已送达", "failed": "发送失败",
+STATUSES = ("held", "queued", "sending", "sent", "delivered", "failed", "unknown", "cancelled")
+STATUS_ZH = {"held": "待审核", "queued": "待发送", "sending": "发送中", "sent": "已发送", "delivered": "已送达", "failed": "发送失败",
              "unknown": "状态不明", "cancelled": "已取消"}
 RETRYABLE = ("failed", "unknown")
-CANCELLABLE = ("queued", "failed", "unknown")
+CANCELLABLE = ("held", "queued", "failed", "unknown")
 PAGE_MAX = 500
 
 
@@ -159,8 +159,17 @@ def retry(ctx: Ctx, message_id: int) -> MessageRow:
                    {"status": "queued", "due_at": ctx.now(), "attempts": 0})
 
 
+def approve(ctx: Ctx, message_id: int) -> MessageRow:
+    """A held care text may go: it joins the queue (due when it was, or now), manager or owner."""
+    with ctx.tx(write=False) as t:
+        due = t.s.execute(select(_T.c.due_at).where(_T.c.id == message_id)).scalar()
+    now = ctx.now()
+    return _change(ctx, message_id, ("held",), "message_not_held", "message.approve",
+                   {"status": "queued", "due_at": max(due, now) if due else now})
+
+
 def cancel(ctx: Ctx, message_id: int) -> MessageRow:
-    """A queued, failed or unknown text will not be sent (manager or owner)."""
+    """A held, queued, failed or unknown text will not be sent (manager or owner)."""
     return _change(ctx, message_id, CANCELLABLE, "message_not_cancellable", "message.cancel",
                    {"status": "cancelled"})
 

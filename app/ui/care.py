@@ -588,11 +588,17 @@ class TodayTab(_Tab):
         self.texts = _table(self, [self.tr("Time"), self.tr("Member"), self.tr("Kind"), self.tr("Text")], 3)
         self.cancel_text = QPushButton(self.tr("Cancel selected text"), self)
         self.cancel_text.clicked.connect(self.cancel_selected)
-        hint = QLabel(self.tr("These go out with the sender (outside quiet hours) unless cancelled."), self)
-        hint.setProperty("role", "muted")
+        self.approve_text = QPushButton(self.tr("Approve selected"), self)
+        self.approve_text.clicked.connect(lambda: self.approve(all_held=False))
+        self.approve_all = QPushButton(self.tr("Approve all waiting"), self)
+        self.approve_all.setProperty("primary", True)
+        self.approve_all.clicked.connect(lambda: self.approve(all_held=True))
+        self.hold = QCheckBox(self.tr("Care texts wait for my approval"), self)
+        self.hold.setToolTip(self.tr("Off: care texts go out with the sender (outside quiet hours) unless cancelled"))
+        self.hold.toggled.connect(self.set_hold)
         tb = QVBoxLayout(self.texts_box)
         tb.addWidget(self.texts, 1)
-        tb.addLayout(_buttons(self.cancel_text, hint))
+        tb.addLayout(_buttons(self.approve_all, self.approve_text, self.cancel_text, self.hold))
         self.calls_box = QGroupBox(self)
         self.calls = _table(self, [self.tr("Due"), self.tr("Member"), self.tr("Phone"), self.tr("Why")], 3)
         self.call_done = QPushButton(self.tr("Done, with a note…"), self)
@@ -617,10 +623,17 @@ class TodayTab(_Tab):
         box.addWidget(self.status)
 
     def load(self) -> None:
-        ctx = self.state.ctx
-        self.run(lambda: care_today.today(ctx), self._loaded)
+        from app.services import care
 
-    def _loaded(self, d) -> None:
+        ctx = self.state.ctx
+        self.run(lambda: (care_today.today(ctx), care.load_config(ctx).hold_for_approval), self._loaded)
+
+    def _loaded(self, result) -> None:
+        d, hold = result
+        self.hold.blockSignals(True)
+        self.hold.setChecked(hold)
+        self.hold.blockSignals(False)
+        self.hold.setEnabled(self.state.role_allowed("change_settings"))
         self.data = d
         s = self.state
         self.summary.setText(self.tr("{date}: {texts} care texts going out, {calls} calls to make, {gifts} gifts to "
@@ -629,15 +642,50 @@ class TodayTab(_Tab):
         self.texts_box.setTitle(self.tr("Care texts going out today ({n})").format(n=len(d.texts)))
         self.calls_box.setTitle(self.tr("Calls to make ({n})").format(n=len(d.calls)))
         self.gifts_box.setTitle(self.tr("Gifts to prepare ({n})").format(n=len(d.gifts)))
-        _fill(self.texts, [[s.time(m.created_at), f"{m.member_name or ''} · {m.masked_phone}", kind_label(m.kind),
+        _fill(self.texts, [[s.time(m.created_at), f"{m.member_name or ''} · {m.masked_phone}",
+                            kind_label(m.kind) + (self.tr(" · awaiting approval") if m.status == "held" else ""),
                             m.body.replace("\n", " ")] for m in d.texts])
         _fill(self.calls, [[s.date(x.due_on), x.member_name, x.masked_phone, x.reason] for x in d.calls],
               red={i for i, x in enumerate(d.calls) if x.due_on < d.on})
         _fill(self.gifts, [[s.date(x.due_on), x.member_name, x.reason] for x in d.gifts])
         allowed = s.role_allowed("manage_outbox")
         self.cancel_text.setEnabled(allowed and bool(d.texts))
+        held = [m for m in d.texts if m.status == "held"]
+        self.approve_text.setEnabled(allowed and bool(held))
+        self.approve_all.setEnabled(allowed and bool(held))
+        self.approve_all.setText(self.tr("Approve all waiting ({n})").format(n=len(held)) if held
+                                 else self.tr("Approve all waiting"))
         self.call_done.setEnabled(bool(d.calls))
         self.gift_done.setEnabled(bool(d.gifts))
+
+    def approve(self, *, all_held: bool) -> None:
+        """Held care texts join the queue: the selected one, or every one waiting."""
+        if self.data is None:
+            return
+        if all_held:
+            ids = [m.id for m in self.data.texts if m.status == "held"]
+        else:
+            row = self.texts.currentRow()
+            if not 0 <= row < len(self.data.texts) or self.data.texts[row].status != "held":
+                self.status.error(self.tr("Choose a text that is waiting for approval"))
+                return
+            ids = [self.data.texts[row].id]
+        ctx = self.state.ctx
+
+        def job():
+            for mid in ids:
+                outbox_admin.approve(ctx, mid)
+            return len(ids)
+
+        self.run(job, lambda n: (self.status.ok(self.tr("{n} text(s) approved: they go out with the sender").format(n=n)),
+                                 self.load()))
+
+    def set_hold(self, on: bool) -> None:
+        from app.services import care
+
+        ctx = self.state.ctx
+        self.run(lambda: care.update_config(ctx, hold_for_approval=on), lambda _c: self.status.ok(
+            self.tr("From now on care texts wait for approval") if on else self.tr("From now on care texts go out by themselves")))
 
     def cancel_selected(self) -> None:
         row = self.texts.currentRow()

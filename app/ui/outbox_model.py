@@ -31,6 +31,7 @@ COLUMNS = [
 ]
 
 STATUS_LABELS = {
+    "held": QT_TRANSLATE_NOOP("OutboxModel", "Awaiting approval"),
     "queued": QT_TRANSLATE_NOOP("OutboxModel", "Queued"),
     "sending": QT_TRANSLATE_NOOP("OutboxModel", "Sending"),
     "sent": QT_TRANSLATE_NOOP("OutboxModel", "Sent"),
@@ -54,7 +55,7 @@ KIND_LABELS = {
     "satisfaction": QT_TRANSLATE_NOOP("OutboxModel", "Satisfaction survey"),
     "test": QT_TRANSLATE_NOOP("OutboxModel", "Test"),
 }
-STATUS_COLORS = {"failed": "#fdecea", "unknown": "#fff4d6", "cancelled": "#f1f2f4", "queued": "#eef5ff"}
+STATUS_COLORS = {"held": "#f3ecff", "failed": "#fdecea", "unknown": "#fff4d6", "cancelled": "#f1f2f4", "queued": "#eef5ff"}
 UNKNOWN_HINT = QT_TRANSLATE_NOOP("OutboxModel", "May or may not have been sent — check with the customer")
 
 

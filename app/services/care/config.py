@@ -69,6 +69,9 @@ class CareConfig:
     repurchase_give_up_factor: float = 3.0
     repurchase_lookback_days: int = 730
     tier_plans: dict = field(default_factory=lambda: json.loads(json.dumps(DEFAULT_TIER_PLANS)))
+    # Care texts wait in Care › Today for the owner's approval (status 'held') instead of going out
+    # with the next sender run.
+    hold_for_approval: bool = False
 
 
 _FIELDS = {f.name: f for f in fields(CareConfig)}
@@ -137,7 +140,10 @@ def _validate(key: str, value: object) -> None:
     elif key == "winback_voucher":
         if value is not None:
             check_voucher_spec(key, value)
-    elif isinstance(default, bool) or isinstance(default, int):
+    elif isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise _bad(key, value, "true or false", "true 或 false")
+    elif isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 3660:
             raise _bad(key, value, "a whole number from 0 to 3660", "0 到 3660 之间的整数")
     elif isinstance(default, float):

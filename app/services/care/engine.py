@@ -97,7 +97,7 @@ def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> CareRepor
     outcomes: list[CareOutcome] = []
     for i in range(0, len(actions), CHUNK):
         with ctx.tx(write=not dry_run) as t:
-            outcomes += _apply(t, actions[i:i + CHUNK], on, shop, dry_run)
+            outcomes += _apply(t, actions[i:i + CHUNK], on, shop, dry_run, hold=cfg.hold_for_approval)
     if not dry_run:
         with ctx.tx() as t:
             care_config.set_last_run(t, on)
@@ -143,7 +143,7 @@ def may_be_called(m: Member) -> bool:
     return bool(m.phone) and m.erased_at is None and m.opted_out_at is None and m.phone_flag != "invalid"
 
 
-def _apply(t: Ctx, actions: list[Action], on: date, shop, dry_run: bool) -> list[CareOutcome]:
+def _apply(t: Ctx, actions: list[Action], on: date, shop, dry_run: bool, *, hold: bool = False) -> list[CareOutcome]:
     keys = [a.dedupe_key for a in actions]
     done = _existing_keys(t, keys)
     members = {m.id: m for m in t.s.execute(select(Member).where(Member.id.in_({a.member_id for a in actions})))
@@ -167,7 +167,7 @@ def _apply(t: Ctx, actions: list[Action], on: date, shop, dry_run: bool) -> list
         late = a.stale_after is not None and a.due_on < on
         try:
             with t.s.begin_nested():
-                result = _write(t, a, m, on, shop, dry_run)
+                result = _write(t, a, m, on, shop, dry_run, hold)
         except IntegrityError:  # another till wrote this key a moment ago
             out.append(replace(base, outcome="duplicate"))
             continue
@@ -176,7 +176,7 @@ def _apply(t: Ctx, actions: list[Action], on: date, shop, dry_run: bool) -> list
     return out
 
 
-def _write(t: Ctx, a: Action, m: Member, on: date, shop, dry_run: bool) -> dict:
+def _write(t: Ctx, a: Action, m: Member, on: date, shop, dry_run: bool, hold: bool = False) -> dict:
     lang = shop.language
     values = dict(a.values)
     code = None
@@ -208,7 +208,7 @@ def _write(t: Ctx, a: Action, m: Member, on: date, shop, dry_run: bool) -> dict:
         # The key was looked up in this transaction (``fresh``: no second look-up); a row another
         # till committed since then fails the unique index and rolls back this action's savepoint.
         msg = outbox.enqueue(t, m, kind=a.rule, category="care", body=body, dedupe_key=a.dedupe_key, lang=lang,
-                             fresh=True)
+                             fresh=True, held=hold)
         if msg is None:  # pragma: no cover - consent was checked above
             raise IntegrityError("care", {}, Exception(a.dedupe_key))
         msg_id = msg.id
