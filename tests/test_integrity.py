@@ -136,9 +136,30 @@ def test_sale_total_against_lines_and_payments(ctx):
     assert "T1-2" in text_en and "T1-3" in text_en and "T1-1" not in text_en
 
 
+def test_the_database_refuses_to_edit_or_delete_audit_rows(ctx):
+    from sqlalchemy.exc import DBAPIError
+
+    a_member(ctx)
+    for sql in ("UPDATE audit_log SET reason = 'edited by hand'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError) as e:
+            raw(ctx.db, sql)
+        assert "append-only" in str(e.value)
+    assert run_check(ctx).ok
+
+
+def _drop_audit_triggers(db: Database) -> None:
+    """What someone with the file and a SQL tool could do: the hash chain still tells."""
+    if db.engine.dialect.name == "postgresql":
+        raw(db, "DROP TRIGGER audit_log_append_only ON audit_log")
+    else:
+        raw(db, "DROP TRIGGER audit_log_no_update")
+        raw(db, "DROP TRIGGER audit_log_no_delete")
+
+
 def test_tampered_audit_log_breaks_the_chain(ctx):
     a_member(ctx)
     a_member(ctx, phone="13800138001")
+    _drop_audit_triggers(ctx.db)
     raw(ctx.db, "UPDATE audit_log SET reason = 'edited by hand' WHERE id = (SELECT MIN(id) FROM audit_log)")
     report = run_check(ctx)
     assert codes(report) == ["audit_chain"]
