@@ -100,6 +100,12 @@ class MemberPage(QDialog):
         self.adjust_button = self._button(self.tr("Adjust (F8)"), "F8", self.open_adjust, head, visible=manager)
         self.cashout_button = self._button(self.tr("Cash out (F9)"), "F9", self.open_cashout, head,
                                            visible=state.role_allowed("cashout"))
+        self.erase_button = QPushButton(self.tr("Erase…"), self)
+        self.erase_button.setAutoDefault(False)
+        self.erase_button.setToolTip(self.tr("Erase this member's personal data (owner; kept: the anonymous ledgers)"))
+        self.erase_button.setVisible(state.role_allowed("erase_member"))
+        self.erase_button.clicked.connect(self.open_erase)
+        head.addWidget(self.erase_button)
         self.close_button = QPushButton(self.tr("Close (Esc)"), self)
         self.close_button.setAutoDefault(False)
         self.close_button.clicked.connect(self.reject)
@@ -403,6 +409,16 @@ class MemberPage(QDialog):
         m = self.data.member if self.data else None
         dialog = AdjustDialog(self.state, self.member_id, self._name(),
                               (m.wallet_principal, m.wallet_bonus, m.points) if m else None, self)
+        dialog.open()
+        return dialog
+
+    def open_erase(self):
+        if not self.state.role_allowed("erase_member"):
+            return None
+        from app.ui.topup_dialog import EraseDialog
+
+        dialog = EraseDialog(self.state, self.member_id, self._name(), self)
+        dialog.done_signal.connect(lambda _r: self.reject())   # nothing left to show
         dialog.open()
         return dialog
 

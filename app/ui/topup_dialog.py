@@ -2,7 +2,7 @@
 top-up refund (each with the shop's rule spelled out before confirming; manager or owner)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QRadioButton, QVBoxLayout, QWidget)
@@ -295,6 +295,32 @@ class CashoutDialog(ReasonDialog):
     def confirm(self) -> None:
         ctx, member_id, why = self.state.ctx, self.member_id, self.reason.text()
         self.run(lambda: wallet.cashout(ctx, member_id, why), lambda r: self.state.member_changed.emit(r.member_id))
+
+
+class EraseDialog(ReasonDialog):
+    """Erase a member's personal data (owner): what goes, what stays, a reason, then Confirm."""
+
+    RULE = QT_TRANSLATE_NOOP("EraseDialog",
+                             "Erasing clears the name, phone, card, birthday, dates, tags, notes and consent, "
+                             "and the phone numbers and words of the texts and contact notes about this "
+                             "member. The sales, stored-value and points ledgers stay, without a name, for "
+                             "the books. It cannot be undone. Stored value still held must be paid out first.")
+
+    def __init__(self, state, member_id: int, member_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(state, QCoreApplication.translate("EraseDialog", "Erase personal data"),
+                         QCoreApplication.translate("EraseDialog", self.RULE), parent)
+        self.member_id = member_id
+        self.form.addRow(self.tr("Member"), QLabel(member_name, self.frame))
+        self.confirm_button.setText(self.tr("Erase for good (Enter)"))
+        self.ready = True
+        self._update()
+
+    def confirm(self) -> None:
+        from app.services import erasure
+
+        ctx, member_id, why = self.state.ctx, self.member_id, self.reason.text()
+        self.run(lambda: erasure.erase_member(ctx, member_id, why),
+                 lambda r: self.state.member_changed.emit(r.member_id))
 
 
 class TopupRefundDialog(ReasonDialog):
