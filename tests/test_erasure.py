@@ -87,3 +87,23 @@ def test_the_member_page_erases_for_the_owner(qtbot, ctx, customer):
     dialog.confirm()
     qtbot.waitUntil(lambda: members.get_member(ctx, customer.id).erased, timeout=10_000)
     state.tasks.wait()
+
+
+def test_no_log_record_holds_a_full_phone_number(ctx, customer, caplog, tmp_path):
+    """A sale, its e-bill sent through the log gateway, a refusal and an erasure: whatever the app
+    logs on the way, no full phone number is in it (the outbox log masks it too)."""
+    import logging
+
+    from app.adapters.sms import LogGateway
+    from app.services import sender
+
+    caplog.set_level(logging.DEBUG)
+    from app.services.checkout import price_cart
+
+    cart = Cart((CartLine("TEA"),), member_id=customer.id)
+    checkout(ctx, cart, [Tender("card", price_cart(ctx, cart).total)])
+    assert sender.send_due(ctx, LogGateway(tmp_path / "outbox.log")).sent >= 1
+    with pytest.raises(Conflict):
+        erasure.erase_member(ctx, customer.id, "asked")       # 42.00 of stored value still owed
+    texts = [r.getMessage() for r in caplog.records] + [(tmp_path / "outbox.log").read_text(encoding="utf-8")]
+    assert all("13800138000" not in t for t in texts)

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from app import paths
+from app.services import phones
 from app.services import gateway_config
 from app.services.gateway_config import GatewayConfig
 from app.services.ports import GatewayError, InboundText, RemoteStatus, SendResult, SmsGateway
@@ -57,7 +58,8 @@ class LogGateway:
             stamp = datetime.now().replace(microsecond=0).isoformat(sep=" ")
             one_line = body.replace("\r", " ").replace("\n", " / ")
             with self.file.open("a", encoding="utf-8") as out:
-                out.write(f"{pid}\t{stamp}\tto {to}\t{one_line}\n")
+                # the phone masked (138****8000): a log file is no place for personal data in full
+                out.write(f"{pid}\t{stamp}\tto {phones.mask(to)}\t{one_line}\n")
         return SendResult(pid, "sent")
 
     def status(self, provider_id: str) -> RemoteStatus:
