@@ -64,6 +64,16 @@ def _table(parent: QWidget, headers: list[str], stretch: int) -> QTableWidget:
     return table
 
 
+def _save_cancel(dialog: QDialog, save: str, cancel: str) -> QDialogButtonBox:
+    """Save (named ``save``) runs ``dialog.save``; Cancel closes the dialog."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, dialog)
+    buttons.button(QDialogButtonBox.StandardButton.Save).setText(save)
+    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(cancel)
+    buttons.accepted.connect(dialog.save)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
 def _fill(table: QTableWidget, rows: list[list[str]], *, right: tuple[int, ...] = (), red: set[int] = frozenset()) -> None:
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
@@ -229,12 +239,7 @@ class NoteDialog(_ServiceDialog):
         next_row.addStretch(1)
         form.addRow("", next_row)
         form.addRow("", self.send_text)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
-                                        self)
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("Save note"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = _save_cancel(self, self.tr("Save note"), self.tr("Cancel"))
         box = QVBoxLayout(self)
         box.addLayout(form)
         box.addWidget(self.status)
@@ -291,12 +296,7 @@ class TaskDialog(_ServiceDialog):
         form.addRow("", self.member)
         form.addRow(self.tr("Due on"), self.due)
         form.addRow(self.tr("What to do"), self.reason)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
-                                        self)
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("Add task"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = _save_cancel(self, self.tr("Add task"), self.tr("Cancel"))
         box = QVBoxLayout(self)
         box.addLayout(form)
         box.addWidget(self.status)
@@ -340,12 +340,7 @@ class ResolveDialog(_ServiceDialog):
         self.resolution = QPlainTextEdit(self)
         self.resolution.setPlaceholderText(self.tr("How it was resolved"))
         self.as_case = QCheckBox(self.tr("Save as a typical case in the knowledge base"), self)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
-                                        self)
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("Resolve"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = _save_cancel(self, self.tr("Resolve"), self.tr("Cancel"))
         box = QVBoxLayout(self)
         box.addWidget(said)
         box.addWidget(self.resolution, 1)
