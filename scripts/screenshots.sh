@@ -3,7 +3,7 @@
 #   bash scripts/screenshots.sh [OUT_DIR]      # default docs/screenshots
 # The shop is made in a temporary SHOPCARE_HOME: `shopcare demo`, an owner (PIN 1234), a manager and
 # a cashier, then one run of the care engine (its texts held for approval), so every screen has
-# realistic data.
+# realistic data, and one backup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-docs/screenshots}
@@ -24,6 +24,7 @@ auth.add_staff(ctx, "小王", "cashier", "1357")
 care.update_config(ctx, hold_for_approval=True)   # Care › Today then shows the texts to approve
 care.run(ctx)
 PY
+$PY -m app backup >/dev/null    # Settings › Backups shows one
 mkdir -p "$OUT"
 for lang in en zh_CN; do
   $PY -m app --screenshots "$OUT" --lang "$lang" >/dev/null
