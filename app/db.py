@@ -3,6 +3,10 @@
 SQLite (the default) runs in WAL mode with ``synchronous=FULL`` (NORMAL can lose the last committed
 sale on power loss), foreign keys on and a busy timeout. Write transactions begin IMMEDIATE: a busy
 timeout does not save a deferred transaction that reads and then tries to write.
+
+The SQLite library is the one bundled by ``pysqlite3`` (a wheel carrying its own, current SQLite)
+when it is installed and free of the WAL-reset bug; otherwise Python's own ``sqlite3`` (on Debian 12,
+SQLite 3.40.1, which has the bug). ``shopcare check`` reports which one runs.
 """
 from __future__ import annotations
 
@@ -24,6 +28,26 @@ BUSY_TIMEOUT_MS = 10_000
 # it, and tests/test_migrations.py keeps it equal to alembic's own head.
 SCHEMA_HEAD = "0006_audit_append_only"
 WRITE = "shopcare_write"
+
+
+def sqlite_module():
+    """The DB-API module for SQLite: pysqlite3's bundled library when it is free of the WAL-reset
+    bug and Python's own is not, else Python's ``sqlite3``."""
+    global _MODULE
+    if _MODULE is None:
+        _MODULE = sqlite3
+        if sqlite_wal_reset_bug(sqlite3.sqlite_version):
+            try:
+                import pysqlite3.dbapi2 as bundled
+            except ImportError:  # no wheel for this platform: the check says so
+                pass
+            else:
+                if not sqlite_wal_reset_bug(bundled.sqlite_version):
+                    _MODULE = bundled
+    return _MODULE
+
+
+_MODULE = None
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -50,11 +74,14 @@ class Database:
         self.is_sqlite = u.get_backend_name() == "sqlite"
         if self.is_sqlite and u.database and u.database != ":memory:":
             Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(self.url, echo=echo)
+        extra = {"module": sqlite_module()} if self.is_sqlite else {}
+        self.engine: Engine = create_engine(self.url, echo=echo, **extra)
         if self.is_sqlite:
             # SQLite before 3.51.3 (3.50.7, 3.44.6) can corrupt a WAL database when two connections
-            # write or checkpoint at once; this process therefore writes through ONE connection.
-            self.write_engine = create_engine(self.url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
+            # write or checkpoint at once; this process writes through ONE connection, so even a
+            # library with the bug is safe while it is the only process writing.
+            self.write_engine = create_engine(self.url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60,
+                                              **extra)
             for engine in (self.engine, self.write_engine):
                 event.listen(engine, "connect", _sqlite_pragmas)
                 event.listen(engine, "begin", _sqlite_begin)
@@ -141,13 +168,19 @@ class Database:
 
 
 def sqlite_version() -> str:
-    return sqlite3.sqlite_version
+    """The version of the SQLite library the app runs on."""
+    return sqlite_module().sqlite_version
+
+
+def sqlite_library() -> str:
+    """Which library that is: ``pysqlite3`` (bundled) or ``sqlite3`` (Python's own)."""
+    return "pysqlite3" if sqlite_module() is not sqlite3 else "sqlite3"
 
 
 def sqlite_wal_reset_bug(version: str | None = None) -> bool:
     """True for SQLite releases with the WAL-reset corruption bug (3.7.0 to 3.51.2, except the
     back-ported fixes 3.50.7+ and 3.44.6+)."""
-    v = tuple(int(p) for p in (version or sqlite3.sqlite_version).split(".")[:3])
+    v = tuple(int(p) for p in (version or sqlite_version()).split(".")[:3])
     if v < (3, 7, 0) or v >= (3, 51, 3):
         return False
     if (3, 50, 7) <= v < (3, 51, 0) or (3, 44, 6) <= v < (3, 45, 0):

@@ -10,7 +10,6 @@ Works on a copy (benchmarks/out/bench_campaigns.db) of the database built by bui
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 import time
 from datetime import datetime, timedelta
@@ -19,6 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.db import Database  # noqa: E402
+from app.db import sqlite_module  # noqa: E402
+
+sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one process do not see each other's locks
 from app.services import campaigns  # noqa: E402
 from app.services.campaigns import CampaignSpec, Filters, VoucherTerms  # noqa: E402
 from app.services.context import Ctx, FixedClock  # noqa: E402

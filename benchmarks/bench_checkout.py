@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import sqlite3
 import statistics
 import sys
 import time
@@ -31,6 +30,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.db import BUSY_TIMEOUT_MS, Database  # noqa: E402
+from app.db import sqlite_module  # noqa: E402
+
+sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one process do not see each other's locks
 from app.services import integrity  # noqa: E402
 from app.services.checkout import Cart, CartLine, Tender, checkout, price_cart  # noqa: E402
 from app.services.context import Ctx, FixedClock  # noqa: E402

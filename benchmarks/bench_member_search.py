@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import sqlite3
 import statistics
 import sys
 import time
@@ -26,6 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.db import Database  # noqa: E402
+from app.db import sqlite_module  # noqa: E402
+
+sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one process do not see each other's locks
 from app.services import member_list  # noqa: E402
 from app.services.context import Ctx  # noqa: E402
 from app.services.member_list import Cursor  # noqa: E402

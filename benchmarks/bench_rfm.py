@@ -41,7 +41,8 @@ DEFAULT_DB = OUT / "bench.db"
 
 def transactions(db_path: Path, as_of: date):
     """The purchases lifetimes is given: one row per sale with a member, net of its refunds, > 0."""
-    import sqlite3
+    from app.db import sqlite_module
+    sqlite3 = sqlite_module()
 
     import pandas as pd
 

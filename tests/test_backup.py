@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
 
 from app import paths
-from app.db import Database
+from app.db import Database, sqlite_module
 from app.errors import ShopError, render
 from app.services import backup
 from app.services.members import MemberInput, create_member
+
+sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one process do not see each other's locks
 
 pytestmark = pytest.mark.sqlite_only   # backups copy the SQLite file (PostgreSQL: pg_dump)
 

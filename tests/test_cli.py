@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from app.db import Database
+from app import db as dbmod
+from app.db import Database, sqlite_module
 from app.services import settings as shop_settings
 from app.services.context import SYSTEM, Actor, Ctx
 from app.services.members import MemberInput, create_member
+
+sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one process do not see each other's locks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,7 +94,7 @@ def test_check_passes_then_fails_on_a_corrupted_balance(home):
     ok = run(home, "check")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "OK: no faults" in ok.stdout and "Checked 1 members" in ok.stdout
-    assert f"SQLite library {sqlite3.sqlite_version}" in ok.stdout
+    assert f"SQLite library {dbmod.sqlite_version()} ({dbmod.sqlite_library()})" in ok.stdout
 
     con = sqlite3.connect(db_file(home))
     con.execute("UPDATE members SET wallet_principal = 5000 WHERE id = ?", (mid,))

@@ -17,7 +17,8 @@ def test_sqlite_pragmas(db):
 
 @pytest.mark.sqlite_only
 def test_write_sessions_hold_the_write_lock_from_the_start(db, tmp_path):
-    import sqlite3
+    from app.db import sqlite_module
+    sqlite3 = sqlite_module()
 
     with db.session(write=True) as s:
         s.execute(text("SELECT 1"))  # a read only, yet BEGIN IMMEDIATE already took the lock

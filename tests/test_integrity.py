@@ -75,7 +75,7 @@ def test_fresh_database_passes_and_reports_sqlite(ctx):
     assert report.revision == report.head == ctx.db.head_revision()
     assert report.sqlite_version == dbmod.sqlite_version()
     assert any(dbmod.sqlite_version() in line.text("en") for line in report.info)
-    # The WAL-reset bug is a warning, never a fault.
+    # One till: the WAL-reset bug is a warning, never a fault.
     assert bool(report.warnings) == dbmod.sqlite_wal_reset_bug()
     assert ("members", 0) in report.counts
 
@@ -197,3 +197,45 @@ def test_many_faults_are_capped(ctx):
     assert len(report.faults) == DETAIL_LIMIT + 1
     assert "7 more" in report.faults[-1].en
     assert len(ids) == DETAIL_LIMIT + 7
+
+
+def _tills_sold(ctx, *codes_: str) -> None:
+    from app.services import receipts
+    with ctx.tx() as t:
+        for code in codes_:
+            receipts.next_number(t, till=code)
+
+
+@pytest.mark.sqlite_only
+def test_the_app_runs_on_a_sqlite_without_the_wal_reset_bug(ctx):
+    """pyproject installs pysqlite3 (its own SQLite) on this platform: the engines must use it."""
+    if dbmod.sqlite_library() != "pysqlite3":
+        pytest.skip("pysqlite3 has no wheel for this platform: Python's sqlite3 is used")
+    assert not dbmod.sqlite_wal_reset_bug()
+    with ctx.db.engine.connect() as conn:
+        assert conn.exec_driver_sql("select sqlite_version()").scalar() == dbmod.sqlite_version()
+    _tills_sold(ctx, "T1", "T2", "T3")
+    report = run_check(ctx)
+    assert report.ok and not report.warnings, report.faults
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("tills,refused", [(("T1",), False), (("T1", "IMP"), False), (("T1", "T2"), True)])
+def test_a_library_with_the_wal_reset_bug_is_refused_once_several_tills_write(ctx, monkeypatch, tills, refused):
+    """Python's own sqlite3 where it has the bug (Debian 12: 3.40.1), else its version is stood in."""
+    import sqlite3
+    monkeypatch.setattr(dbmod, "_MODULE", sqlite3)
+    if not dbmod.sqlite_wal_reset_bug(sqlite3.sqlite_version):
+        monkeypatch.setattr(dbmod, "sqlite_version", lambda: "3.40.1")
+    _tills_sold(ctx, *tills)
+    report = run_check(ctx)
+    assert report.sqlite_wal_reset_bug
+    assert any("(sqlite3)" in line.en for line in report.info)
+    if refused:
+        assert codes(report) == ["sqlite_wal_reset_bug"]
+        assert "2 tills write to this file (T1, T2)" in report.faults[0].en and "PostgreSQL" in report.faults[0].en
+        assert "台收银机" in report.faults[0].zh
+        assert not report.ok
+    else:
+        assert report.ok, report.faults
+        assert [w.code for w in report.warnings] == ["sqlite_wal_reset_bug"]

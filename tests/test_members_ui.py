@@ -3,7 +3,6 @@ the member page, create/edit with inline validation, top-up with its bonus, adju
 from __future__ import annotations
 
 import random
-import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ from PySide6.QtGui import QInputMethodEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from app.db import Database  # noqa: E402
+from app.db import Database, sqlite_module  # noqa: E402
 from app.errors import ValidationError, render  # noqa: E402
 from app.models import Member  # noqa: E402
 from app.services import member_list, members, settings, setup, wallet  # noqa: E402
@@ -34,6 +33,8 @@ from app.ui.state import AppState  # noqa: E402
 from app.ui.topup_dialog import CashoutDialog, TopupDialog, TopupRefundDialog  # noqa: E402
 from tests.conftest import START  # noqa: E402
 from tests.shop import fund, member  # noqa: E402
+
+sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one process do not see each other's locks
 
 BIG = 200_000
 

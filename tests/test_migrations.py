@@ -1,15 +1,16 @@
 """The migrations build exactly the schema the models describe, and money is never a float."""
 from __future__ import annotations
 
-import sqlite3
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Float, Numeric, inspect
 
-from app.db import Database
+from app.db import Database, sqlite_module
 from app.models import Base
+
+sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one process do not see each other's locks
 
 
 def _diff(db: Database) -> list:

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import errno
 import os
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from app import paths
-from app.db import Database
+from app.db import Database, sqlite_module
 from app.errors import ShopError
+
+# The same SQLite library the app's engines use (see app.db.sqlite_module): its backup API and its
+# exception classes.
+sqlite3 = sqlite_module()
 
 NAME_FORMAT = "shopcare-%Y%m%d-%H%M%S"
 

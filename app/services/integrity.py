@@ -10,8 +10,9 @@ Checks, in order (each a set-based query, so it stays fast on 200,000 members an
 * per sale: ``total`` equals the sum of its lines' ``line_total`` and the sum of its payments;
 * the audit log's hash chain (``audit.verify_chain``).
 
-The SQLite library version is reported, with a warning (not a fault) when it has the WAL-reset
-bug: the app keeps to one writing connection, so the bug cannot bite it, but a shop should know.
+The SQLite library and its version are reported. A library with the WAL-reset bug is a warning
+while one till writes (the app keeps to one writing connection, so the bug cannot bite it) and a
+FAULT once several tills have written sales to the file: the check then refuses to bless it.
 
 Nothing is written: the check reads one consistent snapshot of the database.
 """
@@ -24,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app import db as dbmod
 from app.services import audit
+from app.services.imports import IMPORT_TILL
 from app.services.context import Ctx
 
 # At most this many faults of one kind are listed one by one; the rest are counted in one line.
@@ -141,16 +143,8 @@ def run_check(ctx: Ctx) -> CheckReport:
     version = dbmod.sqlite_version() if ctx.db.is_sqlite else None
     bug = bool(version) and dbmod.sqlite_wal_reset_bug(version)
     if version:
-        b.info.append(Line("sqlite_version", f"SQLite library {version}", f"SQLite 库版本 {version}"))
-        if bug:
-            b.warnings.append(Line(
-                "sqlite_wal_reset_bug",
-                f"SQLite {version} has the WAL-reset bug (fixed in 3.51.3, 3.50.7, 3.44.6): safe here because "
-                "ShopCare keeps to one writing connection, but do not write to this file with other tools "
-                "while ShopCare runs",
-                f"SQLite {version} 存在 WAL 重置缺陷（已在 3.51.3、3.50.7、3.44.6 修复）：ShopCare 只用一个写连接，"
-                "因此安全；但 ShopCare 运行时请勿用其他工具写入此文件"))
-
+        lib = dbmod.sqlite_library()
+        b.info.append(Line("sqlite_version", f"SQLite library {version} ({lib})", f"SQLite 库版本 {version}（{lib}）"))
     revision = head = None
     try:
         with ctx.tx(write=False) as t:
@@ -170,6 +164,8 @@ def run_check(ctx: Ctx) -> CheckReport:
                 b.fault("schema_not_head",
                         f"The schema is at revision {revision}, this ShopCare expects {head}: run 'shopcare init'",
                         f"表结构版本为 {revision}，本程序需要 {head}：请运行 shopcare init")
+            if bug:
+                _wal_reset_bug(b, version, _selling_tills(conn))
             for name, sql in _COUNTS:
                 b.counts.append((name, int(conn.execute(text(sql)).scalar() or 0)))
             _check_members(b, conn)
@@ -184,6 +180,35 @@ def run_check(ctx: Ctx) -> CheckReport:
         why = str(getattr(exc, "orig", exc)) or type(exc).__name__
         b.fault("db_error", f"The database cannot be read: {why}", f"无法读取数据库：{why}")
     return _report(b, version, bug, revision, head)
+
+
+def _selling_tills(conn) -> list[str]:
+    """The tills that have written sales to this database (the import pseudo-till aside)."""
+    rows = conn.execute(text("SELECT code FROM tills WHERE last_receipt_seq > 0 AND code <> :imp ORDER BY code"),
+                        {"imp": IMPORT_TILL}).scalars().all()
+    return list(rows)
+
+
+def _wal_reset_bug(b: _Builder, version: str, tills: list[str]) -> None:
+    """A library with the WAL-reset bug is safe for ONE till (ShopCare writes through one connection)
+    but not for several processes writing one file: then the check refuses to bless it."""
+    fixed = "3.51.3, 3.50.7, 3.44.6"
+    if len(tills) > 1:
+        names = ", ".join(tills)
+        b.fault("sqlite_wal_reset_bug",
+                f"SQLite {version} has the WAL-reset bug (fixed in {fixed}) and {len(tills)} tills write to "
+                f"this file ({names}): it can corrupt the database. Install ShopCare with its bundled SQLite "
+                "(pysqlite3) or move the tills to PostgreSQL (SHOPCARE_DB=postgresql+psycopg://...)",
+                f"SQLite {version} 存在 WAL 重置缺陷（已在 {fixed} 修复），而有 {len(tills)} 台收银机写入此文件"
+                f"（{names}）：可能损坏数据库。请安装带内置 SQLite（pysqlite3）的 ShopCare，或将收银机迁到 PostgreSQL"
+                "（SHOPCARE_DB=postgresql+psycopg://...）")
+    else:
+        b.warnings.append(Line(
+            "sqlite_wal_reset_bug",
+            f"SQLite {version} has the WAL-reset bug (fixed in {fixed}): safe for one till, because ShopCare "
+            "keeps to one writing connection; do not let a second till or another tool write to this file",
+            f"SQLite {version} 存在 WAL 重置缺陷（已在 {fixed} 修复）：单台收银机使用是安全的（ShopCare 只用一个"
+            "写连接）；请勿让第二台收银机或其他工具写入此文件"))
 
 
 def _revisions(ctx: Ctx, conn) -> tuple[str | None, str]:
