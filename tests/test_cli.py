@@ -14,6 +14,7 @@ from app.db import Database
 from app.services import settings as shop_settings
 from app.services.context import SYSTEM, Actor, Ctx
 from app.services.members import MemberInput, create_member
+from tests.shop import confirmed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -167,7 +168,7 @@ def test_errors_render_in_chinese(home, tmp_path):
 
 def test_the_shop_language_setting_wins_over_lang(home, tmp_path):
     assert run(home, "init").returncode == 0
-    ctx = ctx_for(db_file(home)).as_actor(Actor(None, "owner", "owner"))
+    ctx = confirmed(ctx_for(db_file(home)).as_actor(Actor(None, "owner", "owner")))
     shop_settings.update(ctx, language="en")
     ctx.db.dispose()
     proc = run(home, "check", lang_env="zh_CN.UTF-8")
