@@ -245,3 +245,54 @@ def owner_gated(action: str):
             self.password_dialog = unlock(self.state, self, action, lambda: method(self, **kwargs))
         return gated
     return wrap
+
+
+def render_screenshots(state, folder) -> list:
+    """The owner's password asked for a manager's adjustment (after one wrong try), and the dialog that
+    changes it, in the current language."""
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QApplication
+
+    from app.errors import PermissionDenied
+    from app.services.context import Actor
+    from app.ui import style
+    from app.ui.tasks import process_events
+
+    if not QApplication.instance().styleSheet():  # rendered outside the app (tests): same look as the app
+        style.apply(QApplication.instance())
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lang = state.lang
+    saved = []
+    manager = state.ctx.as_actor(Actor(None, "李店长" if state.zh else "Mia", "manager"))
+    ask = OwnerPasswordDialog(state, "adjust_balance", ctx=manager)
+    ask.show()
+    state.tasks.wait()
+    process_events()
+    ask.password.setText("tea-house")
+    ask.show_error(state.error_text(PermissionDenied("owner_password_wrong", left=4)))
+    ask.adjustSize()
+    process_events()
+    path = folder / f"owner_password_{lang}.png"
+    ask.grab().save(str(path))
+    saved.append(path)
+    ask.close()
+    ask.deleteLater()
+
+    change = SetOwnerPasswordDialog(state, True)
+    change.old.setText("corner-tea-2026")
+    change.new.setText("corner-tea-2027")
+    change.again.setText("corner-tea-2072")
+    change.error.setText(state.error_text(ValidationError("owner_password_mismatch")))
+    change.error.show()
+    change.show()
+    change.old.deselect()
+    change.adjustSize()
+    process_events()
+    path = folder / f"owner_password_change_{lang}.png"
+    change.grab().save(str(path))
+    saved.append(path)
+    change.close()
+    change.deleteLater()
+    return saved
