@@ -42,6 +42,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "demo_done": ("Demo shop data written:", "演示数据已生成："),
     "reprint_sent": ("Receipt {receipt} reprinted on {printer}", "小票 {receipt} 已在 {printer} 重印"),
     "report_written": ("Report written: {path}", "报表已生成：{path}"),
+    "owner_password_prompt": ("Owner's password: ", "老板密码："),
+    "owner_password_new_prompt": ("New owner's password for {name}: ", "{name} 的新老板密码："),
+    "owner_password_again": ("The same again: ", "再输入一次："),
+    "owner_password_done": ("The owner's password of {name} is set", "{name} 的老板密码已设置"),
     "members_exported": ("{rows} members written to {path} (recorded in the audit log)",
                          "已导出 {rows} 位会员到 {path}（已记入审计日志）"),
     "backups_rotated": ("{n} old backup(s) removed (kept: the newest of each of the last 7 days, 4 weeks "
@@ -110,7 +114,9 @@ summary:
   shopcare reprint RECEIPT_NO [--printer SETTING]   reprint a past receipt
   shopcare report eod [--date D] [-o FILE.pdf]  end-of-day member report
   shopcare report statement MEMBER [--from D] [--to D] [-o FILE.pdf]   one member's statement
-  shopcare export members -o FILE.csv|FILE.xlsx   the member list (owner only, audited)
+  shopcare export members -o FILE.csv|FILE.xlsx   the member list (owner only, audited; asks the
+                                    owner's password once one is set)
+  shopcare owner-password [--name NAME]   set or reset the owner's password (forgotten or first)
   shopcare outbox send              deliver due messages through the configured gateway
   shopcare outbox test PHONE [TEXT] send one test text now and print the gateway's answer
   shopcare care run [--date D] [--dry-run]   queue every care action due on D (idempotent)
@@ -121,6 +127,7 @@ environment:
   SHOPCARE_DB    database URL (same as --db); default: SQLite in the user data dir
   SHOPCARE_HOME  keep data, cache, config and backups under this folder instead
   SHOPCARE_TILL  the till code commands act as (default T1)
+  SHOPCARE_OWNER_PASSWORD   the owner's password for exports in scripts (else asked on a terminal)
   SHOPCARE_SMS_GATEWAY=log|twilio, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, SHOPCARE_SMS_FROM,
   SHOPCARE_SMS_API_BASE   the text gateway (override this machine's gateway settings)
 
@@ -252,7 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Write every member (not erased) to a CSV or XLSX file: name, full phone, "
                                     "card, birthday, tier, join date, stored value (principal and bonus), "
                                     "points, total spent, visits, last visit, consent, e-bill, tags. Personal "
-                                    "data: the export is recorded in the audit log.",
+                                    "data: the export is recorded in the audit log. Once the owner's password "
+                                    "is set, it is asked for (on a terminal), or read from "
+                                    "SHOPCARE_OWNER_PASSWORD (scripts); a wrong one counts towards its lockout.",
                         formatter_class=_Formatter)
     esub = ex.add_subparsers(dest="what", metavar="WHAT", title="what to export", required=True)
     c = esub.add_parser("members", help="every member, to FILE.csv or FILE.xlsx",
@@ -260,6 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
                         formatter_class=_Formatter)
     c.add_argument("-o", "--output", metavar="FILE", type=Path, required=True, help="FILE.csv or FILE.xlsx")
     c.set_defaults(func=cmd_export_members)
+
+    c = sub.add_parser("owner-password", help="set or reset the owner's password",
+                       description="Set the owner's password (asked for exports, balance adjustments and "
+                                   "settings in the app), without the old one: the way back from a forgotten "
+                                   "password, for whoever can run commands on the shop's computer (who can "
+                                   "read the database file anyway). Asked twice on a terminal; otherwise read "
+                                   "as one line from standard input. Audited, and lifts the password's lockout.",
+                       formatter_class=_Formatter)
+    c.add_argument("--name", metavar="NAME", default=None,
+                   help="the owner, when the shop has more than one (default: the only active owner)")
+    c.set_defaults(func=cmd_owner_password)
 
     c = sub.add_parser("reprint", help="reprint a past receipt",
                        description="Reprint the receipt of a past sale or refund (marked REPRINT; the cash "
@@ -419,6 +439,27 @@ class Env:
         except Exception:  # an unreadable database still reports in the environment's language
             pass
 
+    def _secret(self, prompt: str) -> str | None:
+        import getpass
+
+        if sys.stdin is not None and sys.stdin.isatty():
+            return getpass.getpass(prompt, stream=self.err)
+        return None
+
+    def owner_confirmed(self, ctx):
+        """``ctx`` with the owner's password confirmed, when the shop has one (exports ask for it even
+        from the command line); the password comes from SHOPCARE_OWNER_PASSWORD or a terminal prompt."""
+        from app.services import auth
+
+        if not auth.has_owner_password(ctx):
+            return ctx
+        password = os.environ.get("SHOPCARE_OWNER_PASSWORD")
+        if password is None:
+            password = self._secret(msg("owner_password_prompt", self.lang))
+        if password is None:
+            raise ShopError("owner_password_needed_cli")
+        return auth.confirm_owner(ctx, password)
+
     def require_file(self) -> None:
         db = self.database()
         path = db.sqlite_path
@@ -575,13 +616,42 @@ def cmd_export_members(env: Env) -> int:
 
     export.export_format(env.args.output)  # a bad file name is refused before any work
     env.require_file()
-    ctx = env.open()
+    ctx = env.owner_confirmed(env.open())
     progress = Progress(env.err)
     try:
         n = member_export.export_members(ctx, env.args.output, progress=progress)
     finally:
         progress.finish()
     env.say(msg("members_exported", env.lang, rows=n, path=env.args.output))
+    return EXIT_OK
+
+
+def cmd_owner_password(env: Env) -> int:
+    from sqlalchemy import select
+
+    from app.errors import NotFound, ValidationError
+    from app.models import Staff
+    from app.services import auth
+
+    env.require_file()
+    ctx = env.open()
+    with ctx.tx(write=False) as t:
+        q = select(Staff.id, Staff.name).where(Staff.role == "owner", Staff.active.is_(True))
+        if env.args.name:
+            q = q.where(Staff.name == env.args.name.strip())
+        owners = t.s.execute(q).all()
+    if len(owners) != 1:
+        raise NotFound("staff_not_found", key=env.args.name or "owner")
+    staff_id, name = owners[0]
+    password = env._secret(msg("owner_password_new_prompt", env.lang, name=name))
+    if password is None:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        auth.check_owner_password(password)
+        if env._secret(msg("owner_password_again", env.lang)) != password:
+            raise ValidationError("owner_password_mismatch")
+    auth.set_owner_password(ctx, password, staff_id=staff_id)
+    env.say(msg("owner_password_done", env.lang, name=name))
     return EXIT_OK
 
 
@@ -804,6 +874,7 @@ def cmd_rfm(env: Env) -> int:
     lang = env.lang
     if env.args.output is not None:
         export_format(env.args.output)  # a bad file name is refused before any work
+        ctx = env.owner_confirmed(ctx)
         progress = Progress(env.err)
         try:
             result = export_member_analytics(ctx, env.args.output, env.args.as_of, refit=env.args.refit,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Render docs/screenshots from a fresh demo shop, in English and Chinese (what README shows).
 #   bash scripts/screenshots.sh [OUT_DIR]      # default docs/screenshots
-# The shop is made in a temporary SHOPCARE_HOME: `shopcare demo`, an owner (PIN 1234), a manager and
+# The shop is made in a temporary SHOPCARE_HOME: `shopcare demo`, an owner (PIN 1234, owner's password
+# corner-tea-2026), a manager and
 # a cashier, then one run of the care engine (its texts held for approval), so every screen has
 # realistic data, and one backup.
 set -euo pipefail
@@ -18,7 +19,7 @@ from app.ui.app import open_shop
 from app.services import auth, care, shop_admin
 
 ctx = open_shop()
-shop_admin.first_run(ctx, "街角茶咖 Corner Tea & Coffee", "CNY", "zh_CN", "Owner", "1234")
+shop_admin.first_run(ctx, "街角茶咖 Corner Tea & Coffee", "CNY", "zh_CN", "Owner", "1234", "corner-tea-2026")
 auth.add_staff(ctx, "李店长", "manager", "2468")
 auth.add_staff(ctx, "小王", "cashier", "1357")
 care.update_config(ctx, hold_for_approval=True)   # Care › Today then shows the texts to approve

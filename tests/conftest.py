@@ -11,6 +11,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from app.db import Database  # noqa: E402
 from app.services import setup  # noqa: E402
 from app.services.context import Actor, Ctx, FixedClock  # noqa: E402
+from tests.shop import confirmed  # noqa: E402
 
 START = datetime(2026, 3, 2, 10, 0, 0)
 
@@ -87,9 +88,15 @@ def clock():
 
 @pytest.fixture
 def ctx(db, clock):
-    c = Ctx(db=db, actor=Actor(None, "owner", "owner"), till="T1", clock=clock)
+    """The owner, with the owner's password typed (``unconfirmed_ctx`` is the owner without it)."""
+    c = confirmed(Ctx(db=db, actor=Actor(None, "owner", "owner"), till="T1", clock=clock))
     setup.ensure_defaults(c)
     return c
+
+
+@pytest.fixture
+def unconfirmed_ctx(ctx):
+    return ctx.without_owner()
 
 
 @pytest.fixture

@@ -1,10 +1,13 @@
 """Test helpers: a small product range and ledger invariants checked straight from the tables."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import func, select
 
 from app.models import CountCard, CountCardEntry, Member, Payment, PointsEntry, Sale, SaleLine, WalletEntry
 from app.services import catalog, ledger
+from app.services.context import OwnerConfirmation
 from app.services.members import MemberInput, create_member
 
 PRODUCTS = [
@@ -15,6 +18,17 @@ PRODUCTS = [
     ("GIFT", "Gift card box", 1000, "goods", False, True),
     ("CUT", "Haircut 剪发", 5000, "service", True, True),
 ]
+
+
+def confirmed(ctx):
+    """``ctx`` as if the owner's password had been typed for its actor (auth.confirm_owner does it
+    for real; tests/test_permissions.py covers that path)."""
+    return replace(ctx, owner_ok=OwnerConfirmation(None, "owner", ctx.actor))
+
+
+def as_confirmed(ctx, actor):
+    """``ctx`` acting as ``actor``, with the owner's password typed for them."""
+    return confirmed(ctx.as_actor(actor))
 
 
 def stock_shop(ctx) -> None:

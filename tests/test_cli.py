@@ -14,6 +14,7 @@ from app.db import Database, sqlite_module
 from app.services import settings as shop_settings
 from app.services.context import SYSTEM, Actor, Ctx
 from app.services.members import MemberInput, create_member
+from tests.shop import confirmed
 
 sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one process do not see each other's locks
 
@@ -25,14 +26,15 @@ def home(tmp_path):
     return tmp_path / "home"
 
 
-def run(home: Path, *args: str, lang_env: str = "en_US.UTF-8", extra_env: dict | None = None):
+def run(home: Path, *args: str, lang_env: str = "en_US.UTF-8", extra_env: dict | None = None,
+        stdin: str | None = None):
     env = {k: v for k, v in os.environ.items()
            if k not in ("SHOPCARE_DB", "SHOPCARE_TILL", "LC_ALL", "LC_MESSAGES", "LANG", "DISPLAY",
                         "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env.update(SHOPCARE_HOME=str(home), LANG=lang_env, PYTHONPATH=str(ROOT))
     env.update(extra_env or {})
     proc = subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, encoding="utf-8", timeout=300)
+                          text=True, encoding="utf-8", timeout=300, input=stdin)
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
 
@@ -169,7 +171,7 @@ def test_errors_render_in_chinese(home, tmp_path):
 
 def test_the_shop_language_setting_wins_over_lang(home, tmp_path):
     assert run(home, "init").returncode == 0
-    ctx = ctx_for(db_file(home)).as_actor(Actor(None, "owner", "owner"))
+    ctx = confirmed(ctx_for(db_file(home)).as_actor(Actor(None, "owner", "owner")))
     shop_settings.update(ctx, language="en")
     ctx.db.dispose()
     proc = run(home, "check", lang_env="zh_CN.UTF-8")
@@ -267,3 +269,32 @@ def test_readme_lists_every_import_column():
 
     for table, part in ((imports.MEMBER_COLUMNS, members_part), (imports.SALES_COLUMNS, sales_part)):
         assert documented(part) == {k: list(v) for k, v in table.items()}
+
+
+def test_export_asks_the_owners_password_once_one_is_set(home, tmp_path):
+    from app.services import auth
+
+    assert run(home, "init").returncode == 0
+    add_member(db_file(home), "王芳", "13800138000")
+    out = tmp_path / "members.csv"
+    # no owner's password yet: the export runs as before (scripts keep working)
+    assert run(home, "export", "members", "-o", str(out), stdin="").returncode == 0 and out.exists()
+    out.unlink()
+    ctx = ctx_for(db_file(home))
+    auth.add_staff(ctx, "Boss", "owner", "2468")
+    ctx.db.dispose()
+    proc = run(home, "owner-password", stdin="2468\n")
+    assert proc.returncode == 2 and "must not be the PIN" in proc.stderr
+    assert run(home, "owner-password", stdin="tea-house-2026\n").returncode == 0
+    # not a terminal and no SHOPCARE_OWNER_PASSWORD: refused, nothing written
+    proc = run(home, "export", "members", "-o", str(out), stdin="")
+    assert proc.returncode == 2 and "SHOPCARE_OWNER_PASSWORD" in proc.stderr and not out.exists()
+    proc = run(home, "export", "members", "-o", str(out), stdin="", extra_env={"SHOPCARE_OWNER_PASSWORD": "guess"})
+    assert proc.returncode == 2 and "Wrong owner's password" in proc.stderr and not out.exists()
+    proc = run(home, "--lang", "zh_CN", "export", "members", "-o", str(out), stdin="",
+               extra_env={"SHOPCARE_OWNER_PASSWORD": "guess"})
+    assert proc.returncode == 2 and "老板密码错误" in proc.stderr and not out.exists()
+    proc = run(home, "export", "members", "-o", str(out), stdin="",
+               extra_env={"SHOPCARE_OWNER_PASSWORD": "tea-house-2026"})
+    assert proc.returncode == 0 and out.exists(), proc.stderr
+    assert "SHOPCARE_OWNER_PASSWORD" in run(home, "--help").stdout

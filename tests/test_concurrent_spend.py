@@ -13,6 +13,7 @@ from app.models import Member, Sale, WalletEntry
 from app.services import catalog, setup
 from app.services.context import Actor, Ctx, FixedClock
 from tests.shop import fund, ledger_faults, member
+from tests.shop import confirmed
 
 TILLS, TRIES, PRICE, BALANCE = 4, 12, 700, 10_000   # 48 tries of 7.00 against 100.00: 14 can be paid
 
@@ -41,7 +42,7 @@ def _till(url: str, member_id: int, till: str, start, q) -> None:
 
 def test_four_tills_spend_one_balance(db):
     """On the ``db`` fixture's database: SQLite, or PostgreSQL when SHOPCARE_TEST_PG is set."""
-    ctx = Ctx(db=db, actor=Actor(None, "owner", "owner"), till="T1", clock=FixedClock(datetime(2026, 3, 2, 10)))
+    ctx = confirmed(Ctx(db=db, actor=Actor(None, "owner", "owner"), till="T1", clock=FixedClock(datetime(2026, 3, 2, 10))))
     setup.ensure_defaults(ctx)
     catalog.add_product(ctx, sku="TEA", name="Tea", price=PRICE, discount_eligible=False)
     m = member(ctx, "13800138000", "王芳")

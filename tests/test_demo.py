@@ -13,7 +13,7 @@ from app.services import demo, setup
 from app.services.context import Actor, Ctx, FixedClock
 from app.services.settings import load as load_settings
 from tests.conftest import START
-from tests.shop import ledger_faults
+from tests.shop import confirmed, ledger_faults
 
 MEMBERS, DAYS = 40, 180
 
@@ -24,7 +24,7 @@ def built(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     db = Database(f"sqlite:///{path}")
     db.upgrade()
-    ctx = Ctx(db=db, actor=Actor(None, "owner", "owner"), clock=FixedClock(START))
+    ctx = confirmed(Ctx(db=db, actor=Actor(None, "owner", "owner"), clock=FixedClock(START)))
     setup.ensure_defaults(ctx)
     calls = []
     summary = demo.build_demo(ctx, members=MEMBERS, days=DAYS, seed=11,
@@ -131,7 +131,7 @@ def test_same_seed_same_shop(tmp_path):
     def run(name):
         db = Database(f"sqlite:///{tmp_path / name}")
         db.upgrade()
-        ctx = Ctx(db=db, actor=Actor(None, "owner", "owner"), clock=FixedClock(datetime(2026, 3, 2, 10)))
+        ctx = confirmed(Ctx(db=db, actor=Actor(None, "owner", "owner"), clock=FixedClock(datetime(2026, 3, 2, 10))))
         summary = demo.build_demo(ctx, members=12, days=40, seed=5)
         with db.session(write=False) as s:
             sales = s.execute(select(Sale.receipt_no, Sale.created_at, Sale.total, Sale.member_id)

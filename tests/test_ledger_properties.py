@@ -19,6 +19,7 @@ from app.services.context import Actor, Ctx, FixedClock
 from app.services.refunds import RefundLine, refund
 from tests.conftest import START
 from tests.shop import ledger_faults, member, stock_shop
+from tests.shop import confirmed
 
 SKUS = ["COF", "TEA", "MUG", "GIFT"]
 
@@ -53,7 +54,7 @@ def test_ledgers_hold_under_any_sequence(ops):
         db = Database(f"sqlite:///{Path(tmp) / 'prop.db'}")
         db.upgrade()
         clock = FixedClock(START)
-        ctx = Ctx(db=db, actor=Actor(None, "owner", "owner"), clock=clock)
+        ctx = confirmed(Ctx(db=db, actor=Actor(None, "owner", "owner"), clock=clock))
         setup.ensure_defaults(ctx)
         stock_shop(ctx)
         ids = [member(ctx, phone=f"1380013800{i}", name=f"会员{i}").id for i in range(3)]

@@ -32,7 +32,7 @@ from app.ui.members import MembersScreen  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
 from app.ui.topup_dialog import CashoutDialog, TopupDialog, TopupRefundDialog  # noqa: E402
 from tests.conftest import START  # noqa: E402
-from tests.shop import fund, member  # noqa: E402
+from tests.shop import as_confirmed, confirmed, fund, member  # noqa: E402
 
 sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one process do not see each other's locks
 
@@ -197,7 +197,7 @@ def test_sorting_goes_through_the_service(qtbot, ctx, db, state):
 
 @pytest.mark.slow
 def test_a_search_across_200000_members_leaves_the_ui_thread_free(qtbot, big_db, english):
-    ctx = Ctx(db=big_db, actor=Actor(None, "owner", "owner"), clock=FixedClock(START))
+    ctx = confirmed(Ctx(db=big_db, actor=Actor(None, "owner", "owner"), clock=FixedClock(START)))
     state = AppState(ctx)
     screen = MembersScreen(state)
     qtbot.addWidget(screen)
@@ -443,7 +443,8 @@ def test_a_manager_adjusts_points_and_bonus_with_a_reason(qtbot, ctx, db, englis
     v = member(ctx)
     fund(ctx, v.id, principal=10_000, points=100)
     settings.update(ctx, language="en")
-    state = AppState(ctx.as_actor(Actor(None, "manager", "manager")))
+    # the owner has typed the password for the manager (the dialog itself: test_owner_password_ui.py)
+    state = AppState(as_confirmed(ctx, Actor(None, "manager", "manager")))
     page = MemberPage(state, v.id)
     qtbot.addWidget(page)
     settle(qtbot, state)

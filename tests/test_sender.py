@@ -20,6 +20,7 @@ from app.services.sender import in_quiet_hours, quiet_end_after
 from tests.fake_twilio import SHOP_NUMBER, fake_twilio, gateway, twilio_cfg  # noqa: F401
 from tests.shop import member
 from tests.texting import member_row, queue, row, statuses
+from tests.shop import as_confirmed
 
 PHONES = ["+8613800138%03d" % i for i in range(1, 40)]
 
@@ -311,7 +312,7 @@ def test_send_test_through_the_log_gateway(ctx, tmp_path):
 
 
 def test_update_texting_validates_and_is_for_owners_and_managers(ctx):
-    manager = ctx.as_actor(Actor(None, "m", "manager"))
+    manager = as_confirmed(ctx, Actor(None, "m", "manager"))  # the owner typed the password
     cfg = shop_admin.update_texting(manager, "9:30", "07:05", 1, "  回T退订 ", "Reply STOP to opt out")
     assert (cfg.quiet_start, cfg.quiet_end, cfg.daily_text_cap, cfg.optout_line_zh) == ("09:30", "07:05", 1, "回T退订")
     with pytest.raises(PermissionDenied):

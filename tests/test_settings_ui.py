@@ -40,12 +40,15 @@ def settle(qtbot, tasks) -> None:
     qtbot.wait(20)
 
 
+OWNER_PASSWORD = "tea-house-2026"
+
+
 @pytest.fixture
 def shop(ctx):
     """A shop set up through the first run, with an owner and a cashier."""
     system = ctx.as_actor(SYSTEM)
-    shop_admin.first_run(system, "Little Tea House", "CNY", "en", "Boss", "1111")
-    owner = ctx.as_actor(auth.login(system, "Boss", "1111"))
+    shop_admin.first_run(system, "Little Tea House", "CNY", "en", "Boss", "1111", OWNER_PASSWORD)
+    owner = auth.confirm_owner(ctx.as_actor(auth.login(system, "Boss", "1111")).without_owner(), OWNER_PASSWORD)
     shop_admin.add_staff(owner, "Amy", "cashier", "2222")
     return owner
 
@@ -82,9 +85,25 @@ def test_first_run_creates_the_owner_then_login_takes_only_the_right_pin(qtbot, 
     dialog.pin_again.clear()
     qtbot.keyClicks(dialog.pin_again, "1234")
     assert dialog.pin.echoMode() == dialog.pin.EchoMode.Password
+    # the owner's password: not digits only (a PIN), typed twice the same
+    qtbot.keyClicks(dialog.password, "12345678")
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert dialog.errors["password"].isVisible() and not startup.has_staff(system)
+    assert dialog.errors["password"].text() == ("The owner's password cannot be digits only (that would be a PIN): "
+                                                "add letters")
+    dialog.password.clear()
+    qtbot.keyClicks(dialog.password, "tea-house-2026")
+    qtbot.keyClicks(dialog.password_again, "tea-house-2062")
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert dialog.errors["password_again"].text() == "The two passwords are not the same"
+    assert not startup.has_staff(system)
+    dialog.password_again.clear()
+    qtbot.keyClicks(dialog.password_again, "tea-house-2026")
+    assert dialog.password.echoMode() == dialog.password.EchoMode.Password
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=10_000)
-    assert dialog.owner.name == "Li Na" and dialog.owner.role == "owner"
+    assert dialog.owner.name == "Li Na" and dialog.owner.role == "owner" and dialog.owner.has_password
+    assert auth.confirm_owner(system, "tea-house-2026").owner_confirmed
     cfg = shop_settings.load(system)
     assert (cfg.shop_name, cfg.currency, cfg.language) == ("小雅茶社", "CNY", "en")
 
@@ -191,7 +210,8 @@ def test_bad_inputs_give_clear_errors_and_change_nothing(qtbot, shop):
     qtbot.keyClicks(dialog.owner_name, "Y")
     qtbot.keyClicks(dialog.pin, "12a3")  # the validator keeps letters out: "123"
     assert dialog.pin.text() == "123"
-    assert dialog.problems() == {"pin": "A PIN is 4 to 8 digits"}
+    assert dialog.problems() == {"pin": "A PIN is 4 to 8 digits",
+                                 "password": "The owner's password needs at least 8 characters"}
 
 
 def test_swapping_tier_ranks_and_adding_a_tier_in_the_table(qtbot, shop):

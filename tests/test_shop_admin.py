@@ -169,9 +169,12 @@ def test_currency_is_locked_once_money_is_recorded(ctx):
 
 
 def test_staff_are_managed_by_the_owner_only(fresh):
-    shop_admin.first_run(fresh, "Shop", "CNY", "zh_CN", "Boss", "1111")
+    shop_admin.first_run(fresh, "Shop", "CNY", "zh_CN", "Boss", "1111", "boss-password")
     boss = auth.login(fresh, "Boss", "1111")
-    owner = fresh.as_actor(boss)
+    with pytest.raises(PermissionDenied) as err:  # the PIN alone is not enough for staff
+        shop_admin.add_staff(fresh.as_actor(boss), "Amy", "cashier", "2222")
+    assert err.value.code == "owner_password_required"
+    owner = auth.confirm_owner(fresh.as_actor(boss), "boss-password")
     amy = shop_admin.add_staff(owner, "Amy", "cashier", "2222")
     cashier = fresh.as_actor(auth.login(fresh, "Amy", "2222"))
     for call in (lambda: shop_admin.list_staff(cashier), lambda: shop_admin.add_staff(cashier, "Eve", "owner", "3333"),

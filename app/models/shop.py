@@ -34,6 +34,10 @@ class Staff(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # The owner's password (owners only; asked for exports, adjustments and settings) and its lockout.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    password_locked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Tier(Base):

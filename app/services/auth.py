@@ -1,22 +1,31 @@
-"""Staff and their PINs (argon2), login with lockout, and a manager's approval at a cashier's till."""
+"""Staff and their PINs (argon2), login with lockout, a manager's approval at a cashier's till, and
+the owner's password (argon2, with its own lockout) that exports, balance adjustments and settings
+ask for (``confirm_owner``; enforced in ``permissions.require``)."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
-from app.errors import Duplicate, NotFound, PermissionDenied, ValidationError
+from app.errors import Duplicate, NotFound, PermissionDenied, ShopError, ValidationError
 from app.models import Staff
 from app.services import audit, permissions
-from app.services.context import Actor, Ctx
+from app.services.context import Actor, Ctx, OwnerConfirmation
 
 ROLES = ("owner", "manager", "cashier")
 LOCK_AFTER = 5
 _hasher = PasswordHasher()
 _PIN = re.compile(r"^\d{4,8}$")
+# The owner's password: long enough, and not a PIN (digits only), so that knowing the owner's PIN,
+# which is typed at the till in view of others, is not enough to export, adjust or change settings.
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+PASSWORD_LOCK_AFTER = 5
+PASSWORD_LOCK_MINUTES = 15
 
 
 @dataclass(frozen=True)
@@ -26,10 +35,11 @@ class StaffView:
     role: str
     active: bool
     locked: bool
+    has_password: bool = False  # an owner who has set the owner's password
 
 
 def _view(s: Staff) -> StaffView:
-    return StaffView(s.id, s.name, s.role, s.active, s.failed_logins >= LOCK_AFTER)
+    return StaffView(s.id, s.name, s.role, s.active, s.failed_logins >= LOCK_AFTER, s.password_hash is not None)
 
 
 def _check_pin(pin: str) -> str:
@@ -92,3 +102,135 @@ def approve(ctx: Ctx, name: str, pin: str, action: str) -> Ctx:
 def list_staff(ctx: Ctx) -> list[StaffView]:
     with ctx.tx(write=False) as t:
         return [_view(s) for s in t.s.execute(select(Staff).order_by(Staff.name)).scalars()]
+
+
+# --- the owner's password --------------------------------------------------------------------------
+def check_owner_password(password: str, pin: str | None = None) -> str:
+    """Refuse a password that is short, too long, digits only (a PIN) or the PIN itself."""
+    text = password or ""
+    if pin is not None and text == pin:
+        raise ValidationError("owner_password_is_pin")
+    if len(text) < PASSWORD_MIN:
+        raise ValidationError("owner_password_short", min=PASSWORD_MIN)
+    if len(text) > PASSWORD_MAX:
+        raise ValidationError("owner_password_long", max=PASSWORD_MAX)
+    if re.sub(r"\s", "", text).isdigit():
+        raise ValidationError("owner_password_digits")
+    return text
+
+
+def _matches(hashed: str | None, secret: str) -> bool:
+    try:
+        return bool(hashed) and _hasher.verify(hashed, secret or "")
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _password_owners(t: Ctx) -> list[Staff]:
+    return list(t.s.execute(select(Staff).where(Staff.role == "owner", Staff.active.is_(True),
+                                                Staff.password_hash.is_not(None)).order_by(Staff.id)).scalars())
+
+
+def _locked_until(rows: list[Staff], now: datetime) -> datetime | None:
+    until = [r.password_locked_until for r in rows if r.password_locked_until and now < r.password_locked_until]
+    return min(until) if until else None
+
+
+def _locked_error(until: datetime) -> PermissionDenied:
+    return PermissionDenied("owner_password_locked", until=until.strftime("%H:%M"))
+
+
+def _count_wrong(t: Ctx, rows: list[Staff]) -> PermissionDenied:
+    """One more wrong try on each of ``rows``; the refusal to raise once it is committed."""
+    now = t.now()
+    for r in rows:
+        r.password_failed = (r.password_failed or 0) + 1
+        if r.password_failed >= PASSWORD_LOCK_AFTER:
+            r.password_locked_until = now + timedelta(minutes=PASSWORD_LOCK_MINUTES)
+    audit.record(t, "staff.owner_password_failed", "staff", rows[0].id if len(rows) == 1 else None,
+                 after={"by": t.actor.name, "tries": max(r.password_failed for r in rows)})
+    left = PASSWORD_LOCK_AFTER - max(r.password_failed for r in rows)
+    if left <= 0:
+        return _locked_error(_locked_until(rows, now) or now)
+    return PermissionDenied("owner_password_wrong", left=left)
+
+
+def has_owner_password(ctx: Ctx) -> bool:
+    """Whether any active owner has set the owner's password."""
+    with ctx.tx(write=False) as t:
+        return bool(_password_owners(t))
+
+
+def confirm_owner(ctx: Ctx, password: str) -> Ctx:
+    """The owner's password typed (any active owner's): ``ctx`` carrying that confirmation, for its
+    own actor only (the owner, or a manager the owner approves). Wrong tries are counted and audited;
+    after PASSWORD_LOCK_AFTER of them the password is refused for PASSWORD_LOCK_MINUTES."""
+    wrong: ShopError
+    with ctx.tx() as t:
+        rows = _password_owners(t)
+        if not rows:
+            raise PermissionDenied("owner_password_unset")
+        until = _locked_until(rows, t.now())
+        if until is not None:
+            raise _locked_error(until)
+        for r in rows:
+            if _matches(r.password_hash, password):
+                r.password_failed, r.password_locked_until = 0, None
+                audit.record(t, "staff.owner_confirmed", "staff", r.id, after={"for": ctx.actor.name})
+                return replace(ctx, owner_ok=OwnerConfirmation(r.id, r.name, ctx.actor))
+        wrong = _count_wrong(t, rows)
+    raise wrong  # after the commit, so the wrong try is counted
+
+
+def set_owner_password(ctx: Ctx, new: str, old: str | None = None, *, staff_id: int | None = None) -> StaffView:
+    """Set or change an owner's password (never audited with the password itself).
+
+    An owner sets their own: changing one needs the old one (a wrong old one counts as a wrong try);
+    the first one needs nothing more than the owner's PIN login, unless another owner already has a
+    password, whose confirmation (``confirm_owner``) it then needs. ``system`` (the command line, on
+    the shop's own computer) names the owner by ``staff_id`` (default: the only active owner) and may
+    set a new password without the old one: the way back from a forgotten password."""
+    role = ctx.actor.role
+    if role not in ("owner", "system"):
+        raise PermissionDenied("owner_password_owner_only")
+    wrong: ShopError | None
+    with ctx.tx() as t:
+        if role == "owner":
+            if staff_id is not None and staff_id != ctx.actor.id:
+                raise PermissionDenied("owner_password_owner_only")
+            staff_id = ctx.actor.id
+        elif staff_id is None:
+            owners = list(t.s.execute(select(Staff.id).where(Staff.role == "owner", Staff.active.is_(True)))
+                          .scalars())
+            if len(owners) != 1:
+                raise NotFound("staff_not_found", key="owner")
+            staff_id = owners[0]
+        row = t.s.get(Staff, staff_id) if staff_id is not None else None
+        if row is None:
+            raise NotFound("staff_not_found", key=staff_id)
+        if row.role != "owner" or not row.active:
+            raise PermissionDenied("owner_password_owner_only")
+        if _matches(row.pin_hash, new):
+            raise ValidationError("owner_password_is_pin")
+        text = check_owner_password(new)
+        first = row.password_hash is None
+        wrong = None
+        if role == "owner" and not first:
+            if not old:
+                raise PermissionDenied("owner_password_old_required")
+            until = _locked_until([row], t.now())
+            if until is not None:
+                raise _locked_error(until)
+            if not _matches(row.password_hash, old):
+                wrong = _count_wrong(t, [row])
+        elif role == "owner" and not ctx.owner_confirmed and any(r.id != row.id for r in _password_owners(t)):
+            raise PermissionDenied("owner_password_required", action="set an owner's password",
+                                   action_zh="设置老板密码")
+        if wrong is None:
+            row.password_hash = _hasher.hash(text)
+            row.password_failed, row.password_locked_until = 0, None
+            audit.record(t, "staff.owner_password_set" if first else "staff.owner_password_change", "staff",
+                         row.id, after={"by": ctx.actor.name})
+            return _view(row)
+    assert wrong is not None
+    raise wrong  # after the commit, so the wrong old password is counted

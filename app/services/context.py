@@ -49,6 +49,15 @@ class Actor:
 SYSTEM = Actor(None, "system", "system")
 
 
+@dataclass(frozen=True)
+class OwnerConfirmation:
+    """The owner's password was typed (``auth.confirm_owner``) for ``actor``: the owner themselves, or
+    a manager the owner approves. It holds only for that actor: a ctx that changes actor loses it."""
+    owner_id: int | None
+    owner_name: str
+    actor: Actor
+
+
 @dataclass
 class Ctx:
     db: Database
@@ -56,6 +65,7 @@ class Ctx:
     till: str = "T1"
     clock: Clock = field(default_factory=SystemClock)
     session: Session | None = None
+    owner_ok: OwnerConfirmation | None = None  # set by auth.confirm_owner, never by hand
 
     @contextmanager
     def tx(self, write: bool = True) -> Iterator[Ctx]:
@@ -79,3 +89,11 @@ class Ctx:
 
     def as_actor(self, actor: Actor) -> Ctx:
         return replace(self, actor=actor)
+
+    @property
+    def owner_confirmed(self) -> bool:
+        """Whether the owner's password was typed for the acting staff member."""
+        return self.owner_ok is not None and self.owner_ok.actor == self.actor
+
+    def without_owner(self) -> Ctx:
+        return replace(self, owner_ok=None)

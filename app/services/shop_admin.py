@@ -96,7 +96,7 @@ def _staff_row(t: Ctx, staff_id: int) -> Staff:
 
 
 def _view(row: Staff) -> StaffView:
-    return StaffView(row.id, row.name, row.role, row.active, row.failed_logins >= auth.LOCK_AFTER)
+    return auth._view(row)
 
 
 def _active_owners(t: Ctx) -> int:
@@ -125,12 +125,15 @@ def _check_shop(shop_name: str, currency: str, language: str) -> tuple[str, str]
 
 
 def first_run(ctx: Ctx, shop_name: str, currency: str, language: str, owner_name: str,
-              owner_pin: str) -> StaffView:
-    """Set the shop up and create its owner; only while the shop has no staff at all."""
+              owner_pin: str, owner_password: str | None = None) -> StaffView:
+    """Set the shop up and create its owner (with the owner's password, when given: the set-up
+    screen asks for it); only while the shop has no staff at all."""
     name, code = _check_shop(shop_name, currency, language)
     if not _text(owner_name):
         raise ValidationError("name_empty")
     auth._check_pin(owner_pin)
+    if owner_password is not None:
+        auth.check_owner_password(owner_password, owner_pin)
     with ctx.tx() as t:
         if t.s.execute(select(Staff.id).limit(1)).first() is not None:
             raise Conflict("already_set_up")
@@ -138,6 +141,8 @@ def first_run(ctx: Ctx, shop_name: str, currency: str, language: str, owner_name
         st = t.as_actor(SYSTEM)
         shop_settings.update(st, shop_name=name, currency=code, language=language)
         owner = auth.add_staff(st, owner_name, "owner", owner_pin)
+        if owner_password is not None:
+            owner = auth.set_owner_password(st, owner_password, staff_id=owner.id)
         audit.record(st, "shop.first_run", "settings", None,
                      after={"shop_name": name, "currency": code, "language": language, "owner": owner.name})
         return owner
@@ -465,7 +470,7 @@ def deactivate_bonus_rule(ctx: Ctx, rule_id: int) -> BonusRuleView:
 # --- staff (owner only) -----------------------------------------------------------------------------------
 def list_staff(ctx: Ctx) -> list[StaffView]:
     """Everyone, active or not (owner only; the login picker uses auth.list_staff)."""
-    permissions.require(ctx, "manage_staff")
+    permissions.require(ctx, "view_staff")
     return auth.list_staff(ctx)
 
 
@@ -521,12 +526,13 @@ def reset_pin(ctx: Ctx, staff_id: int, new_pin: str) -> StaffView:
 
 
 def unlock(ctx: Ctx, staff_id: int) -> StaffView:
-    """Lift the lockout after too many wrong PINs."""
+    """Lift the lockout after too many wrong PINs (or wrong owner's passwords)."""
     permissions.require(ctx, "manage_staff")
     with ctx.tx() as t:
         row = _staff_row(t, staff_id)
-        if row.failed_logins:
+        if row.failed_logins or row.password_failed or row.password_locked_until:
             row.failed_logins = 0
+            row.password_failed, row.password_locked_until = 0, None
             audit.record(t, "staff.unlock", "staff", row.id)
         return _view(row)
 

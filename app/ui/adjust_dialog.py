@@ -1,7 +1,8 @@
 """A correction by hand: stored value (paid principal or bonus) or points, with a required reason.
 
 Manager or owner only: the member page hides the button for a cashier, and the services refuse a
-cashier anyway (``permissions.require(ctx, "adjust_balance")``); a refusal is shown here."""
+cashier anyway (``permissions.require(ctx, "adjust_balance")``); a refusal is shown here. The
+owner's password is asked before the adjustment (a manager's adjustment is the owner's approval)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLa
 from app import money
 from app.errors import ShopError, ValidationError
 from app.services import points, wallet
+from app.ui.owner_password import ask_owner
 
 
 class AdjustDialog(QDialog):
@@ -119,10 +121,15 @@ class AdjustDialog(QDialog):
         return ok
 
     def confirm(self) -> None:
+        """The owner's password first (the services want it for an adjustment), then the adjustment."""
         if self._busy or not self.validate():
             return
-        ctx, member_id, kind, why, delta = (self.state.ctx, self.member_id, self.kind.currentData(),
-                                            self.reason.text(), self.delta())
+        self.password_dialog = ask_owner(self.state, self, "adjust_balance", self._adjust)
+
+    def _adjust(self, ctx) -> None:
+        if self._busy or not self.validate():
+            return
+        member_id, kind, why, delta = self.member_id, self.kind.currentData(), self.reason.text(), self.delta()
 
         def work():
             if kind == "points":

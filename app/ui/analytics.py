@@ -268,8 +268,13 @@ class AnalyticsScreen(QWidget):
             self.export_to(path)
 
     def export_to(self, path: str | Path) -> None:
-        """Every member's row to ``path`` (.csv or .xlsx), on the db worker."""
-        ctx = self.state.ctx
+        """Every member's row to ``path`` (.csv or .xlsx), on the db worker, once the owner's password
+        has been typed (the service refuses without it)."""
+        from app.ui.owner_password import ask_owner
+
+        self.password_dialog = ask_owner(self.state, self, "export", lambda ctx: self._export(ctx, path))
+
+    def _export(self, ctx, path: str | Path) -> None:
         self.export_button.setEnabled(False)
         self._say(self.tr("Exporting…"))
 

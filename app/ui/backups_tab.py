@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHe
 
 from app import paths
 from app.services import backup, backup_schedule
+from app.ui.owner_password import owner_gated
 from app.ui.settings import _Tab
 
 
@@ -100,6 +101,7 @@ class BackupsTab(_Tab):
 
         self.run(job, done, pool="io", busy=[self.now_button])
 
+    @owner_gated("change_settings")
     def restore_selected(self, *, confirm: bool = True) -> None:
         path = self.selected()
         if path is None:

@@ -676,6 +676,14 @@ class TodayTab(_Tab):
                                  self.load()))
 
     def set_hold(self, on: bool) -> None:
+        """A care setting: the owner's password first; cancelled, the box shows what is saved again."""
+        from app.ui.owner_password import unlock
+
+        self.password_dialog = unlock(self.state, self, "change_settings", lambda: self._set_hold(on))
+        if self.password_dialog is not None:
+            self.password_dialog.rejected.connect(self.load)
+
+    def _set_hold(self, on: bool) -> None:
         from app.services import care
 
         ctx = self.state.ctx

@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
 
     def show_screen(self, key: str) -> QWidget:
         widget = self.screen(key)
+        if self.stack.currentWidget() is not widget:
+            self.state.forget_owner()  # the owner's password, typed for settings, stays with that screen
         self.stack.setCurrentWidget(widget)
         row = [s[0] for s in SCREENS].index(key)
         if self.nav.currentRow() != row:

@@ -131,9 +131,14 @@ class MembersScreen(QWidget):
                                                   self.tr("Excel (*.xlsx);;CSV (*.csv)"))
             if not path:
                 return
+        from app.ui.owner_password import ask_owner
+
+        # Personal data: the owner's password first (the service refuses without it).
+        self.password_dialog = ask_owner(self.state, self, "export", lambda ctx: self._export(ctx, path))
+
+    def _export(self, ctx, path: str) -> None:
         from app.services import member_export
 
-        ctx = self.state.ctx
         self.export_button.setEnabled(False)
         self.count_label.setText(self.tr("Exporting…"))
 

@@ -21,6 +21,7 @@ from app.services import outbox_admin, shop_admin, templates
 from app.services import settings as shop_settings
 from app.ui import style
 from app.ui.background_sender import sending_modules
+from app.ui.owner_password import owner_gated
 from app.ui.outbox_model import (STATUS_COLORS, UNKNOWN_HINT, OutboxFilter, OutboxModel, kind_label,
                                  status_label)
 from app.ui.settings import _buttons, _capped, _int_spin, _Tab
@@ -500,6 +501,7 @@ class TemplatesTab(_Tab):
         self.counter.setStyleSheet(f"color: {style.DANGER if p.segments > 1 else style.MUTED};")
         self.last_preview = p
 
+    @owner_gated("change_settings")
     def submit(self) -> None:
         kind, lang = self.current()
         text = self.editor.toPlainText()
@@ -519,6 +521,7 @@ class TemplatesTab(_Tab):
 
         self.run(work, saved, busy=self.save_buttons)
 
+    @owner_gated("change_settings")
     def reset_to_default(self) -> None:
         kind, lang = self.current()
         ctx = self.state.ctx
@@ -594,6 +597,7 @@ class TextingTab(_Tab):
         self.optout_en.setText(templates.optout_line(cfg, "en"))
         self.apply_permissions()
 
+    @owner_gated("change_texting")
     def submit(self) -> None:
         if not self.available:
             self.status.error(QCoreApplication.translate("MessagesScreen", UNAVAILABLE))
@@ -716,6 +720,7 @@ class GatewayTab(_Tab):
         self._show_token()
         self._kind_changed()
 
+    @owner_gated("change_texting")
     def submit(self) -> None:
         if self.modules is None:
             self.status.error(QCoreApplication.translate("MessagesScreen", UNAVAILABLE))

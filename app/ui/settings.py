@@ -35,6 +35,7 @@ from app.errors import ShopError
 from app.services import shop_admin
 from app.services.shop_admin import BonusRuleInput, TierInput
 from app.ui import i18n, style
+from app.ui.owner_password import SetOwnerPasswordDialog, owner_gated
 from app.ui.startup import PIN_MAX, PIN_MIN, CurrencyPicker, _pin_edit
 from app.ui.state import AppState
 from app.ui.tasks import process_events
@@ -208,6 +209,7 @@ class ShopTab(_Tab):
         self.signature.setText(cfg.signature)
         self.apply_permissions()
 
+    @owner_gated("change_settings")
     def submit(self) -> None:
         problem = self.currency.problem()
         if problem:
@@ -557,6 +559,7 @@ class PointsTab(_Tab):
                                   points_multiplier_pct=self._int(cell[6], r + 1, self.tr("Points ×%")), id=tier_id))
         return rows
 
+    @owner_gated("change_settings")
     def submit_tiers(self) -> None:
         try:
             rows = self.read_tiers()
@@ -571,6 +574,7 @@ class PointsTab(_Tab):
 
         self.run(lambda: shop_admin.save_tiers(ctx, rows), saved, busy=[self.save_tiers])
 
+    @owner_gated("change_settings")
     def remove_tier(self) -> None:
         r = self.table.currentRow()
         if r < 0:
@@ -592,6 +596,7 @@ class PointsTab(_Tab):
 
         self.run(work, deleted, busy=[self.delete_tier])
 
+    @owner_gated("change_settings")
     def submit_rules(self) -> None:
         try:
             single = self._amount(self.vip_single.text(), self.tr("One purchase of at least"), blank=0)
@@ -697,6 +702,7 @@ class BonusTab(_Tab):
                                        id=self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)))
         return rows
 
+    @owner_gated("change_settings")
     def submit(self) -> None:
         try:
             rows = self.read_rules()
@@ -711,6 +717,7 @@ class BonusTab(_Tab):
 
         self.run(lambda: shop_admin.save_bonus_rules(ctx, rows), saved, busy=[self.save])
 
+    @owner_gated("change_settings")
     def deactivate_selected(self) -> None:
         r = self.table.currentRow()
         if r < 0:
@@ -807,15 +814,21 @@ class StaffTab(_Tab):
         self.reset = QPushButton(self.tr("Reset PIN…"), self)
         self.unlock = QPushButton(self.tr("Unlock"), self)
         self.save_buttons = [self.add, self.set_role, self.toggle, self.reset, self.unlock]
+        # The logged-in owner's own password: set the first one with the PIN login alone (there is no
+        # password to ask yet), change it with the old one.
+        self.password_button = QPushButton(self.tr("Set owner password…"), self)
+        self.password_button.clicked.connect(self.owner_password)
         hint = QLabel(self.tr("Owners change settings and staff; managers approve refunds and adjustments; "
                               "cashiers sell and top up. Someone locked out after too many wrong PINs needs "
-                              "Unlock or a new PIN."), self)
+                              "Unlock or a new PIN. Exports, adjustments and settings ask for the owner's "
+                              "password, not a PIN."), self)
         hint.setProperty("role", "muted")
         hint.setWordWrap(True)
         box = QVBoxLayout(self)
         box.addWidget(hint)
         box.addWidget(self.table, 1)
         box.addLayout(_buttons(self.add, self.role, self.set_role, self.toggle, self.reset, self.unlock))
+        box.addLayout(_buttons(self.password_button))
         box.addWidget(self.status)
         self.add.clicked.connect(self.add_staff)
         self.set_role.clicked.connect(self.change_role)
@@ -831,15 +844,43 @@ class StaffTab(_Tab):
         ctx = self.state.ctx
         self.run(lambda: shop_admin.list_staff(ctx), self.show_staff)
 
+    def me(self):
+        """The logged-in owner's own row (None for anyone else, or the system)."""
+        actor = self.state.actor
+        if actor.role != "owner" or actor.id is None:
+            return None
+        return next((s for s in self.staff if s.id == actor.id), None)
+
+    def _show_password_button(self) -> None:
+        me = self.me()
+        self.password_button.setVisible(me is not None)
+        if me is not None:
+            self.password_button.setText(self.tr("Change owner password…") if me.has_password
+                                         else self.tr("Set owner password…"))
+
+    def owner_password(self) -> None:
+        me = self.me()
+        if me is None:
+            return
+        self.password_dialog = SetOwnerPasswordDialog(self.state, me.has_password, self)
+        self.password_dialog.saved.connect(lambda _v: (self.status.ok(self.tr("The owner's password is saved.")),
+                                                       self.load()))
+        self.password_dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.password_dialog.open()
+
     def show_staff(self, staff) -> None:
         chosen = self.selected()
         self.staff = staff
+        self._show_password_button()
         self.table.setRowCount(0)
         for s in staff:
             r = self.table.rowCount()
             self.table.insertRow(r)
             status = (self.tr("Inactive") if not s.active else self.tr("Locked out") if s.locked
                       else self.tr("Active"))
+            if s.role == "owner" and s.active:
+                status += " · " + (self.tr("owner's password set") if s.has_password
+                                   else self.tr("no owner's password yet"))
             for c, text in enumerate((s.name, role_label(s.role), status)):
                 item = _item(text, editable=False, data=s.id)
                 if not s.active:
@@ -881,6 +922,7 @@ class StaffTab(_Tab):
             self.status.error(self.tr("Choose a staff member first."))
         return s
 
+    @owner_gated("manage_staff")
     def add_staff(self) -> None:
         dialog = StaffDialog(self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
@@ -889,6 +931,7 @@ class StaffTab(_Tab):
         self._call(lambda ctx: shop_admin.add_staff(ctx, name, role, pin),
                    self.tr("{name} added.").format(name=name.strip()))
 
+    @owner_gated("manage_staff")
     def change_role(self) -> None:
         s = self._need()
         if s is None:
@@ -897,6 +940,7 @@ class StaffTab(_Tab):
         self._call(lambda ctx: shop_admin.set_role(ctx, s.id, role),
                    self.tr("{name} is now: {role}").format(name=s.name, role=role_label(role)))
 
+    @owner_gated("manage_staff")
     def toggle_active(self) -> None:
         s = self._need()
         if s is None:
@@ -905,6 +949,7 @@ class StaffTab(_Tab):
         message = (self.tr("{name} can log in again.") if active else self.tr("{name} can no longer log in."))
         self._call(lambda ctx: shop_admin.set_active(ctx, s.id, active), message.format(name=s.name))
 
+    @owner_gated("manage_staff")
     def reset_pin(self) -> None:
         s = self._need()
         if s is None:
@@ -916,6 +961,7 @@ class StaffTab(_Tab):
         self._call(lambda ctx: shop_admin.reset_pin(ctx, s.id, pin),
                    self.tr("New PIN set for {name}.").format(name=s.name))
 
+    @owner_gated("manage_staff")
     def unlock_selected(self) -> None:
         s = self._need()
         if s is None:

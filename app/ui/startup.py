@@ -1,4 +1,5 @@
-"""Start-up dialogs: the first-run set-up (shop name, currency, language, the owner and their PIN)
+"""Start-up dialogs: the first-run set-up (shop name, currency, language, the owner, their PIN and
+the owner's password)
 and the staff PIN login. Both call the services on their own TaskRunner, off the UI thread."""
 from __future__ import annotations
 
@@ -50,6 +51,27 @@ def _pin_edit(parent: QWidget) -> QLineEdit:
     edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,8}"), edit))
     edit.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly | Qt.InputMethodHint.ImhSensitiveData)
     return edit
+
+
+FIELDS = ("shop", "currency", "owner", "pin", "pin_again", "password", "password_again")
+
+
+def password_edit(parent: QWidget) -> QLineEdit:
+    """A field for the owner's password: shown as dots, never offered to an input method's memory."""
+    edit = QLineEdit(parent)
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    edit.setMaxLength(auth.PASSWORD_MAX)
+    edit.setInputMethodHints(Qt.InputMethodHint.ImhSensitiveData | Qt.InputMethodHint.ImhNoPredictiveText)
+    return edit
+
+
+def password_problem(password: str, pin: str | None, lang: str) -> str | None:
+    """What is wrong with a new owner's password, from the error catalogue (the service's own rules)."""
+    try:
+        auth.check_owner_password(password, pin)
+    except ShopError as exc:
+        return render(exc, lang)
+    return None
 
 
 def _mark(edit: QWidget, bad: bool) -> None:
@@ -158,16 +180,19 @@ class FirstRunDialog(QDialog):
         self.owner_name.setMaxLength(shop_admin.NAME_MAX)
         self.pin = _pin_edit(self)
         self.pin_again = _pin_edit(self)
+        self.password = password_edit(self)
+        self.password_again = password_edit(self)
 
-        self.errors = {key: _error_label(self) for key in ("shop", "currency", "owner", "pin", "pin_again")}
+        self.errors = {key: _error_label(self) for key in FIELDS}
         self.form_error = _error_label(self)
 
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.form.setVerticalSpacing(6)
-        self._labels = [QLabel(self) for _ in range(6)]
+        self._labels = [QLabel(self) for _ in range(8)]
         rows = [(self.shop_name, "shop"), (self.currency, "currency"), (self.language, None),
-                (self.owner_name, "owner"), (self.pin, "pin"), (self.pin_again, "pin_again")]
+                (self.owner_name, "owner"), (self.pin, "pin"), (self.pin_again, "pin_again"),
+                (self.password, "password"), (self.password_again, "password_again")]
         for label, (field, err) in zip(self._labels, rows, strict=True):
             self.form.addRow(label, field)
             if err:
@@ -198,8 +223,7 @@ class FirstRunDialog(QDialog):
         self.quit.clicked.connect(self.reject)
         self.language.currentIndexChanged.connect(self._language_chosen)
         self.currency.changed.connect(self._revalidate)
-        for key, edit in (("shop", self.shop_name), ("currency", self.currency_code), ("owner", self.owner_name),
-                          ("pin", self.pin), ("pin_again", self.pin_again)):
+        for key, edit in self._edits().items():
             edit.textChanged.connect(self._revalidate)
             edit.editingFinished.connect(lambda k=key: self._touch(k))
         self.retranslate()
@@ -223,13 +247,18 @@ class FirstRunDialog(QDialog):
         self.title.setText(self.tr("Set up your shop"))
         self.intro.setText(self.tr("A few details to start with. You can change all of them later in Settings."))
         texts = [self.tr("Shop name"), self.tr("Currency"), self.tr("Language"), self.tr("Owner's name"),
-                 self.tr("Owner's PIN"), self.tr("PIN again")]
+                 self.tr("Owner's PIN"), self.tr("PIN again"), self.tr("Owner's password"),
+                 self.tr("Password again")]
         for label, text in zip(self._labels, texts, strict=True):
             label.setText(text)
         self.shop_name.setPlaceholderText(self.tr("e.g. Little Tea House"))
         self.owner_name.setPlaceholderText(self.tr("Your name, as staff will see it"))
         self.pin.setPlaceholderText(self.tr("4 to 8 digits"))
         self.pin_again.setPlaceholderText(self.tr("Type the PIN once more"))
+        self.password.setPlaceholderText(self.tr("At least 8 characters, not only digits"))
+        self.password_again.setPlaceholderText(self.tr("Type the password once more"))
+        self.password.setToolTip(self.tr("Asked for exports, balance adjustments and settings; "
+                                         "the PIN is for the till"))
         self.ok.setText(self.tr("Set up shop"))
         self.quit.setText(self.tr("Quit"))
         self.currency.retranslate(self.lang)
@@ -252,7 +281,17 @@ class FirstRunDialog(QDialog):
             found["pin"] = self.tr("A PIN is 4 to 8 digits")
         elif self.pin_again.text() != pin:
             found["pin_again"] = self.tr("The two PINs are not the same")
+        password = self.password.text()
+        problem = password_problem(password, pin, self.lang)
+        if problem:
+            found["password"] = problem
+        elif self.password_again.text() != password:
+            found["password_again"] = self.tr("The two passwords are not the same")
         return found
+
+    def _edits(self) -> dict[str, QWidget]:
+        return {"shop": self.shop_name, "currency": self.currency_code, "owner": self.owner_name, "pin": self.pin,
+                "pin_again": self.pin_again, "password": self.password, "password_again": self.password_again}
 
     def _touch(self, key: str) -> None:
         self._touched.add(key)
@@ -260,8 +299,7 @@ class FirstRunDialog(QDialog):
 
     def _revalidate(self) -> None:
         found = self.problems()
-        edits = {"shop": self.shop_name, "currency": self.currency_code, "owner": self.owner_name,
-                 "pin": self.pin, "pin_again": self.pin_again}
+        edits = self._edits()
         for key, label in self.errors.items():
             show = key in found and (self._submitted or key in self._touched)
             label.setText(found.get(key, ""))
@@ -275,12 +313,11 @@ class FirstRunDialog(QDialog):
         self._revalidate()
         found = self.problems()
         if found:
-            first = next(k for k in ("shop", "currency", "owner", "pin", "pin_again") if k in found)
-            {"shop": self.shop_name, "currency": self.currency_code, "owner": self.owner_name, "pin": self.pin,
-             "pin_again": self.pin_again}[first].setFocus()
+            first = next(k for k in FIELDS if k in found)
+            self._edits()[first].setFocus()
             return
         args = (self.ctx, self.shop_name.text(), self.chosen_currency(), self.language.currentData(),
-                self.owner_name.text(), self.pin.text())
+                self.owner_name.text(), self.pin.text(), self.password.text())
         self._busy(True)
         self.tasks.run(lambda: shop_admin.first_run(*args), self._done, self._failed)
 
@@ -436,6 +473,8 @@ def render_screenshots(state, folder: Path) -> list[Path]:
     first.owner_name.setText(state.actor.name if state.actor.id else "Li Na")
     first.pin.setText("2468")
     first.pin_again.setText("2486")
+    first.password.setText("tea-house-2026")
+    first.password_again.setText("tea-house-2026")
     first._touch("pin_again")
     first.shop_name.deselect()
     first.adjustSize()

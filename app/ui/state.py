@@ -34,8 +34,18 @@ class AppState(QObject):
         return self.ctx.actor
 
     def set_actor(self, actor: Actor) -> None:
-        self.ctx = replace(self.ctx, actor=actor)
+        self.ctx = replace(self.ctx, actor=actor, owner_ok=None)
         self.actor_changed.emit(actor)
+
+    # --- the owner's password, kept while a settings screen is shown ---
+    def keep_owner(self, ctx: Ctx) -> None:
+        """Use ``ctx`` (from auth.confirm_owner) for the calls that follow, until ``forget_owner``."""
+        self.ctx = ctx
+
+    def forget_owner(self) -> None:
+        """Leaving the screen: the next change asks for the owner's password again."""
+        if self.ctx.owner_ok is not None:
+            self.ctx = self.ctx.without_owner()
 
     def reload_settings(self) -> None:
         self.settings = shop_settings.load(self.ctx)
