@@ -156,6 +156,20 @@ def test_restore_round_trip(ctx):
     assert members_in(ctx.db.sqlite_path) == ["王芳", "韩梅梅"]
 
 
+def test_the_screens_restore_is_the_owners_with_the_password(ctx, cashier_ctx):
+    from app.errors import PermissionDenied
+
+    add(ctx, "王芳", "13800138000")
+    saved = backup.backup(ctx.db)
+    add(ctx, "李雷", "13800138001")
+    for who in (cashier_ctx, ctx.without_owner()):
+        with pytest.raises(PermissionDenied):
+            backup.restore_as(who, saved)
+        assert members_in(ctx.db.sqlite_path) == ["王芳", "李雷"]
+    assert backup.restore_as(ctx, saved).restored_from == saved
+    assert members_in(ctx.db.sqlite_path) == ["王芳"]
+
+
 def test_restore_refuses_what_is_not_a_shopcare_backup(ctx, tmp_path):
     add(ctx, "王芳", "13800138000")
     garbage = tmp_path / "garbage.db"

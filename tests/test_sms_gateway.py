@@ -145,18 +145,18 @@ def _mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def test_without_a_keyring_the_token_goes_to_a_0600_file_not_the_config(monkeypatch):
+def test_without_a_keyring_the_token_goes_to_a_0600_file_not_the_config(ctx, monkeypatch):
     for var in ("SHOPCARE_SMS_GATEWAY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SHOPCARE_SMS_FROM",
                 "SHOPCARE_SMS_API_BASE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(gateway_config, "_keyring", lambda: None)
-    cfg = save_gateway_config(GatewayConfig("twilio", SID, SHOP_NUMBER, "http://127.0.0.1:9"), TOKEN)
+    cfg = save_gateway_config(ctx, GatewayConfig("twilio", SID, SHOP_NUMBER, "http://127.0.0.1:9"), TOKEN)
     assert cfg == GatewayConfig("twilio", SID, SHOP_NUMBER, "http://127.0.0.1:9", has_token=True)
     assert _mode(gateway_config.path()) == 0o600
     assert json.loads(gateway_config.path().read_text())["auth_token"] == TOKEN
     assert TOKEN not in repr(cfg)
     # None keeps the stored token; the gateway is made with it
-    save_gateway_config(GatewayConfig("twilio", SID, "+8613900000001"), None)
+    save_gateway_config(ctx, GatewayConfig("twilio", SID, "+8613900000001"), None)
     assert gateway_config.load_auth_token() == TOKEN
     gw = make_gateway()
     assert isinstance(gw, TwilioGateway) and gw.sender == "+8613900000001"
@@ -179,13 +179,13 @@ class _MemoryKeyring(KeyringBackend):
         self.store.pop((service, username), None)
 
 
-def test_with_a_keyring_the_token_lives_there_only(monkeypatch):
+def test_with_a_keyring_the_token_lives_there_only(ctx, monkeypatch):
     monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
     ring = _MemoryKeyring()
     old = keyring.get_keyring()
     keyring.set_keyring(ring)
     try:
-        save_gateway_config(GatewayConfig("twilio", SID, SHOP_NUMBER), TOKEN)
+        save_gateway_config(ctx, GatewayConfig("twilio", SID, SHOP_NUMBER), TOKEN)
         assert ring.store[("ShopCare", "twilio_auth_token")] == TOKEN
         assert "auth_token" not in json.loads(gateway_config.path().read_text())
         assert gateway_config.load_auth_token() == TOKEN and gateway_config.token_in_keyring()
@@ -193,9 +193,9 @@ def test_with_a_keyring_the_token_lives_there_only(monkeypatch):
         keyring.set_keyring(old)
 
 
-def test_the_environment_overrides_the_file(monkeypatch):
+def test_the_environment_overrides_the_file(ctx, monkeypatch):
     monkeypatch.setattr(gateway_config, "_keyring", lambda: None)
-    save_gateway_config(GatewayConfig("log"), None)
+    save_gateway_config(ctx, GatewayConfig("log"), None)
     monkeypatch.setenv("SHOPCARE_SMS_GATEWAY", "twilio")
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", SID)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
@@ -213,11 +213,11 @@ def test_the_environment_overrides_the_file(monkeypatch):
     (GatewayConfig("twilio", SID, SHOP_NUMBER), None, "sms_token_missing"),
     (GatewayConfig("twilio", SID, SHOP_NUMBER), "has space", "sms_token_invalid"),
 ])
-def test_bad_gateway_settings_are_refused_and_nothing_is_written(monkeypatch, cfg, token, code):
+def test_bad_gateway_settings_are_refused_and_nothing_is_written(ctx, monkeypatch, cfg, token, code):
     monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
     monkeypatch.setattr(gateway_config, "_keyring", lambda: None)
     with pytest.raises(ValidationError) as err:
-        save_gateway_config(cfg, token)
+        save_gateway_config(ctx, cfg, token)
     assert err.value.code == code
     assert not gateway_config.path().exists()
 
@@ -241,3 +241,16 @@ def test_the_fake_server_answers_with_the_fields_of_twilio_s_published_api(fake_
     assert status == 200 and set(page) == set(listed)
     assert set(fake_twilio.requests[0].form) <= set(form["properties"]) and "To" in form["required"]
     assert "201" in path["post"]["responses"]
+
+
+def test_a_cashier_or_an_unconfirmed_owner_cannot_change_the_gateway(ctx, cashier_ctx, monkeypatch):
+    """Enforced in the service, not only by the screen: the settings file stays as it was."""
+    from app import paths
+    from app.errors import PermissionDenied
+
+    before = sorted(p.name for p in paths.config_dir().glob("*")) if paths.config_dir().exists() else []
+    for who in (cashier_ctx, ctx.without_owner()):
+        with pytest.raises(PermissionDenied):
+            save_gateway_config(who, GatewayConfig("log"), None)
+    after = sorted(p.name for p in paths.config_dir().glob("*")) if paths.config_dir().exists() else []
+    assert after == before

@@ -18,6 +18,8 @@ from pathlib import Path
 from app import paths
 from app.db import Database, sqlite_module
 from app.errors import ShopError
+from app.services import permissions
+from app.services.context import Ctx
 
 # The same SQLite library the app's engines use (see app.db.sqlite_module): its backup API and its
 # exception classes.
@@ -180,6 +182,12 @@ def _revision_of(path: Path) -> str | None:
         return row[0] if row else None
     finally:
         con.close()
+
+
+def restore_as(ctx: Ctx, src: Path) -> RestoreResult:
+    """The Settings screen's restore: a settings change (the owner, with the owner's password)."""
+    permissions.require(ctx, "change_settings")
+    return restore(ctx.db, src)
 
 
 def restore(db: Database, src: Path) -> RestoreResult:

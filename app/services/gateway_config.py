@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from app import paths
 from app.errors import ValidationError
+from app.services import permissions
+from app.services.context import Ctx
 from app.services.localconfig import write_private_json
 
 log = logging.getLogger(__name__)
@@ -155,9 +157,11 @@ def load_gateway_config() -> GatewayConfig:
     return replace(cfg, has_token=bool(load_auth_token()))
 
 
-def save_gateway_config(cfg: GatewayConfig, auth_token: str | None) -> GatewayConfig:
+def save_gateway_config(ctx: Ctx, cfg: GatewayConfig, auth_token: str | None) -> GatewayConfig:
     """Validate and store this machine's gateway settings; ``auth_token`` None keeps the stored one.
-    Returns what is now in effect (the environment still overrides it)."""
+    Returns what is now in effect (the environment still overrides it). A texting settings change:
+    the file is this machine's, but who may change it is the shop's rule."""
+    permissions.require(ctx, "change_texting")
     cfg = validate(cfg)
     token = None if auth_token is None else auth_token.strip()
     if token and not _TOKEN.match(token):

@@ -119,8 +119,8 @@ class BackupsTab(_Tab):
             if worker is not None:
                 worker.stop()
         self.state.tasks.wait(30_000)
-        db = self.state.ctx.db
-        self.run(lambda: backup.restore(db, path), self._restored,
+        ctx = self.state.ctx  # holds the owner's confirmation (owner_gated)
+        self.run(lambda: backup.restore_as(ctx, path), self._restored,
                        busy=[self.now_button, self.restore_button])
 
     def _restored(self, result) -> None:

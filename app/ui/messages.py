@@ -738,7 +738,8 @@ class GatewayTab(_Tab):
                 sender.gateway_changed()
             self.status.ok(self.tr("Gateway saved."))
 
-        self.run(lambda: gateway_config.save_gateway_config(cfg, token), saved, pool="io", busy=[self.save])
+        ctx = self.state.ctx
+        self.run(lambda: gateway_config.save_gateway_config(ctx, cfg, token), saved, pool="io", busy=[self.save])
 
     def test(self) -> None:
         if self.modules is None:
