@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.models import AuditLog
 from app.services.context import Ctx
+
+AUDIT_LOCK = 0x5C_A0D1  # the advisory lock key that orders the audit chain on PostgreSQL
 
 
 def _digest(prev: str | None, row: AuditLog) -> str:
@@ -21,6 +23,11 @@ def _digest(prev: str | None, row: AuditLog) -> str:
 def record(t: Ctx, action: str, entity: str, entity_id: object, *, before: object = None,
            after: object = None, reason: str | None = None) -> None:
     """Add an audit row inside the caller's transaction."""
+    if t.s.bind.dialect.name == "postgresql":
+        # Two tills auditing at once would both read the same last row and fork the chain; the
+        # lock (held to the end of this transaction) makes the second wait for the first's row.
+        # SQLite needs none: its write transactions begin IMMEDIATE, one at a time.
+        t.s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
     prev = t.s.execute(select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1)).scalar()
     row = AuditLog(at=t.now(), staff_id=t.actor.id, till=t.till, action=action, entity=entity,
                    entity_id=None if entity_id is None else str(entity_id),
