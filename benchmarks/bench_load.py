@@ -7,8 +7,10 @@ Each till is its own process with its own database connection, as separate machi
 The shop: 2,000 members, each with 200.00 of stored value, 20 products. Every sale has 1-3
 lines; 40% are members paying with stored value (a few members are shared by all tills, so the
 same balances are spent from several tills at once), the rest walk-ins paying cash or card.
-After the run: every member's balance must equal 200.00 less the sum of what the tills report
-having charged them, the ledgers must equal the cached balances (``shopcare check``), every sale
+One step in twenty is a top-up of 50.00 (each writes an audit row, so four tills extend the audit
+chain at once). After the run: every member's balance must equal 200.00 less what the tills report
+having charged them plus what they report having credited, the audit chain must be one chain, the
+ledgers must equal the cached balances (``shopcare check``), every sale
 must be whole, and receipt numbers unique per till. PostgreSQL: a fresh database on the server
 (default the local one); skipped when none answers.
 """
@@ -28,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-MEMBERS, BALANCE, HOT = 2_000, 20_000, 20     # HOT members are spent from every till
+MEMBERS, BALANCE, HOT, TOPUP = 2_000, 20_000, 20, 5_000     # HOT members are spent from every till
 
 
 def build(url: str) -> None:
@@ -57,15 +59,22 @@ def till(url: str, code: str, seconds: float, seed: int, start, q) -> None:
     from app.errors import InsufficientFunds
     from app.services.checkout import Cart, CartLine, Tender, checkout, price_cart
     from app.services.context import Actor, Ctx
+    from app.services.wallet import topup
 
     db = Database(url)
     ctx = Ctx(db=db, actor=Actor(None, "cashier", "cashier"), till=code)
     rng = random.Random(seed)
     charged: Counter = Counter()
-    lat, refused, sales = [], 0, 0
+    lat, refused, sales, topups = [], 0, 0, 0
     start.wait()
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
+        if rng.random() < 0.05:
+            member_id = rng.randint(1, HOT) if rng.random() < 0.5 else rng.randint(1, MEMBERS)
+            r = topup(ctx, member_id, TOPUP, "cash")
+            charged[member_id] -= r.amount + r.bonus
+            topups += 1
+            continue
         member_id = (rng.randint(1, HOT) if rng.random() < 0.3 else rng.randint(1, MEMBERS)) \
             if rng.random() < 0.4 else None
         cart = Cart(tuple(CartLine(f"P{rng.randrange(20)}", rng.randint(1, 2)) for _ in range(rng.randint(1, 3))),
@@ -82,7 +91,7 @@ def till(url: str, code: str, seconds: float, seed: int, start, q) -> None:
             refused += 1
         lat.append(time.perf_counter() - t0)
     db.dispose()
-    q.put((code, sales, refused, lat, dict(charged)))
+    q.put((code, sales, refused, topups, lat, dict(charged)))
 
 
 def run(url: str, tills: int, seconds: float) -> dict:
@@ -104,6 +113,7 @@ def verify(url: str, results, seconds: float) -> dict:
 
     from app.db import Database
     from app.models import Member, Sale
+    from app.services import audit
     from app.services.context import Ctx
     from app.services.integrity import run_check
 
@@ -117,11 +127,14 @@ def verify(url: str, results, seconds: float) -> dict:
         dup = s.execute(select(func.count()).select_from(
             select(Sale.till, Sale.seq).group_by(Sale.till, Sale.seq).having(func.count() > 1).subquery())).scalar()
     lost = sum(1 for mid, bal in balances.items() if bal != BALANCE - charged.get(mid, 0))
+    with db.session(write=False) as s:
+        chain_breaks = len(audit.verify_chain(Ctx(db=db, session=s)))
     report = run_check(Ctx(db=db))
     db.dispose()
-    lat = sorted(x for r in results for x in r[3])
+    lat = sorted(x for r in results for x in r[4])
     sales = sum(r[1] for r in results)
-    return {"sales": sales, "refused": sum(r[2] for r in results), "sales_per_s": sales / seconds,
+    return {"sales": sales, "refused": sum(r[2] for r in results), "topups": sum(r[3] for r in results),
+            "sales_per_s": sales / seconds, "chain_breaks": chain_breaks,
             "p50_ms": 1000 * statistics.median(lat), "p99_ms": 1000 * lat[int(0.99 * (len(lat) - 1))],
             "lost_updates": lost, "sales_in_db": n_sales, "duplicate_receipts": dup,
             "check_faults": len(report.faults)}
@@ -156,9 +169,10 @@ def main() -> int:
         build(url)
         r = run(url, args.tills, args.seconds)
         print(f"{label}: {args.tills} tills x {args.seconds:.0f} s: {r['sales']} sales ({r['sales_per_s']:.1f}/s), "
-              f"{r['refused']} refused (balance too low), checkout p50 {r['p50_ms']:.1f} ms p99 {r['p99_ms']:.1f} ms, "
+              f"{r['refused']} refused (balance too low), {r['topups']} top-ups, checkout p50 {r['p50_ms']:.1f} ms p99 {r['p99_ms']:.1f} ms, "
               f"lost updates {r['lost_updates']}, duplicate receipts {r['duplicate_receipts']}, "
-              f"sales in the database {r['sales_in_db']}, check faults {r['check_faults']}")
+              f"sales in the database {r['sales_in_db']}, audit chain breaks {r['chain_breaks']}, "
+              f"check faults {r['check_faults']}")
     return 0
 
 
