@@ -115,7 +115,7 @@ def test_export_asks_the_password_first(qtbot, ctx, staff, tmp_path):
     ask.submit()
     settle(qtbot, state)
     settle(qtbot, state)
-    assert target.exists() and "exported" in screen.count_label.text()
+    assert target.exists() and "exported" in screen.export_label.text()
 
 
 def test_settings_ask_once_while_shown_and_again_after_leaving(qtbot, ctx, staff):

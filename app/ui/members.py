@@ -39,11 +39,16 @@ class MembersScreen(QWidget):
         self.busy_label = QLabel(self.tr("Searching…"), self)
         self.busy_label.setProperty("role", "muted")
         self.busy_label.hide()
+        # The export's outcome has its own label: the list reloading (a search, a member saved on
+        # another screen) rewrites the count and must not wipe "exported to …" before it is read.
+        self.export_label = QLabel(self)
+        self.export_label.setProperty("role", "muted")
         head.addWidget(title)
         head.addSpacing(12)
         head.addWidget(self.count_label)
         head.addWidget(self.busy_label)
         head.addStretch(1)
+        head.addWidget(self.export_label)
         self.new_button = QPushButton(self.tr("New member (F4)"), self)
         self.new_button.setProperty("primary", True)
         self.new_button.clicked.connect(self.new_member)
@@ -140,17 +145,17 @@ class MembersScreen(QWidget):
         from app.services import member_export
 
         self.export_button.setEnabled(False)
-        self.count_label.setText(self.tr("Exporting…"))
+        self.export_label.setText(self.tr("Exporting…"))
 
         def done(n: int) -> None:
             self.export_button.setEnabled(True)
             self.error.hide()
-            self.count_label.setText(self.tr("{n} members exported to {file}").format(
+            self.export_label.setText(self.tr("{n} members exported to {file}").format(
                 n=self.state.number(n), file=Path(path).name))
 
         def failed(exc: BaseException) -> None:
             self.export_button.setEnabled(True)
-            self.count_label.setText("")
+            self.export_label.setText("")
             self._failed(self.state.error_text(exc))
 
         self.state.tasks.run(lambda: member_export.export_members(ctx, path), done, failed, pool="io")
