@@ -474,3 +474,22 @@ def test_column_tables_have_the_documented_aliases():
     assert {"phone", "mobile", "手机", "手机号", "电话"} <= set(MEMBER_COLUMNS["phone"])
     assert "同意短信" in MEMBER_COLUMNS["consent"] and "赠送余额" in MEMBER_COLUMNS["bonus"]
     assert {"小票号", "单号"} <= set(SALES_COLUMNS["receipt"]) and "商品编码" in SALES_COLUMNS["sku"]
+
+
+# --- regressions found by fuzzing (tests/test_import_fuzz.py) ---------------------------------
+@pytest.mark.parametrize("text,code", [
+    ("1e400", "amount_absurd"), ("1e999999", "amount_absurd"), ("-1e400", "amount_negative"),
+    ("1e-400", "amount_too_precise"), ("1e-999999999999", "amount_too_precise"),
+    ("1.000000000000000000000000000001", "amount_too_precise"),  # the decimal context rounded it to 1
+    ("NaN", "amount_invalid"), ("inf", "amount_invalid"), ("1" + "0" * 5000, "amount_absurd"),
+])
+def test_amounts_with_huge_or_tiny_exponents_are_bad_rows(ctx, tmp_path, text, code):
+    path = write(tmp_path, "m.csv", f"name,phone,balance\nA,13800138001,{text}\nB,13800138002,0e-1000000\n")
+    report = import_members(ctx, path, skip_bad=True)
+    assert report.imported == 1 and [(r.row_no, r.reason_code) for r in report.rejected] == [(2, code)]
+    assert len(report.rejected[0].reason_text_en) < 120  # the cell is quoted cut, not 5,000 digits long
+    assert members.find_by_phone(ctx, "13800138002").wallet_principal == 0
+    sales = write(tmp_path, "s.csv", f"phone,datetime,amount\n13800138001,2025-01-01,{text}\n")
+    with pytest.raises(ImportFailed) as exc:
+        import_sales(ctx, sales)
+    assert [r.reason_code for r in exc.value.params["rows"]] == [code]
