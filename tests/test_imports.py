@@ -493,3 +493,19 @@ def test_amounts_with_huge_or_tiny_exponents_are_bad_rows(ctx, tmp_path, text, c
     with pytest.raises(ImportFailed) as exc:
         import_sales(ctx, sales)
     assert [r.reason_code for r in exc.value.params["rows"]] == [code]
+
+
+def test_points_and_quantities_with_huge_exponents_are_refused_at_once(ctx, tmp_path):
+    # int(Decimal("1e999999")) takes minutes: such a cell must be refused before it is computed.
+    path = write(tmp_path, "m.csv", "name,phone,points\nA,13800138001,1e999999\nB,13800138002,99999999999\n"
+                                    "C,13800138003,1e-400\nD,13800138004,1e3\n")
+    report = import_members(ctx, path, skip_bad=True)
+    assert [(r.row_no, r.reason_code) for r in report.rejected] == [
+        (2, "amount_absurd"), (3, "amount_absurd"), (4, "import_whole_number")]
+    assert "99999999999" in report.rejected[1].reason_text_en  # a count, not shown as money
+    assert members.find_by_phone(ctx, "13800138004").points == 1000
+    sales = write(tmp_path, "s.csv", "phone,datetime,amount,qty\n13800138001,2025-01-01,5,1e999999\n"
+                                     "13800138001,2025-01-01,5,1e-400\n13800138001,2025-01-01,5,2.0\n")
+    report = import_sales(ctx, sales, skip_bad=True)
+    assert report.imported == 1 and [(r.row_no, r.reason_code) for r in report.rejected] == [
+        (2, "quantity_invalid"), (3, "quantity_invalid")]
