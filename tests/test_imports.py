@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from app.errors import ImportFailed, PermissionDenied
+from app.errors import ImportFailed, PermissionDenied, render
 from app.models import AuditLog, Member, PointsEntry, Product, Sale, SaleLine, Tier, WalletEntry
 from app.services import imports, members, settings
 from app.services.imports import MEMBER_COLUMNS, SALES_COLUMNS, import_members, import_sales
@@ -509,3 +509,51 @@ def test_points_and_quantities_with_huge_exponents_are_refused_at_once(ctx, tmp_
     report = import_sales(ctx, sales, skip_bad=True)
     assert report.imported == 1 and [(r.row_no, r.reason_code) for r in report.rejected] == [
         (2, "quantity_invalid"), (3, "quantity_invalid")]
+
+
+def _rezip(path, change):
+    """Rewrite the workbook at ``path``: ``change(name, data)`` returns new bytes, or None to drop the part."""
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in parts.items():
+            new = change(n, data)
+            if new is not None:
+                z.writestr(n, new)
+    return path
+
+
+def test_xlsx_with_a_stale_dimension_is_read_whole(ctx, tmp_path):
+    rows = [["name", "phone", "balance"]] + [[f"M{i}", f"1380013800{i}", i] for i in range(6)]
+    path = _rezip(write_xlsx(tmp_path, "m.xlsx", rows), lambda n, d: d.replace(
+        b'<dimension ref="A1:C7" />', b'<dimension ref="A1:B2" />') if n == "xl/worksheets/sheet1.xml" else d)
+    with zipfile.ZipFile(path) as z:
+        assert b'<dimension ref="A1:B2" />' in z.read("xl/worksheets/sheet1.xml")
+    report = import_members(ctx, path)
+    assert report.imported == 6  # not 1 row of 2 columns, as the <dimension> claims
+    assert members.find_by_phone(ctx, "13800138005").wallet_principal == 500
+
+
+@pytest.mark.parametrize("damage,code", [
+    ("half_sheet_xml", "import_unreadable"), ("garbage_sheet_xml", "import_unreadable"),
+    ("bad_cell_ref", "import_unreadable"), ("no_sheet_part", "import_no_sheet"),
+    ("no_sheets", "import_no_sheet"), ("truncated", "import_unreadable"),
+])
+def test_damaged_xlsx_is_unreadable_not_a_crash(ctx, tmp_path, damage, code):
+    path = write_xlsx(tmp_path, "m.xlsx", [["name", "phone"], ["A", "13800138001"], ["B", "13800138002"]])
+    sheet = "xl/worksheets/sheet1.xml"
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:700])
+    else:
+        _rezip(path, lambda n, d: {
+            "half_sheet_xml": lambda: d[:len(d) // 2] if n == sheet else d,
+            "garbage_sheet_xml": lambda: b"\x00\x01<sheetData" if n == sheet else d,
+            "bad_cell_ref": lambda: d.replace(b'r="A2"', b'r="A0x"') if n == sheet else d,
+            "no_sheet_part": lambda: None if n == sheet else d,
+            "no_sheets": lambda: (d.replace(d[d.index(b"<sheets>"):d.index(b"</sheets>") + 9], b"<sheets />")
+                                  if n == "xl/workbook.xml" else d),
+        }[damage]())
+    with pytest.raises(ImportFailed) as exc:
+        import_members(ctx, path)
+    assert exc.value.code == code and "m.xlsx" in str(exc.value)
+    assert "m.xlsx" in render(exc.value, "zh_CN") and count(ctx, Member) == 0
