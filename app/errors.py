@@ -208,6 +208,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "import_columns": ("{file}: missing column(s) {missing}; found {found}", "{file}：缺少列 {missing}；文件中的列为 {found}"),
     "import_rows": ("{file}: {count} bad row(s); nothing was imported", "{file}：有 {count} 行错误，未导入任何数据"),
     "import_empty": ("{file} has no data rows", "{file} 没有数据行"),
+    "import_no_sheet": ("{file}: the workbook has no worksheet", "{file}：工作簿中没有工作表"),
     "import_xls": ("{file} is an old .xls workbook: save it as .xlsx or CSV", "{file} 是旧版 .xls 文件，请另存为 .xlsx 或 CSV"),
     "import_column_twice": ("{file}: columns {columns} both mean '{column}'", "{file}：列 {columns} 含义相同（{column}）"),
     "import_phone_repeated": ("Phone {phone} is also on row {row}", "手机号 {phone} 与第 {row} 行重复"),

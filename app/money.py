@@ -30,20 +30,33 @@ def parse_amount(text: str | int | Decimal, currency: str = "CNY", *, field: str
     allowed) and absurd sizes, each with a clear error.
     """
     raw = str(text).strip()
+    shown = raw if len(raw) <= 40 else raw[:39] + "…"  # what the messages quote: a cell can be long
     cleaned = raw.replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").replace("$", "").strip()
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise ValidationError("amount_invalid", field=field, value=raw) from None
+        raise ValidationError("amount_invalid", field=field, value=shown) from None
     if not value.is_finite():
-        raise ValidationError("amount_invalid", field=field, value=raw)
+        raise ValidationError("amount_invalid", field=field, value=shown)
     exp = exponent(currency)
-    minor = value.scaleb(exp)
-    if minor != minor.to_integral_value():
-        raise ValidationError("amount_too_precise", field=field, value=raw, places=exp)
-    minor_int = int(minor)
+    sign, digits, e = value.as_tuple()
+    # Exact integer arithmetic, never the decimal context: its 28-digit precision would round
+    # "1.000000000000000000000000000001" to 1, and its exponent limits overflow on "1e999999".
+    significant = "".join(map(str, digits)).rstrip("0")
+    e += len(digits) - len(significant)  # the exponent of the last non-zero digit
+    if significant and len(significant) + e > _MAX_INT_DIGITS:  # "1e400": refused uncomputed
+        if sign and not allow_negative:
+            raise ValidationError("amount_negative", field=field, value=shown)
+        raise ValidationError("amount_absurd", field=field, value=shown)
+    if significant and e + exp < 0:  # "1.234", "1e-400"
+        raise ValidationError("amount_too_precise", field=field, value=shown, places=exp)
+    minor_int = int(significant or "0") * 10 ** max(e + exp, 0) * (-1 if sign else 1)
     check_amount(minor_int, currency, field=field, allow_zero=allow_zero, allow_negative=allow_negative)
     return minor_int
+
+
+# Digits before the point past which an amount is refused without computing it (MAX_MAJOR has 8).
+_MAX_INT_DIGITS = 15
 
 
 def check_amount(minor: int, currency: str = "CNY", *, field: str = "amount",

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from app.errors import ImportFailed, PermissionDenied
+from app.errors import ImportFailed, PermissionDenied, render
 from app.models import AuditLog, Member, PointsEntry, Product, Sale, SaleLine, Tier, WalletEntry
 from app.services import imports, members, settings
 from app.services.imports import MEMBER_COLUMNS, SALES_COLUMNS, import_members, import_sales
@@ -474,3 +474,86 @@ def test_column_tables_have_the_documented_aliases():
     assert {"phone", "mobile", "手机", "手机号", "电话"} <= set(MEMBER_COLUMNS["phone"])
     assert "同意短信" in MEMBER_COLUMNS["consent"] and "赠送余额" in MEMBER_COLUMNS["bonus"]
     assert {"小票号", "单号"} <= set(SALES_COLUMNS["receipt"]) and "商品编码" in SALES_COLUMNS["sku"]
+
+
+# --- regressions found by fuzzing (tests/test_import_fuzz.py) ---------------------------------
+@pytest.mark.parametrize("text,code", [
+    ("1e400", "amount_absurd"), ("1e999999", "amount_absurd"), ("-1e400", "amount_negative"),
+    ("1e-400", "amount_too_precise"), ("1e-999999999999", "amount_too_precise"),
+    ("1.000000000000000000000000000001", "amount_too_precise"),  # the decimal context rounded it to 1
+    ("NaN", "amount_invalid"), ("inf", "amount_invalid"), ("1" + "0" * 5000, "amount_absurd"),
+])
+def test_amounts_with_huge_or_tiny_exponents_are_bad_rows(ctx, tmp_path, text, code):
+    path = write(tmp_path, "m.csv", f"name,phone,balance\nA,13800138001,{text}\nB,13800138002,0e-1000000\n")
+    report = import_members(ctx, path, skip_bad=True)
+    assert report.imported == 1 and [(r.row_no, r.reason_code) for r in report.rejected] == [(2, code)]
+    assert len(report.rejected[0].reason_text_en) < 120  # the cell is quoted cut, not 5,000 digits long
+    assert members.find_by_phone(ctx, "13800138002").wallet_principal == 0
+    sales = write(tmp_path, "s.csv", f"phone,datetime,amount\n13800138001,2025-01-01,{text}\n")
+    with pytest.raises(ImportFailed) as exc:
+        import_sales(ctx, sales)
+    assert [r.reason_code for r in exc.value.params["rows"]] == [code]
+
+
+def test_points_and_quantities_with_huge_exponents_are_refused_at_once(ctx, tmp_path):
+    # int(Decimal("1e999999")) takes minutes: such a cell must be refused before it is computed.
+    path = write(tmp_path, "m.csv", "name,phone,points\nA,13800138001,1e999999\nB,13800138002,99999999999\n"
+                                    "C,13800138003,1e-400\nD,13800138004,1e3\n")
+    report = import_members(ctx, path, skip_bad=True)
+    assert [(r.row_no, r.reason_code) for r in report.rejected] == [
+        (2, "amount_absurd"), (3, "amount_absurd"), (4, "import_whole_number")]
+    assert "99999999999" in report.rejected[1].reason_text_en  # a count, not shown as money
+    assert members.find_by_phone(ctx, "13800138004").points == 1000
+    sales = write(tmp_path, "s.csv", "phone,datetime,amount,qty\n13800138001,2025-01-01,5,1e999999\n"
+                                     "13800138001,2025-01-01,5,1e-400\n13800138001,2025-01-01,5,2.0\n")
+    report = import_sales(ctx, sales, skip_bad=True)
+    assert report.imported == 1 and [(r.row_no, r.reason_code) for r in report.rejected] == [
+        (2, "quantity_invalid"), (3, "quantity_invalid")]
+
+
+def _rezip(path, change):
+    """Rewrite the workbook at ``path``: ``change(name, data)`` returns new bytes, or None to drop the part."""
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in parts.items():
+            new = change(n, data)
+            if new is not None:
+                z.writestr(n, new)
+    return path
+
+
+def test_xlsx_with_a_stale_dimension_is_read_whole(ctx, tmp_path):
+    rows = [["name", "phone", "balance"]] + [[f"M{i}", f"1380013800{i}", i] for i in range(6)]
+    path = _rezip(write_xlsx(tmp_path, "m.xlsx", rows), lambda n, d: d.replace(
+        b'<dimension ref="A1:C7" />', b'<dimension ref="A1:B2" />') if n == "xl/worksheets/sheet1.xml" else d)
+    with zipfile.ZipFile(path) as z:
+        assert b'<dimension ref="A1:B2" />' in z.read("xl/worksheets/sheet1.xml")
+    report = import_members(ctx, path)
+    assert report.imported == 6  # not 1 row of 2 columns, as the <dimension> claims
+    assert members.find_by_phone(ctx, "13800138005").wallet_principal == 500
+
+
+@pytest.mark.parametrize("damage,code", [
+    ("half_sheet_xml", "import_unreadable"), ("garbage_sheet_xml", "import_unreadable"),
+    ("bad_cell_ref", "import_unreadable"), ("no_sheet_part", "import_no_sheet"),
+    ("no_sheets", "import_no_sheet"), ("truncated", "import_unreadable"),
+])
+def test_damaged_xlsx_is_unreadable_not_a_crash(ctx, tmp_path, damage, code):
+    path = write_xlsx(tmp_path, "m.xlsx", [["name", "phone"], ["A", "13800138001"], ["B", "13800138002"]])
+    sheet = "xl/worksheets/sheet1.xml"
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:700])
+    else:
+        _rezip(path, lambda n, d: {
+            "half_sheet_xml": lambda: d[:len(d) // 2] if n == sheet else d,
+            "garbage_sheet_xml": lambda: b"\x00\x01<sheetData" if n == sheet else d,
+            "bad_cell_ref": lambda: d.replace(b'r="A2"', b'r="A0x"') if n == sheet else d,
+            "no_sheet_part": lambda: None if n == sheet else d,
+            "no_sheets": lambda: (d.replace(d[d.index(b"<sheets>"):d.index(b"</sheets>") + 9], b"<sheets />")
+                                  if n == "xl/workbook.xml" else d),
+        }[damage]())
+    with pytest.raises(ImportFailed) as exc:
+        import_members(ctx, path)
+    assert exc.value.code == code and "m.xlsx" in str(exc.value)
+    assert "m.xlsx" in render(exc.value, "zh_CN") and count(ctx, Member) == 0

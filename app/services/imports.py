@@ -44,7 +44,7 @@ from sqlalchemy import or_, select
 from app.errors import ImportFailed, ShopError, ValidationError, render
 from app.models import Member, Product, Sale, SaleLine
 from app.models import Payment as PaymentRow
-from app.money import check_amount, parse_amount, round_half_up
+from app.money import MAX_MAJOR, check_amount, parse_amount, round_half_up
 from app.services import audit, ledger, members, permissions, phones, receipts, tiers
 from app.services.context import Ctx, FixedClock
 from app.services.settings import ShopSettings
@@ -191,7 +191,7 @@ def _parse_member(row: Row, table: Table, cfg: ShopSettings, today: date) -> _Me
     phone = phones.normalize(_text(row.get("phone")), cfg.region)
     card = members.clean_card(_text(row.get("card")))
     if card and len(card) > CARD_MAX:
-        raise ValidationError("import_too_long", field=field("card"), value=card, max=CARD_MAX)
+        raise ValidationError("import_too_long", field=field("card"), value=_shown(card), max=CARD_MAX)
     gender = members.clean_gender(_text(row.get("gender")))
     calendar = _calendar(row.get("birthday_calendar"), field("birthday_calendar"))
     birthday = _birthday(row.get("birthday"), calendar)
@@ -330,15 +330,12 @@ def _parse_sale(row: Row, table: Table, cfg: ShopSettings, now: datetime) -> _Sa
     amount = parse_amount(_text(row.get("amount")), cfg.currency, field=field("amount"))
     sku = _text(row.get("sku"))
     qty_text = _text(row.get("qty"))
-    try:
-        qty = int(Decimal(qty_text)) if qty_text else 1
-        if Decimal(qty_text or "1") != qty or not 1 <= qty <= QTY_MAX:
-            raise ValueError
-    except (InvalidOperation, ValueError):
-        raise ValidationError("quantity_invalid", value=qty_text, max=QTY_MAX) from None
+    qty = _whole_number(qty_text) if qty_text else 1
+    if qty is None or not 1 <= qty <= QTY_MAX:
+        raise ValidationError("quantity_invalid", value=_shown(qty_text), max=QTY_MAX)
     receipt = _text(row.get("receipt"))
     if len(receipt) > RECEIPT_MAX:
-        raise ValidationError("import_too_long", field=field("receipt"), value=receipt, max=RECEIPT_MAX)
+        raise ValidationError("import_too_long", field=field("receipt"), value=_shown(receipt), max=RECEIPT_MAX)
     return _SaleRow(row.row_no, phone, when, amount, sku, qty, receipt)
 
 
@@ -477,7 +474,7 @@ def _yes_no(value: Cell, field: str) -> bool:
         return True
     if text in _NO:
         return False
-    raise ValidationError("import_yes_no", field=field, value=_text(value))
+    raise ValidationError("import_yes_no", field=field, value=_shown(value))
 
 
 def _calendar(value: Cell, field: str) -> str:
@@ -486,7 +483,7 @@ def _calendar(value: Cell, field: str) -> str:
         return "solar"
     if text in _LUNAR:
         return "lunar"
-    raise ValidationError("import_calendar", field=field, value=_text(value))
+    raise ValidationError("import_calendar", field=field, value=_shown(value))
 
 
 def _birthday(value: Cell, calendar: str) -> members.Birthday | None:
@@ -507,13 +504,44 @@ def _whole(value: Cell, field: str) -> int:
     text = _text(value).replace(",", "")
     if not text:
         return 0
+    number = _whole_number(text)
+    if number is None or number < 0:
+        raise ValidationError("import_whole_number", field=field, value=_shown(value))
+    if number > _WHOLE_MAX:
+        raise ValidationError("amount_absurd", field=field, value=_shown(value))
+    return check_amount(number, field=field, allow_zero=True)
+
+
+# Points above this are absurd (check_amount's own limit, 10 million x 100); a larger whole number
+# is refused before it is computed ("1e999999" as an int would take minutes).
+_WHOLE_MAX = MAX_MAJOR * 100
+
+
+def _whole_number(text: str) -> int | None:
+    """``text`` as a whole number ("12", "1.0", "1e3"), exactly; None when it is not one. A number
+    far beyond any count comes back as ``_WHOLE_MAX + 1`` (its sign kept) without being computed."""
     try:
         number = Decimal(text)
     except InvalidOperation:
-        number = Decimal(-1)
-    if not number.is_finite() or number < 0 or number != number.to_integral_value():
-        raise ValidationError("import_whole_number", field=field, value=_text(value))
-    return check_amount(int(number), field=field, allow_zero=True)
+        return None
+    if not number.is_finite():
+        return None
+    sign, digits, exp = number.as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0")
+    exp += len(digits) - len(significant)
+    if not significant:
+        return 0
+    if exp < 0:
+        return None
+    if len(significant) + exp > len(str(_WHOLE_MAX)):
+        return -(_WHOLE_MAX + 1) if sign else _WHOLE_MAX + 1
+    return int(significant) * 10 ** exp * (-1 if sign else 1)
+
+
+def _shown(value: Cell) -> str:
+    """A cell as an error message quotes it: cut when very long."""
+    text = _text(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _parse_dt(value: Cell) -> datetime | None:
@@ -534,7 +562,7 @@ def _parse_dt(value: Cell) -> datetime | None:
 def _datetime(value: Cell, field: str) -> datetime:
     when = _parse_dt(value)
     if when is None:
-        raise ValidationError("import_datetime", field=field, value=_text(value))
+        raise ValidationError("import_datetime", field=field, value=_shown(value))
     return when
 
 
@@ -543,7 +571,7 @@ def _date(value: Cell, field: str, today: date) -> date | None:
         return None
     when = _parse_dt(value)
     if when is None or when.time() != datetime.min.time():
-        raise ValidationError("date_invalid", field=field, value=_text(value))
+        raise ValidationError("date_invalid", field=field, value=_shown(value))
     if when.date() > today:
         raise ValidationError("import_future", field=field, value=when.date().isoformat())
     return when.date()

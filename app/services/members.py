@@ -184,8 +184,14 @@ def clean_name(name: str) -> str:
     return text
 
 
+NAME_KEY_MAX = 64  # members.name_key is String(64)
+
+
 def name_key(name: str) -> str:
-    return name.casefold().replace(" ", "")
+    """The name casefolded without spaces, for prefix search; cut to its column's length, since
+    casefolding can lengthen a name of NAME_MAX characters ("ß" is "ss", "ﬃ" is "ffi"). A search
+    key goes through here too, so a stored key and a typed one are cut alike."""
+    return name.casefold().replace(" ", "")[:NAME_KEY_MAX]
 
 
 def clean_gender(value: str | None) -> str | None:

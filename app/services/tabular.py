@@ -4,7 +4,8 @@
   decoded strictly as UTF-8 (BOM stripped), then strictly as GB18030; text holding NUL characters
   (UTF-16, binaries) is refused too. Anything else: ``ImportFailed('import_encoding')``. The
   delimiter is a comma, or a tab or semicolon when the header line has more of those.
-- XLSX: the first sheet, values only (openpyxl, read-only). Dates arrive as ``datetime``; numbers
+- XLSX: the first sheet, values only (openpyxl, read-only), every row whatever its <dimension>
+  element claims. Dates arrive as ``datetime``; numbers
   become text the way a person would type them (``13800138000.0`` -> ``'13800138000'``,
   ``58.5`` -> ``'58.5'``), so a phone number Excel stored as a number survives.
 - The header is the first non-empty row. Headers are matched against a table of aliases
@@ -75,7 +76,8 @@ def alias_index(columns: Mapping[str, Iterable[str]]) -> dict[str, str]:
 def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required: Iterable[str]) -> Table:
     """Read ``path`` (CSV or XLSX) and map its header onto ``columns``.
 
-    Raises ImportFailed: ``import_unreadable`` (missing file, broken workbook), ``import_xls``,
+    Raises ImportFailed: ``import_unreadable`` (missing file, damaged workbook or sheet),
+    ``import_no_sheet`` (a workbook without a worksheet), ``import_xls``,
     ``import_encoding``, ``import_columns`` (required columns missing), ``import_column_twice``,
     ``import_empty`` (no data rows).
     """
@@ -167,22 +169,37 @@ def _read_csv(name: str, data: bytes) -> list[tuple[int, list[Cell]]]:
 
 
 def _read_xlsx(p: Path, data: bytes) -> list[tuple[int, list[Cell]]]:
-    from zipfile import BadZipFile
-
     import openpyxl
 
+    # A damaged workbook fails anywhere in openpyxl (zip, XML, relationships, a cell's attributes),
+    # and lazily: read-only mode parses the sheet while its rows are iterated. Whatever it raises
+    # then is the file's fault, so all of it is the one "cannot read" refusal.
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFailed("import_unreadable", file=p.name, why=str(exc) or type(exc).__name__) from None
+    except Exception as exc:  # noqa: BLE001 - see above
+        raise ImportFailed("import_unreadable", file=p.name, why=_why(exc)) from None
     try:
+        if not wb.worksheets:
+            raise ImportFailed("import_no_sheet", file=p.name)
         ws = wb.worksheets[0]
+        # The <dimension> a program wrote may claim fewer rows or columns than the sheet holds, and
+        # read-only mode would stop there without a word: read every row the sheet really has.
+        ws.reset_dimensions()
         rows: list[tuple[int, list[Cell]]] = []
         for row_no, values in enumerate(ws.iter_rows(values_only=True), start=1):
             rows.append((row_no, [xlsx_cell(v) for v in values]))
         return rows
+    except ImportFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet: see above
+        raise ImportFailed("import_unreadable", file=p.name, why=_why(exc)) from None
     finally:
         wb.close()
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 120 else text[:119] + "…"
 
 
 def xlsx_cell(value: object) -> Cell:
