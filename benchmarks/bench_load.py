@@ -1,13 +1,13 @@
 """Four tills selling at once for a while, on SQLite and on PostgreSQL: sales per second, checkout
 latency (p50, p99) and lost updates (must be 0).
 
-    .venv/bin/python benchmarks/bench_load.py [--seconds 60] [--tills 4] [--pg URL]
+    .venv/bin/python benchmarks/bench_load.py [--seconds 60] [--tills 4] [--topups 0.05] [--pg URL]
 
 Each till is its own process with its own database connection, as separate machines would be.
 The shop: 2,000 members, each with 200.00 of stored value, 20 products. Every sale has 1-3
 lines; 40% are members paying with stored value (a few members are shared by all tills, so the
 same balances are spent from several tills at once), the rest walk-ins paying cash or card.
-One step in twenty is a top-up of 50.00 (each writes an audit row, so four tills extend the audit
+One step in twenty (``--topups``) is a top-up of 50.00 (each writes an audit row, so four tills extend the audit
 chain at once). After the run: every member's balance must equal 200.00 less what the tills report
 having charged them plus what they report having credited, the audit chain must be one chain, the
 ledgers must equal the cached balances (``shopcare check``), every sale
@@ -54,7 +54,7 @@ def build(url: str) -> None:
     db.dispose()
 
 
-def till(url: str, code: str, seconds: float, seed: int, start, q) -> None:
+def till(url: str, code: str, seconds: float, seed: int, topup_share: float, start, q) -> None:
     from app.db import Database
     from app.errors import InsufficientFunds
     from app.services.checkout import Cart, CartLine, Tender, checkout, price_cart
@@ -69,7 +69,7 @@ def till(url: str, code: str, seconds: float, seed: int, start, q) -> None:
     start.wait()
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
-        if rng.random() < 0.05:
+        if rng.random() < topup_share:
             member_id = rng.randint(1, HOT) if rng.random() < 0.5 else rng.randint(1, MEMBERS)
             r = topup(ctx, member_id, TOPUP, "cash")
             charged[member_id] -= r.amount + r.bonus
@@ -94,10 +94,10 @@ def till(url: str, code: str, seconds: float, seed: int, start, q) -> None:
     q.put((code, sales, refused, topups, lat, dict(charged)))
 
 
-def run(url: str, tills: int, seconds: float) -> dict:
+def run(url: str, tills: int, seconds: float, topup_share: float = 0.05) -> dict:
     spawn = mp.get_context("spawn")
     start, q = spawn.Event(), spawn.Queue()
-    procs = [spawn.Process(target=till, args=(url, f"T{i + 1}", seconds, 100 + i, start, q)) for i in range(tills)]
+    procs = [spawn.Process(target=till, args=(url, f"T{i + 1}", seconds, 100 + i, topup_share, start, q)) for i in range(tills)]
     for p in procs:
         p.start()
     time.sleep(2.0)          # every till connected and waiting
@@ -144,6 +144,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--tills", type=int, default=4)
+    ap.add_argument("--topups", type=float, default=0.05, help="share of steps that are a top-up (default 0.05)")
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1/test")
     ap.add_argument("--only", choices=("sqlite", "postgresql"))
     args = ap.parse_args()
@@ -167,7 +168,7 @@ def main() -> int:
             print(f"PostgreSQL skipped: {type(exc).__name__}: {exc}".splitlines()[0])
     for label, url in targets:
         build(url)
-        r = run(url, args.tills, args.seconds)
+        r = run(url, args.tills, args.seconds, args.topups)
         print(f"{label}: {args.tills} tills x {args.seconds:.0f} s: {r['sales']} sales ({r['sales_per_s']:.1f}/s), "
               f"{r['refused']} refused (balance too low), {r['topups']} top-ups, checkout p50 {r['p50_ms']:.1f} ms p99 {r['p99_ms']:.1f} ms, "
               f"lost updates {r['lost_updates']}, duplicate receipts {r['duplicate_receipts']}, "
