@@ -419,6 +419,11 @@ class _Keep(dict):
         return "{" + key + "}"
 
 
+def quoted(text: str, limit: int = 40) -> str:
+    """A value as a message quotes it: cut when long (an import cell can hold a whole paragraph)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def render(err: ShopError, lang: str = "en") -> str:
     """The error as a sentence in ``lang`` ("en" or "zh_CN")."""
     pair = CATALOGUE.get(err.code)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from babel import Locale
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 
-from app.errors import ValidationError
+from app.errors import ValidationError, quoted
 
 # A single amount above this is refused as absurd (10 million major units).
 MAX_MAJOR = 10_000_000
@@ -30,7 +30,7 @@ def parse_amount(text: str | int | Decimal, currency: str = "CNY", *, field: str
     allowed) and absurd sizes, each with a clear error.
     """
     raw = str(text).strip()
-    shown = raw if len(raw) <= 40 else raw[:39] + "…"  # what the messages quote: a cell can be long
+    shown = quoted(raw)
     cleaned = raw.replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").replace("$", "").strip()
     try:
         value = Decimal(cleaned)
@@ -39,24 +39,30 @@ def parse_amount(text: str | int | Decimal, currency: str = "CNY", *, field: str
     if not value.is_finite():
         raise ValidationError("amount_invalid", field=field, value=shown)
     exp = exponent(currency)
-    sign, digits, e = value.as_tuple()
-    # Exact integer arithmetic, never the decimal context: its 28-digit precision would round
-    # "1.000000000000000000000000000001" to 1, and its exponent limits overflow on "1e999999".
-    significant = "".join(map(str, digits)).rstrip("0")
-    e += len(digits) - len(significant)  # the exponent of the last non-zero digit
+    negative, significant, e = decimal_digits(value)
     if significant and len(significant) + e > _MAX_INT_DIGITS:  # "1e400": refused uncomputed
-        if sign and not allow_negative:
+        if negative and not allow_negative:
             raise ValidationError("amount_negative", field=field, value=shown)
         raise ValidationError("amount_absurd", field=field, value=shown)
     if significant and e + exp < 0:  # "1.234", "1e-400"
         raise ValidationError("amount_too_precise", field=field, value=shown, places=exp)
-    minor_int = int(significant or "0") * 10 ** max(e + exp, 0) * (-1 if sign else 1)
+    minor_int = int(significant or "0") * 10 ** max(e + exp, 0) * (-1 if negative else 1)
     check_amount(minor_int, currency, field=field, allow_zero=allow_zero, allow_negative=allow_negative)
     return minor_int
 
 
 # Digits before the point past which an amount is refused without computing it (MAX_MAJOR has 8).
 _MAX_INT_DIGITS = 15
+
+
+def decimal_digits(value: Decimal) -> tuple[bool, str, int]:
+    """A finite Decimal as (negative, significant digits without trailing zeros, exponent of the
+    last one): "1.50" is (False, "15", -1), "1e999999" is (False, "1", 999999), zero has no digits.
+    Exact integer arithmetic, never the decimal context: its 28-digit precision would round
+    "1.000000000000000000000000000001" to 1, and its exponent limits overflow on "1e999999"."""
+    sign, digits, e = value.as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0")
+    return bool(sign), significant, e + len(digits) - len(significant)
 
 
 def check_amount(minor: int, currency: str = "CNY", *, field: str = "amount",

@@ -41,10 +41,10 @@ from pathlib import Path
 
 from sqlalchemy import or_, select
 
-from app.errors import ImportFailed, ShopError, ValidationError, render
+from app.errors import ImportFailed, ShopError, ValidationError, quoted, render
 from app.models import Member, Product, Sale, SaleLine
 from app.models import Payment as PaymentRow
-from app.money import MAX_MAJOR, check_amount, parse_amount, round_half_up
+from app.money import MAX_MAJOR, check_amount, decimal_digits, parse_amount, round_half_up
 from app.services import audit, ledger, members, permissions, phones, receipts, tiers
 from app.services.context import Ctx, FixedClock
 from app.services.settings import ShopSettings
@@ -526,22 +526,19 @@ def _whole_number(text: str) -> int | None:
         return None
     if not number.is_finite():
         return None
-    sign, digits, exp = number.as_tuple()
-    significant = "".join(map(str, digits)).rstrip("0")
-    exp += len(digits) - len(significant)
+    negative, significant, exp = decimal_digits(number)
     if not significant:
         return 0
     if exp < 0:
         return None
     if len(significant) + exp > len(str(_WHOLE_MAX)):
-        return -(_WHOLE_MAX + 1) if sign else _WHOLE_MAX + 1
-    return int(significant) * 10 ** exp * (-1 if sign else 1)
+        return -(_WHOLE_MAX + 1) if negative else _WHOLE_MAX + 1
+    return int(significant) * 10 ** exp * (-1 if negative else 1)
 
 
 def _shown(value: Cell) -> str:
     """A cell as an error message quotes it: cut when very long."""
-    text = _text(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+    return quoted(_text(value))
 
 
 def _parse_dt(value: Cell) -> datetime | None:

@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from app.errors import ImportFailed
+from app.errors import ImportFailed, quoted
 
 Cell = str | date | datetime  # datetime is a date subclass; kept apart for clarity
 
@@ -198,8 +198,7 @@ def _read_xlsx(p: Path, data: bytes) -> list[tuple[int, list[Cell]]]:
 
 
 def _why(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if len(text) <= 120 else text[:119] + "…"
+    return quoted(str(exc).strip() or type(exc).__name__, 120)
 
 
 def xlsx_cell(value: object) -> Cell:
