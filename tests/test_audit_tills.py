@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 
+from sqlalchemy import select
+
 from app.db import Database
+from app.models import AuditLog
 from app.services import audit
 from app.services.context import Actor, Ctx
 
@@ -39,10 +42,6 @@ def test_two_tills_audit_at_once_keep_one_chain(ctx):
         assert not errors, errors
         with ctx.tx(write=False) as t:
             assert audit.verify_chain(t) == []
-            from sqlalchemy import select
-
-            from app.models import AuditLog
-
             actions = t.s.execute(select(AuditLog.action).order_by(AuditLog.id)).scalars().all()
         assert actions[-2:] == ["test.first", "test.second"]
     finally:
