@@ -16,6 +16,7 @@ from typing import Callable, TextIO
 
 from app import __version__
 from app.errors import ShopError, render
+from app.safe_text import terminal
 
 EXIT_OK, EXIT_FAULT, EXIT_ERROR = 0, 1, 2
 
@@ -466,11 +467,12 @@ class Env:
         if path is not None and not path.is_file():
             raise ShopError("db_missing", path=str(path))
 
+    # Names, receipts and errors carry data: no escape sequence from it reaches the terminal.
     def say(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
+        print(terminal(text), file=self.out, flush=True)
 
     def say_err(self, text: str) -> None:
-        print(text, file=self.err, flush=True)
+        print(terminal(text), file=self.err, flush=True)
 
     def close(self) -> None:
         if self._db is not None:

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from app import paths
+from app.safe_text import printable
 from app.services.localconfig import PAPER_WIDTHS, PrinterSetting, parse_printer_setting
 from app.services.ports import PrinterError
 from app.services.receipt import Receipt, layout, wrap
@@ -74,8 +75,10 @@ def paper_profile(width_chars: int) -> Any:
 
 
 def encode(text: str) -> bytes:
-    """Receipt text as the printer reads it in Chinese mode: GB18030 (ASCII stays one byte)."""
-    return text.encode("gb18030", errors="replace")
+    """Receipt text as the printer reads it in Chinese mode: GB18030 (ASCII stays one byte).
+    Never a control character: every ESC/POS command byte on the paper is one we chose (GB18030's
+    multi-byte codes never contain a byte below 0x30)."""
+    return printable(text).encode("gb18030", errors="replace")
 
 
 def _big(p: Any, on: bool) -> None:
@@ -99,7 +102,7 @@ def render_escpos(p: Any, receipt: Receipt, width_chars: int, *, print_qr: bool,
         # Native QR (GS ( k): a few bytes the printer draws itself, where an image would be ~10 KB
         # (over a minute's worth on a 9600-baud serial printer).
         p.set(align="center")
-        p.qr(receipt.qr_payload, size=QR_SIZE.get(width_chars, 5), native=True)
+        p.qr(printable(receipt.qr_payload), size=QR_SIZE.get(width_chars, 5), native=True)
         p.set(align="left")
     p.cut()
     if open_drawer:
@@ -249,13 +252,13 @@ class PreviewPrinter:
     drawer_kicks: int = 0
 
     def print_receipt(self, receipt: Receipt, *, open_drawer: bool) -> None:
-        self.lines = layout(receipt, self.width_chars)
+        self.lines = layout(receipt, self.width_chars)   # no control characters (layout removes them)
         self.printed.append(receipt)
         if open_drawer:
             self.drawer_kicks += 1
 
     def test_print(self) -> None:
-        self.lines = ["ShopCare", "Test print / 打印测试", f"Printer / 打印机: {self.description}",
+        self.lines = ["ShopCare", "Test print / 打印测试", f"Printer / 打印机: {printable(self.description)}",
                       "中文测试：咖啡豆 绿茶 会员 积分 储值"]
 
 

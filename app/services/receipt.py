@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.errors import NotFound
 from app.models import Member, Sale, Staff
 from app.money import format_int, format_plain
+from app.safe_text import clean, printable
 from app.services import phones
 from app.services.context import Ctx
 from app.services.settings import load as load_settings
@@ -93,25 +94,28 @@ def build_receipt(ctx: Ctx, receipt_no: str, *, reprint: bool = False) -> Receip
         original = None
         if sale.original_sale_id is not None:
             original = t.s.execute(select(Sale.receipt_no).where(Sale.id == sale.original_sale_id)).scalar()
-        lines = tuple(ReceiptLine(x.name, x.qty, x.unit_price, x.tier_discount + x.manual_discount, x.line_total)
-                      for x in sale.lines)
+        # Every string from the database made printable here: a name holding ESC p 0 would open the
+        # cash drawer, and rows written before input was checked exist (see app/safe_text.py).
+        lines = tuple(ReceiptLine(printable(x.name), x.qty, x.unit_price, x.tier_discount + x.manual_discount,
+                                  x.line_total) for x in sale.lines)
         payments = []
         for p in sale.payments:
             change = (p.tendered - p.amount) if (p.method == "cash" and p.tendered is not None) else 0
-            payments.append(ReceiptPayment(p.method, p.amount, p.tendered, max(change, 0), p.points, p.reference))
+            payments.append(ReceiptPayment(p.method, p.amount, p.tendered, max(change, 0), p.points,
+                                           printable(p.reference) if p.reference is not None else None))
         known = member is not None and member.erased_at is None
         return Receipt(
-            shop_name=cfg.shop_name, receipt_no=sale.receipt_no, created_at=sale.created_at, till=sale.till,
-            cashier=cashier, lines=lines, subtotal=sale.subtotal, tier_discount=sale.tier_discount,
+            shop_name=printable(cfg.shop_name), receipt_no=printable(sale.receipt_no), created_at=sale.created_at,
+            till=printable(sale.till), cashier=printable(cashier), lines=lines, subtotal=sale.subtotal, tier_discount=sale.tier_discount,
             manual_discount=sale.manual_discount, total=sale.total, payments=tuple(payments),
             change=sale.change_given, currency=cfg.currency, lang=cfg.language,
-            member_name=member.name if known else None,
-            member_phone=phones.mask(member.phone) if known and member.phone else None,
+            member_name=printable(member.name) if known else None,
+            member_phone=printable(phones.mask(member.phone)) if known and member.phone else None,
             points_earned=sale.points_earned,
             points_balance=member.points_balance if known else None,
             wallet_balance=(member.wallet_principal + member.wallet_bonus) if known else None,
-            is_refund=sale.kind == "refund", original_receipt_no=original, reprint=reprint,
-            printed_at=ctx.now() if reprint else None, qr_payload=sale.receipt_no)
+            is_refund=sale.kind == "refund", original_receipt_no=printable(original) if original else None,
+            reprint=reprint, printed_at=ctx.now() if reprint else None, qr_payload=printable(sale.receipt_no))
 
 
 def latest_receipt_no(ctx: Ctx, *, with_member: bool = False, till: str | None = None) -> str | None:
@@ -328,7 +332,9 @@ def layout(receipt: Receipt, width_chars: int, lang: str | None = None, *, inclu
     if receipt.reprint and receipt.printed_at is not None:
         out += wrap(f"{lbl('reprinted')}{sep}{receipt.printed_at:%Y-%m-%d %H:%M:%S}", w)
     out += center(lbl("thanks"), w)
-    return out
+    # A Receipt may be made elsewhere than build_receipt (the UI, tests): no line leaves here with a
+    # control character. They take no columns (char_width), so removing them keeps the layout.
+    return [clean(line) for line in out]
 
 
 def demo_receipt(lang: str = "zh_CN") -> Receipt:
