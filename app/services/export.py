@@ -5,18 +5,28 @@ CSV is UTF-8 with a byte-order mark, so Excel opens Chinese names right; amounts
 under a temporary name (read in a read transaction, so the till is never held up) and renamed
 when complete in the same short transaction as its audit row: a failed export leaves neither a
 half file nor an audit row.
+
+No cell runs as a formula (OWASP "CSV injection": a member named ``=HYPERLINK("http://…"&C2)``
+would send another member's phone to a stranger when the owner opens the file). In CSV a text
+beginning with ``=``, ``+`` (unless a plain number or phone), ``-`` (unless a plain number), ``@``,
+tab or CR gets a leading ``'``; in XLSX every text is written as a string cell, never a formula.
+Characters illegal in the workbook's XML (ESC and the other C0 controls) and bidi overrides are
+removed from both (app/safe_text.py). The file is the owner's only (0600; app/paths.py).
 """
 from __future__ import annotations
 
 import csv
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterable
 
+from app import paths
 from app.errors import ValidationError
 from app.money import to_major, to_major_str
+from app.safe_text import cell as clean_cell
 from app.services import audit, permissions
 from app.services.context import Ctx
 
@@ -53,6 +63,7 @@ def export_table(ctx: Ctx, path: str | Path, columns: tuple[Column, ...], rows: 
         # must keep selling meanwhile), then record and rename in one short write transaction.
         with ctx.tx(write=False) as r:
             n = write(tmp, columns, _counted(rows(r), total, path.name, progress), currency, sheet)
+        paths.private_file(tmp)   # full phone numbers: the owner's eyes only, wherever it is saved
         with ctx.tx() as t:
             audit.record(t, action, "members", None, after={
                 "file": path.name, "format": fmt, "rows": n, "columns": [c.name for c in columns], **details})
@@ -71,6 +82,20 @@ def _counted(rows, total: int, label: str, progress):
         yield row
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+_PHONE = re.compile(r"\+[0-9]+( [0-9]+)*")   # +8613800138000, +86 138 0013 8000
+
+
+def csv_text(text: str) -> str:
+    """A text as a CSV cell that Excel, LibreOffice and Sheets read as text, never as a formula."""
+    text = clean_cell(text)
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text) and not (
+            text.startswith("+") and _PHONE.fullmatch(text)):
+        return "'" + text
+    return text
+
+
 def _csv_cell(value, kind: str, currency: str) -> str:
     if value is None:
         return ""
@@ -82,7 +107,7 @@ def _csv_cell(value, kind: str, currency: str) -> str:
         return (value.date() if isinstance(value, datetime) else value).isoformat()
     if kind == "bool":
         return "1" if value else "0"
-    return str(value)
+    return csv_text(str(value))
 
 
 def _xlsx_cell(value, kind: str, currency: str):
@@ -96,7 +121,7 @@ def _xlsx_cell(value, kind: str, currency: str):
         return value.date()
     if kind == "bool":
         return bool(value)
-    return value if isinstance(value, (int, float, date)) else str(value)
+    return value if isinstance(value, (int, float, date)) else clean_cell(str(value))
 
 
 def _write_csv(path: Path, columns, rows, currency: str, _sheet: str) -> int:
@@ -112,13 +137,25 @@ def _write_csv(path: Path, columns, rows, currency: str, _sheet: str) -> int:
 
 def _write_xlsx(path: Path, columns, rows, currency: str, sheet: str) -> int:
     import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES
 
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet(sheet)
+
+    def text_cell(value):
+        # openpyxl makes a formula of any text beginning with "=" (and an error of "#N/A"…):
+        # such a text goes in as a string cell, shown and kept exactly as typed.
+        if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):
+            cell = WriteOnlyCell(ws, value)
+            cell.data_type = "s"
+            return cell
+        return value
+
     ws.append([c.name for c in columns])
     n = 0
     for row in rows:
-        ws.append([_xlsx_cell(v, c.kind, currency) for v, c in zip(row, columns, strict=True)])
+        ws.append([text_cell(_xlsx_cell(v, c.kind, currency)) for v, c in zip(row, columns, strict=True)])
         n += 1
     wb.save(path)
     return n
