@@ -944,6 +944,10 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
     _utf8(out)
     _utf8(err)
     args = build_parser().parse_args(argv)
+    from app import paths
+
+    paths.private_umask()   # members' personal data: every file made from here on is the user's only
+    paths.fix_existing()    # and what an older version left readable is put right (app/paths.py)
     env = Env(args, out, err)
     try:
         if args.screenshots is not None:

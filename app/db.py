@@ -74,6 +74,7 @@ class Database:
         self.is_sqlite = u.get_backend_name() == "sqlite"
         if self.is_sqlite and u.database and u.database != ":memory:":
             Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            paths.private_sqlite(Path(u.database).expanduser())  # 0600, however an older version left it
         extra = {"module": sqlite_module()} if self.is_sqlite else {}
         self.engine: Engine = create_engine(self.url, echo=echo, **extra)
         if self.is_sqlite:

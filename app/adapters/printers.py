@@ -44,9 +44,7 @@ _import_lock = threading.Lock()
 
 
 def escpos_cache_dir():
-    folder = paths.cache_dir() / "escpos"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return paths.private_dir(paths.cache_dir() / "escpos")
 
 
 def _escpos() -> Any:

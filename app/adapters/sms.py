@@ -44,7 +44,7 @@ class LogGateway:
     _lock = threading.Lock()
 
     def __init__(self, file: Path | None = None) -> None:
-        self.file = file or (paths.data_dir() / "log" / "outbox.log")
+        self.file = file or (paths.log_dir() / "outbox.log")
         self._count: int | None = None
 
     def send(self, to: str, body: str) -> SendResult:
@@ -60,6 +60,7 @@ class LogGateway:
             with self.file.open("a", encoding="utf-8") as out:
                 # the phone masked (138****8000): a log file is no place for personal data in full
                 out.write(f"{pid}\t{stamp}\tto {phones.mask(to)}\t{one_line}\n")
+            paths.private_file(self.file)   # the texts themselves are personal: 0600
         return SendResult(pid, "sent")
 
     def status(self, provider_id: str) -> RemoteStatus:

@@ -153,6 +153,7 @@ def backup(db: Database, dest: Path | None = None, *, now: datetime | None = Non
         ok, detail = integrity_ok(tmp)
         if not ok:
             raise ShopError("backup_failed", why=f"the copy failed its integrity check: {detail}")
+        paths.private_file(tmp)   # a backup is the whole member database: 0600 (app/paths.py)
         os.replace(tmp, target)
         _fsync_dir(target.parent)
     except ShopError:

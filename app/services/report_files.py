@@ -1,4 +1,5 @@
-"""Where report PDFs go and how they are written: whole or not at all."""
+"""Where report PDFs go and how they are written: whole or not at all, and the owner's only (0600,
+in a 0700 reports folder: member names and amounts; see app/paths.py)."""
 from __future__ import annotations
 
 import os
@@ -11,6 +12,7 @@ from app.errors import ShopError
 
 
 def reports_dir() -> Path:
+    """The reports folder's path (made, private, by ``prepare``)."""
     return paths.data_dir() / "reports"
 
 
@@ -27,7 +29,10 @@ def prepare(path: Path | None, default_name: str) -> Path:
     """``path``, or ``default_name`` in the reports folder; its folder made when missing."""
     out = Path(path) if path is not None else reports_dir() / default_name
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        if path is None:
+            paths.private_dir(out.parent)
+        else:  # a folder the user chose: made when missing, its mode left to them
+            out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ShopError("report_write_failed", path=str(out), why=exc.strerror or str(exc)) from None
     return out
@@ -39,6 +44,7 @@ def write_atomic(out: Path, write: Callable[[Path], object]) -> Path:
     tmp = out.with_name(out.name + ".part")
     try:
         write(tmp)
+        paths.private_file(tmp)
         os.replace(tmp, out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 
 def main(argv: list[str] | None = None, *, db_url: str | None = None, lang: str | None = None) -> int:
+    from app import paths
     from app.ui.app import run
 
+    paths.private_umask()   # members' personal data: files the app makes are the user's only
+    paths.fix_existing()    # and what an older version left readable is put right (app/paths.py)
     return run(db_url, lang, argv=argv)
 
 
