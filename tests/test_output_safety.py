@@ -214,3 +214,19 @@ def test_csv_text_leaves_numbers_and_phones_alone():
     assert csv_text("+8613800138000") == "+8613800138000" and csv_text("+86 138 0013 8000") == "+86 138 0013 8000"
     assert csv_text("+86-138") == "'+86-138" and csv_text("-1+2") == "'-1+2" and csv_text("=1") == "'=1"
     assert csv_text("@A1") == "'@A1" and csv_text("王芳") == "王芳" and csv_text("a=b") == "a=b"
+
+
+def test_the_command_line_prints_no_escape_from_a_name(ctx, tmp_path):
+    """Every line the command line prints passes through one filter: here, the list of members
+    an ambiguous last four matches, on stderr."""
+    a = member(ctx, phone="13800138000", name="Anna")
+    member(ctx, phone="13900138000", name="Bob")
+    _set(ctx, update(Member).where(Member.id == a.id).values(name="\x1b]0;pwned\x07\x1b[2JAnna\u202e"))
+    env = {**os.environ, "SHOPCARE_HOME": str(tmp_path / "clihome"), "PYTHONIOENCODING": "utf-8"}
+    env.pop("SHOPCARE_DB", None)
+    proc = subprocess.run([sys.executable, "-m", "app", "--db", ctx.db.url, "--lang", "en", "report", "statement",
+                           "8000"], cwd=ROOT, env=env, capture_output=True, timeout=120)
+    err = proc.stderr.decode("utf-8")
+    assert proc.returncode == 2 and "matches 2 members" in err
+    assert "]0;pwned[2JAnna" in err and "Bob" in err
+    assert "\x1b" not in err and "\x07" not in err and "\u202e" not in err
