@@ -230,3 +230,13 @@ def test_the_command_line_prints_no_escape_from_a_name(ctx, tmp_path):
     assert proc.returncode == 2 and "matches 2 members" in err
     assert "]0;pwned[2JAnna" in err and "Bob" in err
     assert "\x1b" not in err and "\x07" not in err and "\u202e" not in err
+
+
+def test_the_outbox_log_gets_one_clean_line_per_text(tmp_path):
+    from app.adapters.sms import LogGateway
+
+    log = tmp_path / "outbox.log"
+    LogGateway(file=log).send("+8613800138000", "Dear \x1b[2J\x1b]0;x\x07Anna\u202e,\r\nthanks\rbye")
+    text = log.read_text(encoding="utf-8")
+    assert text.count("\n") == 1 and "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "Dear [2J]0;xAnna, / thanks bye" in text and "138****8000" in text

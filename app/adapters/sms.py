@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from app import paths
+from app.safe_text import printable
 from app.services import phones
 from app.services import gateway_config
 from app.services.gateway_config import GatewayConfig
@@ -56,7 +57,8 @@ class LogGateway:
             self._count += 1
             pid = f"log-{self._count}"
             stamp = datetime.now().replace(microsecond=0).isoformat(sep=" ")
-            one_line = body.replace("\r", " ").replace("\n", " / ")
+            # one line, and no escape sequence from a name for whoever reads the log in a terminal
+            one_line = printable(body.replace("\r\n", "\n").replace("\n", " / "))
             with self.file.open("a", encoding="utf-8") as out:
                 # the phone masked (138****8000): a log file is no place for personal data in full
                 out.write(f"{pid}\t{stamp}\tto {phones.mask(to)}\t{one_line}\n")
