@@ -18,7 +18,7 @@ from pathlib import Path
 from app import paths
 from app.db import Database, sqlite_module
 from app.errors import ShopError
-from app.services import permissions
+from app.services import audit, permissions
 from app.services.context import Ctx
 
 # The same SQLite library the app's engines use (see app.db.sqlite_module): its backup API and its
@@ -229,6 +229,7 @@ def restore(db: Database, src: Path) -> RestoreResult:
     except (sqlite3.Error, OSError) as exc:
         raise ShopError("restore_failed", why=reason(exc)) from None
     db.upgrade()
+    audit.write_state(audit.state_name(db.url), audit.chain_state(db))
     return RestoreResult(restored_from=src, safety_backup=safety, revision_before=revision,
                          revision_after=db.current_revision())
 
