@@ -230,7 +230,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "audit_key_invalid": ("{var} must be the audit key in hex (at least 32 hex digits)",
                           "{var} 必须是十六进制的审计密钥（至少 32 位十六进制数字）"),
     "restore_check_failed": ("Restore refused, the shop's database is unchanged: the backup fails the check "
-                             "({check}): {detail}", "已拒绝恢复，店铺数据库未作改动：该备份未通过检查（{check}）：{detail}"),
+                             "({check}): {detail}", "已拒绝恢复，店铺数据库未作改动：该备份未通过检查（{check}）：{detail_zh}"),
     "restore_not_confirmed": ("Restore not confirmed: on a terminal type yes when asked, in a script add --yes",
                               "未确认恢复：在终端中按提示输入 yes，在脚本中请加 --yes"),
     "restore_app_running": ("ShopCare is open on this database ({path}): close the till app first, or restore "
