@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,7 +215,8 @@ def write_state(name: str, state: dict | None) -> None:
         except FileNotFoundError:
             pass
         return
-    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")  # per process: two tills on one machine
+    # Per process and thread: two tills on one machine, or the till and its background sender.
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(state, out)

@@ -245,6 +245,8 @@ class _Exclusive:
         self.fd = self.own if self.own is not None else os.open(_lock_path(live), os.O_RDWR | os.O_CREAT, 0o600)
 
     def __enter__(self) -> _Exclusive:
+        if self.own is not None and os.name == "nt":
+            return self   # the app's own lock is exclusive already there
         if not _lock(self.fd, exclusive=True):
             self._close()
             raise ShopError("restore_app_running", path=str(self.live))
@@ -252,7 +254,8 @@ class _Exclusive:
 
     def __exit__(self, *exc) -> None:
         if self.own is not None:
-            _lock(self.fd, exclusive=False)   # back to the app's shared lock
+            if os.name != "nt":
+                _lock(self.fd, exclusive=False)   # back to the app's shared lock
         else:
             self._close()
 
