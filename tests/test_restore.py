@@ -151,6 +151,7 @@ def test_a_good_backup_of_an_old_schema_is_restored_and_upgraded(ctx, tmp_path):
     with ctx.db.engine.connect() as c:
         assert c.execute(text("SELECT name FROM members ORDER BY id")).scalars().all() == ["王芳"]
     assert not os.path.exists(f"{ctx.db.sqlite_path}-journal")
+    assert os.stat(ctx.db.sqlite_path).st_mode & 0o777 == 0o600
     assert run_check(ctx).ok
     create_member(ctx, MemberInput(name="韩梅梅", phone="13800138002"))  # audited, keyed after the plain rows
     assert run_check(ctx).ok

@@ -373,6 +373,7 @@ def _prepare(src: Path, copy: Path) -> tuple[str, dict | None]:
         ok, detail = integrity_ok(copy)
         if not ok:
             raise _refuse("integrity_check", f"the upgraded copy: {detail}", f"升级后的副本：{detail}")
+        os.chmod(copy, 0o600)  # it becomes the shop's database: private to the user, like the live one
         with open(copy, "rb+") as fh:
             os.fsync(fh.fileno())
         return revision, state
