@@ -26,6 +26,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "backed_up_first": ("Backed up before upgrading the schema: {path}", "升级表结构前已备份：{path}"),
     "backup_done": ("Backup written and checked: {path}", "备份已写入并通过校验：{path}"),
     "restore_done": ("Restored {src} (schema {before} -> {after})", "已从 {src} 恢复（结构版本 {before} -> {after}）"),
+    "restore_confirm": ("This replaces the shop's database ({db}) with the backup of {when} ({path}); everything "
+                        "since then is replaced. Type yes to go on: ",
+                        "这将用 {when} 的备份（{path}）替换店铺数据库（{db}），此后的所有数据都会被替换。输入 yes 继续："),
     "restore_safety": ("The database as it was before the restore is in {path}", "恢复前的数据库已备份到 {path}"),
     "check_schema": ("Schema revision {rev} (head {head})", "表结构版本 {rev}（最新 {head}）"),
     "check_counts": ("Checked {items}", "已检查 {items}"),
@@ -111,7 +114,8 @@ summary:
   shopcare import sales FILE        CSV history: member phone, datetime, amount [, sku, qty]
   shopcare check                    integrity check + every cached balance equals its ledger; exit 1 on any fault
   shopcare backup [PATH]            hot, consistent backup
-  shopcare restore PATH             restore a backup (the current database is backed up first)
+  shopcare restore PATH [--yes]     restore a backup (checked on a copy; the current database is
+                                    backed up first)
   shopcare reprint RECEIPT_NO [--printer SETTING]   reprint a past receipt
   shopcare report eod [--date D] [-o FILE.pdf]  end-of-day member report
   shopcare report statement MEMBER [--from D] [--to D] [-o FILE.pdf]   one member's statement
@@ -218,12 +222,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_backup)
 
     c = sub.add_parser("restore", help="restore a backup (the current database is backed up first)",
-                       description="Replace the database with the backup file PATH. The file is checked "
-                                   "first (integrity, is a ShopCare database), the current database is "
-                                   "backed up, then the backup is copied in and upgraded to this "
-                                   "version's schema. Close the till app first.",
+                       description="Replace the database with the backup file PATH. A copy of the backup "
+                                   "is upgraded to this version's schema and must pass the integrity check, "
+                                   "every proof of 'shopcare check' and have its audit triggers; only then "
+                                   "is the current database backed up and the copy put in its place. A "
+                                   "backup that fails leaves the database untouched. Asks for confirmation "
+                                   "(--yes in scripts); refused while the till app has the database open "
+                                   "(restore from its Settings › Backups instead). SQLite only.",
                        formatter_class=_Formatter)
     c.add_argument("path", metavar="PATH", type=Path, help="the backup file to restore")
+    c.add_argument("--yes", action="store_true", help="do not ask for confirmation (for scripts)")
     c.set_defaults(func=cmd_restore)
 
     rep = sub.add_parser("report", help="end-of-day report and member statements (PDF)",
@@ -568,7 +576,27 @@ def cmd_backup(env: Env) -> int:
 def cmd_restore(env: Env) -> int:
     from app.services import backup
 
-    result = backup.restore(env.database(), env.args.path)
+    db = env.database()
+    if db.sqlite_path is None:
+        raise ShopError("db_not_sqlite", action="shopcare restore")
+    path = Path(env.args.path).expanduser()
+    if not path.is_file():
+        raise ShopError("restore_failed", why=f"no such file {path}")
+    if not env.args.yes:
+        # Replacing the shop's data is never done on a stray command: a person types yes, a script says --yes.
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise ShopError("restore_not_confirmed")
+        from datetime import datetime
+
+        from app.services import backup_schedule
+
+        backup.refuse_while_app_runs(db)  # say so before asking, not after
+        when = backup_schedule.taken_at(path) or datetime.fromtimestamp(path.stat().st_mtime)
+        print(msg("restore_confirm", env.lang, path=path, when=when.strftime("%Y-%m-%d %H:%M"), db=db.sqlite_path),
+              end="", file=env.err, flush=True)
+        if sys.stdin.readline().strip().lower() != "yes":
+            raise ShopError("restore_not_confirmed")
+    result = backup.restore(db, path)
     if result.safety_backup is not None:
         env.say(msg("restore_safety", env.lang, path=result.safety_backup))
     env.say(msg("restore_done", env.lang, src=result.restored_from, before=result.revision_before,

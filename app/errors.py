@@ -226,6 +226,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "backup_failed": ("Backup failed: {why}", "备份失败：{why}"),
     "restore_failed": ("Restore failed: {why}", "恢复失败：{why}"),
     "db_not_sqlite": ("{action} works on a SQLite database file only", "{action}仅适用于 SQLite 数据库文件"),
+    # restore on a checked copy, and the keyed audit chain (services/backup.py restore, services/audit.py)
+    "audit_key_invalid": ("{var} must be the audit key in hex (at least 32 hex digits)",
+                          "{var} 必须是十六进制的审计密钥（至少 32 位十六进制数字）"),
+    "restore_check_failed": ("Restore refused, the shop's database is unchanged: the backup fails the check "
+                             "({check}): {detail}", "已拒绝恢复，店铺数据库未作改动：该备份未通过检查（{check}）：{detail_zh}"),
+    "restore_not_confirmed": ("Restore not confirmed: on a terminal type yes when asked, in a script add --yes",
+                              "未确认恢复：在终端中按提示输入 yes，在脚本中请加 --yes"),
+    "restore_app_running": ("ShopCare is open on this database ({path}): close the till app first, or restore "
+                            "from its Settings › Backups", "ShopCare 正在使用此数据库（{path}）：请先关闭收银程序，"
+                            "或在其“设置 › 备份”中恢复"),
     # wallet, points and count cards (services/wallet.py, points.py, countcards.py)
     "adjust_nothing": ("The adjustment changes nothing", "调整金额为零，无需调整"),
     "adjust_principal_negative": ("The adjustment {delta} would take the paid balance {balance} below zero",

@@ -23,9 +23,16 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
             compare_type=True,
         )
+        fresh = context.get_context().get_current_revision() is None
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+    if fresh:
+        # A database created from nothing: what this computer recorded about the audit chain of an
+        # earlier database at the same path or URL does not apply to it (see app/services/audit.py).
+        from app.services import audit
+
+        audit.forget(engine.url.render_as_string(hide_password=False))
 
 
 run_migrations_online()

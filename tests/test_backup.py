@@ -184,9 +184,10 @@ def test_restore_refuses_what_is_not_a_shopcare_backup(ctx, tmp_path):
     con.execute("UPDATE alembic_version SET version_num = '9999_future'")
     con.commit()
     con.close()
-    for src, code, words in [(garbage, "restore_failed", "damaged"), (other, "restore_failed", "not a ShopCare"),
+    for src, code, words in [(garbage, "restore_check_failed", "damaged"),
+                             (other, "restore_check_failed", "not a ShopCare"),
                              (tmp_path / "missing.db", "restore_failed", "no such file"),
-                             (newer, "db_newer", "newer ShopCare")]:
+                             (newer, "restore_check_failed", "newer")]:
         with pytest.raises(ShopError) as e:
             backup.restore(ctx.db, src)
         assert e.value.code == code and words in render(e.value)

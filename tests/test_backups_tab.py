@@ -62,3 +62,38 @@ def test_the_owner_restores_a_backup_and_the_shop_is_as_it_was(qtbot, shop):
     backup.restore(shop.db, tab.restored.safety_backup)
     assert names(shop) == ["李雷", "王芳"]
     settle(qtbot, state.tasks)
+
+
+def test_a_backup_failing_its_check_is_refused_on_screen_and_the_shop_carries_on(qtbot, shop):
+    from app.db import sqlite_module
+
+    member(shop, "13800138000", "王芳")
+    bad = backup.backup(shop.db)
+    con = sqlite_module().connect(bad)
+    con.execute("UPDATE members SET wallet_principal = 99999900")   # 999,999.00 with no ledger entry
+    con.commit()
+    con.close()
+    live = shop.db.sqlite_path
+    before = live.read_bytes()
+    screen, state = screen_for(qtbot, shop)
+    state.care = care = _Worker()
+    tab = screen.backups
+    qtbot.waitUntil(lambda: tab.table.rowCount() == 1, timeout=10_000)
+    tab.restore_selected(confirm=False)
+    qtbot.waitUntil(lambda: "refused" in tab.status.text(), timeout=30_000)
+    assert "unchanged" in tab.status.text() and tab.restored is None
+    assert care.calls == ["stop", "start"]                       # the shop carries on
+    assert live.read_bytes() == before and names(shop) == ["王芳"]
+    assert tab.restore_button.isEnabled() and tab.now_button.isEnabled()
+    settle(qtbot, state.tasks)
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+
+    def start(self) -> None:
+        self.calls.append("start")

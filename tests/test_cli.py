@@ -133,7 +133,7 @@ def test_backup_then_restore_round_trip(home, tmp_path):
 
     add_member(db_file(home), "李雷", "13800138001")
     assert names(db_file(home)) == ["王芳", "李雷"]
-    restored = run(home, "restore", str(copies[0]))
+    restored = run(home, "restore", "--yes", str(copies[0]))
     assert restored.returncode == 0, restored.stderr
     assert names(db_file(home)) == ["王芳"]
     safety = list((home / "data" / "backups").glob("shopcare-*.db"))

@@ -1,28 +1,137 @@
 """The audit log: who did what, on which till, before and after, and why.
 
-Each row carries the hash of the previous one (a chain ``shopcare check`` can verify)."""
+Each row carries the previous row's hash, and its own hash is an HMAC-SHA256 of its content and that
+previous hash, under a key kept OUTSIDE the database: the OS keyring when there is one, else
+``config_dir()/audit.key`` (0600), created on first use; ``SHOPCARE_AUDIT_KEY`` (hex) overrides both,
+which is how several tills sharing one PostgreSQL database share one key. Someone holding only the
+database file cannot recompute a chain they edited.
+
+Truncation needs more than a key (deleting the newest rows leaves a valid chain), so after every
+commit that adds audit rows this process records, in a small 0600 file in the data dir, named per
+database (SQLite file path or PostgreSQL URL), how many rows the chain had up to the row it wrote
+and that row's hash. A till can only vouch for what it has seen; the rule ``check`` applies is
+simple and sound with several tills: the rows up to the recorded id are exactly the recorded count
+and the row at that id has the recorded hash. The record only moves forward from a chain that is
+still consistent with it (a truncated chain never gets blessed by the next audited action); a
+restore (which verifies the restored chain first) and the creation of a fresh database reset it.
+
+Rows written before keying (plain SHA-256, by ShopCare up to schema 0007_owner_password) are kept as they are, not
+re-keyed: re-keying would launder a chain that was already tampered with, and it would need the
+triggers dropped. They are verified with the old digest, and only as the chain's PREFIX: once a
+keyed row appears every later row must be keyed, and the first keyed row's HMAC covers the last
+plain hash, so editing the old rows breaks the chain too. A chain rewritten entirely in plain
+SHA-256 is caught by the recorded head (a keyed hash).
+"""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.engine import make_url
 
+from app import paths
 from app.models import AuditLog
 from app.services.context import Ctx
 
+log = logging.getLogger(__name__)
+
 AUDIT_LOCK = 0x5C_A0D1  # the advisory lock key that orders the audit chain on PostgreSQL
+KEY_ENV = "SHOPCARE_AUDIT_KEY"
+KEY_FILE = "audit.key"
+KEYRING_USER = "audit_chain_key"
+STATE_DIR = "audit-state"
+# The triggers of migration 0006 that make audit_log append-only.
+SQLITE_TRIGGERS = ("audit_log_no_update", "audit_log_no_delete")
+PG_TRIGGER = "audit_log_append_only"
 
 
-def _digest(prev: str | None, row: AuditLog) -> str:
-    payload = json.dumps([prev, row.at.isoformat(), row.staff_id, row.till, row.action, row.entity,
-                          row.entity_id, row.before, row.after, row.reason], ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()
+# --- the key ----------------------------------------------------------------------------------------
+_KEYS: dict[str, bytes] = {}
 
 
+def key() -> bytes:
+    """The chain's key: ``SHOPCARE_AUDIT_KEY``, else the keyring, else the 0600 key file (made on first use)."""
+    env = os.environ.get(KEY_ENV, "").strip()
+    if env:
+        try:
+            value = bytes.fromhex(env)
+        except ValueError:
+            value = b""
+        if len(value) < 16:
+            from app.errors import ShopError
+
+            raise ShopError("audit_key_invalid", var=KEY_ENV)
+        return value
+    file = paths.config_dir() / KEY_FILE
+    cached = _KEYS.get(str(file))
+    if cached is None:
+        cached = _KEYS[str(file)] = _keyring_key() or _file_key(file)
+    return cached
+
+
+def _keyring_key() -> bytes | None:
+    from app.services.gateway_config import KEYRING_SERVICE, _keyring
+
+    kr = _keyring()
+    if kr is None:
+        return None
+    try:
+        stored = kr.get_password(KEYRING_SERVICE, KEYRING_USER)
+        if not stored:
+            kr.set_password(KEYRING_SERVICE, KEYRING_USER, secrets.token_hex(32))
+            stored = kr.get_password(KEYRING_SERVICE, KEYRING_USER)
+        return bytes.fromhex(stored)
+    except Exception as exc:  # a locked or broken keyring: the file instead
+        log.warning("keyring unavailable for the audit key (%s)", type(exc).__name__)
+        return None
+
+
+def _file_key(file: Path) -> bytes:
+    if not file.is_file():
+        # Made under a private name, then linked in: two processes starting at once agree on one key.
+        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(tmp, file)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return bytes.fromhex(file.read_text().strip())
+
+
+# --- digests ----------------------------------------------------------------------------------------
+def _payload(prev: str | None, row: AuditLog) -> bytes:
+    return json.dumps([prev, row.at.isoformat(), row.staff_id, row.till, row.action, row.entity,
+                       row.entity_id, row.before, row.after, row.reason], ensure_ascii=False).encode()
+
+
+def _plain(prev: str | None, row: AuditLog) -> str:
+    """The digest of rows written before the chain was keyed (schema before 0008)."""
+    return hashlib.sha256(_payload(prev, row)).hexdigest()
+
+
+def _keyed(k: bytes, prev: str | None, row: AuditLog) -> str:
+    return hmac.new(k, _payload(prev, row), hashlib.sha256).hexdigest()
+
+
+# --- writing ----------------------------------------------------------------------------------------
 def record(t: Ctx, action: str, entity: str, entity_id: object, *, before: object = None,
            after: object = None, reason: str | None = None) -> None:
     """Add an audit row inside the caller's transaction."""
+    k = key()
     if t.s.bind.dialect.name == "postgresql":
         # Two tills auditing at once would both read the same last row and fork the chain; the
         # lock (held to the end of this transaction) makes the second wait for the first's row.
@@ -34,15 +143,167 @@ def record(t: Ctx, action: str, entity: str, entity_id: object, *, before: objec
                    before=None if before is None else json.dumps(before, ensure_ascii=False, default=str),
                    after=None if after is None else json.dumps(after, ensure_ascii=False, default=str),
                    reason=reason, prev_hash=prev)
-    row.hash = _digest(prev, row)
+    row.hash = _keyed(k, prev, row)
     t.s.add(row)
+    t.s.flush()
+    _remember_after_commit(t, row)
 
 
+def _remember_after_commit(t: Ctx, row: AuditLog) -> None:
+    """Record (count, id, hash) once the transaction has committed, and only when the chain is still
+    consistent with what was recorded before (else the record stays, so ``check`` keeps reporting)."""
+    name = state_name(t.db.url)
+    old = read_state(name)
+    if old is not None and _state_problem(t.s, old) is not None:
+        return
+    count = t.s.execute(select(func.count()).select_from(AuditLog).where(AuditLog.id <= row.id)).scalar()
+    pending = {"count": int(count), "last_id": row.id, "head": row.hash}
+    first = "audit_state" not in t.s.info
+    t.s.info["audit_state"] = (name, pending)
+    if first:
+        event.listen(t.s, "after_commit", _write_pending)
+        event.listen(t.s, "after_rollback", lambda s: s.info.pop("audit_state", None))
+
+
+def _write_pending(session) -> None:
+    item = session.info.pop("audit_state", None)
+    if item is None:
+        return
+    try:
+        write_state(*item)
+    except OSError as exc:  # the sale or change has committed: a missing record only weakens check
+        log.warning("audit state not recorded (%s)", exc)
+
+
+# --- the record kept outside the database ------------------------------------------------------------
+def _db_identity(url: str) -> str:
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
+        return "sqlite:" + str(Path(u.database).expanduser().resolve())
+    return u.render_as_string(hide_password=True)
+
+
+def state_name(url: str) -> str:
+    """The state file's name for one database (a digest of its path or URL, password left out)."""
+    return hashlib.sha256(_db_identity(url).encode()).hexdigest()[:32] + ".json"
+
+
+def _state_path(name: str) -> Path:
+    folder = paths.data_dir() / STATE_DIR
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder / name
+
+
+def read_state(name: str) -> dict | None:
+    file = _state_path(name)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        return {"count": int(data["count"]), "last_id": int(data["last_id"]), "head": str(data["head"])}
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("audit state %s unreadable (%s)", file, exc)
+        return None
+
+
+def write_state(name: str, state: dict | None) -> None:
+    """Replace the record atomically (0600); None removes it (a database with no audit rows)."""
+    file = _state_path(name)
+    if state is None:
+        try:
+            file.unlink()
+        except FileNotFoundError:
+            pass
+        return
+    # Per process and thread: two tills on one machine, or the till and its background sender.
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(state, out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, file)
+
+
+def forget(url: str) -> None:
+    """A fresh database at this path or URL: whatever was recorded for an earlier one does not apply."""
+    write_state(state_name(url), None)
+
+
+def chain_state(db) -> dict | None:
+    """What the record says for the chain as it is now in ``db`` (None for an empty chain)."""
+    with db.session(write=False) as s:
+        last = s.execute(select(AuditLog.id, AuditLog.hash).order_by(AuditLog.id.desc()).limit(1)).first()
+        if last is None:
+            return None
+        count = s.execute(select(func.count()).select_from(AuditLog)).scalar()
+    return {"count": int(count), "last_id": last.id, "head": last.hash}
+
+
+def _state_problem(s, state: dict) -> tuple[str, int | None] | None:
+    """('audit_truncated', rows up to the recorded id) or ('audit_head', None), or None when consistent."""
+    head = s.execute(select(AuditLog.hash).where(AuditLog.id == state["last_id"])).first()
+    n = s.execute(select(func.count()).select_from(AuditLog).where(AuditLog.id <= state["last_id"])).scalar()
+    if head is None or int(n) != state["count"]:
+        return "audit_truncated", int(n)
+    if head[0] != state["head"]:
+        return "audit_head", None
+    return None
+
+
+# --- verifying --------------------------------------------------------------------------------------
 def verify_chain(t: Ctx) -> list[int]:
-    """Ids of audit rows whose hash does not follow from the previous row (empty when intact)."""
-    bad, prev = [], None
+    """Ids of audit rows whose hash does not follow from the previous row under the key (plain
+    SHA-256 is accepted only for the rows before the first keyed one); empty when intact."""
+    k = key()
+    bad, prev, keyed_seen = [], None, False
     for row in t.s.execute(select(AuditLog).order_by(AuditLog.id)).scalars():
-        if row.prev_hash != prev or row.hash != _digest(prev, row):
+        if row.prev_hash == prev and row.hash == _keyed(k, prev, row):
+            keyed_seen = True
+        elif keyed_seen or row.prev_hash != prev or row.hash != _plain(prev, row):
             bad.append(row.id)
         prev = row.hash
     return bad
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    bad_rows: list[int]                 # rows whose HMAC (or old digest) does not verify
+    missing_triggers: list[str]         # append-only triggers that are gone or disabled
+    truncated: tuple[int, int, int] | None = None   # (rows now up to last_id, recorded count, last_id)
+    head_differs: int | None = None     # the recorded last id whose hash changed
+    recorded: bool = False              # whether this computer holds a record for the database
+
+
+def check_chain(t: Ctx) -> ChainReport:
+    """Everything ``shopcare check`` says about the audit log."""
+    state = read_state(state_name(t.db.url))
+    truncated = head = None
+    if state is not None:
+        problem = _state_problem(t.s, state)
+        if problem and problem[0] == "audit_truncated":
+            truncated = (problem[1], state["count"], state["last_id"])
+        elif problem:
+            head = state["last_id"]
+    return ChainReport(bad_rows=verify_chain(t), missing_triggers=missing_triggers(t.s.connection()),
+                       truncated=truncated, head_differs=head, recorded=state is not None)
+
+
+def missing_triggers(conn) -> list[str]:
+    """The append-only triggers that are missing, disabled or no longer refuse (empty when all hold)."""
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(text(
+            "SELECT t.tgenabled, p.prosrc, t.tgtype FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE t.tgrelid = to_regclass('audit_log') AND t.tgname = :name"), {"name": PG_TRIGGER}).first()
+        # tgtype bits: 2 BEFORE, 8 DELETE, 16 UPDATE; tgenabled 'D' = disabled.
+        ok = (row is not None and row[0] != "D" and "RAISE EXCEPTION" in row[1].upper()
+              and row[2] & 2 and row[2] & 8 and row[2] & 16)
+        return [] if ok else [PG_TRIGGER]
+    found = dict(conn.execute(text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'")).all())
+    missing = []
+    for name, verb in zip(SQLITE_TRIGGERS, ("UPDATE", "DELETE")):
+        sql = " ".join((found.get(name) or "").upper().split())
+        if f"BEFORE {verb} ON AUDIT_LOG" not in sql or "RAISE(ABORT" not in sql.replace(" (", "("):
+            missing.append(name)
+    return missing

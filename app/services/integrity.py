@@ -8,7 +8,9 @@ Checks, in order (each a set-based query, so it stays fast on 200,000 members an
   ``wallet_entries`` / ``points_entries``, and none is negative;
 * per count card: ``uses_left`` equals the sum of ``count_card_entries.uses`` (and is not negative);
 * per sale: ``total`` equals the sum of its lines' ``line_total`` and the sum of its payments;
-* the audit log's hash chain (``audit.verify_chain``).
+* the audit log (``audit.check_chain``): its append-only triggers are in place, every row's HMAC
+  verifies under the key kept outside the database, and the chain is not shorter than, nor has
+  another head than, what this computer recorded (see app/services/audit.py).
 
 The SQLite library and its version are reported. A library with the WAL-reset bug is a warning
 while one till writes (the app keeps to one writing connection, so the bug cannot bite it) and a
@@ -171,11 +173,7 @@ def run_check(ctx: Ctx) -> CheckReport:
             _check_members(b, conn)
             _check_count_cards(b, conn)
             _check_sales(b, conn)
-            bad = audit.verify_chain(t)
-            if bad:
-                shown = ", ".join(str(i) for i in bad[:20]) + (" …" if len(bad) > 20 else "")
-                b.fault("audit_chain", f"The audit log's hash chain breaks at row(s) {shown}",
-                        f"审计日志哈希链在第 {shown} 条记录处断开")
+            _check_audit(b, t)
     except DBAPIError as exc:
         why = str(getattr(exc, "orig", exc)) or type(exc).__name__
         b.fault("db_error", f"The database cannot be read: {why}", f"无法读取数据库：{why}")
@@ -256,6 +254,28 @@ def _check_sales(b: _Builder, conn) -> None:
     b.many("sale_payments_mismatch", [r for r in rows if r[2] != r[4]],
            lambda r: f"Sale {r[1]}: total {r[2]} but its payments add up to {r[4]}",
            lambda r: f"小票 {r[1]}：总额 {r[2]}，付款合计 {r[4]}")
+
+
+def _check_audit(b: _Builder, t: Ctx) -> None:
+    """The audit log's faults: triggers, truncation, head, rows whose HMAC does not verify."""
+    found = audit.check_chain(t)
+    if found.missing_triggers:
+        names = ", ".join(found.missing_triggers)
+        b.fault("audit_triggers", f"The audit log's append-only triggers are missing or disabled ({names}): "
+                "its rows could be changed or deleted", f"审计日志的只追加触发器缺失或被停用（{names}）：其记录可能被修改或删除")
+    if found.truncated:
+        n, count, last = found.truncated
+        b.fault("audit_truncated", f"The audit log has {n} row(s) up to row {last}, but this computer recorded "
+                f"{count}: audit rows were deleted", f"审计日志截至第 {last} 条共有 {n} 条记录，本机记录为 {count} 条："
+                "有审计记录被删除")
+    if found.head_differs is not None:
+        b.fault("audit_head", f"Audit row {found.head_differs} is not the row this computer recorded: the chain "
+                "was rewritten", f"第 {found.head_differs} 条审计记录与本机记录的不同：审计链被改写")
+    bad = found.bad_rows
+    if bad:
+        shown = ", ".join(str(i) for i in bad[:20]) + (" …" if len(bad) > 20 else "")
+        b.fault("audit_chain", f"The audit log's hash chain breaks at row(s) {shown} (edited, or signed with "
+                "another key)", f"审计日志哈希链在第 {shown} 条记录处断开（被修改，或用其他密钥签名）")
 
 
 def _report(b: _Builder, version, bug, revision, head) -> CheckReport:

@@ -45,6 +45,7 @@ def run(db_url: str | None = None, lang: str | None = None, *, actor: Actor | No
         QMessageBox.critical(None, "ShopCare", render(exc, lang or "en"))
         return 2
     i18n.install(lang or cfg.language)
+    backup.hold_app_lock(ctx.db)  # `shopcare restore` refuses while this till app has the database open
 
     from app.ui import startup
 
@@ -70,6 +71,7 @@ def run(db_url: str | None = None, lang: str | None = None, *, actor: Actor | No
     window.state.tasks.wait(30_000)  # however the loop ended: let work in flight (a sale, a backup) finish
     close_backup(ctx)
     ctx.db.dispose()
+    backup.release_app_lock(ctx.db)
     return code
 
 

@@ -1,8 +1,9 @@
 """Settings › Backups: the backups kept on this computer, a backup now, and a restore (owner).
 
 A restore replaces the whole database, so the app stops its background sender, lets every task
-finish, restores on the db worker (the live file is backed up first by the service), and then
-closes: the next start reads the restored shop from scratch, with nothing stale on screen.
+finish, restores on the db worker (the service checks the backup on a copy and backs the live file up
+first), and then closes: the next start reads the restored shop from scratch, with nothing stale on
+screen. A backup that fails a check changes nothing: the error shows and the workers start again.
 """
 from __future__ import annotations
 
@@ -110,18 +111,35 @@ class BackupsTab(_Tab):
             answer = QMessageBox.question(
                 self, self.tr("Restore a backup"),
                 self.tr("Replace the whole shop database with the backup of {when}?\n\nEverything since then "
-                        "(sales, top-ups, members) is replaced. The database as it is now is backed up first. "
-                        "ShopCare closes when the restore is done; start it again.").format(
+                        "(sales, top-ups, members) is replaced. The backup is checked on a copy first (its "
+                        "balances against their ledgers, its audit log); one that fails changes nothing. The "
+                        "database as it is now is backed up first. ShopCare closes when the restore is done; "
+                        "start it again.").format(
                     when=self.state.datetime(backup_schedule.taken_at(path))))
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        for worker in (self.state.sender, self.state.care):  # nothing may write into the file being replaced
-            if worker is not None:
-                worker.stop()
+        workers = [w for w in (self.state.sender, self.state.care) if w is not None]
+        for worker in workers:  # nothing may write into the file being replaced
+            worker.stop()
         self.state.tasks.wait(30_000)
         ctx = self.state.ctx  # holds the owner's confirmation (owner_gated)
-        self.run(lambda: backup.restore_as(ctx, path), self._restored,
-                       busy=[self.now_button, self.restore_button])
+        busy = [self.now_button, self.restore_button]
+        for w in busy:
+            w.setEnabled(False)
+
+        def refused(exc) -> None:
+            # The backup failed a check (the shop's database is as it was): the shop carries on.
+            for worker in workers:
+                worker.start()
+            self.apply_permissions()
+            self.now_button.setEnabled(self.state.ctx.db.sqlite_path is not None)
+            self.status.error(self.state.error_text(exc))
+
+        def restored(result) -> None:
+            self.apply_permissions()
+            self._restored(result)
+
+        self.state.tasks.run(lambda: backup.restore_as(ctx, path), restored, refused, pool="db", owner=self)
 
     def _restored(self, result) -> None:
         self.status.ok(self.tr("Restored {name}. ShopCare closes now; start it again.").format(
