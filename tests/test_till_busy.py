@@ -99,3 +99,45 @@ def test_still_busy_after_the_bounded_wait_the_cashier_keeps_waiting_or_goes_bac
     qtbot.keyClick(pay.cash, ENTER)
     qtbot.waitUntil(lambda: till.banner.isVisible() and "recorded" in till.banner.text(), timeout=10_000)
     assert sales(shop.db) == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_waiting_message_in_both_languages(qtbot, shop, lang, tmp_path):
+    """A real held lock, the pay dialog grabbed while it waits (docs/screenshots/till_busy_*.png are
+    these grabs: SHOPCARE_SCREENSHOT_DIR=docs/screenshots saves them there)."""
+    import os
+    import shutil
+
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui import i18n, style
+
+    settings.update(shop, language=lang)
+    i18n.install(lang)
+    app = QApplication.instance()
+    sheet, font, look = app.styleSheet(), app.font(), app.style().name()
+    style.apply(app)  # as the app looks
+    try:
+        till = make_till(qtbot, shop)
+        fill_cart(qtbot, till)
+        pay = open_pay(qtbot, till)
+        holder = Holder(shop.db)
+        try:
+            qtbot.keyClick(pay.cash, ENTER)
+            third = "attempt 3," if lang == "en" else "第 3 次尝试"
+            qtbot.waitUntil(lambda: third in pay.error.text(), timeout=10_000)
+            text = pay.error.text()
+            assert ("Waiting for the database" in text) if lang == "en" else ("正在等待数据库" in text)
+            path = tmp_path / f"till_busy_{lang}.png"
+            assert pay.grab().save(str(path)) and path.stat().st_size > 10_000
+            if os.environ.get("SHOPCARE_SCREENSHOT_DIR"):
+                shutil.copy(path, os.environ["SHOPCARE_SCREENSHOT_DIR"])
+        finally:
+            holder.release()
+        qtbot.waitUntil(lambda: till.dialog is None, timeout=10_000)
+        assert sales(shop.db) == 1
+    finally:
+        i18n.install("en")
+        app.setStyleSheet(sheet)
+        app.setFont(font)
+        app.setStyle(look)
