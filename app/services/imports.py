@@ -303,8 +303,9 @@ def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False) -> Impor
         present = {ref for (ref,) in _existing(t, Sale.source_ref, None, [s.ref for s in sales])}
         todo = [s for s in sales if s.ref not in present]
         skipped = len(sales) - len(todo)
-        member_ids, created = _members_for(t, todo, cfg)
-        _write_sales(t, todo, member_ids, products)
+        member_ids, new_ids = _members_for(t, todo, cfg)
+        created = len(new_ids)
+        _write_sales(t, todo, member_ids, new_ids, products)
         total = sum(s.total for s in todo)
         audit.record(t, "import.sales", "import", None, after={
             "file": table.file, "imported": len(todo), "rows_imported": sum(len(s.rows) for s in todo),
@@ -407,10 +408,10 @@ def _products(t: Ctx, skus: set[str]) -> dict[str, tuple[int, str, str]]:
     return {code: found.get(code) or by_barcode[code] for code in wanted if code in found or code in by_barcode}
 
 
-def _members_for(t: Ctx, todo: list[_Sale], cfg: ShopSettings) -> tuple[dict[str, int], int]:
+def _members_for(t: Ctx, todo: list[_Sale], cfg: ShopSettings) -> tuple[dict[str, int], set[int]]:
     """Phone -> member id for every sale to write; an unknown phone gets a new member (``会员1234``
     or ``Member 1234``) who joined on the day of their first imported purchase. Returns the map and
-    how many members were created."""
+    the ids of the members created."""
     first_seen: dict[str, datetime] = {}
     for s in todo:
         when = first_seen.get(s.first.phone)
@@ -431,10 +432,10 @@ def _members_for(t: Ctx, todo: list[_Sale], cfg: ShopSettings) -> tuple[dict[str
                  "consent_care": False, "consent_marketing": False} for p in new]
         t.s.connection().execute(insert(Member.__table__), rows)
         ids.update({phone: mid for phone, mid in _existing(t, Member.phone, Member.id, new)})
-    return ids, len(new)
+    return ids, {ids[p] for p in new}
 
 
-def _write_sales(t: Ctx, todo: list[_Sale], member_ids: dict[str, int],
+def _write_sales(t: Ctx, todo: list[_Sale], member_ids: dict[str, int], new_ids: set[int],
                  products: dict[str, tuple[int, str, str]]) -> None:
     """Every sale with a line per row and one ``other`` payment for its total, then the members'
     totals, visits, last visit and tier; each table in one executemany."""
@@ -472,7 +473,7 @@ def _write_sales(t: Ctx, todo: list[_Sale], member_ids: dict[str, int],
                          "reference": sale.first.receipt[:64] or "import"})
     t.s.connection().execute(insert(SaleLine.__table__), lines)
     t.s.connection().execute(insert(PaymentRow.__table__), payments)
-    _member_totals(t, todo, member_ids)
+    _member_totals(t, todo, member_ids, new_ids)
 
 
 def _reserve_receipts(t: Ctx, count: int) -> int:
@@ -484,7 +485,7 @@ def _reserve_receipts(t: Ctx, count: int) -> int:
     return first
 
 
-def _member_totals(t: Ctx, todo: list[_Sale], member_ids: dict[str, int]) -> None:
+def _member_totals(t: Ctx, todo: list[_Sale], member_ids: dict[str, int], new_ids: set[int]) -> None:
     """Each member's total spent, visits (one per sale) and last visit follow; then the tier goes up
     as ``tiers.after_sale`` would take it after these sales one by one (upgrades only: by spend, or
     the VIP rule: one purchase, or a calendar month's spend with the sales already there)."""
@@ -492,12 +493,13 @@ def _member_totals(t: Ctx, todo: list[_Sale], member_ids: dict[str, int]) -> Non
     for s in todo:
         mid = member_ids[s.first.phone]
         p = per.setdefault(mid, {"b_id": mid, "b_total": 0, "b_visits": 0, "b_last": s.first.when, "big": 0,
-                                 "months": set()})
+                                 "months": {}})
         p["b_total"] += s.total
         p["b_visits"] += 1
         p["b_last"] = max(p["b_last"], s.first.when)
         p["big"] = max(p["big"], s.total)
-        p["months"].add((s.first.when.year, s.first.when.month))
+        month = (s.first.when.year, s.first.when.month)
+        p["months"][month] = p["months"].get(month, 0) + s.total
     m = Member.__table__
     last = bindparam("b_last")
     t.s.connection().execute(
@@ -515,10 +517,11 @@ def _member_totals(t: Ctx, todo: list[_Sale], member_ids: dict[str, int]) -> Non
     vip = next((x for x in ladder if x.code == cfg.vip_tier), None)
     state = {mid: (spent, tier_id) for mid, spent, tier_id in _existing(t, Member.id, (Member.total_spent, Member.tier_id),
                                                                          list(per))}
-    months: dict[tuple[int, int, int], int] = {}
+    # A member created by this import has only these sales; the others' months are read back.
+    months = {(mid, y, mo): amount for mid in new_ids for (y, mo), amount in per[mid]["months"].items()}
     if vip is not None and cfg.vip_month_spend:
         # Only members who could reach it: a month's spend is part of the total spent.
-        maybe = [mid for mid, p in per.items() if state[mid][0] >= cfg.vip_month_spend
+        maybe = [mid for mid, p in per.items() if mid not in new_ids and state[mid][0] >= cfg.vip_month_spend
                  and not (cfg.vip_single_purchase and p["big"] >= cfg.vip_single_purchase)]
         for mid, when, amount in _existing(t, Sale.member_id, (Sale.created_at, Sale.total), maybe):
             if (when.year, when.month) in per[mid]["months"]:
