@@ -8,7 +8,8 @@ from sqlalchemy import event, select
 from app.db import WRITE
 from app.models import Member, Sale, Tier
 from app.services import settings
-from app.services.imports import import_sales
+from app.services.imports import import_members, import_sales
+from tests.shop import ledger_faults
 
 
 def write(tmp_path, name: str, text: str):
@@ -36,6 +37,34 @@ def test_the_write_transaction_does_not_grow_with_the_rows(ctx, tmp_path):
         event.remove(ctx.db.write_engine, "before_cursor_execute", count)
     assert (report.imported, report.members_created) == (300, 60)
     assert len(statements) < 40, statements[:50]
+
+
+def test_the_member_import_writes_in_bulk_too(ctx, tmp_path):
+    """300 members with tags, cards, consent and opening balances: a handful of statements under the
+    lock, and each member's balances equal their ledger."""
+    lines = ["name,phone,card,consent,balance,bonus,points,tags,birthday"]
+    lines += [f"会员{i},139{i:08d},{f'C{i}' if i % 2 else ''},{'是' if i % 3 else '否'},{i % 7}.50,{i % 2},{i % 5 * 10},"
+              f"{'常客、VIP' if i % 4 == 0 else ''},{'1990-03-05' if i % 2 else ''}" for i in range(300)]
+    statements: list[str] = []
+
+    def count(conn, _cursor, statement, *_args) -> None:
+        if conn.get_execution_options().get(WRITE):
+            statements.append(statement)
+
+    event.listen(ctx.db.write_engine, "before_cursor_execute", count)
+    try:
+        report = import_members(ctx, write(tmp_path, "m.csv", "\n".join(lines) + "\n"))
+    finally:
+        event.remove(ctx.db.write_engine, "before_cursor_execute", count)
+    assert report.imported == 300
+    assert len(statements) < 40, statements[:50]
+    assert ledger_faults(ctx.db) == []
+    with ctx.tx(write=False) as t:
+        m = t.s.execute(select(Member).where(Member.phone == "+8613900000004")).scalar_one()
+        assert (m.name, m.card_no, m.consent_care, m.consent_care_source, m.wallet_principal, m.wallet_bonus,
+                m.points_balance, sorted(x.tag for x in m.tags)) == ("会员4", None, True, "import", 450, 0, 40,
+                                                                   ["VIP", "常客"])
+        assert (m.birthday_month, m.consent_marketing_at) == (None, m.created_at)
 
 
 def tier_of(ctx, phone: str) -> str:
