@@ -141,3 +141,18 @@ def test_the_waiting_message_in_both_languages(qtbot, shop, lang, tmp_path):
         app.setStyleSheet(sheet)
         app.setFont(font)
         app.setStyle(look)
+
+
+def test_holding_a_cart_waits_for_the_database_too(qtbot, shop):
+    till = make_till(qtbot, shop)
+    fill_cart(qtbot, till)
+    settle(qtbot, till)
+    holder = Holder(shop.db)
+    try:
+        qtbot.keyClick(till.entry, Qt.Key.Key_F6)
+        qtbot.waitUntil(lambda: "Waiting for the database" in till.banner.text(), timeout=10_000)
+        assert till.model.rowCount() == 2 and not till.error.text()
+    finally:
+        holder.release()
+    qtbot.waitUntil(lambda: "Cart held" in till.banner.text(), timeout=10_000)
+    assert till.model.rowCount() == 0
