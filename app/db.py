@@ -7,6 +7,11 @@ timeout does not save a deferred transaction that reads and then tries to write.
 The SQLite library is the one bundled by ``pysqlite3`` (a wheel carrying its own, current SQLite)
 when it is installed and free of the WAL-reset bug; otherwise Python's own ``sqlite3`` (on Debian 12,
 SQLite 3.40.1, which has the bug). ``shopcare check`` reports which one runs.
+
+A database that stays busy past the timeout (another till, or a long job, holds the write lock; on
+PostgreSQL a lock timeout, a serialization failure or a deadlock) ends the unit of work with
+``app.errors.Busy`` (code ``db_busy``), never a raw driver error. Nothing was committed then, so the
+caller may run the whole service call again (the till does, see ``app.ui.tasks``).
 """
 from __future__ import annotations
 
@@ -23,6 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import paths
 
 BUSY_TIMEOUT_MS = 10_000
+# PostgreSQL SQLSTATEs that mean "another transaction is in the way; run again": serialization
+# failure, deadlock detected, lock not available (lock_timeout).
+PG_BUSY_STATES = {"40001", "40P01", "55P03"}
 # The newest migration's revision. Start-up reads the file's revision with one plain query and
 # imports alembic (~0.2 s of a cold start) only when it differs from this; a new migration updates
 # it, and tests/test_migrations.py keeps it equal to alembic's own head.
@@ -50,15 +58,40 @@ def sqlite_module():
 _MODULE = None
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    # Let SQLAlchemy's "begin" event issue BEGIN itself (the driver would send a plain deferred BEGIN).
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA journal_mode = WAL")
-    cur.execute("PRAGMA synchronous = FULL")
-    cur.execute("PRAGMA foreign_keys = ON")
-    cur.close()
+def _sqlite_pragmas(busy_ms: int):
+    def on_connect(dbapi_conn, _record) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (the driver would send a plain deferred BEGIN).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+    return on_connect
+
+
+def _pg_lock_timeout(busy_ms: int):
+    # Without it a till waits forever behind a row lock; with it the wait ends like SQLite's busy
+    # timeout, as a ``Busy`` the till retries.
+    def on_connect(dbapi_conn, _record) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET lock_timeout = {int(busy_ms)}")
+        dbapi_conn.commit()
+    return on_connect
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a driver error means "the database is busy, try again later" (nothing committed)."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) in PG_BUSY_STATES:
+        return True
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (and their extended codes)
+    text = str(orig).lower()
+    return type(orig).__name__ == "OperationalError" and ("database is locked" in text
+                                                           or "database table is locked" in text)
 
 
 def _sqlite_begin(conn) -> None:
@@ -68,7 +101,8 @@ def _sqlite_begin(conn) -> None:
 class Database:
     """One database: its engine, and sessions for reading and for writing."""
 
-    def __init__(self, url: str | None = None, *, echo: bool = False) -> None:
+    def __init__(self, url: str | None = None, *, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        """``busy_timeout_ms``: how long one statement waits for another writer's lock."""
         self.url = url or paths.default_db_url()
         u = make_url(self.url)
         self.is_sqlite = u.get_backend_name() == "sqlite"
@@ -84,10 +118,12 @@ class Database:
             self.write_engine = create_engine(self.url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60,
                                               **extra)
             for engine in (self.engine, self.write_engine):
-                event.listen(engine, "connect", _sqlite_pragmas)
+                event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
                 event.listen(engine, "begin", _sqlite_begin)
         else:
             self.write_engine = self.engine
+            if u.get_backend_name() == "postgresql":
+                event.listen(self.engine, "connect", _pg_lock_timeout(busy_timeout_ms))
         self.cache: dict[str, object] = {}  # small per-process caches (settings), cleared on change
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine.execution_options(**{WRITE: True}), expire_on_commit=False)
@@ -101,11 +137,19 @@ class Database:
 
     @contextmanager
     def session(self, write: bool = True) -> Iterator[Session]:
-        """One unit of work: commit on success, roll back on any error."""
+        """One unit of work: commit on success, roll back on any error. A database still busy after
+        the timeout raises ``Busy`` (nothing was committed: the whole call may be run again)."""
         maker = self._write if write else self._read
-        with maker() as session:
-            with session.begin():
-                yield session
+        try:
+            with maker() as session:
+                with session.begin():
+                    yield session
+        except DBAPIError as exc:
+            if not is_busy(exc):
+                raise
+            from app.errors import Busy
+
+            raise Busy("db_busy") from exc
 
     def dispose(self) -> None:
         self.engine.dispose()

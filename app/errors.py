@@ -39,6 +39,11 @@ class Conflict(ShopError):
     """The thing changed state (used voucher, refunded sale, …) so the request no longer applies."""
 
 
+class Busy(ShopError):
+    """The database stayed busy past the timeout (another till or a long job is writing). Nothing
+    was committed: running the whole service call again is safe."""
+
+
 class ImportFailed(ShopError):
     """An import refused as a whole; ``params['rows']`` lists (row number, reason) pairs."""
 
@@ -418,6 +423,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "kb_tags_too_long": ("The tags are too long (at most {max} characters)", "标签过长（最多 {max} 个字符）"),
     "campaign_text_needed": ("The campaign template speaks of a voucher: attach one, or write the campaign's own text",
                              "活动短信模板中含有优惠券内容：请附带优惠券，或为本活动填写短信内容"),
+    # busy database (app/db.py raises it from the unit of work; the till retries on its own)
+    "db_busy": ("The database is busy (another till or a long job is writing); trying again…",
+                "数据库正忙（另一台收银机或长时间任务正在写入）；正在重试…"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),

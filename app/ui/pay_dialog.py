@@ -8,11 +8,12 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (QDialog, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QVBoxLayout)
 
-from app.errors import ShopError
+from app.errors import Busy, ShopError
 from app.money import parse_amount, round_half_up
 from app.services import checkout, vouchers
 from app.services.checkout import Cart, PricedCart, Tender
 from app.ui.cart_model import run
+from app.ui.tasks import run_patiently
 
 
 class PayDialog(QDialog):
@@ -287,8 +288,16 @@ class PayDialog(QDialog):
             self.cash.selectAll()
             return
         self._set_busy(True)
+        self.confirm_button.setText(self.tr("Confirm (Enter)"))
         ctx, cart, ref = self.state.ctx, self.cart, self.client_ref
-        run(self, lambda: checkout.checkout(ctx, cart, tenders, client_ref=ref), self._done, self._failed)
+        # A busy database (an import, another till) is waited for on screen and the checkout run
+        # again: a Busy attempt committed nothing, and client_ref returns a sale already recorded.
+        run_patiently(self.state.tasks, self, lambda: checkout.checkout(ctx, cart, tenders, client_ref=ref),
+                      self._done, self._failed, self._waiting)
+
+    def _waiting(self, attempts: int, seconds: int) -> None:
+        self.error.setText(self.tr("Waiting for the database — an import or another till is writing… "
+                                   "attempt {n}, {s} s. The cart is kept.").format(n=attempts, s=seconds))
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -308,6 +317,10 @@ class PayDialog(QDialog):
     def _failed(self, exc: BaseException) -> None:
         self._set_busy(False)
         self.error.setText(self.state.error_text(exc))
+        if isinstance(exc, Busy):  # still busy after the automatic retries: the cashier chooses
+            self.error.setText(self.tr("The database is still busy; the sale is not recorded yet. "
+                                       "Enter: keep waiting · Esc: back to the cart (kept as it is)"))
+            self.confirm_button.setText(self.tr("Keep waiting (Enter)"))
         self.cash.setFocus()
 
     def reject(self) -> None:

@@ -4,17 +4,27 @@
 exception) back to the UI thread by a queued signal. Database work goes through ONE worker so
 writes from the app never race each other; printing and other slow I/O use their own workers so
 a jammed printer never holds up a sale.
+
+``run_patiently`` is for a service call that may meet a busy database (an import, another till):
+a ``Busy`` from it committed nothing, so the whole call runs again, and the caller shows how long it
+has waited, for up to ``BUSY_WAIT_S``; only then does the failure reach the caller.
 """
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from typing import Any, Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+
+from app.errors import Busy
 
 log = logging.getLogger(__name__)
+
+BUSY_WAIT_S = 60       # how long a call is retried on its own while the database stays busy
+BUSY_PAUSE_MS = 500    # between attempts (SQLite's busy timeout already waits inside each one)
 
 
 class _Relay(QObject):
@@ -89,6 +99,54 @@ class TaskRunner(QObject):
     def wait(self, msecs: int = 30_000) -> bool:
         """Block until every pool is idle (shutdown and tests)."""
         return all(pool.waitForDone(msecs) for pool in self._pools.values())
+
+
+class _Patient(QObject):
+    """One call run again while it fails with ``Busy``; lives as long as the widget it reports to."""
+
+    def __init__(self, runner: TaskRunner, fn, on_done, on_error, on_wait, limit_s: float,
+                 parent: QObject) -> None:
+        super().__init__(parent)
+        self.runner, self.fn, self.on_done, self.on_error, self.on_wait = runner, fn, on_done, on_error, on_wait
+        self.limit_s, self.attempts, self.started = limit_s, 0, time.monotonic()
+        self._tick = QTimer(self, interval=1000)  # the waited seconds count up on screen
+        self._tick.timeout.connect(self._report)
+        self._attempt()
+
+    def _attempt(self) -> None:
+        self.attempts += 1
+        self.runner.run(self.fn, self._done, self._failed, owner=self)
+
+    def _done(self, result) -> None:
+        self._tick.stop()
+        self.on_done(result)
+        self.deleteLater()
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, Busy) and time.monotonic() - self.started < self.limit_s:
+            if not self._tick.isActive():
+                self._tick.start()
+            self._report()
+            QTimer.singleShot(BUSY_PAUSE_MS, self, self._attempt)
+            return
+        self._tick.stop()
+        self.on_error(exc)
+        self.deleteLater()
+
+    def _report(self) -> None:
+        self.on_wait(self.attempts, int(time.monotonic() - self.started))
+
+
+def run_patiently(runner: TaskRunner, owner: QObject, fn: Callable[[], Any], on_done: Callable[[Any], None],
+                  on_error: Callable[[BaseException], None], on_wait: Callable[[int, int], None],
+                  limit_s: float | None = None) -> None:
+    """Run ``fn`` on the db worker; while it fails with ``Busy`` run it again, calling
+    ``on_wait(attempts, seconds waited)`` (after each busy attempt and every second), until it
+    succeeds, fails otherwise, or ``limit_s`` (default ``BUSY_WAIT_S``) has passed: then
+    ``on_error(Busy)``, and the caller offers to keep waiting. ``fn`` must be a whole service call
+    (one unit of work): a ``Busy`` means it committed nothing, so running it again never doubles it.
+    Nothing is delivered once ``owner`` is deleted."""
+    _Patient(runner, fn, on_done, on_error, on_wait, BUSY_WAIT_S if limit_s is None else limit_s, owner)
 
 
 def process_events() -> None:

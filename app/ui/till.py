@@ -28,6 +28,7 @@ from app.ui.member_bar import MemberBar
 from app.ui.pay_dialog import PayDialog
 from app.ui.refund_dialog import RefundDialog
 from app.ui.sales_history import SalesHistoryDialog
+from app.ui.tasks import run_patiently
 
 log = logging.getLogger(__name__)
 
@@ -621,7 +622,7 @@ class TillScreen(QWidget):
             self.clear_cart()
             self.show_banner(self.tr("Cart held ({label}) — F7 to recall").format(label=view.label), "info")
 
-        run(self, lambda: held.hold(ctx, cart, label), done, self._entry_error)
+        self._patiently(lambda: held.hold(ctx, cart, label), done)
 
     def recall(self) -> None:
         if self.model.cart.lines:
@@ -642,7 +643,29 @@ class TillScreen(QWidget):
             self.show_banner(self.tr("Held cart recalled"), "info")
             self.schedule_reprice()
 
-        run(self, lambda: held.recall(ctx, held_id), done, self._entry_error)
+        self._patiently(lambda: held.recall(ctx, held_id), done)
+
+    def _patiently(self, call, done) -> None:
+        """One service call that a busy database (an import, another till) makes wait: the banner
+        says so and the call runs again on its own (a Busy attempt committed nothing)."""
+        shown = []
+
+        def waiting(attempts: int, seconds: int) -> None:
+            shown.append(True)
+            self.show_banner(self.tr("Waiting for the database — an import or another till is writing… "
+                                     "attempt {n}, {s} s. The cart is kept.").format(n=attempts, s=seconds), "warn")
+
+        def finished(result) -> None:
+            if shown:
+                self.banner.hide()
+            done(result)
+
+        def failed(exc: BaseException) -> None:
+            if shown:
+                self.banner.hide()
+            self._entry_error(exc)
+
+        run_patiently(self.state.tasks, self, call, finished, failed, waiting)
 
     # --- refunds and history ----------------------------------------------------------------
     def refund(self, receipt_no: str | None = None) -> None:
