@@ -408,6 +408,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "kb_tags_too_long": ("The tags are too long (at most {max} characters)", "标签过长（最多 {max} 个字符）"),
     "campaign_text_needed": ("The campaign template speaks of a voucher: attach one, or write the campaign's own text",
                              "活动短信模板中含有优惠券内容：请附带优惠券，或为本活动填写短信内容"),
+    # input hardening: free text, people's dates, login (members, staff, care texts)
+    "text_bad_char": ("{field}: the character {char} is not allowed (a control, text-direction or broken character)",
+                      "{field_zh}：不允许使用字符 {char}（控制字符、文字方向控制符或损坏的字符）"),
+    "text_invisible": ("{field}: only invisible characters were typed", "{field_zh}：输入的全是不可见字符"),
+    "text_too_long": ("{field} is too long (at most {max} characters)", "{field_zh}过长（最多 {max} 个字符）"),
+    "text_not_text": ("{field} must be text", "{field_zh}必须是文字"),
+    "wedding_invalid": ("Wedding date {value} is not a real date", "结婚纪念日 {value} 不是有效日期"),
+    "login_failed": ("Wrong name or PIN", "姓名或 PIN 码错误"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),
