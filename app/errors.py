@@ -129,7 +129,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # staff
     "staff_not_found": ("No staff member {key}", "没有员工 {key}"),
     "pin_invalid": ("A PIN is 4 to 8 digits", "PIN 码为 4 到 8 位数字"),
-    "pin_wrong": ("Wrong PIN", "PIN 码错误"),
+    "pin_wrong": ("Wrong name or PIN", "姓名或 PIN 码错误"),  # also for an unknown name: no hint which exist
     "staff_locked": ("{name} is locked after too many wrong PINs; the owner can unlock", "{name} 因多次输错 PIN 已锁定，请老板解锁"),
     "staff_duplicate": ("A staff member named {name} already exists", "已有名为 {name} 的员工"),
     "permission_denied": ("A {role} may not {action}", "{role}无权{action_zh}"),
@@ -415,7 +415,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "text_too_long": ("{field} is too long (at most {max} characters)", "{field_zh}过长（最多 {max} 个字符）"),
     "text_not_text": ("{field} must be text", "{field_zh}必须是文字"),
     "wedding_invalid": ("Wedding date {value} is not a real date", "结婚纪念日 {value} 不是有效日期"),
-    "login_failed": ("Wrong name or PIN", "姓名或 PIN 码错误"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),

@@ -16,7 +16,7 @@ from app.errors import Duplicate, NotFound, PermissionDenied, ShopError, Validat
 from app.models import Staff
 from app.services import audit, permissions
 from app.services.context import Actor, Ctx, OwnerConfirmation
-from app.services.text_rules import check_text, column_max
+from app.services.text_rules import check_line, check_text, column_max
 
 ROLES = ("owner", "manager", "cashier")
 LOCK_AFTER = 5
@@ -63,9 +63,7 @@ def _check_pin(pin: str) -> str:
 
 def staff_name(name: object) -> str:
     """A staff name: NFKC, spaces folded, the rules of every name people type (app.services.text_rules)."""
-    raw = check_text(name, "staff_name").strip()
-    check_text(raw, "staff_name")
-    text = " ".join(unicodedata.normalize("NFKC", raw).split())
+    text = " ".join(unicodedata.normalize("NFKC", check_line(name, "staff_name")).split())
     if not text:
         raise ValidationError("name_empty")
     return check_text(text, "staff_name", max_len=column_max(Staff.name), required=True)
@@ -93,7 +91,7 @@ def add_staff(ctx: Ctx, name: str, role: str, pin: str) -> StaffView:
 def login(ctx: Ctx, name: str, pin: str) -> Actor:
     """The staff member for this name and PIN; locks after repeated wrong PINs (owner unlocks).
 
-    An unknown name and a wrong PIN get the same answer (``login_failed``) after the same work (one
+    An unknown name and a wrong PIN get the same answer (``pin_wrong``) after the same work (one
     argon2 verify, against a dummy hash for an unknown name): neither the message nor the time tells
     which names exist."""
     key = " ".join(unicodedata.normalize("NFKC", name).split()) if isinstance(name, str) else ""
@@ -102,7 +100,7 @@ def login(ctx: Ctx, name: str, pin: str) -> Actor:
         row = t.s.execute(select(Staff).where(Staff.name == key, Staff.active.is_(True))).scalar() if key else None
         if row is None:
             _matches(_DUMMY_HASH, typed)
-            raise PermissionDenied("login_failed")
+            raise PermissionDenied("pin_wrong")
         if row.failed_logins >= LOCK_AFTER:
             raise PermissionDenied("staff_locked", name=row.name)
         try:
@@ -110,7 +108,7 @@ def login(ctx: Ctx, name: str, pin: str) -> Actor:
         except (VerificationError, InvalidHashError):
             row.failed_logins += 1
             audit.record(t, "staff.login_failed", "staff", row.id)
-            wrong = PermissionDenied("login_failed")
+            wrong = PermissionDenied("pin_wrong")
         else:
             row.failed_logins = 0
             return Actor(row.id, row.name, row.role)

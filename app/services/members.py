@@ -12,7 +12,7 @@ from lunar_python import LunarMonth, LunarYear
 from app.errors import Conflict, Duplicate, NotFound, ValidationError
 from app.models import Member, MemberDate, MemberTag, Tier
 from app.services import audit, permissions, phones, tiers
-from app.services.text_rules import check_text, column_max, visible
+from app.services.text_rules import check_line, check_text, column_max, visible
 from app.services.context import Ctx
 from app.services.settings import load as load_settings
 
@@ -206,9 +206,7 @@ def _lunar_exists(year: int, month: int, day: int, leap: bool) -> bool:
 def clean_name(name: str, field: str = "name") -> str:
     """A person's name: spaces folded; no control, text-direction or broken characters, not only
     invisible ones, and no longer than its column."""
-    raw = check_text(name, field).strip()
-    check_text(raw, field)   # surrounding newlines from a paste are fine; inside a name nothing is
-    text = " ".join(raw.split())
+    text = " ".join(check_line(name, field).split())
     if not text:
         raise ValidationError("name_empty")
     if not visible(text):
@@ -239,10 +237,7 @@ def clean_gender(value: str | None) -> str | None:
 
 
 def clean_card(card: str | None) -> str | None:
-    text = check_text(card, "card_no").strip()
-    if text:
-        check_text(text, "card_no", max_len=CARD_MAX, required=True)
-    return text or None
+    return check_line(card, "card_no", max_len=CARD_MAX, required=True) or None
 
 
 def clean_tags(tags) -> list[str]:
@@ -250,9 +245,7 @@ def clean_tags(tags) -> list[str]:
         tags = (tags,)
     seen: list[str] = []
     for tag in tags or ():
-        text = check_text(tag, "tag").strip()
-        if text:
-            check_text(text, "tag", max_len=TAG_MAX, required=True)
+        text = check_line(tag, "tag", max_len=TAG_MAX, required=True)
         if text and text not in seen:
             seen.append(text)
     return seen

@@ -50,6 +50,14 @@ def visible(text: str) -> bool:
                and unicodedata.category(ch) not in ("Cf", "Mn", "Me", "Cc", "Zs", "Zl", "Zp") for ch in text)
 
 
+def check_line(value: object, field: str, *, max_len: int | None = None, required: bool = False) -> str:
+    """One line of text (a name, a card number, a tag): surrounding whitespace dropped (a paste's
+    trailing newline is harmless), then ``check_text`` on what is left."""
+    if value is not None and not isinstance(value, str):
+        raise _bad(field, "text_not_text")
+    return check_text((value or "").strip(), field, max_len=max_len, required=required)
+
+
 def check_text(value: object, field: str, *, max_len: int | None = None, multiline: bool = False,
                required: bool = False) -> str:
     """``value`` as a string, checked; ValidationError naming ``field`` otherwise. No trimming here:

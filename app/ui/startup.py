@@ -433,7 +433,7 @@ class LoginDialog(QDialog):
         try:
             return auth.login(self.ctx, name, pin)
         except PermissionDenied as exc:
-            if exc.code == "login_failed" and any(s.name == name and s.locked for s in auth.list_staff(self.ctx)):
+            if exc.code == "pin_wrong" and any(s.name == name and s.locked for s in auth.list_staff(self.ctx)):
                 raise PermissionDenied("staff_locked", name=name) from None
             raise
 
@@ -491,7 +491,7 @@ def render_screenshots(state, folder: Path) -> list[Path]:
     login.tasks.wait()
     process_events()
     login.pin.setText("1234")
-    login._show(render(PermissionDenied("login_failed"), lang))
+    login._show(render(PermissionDenied("pin_wrong"), lang))
     login.adjustSize()
     process_events()
     path = folder / f"login_{lang}.png"
