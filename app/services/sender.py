@@ -162,7 +162,10 @@ def send_due(ctx: Ctx, gateway: SmsGateway, *, limit: int = 100, step: Step | No
     """Send up to ``limit`` due texts, one claim-send-record at a time. Raises GatewayError
     ``sms_auth_failed`` (with ``params['report']``, the counts so far) when the gateway refuses the
     account: that text and the rest stay queued. ``step(name, message_id)`` is called after each
-    step ("claimed", "sent", "recorded"): tests crash the sender there."""
+    step ("claimed", "sent", "recorded"): tests crash the sender there.
+
+    No permission is asked: this delivers what permitted actions already queued (and re-checks consent),
+    in the background at every till, whoever is logged in; choosing who gets what is guarded upstream."""
     counts = dict(sent=0, failed=0, deferred=0, retried=0, unknown=0, cancelled=0)
     cfg = shop_settings.load(ctx)
     with ctx.tx(write=False) as t:
