@@ -12,7 +12,7 @@ from lunar_python import LunarMonth, LunarYear
 from app.errors import Conflict, Duplicate, NotFound, ValidationError
 from app.models import Member, MemberDate, MemberTag, Tier
 from app.services import audit, permissions, phones, tiers
-from app.services.text_rules import check_line, check_text, column_max, visible
+from app.services.text_rules import check_line, check_text, column_max
 from app.services.context import Ctx
 from app.services.settings import load as load_settings
 
@@ -209,8 +209,7 @@ def clean_name(name: str, field: str = "name") -> str:
     text = " ".join(check_line(name, field).split())
     if not text:
         raise ValidationError("name_empty")
-    if not visible(text):
-        check_text(text, field, required=True)
+    check_text(text, field, required=True)   # not only invisible characters
     if len(text) > NAME_MAX:
         raise ValidationError("name_too_long", max=NAME_MAX)
     return text
