@@ -134,7 +134,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # staff
     "staff_not_found": ("No staff member {key}", "没有员工 {key}"),
     "pin_invalid": ("A PIN is 4 to 8 digits", "PIN 码为 4 到 8 位数字"),
-    "pin_wrong": ("Wrong PIN", "PIN 码错误"),
+    "pin_wrong": ("Wrong name or PIN", "姓名或 PIN 码错误"),  # also for an unknown name: no hint which exist
     "staff_locked": ("{name} is locked after too many wrong PINs; the owner can unlock", "{name} 因多次输错 PIN 已锁定，请老板解锁"),
     "staff_duplicate": ("A staff member named {name} already exists", "已有名为 {name} 的员工"),
     "permission_denied": ("A {role} may not {action}", "{role}无权{action_zh}"),
@@ -426,6 +426,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # busy database (app/db.py raises it from the unit of work; the till retries on its own)
     "db_busy": ("The database is busy (another till or a long job is writing); trying again…",
                 "数据库正忙（另一台收银机或长时间任务正在写入）；正在重试…"),
+    # input hardening: free text, people's dates, login (members, staff, care texts)
+    "text_bad_char": ("{field}: the character {char} is not allowed (a control, text-direction or broken character)",
+                      "{field_zh}：不允许使用字符 {char}（控制字符、文字方向控制符或损坏的字符）"),
+    "text_invisible": ("{field}: only invisible characters were typed", "{field_zh}：输入的全是不可见字符"),
+    "text_too_long": ("{field} is too long (at most {max} characters)", "{field_zh}过长（最多 {max} 个字符）"),
+    "text_not_text": ("{field} must be text", "{field_zh}必须是文字"),
+    "wedding_invalid": ("Wedding date {value} is not a real date", "结婚纪念日 {value} 不是有效日期"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),

@@ -66,6 +66,9 @@ class FakeTwilio:
     account_sid: str = "AC" + "0123456789abcdef" * 2
     auth_token: str = "secret0token0123456789abcdef0000"
     hang_s: float = 1.5
+    # Like some real gateways and proxies: every error body quotes the request's Authorization header and
+    # the credentials it carried (what ShopCare must never store or print).
+    echo_auth: bool = False
     requests: list[Seen] = field(default_factory=list)
     messages: dict[str, dict] = field(default_factory=dict)     # sid -> resource (insertion order)
     sends: Counter = field(default_factory=Counter)             # (to, body) -> accepted sends
@@ -153,6 +156,10 @@ class FakeTwilio:
         with self._lock:
             self.requests.append(Seen(method, parts.path, query, form, auth, h.headers.get("Content-Type") or ""))
         status, payload, after = self._route(method, parts.path, query, form, auth)
+        if self.echo_auth and status >= 400:
+            user, password = auth or ("", "")
+            payload = {**payload, "message": f"{payload.get('message')} (request: Authorization: {header}; "
+                                             f"account_sid={user} auth_token={password} Bearer {password})"}
         data = json.dumps(payload).encode("utf-8")
         try:
             h.send_response(status)

@@ -87,15 +87,17 @@ def _shop(ctx, rng: random.Random):
     """~70 members: solar and lunar birthdays with the awkward cases on purpose, weddings (solar and
     lunar), joined in earlier years (one on 29 February); consent on, off, or opted out."""
     ctx.clock.set(datetime(YEAR - 1, 11, 1, 10))
-    special = ["lunar leap 1980-06-12", "lunar leap 1975-06-30", "lunar leap 1984-04-08", "lunar leap 1990-04-30",
-               "lunar 1970-12-30", "lunar 1966-01-01", "lunar 1972-08-15", "lunar 1961-11-30", "lunar 1988-06-30",
+    # Without a birth year where the day or the leap month would not exist in it (a dated lunar birthday
+    # must exist in its year): the conventions below are about the care year only.
+    special = ["lunar leap 06-12", "lunar leap 06-30", "lunar leap 04-08", "lunar leap 04-30",
+               "lunar 12-30", "lunar 1966-01-01", "lunar 1972-08-15", "lunar 11-30", "lunar 06-30",
                "1988-02-29", "1990-01-01", "1979-12-31", "1985-01-02"]
     plans = []
     for i in range(70):
         if i < len(special):
             bday = special[i]
         elif rng.random() < 0.35:
-            bday = f"lunar {rng.randint(1950, 1990)}-{rng.randint(1, 12):02d}-{rng.randint(1, 30):02d}"
+            bday = f"lunar {rng.randint(1950, 1990)}-{rng.randint(1, 12):02d}-{rng.randint(1, 29):02d}"
         elif rng.random() < 0.9:
             m = rng.randint(1, 12)
             bday = f"{rng.randint(1950, 2005)}-{m:02d}-{rng.randint(1, cal.monthrange(2001, m)[1]):02d}"
@@ -103,7 +105,7 @@ def _shop(ctx, rng: random.Random):
             bday = None
         wedding = None
         if rng.random() < 0.3:
-            wedding = (f"lunar {rng.randint(1980, 2015)}-{rng.randint(1, 12):02d}-{rng.randint(1, 30):02d}"
+            wedding = (f"lunar {rng.randint(1980, 2015)}-{rng.randint(1, 12):02d}-{rng.randint(1, 29):02d}"
                        if rng.random() < 0.3 else f"{rng.randint(1980, 2015)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}")
         joined = date(2024, 2, 29) if i == 20 else date(rng.randint(2019, 2023), rng.randint(1, 12), rng.randint(1, 28))
         roll = rng.random()

@@ -18,8 +18,9 @@ from sqlalchemy import select
 
 from app.errors import PermissionDenied, ValidationError, render
 from app.models import AuditLog, Base, Member, Staff
+from app.adapters.sms import LogGateway
 from app.services import (auth, callbacks, campaigns, catalog, erasure, imports, knowledge, member_export, members,
-                          outbox, outbox_admin, permissions, points, refunds, shop_admin, vouchers, wallet)
+                          outbox, outbox_admin, permissions, points, refunds, sender, shop_admin, vouchers, wallet)
 from app.services.campaigns import CampaignSpec, Filters
 from app.services.checkout import Cart, CartLine, Tender, checkout
 from app.services.context import SYSTEM, Actor, Ctx
@@ -217,13 +218,42 @@ def test_every_action_in_rules_has_a_probe():
     assert set(permissions.ACTION_NAMES) >= set(permissions.RULES)
 
 
+# More services guarded by an action already probed above: each is tried the same way (issue 12: a
+# cashier could text any number any text, opt members out and read the staff list).
+def _send_test(shop):
+    gateway = LogGateway(shop.file("outbox.log"))
+    return lambda c: sender.send_test(c, gateway, "13900139000", "any text to any number")
+
+
+def _opt_out(shop):
+    m = shop.member(consent_care=True, consent_marketing=True)
+    return lambda c: members.opt_out(c, m.id, "asked at the counter")
+
+
+def _auth_list_staff(shop):
+    return lambda c: auth.list_staff(c)
+
+
+MORE_PROBES = [("manage_outbox", _send_test), ("manage_outbox", _opt_out), ("view_staff", _auth_list_staff)]
+READ_ONLY = {_view_staff, _auth_list_staff, _expire_points}   # these may find nothing to write
+
+
 @pytest.mark.parametrize("action", sorted(permissions.RULES))
 def test_each_role_is_refused_or_allowed_exactly_as_the_rules_say(shop, db, action):
+    _try_every_role(shop, db, action, PROBES[action])
+
+
+@pytest.mark.parametrize("action, probe", MORE_PROBES, ids=[p.__name__ for _a, p in MORE_PROBES])
+def test_more_guarded_services_refuse_or_allow_as_the_rules_say(shop, db, action, probe):
+    _try_every_role(shop, db, action, probe)
+
+
+def _try_every_role(shop, db, action, probe):
     outcomes = {}
     for role in ("cashier", "manager", "owner", "system"):
         for confirmed in (False, True):
             who = shop.ctx(role, confirmed)
-            call = PROBES[action](shop)
+            call = probe(shop)
             before = everything(db)
             try:
                 call(who)
@@ -235,7 +265,7 @@ def test_each_role_is_refused_or_allowed_exactly_as_the_rules_say(shop, db, acti
                     assert action in permissions.OWNER_PASSWORD and not confirmed
             else:
                 outcomes[role, confirmed] = True
-                if action != "view_staff" and action != "expire_points":  # these may find nothing to write
+                if probe not in READ_ONLY:
                     assert everything(db) != before, f"{role} did {action} and nothing was written"
     assert outcomes == {(r, c): expected(r, c, action) for (r, c) in outcomes}
 

@@ -115,7 +115,7 @@ def test_first_run_creates_the_owner_then_login_takes_only_the_right_pin(qtbot, 
     qtbot.keyClicks(login.pin, "9999")
     qtbot.keyClick(login.pin, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: login.error.isVisible(), timeout=10_000)
-    assert login.error.text() == "Wrong PIN" and login.actor is None and login.pin.text() == ""
+    assert login.error.text() == "Wrong name or PIN" and login.actor is None and login.pin.text() == ""
     qtbot.keyClicks(login.pin, "1234")
     qtbot.keyClick(login.pin, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: login.result() == QDialog.DialogCode.Accepted, timeout=10_000)

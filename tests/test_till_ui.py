@@ -182,7 +182,7 @@ def test_a_cashiers_refund_needs_a_managers_pin(qtbot, shop, cashier_ctx, db):
     qtbot.keyClicks(dialog.manager, "Mia")
     qtbot.keyClicks(dialog.pin, "9999")
     qtbot.keyClick(dialog.pin, ENTER)
-    qtbot.waitUntil(lambda: dialog.error.text() == "Wrong PIN", timeout=5000)
+    qtbot.waitUntil(lambda: dialog.error.text() == "Wrong name or PIN", timeout=5000)
     with db.session(write=False) as s:
         assert s.execute(select(Sale).where(Sale.kind == "refund")).first() is None
     assert dialog.isVisible() and dialog.pin.text() == ""

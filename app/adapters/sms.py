@@ -20,6 +20,7 @@ from app.services import phones
 from app.services import gateway_config
 from app.services.gateway_config import GatewayConfig
 from app.services.ports import GatewayError, InboundText, RemoteStatus, SendResult, SmsGateway
+from app.services.redact import basic_forms, scrub
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ class TwilioGateway:
         self.cfg = cfg
         self.sender = cfg.sender
         self.client = Client(cfg.account_sid, auth_token or "-", http_client=_http_client(cfg.api_base, timeout))
+        # what an error text must never show (a gateway may echo the request it refused)
+        self.secrets = basic_forms(cfg.account_sid or "", auth_token or "")
 
     def _call(self, fn, *args, **kwargs):
         """Run one client call; every failure becomes a GatewayError."""
@@ -120,7 +123,7 @@ class TwilioGateway:
         except requests.exceptions.RequestException as exc:
             raise GatewayError("sms_temporary", why=type(exc).__name__) from exc
         except TwilioException as exc:
-            raise _mapped(exc) from exc
+            raise _mapped(exc, self.secrets) from None  # the cause's text may quote the credentials
 
     def send(self, to: str, body: str) -> SendResult:
         who = {"messaging_service_sid": self.sender} if self.cfg.uses_service else {"from_": self.sender}
@@ -164,12 +167,12 @@ def _local(when: datetime | None) -> datetime | None:
     return when.astimezone().replace(tzinfo=None, microsecond=0)
 
 
-def _mapped(exc) -> GatewayError:
+def _mapped(exc, secrets: tuple[str, ...] = ()) -> GatewayError:
     status = getattr(exc, "status", None) or 0
     code = getattr(exc, "code", None)
     # TwilioRestException.msg reads "Unable to create record: <Twilio's message>"
     why = str(getattr(exc, "msg", None) or getattr(exc, "detail", None) or getattr(exc, "title", None) or exc)
-    why = why.split(": ", 1)[-1].strip()[:200]
+    why = scrub(why.split(": ", 1)[-1], secrets)[:200]
     if status == 401 or code in AUTH_CODES:
         return GatewayError("sms_auth_failed", provider_code=str(code or 20003))
     if status == 429 or status >= 500 or not status:

@@ -4,6 +4,7 @@ ask for (``confirm_owner``; enforced in ``permissions.require``)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -15,11 +16,15 @@ from app.errors import Duplicate, NotFound, PermissionDenied, ShopError, Validat
 from app.models import Staff
 from app.services import audit, permissions
 from app.services.context import Actor, Ctx, OwnerConfirmation
+from app.services.text_rules import check_line, check_text, column_max
 
 ROLES = ("owner", "manager", "cashier")
 LOCK_AFTER = 5
 _hasher = PasswordHasher()
-_PIN = re.compile(r"^\d{4,8}$")
+_PIN = re.compile(r"^[0-9]{4,8}$", re.ASCII)
+# What login verifies when the name is unknown: an argon2 hash of nothing anyone types (never equal to
+# a PIN), so an unknown name costs one argon2 verify like a wrong PIN, and the two answer alike.
+_DUMMY_HASH = _hasher.hash("no staff member has this PIN")
 # The owner's password: long enough, and not a PIN (digits only), so that knowing the owner's PIN,
 # which is typed at the till in view of others, is not enough to export, adjust or change settings.
 PASSWORD_MIN = 8
@@ -42,20 +47,34 @@ def _view(s: Staff) -> StaffView:
     return StaffView(s.id, s.name, s.role, s.active, s.failed_logins >= LOCK_AFTER, s.password_hash is not None)
 
 
+def normal_pin(pin: object) -> str:
+    """A PIN as typed, made what is stored and checked: NFKC (full-width "１２３４" is "1234") and
+    surrounding whitespace dropped (a trailing newline from a paste or a script)."""
+    return unicodedata.normalize("NFKC", pin).strip() if isinstance(pin, str) else ""
+
+
 def _check_pin(pin: str) -> str:
-    if not _PIN.match(pin or ""):
+    """The PIN to hash: ASCII digits only after normalising, 4 to 8 of them."""
+    text = normal_pin(pin)
+    if not _PIN.match(text):
         raise ValidationError("pin_invalid")
-    return pin
+    return text
+
+
+def staff_name(name: object) -> str:
+    """A staff name: NFKC, spaces folded, the rules of every name people type (app.services.text_rules)."""
+    text = " ".join(unicodedata.normalize("NFKC", check_line(name, "staff_name")).split())
+    if not text:
+        raise ValidationError("name_empty")
+    return check_text(text, "staff_name", max_len=column_max(Staff.name), required=True)
 
 
 def add_staff(ctx: Ctx, name: str, role: str, pin: str) -> StaffView:
     """Add a staff member. The very first staff member (the owner at set-up) needs no rights."""
     if role not in ROLES:
         raise ValidationError("role_invalid", role=role)
-    text = " ".join((name or "").split())
-    if not text:
-        raise ValidationError("name_empty")
-    _check_pin(pin)
+    text = staff_name(name)
+    pin = _check_pin(pin)
     with ctx.tx() as t:
         if t.s.execute(select(Staff.id).limit(1)).first() is not None:
             permissions.require(t, "manage_staff")
@@ -70,15 +89,22 @@ def add_staff(ctx: Ctx, name: str, role: str, pin: str) -> StaffView:
 
 
 def login(ctx: Ctx, name: str, pin: str) -> Actor:
-    """The staff member for this name and PIN; locks after repeated wrong PINs (owner unlocks)."""
+    """The staff member for this name and PIN; locks after repeated wrong PINs (owner unlocks).
+
+    An unknown name and a wrong PIN get the same answer (``pin_wrong``) after the same work (one
+    argon2 verify, against a dummy hash for an unknown name): neither the message nor the time tells
+    which names exist."""
+    key = " ".join(unicodedata.normalize("NFKC", name).split()) if isinstance(name, str) else ""
+    typed = normal_pin(pin)
     with ctx.tx() as t:
-        row = t.s.execute(select(Staff).where(Staff.name == (name or "").strip(), Staff.active.is_(True))).scalar()
+        row = t.s.execute(select(Staff).where(Staff.name == key, Staff.active.is_(True))).scalar() if key else None
         if row is None:
-            raise NotFound("staff_not_found", key=name)
+            _matches(_DUMMY_HASH, typed)
+            raise PermissionDenied("pin_wrong")
         if row.failed_logins >= LOCK_AFTER:
             raise PermissionDenied("staff_locked", name=row.name)
         try:
-            _hasher.verify(row.pin_hash or "", pin or "")
+            _hasher.verify(row.pin_hash or "", typed)
         except (VerificationError, InvalidHashError):
             row.failed_logins += 1
             audit.record(t, "staff.login_failed", "staff", row.id)
@@ -100,6 +126,8 @@ def approve(ctx: Ctx, name: str, pin: str, action: str) -> Ctx:
 
 
 def list_staff(ctx: Ctx) -> list[StaffView]:
+    """Everyone (the login screen asks as the system, before anyone has logged in)."""
+    permissions.require(ctx, "view_staff")
     with ctx.tx(write=False) as t:
         return [_view(s) for s in t.s.execute(select(Staff).order_by(Staff.name)).scalars()]
 
@@ -107,16 +135,25 @@ def list_staff(ctx: Ctx) -> list[StaffView]:
 # --- the owner's password --------------------------------------------------------------------------
 def check_owner_password(password: str, pin: str | None = None) -> str:
     """Refuse a password that is short, too long, digits only (a PIN) or the PIN itself."""
-    text = password or ""
-    if pin is not None and text == pin:
+    text = unicodedata.normalize("NFKC", password) if isinstance(password, str) else ""
+    if pin is not None and text.strip() == normal_pin(pin):
         raise ValidationError("owner_password_is_pin")
-    if len(text) < PASSWORD_MIN:
+    check_text(text, "password")
+    # counted without the surrounding spaces: ten spaces, or "  abc   " padded to length, is no password
+    if len(text.strip()) < PASSWORD_MIN:
         raise ValidationError("owner_password_short", min=PASSWORD_MIN)
     if len(text) > PASSWORD_MAX:
         raise ValidationError("owner_password_long", max=PASSWORD_MAX)
     if re.sub(r"\s", "", text).isdigit():
         raise ValidationError("owner_password_digits")
     return text
+
+
+def _password_matches(hashed: str | None, typed: str) -> bool:
+    """A typed owner's password against its hash: NFKC, as ``check_owner_password`` stored it (and as
+    typed, for a password set before passwords were normalised)."""
+    text = unicodedata.normalize("NFKC", typed) if isinstance(typed, str) else ""
+    return _matches(hashed, text) or (text != typed and _matches(hashed, typed))
 
 
 def _matches(hashed: str | None, secret: str) -> bool:
@@ -174,7 +211,7 @@ def confirm_owner(ctx: Ctx, password: str) -> Ctx:
         if until is not None:
             raise _locked_error(until)
         for r in rows:
-            if _matches(r.password_hash, password):
+            if _password_matches(r.password_hash, password):
                 r.password_failed, r.password_locked_until = 0, None
                 audit.record(t, "staff.owner_confirmed", "staff", r.id, after={"for": ctx.actor.name})
                 return replace(ctx, owner_ok=OwnerConfirmation(r.id, r.name, ctx.actor))
@@ -210,7 +247,7 @@ def set_owner_password(ctx: Ctx, new: str, old: str | None = None, *, staff_id: 
             raise NotFound("staff_not_found", key=staff_id)
         if row.role != "owner" or not row.active:
             raise PermissionDenied("owner_password_owner_only")
-        if _matches(row.pin_hash, new):
+        if _matches(row.pin_hash, normal_pin(new)):
             raise ValidationError("owner_password_is_pin")
         text = check_owner_password(new)
         first = row.password_hash is None
@@ -221,7 +258,7 @@ def set_owner_password(ctx: Ctx, new: str, old: str | None = None, *, staff_id: 
             until = _locked_until([row], t.now())
             if until is not None:
                 raise _locked_error(until)
-            if not _matches(row.password_hash, old):
+            if not _password_matches(row.password_hash, old):
                 wrong = _count_wrong(t, [row])
         elif role == "owner" and not ctx.owner_confirmed and any(r.id != row.id for r in _password_owners(t)):
             raise PermissionDenied("owner_password_required", action="set an owner's password",

@@ -20,7 +20,8 @@ from app.models import CallbackTask, ContactNote, Member, Staff
 from app.services import audit, outbox, permissions, phones, templates
 from app.services import settings as shop_settings
 from app.services.context import Ctx
-from app.services.members import get_row
+from app.services.members import live_row
+from app.services.text_rules import check_text
 
 NOTE_KINDS = ("call", "visit", "text", "complaint", "suggestion")
 MAX_NOTE, MAX_OUTCOME, MAX_REASON = 2000, 64, 500
@@ -121,7 +122,7 @@ def member_tasks(t: Ctx, member_id: int, limit: int = 200) -> list[TaskView]:
 
 
 def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
+    reason = check_text(reason, "reason", multiline=True).strip()
     if not reason or len(reason) > MAX_REASON:
         raise ValidationError("task_reason_invalid", max=MAX_REASON)
     return reason
@@ -132,7 +133,7 @@ def add_task(ctx: Ctx, member_id: int, due_on: date, reason: str, *, source: str
     permissions.require(ctx, "edit_member")
     reason = _reason(reason)
     with ctx.tx() as t:
-        get_row(t, member_id)
+        live_row(t, member_id)  # no new call-backs about an erased member
         if due_on < t.today():
             raise ValidationError("task_due_invalid", date=due_on.isoformat())
         row = CallbackTask(member_id=member_id, due_on=due_on, reason=reason, source=source, status="open",
@@ -183,14 +184,15 @@ def _write_note(t: Ctx, member_id: int, kind: str, body: str, outcome: str, next
                 send_text: bool) -> tuple[ContactNote, CallbackTask | None, int | None]:
     if kind not in NOTE_KINDS:
         raise ValidationError("note_kind_invalid", kind=kind, kinds=", ".join(NOTE_KINDS))
-    body, outcome = (body or "").strip(), (outcome or "").strip()
+    body = check_text(body, "note", multiline=True).strip()
+    outcome = check_text(outcome, "outcome", multiline=True).strip()
     if not body or len(body) > MAX_NOTE:
         raise ValidationError("note_body_invalid", max=MAX_NOTE)
     if len(outcome) > MAX_OUTCOME:
         raise ValidationError("note_outcome_too_long", max=MAX_OUTCOME)
     if next_contact_on is not None and next_contact_on <= t.today():
         raise ValidationError("next_contact_past", date=next_contact_on.isoformat())
-    m = get_row(t, member_id)
+    m = live_row(t, member_id)  # no new notes about an erased member
     note = ContactNote(member_id=member_id, staff_id=t.actor.id, kind=kind, body=body, outcome=outcome,
                        next_contact_on=next_contact_on, created_at=t.now())
     t.s.add(note)
@@ -250,7 +252,7 @@ def open_complaints(ctx: Ctx, member_id: int | None = None) -> list[NoteView]:
 def resolve_complaint(ctx: Ctx, note_id: int, resolution: str) -> NoteView:
     """Close a complaint with how it was resolved (manager or owner; audited)."""
     permissions.require(ctx, "resolve_complaint")
-    resolution = (resolution or "").strip()
+    resolution = check_text(resolution, "resolution", multiline=True).strip()
     if not resolution:
         raise ValidationError("resolution_empty")
     if len(resolution) > MAX_NOTE:

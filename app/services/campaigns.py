@@ -29,6 +29,7 @@ from app.money import check_amount, format_money, format_plain
 from app.services import audit, ledger, outbox, permissions, points, templates, texts, vouchers
 from app.services import settings as shop_settings
 from app.services.context import Ctx
+from app.services.text_rules import check_text
 
 from app.services.analytics.rfm import SEGMENTS
 
@@ -106,7 +107,7 @@ class CampaignView:
 
 # --- checking ------------------------------------------------------------------------------------
 def _check(t: Ctx, spec: CampaignSpec) -> None:
-    name = (spec.name or "").strip()
+    name = check_text(spec.name, "campaign_name", required=True).strip()
     if not name or len(name) > 80:
         raise ValidationError("campaign_name_invalid", max=80)
     if spec.kind not in KINDS:

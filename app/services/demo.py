@@ -182,7 +182,8 @@ def _birthday(rng: random.Random) -> str | None:
     if roll < 0.15:  # born on 29 February
         return f"{rng.choice((1968, 1972, 1976, 1980, 1984, 1988, 1992, 1996, 2000, 2004))}-02-29"
     if roll < 0.35:  # the older generation keeps the lunar birthday
-        return f"农历{rng.randint(1958, 1985)}-{rng.randint(1, 12):02d}-{rng.randint(1, 30):02d}"
+        # day 29 at most: every lunar month has it (a day 30 must exist in that very year's month)
+        return f"农历{rng.randint(1958, 1985)}-{rng.randint(1, 12):02d}-{rng.randint(1, 29):02d}"
     month = rng.randint(1, 12)
     day = rng.randint(1, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
     return f"{year}-{month:02d}-{day:02d}" if roll < 0.92 else f"{month:02d}-{day:02d}"

@@ -1,5 +1,7 @@
 """Erasing a member: a customer who asks to be forgotten. The personal fields are cleared, and so
-are the phone numbers and bodies of the texts sent to them and the contact notes about them; the
+are the phone numbers, bodies and error texts (a gateway's error quotes the number) of the texts sent
+to them or to their number, the replies they sent, the labels of carts held for them and the contact
+notes about them; the
 anonymous ledgers (sales, stored value, points, count cards) stay for the books, and so do the
 cached balances that equal them. One transaction; owner only; audited (without the personal data).
 
@@ -10,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from app.errors import Conflict, NotFound, ValidationError
-from app.models import CallbackTask, ContactNote, CountCard, Member, MemberDate, MemberTag, Message
+from app.models import (CallbackTask, ContactNote, CountCard, HeldCart, InboundMessage, Member, MemberDate,
+                        MemberTag, Message)
 from app.services import audit, permissions
 from app.services.context import Ctx
 
@@ -46,9 +49,18 @@ def erase_member(ctx: Ctx, member_id: int, reason: str) -> ErasureResult:
         if uses is not None:
             raise Conflict("erase_count_card_left", key=member_id)
         now = t.now()
-        texts = t.s.execute(update(Message).where(Message.member_id == member_id)
-                            .values(phone="", body="", status=_cancel_unsent())
+        # Their texts, and test texts typed to their number (no member id): the error text too.
+        theirs = (or_(Message.member_id == member_id, Message.phone == m.phone) if m.phone
+                  else Message.member_id == member_id)
+        texts = t.s.execute(update(Message).where(theirs)
+                            .values(phone="", body="", last_error=None, status=_cancel_unsent())
                             .execution_options(synchronize_session=False)).rowcount
+        sent_by = (or_(InboundMessage.member_id == member_id, InboundMessage.from_phone == m.phone) if m.phone
+                   else InboundMessage.member_id == member_id)
+        t.s.execute(update(InboundMessage).where(sent_by).values(from_phone="", body="")
+                    .execution_options(synchronize_session=False))
+        t.s.execute(update(HeldCart).where(HeldCart.member_id == member_id).values(label="")
+                    .execution_options(synchronize_session=False))
         notes = t.s.execute(update(ContactNote).where(ContactNote.member_id == member_id)
                             .values(body="", outcome="")
                             .execution_options(synchronize_session=False)).rowcount

@@ -20,6 +20,7 @@ from app.models import ContactNote, KbArticle
 from app.services import audit, permissions
 from app.services import settings as shop_settings
 from app.services.context import Ctx
+from app.services.text_rules import check_text
 
 MAX_TITLE, MAX_BODY, MAX_TAGS = 120, 4000, 200
 
@@ -44,7 +45,7 @@ def _tags(tags) -> str:
         tags = tags.replace(",", " ").replace("，", " ").split()
     out = []
     for tag in tags or ():
-        tag = tag.strip().lstrip("#").casefold()
+        tag = check_text(tag, "kb_tags", required=True).strip().lstrip("#").casefold()
         if tag and tag not in out:
             out.append(tag)
     joined = " ".join(out)
@@ -54,7 +55,8 @@ def _tags(tags) -> str:
 
 
 def _checked(title: str, body: str) -> tuple[str, str]:
-    title, body = (title or "").strip(), (body or "").strip()
+    title = check_text(title, "title", required=True).strip()
+    body = check_text(body, "body", multiline=True, required=True).strip()
     if not title or len(title) > MAX_TITLE:
         raise ValidationError("kb_title_invalid", max=MAX_TITLE)
     if not body or len(body) > MAX_BODY:

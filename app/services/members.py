@@ -2,18 +2,26 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
 
-from app.errors import Duplicate, NotFound, ValidationError
+from lunar_python import LunarMonth, LunarYear
+
+from app.errors import Conflict, Duplicate, NotFound, ValidationError
 from app.models import Member, MemberDate, MemberTag, Tier
 from app.services import audit, permissions, phones, tiers
+from app.services.text_rules import check_line, check_text, column_max
 from app.services.context import Ctx
 from app.services.settings import load as load_settings
 
-NAME_MAX = 64
+NAME_MAX = column_max(Member.name)
+CARD_MAX = column_max(Member.card_no)
+TAG_MAX = column_max(MemberTag.tag)
+SOURCE_MAX = column_max(Member.consent_care_source)
+NOTES_MAX = 2000           # members.notes is Text: a bound of our own, a page of notes
+YEAR_MIN, YEAR_MAX = 1900, 2100   # dates for people (birthdays, weddings, anniversaries)
 PICK_LIMIT = 20
 
 
@@ -127,9 +135,11 @@ _DATE_RE = re.compile(r"^\s*(?:(\d{4})[-/.年])?\s*(\d{1,2})[-/.月]\s*(\d{1,2})
 
 
 def parse_birthday(value: Birthday | str | date | None, calendar: str = "solar",
-                   leap_month: bool = False) -> Birthday | None:
+                   leap_month: bool = False, *, what: str = "birthday") -> Birthday | None:
     """Accept "1990-03-05", "03-05", "1990/3/5", "1990年3月5日", a date, or a Birthday; refuse
-    dates that do not exist (30 February; 29 February of a non-leap year)."""
+    dates that do not exist (30 February; 29 February of a non-leap year; a lunar leap month the
+    year does not have). ``what``: "birthday" or "wedding", the date the error names."""
+    code = "wedding_invalid" if what == "wedding" else "birthday_invalid"
     if value is None or value == "":
         return None
     if isinstance(value, Birthday):
@@ -149,36 +159,57 @@ def parse_birthday(value: Birthday | str | date | None, calendar: str = "solar",
                 text = re.sub(r"^(leap|闰)\s*", "", text, flags=re.I)
         match = _DATE_RE.match(text)
         if not match:
-            raise ValidationError("birthday_invalid", value=str(value))
+            raise ValidationError(code, value=str(value))
         year = int(match.group(1)) if match.group(1) else None
         bday = Birthday(int(match.group(2)), int(match.group(3)), year, calendar, leap_month)
-    _check_birthday(bday, str(value))
+    _check_birthday(bday, str(value), code)
     return bday
 
 
-def _check_birthday(b: Birthday, shown: str) -> None:
-    if b.calendar not in ("solar", "lunar"):
-        raise ValidationError("birthday_invalid", value=shown)
-    if b.year is not None and not 1900 <= b.year <= date.today().year:
-        raise ValidationError("birthday_invalid", value=shown)
+def parse_wedding(value: Birthday | str | date | None) -> Birthday | None:
+    """A wedding date, with the rules of ``parse_birthday`` (its errors say "Wedding date")."""
+    return parse_birthday(value, what="wedding")
+
+
+def _check_birthday(b: Birthday, shown: str, code: str = "birthday_invalid") -> None:
+    bad = ValidationError(code, value=shown)
+    if b.calendar not in ("solar", "lunar") or not all(isinstance(x, int) for x in (b.month, b.day)):
+        raise bad
+    # A birthday is not in the future; any date for people lies within 1900-2100 (a year 0001 or
+    # 9999 is a typing slip, and PostgreSQL and the care engine's calendars stop somewhere).
+    last = date.today().year if code == "birthday_invalid" else YEAR_MAX
+    if b.year is not None and not (isinstance(b.year, int) and YEAR_MIN <= b.year <= last):
+        raise bad
     if b.calendar == "lunar":
-        # Lunar months have 29 or 30 days; whether a year has that day is settled per year by the
-        # care engine (it moves a missing day 30 to day 29).
         if not (1 <= b.month <= 12 and 1 <= b.day <= 30):
-            raise ValidationError("birthday_invalid", value=shown)
+            raise bad
+        if b.year is not None and not _lunar_exists(b.year, b.month, b.day, b.leap_month):
+            raise bad
+        # Without a year, a missing day 30 (or leap month) is settled per year by the care engine
+        # (day 30 moves to 29, a leap month to the ordinary month of the same number).
         return
     if b.leap_month:
-        raise ValidationError("birthday_invalid", value=shown)
+        raise bad
     try:
         date(b.year or 2000, b.month, b.day)  # 2000 is a leap year: 29 February stays possible
     except ValueError:
-        raise ValidationError("birthday_invalid", value=shown) from None
+        raise bad from None
 
 
-def clean_name(name: str) -> str:
-    text = " ".join((name or "").split())
+def _lunar_exists(year: int, month: int, day: int, leap: bool) -> bool:
+    """Whether lunar ``year`` has that (leap) month and the month has that day (lunar-python)."""
+    if leap and LunarYear.fromYear(year).getLeapMonth() != month:
+        return False
+    return day <= LunarMonth.fromYm(year, -month if leap else month).getDayCount()
+
+
+def clean_name(name: str, field: str = "name") -> str:
+    """A person's name: spaces folded; no control, text-direction or broken characters, not only
+    invisible ones, and no longer than its column."""
+    text = " ".join(check_line(name, field).split())
     if not text:
         raise ValidationError("name_empty")
+    check_text(text, field, required=True)   # not only invisible characters
     if len(text) > NAME_MAX:
         raise ValidationError("name_too_long", max=NAME_MAX)
     return text
@@ -205,17 +236,33 @@ def clean_gender(value: str | None) -> str | None:
 
 
 def clean_card(card: str | None) -> str | None:
-    text = (card or "").strip()
-    return text or None
+    return check_line(card, "card_no", max_len=CARD_MAX, required=True) or None
 
 
 def clean_tags(tags) -> list[str]:
+    if isinstance(tags, str):
+        tags = (tags,)
     seen: list[str] = []
     for tag in tags or ():
-        text = str(tag).strip()[:32]
+        text = check_line(tag, "tag", max_len=TAG_MAX, required=True)
         if text and text not in seen:
             seen.append(text)
     return seen
+
+
+def clean_notes(notes: str | None) -> str:
+    """Notes keep their line breaks and tabs; other control characters are refused."""
+    return check_text(notes, "notes", max_len=NOTES_MAX, multiline=True).strip()
+
+
+def clean_phone(raw: object, region: str) -> str:
+    """A phone typed or passed in: text only (a number or None from a caller is a clean refusal)."""
+    if raw is None:
+        raise ValidationError("phone_empty")
+    if not isinstance(raw, str):
+        raise ValidationError("text_not_text", field="Phone", field_zh="手机号")
+    check_text(raw, "phone")
+    return phones.normalize(raw, region)
 
 
 def _check_unique(t: Ctx, phone: str | None, card: str | None, exclude_id: int | None = None) -> None:
@@ -234,11 +281,13 @@ def create_member(ctx: Ctx, data: MemberInput) -> MemberView:
     permissions.require(ctx, "edit_member")
     cfg = load_settings(ctx)
     name = clean_name(data.name)
-    phone = phones.normalize(data.phone, cfg.region)
+    phone = clean_phone(data.phone, cfg.region)
     card = clean_card(data.card_no)
     gender = clean_gender(data.gender)
     bday = parse_birthday(data.birthday)
-    wedding = parse_birthday(data.wedding) if data.wedding else None
+    wedding = parse_wedding(data.wedding) if data.wedding else None
+    data = replace(data, notes=clean_notes(data.notes), tags=tuple(clean_tags(data.tags)),
+                   consent_source=_source(data.consent_source))
     with ctx.tx() as t:
         _check_unique(t, phone, card)
         if data.referrer_id is not None and t.s.get(Member, data.referrer_id) is None:
@@ -306,18 +355,23 @@ def update_member(ctx: Ctx, member_id: int, *, consent_source: str = "counter", 
         raise ValidationError("setting_unknown", key=", ".join(sorted(unknown)))
     cfg = load_settings(ctx)
     clean: dict[str, object] = {}
+    consent_source = _source(consent_source)
     if "name" in changes:
-        clean["name"] = clean_name(str(changes["name"]))
+        clean["name"] = clean_name(changes["name"])  # type: ignore[arg-type]
     if "phone" in changes:
-        clean["phone"] = phones.normalize(str(changes["phone"]), cfg.region)
+        clean["phone"] = clean_phone(changes["phone"], cfg.region)
     if "card_no" in changes:
         clean["card_no"] = clean_card(changes["card_no"])  # type: ignore[arg-type]
     if "gender" in changes:
         clean["gender"] = clean_gender(changes["gender"])  # type: ignore[arg-type]
     if "birthday" in changes:
         clean["birthday"] = parse_birthday(changes["birthday"])  # type: ignore[arg-type]
+    if "notes" in changes:
+        clean["notes"] = clean_notes(changes["notes"])  # type: ignore[arg-type]
+    if "tags" in changes:
+        clean["tags"] = clean_tags(changes["tags"])
     with ctx.tx() as t:
-        m = get_row(t, member_id)
+        m = live_row(t, member_id)
         _check_unique(t, clean.get("phone"), clean.get("card_no"), exclude_id=m.id)  # type: ignore[arg-type]
         before = {k: _plain(getattr(m, k, None)) for k in ("name", "phone", "card_no", "notes")}
         if "name" in clean:
@@ -330,10 +384,10 @@ def update_member(ctx: Ctx, member_id: int, *, consent_source: str = "counter", 
             m.gender = clean["gender"]  # type: ignore[assignment]
         if "birthday" in clean:
             _apply_birthday(m, clean["birthday"])  # type: ignore[arg-type]
-        if "notes" in changes:
-            m.notes = str(changes["notes"] or "")
-        if "tags" in changes:
-            m.tags = [MemberTag(tag=x) for x in clean_tags(changes["tags"])]
+        if "notes" in clean:
+            m.notes = clean["notes"]  # type: ignore[assignment]
+        if "tags" in clean:
+            m.tags = [MemberTag(tag=x) for x in clean["tags"]]  # type: ignore[union-attr]
         if "consent_care" in changes or "consent_marketing" in changes:
             _apply_consent(m, bool(changes.get("consent_care", m.consent_care)),
                            bool(changes.get("consent_marketing", m.consent_marketing)), consent_source, t.now())
@@ -366,10 +420,17 @@ def _plain(value: object) -> object:
     return value
 
 
+def _source(source: object) -> str:
+    return check_text(source, "consent_source", max_len=SOURCE_MAX)
+
+
 def opt_out(ctx: Ctx, member_id: int, source: str = "reply") -> MemberView:
-    """The member asked for no more care or marketing texts."""
+    """The member asked for no more care or marketing texts. Outbox administration (manager and up):
+    it cancels texts the shop may owe (e-bills stay), so not from any till."""
+    permissions.require(ctx, "manage_outbox")
+    source = _source(source)
     with ctx.tx() as t:
-        m = get_row(t, member_id)
+        m = live_row(t, member_id)
         now = t.now()
         m.opted_out_at = now
         _apply_consent(m, False, False, source, now)
@@ -382,6 +443,15 @@ def get_row(t: Ctx, member_id: int) -> Member:
     m = t.s.get(Member, member_id)
     if m is None:
         raise NotFound("member_not_found", key=member_id)
+    return m
+
+
+def live_row(t: Ctx, member_id: int) -> Member:
+    """The member's row to change: an erased member is never edited again (their personal data
+    would come back piece by piece)."""
+    m = get_row(t, member_id)
+    if m.erased_at is not None:
+        raise Conflict("member_erased", key=member_id)
     return m
 
 

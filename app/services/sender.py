@@ -33,10 +33,11 @@ from sqlalchemy import func, or_, select, update
 
 from app.errors import ValidationError
 from app.models import InboundMessage, Member, Message, SatisfactionScore
-from app.services import audit, outbox, phones, texts
+from app.services import audit, outbox, permissions, phones, texts
 from app.services import settings as shop_settings
 from app.services.context import Ctx
 from app.services.ports import GatewayError, SmsGateway
+from app.services.redact import scrub
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +162,10 @@ def send_due(ctx: Ctx, gateway: SmsGateway, *, limit: int = 100, step: Step | No
     """Send up to ``limit`` due texts, one claim-send-record at a time. Raises GatewayError
     ``sms_auth_failed`` (with ``params['report']``, the counts so far) when the gateway refuses the
     account: that text and the rest stay queued. ``step(name, message_id)`` is called after each
-    step ("claimed", "sent", "recorded"): tests crash the sender there."""
+    step ("claimed", "sent", "recorded"): tests crash the sender there.
+
+    No permission is asked: this delivers what permitted actions already queued (and re-checks consent),
+    in the background at every till, whoever is logged in; choosing who gets what is guarded upstream."""
     counts = dict(sent=0, failed=0, deferred=0, retried=0, unknown=0, cancelled=0)
     cfg = shop_settings.load(ctx)
     with ctx.tx(write=False) as t:
@@ -210,14 +214,24 @@ def _claim(ctx: Ctx, msg_id: int, cfg, *, checks: bool) -> tuple[str, Message | 
         return "claimed", msg
 
 
-def _send_one(ctx: Ctx, gateway: SmsGateway, msg_id: int, cfg, *, step: Step | None = None,
-              checks: bool = True, retries: bool = True) -> str:
-    what, msg = _claim(ctx, msg_id, cfg, checks=checks)
+def _secrets(gateway: SmsGateway) -> tuple[str, ...]:
+    """The gateway's credentials, to hide wherever an error text might quote them."""
+    return tuple(getattr(gateway, "secrets", ()) or ())
+
+
+def _send_one(ctx: Ctx, gateway: SmsGateway, msg_id: int, cfg, *, step: Step | None = None) -> str:
+    what, msg = _claim(ctx, msg_id, cfg, checks=True)
     if what != "claimed":
         return what
     if step:
         step("claimed", msg_id)
-    attempt = msg.attempts + 1
+    return _deliver(ctx, gateway, msg, msg.attempts + 1, step=step, retries=True)
+
+
+def _deliver(ctx: Ctx, gateway: SmsGateway, msg: Message, attempt: int, *, step: Step | None = None,
+             retries: bool = True) -> str:
+    """Call the gateway for a claimed row (committed 'sending'), then record what happened."""
+    msg_id = msg.id
     provider_id, error = None, None
     try:
         if msg.last_error and msg.last_error.startswith("ambiguous"):
@@ -228,7 +242,7 @@ def _send_one(ctx: Ctx, gateway: SmsGateway, msg_id: int, cfg, *, step: Step | N
         error = exc
     if step:
         step("sent", msg_id)
-    outcome = _record(ctx, msg, attempt, provider_id, error, retries=retries)
+    outcome = _record(ctx, msg, attempt, provider_id, error, retries=retries, secrets=_secrets(gateway))
     if step:
         step("recorded", msg_id)
     if error is not None and error.code == "sms_auth_failed":
@@ -237,7 +251,9 @@ def _send_one(ctx: Ctx, gateway: SmsGateway, msg_id: int, cfg, *, step: Step | N
 
 
 def _record(ctx: Ctx, msg: Message, attempt: int, provider_id: str | None, error: GatewayError | None,
-            *, retries: bool) -> str:
+            *, retries: bool, secrets: tuple[str, ...] = ()) -> str:
+    """Record the gateway's answer. ``retries`` False (a test text): sent now or never, so no answer
+    puts it back in the queue. Error texts are scrubbed of credentials (``redact.scrub``)."""
     live = Message.status.in_(("sending", "unknown"))   # 'unknown' if another till recovered it meanwhile
     with ctx.tx() as t:
         now = t.now()
@@ -247,7 +263,10 @@ def _record(ctx: Ctx, msg: Message, attempt: int, provider_id: str | None, error
                                    error_code=None))
             return "sent"
         code = error.provider_code
-        why = error.params.get("why") or error.code
+        why = scrub(error.params.get("why") or error.code, secrets)
+        if error.code == "sms_auth_failed" and not retries:   # a test text: refused now, so never
+            t.s.execute(row.values(status="failed", last_error="gateway refused the account", error_code=code))
+            return "failed"
         if error.code == "sms_auth_failed":   # not this text's fault: back in the queue, attempt not counted
             t.s.execute(row.values(status="queued", attempts=attempt - 1, last_error="gateway refused the account",
                                    error_code=code))
@@ -283,7 +302,12 @@ def _member_after_refusal(t: Ctx, member_id: int, code: str) -> None:
 
 
 def send_test(ctx: Ctx, gateway: SmsGateway, phone: str, text: str | None = None) -> TestResult:
-    """Queue one 'test' text to ``phone`` and send it now (no quiet hours, no retry); the gateway's answer."""
+    """Send one 'test' text to ``phone`` now (no quiet hours, no retry); the gateway's answer.
+
+    Now or never: the row is written already claimed ('sending'), so no sender run can pick it up,
+    and whatever the gateway answers it ends sent, failed or unknown, never back in the queue.
+    Outbox administration (manager and up): it texts any number any text, at the shop's cost."""
+    permissions.require(ctx, "manage_outbox")
     cfg = shop_settings.load(ctx)
     to = phones.normalize(phone, cfg.region)
     zh = cfg.language.startswith("zh")
@@ -294,13 +318,14 @@ def send_test(ctx: Ctx, gateway: SmsGateway, phone: str, text: str | None = None
         now = t.now()
         msg = Message(dedupe_key=f"test:{uuid.uuid4().hex}", member_id=None, phone=to, kind="test",
                       category="transactional", lang=cfg.language, body=body, segments=texts.segments(body)[0],
-                      status="queued", created_at=now, due_at=now, attempts=0)
+                      status="sending", created_at=now, due_at=now, claimed_at=now, attempts=1)
         t.s.add(msg)
         t.s.flush()
         msg_id = msg.id
+        t.s.expunge(msg)
     error = None
     try:
-        _send_one(ctx, gateway, msg_id, cfg, checks=False, retries=False)
+        _deliver(ctx, gateway, msg, 1, retries=False)
     except GatewayError as exc:
         error = exc
     with ctx.tx(write=False) as t:
@@ -311,7 +336,7 @@ def send_test(ctx: Ctx, gateway: SmsGateway, phone: str, text: str | None = None
             answer = f"{gateway.kind}: {error}"
         else:
             answer = f"{gateway.kind}: accepted as {row.provider_id}"
-        return TestResult(msg_id, row.status, row.provider_id, answer)
+        return TestResult(msg_id, row.status, row.provider_id, scrub(answer, _secrets(gateway)))
 
 
 # --- polling ---------------------------------------------------------------------------------------
@@ -340,9 +365,9 @@ def poll(ctx: Ctx, gateway: SmsGateway) -> PollReport:
         else:
             continue
         with ctx.tx() as t:
+            why = scrub(f"{st.status}: {st.error_message or code or ''}", _secrets(gateway))
             n = t.s.execute(update(Message).where(Message.id == msg_id, Message.status == "sent").values(
-                status=new, error_code=code,
-                last_error=None if new == "delivered" else f"{st.status}: {st.error_message or code or ''}")).rowcount
+                status=new, error_code=code, last_error=None if new == "delivered" else why)).rowcount
         delivered += n if new == "delivered" else 0
         failed += n if new == "failed" else 0
     counts = _poll_inbound(ctx, gateway)

@@ -129,8 +129,7 @@ def first_run(ctx: Ctx, shop_name: str, currency: str, language: str, owner_name
     """Set the shop up and create its owner (with the owner's password, when given: the set-up
     screen asks for it); only while the shop has no staff at all."""
     name, code = _check_shop(shop_name, currency, language)
-    if not _text(owner_name):
-        raise ValidationError("name_empty")
+    auth.staff_name(owner_name)   # checked before anything is written
     auth._check_pin(owner_pin)
     if owner_password is not None:
         auth.check_owner_password(owner_password, owner_pin)
@@ -516,7 +515,7 @@ def deactivate_staff(ctx: Ctx, staff_id: int) -> StaffView:
 def reset_pin(ctx: Ctx, staff_id: int, new_pin: str) -> StaffView:
     """A new PIN for someone who forgot theirs (also lifts a lockout)."""
     permissions.require(ctx, "manage_staff")
-    auth._check_pin(new_pin)
+    new_pin = auth._check_pin(new_pin)
     with ctx.tx() as t:
         row = _staff_row(t, staff_id)
         row.pin_hash = auth._hasher.hash(new_pin)

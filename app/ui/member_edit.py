@@ -187,7 +187,7 @@ class MemberEditDialog(QDialog):
             "name": lambda: members.clean_name(self.name.text()),
             "phone": lambda: phones.normalize(self.phone.text(), self.state.settings.region),
             "birthday": self._birthday_value,
-            "wedding": lambda: members.parse_birthday(self.wedding.text().strip() or None),
+            "wedding": lambda: members.parse_wedding(self.wedding.text().strip() or None),
         }
         for key, check in checks.items():
             try:
