@@ -26,7 +26,7 @@ BUSY_TIMEOUT_MS = 10_000
 # The newest migration's revision. Start-up reads the file's revision with one plain query and
 # imports alembic (~0.2 s of a cold start) only when it differs from this; a new migration updates
 # it, and tests/test_migrations.py keeps it equal to alembic's own head.
-SCHEMA_HEAD = "0007_owner_password"
+SCHEMA_HEAD = "0008_refunded_qty"
 WRITE = "shopcare_write"
 
 

@@ -406,6 +406,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "kb_not_found": ("No knowledge base article {id}", "知识库中没有编号为 {id} 的文章"),
     "kb_case_exists": ("Complaint {id} is already saved as a typical case", "投诉 {id} 已存为典型案例"),
     "kb_tags_too_long": ("The tags are too long (at most {max} characters)", "标签过长（最多 {max} 个字符）"),
+    # money hardening: refund claims, bounds on amounts and balances, one path for settings
+    # (services/refunds.py, ledger.py, settings.py)
+    "sale_refunded": ("Sale {receipt} has already been refunded in full", "小票 {receipt} 已全部退款"),
+    "refund_line_refunded": ("Line {line} of sale {receipt} has already been refunded (all {sold} sold)",
+                             "小票 {receipt} 第 {line} 行已全部退款（售出 {sold}）"),
     "campaign_text_needed": ("The campaign template speaks of a voucher: attach one, or write the campaign's own text",
                              "活动短信模板中含有优惠券内容：请附带优惠券，或为本活动填写短信内容"),
 }
