@@ -411,6 +411,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "sale_refunded": ("Sale {receipt} has already been refunded in full", "小票 {receipt} 已全部退款"),
     "refund_line_refunded": ("Line {line} of sale {receipt} has already been refunded (all {sold} sold)",
                              "小票 {receipt} 第 {line} 行已全部退款（售出 {sold}）"),
+    "balance_too_large": ("This would take the balance above {max}, the most one balance may hold",
+                          "此操作将使余额超过单个余额上限 {max}"),
+    "ledger_amount_invalid": ("'{value}' is not a whole number of at most {max}: nothing was recorded",
+                              "“{value}”不是不超过 {max} 的整数：未记录任何内容"),
+    "points_too_many": ("{value} points is more than one movement may hold (at most {max})",
+                        "{value} 积分超过单次上限（最多 {max}）"),
     "campaign_text_needed": ("The campaign template speaks of a voucher: attach one, or write the campaign's own text",
                              "活动短信模板中含有优惠券内容：请附带优惠券，或为本活动填写短信内容"),
 }
