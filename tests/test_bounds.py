@@ -120,3 +120,14 @@ def test_count_card_uses_are_bounded(shop):
             with shop.tx() as t:
                 ledger.post_count_card(t, card_id, "refund", uses)
     assert run_check(shop).ok and ledger_faults(shop.db) == []
+
+
+def test_the_bulk_points_path_keeps_the_same_bounds(shop):
+    m = member(shop)
+    fund(shop, m.id, points=MAX_POINTS_BALANCE - 5)
+    for rows in ([(m.id, 6)], [(m.id, 0.5)], [(m.id, 2**63)]):
+        with pytest.raises(ShopError):
+            with shop.tx() as t:
+                ledger.post_points_many(t, "adjust", rows)
+    assert get_member(shop, m.id).points == MAX_POINTS_BALANCE - 5
+    assert run_check(shop).ok

@@ -71,10 +71,11 @@ def post_points_many(t: Ctx, kind: str, rows: list[tuple[int, int]], *, note: st
     All or nothing: if any debit would go below zero, the whole call is refused."""
     if not rows:
         return
+    _whole(*(pts for _, pts in rows), maximum=MAX_POINTS_BALANCE)
     t.s.flush()
     conn = t.s.connection()
     m = Member.__table__
-    move = (m.update().where(m.c.id == bindparam("b_member"), m.c.points_balance + bindparam("b_pts") >= 0)
+    move = (m.update().where(m.c.id == bindparam("b_member"), _within(m.c.points_balance, "b_pts", MAX_POINTS_BALANCE))
             .values(points_balance=m.c.points_balance + bindparam("b_pts")))
     now, staff = t.now(), t.actor.id
     for i in range(0, len(rows), batch):
