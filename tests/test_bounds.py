@@ -3,9 +3,12 @@ stays within its own: 2**62 twice, 2**63, 10**30, floats, booleans and Decimals 
 ShopError and change nothing. On SQLite and (SHOPCARE_TEST_PG) PostgreSQL."""
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from app.errors import ShopError
@@ -131,3 +134,27 @@ def test_the_bulk_points_path_keeps_the_same_bounds(shop):
                 ledger.post_points_many(t, "adjust", rows)
     assert get_member(shop, m.id).points == MAX_POINTS_BALANCE - 5
     assert run_check(shop).ok
+
+
+_PHONES = itertools.count()
+ANY_NUMBER = st.one_of(st.integers(-(2**70), 2**70), st.integers(-MAX_POINTS, MAX_POINTS), st.booleans(),
+                       st.floats(allow_nan=True), st.decimals(allow_nan=False), st.just(2**62))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(values=st.lists(ANY_NUMBER, min_size=1, max_size=4))
+def test_any_points_adjustment_is_refused_or_stays_a_bounded_whole_number(shop, values):
+    """Whatever number arrives, points stay whole, within their bound and equal to their ledger."""
+    m = member(shop, phone=f"1390000{next(_PHONES):04d}")
+    for v in values:
+        before = get_member(shop, m.id).points
+        try:
+            points.adjust(shop, m.id, v, "property")
+        except ShopError:
+            assert get_member(shop, m.id).points == before
+        else:
+            assert type(v) is int and 0 < abs(v) <= MAX_POINTS
+    after = get_member(shop, m.id).points
+    assert type(after) is int and 0 <= after <= MAX_POINTS_BALANCE
+    assert ledger_faults(shop.db) == []
