@@ -126,7 +126,7 @@ def _prior_refunds(t: Ctx, sale: Sale) -> tuple[int, int]:
     """(value already refunded, earned points already reversed), both positive."""
     value, pts = t.s.execute(select(func.coalesce(func.sum(Sale.total), 0), func.coalesce(func.sum(Sale.points_earned), 0))
                              .where(Sale.original_sale_id == sale.id)).one()
-    return -value, -pts
+    return -int(value), -int(pts)  # PostgreSQL's SUM of a bigint is a numeric (a Decimal here)
 
 
 def _proportional(total: int, part: int, whole: int) -> int:
