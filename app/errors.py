@@ -421,6 +421,21 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "kb_not_found": ("No knowledge base article {id}", "知识库中没有编号为 {id} 的文章"),
     "kb_case_exists": ("Complaint {id} is already saved as a typical case", "投诉 {id} 已存为典型案例"),
     "kb_tags_too_long": ("The tags are too long (at most {max} characters)", "标签过长（最多 {max} 个字符）"),
+    # money hardening: refund claims, bounds on amounts and balances, one path for settings
+    # (services/refunds.py, ledger.py, settings.py)
+    "sale_refunded": ("Sale {receipt} has already been refunded in full", "小票 {receipt} 已全部退款"),
+    "refund_line_refunded": ("Line {line} of sale {receipt} has already been refunded (all {sold} sold)",
+                             "小票 {receipt} 第 {line} 行已全部退款（售出 {sold}）"),
+    "balance_too_large": ("This would take the balance above {max}, the most one balance may hold",
+                          "此操作将使余额超过单个余额上限 {max}"),
+    "ledger_amount_invalid": ("'{value}' is not a whole number of at most {max}: nothing was recorded",
+                              "“{value}”不是不超过 {max} 的整数：未记录任何内容"),
+    "region_invalid": ("'{value}' is not a region code phone numbers are known for (e.g. CN, HK, TW, US)",
+                       "“{value}”不是有效的电话号码地区代码（例如 CN、HK、TW、US）"),
+    "discount_limit_too_high": ("A {role}'s discount limit can be at most {max}% (got {value}%)",
+                                "{role}的折扣上限最多为 {max}%（输入为 {value}%）"),
+    "points_too_many": ("{value} points is more than one movement may hold (at most {max})",
+                        "{value} 积分超过单次上限（最多 {max}）"),
     "campaign_text_needed": ("The campaign template speaks of a voucher: attach one, or write the campaign's own text",
                              "活动短信模板中含有优惠券内容：请附带优惠券，或为本活动填写短信内容"),
     # busy database (app/db.py raises it from the unit of work; the till retries on its own)

@@ -14,8 +14,22 @@ from babel.numbers import format_currency, format_decimal, get_currency_precisio
 
 from app.errors import ValidationError, quoted
 
-# A single amount above this is refused as absurd (10 million major units).
+# Shop-sized bounds. Every amount and count entering a service is an int (never a bool, float or
+# Decimal) within these; the ledger refuses a movement that would take a balance past its bound.
+# They keep every value, and every sum ``shopcare check`` takes, far inside a 64-bit integer (past
+# 2**63 SQLite turns the arithmetic into a float, and the driver refuses the value outright).
+# A single amount above this is refused as absurd (10 million major units: ¥10,000,000.00).
 MAX_MAJOR = 10_000_000
+# A stored-value balance (each of paid principal and bonus), in minor units: ¥10,000,000,000.00,
+# a thousand of the largest top-ups; any real shop is far below it.
+MAX_BALANCE = 10 ** 12
+# Points in one movement (adjustment, redemption, tender, earning): the largest sale at the most
+# generous points rule (1,000 a unit, a 10x tier) earns 10**11.
+MAX_POINTS = 10 ** 12
+# A points balance.
+MAX_POINTS_BALANCE = 10 ** 13
+# Uses on one count card.
+MAX_CARD_USES = 10_000
 
 
 def exponent(currency: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.errors import NotFound, PermissionDenied, ValidationError
+from app.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from app.models import Message, Sale, Voucher
 from app.services import auth, held, settings, vouchers
 from app.services.checkout import Cart, CartLine, Tender, checkout
@@ -43,9 +43,9 @@ def test_whole_refund_puts_everything_back(shop):
         assert cash_back == next(p.amount for p in sale.payments if p.method == "cash")
         assert s.execute(select(Message).where(Message.dedupe_key == f"ebill:sale:{r.refund_sale_id}")).scalar()
     assert ledger_faults(shop.db) == []
-    with pytest.raises(ValidationError) as e:
+    with pytest.raises(Conflict) as e:
         refund(shop, sale.receipt_no, None, reason="again")
-    assert e.value.code == "sale_not_refundable"
+    assert e.value.code == "sale_refunded"
 
 
 def test_partial_refunds_add_up_exactly(shop):
@@ -60,9 +60,9 @@ def test_partial_refunds_add_up_exactly(shop):
         total_back += r.preview.value
         earned_back += r.preview.points_reversed
     assert total_back == 9999  # 3 x 33.33, the last unit took the remainder
-    with pytest.raises(ValidationError) as e:
+    with pytest.raises(Conflict) as e:
         refund(shop, sale.receipt_no, [RefundLine(1, 1)], reason="one more")
-    assert e.value.code == "refund_too_much"
+    assert e.value.code == "refund_line_refunded"
     r = refund(shop, sale.receipt_no, [RefundLine(2, 1)], reason="last")
     assert r.preview.whole_sale
     v = get_member(shop, m.id)

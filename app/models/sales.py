@@ -81,6 +81,8 @@ class SaleLine(Base):
     line_total: Mapped[int] = mapped_column(Amount)
     points_eligible: Mapped[bool] = mapped_column(Boolean, default=True)
     original_line_id: Mapped[int | None] = mapped_column(ForeignKey("sale_lines.id"))
+    # Units of this (sold) line refunded so far: claimed by a conditional update, never above qty.
+    refunded_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     count_card_id: Mapped[int | None] = mapped_column(ForeignKey("count_cards.id"))  # used or sold
 
     sale: Mapped[Sale] = relationship(back_populates="lines")

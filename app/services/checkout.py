@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError
+from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError, quoted
 from app.models import Member, Payment, Product, Sale, SaleLine, Tier, Voucher
 from app.money import check_amount, format_int, format_plain, round_half_up
 from app.services import catalog, countcards, ledger, outbox, permissions, points, receipts, templates, tiers
@@ -144,8 +144,10 @@ def _price(t: Ctx, cart: Cart, cfg: ShopSettings) -> tuple[PricedCart, Member | 
     if member is not None and member.erased_at is not None:
         raise ValidationError("member_erased", key=member.id)
     tier = next((x for x in tiers.all_tiers(t) if x.id == member.tier_id), None) if member is not None else None
-    if not 0 <= cart.discount_bp <= 10_000:
-        raise ValidationError("percent_invalid", field="discount", value=cart.discount_bp / 100)
+    bp = cart.discount_bp
+    if isinstance(bp, bool) or not isinstance(bp, int) or not 0 <= bp <= 10_000:  # 5.5 bp would be stored as a float
+        raise ValidationError("percent_invalid", field="discount",
+                              value=bp / 100 if isinstance(bp, int) and not isinstance(bp, bool) else quoted(repr(bp)))
     check_amount(cart.discount_amount, cfg.currency, field="discount", allow_zero=True)
 
     rows = []
@@ -294,7 +296,8 @@ def _plan_payments(t: Ctx, priced: PricedCart, member: Member | None, tenders: t
         elif method == "points":
             pts = tender.points
             if isinstance(pts, bool) or not isinstance(pts, int) or pts <= 0:
-                raise ValidationError("points_invalid", value=pts)
+                raise ValidationError("points_invalid", value=quoted(repr(pts)))
+            points.check_points_size(pts)
             amount = cfg.point_value(pts)
             if amount <= 0:
                 raise ValidationError("points_too_few", points=pts, rate=cfg.points_redeem_rate)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app.errors import Conflict, InsufficientFunds, NotFound, ValidationError
 from app.models import CountCard, Member, Product
+from app.money import check_amount
 from app.services import audit, ledger, permissions
 from app.services.context import Ctx
 
@@ -83,8 +84,7 @@ def issue(t: Ctx, member_id: int, product: Product | int, sale_id: int | None, p
     if (product.kind != "count_card" or not product.card_uses or product.card_uses <= 0
             or product.card_service_id is None):
         raise ValidationError("countcard_product_invalid", name=product.name)
-    if isinstance(price_paid, bool) or not isinstance(price_paid, int) or price_paid < 0:
-        raise ValidationError("amount_invalid", field="price paid", value=repr(price_paid))
+    check_amount(price_paid, field="price paid", allow_zero=True)
     if t.s.get(Member, member_id) is None:
         raise NotFound("member_not_found", key=member_id)
     now = t.now()

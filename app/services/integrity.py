@@ -8,6 +8,8 @@ Checks, in order (each a set-based query, so it stays fast on 200,000 members an
   ``wallet_entries`` / ``points_entries``, and none is negative;
 * per count card: ``uses_left`` equals the sum of ``count_card_entries.uses`` (and is not negative);
 * per sale: ``total`` equals the sum of its lines' ``line_total`` and the sum of its payments;
+* per sold line: never refunded beyond the quantity sold, and its ``refunded_qty`` claim equals its
+  refund lines; per sale: never more money back than its total;
 * the audit log (``audit.check_chain``): its append-only triggers are in place, every row's HMAC
   verifies under the key kept outside the database, and the chain is not shorter than, nor has
   another head than, what this computer recorded (see app/services/audit.py).
@@ -16,7 +18,9 @@ The SQLite library and its version are reported. A library with the WAL-reset bu
 while one till writes (the app keeps to one writing connection, so the bug cannot bite it) and a
 FAULT once several tills have written sales to the file: the check then refuses to bless it.
 
-Nothing is written: the check reads one consistent snapshot of the database.
+Nothing is written: the check reads one consistent snapshot of the database. Each check runs in its
+own savepoint: one that cannot read its rows (a sum that overflows, a damaged table) is reported as a
+fault and the others still run.
 """
 from __future__ import annotations
 
@@ -84,18 +88,24 @@ class _Builder:
 
 
 # --- the queries (plain SQL that SQLite and PostgreSQL both run) -------------------------------
-_MEMBER_LEDGERS = text("""
-SELECT m.id, m.wallet_principal, COALESCE(w.p, 0), m.wallet_bonus, COALESCE(w.b, 0),
-       m.points_balance, COALESCE(pe.pts, 0)
+# Stored value and points apart: a points sum that cannot be read does not hide a wallet fault.
+_MEMBER_WALLETS = text("""
+SELECT m.id, m.wallet_principal, COALESCE(w.p, 0), m.wallet_bonus, COALESCE(w.b, 0)
 FROM members m
 LEFT JOIN (SELECT member_id, SUM(principal) AS p, SUM(bonus) AS b
            FROM wallet_entries GROUP BY member_id) w ON w.member_id = m.id
-LEFT JOIN (SELECT member_id, SUM(points) AS pts
-           FROM points_entries GROUP BY member_id) pe ON pe.member_id = m.id
 WHERE m.wallet_principal <> COALESCE(w.p, 0)
    OR m.wallet_bonus <> COALESCE(w.b, 0)
-   OR m.points_balance <> COALESCE(pe.pts, 0)
-   OR m.wallet_principal < 0 OR m.wallet_bonus < 0 OR m.points_balance < 0
+   OR m.wallet_principal < 0 OR m.wallet_bonus < 0
+ORDER BY m.id
+""")
+
+_MEMBER_POINTS = text("""
+SELECT m.id, m.points_balance, COALESCE(pe.pts, 0)
+FROM members m
+LEFT JOIN (SELECT member_id, SUM(points) AS pts
+           FROM points_entries GROUP BY member_id) pe ON pe.member_id = m.id
+WHERE m.points_balance <> COALESCE(pe.pts, 0) OR m.points_balance < 0
 ORDER BY m.id
 """)
 
@@ -170,10 +180,9 @@ def run_check(ctx: Ctx) -> CheckReport:
                 _wal_reset_bug(b, version, _selling_tills(conn))
             for name, sql in _COUNTS:
                 b.counts.append((name, int(conn.execute(text(sql)).scalar() or 0)))
-            _check_members(b, conn)
-            _check_count_cards(b, conn)
-            _check_sales(b, conn)
-            _check_audit(b, t)
+            for check in (_check_wallets, _check_points, _check_count_cards, _check_sales, _check_refunds):
+                _guarded(b, t, check, conn)
+            _guarded(b, t, _check_audit, t)
     except DBAPIError as exc:
         why = str(getattr(exc, "orig", exc)) or type(exc).__name__
         b.fault("db_error", f"The database cannot be read: {why}", f"无法读取数据库：{why}")
@@ -218,13 +227,17 @@ def _revisions(ctx: Ctx, conn) -> tuple[str | None, str]:
     return MigrationContext.configure(conn).get_current_revision(), head
 
 
-def _check_members(b: _Builder, conn) -> None:
-    rows = conn.execute(_MEMBER_LEDGERS).all()
-    cols = [
+def _check_wallets(b: _Builder, conn) -> None:
+    _ledger_columns(b, conn.execute(_MEMBER_WALLETS).all(), [
         ("wallet_principal", 1, 2, "paid stored value", "储值本金"),
-        ("wallet_bonus", 3, 4, "bonus stored value", "赠送储值"),
-        ("points_balance", 5, 6, "points", "积分"),
-    ]
+        ("wallet_bonus", 3, 4, "bonus stored value", "赠送储值")])
+
+
+def _check_points(b: _Builder, conn) -> None:
+    _ledger_columns(b, conn.execute(_MEMBER_POINTS).all(), [("points_balance", 1, 2, "points", "积分")])
+
+
+def _ledger_columns(b: _Builder, rows: list, cols: list) -> None:
     for code, cached_i, ledger_i, en, zh in cols:
         b.many(f"{code}_mismatch", [r for r in rows if r[cached_i] != r[ledger_i]],
                lambda r, en=en, c=cached_i, l=ledger_i:
@@ -276,6 +289,58 @@ def _check_audit(b: _Builder, t: Ctx) -> None:
         shown = ", ".join(str(i) for i in bad[:20]) + (" …" if len(bad) > 20 else "")
         b.fault("audit_chain", f"The audit log's hash chain breaks at row(s) {shown} (edited, or signed with "
                 "another key)", f"审计日志哈希链在第 {shown} 条记录处断开（被修改，或用其他密钥签名）")
+
+
+# Per sold line: the units its refund lines return, against what it sold and its refunded_qty claim.
+_REFUND_LINES = text("""
+SELECT l.id, s.receipt_no, l.line_no, l.qty, l.refunded_qty, COALESCE(r.q, 0)
+FROM sale_lines l
+JOIN sales s ON s.id = l.sale_id
+LEFT JOIN (SELECT original_line_id AS lid, -SUM(qty) AS q FROM sale_lines
+           WHERE original_line_id IS NOT NULL GROUP BY original_line_id) r ON r.lid = l.id
+WHERE s.kind = 'sale'
+  AND (COALESCE(r.q, 0) > l.qty OR l.refunded_qty > l.qty OR l.refunded_qty < 0
+       OR l.refunded_qty <> COALESCE(r.q, 0))
+ORDER BY l.id
+""")
+
+_REFUND_VALUE = text("""
+SELECT s.id, s.receipt_no, s.total, r.back
+FROM sales s
+JOIN (SELECT original_sale_id AS sid, -SUM(total) AS back FROM sales
+      WHERE original_sale_id IS NOT NULL GROUP BY original_sale_id) r ON r.sid = s.id
+WHERE r.back > s.total
+ORDER BY s.id
+""")
+
+
+def _check_refunds(b: _Builder, conn) -> None:
+    """No line refunded beyond the quantity it sold (what the refund claim guarantees), and no sale
+    giving back more than it took."""
+    rows = conn.execute(_REFUND_LINES).all()
+    b.many("refund_overrun", [r for r in rows if max(r[4], r[5]) > r[3]],
+           lambda r: f"Sale {r[1]} line {r[2]}: sold {r[3]} but refunded {max(r[4], r[5])}",
+           lambda r: f"小票 {r[1]} 第 {r[2]} 行：售出 {r[3]}，却退了 {max(r[4], r[5])}")
+    b.many("refunded_qty_mismatch", [r for r in rows if r[4] != r[5]],
+           lambda r: f"Sale {r[1]} line {r[2]}: {r[4]} marked refunded, its refund lines return {r[5]}",
+           lambda r: f"小票 {r[1]} 第 {r[2]} 行：记为已退 {r[4]}，退款明细合计 {r[5]}")
+    b.many("refund_value_overrun", conn.execute(_REFUND_VALUE).all(),
+           lambda r: f"Sale {r[1]}: total {r[2]} but {r[3]} refunded",
+           lambda r: f"小票 {r[1]}：总额 {r[2]}，却退款 {r[3]}")
+
+
+def _guarded(b: _Builder, t: Ctx, check, arg) -> None:
+    """Run one check in a savepoint. A check that cannot read its rows (an integer sum that
+    overflows, a float where an integer belongs, a damaged or missing table) becomes a fault, and
+    the savepoint keeps the snapshot usable (PostgreSQL refuses every statement after an error)."""
+    try:
+        with t.s.begin_nested():
+            check(b, arg)
+    except (DBAPIError, ArithmeticError, ValueError, TypeError) as exc:
+        why = str(getattr(exc, "orig", exc)).strip().splitlines()[0:1] or [type(exc).__name__]
+        name = check.__name__.removeprefix("_check_")
+        b.fault("check_failed", f"The {name} check could not read its rows: {why[0]}",
+                f"{name} 检查无法读取数据：{why[0]}")
 
 
 def _report(b: _Builder, version, bug, revision, head) -> CheckReport:

@@ -27,6 +27,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, case, func, select
 
 from app.errors import InsufficientFunds, NotFound, ValidationError
+from app.money import MAX_POINTS
 from app.models import Member, PointsEntry
 from app.services import audit, ledger, permissions
 from app.services.context import Ctx
@@ -114,6 +115,13 @@ def _member(t: Ctx, member_id: int) -> Member:
 def _check_points(value: int, *, allow_negative: bool) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value == 0 or (value < 0 and not allow_negative):
         raise ValidationError("points_adjust_invalid" if allow_negative else "points_invalid", value=value)
+    return check_points_size(value)
+
+
+def check_points_size(value: int) -> int:
+    """Points in one movement are bounded (app.money.MAX_POINTS): 2**62 twice overflowed SQLite."""
+    if abs(value) > MAX_POINTS:
+        raise ValidationError("points_too_many", value=value, max=MAX_POINTS)
     return value
 
 

@@ -76,8 +76,12 @@ class RefundResult:
     message_id: int | None
 
 
-def _load_sale(t: Ctx, receipt_no: str) -> Sale:
-    sale = t.s.execute(select(Sale).where(Sale.receipt_no == (receipt_no or "").strip())).scalar()
+def _load_sale(t: Ctx, receipt_no: str, *, lock: bool = False) -> Sale:
+    """The sale to refund. ``lock``: hold its row until commit (PostgreSQL; SQLite's write
+    transaction already excludes other writers), so a second till refunding the same sale waits
+    and then plans from what the first one recorded, not from a stale read."""
+    q = select(Sale).where(Sale.receipt_no == (receipt_no or "").strip())
+    sale = t.s.execute(q.with_for_update(of=Sale) if lock else q).scalar()
     if sale is None:
         raise NotFound("sale_not_found", receipt=receipt_no)
     if sale.kind != "sale":
@@ -87,10 +91,20 @@ def _load_sale(t: Ctx, receipt_no: str) -> Sale:
 
 
 def _refunded_qty(t: Ctx, sale: Sale) -> dict[int, int]:
-    rows = t.s.execute(select(SaleLine.original_line_id, func.sum(SaleLine.qty))
-                       .join(Sale, Sale.id == SaleLine.sale_id)
-                       .where(Sale.original_sale_id == sale.id).group_by(SaleLine.original_line_id)).all()
-    return {lid: -q for lid, q in rows}
+    return {line.id: line.refunded_qty for line in sale.lines if line.refunded_qty}
+
+
+def _claim(t: Ctx, sale: Sale, line: SaleLine, qty: int) -> None:
+    """Claim ``qty`` units of ``line`` for this refund by one conditional update: it changes no row
+    when they are no longer there (another till refunded them first), so a line is never refunded
+    beyond the quantity it sold, whatever the database and however many tills."""
+    claimed = t.s.execute(update(SaleLine)
+                          .where(SaleLine.id == line.id, SaleLine.refunded_qty + qty <= SaleLine.qty)
+                          .values(refunded_qty=SaleLine.refunded_qty + qty)
+                          .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        raise Conflict("refund_line_refunded", receipt=sale.receipt_no, line=line.line_no, sold=line.qty)
+    t.s.expire(line, ["refunded_qty"])
 
 
 def _refunded_by_method(t: Ctx, sale: Sale) -> dict[str, tuple[int, int, int, int]]:
@@ -112,7 +126,7 @@ def _prior_refunds(t: Ctx, sale: Sale) -> tuple[int, int]:
     """(value already refunded, earned points already reversed), both positive."""
     value, pts = t.s.execute(select(func.coalesce(func.sum(Sale.total), 0), func.coalesce(func.sum(Sale.points_earned), 0))
                              .where(Sale.original_sale_id == sale.id)).one()
-    return -value, -pts
+    return -int(value), -int(pts)  # PostgreSQL's SUM of a bigint is a numeric (a Decimal here)
 
 
 def _proportional(total: int, part: int, whole: int) -> int:
@@ -126,8 +140,7 @@ def _plan(t: Ctx, sale: Sale, wanted: list[RefundLine] | None, cfg: ShopSettings
         wanted = [RefundLine(line.line_no, line.qty - done_qty.get(line.id, 0)) for line in sale.lines
                   if line.qty - done_qty.get(line.id, 0) > 0]
         if not wanted:
-            raise ValidationError("sale_not_refundable", receipt=sale.receipt_no, why="already refunded in full",
-                                  why_zh="已全部退款")
+            raise Conflict("sale_refunded", receipt=sale.receipt_no)
     if not wanted:
         raise ValidationError("refund_nothing")
     merged: dict[int, int] = {}
@@ -141,6 +154,8 @@ def _plan(t: Ctx, sale: Sale, wanted: list[RefundLine] | None, cfg: ShopSettings
     for line_no, qty in sorted(merged.items()):
         line = by_no[line_no]
         already = done_qty.get(line.id, 0)
+        if already >= line.qty:
+            raise Conflict("refund_line_refunded", receipt=sale.receipt_no, line=line_no, sold=line.qty)
         if qty > line.qty - already:
             raise ValidationError("refund_too_much", line=line_no, sold=line.qty, refunded=already, qty=qty)
         # Cumulative proportion: the unit that completes the line takes the remainder.
@@ -270,9 +285,11 @@ def refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = None, *, 
         raise ValidationError("reason_required")
     cfg = load_settings(ctx)
     with ctx.tx() as t:
-        sale = _load_sale(t, receipt_no)
+        sale = _load_sale(t, receipt_no, lock=True)
         member = t.s.get(Member, sale.member_id) if sale.member_id else None
         plan, preview, reverse_now = _build(t, sale, lines, cfg, member)
+        for line, qty, *_ in plan:  # before any money moves
+            _claim(t, sale, line, qty)
         now = t.now()
         receipt, seq = receipts.next_number(t)
         rsale = Sale(receipt_no=receipt, till=t.till, seq=seq, kind="refund", source="till",

@@ -10,25 +10,23 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from babel.numbers import list_currencies
 from sqlalchemy import func, select
 
 from app import money
 from app.errors import Conflict, Duplicate, NotFound, ValidationError
-from app.models import Member, Sale, Staff, Tier, TopupBonusRule, WalletEntry
+from app.models import Member, Staff, Tier, TopupBonusRule
 from app.services import audit, auth, permissions
 from app.services import settings as shop_settings
 from app.services.auth import StaffView
 from app.services.context import SYSTEM, Ctx
-from app.services.settings import ShopSettings
+# The rules of every setting live in settings.validate (one path); their limits are re-exported
+# here for the settings screens.
+from app.services.settings import (DAILY_CAP_MAX, EXPIRY_POLICIES, LANGUAGES, NAME_MAX,  # noqa: F401
+                                   OPTOUT_LINE_MAX, SIGNATURE_MAX, ShopSettings)
 
-LANGUAGES = ("en", "zh_CN")
 # Offered first in the currency chooser; any ISO 4217 code babel knows is accepted.
 COMMON_CURRENCIES = ("CNY", "HKD", "TWD", "MOP", "USD", "EUR", "GBP", "JPY", "SGD", "MYR", "AUD", "CAD")
-NAME_MAX = 64
-SIGNATURE_MAX = 40
 MULTIPLIER_MAX = 1000  # percent
-EXPIRY_POLICIES = ("never", "months", "year_end")
 
 
 # --- values out ----------------------------------------------------------------------------------
@@ -111,17 +109,8 @@ def has_staff(ctx: Ctx) -> bool:
 
 # --- first run -------------------------------------------------------------------------------------
 def _check_shop(shop_name: str, currency: str, language: str) -> tuple[str, str]:
-    name = _text(shop_name)
-    if not name:
-        raise ValidationError("shop_name_empty")
-    if len(name) > NAME_MAX:
-        raise ValidationError("name_too_long", max=NAME_MAX)
-    code = (currency or "").strip().upper()
-    if not re.fullmatch(r"[A-Z]{3}", code) or code not in list_currencies():
-        raise ValidationError("currency_invalid", value=currency)
-    if language not in LANGUAGES:
-        raise ValidationError("language_invalid", value=language)
-    return name, code
+    v = shop_settings.validate(shop_name=shop_name, currency=currency, language=language)
+    return v["shop_name"], v["currency"]
 
 
 def first_run(ctx: Ctx, shop_name: str, currency: str, language: str, owner_name: str,
@@ -148,38 +137,16 @@ def first_run(ctx: Ctx, shop_name: str, currency: str, language: str, owner_name
 
 
 # --- shop details -----------------------------------------------------------------------------------
-def _money_recorded(t: Ctx) -> bool:
-    return (t.s.execute(select(Sale.id).limit(1)).first() is not None
-            or t.s.execute(select(WalletEntry.id).limit(1)).first() is not None)
-
-
 def update_shop(ctx: Ctx, shop_name: str, currency: str, language: str, signature: str = "") -> ShopSettings:
     """Shop name, currency, language and text signature (owner only). The currency cannot change
-    once sales or stored value are recorded: every amount is kept in its minor units."""
-    permissions.require(ctx, "change_settings")
-    name, code = _check_shop(shop_name, currency, language)
-    sig = _text(signature)
-    if len(sig) > SIGNATURE_MAX:
-        raise ValidationError("signature_too_long", max=SIGNATURE_MAX)
-    with ctx.tx() as t:
-        old = shop_settings.load(t)
-        if code != old.currency and _money_recorded(t):
-            raise Conflict("currency_locked", old=old.currency, new=code)
-        return shop_settings.update(t, shop_name=name, currency=code, language=language, signature=sig)
+    once sales or stored value are recorded (settings.update enforces it for every caller)."""
+    return shop_settings.update(ctx, shop_name=shop_name, currency=currency, language=language,
+                                signature=signature or "")
 
 
 # --- points, VIP and discount rules -------------------------------------------------------------------
 def update_points_rules(ctx: Ctx, points_per_unit: int, points_redeem_rate: int, expiry_policy: str,
                         expiry_months: int) -> ShopSettings:
-    permissions.require(ctx, "change_settings")
-    if not _whole(points_per_unit) or not 0 <= points_per_unit <= 1000:
-        raise ValidationError("points_per_unit_invalid", value=points_per_unit)
-    if not _whole(points_redeem_rate) or not 1 <= points_redeem_rate <= 1_000_000:
-        raise ValidationError("points_redeem_rate_invalid", value=points_redeem_rate)
-    if expiry_policy not in EXPIRY_POLICIES:
-        raise ValidationError("expiry_policy_invalid", value=expiry_policy)
-    if not _whole(expiry_months) or not 1 <= expiry_months <= 120:
-        raise ValidationError("expiry_months_invalid", value=expiry_months)
     return shop_settings.update(ctx, points_per_unit=points_per_unit, points_redeem_rate=points_redeem_rate,
                                 points_expiry_policy=expiry_policy, points_expiry_months=expiry_months)
 
@@ -187,26 +154,13 @@ def update_points_rules(ctx: Ctx, points_per_unit: int, points_redeem_rate: int,
 def update_vip_rule(ctx: Ctx, vip_tier: str, single_purchase: int, month_spend: int) -> ShopSettings:
     """The VIP rule: one purchase over ``single_purchase`` or a month over ``month_spend`` lifts a
     member to ``vip_tier`` (0 turns a threshold off)."""
-    permissions.require(ctx, "change_settings")
-    with ctx.tx() as t:
-        cur = shop_settings.load(t).currency
-        money.check_amount(single_purchase, cur, field="VIP single purchase", allow_zero=True)
-        money.check_amount(month_spend, cur, field="VIP month spend", allow_zero=True)
-        if t.s.execute(select(Tier.id).where(Tier.code == vip_tier)).first() is None:
-            raise NotFound("tier_not_found", tier=vip_tier)
-        return shop_settings.update(t, vip_tier=vip_tier, vip_single_purchase=single_purchase,
-                                    vip_month_spend=month_spend)
+    return shop_settings.update(ctx, vip_tier=vip_tier, vip_single_purchase=single_purchase,
+                                vip_month_spend=month_spend)
 
 
 def update_discount_limits(ctx: Ctx, cashier_bp: int, manager_bp: int) -> ShopSettings:
-    """The largest manual discount a cashier and a manager may give, in basis points (1000 = 10%).
-    The owner may always give up to 100%."""
-    permissions.require(ctx, "change_settings")
-    for role, bp in (("cashier", cashier_bp), ("manager", manager_bp)):
-        if not _whole(bp) or not 0 <= bp <= 10_000:
-            raise ValidationError("discount_limit_invalid", role=role, value=bp if not _whole(bp) else bp / 100)
-    if cashier_bp > manager_bp:
-        raise ValidationError("discount_limits_order")
+    """The largest manual discount a cashier and a manager may give, in basis points (1000 = 10%):
+    a cashier at most 50%, never more than a manager. The owner may always give up to 100%."""
     return shop_settings.update(ctx, discount_limit_bp={"cashier": cashier_bp, "manager": manager_bp,
                                                         "owner": 10_000})
 
@@ -537,26 +491,11 @@ def unlock(ctx: Ctx, staff_id: int) -> StaffView:
 
 
 # --- texts: quiet hours, daily cap, opt-out lines -------------------------------------------------------
-OPTOUT_LINE_MAX = 30
-DAILY_CAP_MAX = 20
-
 
 def update_texting(ctx: Ctx, quiet_start: str, quiet_end: str, daily_text_cap: int, optout_line_zh: str,
                    optout_line_en: str) -> ShopSettings:
     """Quiet hours ("HH:MM" shop time; may cross midnight; equal times mean none), the daily cap of care
     and marketing texts per member, and the opt-out lines texts carry (owner or manager)."""
-    permissions.require(ctx, "change_texting")
-    times = []
-    for value in (quiet_start, quiet_end):
-        text = (value or "").strip()
-        m = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", text)
-        if not m:
-            raise ValidationError("sms_quiet_hours_invalid", value=value)
-        times.append(f"{int(m.group(1)):02d}:{m.group(2)}")
-    if not _whole(daily_text_cap) or not 0 <= daily_text_cap <= DAILY_CAP_MAX:
-        raise ValidationError("sms_daily_cap_invalid", value=daily_text_cap)
-    lines = [_text(optout_line_zh), _text(optout_line_en)]
-    if any(not x or len(x) > OPTOUT_LINE_MAX for x in lines):
-        raise ValidationError("sms_optout_line_invalid", max=OPTOUT_LINE_MAX)
-    return shop_settings.update(ctx, permission="change_texting", quiet_start=times[0], quiet_end=times[1],
-                                daily_text_cap=daily_text_cap, optout_line_zh=lines[0], optout_line_en=lines[1])
+    return shop_settings.update(ctx, permission="change_texting", quiet_start=quiet_start, quiet_end=quiet_end,
+                                daily_text_cap=daily_text_cap, optout_line_zh=optout_line_zh,
+                                optout_line_en=optout_line_en)

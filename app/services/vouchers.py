@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.errors import NotFound, ValidationError
+from app.errors import NotFound, ValidationError, quoted
 from app.models import Voucher
 from app.money import check_amount
 from app.services import audit, permissions
@@ -43,8 +43,10 @@ def issue(ctx: Ctx, *, value: int, kind: str = "amount", member_id: int | None =
     permissions.require(ctx, "issue_voucher")
     if kind not in ("amount", "percent"):
         raise ValidationError("setting_invalid", key="kind", why="amount or percent")
-    if kind == "percent" and not 0 < value <= 10_000:
-        raise ValidationError("percent_invalid", field="voucher", value=value / 100)
+    if kind == "percent" and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 10_000):
+        # basis points: a whole number, never a float stored as the voucher's value
+        raise ValidationError("percent_invalid", field="voucher",
+                              value=value / 100 if type(value) is int else quoted(repr(value)))
     if kind == "amount":
         check_amount(value, field="voucher")
     check_amount(min_spend, field="minimum spend", allow_zero=True)

@@ -270,7 +270,9 @@ def cashout(ctx: Ctx, member_id: int, reason: str) -> CashoutResult:
     why = _reason(reason)
     with ctx.tx() as t:
         m = _member(t, member_id)
-        t.s.refresh(m, ["wallet_principal", "wallet_bonus"])
+        # Read the balance under a row lock (PostgreSQL; SQLite's write transaction excludes other
+        # writers): a second till cashing out at the same moment waits, then finds nothing left.
+        t.s.refresh(m, ["wallet_principal", "wallet_bonus"], with_for_update=True)
         principal, bonus = m.wallet_principal, m.wallet_bonus
         if principal <= 0:
             raise InsufficientFunds("cashout_nothing", member=member_id)
@@ -320,7 +322,8 @@ def refund_topup(ctx: Ctx, topup_id: int, reason: str) -> TopupRefundResult:
     with ctx.tx() as t:
         row = _topup_row(t, topup_id)
         m = _member(t, row.member_id)
-        t.s.refresh(m, ["wallet_principal", "wallet_bonus"])
+        t.s.refresh(m, ["wallet_principal", "wallet_bonus"], with_for_update=True)  # see cashout
+        t.s.refresh(row, ["status"])
         before = _balance(m)
         code = _refusal(row, m)
         if code == "topup_refunded":
