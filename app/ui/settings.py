@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from app import money
 from app.errors import ShopError
 from app.services import shop_admin
+from app.services.settings import CASHIER_DISCOUNT_MAX_BP
 from app.services.shop_admin import BonusRuleInput, TierInput
 from app.ui import i18n, style
 from app.ui.owner_password import SetOwnerPasswordDialog, owner_gated
@@ -425,6 +426,7 @@ class PointsTab(_Tab):
             spin.setRange(0, 100)
             spin.setDecimals(1)
             spin.setSuffix(" %")
+        self.cashier_limit.setMaximum(CASHIER_DISCOUNT_MAX_BP / 100)  # the service's own cap
         for spin in (self.per_unit, self.redeem, self.months, self.cashier_limit, self.manager_limit):
             spin.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.save_rules = QPushButton(self.tr("Save rules"), self)
