@@ -2,8 +2,10 @@
 
 Each row carries the previous row's hash, and its own hash is an HMAC-SHA256 of its content and that
 previous hash, under a key kept OUTSIDE the database: the OS keyring when there is one, else
-``config_dir()/audit.key`` (0600), created on first use; ``SHOPCARE_AUDIT_KEY`` (hex) overrides both,
-which is how several tills sharing one PostgreSQL database share one key. Someone holding only the
+``config_dir()/audit.key`` (0600), created on first use; ``SHOPCARE_AUDIT_KEY`` (hex) overrides both.
+Several tills sharing one database share one key: the owner shows it on one till (``export_key``) and
+types it on the others (``import_key``, which proves it against the rows first; see its docstring for
+how the rows a till signed with its own key before stay verifiable). Someone holding only the
 database file cannot recompute a chain they edited.
 
 Truncation needs more than a key (deleting the newest rows leaves a valid chain), so after every
