@@ -62,8 +62,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "private: whoever has it can re-sign an edited audit log.",
                        "本收银机的审计密钥（见上）。在共用此数据库的每台其他收银机上运行：shopcare audit-key set <密钥>，"
                        "或在“设置 › 备份 › 使用另一台收银机的密钥”中输入。请妥善保管：拿到它的人能为改过的审计日志重新签名。"),
-    "audit_key_set": ("This till now uses that audit key: its audit rows verify (shopcare check)",
-                      "本收银机已改用该审计密钥：其审计记录可通过校验（shopcare check）"),
+    "audit_key_set": ("This till now uses that audit key: its audit rows verify (shopcare check). If the till "
+                      "app is open on this computer, close and start it again: it still holds the old key",
+                      "本收银机已改用该审计密钥：其审计记录可通过校验（shopcare check）。如本机收银程序正在运行，请关闭后重新"
+                      "启动：它仍在使用旧密钥"),
     # texts: gateways and sending
     "outbox_gateway": ("Gateway: {kind} ({sender})", "短信通道：{kind}（{sender}）"),
     "outbox_recovered": ("{n} text(s) interrupted while sending are now 'unknown': check them in Messages",
@@ -326,7 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "and case do not matter) this till's audit key. Refused, changing nothing, "
                                      "unless KEY verifies the audit rows already in the database. Rows this till "
                                      "signed with its own key before stay verifiable: an audit row, signed with "
-                                     "KEY, retires the old key. Refused while SHOPCARE_AUDIT_KEY is set.",
+                                     "KEY, retires the old key. Refused while SHOPCARE_AUDIT_KEY is set. Start "
+                                     "the till app on this computer again afterwards (or set the key from its "
+                                     "Settings).",
                          formatter_class=_Formatter)
     c.add_argument("key", metavar="KEY", nargs="+", help="the key: 64 hex digits, in groups or not")
     c.set_defaults(func=cmd_audit_key_set)

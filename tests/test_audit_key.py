@@ -154,3 +154,27 @@ def test_only_the_owner_with_the_password_shows_or_sets_the_key(till, unconfirme
     with pytest.raises(PermissionDenied):
         audit.import_key(till(2).without_owner(), shown)
     assert _rows(t1) == before
+
+
+def test_with_a_keyring_the_shared_key_goes_there_not_to_a_file(till):
+    import keyring
+
+    from tests.test_sms_gateway import _MemoryKeyring
+
+    a_member(till(1), "13800138001")
+    shown = audit.export_key(till(1))
+    ring, old = _MemoryKeyring(), keyring.get_keyring()
+    keyring.set_keyring(ring)           # till 2's computer has a keyring (till 1's has none)
+    try:
+        t2 = till(2)
+        a_member(t2, "13800138002")     # its own key, made in the keyring
+        assert ("ShopCare", audit.KEYRING_USER) in ring.store
+        audit.import_key(t2, shown)
+        assert ring.store[("ShopCare", audit.KEYRING_USER)] == shown.replace(" ", "")
+        assert not (paths.config_dir() / audit.KEY_FILE).exists()
+        audit._KEYS.clear()
+        a_member(t2, "13800138003")
+        assert run_check(t2).ok, codes(run_check(t2))
+    finally:
+        keyring.set_keyring(old)
+    assert run_check(till(1)).ok
