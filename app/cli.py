@@ -56,6 +56,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "and 12 months)", "已删除 {n} 个旧备份（保留最近 7 天、4 周、12 个月各自最新的一份）"),
     "member_many": ("'{query}' matches {n} members; use the full phone or the card number:",
                     "“{query}”对应 {n} 位会员，请输入完整手机号或卡号："),
+    # shopcare audit-key
+    "audit_key_hint": ("This till's audit key (above). On each other till sharing this database: shopcare "
+                       "audit-key set <the key>, or Settings › Backups › Use the key of another till. Keep it "
+                       "private: whoever has it can re-sign an edited audit log.",
+                       "本收银机的审计密钥（见上）。在共用此数据库的每台其他收银机上运行：shopcare audit-key set <密钥>，"
+                       "或在“设置 › 备份 › 使用另一台收银机的密钥”中输入。请妥善保管：拿到它的人能为改过的审计日志重新签名。"),
+    "audit_key_set": ("This till now uses that audit key: its audit rows verify (shopcare check). If the till "
+                      "app is open on this computer, close and start it again: it still holds the old key",
+                      "本收银机已改用该审计密钥：其审计记录可通过校验（shopcare check）。如本机收银程序正在运行，请关闭后重新"
+                      "启动：它仍在使用旧密钥"),
     # texts: gateways and sending
     "outbox_gateway": ("Gateway: {kind} ({sender})", "短信通道：{kind}（{sender}）"),
     "outbox_recovered": ("{n} text(s) interrupted while sending are now 'unknown': check them in Messages",
@@ -122,6 +132,10 @@ summary:
   shopcare export members -o FILE.csv|FILE.xlsx   the member list (owner only, audited; asks the
                                     owner's password once one is set)
   shopcare owner-password [--name NAME]   set or reset the owner's password (forgotten or first)
+  shopcare audit-key show           this till's audit key, to copy to the other tills sharing the
+                                    database (owner; asks the owner's password once one is set)
+  shopcare audit-key set KEY        use another till's audit key here (refused unless it verifies the
+                                    database's audit rows)
   shopcare outbox send              deliver due messages through the configured gateway
   shopcare outbox test PHONE [TEXT] send one test text now and print the gateway's answer
   shopcare care run [--date D] [--dry-run]   queue every care action due on D (idempotent)
@@ -132,7 +146,9 @@ environment:
   SHOPCARE_DB    database URL (same as --db); default: SQLite in the user data dir
   SHOPCARE_HOME  keep data, cache, config and backups under this folder instead
   SHOPCARE_TILL  the till code commands act as (default T1)
-  SHOPCARE_OWNER_PASSWORD   the owner's password for exports in scripts (else asked on a terminal)
+  SHOPCARE_OWNER_PASSWORD   the owner's password for exports and audit-key in scripts (else asked
+                            on a terminal)
+  SHOPCARE_AUDIT_KEY        the audit key in hex (wins over the key stored on this computer)
   SHOPCARE_SMS_GATEWAY=log|twilio, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, SHOPCARE_SMS_FROM,
   SHOPCARE_SMS_API_BASE   the text gateway (override this machine's gateway settings)
 
@@ -205,7 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "fault. The database is only read: SQLite quick_check, schema "
                                    "version, every member's stored value and points against their "
                                    "ledgers, count cards, sale totals against lines and payments, and the "
-                                   "audit log's hash chain. Prints the SQLite version.",
+                                   "audit log's keyed chain (HMAC under this till's audit key; rows signed "
+                                   "with another till's key are reported as such: see 'shopcare audit-key'). "
+                                   "Prints the SQLite version.",
                        formatter_class=_Formatter)
     c.set_defaults(func=cmd_check)
 
@@ -289,6 +307,33 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--name", metavar="NAME", default=None,
                    help="the owner, when the shop has more than one (default: the only active owner)")
     c.set_defaults(func=cmd_owner_password)
+
+    ak = sub.add_parser("audit-key", help="show this till's audit key, or use another till's",
+                        description="The audit log is a chain keyed with an HMAC whose key lives on each "
+                                    "computer, outside the database (the keyring, else audit.key in the config "
+                                    "folder; SHOPCARE_AUDIT_KEY wins over both). Tills sharing one PostgreSQL "
+                                    "database need the same key, or each one's check reports the others' rows. "
+                                    "Show the key on the first till and set it on each other one. Owner only "
+                                    "and audited: the owner's password is asked on a terminal once one is set, "
+                                    "or read from SHOPCARE_OWNER_PASSWORD (scripts).",
+                        formatter_class=_Formatter)
+    aksub = ak.add_subparsers(dest="what", metavar="ACTION", title="actions", required=True)
+    c = aksub.add_parser("show", help="print this till's audit key (8 groups of 8 hex digits)",
+                         description="Print this till's audit key on standard output, as 8 groups of 8 hex "
+                                     "digits. Keep it private: whoever has it can re-sign an edited audit log.",
+                         formatter_class=_Formatter)
+    c.set_defaults(func=cmd_audit_key_show)
+    c = aksub.add_parser("set", help="use another till's audit key on this till",
+                         description="Make KEY (as 'shopcare audit-key show' printed it on another till; spaces "
+                                     "and case do not matter) this till's audit key. Refused, changing nothing, "
+                                     "unless KEY verifies the audit rows already in the database. Rows this till "
+                                     "signed with its own key before stay verifiable: an audit row, signed with "
+                                     "KEY, retires the old key. Refused while SHOPCARE_AUDIT_KEY is set. Start "
+                                     "the till app on this computer again afterwards (or set the key from its "
+                                     "Settings).",
+                         formatter_class=_Formatter)
+    c.add_argument("key", metavar="KEY", nargs="+", help="the key: 64 hex digits, in groups or not")
+    c.set_defaults(func=cmd_audit_key_set)
 
     c = sub.add_parser("reprint", help="reprint a past receipt",
                        description="Reprint the receipt of a past sale or refund (marked REPRINT; the cash "
@@ -682,6 +727,26 @@ def cmd_owner_password(env: Env) -> int:
             raise ValidationError("owner_password_mismatch")
     auth.set_owner_password(ctx, password, staff_id=staff_id)
     env.say(msg("owner_password_done", env.lang, name=name))
+    return EXIT_OK
+
+
+def cmd_audit_key_show(env: Env) -> int:
+    from app.services import audit
+
+    env.require_file()
+    ctx = env.owner_confirmed(env.open())
+    env.say(audit.export_key(ctx))
+    env.say_err(msg("audit_key_hint", env.lang))
+    return EXIT_OK
+
+
+def cmd_audit_key_set(env: Env) -> int:
+    from app.services import audit
+
+    env.require_file()
+    ctx = env.owner_confirmed(env.open())
+    audit.import_key(ctx, " ".join(env.args.key))
+    env.say(msg("audit_key_set", env.lang))
     return EXIT_OK
 
 

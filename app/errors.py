@@ -234,6 +234,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # restore on a checked copy, and the keyed audit chain (services/backup.py restore, services/audit.py)
     "audit_key_invalid": ("{var} must be the audit key in hex (at least 32 hex digits)",
                           "{var} 必须是十六进制的审计密钥（至少 32 位十六进制数字）"),
+    # sharing the audit key between tills (services/audit.py export_key, import_key)
+    "audit_key_text": ("That is not an audit key: it is 64 hexadecimal digits (0-9, a-f), shown as 8 groups of 8 "
+                       "(this has {digits} digits)", "这不是审计密钥：审计密钥为 64 位十六进制数字（0-9、a-f），"
+                       "显示为 8 组、每组 8 位（此处为 {digits} 位）"),
+    "audit_key_env_set": ("This till takes its audit key from {var}: change that variable instead (it wins over "
+                          "the stored key)", "本收银机的审计密钥来自环境变量 {var}：请改该变量（它优先于保存的密钥）"),
+    "audit_key_wrong": ("Not this shop's audit key: audit row {row} was signed with another key. Nothing was "
+                        "changed; copy the key again from the till whose rows these are",
+                        "不是本店的审计密钥：第 {row} 条审计记录由其他密钥签名。未作任何改动；请从写入这些记录的收银机重新抄写密钥"),
     "restore_check_failed": ("Restore refused, the shop's database is unchanged: the backup fails the check "
                              "({check}): {detail}", "已拒绝恢复，店铺数据库未作改动：该备份未通过检查（{check}）：{detail_zh}"),
     "restore_not_confirmed": ("Restore not confirmed: on a terminal type yes when asked, in a script add --yes",

@@ -19,8 +19,9 @@ from sqlalchemy import select
 from app.errors import PermissionDenied, ValidationError, render
 from app.models import AuditLog, Base, Member, Staff
 from app.adapters.sms import LogGateway
-from app.services import (auth, callbacks, campaigns, catalog, erasure, imports, knowledge, member_export, members,
-                          outbox, outbox_admin, permissions, points, refunds, sender, shop_admin, vouchers, wallet)
+from app.services import (audit, auth, callbacks, campaigns, catalog, erasure, imports, knowledge, member_export,
+                          members, outbox, outbox_admin, permissions, points, refunds, sender, shop_admin, vouchers,
+                          wallet)
 from app.services.campaigns import CampaignSpec, Filters
 from app.services.checkout import Cart, CartLine, Tender, checkout
 from app.services.context import SYSTEM, Actor, Ctx
@@ -138,6 +139,10 @@ def _view_staff(shop):
     return lambda c: shop_admin.list_staff(c)
 
 
+def _manage_audit_key(shop):
+    return lambda c: audit.export_key(c)  # audited: a refusal leaves no row, an allowed one adds one
+
+
 def _manage_products(shop):
     shop.n += 1
     return lambda c: catalog.add_product(c, sku=f"NEW{shop.n}", name="Oolong 乌龙", price=4200)
@@ -183,6 +188,7 @@ PROBES = {
     "refund": _refund, "refund_topup": _refund_topup, "cashout": _cashout, "adjust_balance": _adjust_balance,
     "expire_points": _expire_points, "import": _import, "export": _export, "erase_member": _erase_member,
     "change_settings": _change_settings, "manage_staff": _manage_staff, "view_staff": _view_staff,
+    "manage_audit_key": _manage_audit_key,
     "manage_products": _manage_products, "issue_voucher": _issue_voucher, "manage_outbox": _manage_outbox,
     "change_texting": _change_texting, "send_campaign": _send_campaign, "resolve_complaint": _resolve_complaint,
     "edit_knowledge": _edit_knowledge,

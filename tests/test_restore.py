@@ -96,7 +96,7 @@ def _bad_backups(ctx, tmp_path):
         "a garbage schema revision": (edited_backup(
             ctx, tmp_path, "UPDATE alembic_version SET version_num = 'x'' OR 1=1; --'", name="junk.db"), "schema"),
         "not a SQLite file": (garbage, "integrity_check"),
-        "an audit chain under another key": (signed_elsewhere, "audit_chain"),
+        "an audit chain under another key": (signed_elsewhere, "audit_key_other"),
     }
 
 

@@ -2,8 +2,10 @@
 
 Each row carries the previous row's hash, and its own hash is an HMAC-SHA256 of its content and that
 previous hash, under a key kept OUTSIDE the database: the OS keyring when there is one, else
-``config_dir()/audit.key`` (0600), created on first use; ``SHOPCARE_AUDIT_KEY`` (hex) overrides both,
-which is how several tills sharing one PostgreSQL database share one key. Someone holding only the
+``config_dir()/audit.key`` (0600), created on first use; ``SHOPCARE_AUDIT_KEY`` (hex) overrides both.
+Several tills sharing one database share one key: the owner shows it on one till (``export_key``) and
+types it on the others (``import_key``, which proves it against the rows first; see its docstring for
+how the rows a till signed with its own key before stay verifiable). Someone holding only the
 database file cannot recompute a chain they edited.
 
 Truncation needs more than a key (deleting the newest rows leaves a valid chain), so after every
@@ -112,6 +114,114 @@ def _file_key(file: Path) -> bytes:
     return bytes.fromhex(file.read_text().strip())
 
 
+# --- sharing the key between tills ------------------------------------------------------------------
+KEY_RETIRED = "audit.key_replaced"  # the audit row that retires this till's own key for a shared one
+
+
+def _key_text(k: bytes) -> str:
+    """The key as 8 groups of 8 hex digits: read aloud or typed on the other till without losing place."""
+    h = k.hex()
+    return " ".join(h[i:i + 8] for i in range(0, len(h), 8))
+
+
+def parse_key(text_: str) -> bytes:
+    """A key as ``export_key`` writes it (spaces, dashes and case do not matter); ShopError if not one."""
+    from app.errors import ValidationError
+
+    digits = "".join(ch for ch in (text_ or "") if ch not in " -:\t\r\n").lower()
+    # 64 digits as ShopCare makes keys; SHOPCARE_AUDIT_KEY may hold any key of at least 16 bytes.
+    if len(digits) < 32 or len(digits) > 128 or len(digits) % 2 or any(ch not in "0123456789abcdef" for ch in digits):
+        raise ValidationError("audit_key_text", digits=len(digits))
+    return bytes.fromhex(digits)
+
+
+def export_key(ctx: Ctx) -> str:
+    """This till's audit key as text, for the owner to type on another till sharing the database."""
+    from app.services import permissions
+
+    permissions.require(ctx, "manage_audit_key")
+    k = key()
+    with ctx.tx() as t:
+        record(t, "audit.key_shown", "audit_key", None)
+    return _key_text(k)
+
+
+def import_key(ctx: Ctx, text_: str) -> None:
+    """Make ``text_`` (another till's key, from ``export_key``) this till's key.
+
+    Refused, changing nothing, unless it verifies the database's keyed rows: every keyed row must
+    follow under the new key or under this till's present key (rows this till signed before sharing).
+    Those are kept verifiable by one audit row, signed with the new key, that retires the old key and
+    carries it: from then on the old key's rows are checked like the plain rows from before keying,
+    only BEFORE that row, whose HMAC covers them (a forger knowing the old key still cannot re-sign the
+    chain after them). The key itself goes where ``key()`` looks: the keyring, else the 0600 file."""
+    from app.errors import ShopError, ValidationError
+    from app.services import permissions
+
+    permissions.require(ctx, "manage_audit_key")
+    new = parse_key(text_)
+    if os.environ.get(KEY_ENV, "").strip():
+        raise ShopError("audit_key_env_set", var=KEY_ENV)
+    old = key()
+    if new == old:
+        return
+    with ctx.tx() as t:
+        if t.s.bind.dialect.name == "postgresql":  # no row lands between the proof and the retiring row
+            t.s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
+        own_rows = False
+        for row_id, ok_new, ok_old in _keyed_rows(t, new, old):
+            if not ok_new and not ok_old:
+                raise ValidationError("audit_key_wrong", row=row_id)
+            own_rows = own_rows or (ok_old and not ok_new)
+        # Signed with the new key, which is stored only once they have committed.
+        if own_rows:
+            _record(t, new, KEY_RETIRED, "audit_key", None, after={"retired_key": old.hex()})
+        _record(t, new, "audit.key_imported", "audit_key", None)
+    _store_key(new)
+
+
+def _keyed_rows(t: Ctx, new: bytes, old: bytes):
+    """(id, verifies under the new key, verifies under this till's key) for each row after the plain
+    prefix; the keys each of them retired count as theirs (see ``_keys``)."""
+    new_keys, old_keys = _keys(t, new), _keys(t, old)
+    prev, keyed_seen = None, False
+    for row in t.s.execute(select(AuditLog).order_by(AuditLog.id)).scalars():
+        ok_new, ok_old = _signed(row, prev, new_keys), _signed(row, prev, old_keys)
+        keyed_seen = keyed_seen or ok_new or ok_old or row.hash != _plain(prev, row)
+        if keyed_seen:
+            yield row.id, ok_new, ok_old
+        prev = row.hash
+
+
+def _signed(row: AuditLog, prev: str | None, keys: list[tuple[bytes, float]]) -> bool:
+    return row.prev_hash == prev and any(row.id < until and row.hash == _keyed(k, prev, row) for k, until in keys)
+
+
+def _store_key(k: bytes) -> None:
+    from app.services.gateway_config import KEYRING_SERVICE, _keyring
+
+    file = paths.config_dir() / KEY_FILE
+    _KEYS.pop(str(file), None)
+    kr = _keyring()
+    if kr is not None:
+        try:
+            kr.set_password(KEYRING_SERVICE, KEYRING_USER, k.hex())
+            return
+        except Exception as exc:  # a locked keyring: the file, where key() then looks too
+            log.warning("keyring unavailable for the audit key (%s)", type(exc).__name__)
+    _write_private(file, k.hex() + "\n")
+
+
+def _write_private(file: Path, content: str) -> None:
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(content)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, file)
+
+
 # --- digests ----------------------------------------------------------------------------------------
 def _payload(prev: str | None, row: AuditLog) -> bytes:
     return json.dumps([prev, row.at.isoformat(), row.staff_id, row.till, row.action, row.entity,
@@ -131,7 +241,11 @@ def _keyed(k: bytes, prev: str | None, row: AuditLog) -> str:
 def record(t: Ctx, action: str, entity: str, entity_id: object, *, before: object = None,
            after: object = None, reason: str | None = None) -> None:
     """Add an audit row inside the caller's transaction."""
-    k = key()
+    _record(t, key(), action, entity, entity_id, before=before, after=after, reason=reason)
+
+
+def _record(t: Ctx, k: bytes, action: str, entity: str, entity_id: object, *, before: object = None,
+            after: object = None, reason: str | None = None) -> None:
     if t.s.bind.dialect.name == "postgresql":
         # Two tills auditing at once would both read the same last row and fork the chain; the
         # lock (held to the end of this transaction) makes the second wait for the first's row.
@@ -255,15 +369,51 @@ def _state_problem(s, state: dict) -> tuple[str, int | None] | None:
 def verify_chain(t: Ctx) -> list[int]:
     """Ids of audit rows whose hash does not follow from the previous row under the key (plain
     SHA-256 is accepted only for the rows before the first keyed one); empty when intact."""
-    k = key()
-    bad, prev, keyed_seen = [], None, False
+    return _verify(t, key())[0]
+
+
+def _keys(t: Ctx, k: bytes) -> list[tuple[bytes, float]]:
+    """(key, the row id its rows must come before): this till's key, and every key an import retired
+    with a row signed by a key already known (a retired key may itself have retired an older one)."""
+    known: list[tuple[bytes, float]] = [(k, float("inf"))]
+    rows = t.s.execute(select(AuditLog).where(AuditLog.action == KEY_RETIRED).order_by(AuditLog.id)).scalars().all()
+    grew = True
+    while grew:
+        grew = False
+        for row in rows:
+            if any(row.id < until and row.hash == _keyed(kk, row.prev_hash, row) for kk, until in known):
+                try:
+                    old = bytes.fromhex(json.loads(row.after)["retired_key"])
+                except (TypeError, ValueError, KeyError):
+                    continue
+                if all(kk != old for kk, _ in known):
+                    known.append((old, row.id))
+                    grew = True
+    return known
+
+
+def _verify(t: Ctx, k: bytes) -> tuple[list[int], bool]:
+    """(ids of rows that do not verify, whether they look signed with another till's key: each links
+    to the row before it, and none of the keyed rows verifies under ``k``, or the first keyed one does
+    not and another till wrote it)."""
+    keys = _keys(t, k)
+    bad, prev, keyed_seen, mine, first, broken = [], None, False, False, None, False
     for row in t.s.execute(select(AuditLog).order_by(AuditLog.id)).scalars():
-        if row.prev_hash == prev and row.hash == _keyed(k, prev, row):
+        linked = row.prev_hash == prev
+        ok = linked and row.hash == _keyed(k, prev, row)
+        mine = mine or ok
+        ok = ok or (linked and any(row.id < until and row.hash == _keyed(kk, prev, row) for kk, until in keys[1:]))
+        if ok:
             keyed_seen = True
-        elif keyed_seen or row.prev_hash != prev or row.hash != _plain(prev, row):
+        elif keyed_seen or not linked or row.hash != _plain(prev, row):
             bad.append(row.id)
+            broken = broken or not linked
+        if first is None and (ok or bad and bad[-1] == row.id):
+            first = (ok, row.till)
         prev = row.hash
-    return bad
+    # Another till's rows still link (each names the hash before it): a broken link is an edit.
+    other = bool(bad) and not broken and (not mine or (first is not None and not first[0] and first[1] != t.till))
+    return bad, other
 
 
 @dataclass(frozen=True)
@@ -273,6 +423,7 @@ class ChainReport:
     truncated: tuple[int, int, int] | None = None   # (rows now up to last_id, recorded count, last_id)
     head_differs: int | None = None     # the recorded last id whose hash changed
     recorded: bool = False              # whether this computer holds a record for the database
+    other_key: bool = False             # the bad rows look signed with another till's key (see _verify)
 
 
 def check_chain(t: Ctx) -> ChainReport:
@@ -285,8 +436,11 @@ def check_chain(t: Ctx) -> ChainReport:
             truncated = (problem[1], state["count"], state["last_id"])
         elif problem:
             head = state["last_id"]
-    return ChainReport(bad_rows=verify_chain(t), missing_triggers=missing_triggers(t.s.connection()),
-                       truncated=truncated, head_differs=head, recorded=state is not None)
+    bad, other = _verify(t, key())
+    # Another till's rows never change what this computer recorded: a chain that did is rewritten.
+    other = other and truncated is None and head is None
+    return ChainReport(bad_rows=bad, missing_triggers=missing_triggers(t.s.connection()),
+                       truncated=truncated, head_differs=head, recorded=state is not None, other_key=other)
 
 
 def missing_triggers(conn) -> list[str]:

@@ -12,7 +12,9 @@ Checks, in order (each a set-based query, so it stays fast on 200,000 members an
   refund lines; per sale: never more money back than its total;
 * the audit log (``audit.check_chain``): its append-only triggers are in place, every row's HMAC
   verifies under the key kept outside the database, and the chain is not shorter than, nor has
-  another head than, what this computer recorded (see app/services/audit.py).
+  another head than, what this computer recorded (see app/services/audit.py). Rows that look signed
+  with another till's key (none verifies, or the first keyed one, from another till, does not) are
+  ``audit_key_other``, not ``audit_chain``: the tills do not share one key yet.
 
 The SQLite library and its version are reported. A library with the WAL-reset bug is a warning
 while one till writes (the app keeps to one writing connection, so the bug cannot bite it) and a
@@ -285,7 +287,14 @@ def _check_audit(b: _Builder, t: Ctx) -> None:
         b.fault("audit_head", f"Audit row {found.head_differs} is not the row this computer recorded: the chain "
                 "was rewritten", f"第 {found.head_differs} 条审计记录与本机记录的不同：审计链被改写")
     bad = found.bad_rows
-    if bad:
+    if bad and found.other_key:
+        # Not tampering: a till sharing this database made its own key (see audit.import_key).
+        b.fault("audit_key_other", f"The audit rows ({len(bad)} of them) were signed with another till's key: copy "
+                "the key from the first till (Settings › Backups › Audit key for several tills, or 'shopcare "
+                "audit-key show' there) to this one ('shopcare audit-key set' here)",
+                f"审计记录（{len(bad)} 条）由另一台收银机的密钥签名：请把第一台收银机的密钥（“设置 › 备份 › 多台收银机共用的审计密钥”，"
+                "或在那台运行 shopcare audit-key show）抄到本机（在本机运行 shopcare audit-key set）")
+    elif bad:
         shown = ", ".join(str(i) for i in bad[:20]) + (" …" if len(bad) > 20 else "")
         b.fault("audit_chain", f"The audit log's hash chain breaks at row(s) {shown} (edited, or signed with "
                 "another key)", f"审计日志哈希链在第 {shown} 条记录处断开（被修改，或用其他密钥签名）")

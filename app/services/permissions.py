@@ -20,7 +20,9 @@ RULES: dict[str, frozenset[str]] = {
     "erase_member": frozenset({"owner", "system"}),
     "change_settings": frozenset({"owner", "system"}),
     "manage_staff": frozenset({"owner", "system"}),
-    "view_staff": frozenset({"owner", "system"}),  # the staff list (no owner's password needed to look)
+    "view_staff": frozenset({"owner", "system"}),
+    # the audit chain's key, shown to copy to another till, or taken from one (services/audit.py)
+    "manage_audit_key": frozenset({"owner", "system"}),  # the staff list (no owner's password needed to look)
     "manage_products": frozenset({"manager", "owner", "system"}),
     "issue_voucher": frozenset({"manager", "owner", "system"}),
     # texts: outbox administration
@@ -41,8 +43,9 @@ RULES: dict[str, frozenset[str]] = {
 # - manage_staff is the Staff tab of Settings: a new owner or a new PIN must not come from a PIN alone.
 # - "system" (the command line and scheduled jobs) is not asked: who runs commands on the shop's computer
 #   can read the database file anyway; `shopcare export` asks on its own (app/cli.py).
+# - manage_audit_key: whoever holds the audit key can re-sign a chain they edited.
 OWNER_PASSWORD: frozenset[str] = frozenset({"export", "adjust_balance", "change_settings", "change_texting",
-                                            "manage_staff"})
+                                            "manage_staff", "manage_audit_key"})
 
 ACTION_NAMES = {
     "refund": ("refund a sale", "退款"), "refund_topup": ("refund a top-up", "退充值"),
@@ -50,7 +53,8 @@ ACTION_NAMES = {
     "override_price": ("change prices", "改价"), "import": ("import data", "导入数据"),
     "export": ("export member data", "导出会员数据"),
     "erase_member": ("erase a member's personal data", "删除会员个人信息"), "change_settings": ("change settings", "修改设置"),
-    "manage_staff": ("manage staff", "管理员工"), "view_staff": ("see the staff list", "查看员工名单"),
+    "manage_staff": ("manage staff", "管理员工"),
+    "manage_audit_key": ("show or change the audit key", "查看或更换审计密钥"), "view_staff": ("see the staff list", "查看员工名单"),
     "manage_products": ("manage products", "管理商品"),
     "issue_voucher": ("issue vouchers", "发放优惠券"), "expire_points": ("expire points", "执行积分过期"),
     "sell": ("sell", "收银"), "topup": ("top up", "充值"), "edit_member": ("edit members", "编辑会员"),

@@ -1,4 +1,5 @@
-"""Settings › Backups: the backups kept on this computer, a backup now, and a restore (owner).
+"""Settings › Backups: the backups kept on this computer, a backup now, a restore (owner), and the audit
+key shared by several tills (app/ui/audit_key_box.py).
 
 A restore replaces the whole database, so the app stops its background sender, lets every task
 finish, restores on the db worker (the service checks the backup on a copy and backs the live file up
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHe
 
 from app import paths
 from app.services import backup, backup_schedule
+from app.ui.audit_key_box import AuditKeyBox
 from app.ui.owner_password import owner_gated
 from app.ui.settings import _Tab
 
@@ -59,11 +61,15 @@ class BackupsTab(_Tab):
         box.addWidget(self.table, 1)
         box.addLayout(row)
         box.addWidget(self.status)
+        # The key a restored or shared database's audit rows need: it lives on this computer, not in backups.
+        self.audit_key = AuditKeyBox(state, self)
+        box.addWidget(self.audit_key)
         self.table.itemSelectionChanged.connect(self.apply_permissions)
         self.apply_permissions()
 
     # --- reading ---
     def load(self) -> None:
+        self.audit_key.hide_key()
         self.run(lambda: [(when, p, p.stat().st_size) for when, p in backup_schedule.backups()], self._show)
 
     def _show(self, found) -> None:
@@ -82,6 +88,8 @@ class BackupsTab(_Tab):
     def apply_permissions(self) -> None:
         self.now_button.setEnabled(self.state.ctx.db.sqlite_path is not None)
         self.restore_button.setEnabled(self.state.role_allowed("change_settings") and bool(self.selected()))
+        if hasattr(self, "audit_key"):  # the box comes after the first call (from the table's signals)
+            self.audit_key.apply_permissions()
 
     def selected(self):
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
