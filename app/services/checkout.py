@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError
 from app.models import Member, Payment, Product, Sale, SaleLine, Tier, Voucher
-from app.money import check_amount, format_int, format_plain, round_half_up
+from app.money import MAX_MAJOR, check_amount, format_int, format_plain, round_half_up
 from app.services import catalog, countcards, ledger, outbox, permissions, points, receipts, templates, tiers
 from app.services import campaigns  # care: bring-a-friend credit
 from app.services.context import Ctx
@@ -26,6 +26,8 @@ from app.services.settings import load as load_settings
 
 MAX_QTY = 9999
 METHODS = ("cash", "card", "wallet", "points", "voucher")
+# A points tender above this is a typing slip, refused before it is valued (no balance comes near).
+MAX_POINTS = MAX_MAJOR * 100
 METHOD_NAMES = {"cash": ("cash", "现金"), "card": ("card", "刷卡"), "wallet": ("stored value", "储值"),
                 "points": ("points", "积分"), "voucher": ("voucher", "券"), "other": ("other", "其他"),
                 "count_card": ("count card", "次卡")}
@@ -293,7 +295,7 @@ def _plan_payments(t: Ctx, priced: PricedCart, member: Member | None, tenders: t
             payments.append(_Tendered("wallet", amount, wallet_principal=p_part, wallet_bonus=b_part))
         elif method == "points":
             pts = tender.points
-            if isinstance(pts, bool) or not isinstance(pts, int) or pts <= 0:
+            if isinstance(pts, bool) or not isinstance(pts, int) or not 0 < pts <= MAX_POINTS:
                 raise ValidationError("points_invalid", value=pts)
             amount = cfg.point_value(pts)
             if amount <= 0:
@@ -403,6 +405,12 @@ def checkout(ctx: Ctx, cart: Cart, tenders: tuple[Tender, ...] | list[Tender], *
 
         # Count cards: use a card for each covered service; sell packages (one card per unit).
         card_for_line: dict[int, int | None] = {}
+        asked: dict[int, int] = {}
+        for pl in priced.lines:
+            if pl.count_card_id is not None:
+                asked[pl.count_card_id] = asked.get(pl.count_card_id, 0) + pl.qty
+        for card_id, uses in asked.items():
+            countcards.check_uses(t, card_id, uses)
         for pl in priced.lines:
             card_for_line[pl.line_no] = pl.count_card_id
             if pl.count_card_id is not None:

@@ -36,7 +36,7 @@ import hashlib
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import or_, select
@@ -44,7 +44,7 @@ from sqlalchemy import or_, select
 from app.errors import ImportFailed, ShopError, ValidationError, quoted, render
 from app.models import Member, Product, Sale, SaleLine
 from app.models import Payment as PaymentRow
-from app.money import MAX_MAJOR, check_amount, decimal_digits, parse_amount, round_half_up
+from app.money import MAX_MAJOR, check_amount, decimal_digits, parse_amount, plain_number, round_half_up
 from app.services import audit, ledger, members, permissions, phones, receipts, tiers
 from app.services.context import Ctx, FixedClock
 from app.services.settings import ShopSettings
@@ -187,6 +187,8 @@ def _parse_member(row: Row, table: Table, cfg: ShopSettings, today: date) -> _Me
     def field(col: str) -> str:
         return table.headers.get(col, col)
 
+    _no_extra(row)
+
     name = members.clean_name(_text(row.get("name")))
     phone = phones.normalize(_text(row.get("phone")), cfg.region)
     card = members.clean_card(_text(row.get("card")))
@@ -322,6 +324,8 @@ def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False) -> Impor
 def _parse_sale(row: Row, table: Table, cfg: ShopSettings, now: datetime) -> _SaleRow:
     def field(col: str) -> str:
         return table.headers.get(col, col)
+
+    _no_extra(row)
 
     phone = phones.normalize(_text(row.get("phone")), cfg.region)
     when = _datetime(row.get("datetime"), field("datetime"))
@@ -460,6 +464,11 @@ def _members_by_phone(t: Ctx, phone_list: list[str]) -> list[Member]:
     return out
 
 
+def _no_extra(row: Row) -> None:
+    if row.extra:
+        raise ValidationError("import_extra_cells", value=_shown(row.extra))
+
+
 def _text(value: Cell) -> str:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
@@ -501,7 +510,7 @@ def _amount(value: Cell, cfg: ShopSettings, field: str) -> int:
 
 
 def _whole(value: Cell, field: str) -> int:
-    text = _text(value).replace(",", "")
+    text = _text(value)
     if not text:
         return 0
     number = _whole_number(text)
@@ -518,14 +527,13 @@ _WHOLE_MAX = MAX_MAJOR * 100
 
 
 def _whole_number(text: str) -> int | None:
-    """``text`` as a whole number ("12", "1.0", "1e3"), exactly; None when it is not one. A number
-    far beyond any count comes back as ``_WHOLE_MAX + 1`` (its sign kept) without being computed."""
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
+    """``text`` as a whole number ("12", "1,200", "1.0"), exactly; None when it is not one or not
+    in a plain form (money.plain_number: no "1e3", "1_000" or "1,0,0"). A number far beyond any
+    count comes back as ``_WHOLE_MAX + 1`` (its sign kept) without being computed."""
+    plain = plain_number(text)
+    if plain is None:
         return None
-    if not number.is_finite():
-        return None
+    number = Decimal(plain)
     negative, significant, exp = decimal_digits(number)
     if not significant:
         return 0

@@ -54,7 +54,7 @@ def issue(ctx: Ctx, *, value: int, kind: str = "amount", member_id: int | None =
 
             get_row(t, member_id)
         if expires_on is not None and expires_on < t.today():
-            raise ValidationError("date_invalid", field="expires_on", value=expires_on.isoformat())
+            raise ValidationError("voucher_expiry_past", date=expires_on.isoformat())
         code = new_code()
         while t.s.execute(select(Voucher.id).where(Voucher.code == code)).first():
             code = new_code()

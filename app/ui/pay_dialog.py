@@ -180,7 +180,8 @@ class PayDialog(QDialog):
         text = self.points.text().strip().replace(",", "")
         if not text:
             return 0
-        if not text.isdigit():
+        # isdigit() is also true of "²" and other digits int() refuses; a long run is a typing slip
+        if not (text.isascii() and text.isdigit()) or len(text) > 12 or int(text) > checkout.MAX_POINTS:
             from app.errors import ValidationError
 
             raise ValidationError("points_invalid", value=text)
