@@ -53,31 +53,32 @@ from app.services.tabular import Cell, Row, Table, read_table
 
 # --- the column tables (the CLI and README document these) -----------------------------------
 # canonical column -> aliases accepted in a header row (matched case-insensitively, trimmed,
-# spaces/dashes read as "_", a trailing unit in brackets ignored: "余额（元）" is "余额").
+# spaces/dashes read as "_", a trailing unit in brackets ignored: "余额（元）" is "余额"); the
+# Traditional forms are what a Taiwan or Hong Kong shop's Big5 export has.
 MEMBER_COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("name", "姓名"),
-    "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话"),
+    "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话", "手機", "手機號", "手機號碼", "電話"),
     "birthday": ("birthday", "生日"),
-    "birthday_calendar": ("birthday_calendar", "历法"),      # solar/lunar/公历/农历 (blank: solar)
-    "gender": ("gender", "性别"),                            # M/F/男/女/blank
-    "notes": ("notes", "备注"),
+    "birthday_calendar": ("birthday_calendar", "历法", "曆法"),  # solar/lunar/公历/农历 (blank: solar)
+    "gender": ("gender", "性别", "性別"),                    # M/F/男/女/blank
+    "notes": ("notes", "备注", "備註"),
     "consent": ("consent", "同意短信"),                      # yes/no/y/n/1/0/true/false/是/否
-    "card": ("card", "card_no", "卡号"),
-    "balance": ("balance", "余额"),                          # major units: opening paid principal
-    "bonus": ("bonus", "赠送余额"),                          # major units: opening bonus
-    "points": ("points", "积分"),                            # whole number >= 0
-    "tags": ("tags", "标签"),                                # separated by , ， 、 or ;
-    "join_date": ("join_date", "入会日期"),                  # YYYY-MM-DD (blank: the import date)
+    "card": ("card", "card_no", "卡号", "卡號"),
+    "balance": ("balance", "余额", "餘額"),                  # major units: opening paid principal
+    "bonus": ("bonus", "赠送余额", "贈送餘額"),              # major units: opening bonus
+    "points": ("points", "积分", "積分"),                    # whole number >= 0
+    "tags": ("tags", "标签", "標籤"),                        # separated by , ， 、 or ;
+    "join_date": ("join_date", "入会日期", "入會日期"),      # YYYY-MM-DD (blank: the import date)
 }
 MEMBER_REQUIRED: tuple[str, ...] = ("name", "phone")
 
 SALES_COLUMNS: dict[str, tuple[str, ...]] = {
-    "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话"),
-    "datetime": ("datetime", "date", "时间", "日期"),       # YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DD
-    "amount": ("amount", "金额"),                            # major units, > 0
-    "sku": ("sku", "货号", "商品编码"),                      # optional: a product's SKU or barcode
-    "qty": ("qty", "quantity", "数量"),                      # optional: whole number 1..9999 (blank: 1)
-    "receipt": ("receipt", "receipt_no", "小票号", "单号"),  # optional: the old system's receipt no.
+    "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话", "手機", "手機號", "手機號碼", "電話"),
+    "datetime": ("datetime", "date", "时间", "日期", "時間"),  # YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DD
+    "amount": ("amount", "金额", "金額"),                    # major units, > 0
+    "sku": ("sku", "货号", "商品编码", "貨號", "商品編碼"),  # optional: a product's SKU or barcode
+    "qty": ("qty", "quantity", "数量", "數量"),              # optional: whole number 1..9999 (blank: 1)
+    "receipt": ("receipt", "receipt_no", "小票号", "单号", "小票號", "單號"),  # optional: the old system's receipt no.
 }
 SALES_REQUIRED: tuple[str, ...] = ("phone", "datetime", "amount")
 
