@@ -139,6 +139,9 @@ def test_a_past_voucher_expiry_says_it_is_past(ctx):
     assert e.value.code == "voucher_expiry_past"
     assert "is in the past" in render(e.value, "en") and "not a date" not in render(e.value, "en")
     assert "已过" in render(e.value, "zh_CN")
+    with pytest.raises(ValidationError) as e:
+        vouchers.issue(ctx, value=500, kind="gift")
+    assert render(e.value, "zh_CN") == "“gift”不是有效的券类型（金额或折扣）"
 
 
 def test_chinese_messages_name_fields_in_chinese(ctx):

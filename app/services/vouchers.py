@@ -42,7 +42,7 @@ def issue(ctx: Ctx, *, value: int, kind: str = "amount", member_id: int | None =
           expires_on: date | None = None, campaign: str | None = None) -> VoucherView:
     permissions.require(ctx, "issue_voucher")
     if kind not in ("amount", "percent"):
-        raise ValidationError("setting_invalid", key="kind", why="amount or percent")
+        raise ValidationError("campaign_voucher_invalid", kind=kind)
     if kind == "percent" and not 0 < value <= 10_000:
         raise ValidationError("percent_invalid", field="voucher", value=value / 100)
     if kind == "amount":
