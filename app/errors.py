@@ -430,6 +430,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                        "该数据库已有本店数据（会员 {members} 位，消费 {sales} 笔）：演示数据只能写入空数据库或演示数据库。"
                        "请另用一个数据库（--db 或 SHOPCARE_DB）"),
     "voucher_expiry_past": ("The voucher's expiry date {date} is in the past", "券的有效期 {date} 已过"),
+    "import_csv_broken": ("{file}: the CSV text breaks off near row {row} (a quote left open, or a cell far too long)",
+                          "{file}：CSV 内容在第 {row} 行附近出错（引号未闭合，或单元格内容过长）"),
     "countcard_too_few": ("Count card {id} has only {left} use(s) left, not {asked}",
                           "次卡 {id} 只剩 {left} 次，不够 {asked} 次"),
 }

@@ -116,3 +116,12 @@ def test_a_row_with_a_cell_past_the_last_column_is_refused(ctx, tmp_path):
     with pytest.raises(ImportFailed) as e:
         import_sales(ctx, sales)
     assert [(r.row_no, r.reason_code) for r in e.value.params["rows"]] == [(2, "import_extra_cells")]
+
+
+def test_a_csv_that_breaks_off_says_where_in_the_users_language(ctx, tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text('name,phone\n王芳,13800138001\n"李' + "娜" * 200_000 + ',13800138002\n', encoding="utf-8")
+    with pytest.raises(ImportFailed) as e:
+        import_members(ctx, path)
+    assert e.value.code == "import_csv_broken" and e.value.params["row"] == 3
+    assert "第 3 行" in render(e.value, "zh_CN") and "field" not in render(e.value, "zh_CN")

@@ -227,8 +227,8 @@ def _read_csv(name: str, data: bytes) -> list[tuple[int, list[Cell]]]:
             # line_num is the physical line where this record ended; a record spanning lines
             # (a quoted newline) is numbered by that line, which is where an editor shows its end.
             rows.append((reader.line_num, list(cells)))
-    except csv.Error as exc:
-        raise ImportFailed("import_unreadable", file=name, why=str(exc)) from None
+    except csv.Error:  # its own words are English only ("field larger than field limit", ...)
+        raise ImportFailed("import_csv_broken", file=name, row=max(reader.line_num, 1)) from None
     return rows
 
 
