@@ -12,7 +12,6 @@ import csv
 import io
 import itertools
 import os
-import unicodedata
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -188,9 +187,7 @@ def legacy_text_is_plain(fmt: str, path) -> bool:
     such a file must be read, never refused as of unknown encoding."""
     if fmt not in COMMON:
         return True
-    text = path.read_bytes().decode(ENCODINGS[fmt])
-    return all(COMMON[fmt](ch) for ch in set(text) if ord(ch) > 127 and unicodedata.category(ch)[0] not in "PZ"
-               and not "\uff00" <= ch <= "\uffef")
+    return tabular._plausibility(path.read_bytes().decode(ENCODINGS[fmt]), COMMON[fmt]) == 1.0
 
 
 def write_file(tmp_path, rows: list[dict], fmt: str, chinese: bool, extra: bool) -> "os.PathLike":

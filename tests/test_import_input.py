@@ -32,6 +32,13 @@ def test_a_big5_file_from_taiwan_or_hong_kong_is_read_right(ctx, tmp_path, count
     assert m.name == "陳大文" and m.wallet_principal == 123450
 
 
+def test_a_gb18030_file_with_currency_signs_and_accents_is_read(ctx, tmp_path):
+    path = tmp_path / "cn.csv"
+    path.write_bytes('姓名,手机号,余额\nAnna Müller,13800138001,¥12.50\n王芳,13800138002,"￥1,000"\n'.encode("gb18030"))
+    assert import_members(ctx, path).imported == 2
+    assert members.find_by_phone(ctx, "13800138001").name == "Anna Müller"
+
+
 @pytest.mark.parametrize("count", [1, 2, 10])
 def test_a_gb18030_file_is_still_read_right(ctx, tmp_path, count):
     path = members_csv(tmp_path, "cn.csv", "姓名,手机号", SIMPLIFIED[:count], "gb18030")

@@ -207,9 +207,10 @@ _LEGACY = (("gb18030", _in_gb2312), ("big5hkscs", _in_big5_common))
 
 
 def _plausibility(text: str, common) -> float:
-    """The share of the letters beyond ASCII (punctuation, spaces and full-width forms aside) that
-    are ``common``: 1.0 for text with none."""
-    letters = [ch for ch in set(text) if ord(ch) > 127 and not unicodedata.category(ch)[0] in "PZ"
+    """The share of the distinct letters beyond ASCII that are ``common``: 1.0 for text with none.
+    Only letters count (hanzi, kana, accented Latin...): punctuation, currency signs such as ¥ and
+    full-width forms say nothing about which encoding wrote them."""
+    letters = [ch for ch in set(text) if ord(ch) > 127 and unicodedata.category(ch)[0] == "L"
                and not "\uff00" <= ch <= "\uffef"]
     return sum(map(common, letters)) / len(letters) if letters else 1.0
 
