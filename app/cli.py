@@ -2,8 +2,9 @@
 
 With no command it starts the till app (Qt is imported only then). Every command acts as the
 ``system`` actor on till ``$SHOPCARE_TILL`` (default T1). Errors are ShopErrors rendered in the
-user's language on stderr with exit code 2 (``check`` exits 1 when it finds a fault); never a
-traceback for a refusal.
+user's language on stderr with exit code 2 (``check`` exits 1 when it finds a fault), argparse's
+usage errors too; never a traceback: a failure nobody foresaw is one plain sentence, and
+``SHOPCARE_DEBUG=1`` adds its traceback on stderr.
 """
 from __future__ import annotations
 
@@ -229,8 +230,9 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
 
     c = sub.add_parser("demo", help="fill with realistic demo shop data",
                        description="Fill the database with realistic demo shop data: members, top-ups, "
-                                   "sales, points and count cards over the past days. Use a separate "
-                                   "database (--db or SHOPCARE_DB) to keep a real shop's data clean.",
+                                   "sales, points and count cards over the past days, into an empty "
+                                   "database or an earlier demo's (--db or SHOPCARE_DB): a database holding "
+                                   "a shop's own members or sales is refused.",
                        formatter_class=_Formatter)
     c.add_argument("--members", metavar="N", type=positive(lambda: demo_limits()[0]), help="how many members to create")
     c.add_argument("--days", metavar="D", type=positive(lambda: demo_limits()[1]), help="how many days of history to make")
