@@ -55,7 +55,7 @@ def parse_amount(text: str | int | Decimal, currency: str = "CNY", *, field: str
 # a comma (only with "." as the decimal point), optional decimals. Decimal() alone also takes
 # "5e2", "1_000", "Infinity" and digits of any script, and stripping every comma made "1,0,0" a
 # hundred and "1.000,00" one: a guess about which form a file meant is never made.
-_PLAIN = re.compile(r"([-+]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.([0-9]+))?")
+_PLAIN = re.compile(r"([-+]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.([0-9]*))?")  # "12." as typed, on its way to "12.5"
 _CURRENCY_SIGNS = "¥￥$"
 # Full-width digits, comma, point and signs, as a Chinese input method types them.
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９，．－＋", "0123456789,.-+")

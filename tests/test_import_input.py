@@ -76,7 +76,7 @@ def test_a_file_in_no_encoding_it_can_tell_is_refused(ctx, tmp_path, data):
         assert t.s.execute(select(func.count()).select_from(Member)).scalar() == 0
 
 
-AMBIGUOUS = ["1.000,00", "1,0,0", "5e2", "1_000", "1E+7", "12,34", "1 000", "1,000.000,0", "٥", "5¥8", "1.", "--5"]
+AMBIGUOUS = ["1.000,00", "1,0,0", "5e2", "1_000", "1E+7", "12,34", "1 000", "1,000.000,0", "٥", "5¥8", ".", "--5"]
 
 
 @pytest.mark.parametrize("text", AMBIGUOUS)
@@ -89,7 +89,7 @@ def test_amounts_in_ambiguous_forms_are_refused(text):
 
 @pytest.mark.parametrize("text,minor", [("1,234.50", 123450), ("1,234,567", 123456700), ("1234.5", 123450),
                                         ("¥1,000", 100000), ("-¥5", -500), ("１，２３４．５０", 123450), (".5", 50),
-                                        ("+3", 300)])
+                                        ("+3", 300), ("12.", 1200)])
 def test_amounts_in_plain_forms_are_read(text, minor):
     assert parse_amount(text, allow_negative=True) == minor
 
