@@ -409,7 +409,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                                    "members, segments, the 80/20 share, the model. With -o, writes every "
                                    "row to a CSV or XLSX file (personal data: owner only, audited).",
                        formatter_class=_Formatter)
-    c.add_argument("--as-of", metavar="D", type=day, default=None, help="YYYY-MM-DD (default: today)")
+    c.add_argument("--as-of", metavar="D", type=_day_type(lang, bounded=False), default=None, help="YYYY-MM-DD (default: today)")
     c.add_argument("-o", "--output", metavar="FILE", type=Path, default=None,
                    help="write the rows to FILE.csv or FILE.xlsx")
     c.add_argument("--refit", action="store_true", help="fit the models again even when the cached fit is fresh")
@@ -423,8 +423,9 @@ def demo_limits() -> tuple[int, int]:
     return MAX_MEMBERS, MAX_DAYS
 
 
-def _day_type(lang: str) -> Callable[[str], object]:
-    """A YYYY-MM-DD option: a real date, within the days ShopCare keeps (services/days.py)."""
+def _day_type(lang: str, *, bounded: bool = True) -> Callable[[str], object]:
+    """A YYYY-MM-DD option: a real date, within the days ShopCare keeps (services/days.py) when
+    ``bounded`` (analytics' --as-of is not: any past day is a fine question, a later one its own error)."""
     def day(text: str):
         from datetime import date
 
@@ -434,7 +435,7 @@ def _day_type(lang: str) -> Callable[[str], object]:
             value = date.fromisoformat(text.strip())
         except ValueError:
             raise argparse.ArgumentTypeError(msg("arg_not_date", lang, value=text)) from None
-        if not FIRST_DAY <= value <= LAST_DAY:
+        if bounded and not FIRST_DAY <= value <= LAST_DAY:
             raise argparse.ArgumentTypeError(msg("arg_date_range", lang, value=value.isoformat(),
                                                  first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()))
         return value
@@ -1030,7 +1031,10 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
     err = err or sys.stderr
     _utf8(out)
     _utf8(err)
-    args = parse_args(argv)
+    try:
+        args = parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error already printed: its exit code
+        return done.code if isinstance(done.code, int) else EXIT_ERROR
     env = Env(args, out, err)
     try:
         if args.screenshots is not None:

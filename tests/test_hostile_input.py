@@ -27,7 +27,7 @@ HOSTILE = [
     ("report", "statement", "13800138000", "--from", "0001-01-01"),
     ("care", "run", "--date", "0001-01-01"),
     ("care", "run", "--date", "9999-12-31"),
-    ("rfm", "--as-of", "0001-01-01"),
+    ("rfm", "--as-of", "0001-13-01"),
     ("--db", "garbage://", "check"),
     ("--db", "mysql://shop:s3cret@127.0.0.1/x", "check"),
     ("--db", "sqlite:///nowhere-dir/x.db", "check"),
