@@ -132,3 +132,20 @@ def test_a_csv_that_breaks_off_says_where_in_the_users_language(ctx, tmp_path):
         import_members(ctx, path)
     assert e.value.code == "import_csv_broken" and e.value.params["row"] == 3
     assert "第 3 行" in render(e.value, "zh_CN") and "field" not in render(e.value, "zh_CN")
+
+
+def test_a_file_that_reads_as_well_both_ways_goes_by_the_shops_region(ctx, tmp_path):
+    from app.services import settings
+
+    data = "name\n李娜\n".encode("gb18030")          # two common characters in Big5 as well
+    big5_reading = data.decode("big5hkscs")
+    assert decode_text(data, region="CN") == "name\n李娜\n"
+    assert decode_text(data, region="TW") == decode_text(data, region="HK") == big5_reading
+    path = tmp_path / "one.csv"
+    path.write_bytes("name,phone\n李娜,13800138001\n".encode("gb18030"))
+    import_members(ctx, path)
+    assert members.find_by_phone(ctx, "13800138001").name == "李娜"
+    settings.update(ctx, region="HK")
+    path.write_bytes("姓名,電話\n陳大文,91234567\n".encode("big5"))
+    import_members(ctx, path)
+    assert members.find_by_phone(ctx, "91234567").name == "陳大文"

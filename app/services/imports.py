@@ -142,8 +142,8 @@ class _MemberRow:
 def import_members(ctx: Ctx, path: str | Path, *, skip_bad: bool = False) -> ImportReport:
     """Import members from a CSV/XLSX file (see the module docstring for the rules)."""
     permissions.require(ctx, "import")
-    table = read_table(path, MEMBER_COLUMNS, MEMBER_REQUIRED)
     cfg = load_settings(ctx)
+    table = read_table(path, MEMBER_COLUMNS, MEMBER_REQUIRED, region=cfg.region)
     with ctx.tx() as t:
         today = t.today()
         good: list[_MemberRow] = []
@@ -276,8 +276,8 @@ class _Sale:
 def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False) -> ImportReport:
     """Import purchase history from a CSV/XLSX file (see the module docstring for the rules)."""
     permissions.require(ctx, "import")
-    table = read_table(path, SALES_COLUMNS, SALES_REQUIRED)
     cfg = load_settings(ctx)
+    table = read_table(path, SALES_COLUMNS, SALES_REQUIRED, region=cfg.region)
     with ctx.tx() as t:
         now = t.now()
         parsed: list[_SaleRow] = []

@@ -78,8 +78,10 @@ def alias_index(columns: Mapping[str, Iterable[str]]) -> dict[str, str]:
     return index
 
 
-def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required: Iterable[str]) -> Table:
-    """Read ``path`` (CSV or XLSX) and map its header onto ``columns``.
+def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required: Iterable[str], *,
+               region: str = "CN") -> Table:
+    """Read ``path`` (CSV or XLSX) and map its header onto ``columns``. ``region`` (the shop's)
+    settles a CSV that reads as well in GB18030 as in Big5 (see ``decode_text``).
 
     Raises ImportFailed: ``import_unreadable`` (missing file, damaged workbook or sheet),
     ``import_no_sheet`` (a workbook without a worksheet), ``import_xls``,
@@ -88,7 +90,7 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required:
     """
     p = Path(path)
     name = p.name
-    raw_rows = _read_raw(p)
+    raw_rows = _read_raw(p, region)
     header_at = next((i for i, (_, cells) in enumerate(raw_rows) if _non_empty(cells)), None)
     if header_at is None:
         raise ImportFailed("import_empty", file=name)
@@ -133,7 +135,7 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required:
 
 
 # --- raw reading ------------------------------------------------------------------------------
-def _read_raw(p: Path) -> list[tuple[int, list[Cell]]]:
+def _read_raw(p: Path, region: str = "CN") -> list[tuple[int, list[Cell]]]:
     try:
         data = p.read_bytes()
     except OSError as exc:
@@ -143,17 +145,19 @@ def _read_raw(p: Path) -> list[tuple[int, list[Cell]]]:
         raise ImportFailed("import_xls", file=p.name)
     if suffix in XLSX_SUFFIXES or data.startswith(_ZIP_MAGIC):
         return _read_xlsx(p, data)
-    return _read_csv(p.name, data)
+    return _read_csv(p.name, data, region)
 
 
-def decode_text(data: bytes, file: str = "") -> str:
+def decode_text(data: bytes, file: str = "", region: str = "CN") -> str:
     """The text of a CSV file, in the one encoding it can only be; else ImportFailed('import_encoding').
 
     UTF-8 (BOM or not) strictly first. Otherwise GB18030 (mainland Excel) and Big5-HKSCS (Taiwan
     and Hong Kong), each strictly; a candidate holding private-use characters (U+E000-F8FF: what
     one of them makes of the other's bytes) or NULs (UTF-16, binaries) is out. When one is left it
     must also look like text (:func:`_plausibility`); when both are, the clearly more plausible one
-    wins. Anything else (Shift-JIS, Latin-1, a close call) is refused: a guess is never imported.
+    wins. When both read equally well (a name or two can: 李娜 in GB18030 is two common Big5
+    characters too), the shop's ``region`` decides: Big5 in Taiwan, Hong Kong and Macau, GB18030
+    elsewhere. Anything else (Shift-JIS, Latin-1, a close call) is refused: a guess is never imported.
     """
     try:
         text = data.decode("utf-8-sig", errors="strict")
@@ -172,6 +176,8 @@ def decode_text(data: bytes, file: str = "") -> str:
         if "\x00" in text or _PRIVATE_USE.search(text):
             continue
         scored.append((_plausibility(text, common), text))
+    if len(scored) == 2 and scored[0][0] == scored[1][0] >= PLAUSIBLE:  # both decoded, in _LEGACY's order
+        return scored[BIG5_REGIONS.get(region.upper(), 0)][1]
     scored.sort(key=lambda x: x[0], reverse=True)
     if scored and scored[0][0] >= PLAUSIBLE and (len(scored) == 1 or scored[0][0] - scored[1][0] >= MARGIN):
         return scored[0][1]
@@ -204,6 +210,7 @@ def _in_big5_common(ch: str) -> bool:
 
 
 _LEGACY = (("gb18030", _in_gb2312), ("big5hkscs", _in_big5_common))
+BIG5_REGIONS = {"TW": 1, "HK": 1, "MO": 1}   # where Big5 is the local legacy encoding (_LEGACY[1])
 
 
 def _plausibility(text: str, common) -> float:
@@ -215,8 +222,8 @@ def _plausibility(text: str, common) -> float:
     return sum(map(common, letters)) / len(letters) if letters else 1.0
 
 
-def _read_csv(name: str, data: bytes) -> list[tuple[int, list[Cell]]]:
-    text = decode_text(data, name)
+def _read_csv(name: str, data: bytes, region: str = "CN") -> list[tuple[int, list[Cell]]]:
+    text = decode_text(data, name, region)
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = max((",", "\t", ";"), key=first.count) if first else ","
     if first and first.count(delimiter) == 0:
