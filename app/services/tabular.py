@@ -85,8 +85,8 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required:
 
     Raises ImportFailed: ``import_unreadable`` (missing file, damaged workbook or sheet),
     ``import_no_sheet`` (a workbook without a worksheet), ``import_xls``,
-    ``import_encoding``, ``import_columns`` (required columns missing), ``import_column_twice``,
-    ``import_empty`` (no data rows).
+    ``import_encoding``, ``import_csv_broken`` (an open quote, a cell past the csv module's limit),
+    ``import_columns`` (required columns missing), ``import_column_twice``, ``import_empty`` (no data rows).
     """
     p = Path(path)
     name = p.name
