@@ -432,6 +432,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "voucher_expiry_past": ("The voucher's expiry date {date} is in the past", "券的有效期 {date} 已过"),
     "import_csv_broken": ("{file}: the CSV text breaks off near row {row} (a quote left open, or a cell far too long)",
                           "{file}：CSV 内容在第 {row} 行附近出错（引号未闭合，或单元格内容过长）"),
+    "points_absurd": ("{value} points is more than any member holds (at most {max})",
+                      "{value} 积分超出任何会员可能持有的数量（最多 {max}）"),
     "countcard_too_few": ("Count card {id} has only {left} use(s) left, not {asked}",
                           "次卡 {id} 只剩 {left} 次，不够 {asked} 次"),
 }

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError
+from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError, quoted
 from app.models import Member, Payment, Product, Sale, SaleLine, Tier, Voucher
 from app.money import MAX_MAJOR, check_amount, format_int, format_plain, round_half_up
 from app.services import catalog, countcards, ledger, outbox, permissions, points, receipts, templates, tiers
@@ -295,8 +295,10 @@ def _plan_payments(t: Ctx, priced: PricedCart, member: Member | None, tenders: t
             payments.append(_Tendered("wallet", amount, wallet_principal=p_part, wallet_bonus=b_part))
         elif method == "points":
             pts = tender.points
-            if isinstance(pts, bool) or not isinstance(pts, int) or not 0 < pts <= MAX_POINTS:
+            if isinstance(pts, bool) or not isinstance(pts, int) or pts <= 0:
                 raise ValidationError("points_invalid", value=pts)
+            if pts > MAX_POINTS:
+                raise ValidationError("points_absurd", value=quoted(str(pts)), max=format_int(MAX_POINTS))
             amount = cfg.point_value(pts)
             if amount <= 0:
                 raise ValidationError("points_too_few", points=pts, rate=cfg.points_redeem_rate)
