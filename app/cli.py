@@ -2,20 +2,24 @@
 
 With no command it starts the till app (Qt is imported only then). Every command acts as the
 ``system`` actor on till ``$SHOPCARE_TILL`` (default T1). Errors are ShopErrors rendered in the
-user's language on stderr with exit code 2 (``check`` exits 1 when it finds a fault); never a
-traceback for a refusal.
+user's language on stderr with exit code 2 (``check`` exits 1 when it finds a fault), argparse's
+usage errors too; never a traceback: a failure nobody foresaw is one plain sentence, and
+``SHOPCARE_DEBUG=1`` adds its traceback on stderr.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+import traceback
+from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Callable, TextIO
 
 from app import __version__
-from app.errors import ShopError, render
+from app.errors import ShopError, quoted, render
 from app.safe_text import terminal
 
 EXIT_OK, EXIT_FAULT, EXIT_ERROR = 0, 1, 2
@@ -104,6 +108,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "按本店最近 {days} 天的回头情况拟合的逻辑回归（该期 AUC {auc:.3f}；仅用 1 - p_alive：{auc_pa:.3f}）"),
     "rfm_churn_hand": ("rhythm-adjusted model forecast (too little history to fit on this shop)",
                        "按消费节奏修正的模型预测（历史太短，未按本店拟合）"),
+    # the command line's own checks of its options (argparse prints "argument --date: ..." before them)
+    "arg_not_date": ("'{value}' is not a date (use YYYY-MM-DD)", "“{value}”不是有效日期（格式 YYYY-MM-DD）"),
+    "arg_date_range": ("{value} is outside the dates ShopCare keeps ({first} to {last})",
+                       "{value} 超出可处理的日期范围（{first} 至 {last}）"),
+    "arg_not_whole": ("'{value}' is not a whole number", "“{value}”不是整数"),
+    "arg_whole_range": ("{value} is not from {min} to {max}", "{value} 不在 {min} 到 {max} 之间"),
     "rfm_exported": ("{rows} members written to {path} (as of {as_of})", "已导出 {rows} 位会员到 {path}（截至 {as_of}）"),
 }
 
@@ -161,7 +171,65 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=30)
 
 
-def build_parser() -> argparse.ArgumentParser:
+# argparse's own sentences in Chinese (it looks each up through its module's ``_`` as it speaks;
+# see _argparse_language). The help texts stay English.
+ARGPARSE_ZH = {
+    "usage: ": "用法：",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选项 %(value)r（可选：%(choices)s）",
+    "invalid %(type)s value: %(value)r": "%(value)r 不是有效的值（应为 %(type)s）",
+    "expected one argument": "需要一个值",
+    "expected at most one argument": "最多需要一个值",
+    "expected at least one argument": "至少需要一个值",
+    "expected %s argument": "需要 %s 个值",
+    "expected %s arguments": "需要 %s 个值",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 不明确，可能是 %(matches)s",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "one of the arguments %s is required": "需要参数 %s 之一",
+    "ignored explicit argument %r": "忽略了多余的值 %r",
+}
+
+
+@contextmanager
+def _argparse_language(lang: str):
+    """While parsing, argparse's messages in ``lang``: it calls its module's ``_`` and ``ngettext``
+    (gettext's) for every sentence it prints, so those two are swapped for the catalogue above."""
+    if not lang.startswith("zh"):
+        yield
+        return
+    saved = argparse._, argparse.ngettext
+    argparse._ = lambda text: ARGPARSE_ZH.get(text, text)
+    argparse.ngettext = lambda one, many, n: ARGPARSE_ZH.get(one if n == 1 else many, one if n == 1 else many)
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved
+
+
+def _argv_language(argv: list[str]) -> str:
+    """The language of the messages before the arguments are parsed: --lang, else the environment."""
+    from app.services.summary import language_from_env
+
+    for i, arg in enumerate(argv):
+        value = argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else arg[7:] if arg.startswith("--lang=") else ""
+        if value in ("en", "zh_CN"):
+            return value
+    return language_from_env()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The arguments; usage errors (exit 2) are printed in --lang or the environment's language."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    lang = _argv_language(argv)
+    with _argparse_language(lang):
+        return build_parser(lang).parse_args(argv)
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    day, positive = _day_type(lang), _whole_type(lang)
     p = argparse.ArgumentParser(prog="shopcare", description=DESCRIPTION, epilog=EPILOG,
                                 formatter_class=_Formatter)
     p.add_argument("--version", action="version", version=f"shopcare {__version__}")
@@ -183,11 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("demo", help="fill with realistic demo shop data",
                        description="Fill the database with realistic demo shop data: members, top-ups, "
-                                   "sales, points and count cards over the past days. Use a separate "
-                                   "database (--db or SHOPCARE_DB) to keep a real shop's data clean.",
+                                   "sales, points and count cards over the past days, into an empty "
+                                   "database or an earlier demo's (--db or SHOPCARE_DB): a database holding "
+                                   "a shop's own members or sales is refused.",
                        formatter_class=_Formatter)
-    c.add_argument("--members", metavar="N", type=_positive, help="how many members to create")
-    c.add_argument("--days", metavar="D", type=_positive, help="how many days of history to make")
+    c.add_argument("--members", metavar="N", type=positive(lambda: demo_limits()[0]), help="how many members to create")
+    c.add_argument("--days", metavar="D", type=positive(lambda: demo_limits()[1]), help="how many days of history to make")
     c.add_argument("--seed", metavar="S", type=int, help="random seed: the same seed makes the same shop")
     c.set_defaults(func=cmd_demo)
 
@@ -265,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "products, cashiers, birthdays today and tomorrow, valuable members at "
                                     "risk. Every figure is read from the ledgers.",
                         formatter_class=_Formatter)
-    c.add_argument("--date", metavar="D", type=_day, default=None, help="the day, YYYY-MM-DD (default: today)")
+    c.add_argument("--date", metavar="D", type=day, default=None, help="the day, YYYY-MM-DD (default: today)")
     c.add_argument("-o", "--output", metavar="FILE.pdf", type=Path, default=None,
                    help="where to write the PDF (default: reports/eod-YYYY-MM-DD.pdf in the data dir)")
     c.set_defaults(func=cmd_report_eod)
@@ -275,9 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "balances after it. MEMBER is the full phone number or the card number.",
                         formatter_class=_Formatter)
     c.add_argument("member", metavar="MEMBER", help="full phone number or card number")
-    c.add_argument("--from", dest="start", metavar="D", type=_day, default=None,
+    c.add_argument("--from", dest="start", metavar="D", type=day, default=None,
                    help="first day, YYYY-MM-DD (default: 90 days before --to)")
-    c.add_argument("--to", dest="end", metavar="D", type=_day, default=None, help="last day (default: today)")
+    c.add_argument("--to", dest="end", metavar="D", type=day, default=None, help="last day (default: today)")
     c.add_argument("-o", "--output", metavar="FILE.pdf", type=Path, default=None,
                    help="where to write the PDF (default: reports/statement-<member number>-<to>.pdf in the data dir)")
     c.set_defaults(func=cmd_report_statement)
@@ -394,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "members, segments, the 80/20 share, the model. With -o, writes every "
                                    "row to a CSV or XLSX file (personal data: owner only, audited).",
                        formatter_class=_Formatter)
-    c.add_argument("--as-of", metavar="D", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+    c.add_argument("--as-of", metavar="D", type=_day_type(lang, bounded=False), default=None, help="YYYY-MM-DD (default: today)")
     c.add_argument("-o", "--output", metavar="FILE", type=Path, default=None,
                    help="write the rows to FILE.csv or FILE.xlsx")
     c.add_argument("--refit", action="store_true", help="fit the models again even when the cached fit is fresh")
@@ -402,32 +471,44 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _day(text: str):
-    from datetime import date
+def demo_limits() -> tuple[int, int]:
+    from app.services.demo import MAX_DAYS, MAX_MEMBERS
 
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (use YYYY-MM-DD)") from None
+    return MAX_MEMBERS, MAX_DAYS
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
-    return value
+def _day_type(lang: str, *, bounded: bool = True) -> Callable[[str], object]:
+    """A YYYY-MM-DD option: a real date, within the days ShopCare keeps (services/days.py) when
+    ``bounded`` (analytics' --as-of is not: any past day is a fine question, a later one its own error)."""
+    def day(text: str):
+        from datetime import date
+
+        from app.services.days import FIRST_DAY, LAST_DAY
+
+        try:
+            value = date.fromisoformat(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(msg("arg_not_date", lang, value=text)) from None
+        if bounded and not FIRST_DAY <= value <= LAST_DAY:
+            raise argparse.ArgumentTypeError(msg("arg_date_range", lang, value=value.isoformat(),
+                                                 first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()))
+        return value
+    return day
 
 
-def _date(text: str):
-    from datetime import date
-
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (use YYYY-MM-DD)") from None
+def _whole_type(lang: str) -> Callable[[Callable[[], int]], Callable[[str], int]]:
+    """A whole-number option from 1 to ``limit()`` (asked only when the option is given)."""
+    def upto(limit: Callable[[], int]) -> Callable[[str], int]:
+        def whole(text: str) -> int:
+            most = limit()
+            digits = text.strip()
+            if not (digits.isascii() and digits.isdigit()):
+                raise argparse.ArgumentTypeError(msg("arg_not_whole", lang, value=text))
+            if not 1 <= int(digits) <= most:
+                raise argparse.ArgumentTypeError(msg("arg_whole_range", lang, value=digits, min=1, max=most))
+            return int(digits)
+        return whole
+    return upto
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -459,9 +540,18 @@ class Env:
 
     def database(self):
         if self._db is None:
+            from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
             from app.db import Database
 
-            self._db = Database(self.db_url())
+            url = self.db_url()
+            try:
+                self._db = Database(url)
+            except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+                # not a URL, an unknown database kind, or its driver is not installed
+                why = quoted(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, 120)
+                raise ShopError("db_url_invalid", url=quoted(re.sub(r"//[^/@]*@", "//…@", url), 80),
+                                why=why) from None
         return self._db
 
     def ctx(self):
@@ -1036,7 +1126,10 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
     err = err or sys.stderr
     _utf8(out)
     _utf8(err)
-    args = build_parser().parse_args(argv)
+    try:
+        args = parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error already printed: its exit code
+        return done.code if isinstance(done.code, int) else EXIT_ERROR
     from app import paths
 
     paths.private_umask()   # members' personal data: every file made from here on is the user's only
@@ -1066,7 +1159,12 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
                 pass
             env.say_err(render(ShopError("db_unavailable", url=shown, why=why), env.lang))
             return EXIT_ERROR
-        raise
+        # Anything else is a fault of ShopCare's, not of the input: one plain sentence, and the
+        # traceback only for whoever asks for it (there is no log file to keep it in yet).
+        env.say_err(render(ShopError("unexpected", kind=type(exc).__name__), env.lang))
+        if os.environ.get("SHOPCARE_DEBUG"):
+            traceback.print_exc(file=env.err)
+        return EXIT_ERROR
     finally:
         env.close()
 

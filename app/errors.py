@@ -51,7 +51,8 @@ class ImportFailed(ShopError):
 # code -> (English, Simplified Chinese). Placeholders are filled from the error's params.
 CATALOGUE: dict[str, tuple[str, str]] = {
     # amounts
-    "amount_invalid": ("{field}: '{value}' is not an amount", "{field}：“{value}”不是有效金额"),
+    "amount_invalid": ("{field}: '{value}' is not an amount (write it like 1234.50 or 1,234.50)",
+                       "{field}：“{value}”不是有效金额（请写成 1234.50 或 1,234.50 的形式）"),
     "amount_too_precise": ("{field}: '{value}' has more than {places} decimal places",
                            "{field}：“{value}”的小数位超过 {places} 位"),
     "amount_negative": ("{field}: the amount cannot be negative ({value})", "{field}：金额不能为负数（{value}）"),
@@ -209,7 +210,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                    "{name} 是最后一位在职老板，请先将其他员工设为老板"),
     # import
     "import_unreadable": ("Cannot read {file}: {why}", "无法读取 {file}：{why}"),
-    "import_encoding": ("{file} is neither UTF-8 nor GB18030 text", "{file} 既不是 UTF-8 也不是 GB18030 编码"),
+    "import_encoding": ("{file}: cannot tell the file's encoding (UTF-8, GB18030 or Big5 are read); save it as UTF-8",
+                        "{file}：无法确定文件的编码（可读取 UTF-8、GB18030 或 Big5）；请另存为 UTF-8"),
     "import_columns": ("{file}: missing column(s) {missing}; found {found}", "{file}：缺少列 {missing}；文件中的列为 {found}"),
     "import_rows": ("{file}: {count} bad row(s); nothing was imported", "{file}：有 {count} 行错误，未导入任何数据"),
     "import_empty": ("{file} has no data rows", "{file} 没有数据行"),
@@ -457,6 +459,45 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "text_too_long": ("{field} is too long (at most {max} characters)", "{field_zh}过长（最多 {max} 个字符）"),
     "text_not_text": ("{field} must be text", "{field_zh}必须是文字"),
     "wedding_invalid": ("Wedding date {value} is not a real date", "结婚纪念日 {value} 不是有效日期"),
+
+    # input hardening: dates, database URLs, unexpected failures, files, demo, messages (cli.py, days.py,
+    # tabular.py, money.py, demo.py, vouchers.py, countcards.py)
+    "date_out_of_range": ("{field}: {value} is outside the dates ShopCare keeps ({first} to {last})",
+                          "{field}：{value} 超出可处理的日期范围（{first} 至 {last}）"),
+    "number_out_of_range": ("{field}: '{value}' is not a whole number from {min} to {max}",
+                            "{field}：“{value}”不是 {min} 到 {max} 之间的整数"),
+    "db_url_invalid": ("'{url}' is not a database ShopCare can open ({why}): use sqlite:///PATH or "
+                       "postgresql+psycopg://USER@HOST/NAME",
+                       "无法使用数据库地址“{url}”（{why}）：请用 sqlite:///路径 或 postgresql+psycopg://用户@主机/库名"),
+    "unexpected": ("Something went wrong that ShopCare did not expect ({kind}); it stopped there. Run again "
+                   "with SHOPCARE_DEBUG=1 to see the details",
+                   "ShopCare 遇到了意外问题（{kind}），已停止。设置 SHOPCARE_DEBUG=1 后重新运行可查看详细信息"),
+    "import_extra_cells": ("The row has a value beyond the last column: '{value}' (a comma too many?)",
+                           "该行在最后一列之后还有内容：“{value}”（是否多了逗号？）"),
+    "demo_real_shop": ("This database holds a shop's own data ({members} members, {sales} sales): the demo only "
+                       "fills an empty database or an earlier demo. Use another one (--db or SHOPCARE_DB)",
+                       "该数据库已有本店数据（会员 {members} 位，消费 {sales} 笔）：演示数据只能写入空数据库或演示数据库。"
+                       "请另用一个数据库（--db 或 SHOPCARE_DB）"),
+    "voucher_expiry_past": ("The voucher's expiry date {date} is in the past", "券的有效期 {date} 已过"),
+    "import_csv_broken": ("{file}: the CSV text breaks off near row {row} (a quote left open, or a cell far too long)",
+                          "{file}：CSV 内容在第 {row} 行附近出错（引号未闭合，或单元格内容过长）"),
+    "points_absurd": ("{value} points is more than any member holds (at most {max})",
+                      "{value} 积分超出任何会员可能持有的数量（最多 {max}）"),
+    "countcard_too_few": ("Count card {id} has only {left} use(s) left, not {asked}",
+                          "次卡 {id} 只剩 {left} 次，不够 {asked} 次"),
+}
+
+# The names services give the {field} of an amount or a date, in both languages (import files pass
+# their own header text, and the app passes its labels already translated: those are shown as they are).
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "amount": ("amount", "金额"), "top-up": ("top-up", "充值金额"), "cash": ("cash", "现金"), "card": ("card", "刷卡"),
+    "stored value": ("stored value", "储值"), "voucher": ("voucher", "券"), "price": ("price", "价格"),
+    "price paid": ("price paid", "实付价格"), "discount": ("discount", "折扣"), "minimum spend": ("minimum spend", "最低消费"),
+    "maximum spend": ("maximum spend", "最高消费"), "points multiplier": ("points multiplier", "积分倍率"),
+    "points base": ("points base", "积分基数"), "VIP single purchase": ("VIP single purchase", "VIP 单笔消费"),
+    "VIP month spend": ("VIP month spend", "VIP 月消费"), "principal": ("paid balance", "本金余额"),
+    "bonus": ("bonus balance", "赠送余额"), "date": ("date", "日期"), "from": ("from", "开始日期"), "to": ("to", "结束日期"),
+    "expires_on": ("expiry date", "有效期"), "members": ("members", "会员数"), "days": ("days", "天数"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),
@@ -482,4 +523,6 @@ def render(err: ShopError, lang: str = "en") -> str:
     params = dict(err.params)
     if "role" in params and params["role"] in ROLE_NAMES:
         params["role"] = ROLE_NAMES[params["role"]][1 if zh else 0]
+    if isinstance(params.get("field"), str) and params["field"] in FIELD_LABELS:
+        params["field"] = FIELD_LABELS[params["field"]][1 if zh else 0]
     return (pair[1] if zh else pair[0]).format_map(_Keep(params))

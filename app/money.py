@@ -5,8 +5,9 @@ with its currency for the edges (receipts, reports, texts). Never a float.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel import Locale
@@ -40,29 +41,54 @@ def parse_amount(text: str | int | Decimal, currency: str = "CNY", *, field: str
                  allow_zero: bool = False, allow_negative: bool = False) -> int:
     """Parse a major-unit amount ("58", "58.5", "1,234.00", "¥58") into minor units.
 
-    Refuses more decimals than the currency has, zero (unless allowed), negatives (unless
-    allowed) and absurd sizes, each with a clear error.
+    Only plain forms (see :func:`plain_number`): digits with an optional ``.`` and decimals,
+    thousands grouped by ``,`` in threes, an optional sign and a leading currency sign. Refuses
+    everything else (``1.000,00``, ``1,0,0``, ``5e2``, ``1_000``), more decimals than the currency
+    has, zero (unless allowed), negatives (unless allowed) and absurd sizes, each with a clear error.
     """
-    raw = str(text).strip()
+    raw = format(text, "f") if isinstance(text, Decimal) else str(text).strip()
     shown = quoted(raw)
-    cleaned = raw.replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").replace("$", "").strip()
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValidationError("amount_invalid", field=field, value=shown) from None
-    if not value.is_finite():
+    number = plain_number(raw, symbols=True)
+    if number is None:
         raise ValidationError("amount_invalid", field=field, value=shown)
+    value = Decimal(number)
     exp = exponent(currency)
     negative, significant, e = decimal_digits(value)
-    if significant and len(significant) + e > _MAX_INT_DIGITS:  # "1e400": refused uncomputed
+    if significant and len(significant) + e > _MAX_INT_DIGITS:  # "1" and 5,000 zeros: refused uncomputed
         if negative and not allow_negative:
             raise ValidationError("amount_negative", field=field, value=shown)
         raise ValidationError("amount_absurd", field=field, value=shown)
-    if significant and e + exp < 0:  # "1.234", "1e-400"
+    if significant and e + exp < 0:  # "1.234"
         raise ValidationError("amount_too_precise", field=field, value=shown, places=exp)
     minor_int = int(significant or "0") * 10 ** max(e + exp, 0) * (-1 if negative else 1)
     check_amount(minor_int, currency, field=field, allow_zero=allow_zero, allow_negative=allow_negative)
     return minor_int
+
+
+# A number as people write it in a shop: optional sign, digits, thousands in groups of three after
+# a comma (only with "." as the decimal point), optional decimals. Decimal() alone also takes
+# "5e2", "1_000", "Infinity" and digits of any script, and stripping every comma made "1,0,0" a
+# hundred and "1.000,00" one: a guess about which form a file meant is never made.
+_PLAIN = re.compile(r"([-+]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.([0-9]*))?")  # "12." as typed, on its way to "12.5"
+_CURRENCY_SIGNS = "¥￥$"
+# Full-width digits, comma, point and signs, as a Chinese input method types them.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９，．－＋", "0123456789,.-+")
+
+
+def plain_number(text: str, *, symbols: bool = False) -> str | None:
+    """``text`` as a plain decimal string ("-1234.5") when it is written in an accepted form,
+    else None. ``symbols``: a currency sign may stand before the digits ("¥58", "-¥5")."""
+    t = text.strip().translate(_FULL_WIDTH)
+    if symbols:
+        sign = t[:1] if t[:1] in "-+" else ""
+        rest = t[len(sign):].strip()
+        if rest[:1] and rest[:1] in _CURRENCY_SIGNS:
+            t = sign + rest[1:].strip()
+    m = _PLAIN.fullmatch(t)
+    if m is None or not (m.group(2) or m.group(3)):
+        return None
+    sign, whole, decimals = m.groups()
+    return f"{'-' if sign == '-' else ''}{(whole or '0').replace(',', '')}" + (f".{decimals}" if decimals else "")
 
 
 # Digits before the point past which an amount is refused without computing it (MAX_MAJOR has 8).

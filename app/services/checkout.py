@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError, quoted
 from app.models import Member, Payment, Product, Sale, SaleLine, Tier, Voucher
-from app.money import check_amount, format_int, format_plain, round_half_up
+from app.money import MAX_POINTS, check_amount, format_int, format_plain, round_half_up
 from app.services import catalog, countcards, ledger, outbox, permissions, points, receipts, templates, tiers
 from app.services import campaigns  # care: bring-a-friend credit
 from app.services.context import Ctx
@@ -297,7 +297,8 @@ def _plan_payments(t: Ctx, priced: PricedCart, member: Member | None, tenders: t
             pts = tender.points
             if isinstance(pts, bool) or not isinstance(pts, int) or pts <= 0:
                 raise ValidationError("points_invalid", value=quoted(repr(pts)))
-            points.check_points_size(pts)
+            if pts > MAX_POINTS:
+                raise ValidationError("points_absurd", value=quoted(str(pts)), max=format_int(MAX_POINTS))
             amount = cfg.point_value(pts)
             if amount <= 0:
                 raise ValidationError("points_too_few", points=pts, rate=cfg.points_redeem_rate)
@@ -406,6 +407,12 @@ def checkout(ctx: Ctx, cart: Cart, tenders: tuple[Tender, ...] | list[Tender], *
 
         # Count cards: use a card for each covered service; sell packages (one card per unit).
         card_for_line: dict[int, int | None] = {}
+        asked: dict[int, int] = {}
+        for pl in priced.lines:
+            if pl.count_card_id is not None:
+                asked[pl.count_card_id] = asked.get(pl.count_card_id, 0) + pl.qty
+        for card_id, uses in asked.items():
+            countcards.check_uses(t, card_id, uses)
         for pl in priced.lines:
             card_for_line[pl.line_no] = pl.count_card_id
             if pl.count_card_id is not None:

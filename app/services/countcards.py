@@ -120,6 +120,14 @@ def use(t: Ctx, card_id: int, member_id: int, service_product_id: int, sale_id: 
     return _view(t, c, today)
 
 
+def check_uses(t: Ctx, card_id: int, asked: int) -> None:
+    """Refuse a sale that asks ``card_id`` for more uses than it has left, saying how many it has
+    (the use that runs out would only say "no uses left")."""
+    c = _card(t, card_id)
+    if 0 < c.uses_left < asked:
+        raise InsufficientFunds("countcard_too_few", id=c.id, left=c.uses_left, asked=asked)
+
+
 def restore_use(t: Ctx, card_id: int, sale_id: int | None) -> CountCardView:
     """Give back one use (refund of a service line the card paid): 'refund' +1.
 

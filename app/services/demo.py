@@ -28,10 +28,11 @@ months who takes offers a voucher, which their later visits redeem at the till; 
 default knowledge base articles, a few contact notes, a complaint resolved into a typical case, one
 still open, and two call-backs by hand.
 
-A database that already holds data: the demo adds to it. Its products are added only when their
-SKU is free, members get phone and card numbers no existing member has, and the shop name is set
-only while it is still the default. Nothing existing is changed; use a separate database (``--db``)
-to keep a real shop's books clean.
+A shop's own data is never mixed with invented members: the demo writes the setting
+``demo_shop`` (true) into the database it fills, and refuses (``demo_real_shop``) a database that
+holds any member or sale without that mark. An empty database, or an earlier demo, it fills (again):
+its products are added only when their SKU is free, members get phone and card numbers no existing
+member has, and the shop name is set only while it is still the default.
 
 Nothing is printed: ``progress(done, total, label)`` is called once per day.
 """
@@ -44,7 +45,8 @@ from typing import Callable
 
 from sqlalchemy import String, cast, func, literal, select, update
 
-from app.models import CountCard, Member, Message, Product, Sale, Tier, Topup, Voucher
+from app.errors import ValidationError
+from app.models import CountCard, Member, Message, Product, Sale, Setting, Tier, Topup, Voucher
 from app.services import catalog, phones, refunds, settings, setup, vouchers, wallet
 from app.services.checkout import Cart, CartLine, Tender, checkout
 from app.services.context import Ctx, FixedClock
@@ -278,10 +280,9 @@ def _stock(t: Ctx) -> dict[str, tuple[int, bool]]:
 def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
                progress: Progress | None = None) -> DemoSummary:
     """Fill the database with a demo shop; returns what was added. See the module docstring."""
-    if members < 1 or days < 1:
-        from app.errors import ValidationError
-
-        raise ValidationError("setting_invalid", key="members" if members < 1 else "days", why="at least 1")
+    for name, value, most in (("members", members, MAX_MEMBERS), ("days", days, MAX_DAYS)):
+        if not 1 <= value <= most:
+            raise ValidationError("number_out_of_range", field=name, value=value, min=1, max=most)
     rng = random.Random(seed)
     end = ctx.today() - timedelta(days=1)
     start = end - timedelta(days=days - 1)
@@ -290,6 +291,7 @@ def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
 
     setup.ensure_defaults(dctx)
     with dctx.tx() as t:
+        _claim(t)
         if settings.load(t).shop_name == settings.ShopSettings().shop_name:
             settings.update(t, shop_name=SHOP_NAME, signature="街角茶咖")
         product_count = t.s.execute(select(func.count()).select_from(Product)).scalar()
@@ -369,6 +371,22 @@ def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
         products = t.s.execute(select(func.count()).select_from(Product)).scalar() - product_count
     return DemoSummary(members=len(plans), sales=sales, refunds=refund_count, topups=topups, messages=messages,
                        products=products, days=days)
+
+
+DEMO_MARK = "demo_shop"   # a row of the settings table: this database holds demo data
+MAX_MEMBERS, MAX_DAYS = 10_000, 3_650
+
+
+def _claim(t: Ctx) -> None:
+    """Mark the database as a demo shop's, or refuse it: it holds a real shop's members or sales."""
+    if t.s.get(Setting, DEMO_MARK) is not None:
+        return
+    n_members = t.s.execute(select(func.count()).select_from(Member)).scalar()
+    n_sales = t.s.execute(select(func.count()).select_from(Sale)).scalar()
+    if n_members or n_sales:
+        raise ValidationError("demo_real_shop", members=n_members, sales=n_sales)
+    t.s.add(Setting(key=DEMO_MARK, value="true"))
+    t.s.flush()
 
 
 # --- one visit ---------------------------------------------------------------------------------------

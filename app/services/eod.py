@@ -19,6 +19,7 @@ from app.services import phones
 from app.services.sqlfuncs import days_between
 from app.services import settings as shop_settings
 from app.services.context import Ctx
+from app.services.days import check_day
 
 TOP_PRODUCTS = 10
 AT_RISK = 10
@@ -125,7 +126,7 @@ def _tally(row) -> Tally:
 
 def eod_report(ctx: Ctx, day: date | None = None) -> EodReport:
     """The figures of ``day`` (today by default)."""
-    day = day or ctx.today()
+    day = check_day(day or ctx.today())
     start, end = _span(day)
     with ctx.tx(write=False) as t:
         cfg = shop_settings.load(t)

@@ -36,7 +36,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import bindparam, case, insert, or_, select, text, update
@@ -44,7 +44,7 @@ from sqlalchemy import bindparam, case, insert, or_, select, text, update
 from app.errors import ImportFailed, ShopError, ValidationError, quoted, render
 from app.models import Member, MemberTag, PointsEntry, Product, Sale, SaleLine, Till, WalletEntry
 from app.models import Payment as PaymentRow
-from app.money import MAX_MAJOR, check_amount, decimal_digits, parse_amount, round_half_up
+from app.money import MAX_MAJOR, check_amount, decimal_digits, parse_amount, plain_number, round_half_up
 from app.services import audit, ledger, members, permissions, phones, receipts, tiers
 from app.services.context import Ctx
 from app.services.settings import ShopSettings
@@ -53,31 +53,32 @@ from app.services.tabular import Cell, Row, Table, read_table
 
 # --- the column tables (the CLI and README document these) -----------------------------------
 # canonical column -> aliases accepted in a header row (matched case-insensitively, trimmed,
-# spaces/dashes read as "_", a trailing unit in brackets ignored: "余额（元）" is "余额").
+# spaces/dashes read as "_", a trailing unit in brackets ignored: "余额（元）" is "余额"); the
+# Traditional forms are what a Taiwan or Hong Kong shop's Big5 export has.
 MEMBER_COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("name", "姓名"),
-    "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话"),
+    "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话", "手機", "手機號", "手機號碼", "電話"),
     "birthday": ("birthday", "生日"),
-    "birthday_calendar": ("birthday_calendar", "历法"),      # solar/lunar/公历/农历 (blank: solar)
-    "gender": ("gender", "性别"),                            # M/F/男/女/blank
-    "notes": ("notes", "备注"),
+    "birthday_calendar": ("birthday_calendar", "历法", "曆法"),  # solar/lunar/公历/农历 (blank: solar)
+    "gender": ("gender", "性别", "性別"),                    # M/F/男/女/blank
+    "notes": ("notes", "备注", "備註"),
     "consent": ("consent", "同意短信"),                      # yes/no/y/n/1/0/true/false/是/否
-    "card": ("card", "card_no", "卡号"),
-    "balance": ("balance", "余额"),                          # major units: opening paid principal
-    "bonus": ("bonus", "赠送余额"),                          # major units: opening bonus
-    "points": ("points", "积分"),                            # whole number >= 0
-    "tags": ("tags", "标签"),                                # separated by , ， 、 or ;
-    "join_date": ("join_date", "入会日期"),                  # YYYY-MM-DD (blank: the import date)
+    "card": ("card", "card_no", "卡号", "卡號"),
+    "balance": ("balance", "余额", "餘額"),                  # major units: opening paid principal
+    "bonus": ("bonus", "赠送余额", "贈送餘額"),              # major units: opening bonus
+    "points": ("points", "积分", "積分"),                    # whole number >= 0
+    "tags": ("tags", "标签", "標籤"),                        # separated by , ， 、 or ;
+    "join_date": ("join_date", "入会日期", "入會日期"),      # YYYY-MM-DD (blank: the import date)
 }
 MEMBER_REQUIRED: tuple[str, ...] = ("name", "phone")
 
 SALES_COLUMNS: dict[str, tuple[str, ...]] = {
-    "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话"),
-    "datetime": ("datetime", "date", "时间", "日期"),       # YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DD
-    "amount": ("amount", "金额"),                            # major units, > 0
-    "sku": ("sku", "货号", "商品编码"),                      # optional: a product's SKU or barcode
-    "qty": ("qty", "quantity", "数量"),                      # optional: whole number 1..9999 (blank: 1)
-    "receipt": ("receipt", "receipt_no", "小票号", "单号"),  # optional: the old system's receipt no.
+    "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话", "手機", "手機號", "手機號碼", "電話"),
+    "datetime": ("datetime", "date", "时间", "日期", "時間"),  # YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DD
+    "amount": ("amount", "金额", "金額"),                    # major units, > 0
+    "sku": ("sku", "货号", "商品编码", "貨號", "商品編碼"),  # optional: a product's SKU or barcode
+    "qty": ("qty", "quantity", "数量", "數量"),              # optional: whole number 1..9999 (blank: 1)
+    "receipt": ("receipt", "receipt_no", "小票号", "单号", "小票號", "單號"),  # optional: the old system's receipt no.
 }
 SALES_REQUIRED: tuple[str, ...] = ("phone", "datetime", "amount")
 
@@ -145,8 +146,8 @@ def import_members(ctx: Ctx, path: str | Path, *, skip_bad: bool = False) -> Imp
     checks the phones and cards against the members there now and writes in bulk (Core
     executemany), so a till's checkout waits for seconds, not minutes."""
     permissions.require(ctx, "import")
-    table = read_table(path, MEMBER_COLUMNS, MEMBER_REQUIRED)
     cfg = load_settings(ctx)
+    table = read_table(path, MEMBER_COLUMNS, MEMBER_REQUIRED, region=cfg.region)
     today = ctx.today()
     parsed: list[_MemberRow] = []
     bad: list[RejectedRow] = []
@@ -224,6 +225,8 @@ def _parse_member(row: Row, table: Table, cfg: ShopSettings, today: date) -> _Me
     def field(col: str) -> str:
         return table.headers.get(col, col)
 
+    _no_extra(row)
+
     name = members.clean_name(_text(row.get("name")))
     phone = phones.normalize(_text(row.get("phone")), cfg.region)
     card = members.clean_card(_text(row.get("card")))
@@ -238,7 +241,7 @@ def _parse_member(row: Row, table: Table, cfg: ShopSettings, today: date) -> _Me
     points = _whole(row.get("points"), field("points"))
     tags = tuple(members.clean_tags(_TAG_SPLIT.split(_text(row.get("tags")))))
     join_date = _date(row.get("join_date"), field("join_date"), today)
-    notes = _text(row.get("notes"))
+    notes = members.clean_notes(_text(row.get("notes")))
     return _MemberRow(row.row_no, name, phone, card, gender, birthday, consent, balance, bonus, points,
                       tags, join_date, notes)
 
@@ -314,8 +317,8 @@ def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False) -> Impor
     and finding the products. Only then does the one write transaction begin, and it writes in bulk
     (Core executemany, no per-row ORM flush), so a till's checkout waits for seconds, not minutes."""
     permissions.require(ctx, "import")
-    table = read_table(path, SALES_COLUMNS, SALES_REQUIRED)
     cfg = load_settings(ctx)
+    table = read_table(path, SALES_COLUMNS, SALES_REQUIRED, region=cfg.region)
     now = ctx.now()
     parsed: list[_SaleRow] = []
     bad: dict[int, RejectedRow] = {}
@@ -353,6 +356,8 @@ def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False) -> Impor
 def _parse_sale(row: Row, table: Table, cfg: ShopSettings, now: datetime) -> _SaleRow:
     def field(col: str) -> str:
         return table.headers.get(col, col)
+
+    _no_extra(row)
 
     phone = phones.normalize(_text(row.get("phone")), cfg.region)
     when = _datetime(row.get("datetime"), field("datetime"))
@@ -601,6 +606,11 @@ def _existing(t: Ctx, column, other, values: list) -> list[tuple]:
     return out
 
 
+def _no_extra(row: Row) -> None:
+    if row.extra:
+        raise ValidationError("import_extra_cells", value=_shown(row.extra))
+
+
 def _text(value: Cell) -> str:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
@@ -642,7 +652,7 @@ def _amount(value: Cell, cfg: ShopSettings, field: str) -> int:
 
 
 def _whole(value: Cell, field: str) -> int:
-    text = _text(value).replace(",", "")
+    text = _text(value)
     if not text:
         return 0
     number = _whole_number(text)
@@ -659,14 +669,13 @@ _WHOLE_MAX = MAX_MAJOR * 100
 
 
 def _whole_number(text: str) -> int | None:
-    """``text`` as a whole number ("12", "1.0", "1e3"), exactly; None when it is not one. A number
-    far beyond any count comes back as ``_WHOLE_MAX + 1`` (its sign kept) without being computed."""
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
+    """``text`` as a whole number ("12", "1,200", "1.0"), exactly; None when it is not one or not
+    in a plain form (money.plain_number: no "1e3", "1_000" or "1,0,0"). A number far beyond any
+    count comes back as ``_WHOLE_MAX + 1`` (its sign kept) without being computed."""
+    plain = plain_number(text)
+    if plain is None:
         return None
-    if not number.is_finite():
-        return None
+    number = Decimal(plain)
     negative, significant, exp = decimal_digits(number)
     if not significant:
         return 0

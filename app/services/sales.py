@@ -12,6 +12,7 @@ from app.models import Member, Payment, Sale, SaleLine
 from app.services import catalog, phones
 from app.services.catalog import ProductView
 from app.services.context import Ctx
+from app.services.days import check_day
 from app.services.members import MemberView, get_row
 from app.services.members import view as member_view
 
@@ -55,7 +56,7 @@ def _status(kind: str, total: int, refunded: int) -> str:
 
 def recent_sales(ctx: Ctx, day: date | None = None, limit: int = 200, till: str | None = None) -> list[SaleSummary]:
     """The sales and refunds of ``day`` (today by default), newest first."""
-    day = day or ctx.today()
+    day = check_day(day or ctx.today())
     start, end = datetime.combine(day, time.min), datetime.combine(day + timedelta(days=1), time.min)
     refunded = (select(Sale.original_sale_id.label("sid"), (-func.sum(Sale.total)).label("back"))
                 .where(Sale.original_sale_id.is_not(None)).group_by(Sale.original_sale_id).subquery())

@@ -13,6 +13,7 @@ from app.errors import ValidationError
 from app.models import PointsEntry, Sale, SaleLine, WalletEntry
 from app.services import members
 from app.services.context import Ctx
+from app.services.days import check_day
 from app.services.members import MemberView
 
 MAX_DAYS = 3 * 366   # a longer period is several statements: it would not print on a few pages anyway
@@ -49,6 +50,8 @@ class Statement:
 
 
 def member_statement(ctx: Ctx, member_id: int, start: date, end: date) -> Statement:
+    check_day(start, "from")
+    check_day(end, "to")
     if end < start:
         raise ValidationError("date_range_invalid", start=start.isoformat(), end=end.isoformat())
     if (end - start).days > MAX_DAYS:

@@ -1,9 +1,11 @@
 """Reading a CSV or XLSX file into rows keyed by canonical column names.
 
-- CSV: UTF-8, UTF-8 with a BOM, or GB18030 (what Excel on a Chinese Windows writes). The bytes are
-  decoded strictly as UTF-8 (BOM stripped), then strictly as GB18030; text holding NUL characters
-  (UTF-16, binaries) is refused too. Anything else: ``ImportFailed('import_encoding')``. The
-  delimiter is a comma, or a tab or semicolon when the header line has more of those.
+- CSV: UTF-8, UTF-8 with a BOM, GB18030 (what Excel on a mainland Chinese Windows writes) or Big5
+  (Taiwan and Hong Kong; read as Big5-HKSCS). Decoded strictly as UTF-8 (BOM stripped), else as
+  whichever of GB18030 and Big5 decodes cleanly and reads as Chinese text (``decode_text``);
+  text holding NUL characters (UTF-16, binaries), a Shift-JIS file or a close call is refused:
+  ``ImportFailed('import_encoding')``. The delimiter is a comma, or a tab or semicolon when the
+  header line has more of those.
 - XLSX: the first sheet, values only (openpyxl, read-only), every row whatever its <dimension>
   element claims. Dates arrive as ``datetime``; numbers
   become text the way a person would type them (``13800138000.0`` -> ``'13800138000'``,
@@ -12,13 +14,15 @@
   (``{canonical: (alias, ...)}``) case-insensitively, trimmed, with spaces/dashes read as ``_`` and
   a trailing unit in brackets ignored (``余额（元）`` is ``余额``). Unknown columns are ignored.
 - Row numbers are the ones the user sees in the file (the header is row 1 when it is the first
-  line); rows with no value at all are skipped.
+  line); rows with no value at all are skipped. A row with a value beyond the header's last named
+  column keeps it in ``Row.extra``; the importers refuse such a row (``import_extra_cells``).
 """
 from __future__ import annotations
 
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -39,6 +43,7 @@ _UNIT = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
 class Row:
     row_no: int                      # as the user sees it in the file
     values: Mapping[str, Cell]       # canonical column -> value ('' when blank)
+    extra: str = ""                  # the first non-empty cell beyond the header's last column
 
     def get(self, column: str) -> Cell:
         return self.values.get(column, "")
@@ -73,17 +78,19 @@ def alias_index(columns: Mapping[str, Iterable[str]]) -> dict[str, str]:
     return index
 
 
-def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required: Iterable[str]) -> Table:
-    """Read ``path`` (CSV or XLSX) and map its header onto ``columns``.
+def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required: Iterable[str], *,
+               region: str = "CN") -> Table:
+    """Read ``path`` (CSV or XLSX) and map its header onto ``columns``. ``region`` (the shop's)
+    settles a CSV that reads as well in GB18030 as in Big5 (see ``decode_text``).
 
     Raises ImportFailed: ``import_unreadable`` (missing file, damaged workbook or sheet),
     ``import_no_sheet`` (a workbook without a worksheet), ``import_xls``,
-    ``import_encoding``, ``import_columns`` (required columns missing), ``import_column_twice``,
-    ``import_empty`` (no data rows).
+    ``import_encoding``, ``import_csv_broken`` (an open quote, a cell past the csv module's limit),
+    ``import_columns`` (required columns missing), ``import_column_twice``, ``import_empty`` (no data rows).
     """
     p = Path(path)
     name = p.name
-    raw_rows = _read_raw(p)
+    raw_rows = _read_raw(p, region)
     header_at = next((i for i, (_, cells) in enumerate(raw_rows) if _non_empty(cells)), None)
     if header_at is None:
         raise ImportFailed("import_empty", file=name)
@@ -110,13 +117,17 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required:
         found = [_text(c).strip() for c in header if _text(c).strip()]
         raise ImportFailed("import_columns", file=name, missing=", ".join(missing),
                            found=", ".join(found) or "-")
+    # A cell past the last named column belongs to no column: a shifted row (a comma too many in
+    # a name) that would otherwise lose it without a word. The importers refuse such a row.
+    width = max((i + 1 for i, c in enumerate(header) if _text(c).strip()), default=0)
     rows: list[Row] = []
     for row_no, cells in raw_rows[header_at + 1:]:
         if not _non_empty(cells):
             continue
         values = {c: (cells[i] if i < len(cells) else "") for c, i in positions.items()}
         values = {c: (v.strip() if isinstance(v, str) else v) for c, v in values.items()}
-        rows.append(Row(row_no, values))
+        extra = next((_text(c).strip() for c in cells[width:] if _text(c).strip()), "")
+        rows.append(Row(row_no, values, extra))
     if not rows:
         raise ImportFailed("import_empty", file=name)
     return Table(file=name, columns=tuple(sorted(positions, key=positions.get)), headers=headers,
@@ -124,7 +135,7 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required:
 
 
 # --- raw reading ------------------------------------------------------------------------------
-def _read_raw(p: Path) -> list[tuple[int, list[Cell]]]:
+def _read_raw(p: Path, region: str = "CN") -> list[tuple[int, list[Cell]]]:
     try:
         data = p.read_bytes()
     except OSError as exc:
@@ -134,24 +145,85 @@ def _read_raw(p: Path) -> list[tuple[int, list[Cell]]]:
         raise ImportFailed("import_xls", file=p.name)
     if suffix in XLSX_SUFFIXES or data.startswith(_ZIP_MAGIC):
         return _read_xlsx(p, data)
-    return _read_csv(p.name, data)
+    return _read_csv(p.name, data, region)
 
 
-def decode_text(data: bytes, file: str = "") -> str:
-    """UTF-8 (BOM or not), else GB18030, both strictly; else ImportFailed('import_encoding')."""
-    for encoding in ("utf-8-sig", "gb18030"):
+def decode_text(data: bytes, file: str = "", region: str = "CN") -> str:
+    """The text of a CSV file, in the one encoding it can only be; else ImportFailed('import_encoding').
+
+    UTF-8 (BOM or not) strictly first. Otherwise GB18030 (mainland Excel) and Big5-HKSCS (Taiwan
+    and Hong Kong), each strictly; a candidate holding private-use characters (U+E000-F8FF: what
+    one of them makes of the other's bytes) or NULs (UTF-16, binaries) is out. When one is left it
+    must also look like text (:func:`_plausibility`); when both are, the clearly more plausible one
+    wins. When both read equally well (a name or two can: 李娜 in GB18030 is two common Big5
+    characters too), the shop's ``region`` decides: Big5 in Taiwan, Hong Kong and Macau, GB18030
+    elsewhere. Anything else (Shift-JIS, Latin-1, a close call) is refused: a guess is never imported.
+    """
+    try:
+        text = data.decode("utf-8-sig", errors="strict")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None:
+        if "\x00" in text:  # UTF-16 and binaries decode "successfully" into NULs
+            raise ImportFailed("import_encoding", file=file)
+        return text
+    scored: list[tuple[float, str]] = []
+    for encoding, common in _LEGACY:
         try:
             text = data.decode(encoding, errors="strict")
         except UnicodeDecodeError:
             continue
-        if "\x00" in text:  # UTF-16 and binaries decode "successfully" into NULs
-            break
-        return text
+        if "\x00" in text or _PRIVATE_USE.search(text):
+            continue
+        scored.append((_plausibility(text, common), text))
+    if len(scored) == 2 and scored[0][0] == scored[1][0] >= PLAUSIBLE:  # both decoded, in _LEGACY's order
+        return scored[BIG5_REGIONS.get(region.upper(), 0)][1]
+    scored.sort(key=lambda x: x[0], reverse=True)
+    if scored and scored[0][0] >= PLAUSIBLE and (len(scored) == 1 or scored[0][0] - scored[1][0] >= MARGIN):
+        return scored[0][1]
     raise ImportFailed("import_encoding", file=file)
 
 
-def _read_csv(name: str, data: bytes) -> list[tuple[int, list[Cell]]]:
-    text = decode_text(data, name)
+# How sure decode_text must be: the share of a candidate's letters that are common characters of
+# its encoding, and how far ahead of the other candidate. Chinese names and words decoded right
+# score 0.9 to 1; the other encoding's reading of the same bytes about 0.4 to 0.7 (tests/test_imports.py).
+PLAUSIBLE, MARGIN = 0.8, 0.2
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+
+
+def _in_gb2312(ch: str) -> bool:
+    """GB2312: the 6,763 hanzi and the symbols a mainland file uses (a GBK- or GB18030-only
+    character is rare in real text, and is what Shift-JIS or Big5 bytes read as GB18030 give)."""
+    try:
+        return len(ch.encode("gb2312")) == 2
+    except UnicodeEncodeError:
+        return False
+
+
+def _in_big5_common(ch: str) -> bool:
+    """Big5's symbols and its 5,401 frequently used characters (常用字, A140-C67E)."""
+    try:
+        b = ch.encode("big5")
+    except UnicodeEncodeError:
+        return False
+    return len(b) == 2 and 0xA140 <= int.from_bytes(b, "big") <= 0xC67E
+
+
+_LEGACY = (("gb18030", _in_gb2312), ("big5hkscs", _in_big5_common))
+BIG5_REGIONS = {"TW": 1, "HK": 1, "MO": 1}   # where Big5 is the local legacy encoding (_LEGACY[1])
+
+
+def _plausibility(text: str, common) -> float:
+    """The share of the distinct letters beyond ASCII that are ``common``: 1.0 for text with none.
+    Only letters count (hanzi, kana, accented Latin...): punctuation, currency signs such as ¥ and
+    full-width forms say nothing about which encoding wrote them."""
+    letters = [ch for ch in set(text) if ord(ch) > 127 and unicodedata.category(ch)[0] == "L"
+               and not "\uff00" <= ch <= "\uffef"]
+    return sum(map(common, letters)) / len(letters) if letters else 1.0
+
+
+def _read_csv(name: str, data: bytes, region: str = "CN") -> list[tuple[int, list[Cell]]]:
+    text = decode_text(data, name, region)
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = max((",", "\t", ";"), key=first.count) if first else ","
     if first and first.count(delimiter) == 0:
@@ -163,8 +235,8 @@ def _read_csv(name: str, data: bytes) -> list[tuple[int, list[Cell]]]:
             # line_num is the physical line where this record ended; a record spanning lines
             # (a quoted newline) is numbered by that line, which is where an editor shows its end.
             rows.append((reader.line_num, list(cells)))
-    except csv.Error as exc:
-        raise ImportFailed("import_unreadable", file=name, why=str(exc)) from None
+    except csv.Error:  # its own words are English only ("field larger than field limit", ...)
+        raise ImportFailed("import_csv_broken", file=name, row=max(reader.line_num, 1)) from None
     return rows
 
 

@@ -42,7 +42,7 @@ def issue(ctx: Ctx, *, value: int, kind: str = "amount", member_id: int | None =
           expires_on: date | None = None, campaign: str | None = None) -> VoucherView:
     permissions.require(ctx, "issue_voucher")
     if kind not in ("amount", "percent"):
-        raise ValidationError("setting_invalid", key="kind", why="amount or percent")
+        raise ValidationError("campaign_voucher_invalid", kind=kind)
     if kind == "percent" and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 10_000):
         # basis points: a whole number, never a float stored as the voucher's value
         raise ValidationError("percent_invalid", field="voucher",
@@ -56,7 +56,7 @@ def issue(ctx: Ctx, *, value: int, kind: str = "amount", member_id: int | None =
 
             get_row(t, member_id)
         if expires_on is not None and expires_on < t.today():
-            raise ValidationError("date_invalid", field="expires_on", value=expires_on.isoformat())
+            raise ValidationError("voucher_expiry_past", date=expires_on.isoformat())
         code = new_code()
         while t.s.execute(select(Voucher.id).where(Voucher.code == code)).first():
             code = new_code()

@@ -181,10 +181,13 @@ class PayDialog(QDialog):
         text = self.points.text().strip().replace(",", "")
         if not text:
             return 0
-        if not text.isdigit():
-            from app.errors import ValidationError
+        from app.errors import ValidationError, quoted
 
-            raise ValidationError("points_invalid", value=text)
+        # isdigit() is also true of "²" and other digits int() refuses
+        if not (text.isascii() and text.isdigit()):
+            raise ValidationError("points_invalid", value=quoted(text))
+        if len(text) > 12 or int(text) > checkout.MAX_POINTS:  # a typing slip: no member holds that many
+            raise ValidationError("points_absurd", value=quoted(text), max=self.state.number(checkout.MAX_POINTS))
         return int(text)
 
     def _voucher_value(self, due: int) -> int:

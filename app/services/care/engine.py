@@ -25,6 +25,7 @@ from app.services.care import plan, rhythm
 from app.services.care.config import RULES, CareConfig
 from app.services.care.plan import Action
 from app.services.context import SYSTEM, Ctx
+from app.services.days import check_day
 
 CHUNK = 200  # actions per transaction: a till selling meanwhile waits at most a moment
 
@@ -86,6 +87,7 @@ def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> CareRepor
     on = on or today
     if on > today:
         raise ValidationError("care_date_future", date=on.isoformat(), today=today.isoformat())
+    check_day(on)
     shop = settings.load(ctx)
     with ctx.tx(write=False) as t:
         cfg = care_config.load(t)
