@@ -23,6 +23,20 @@ def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.delenv("SHOPCARE_DB", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_keyring():
+    """No OS keyring unless a test sets one: keyring picks the highest-priority backend class it
+    knows, and a test module's in-memory backend, once imported, would otherwise become every later
+    test's keyring (the audit key and the gateway token would then live where no subprocess looks)."""
+    import keyring
+    from keyring.backends import fail
+
+    old = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(old)
+
+
 # SHOPCARE_TEST_PG=postgresql+psycopg://user@host/db runs every test that takes the ``db`` fixture
 # on PostgreSQL instead of a SQLite file: each test gets a fresh database copied from a migrated
 # template (CREATE DATABASE ... TEMPLATE), dropped after it. Unset: SQLite, as a shop runs it.
