@@ -29,7 +29,7 @@ class Holder:
     IMMEDIATE`` (what an import's write transaction does), or on PostgreSQL an exclusive lock on the
     tables a sale writes."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, tables: tuple[str, ...] = ("sales",)) -> None:
         if db.is_sqlite:
             code = f"""
                 from app.db import sqlite_module
@@ -44,7 +44,7 @@ class Holder:
             code = f"""
                 import psycopg
                 c = psycopg.connect({db.engine.url.set(drivername='postgresql').render_as_string(hide_password=False)!r})
-                c.execute("LOCK TABLE sales IN EXCLUSIVE MODE")
+                c.execute("LOCK TABLE {", ".join(tables)} IN EXCLUSIVE MODE")
                 print("held", flush=True)
                 input()
                 c.rollback()
