@@ -450,8 +450,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "campaign_text_needed": ("The campaign template speaks of a voucher: attach one, or write the campaign's own text",
                              "活动短信模板中含有优惠券内容：请附带优惠券，或为本活动填写短信内容"),
     # busy database (app/db.py raises it from the unit of work; the till retries on its own)
-    "db_busy": ("The database is busy (another till or a long job is writing); trying again…",
-                "数据库正忙（另一台收银机或长时间任务正在写入）；正在重试…"),
+    "db_busy": ("The database is busy (another till or a long job is writing): try again in a moment",
+                "数据库正忙（另一台收银机或长时间任务正在写入）：请稍后再试"),
     # input hardening: free text, people's dates, login (members, staff, care texts)
     "text_bad_char": ("{field}: the character {char} is not allowed (a control, text-direction or broken character)",
                       "{field_zh}：不允许使用字符 {char}（控制字符、文字方向控制符或损坏的字符）"),
