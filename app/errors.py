@@ -450,8 +450,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "campaign_text_needed": ("The campaign template speaks of a voucher: attach one, or write the campaign's own text",
                              "活动短信模板中含有优惠券内容：请附带优惠券，或为本活动填写短信内容"),
     # busy database (app/db.py raises it from the unit of work; the till retries on its own)
-    "db_busy": ("The database is busy (another till or a long job is writing); trying again…",
-                "数据库正忙（另一台收银机或长时间任务正在写入）；正在重试…"),
+    "db_busy": ("The database is busy (another till or a long job is writing): try again in a moment",
+                "数据库正忙（另一台收银机或长时间任务正在写入）：请稍后再试"),
     # input hardening: free text, people's dates, login (members, staff, care texts)
     "text_bad_char": ("{field}: the character {char} is not allowed (a control, text-direction or broken character)",
                       "{field_zh}：不允许使用字符 {char}（控制字符、文字方向控制符或损坏的字符）"),
@@ -498,6 +498,11 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "VIP month spend": ("VIP month spend", "VIP 月消费"), "principal": ("paid balance", "本金余额"),
     "bonus": ("bonus balance", "赠送余额"), "date": ("date", "日期"), "from": ("from", "开始日期"), "to": ("to", "结束日期"),
     "expires_on": ("expiry date", "有效期"), "members": ("members", "会员数"), "days": ("days", "天数"),
+    # settings and other choices a service names in setting_invalid (key=…)
+    "kind": ("kind", "类型"), "card_uses": ("count-card uses", "次卡次数"), "sort": ("sort order", "排序方式"),
+    "points_expiry_policy": ("points expiry", "积分有效期规则"), "discount_limit_bp": ("discount limits", "折扣上限"),
+    "vip_single_purchase": ("VIP single purchase", "VIP 单笔消费"), "vip_month_spend": ("VIP month spend", "VIP 月消费"),
+    "ebill_default": ("e-bills by default", "默认发送电子账单"), "signature": ("signature", "短信签名"),
 }
 
 ROLE_NAMES = {"owner": ("owner", "老板"), "manager": ("manager", "店长"), "cashier": ("cashier", "收银员"),
@@ -523,6 +528,9 @@ def render(err: ShopError, lang: str = "en") -> str:
     params = dict(err.params)
     if "role" in params and params["role"] in ROLE_NAMES:
         params["role"] = ROLE_NAMES[params["role"]][1 if zh else 0]
-    if isinstance(params.get("field"), str) and params["field"] in FIELD_LABELS:
-        params["field"] = FIELD_LABELS[params["field"]][1 if zh else 0]
+    for name in ("field", "key"):  # a field or setting named by the service: its label in the user's language
+        if isinstance(params.get(name), str) and params[name] in FIELD_LABELS:
+            params[name] = FIELD_LABELS[params[name]][1 if zh else 0]
+    if zh:  # a value the raise site gave in Chinese too (why= / why_zh=…) is shown in Chinese
+        params.update({k: params[k + "_zh"] for k in list(params) if k + "_zh" in params})
     return (pair[1] if zh else pair[0]).format_map(_Keep(params))

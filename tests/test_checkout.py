@@ -238,3 +238,23 @@ def test_count_card_sold_then_used(shop):
     assert countcards.cards_for(shop, m.id)[0].uses_left == 9
     assert r.points_earned == 400
     assert ledger_faults(shop.db) == []
+
+
+def test_a_cashier_limit_stored_above_the_cap_is_held_to_the_cap(shop, cashier_ctx, db):
+    """A limit an older version let through (90%) is not honoured: a cashier gives at most 50%."""
+    import json
+
+    from app.models import Setting
+
+    with db.session() as s:
+        row = s.get(Setting, "discount_limit_bp")
+        value = json.dumps({"cashier": 9000, "manager": 9000, "owner": 10000})
+        if row is None:
+            s.add(Setting(key="discount_limit_bp", value=value))
+        else:
+            row.value = value
+    db.cache.pop("settings", None)
+    with pytest.raises(PermissionDenied) as e:
+        checkout(cashier_ctx, Cart((CartLine("COF"),), discount_bp=6000), [Tender("cash", 10000)])
+    assert e.value.code == "discount_over_limit"
+    assert checkout(cashier_ctx, Cart((CartLine("COF"),), discount_bp=5000), [Tender("cash", 10000)]).total == 2900

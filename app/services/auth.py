@@ -240,7 +240,7 @@ def set_owner_password(ctx: Ctx, new: str, old: str | None = None, *, staff_id: 
             owners = list(t.s.execute(select(Staff.id).where(Staff.role == "owner", Staff.active.is_(True)))
                           .scalars())
             if len(owners) != 1:
-                raise NotFound("staff_not_found", key="owner")
+                raise NotFound("staff_not_found", key="owner", key_zh="老板")
             staff_id = owners[0]
         row = t.s.get(Staff, staff_id) if staff_id is not None else None
         if row is None:

@@ -64,12 +64,14 @@ def _target(dest: Path | None, now: datetime | None = None) -> Path:
     if dest.suffix == "":
         # No such folder (a name without an extension is taken as a folder, not as a file name).
         if dest.exists():
-            raise ShopError("backup_failed", why=f"{dest} is not a folder")
-        raise ShopError("backup_failed", why=f"folder {dest} does not exist")
+            raise ShopError("backup_failed", why=f"{dest} is not a folder", why_zh=f"{dest} 不是文件夹")
+        raise ShopError("backup_failed", why=f"folder {dest} does not exist", why_zh=f"文件夹 {dest} 不存在")
     if not dest.parent.is_dir():
-        raise ShopError("backup_failed", why=f"folder {dest.parent} does not exist")
+        raise ShopError("backup_failed", why=f"folder {dest.parent} does not exist",
+                          why_zh=f"文件夹 {dest.parent} 不存在")
     if dest.exists():
-        raise ShopError("backup_failed", why=f"{dest} already exists (choose a new name or a folder)")
+        raise ShopError("backup_failed", why=f"{dest} already exists (choose a new name or a folder)",
+                          why_zh=f"{dest} 已存在（请换一个文件名或选择文件夹）")
     return dest
 
 
@@ -297,9 +299,10 @@ def restore(db: Database, src: Path) -> RestoreResult:
     live = _live_path(db, "shopcare restore")
     src = Path(src).expanduser()
     if not src.is_file():
-        raise ShopError("restore_failed", why=f"no such file {src}")
+        raise ShopError("restore_failed", why=f"no such file {src}", why_zh=f"文件 {src} 不存在")
     if live.exists() and src.resolve() == live.resolve():
-        raise ShopError("restore_failed", why="that is the live database itself")
+        raise ShopError("restore_failed", why="that is the live database itself",
+                        why_zh="这就是正在使用的数据库本身")
     live.parent.mkdir(parents=True, exist_ok=True)
     with _Exclusive(live):
         copy = live.with_name(f".{live.name}.restore-{os.getpid()}.tmp")
@@ -396,7 +399,8 @@ def _swap(copy: Path, live: Path) -> None:
     try:
         mode = con.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
         if str(mode).lower() != "delete":
-            raise ShopError("restore_failed", why=f"{live} is in use by another program (close it and try again)")
+            raise ShopError("restore_failed", why=f"{live} is in use by another program (close it and try again)",
+                              why_zh=f"{live} 正被其他程序使用（请关闭后重试）")
         con.execute("BEGIN EXCLUSIVE")
         os.replace(copy, live)
         _fsync_dir(live.parent)
@@ -404,7 +408,7 @@ def _swap(copy: Path, live: Path) -> None:
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise ShopError("restore_failed", why=f"{live} is in use by another program (close it and try "
-                            "again)") from None
+                            "again)", why_zh=f"{live} 正被其他程序使用（请关闭后重试）") from None
         raise
     finally:
         con.close()

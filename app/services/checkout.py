@@ -21,7 +21,7 @@ from app.services import catalog, countcards, ledger, outbox, permissions, point
 from app.services import campaigns  # care: bring-a-friend credit
 from app.services.context import Ctx
 from app.services.members import get_row as get_member_row
-from app.services.settings import ShopSettings
+from app.services.settings import CASHIER_DISCOUNT_MAX_BP, ShopSettings
 from app.services.settings import load as load_settings
 
 MAX_QTY = 9999
@@ -122,7 +122,10 @@ class SaleResult:
 def _limit_bp(ctx: Ctx, cfg: ShopSettings) -> int:
     if ctx.actor.role == "system":
         return 10_000
-    return int(cfg.discount_limit_bp.get(ctx.actor.role, 0))
+    limit = int(cfg.discount_limit_bp.get(ctx.actor.role, 0))
+    if ctx.actor.role == "cashier":  # a limit stored before the cap existed is held to it too
+        limit = min(limit, CASHIER_DISCOUNT_MAX_BP)
+    return limit
 
 
 def _spread(amount: int, weights: list[int]) -> list[int]:

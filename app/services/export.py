@@ -55,7 +55,7 @@ def export_table(ctx: Ctx, path: str | Path, columns: tuple[Column, ...], rows: 
     path = Path(path)
     fmt = export_format(path)
     if not path.parent.is_dir():
-        raise ValidationError("export_unwritable", file=str(path), why="no such folder")
+        raise ValidationError("export_unwritable", file=str(path), why="no such folder", why_zh="文件夹不存在")
     tmp = path.with_name(f".{path.name}.part")
     write = _write_xlsx if fmt == "xlsx" else _write_csv
     try:

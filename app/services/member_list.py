@@ -118,7 +118,8 @@ def _condition(q: Query):
 
 def _sort_column(sort: str):
     if sort not in SORTS:
-        raise ValidationError("setting_invalid", key="sort", why=", ".join(SORTS))
+        raise ValidationError("setting_invalid", key="sort", why=", ".join(SORTS),
+                              why_zh="应为 " + "、".join(SORTS))
     return {"last_visit": Member.last_visit_at, "name": Member.name_key, "total_spent": Member.total_spent,
             "balance": Member.wallet_principal + Member.wallet_bonus}[sort]
 
