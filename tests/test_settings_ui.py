@@ -275,6 +275,7 @@ def test_screenshots_of_the_start_up_dialogs_and_every_settings_tab(qtbot, shop,
         state.reload_settings()
         saved += startup.render_screenshots(state, tmp_path)
         saved += settings_ui.render_screenshots(state, tmp_path)
-    assert len(saved) == 16
+    assert len(saved) == 18  # per language: 2 start-up dialogs, 6 tabs, Backups with the audit key shown
+    assert {p.name for p in saved} >= {"settings_audit_key_en.png", "settings_audit_key_zh_CN.png"}
     for path in saved:
         assert path.stat().st_size > 5_000, path

@@ -17,16 +17,10 @@ from app.db import Database  # noqa: E402
 from app.models import Sale  # noqa: E402
 from app.services import settings  # noqa: E402
 from app.ui import tasks  # noqa: E402
-from app.ui import till as till_module  # noqa: E402
 from app.ui.pay_dialog import PayDialog  # noqa: E402
 from tests.shop import stock_shop  # noqa: E402
 from tests.test_busy import SHORT_MS, Holder  # noqa: E402
-from tests.test_till_ui import ENTER, make_till, scan, settle  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def no_printing(monkeypatch):
-    monkeypatch.setattr(till_module, "print_job", lambda ctx, receipt_no, reprint: None)
+from tests.test_till_ui import ENTER, make_till, no_printing, scan, settle  # noqa: E402, F401 (no_printing: autouse)
 
 
 @pytest.fixture

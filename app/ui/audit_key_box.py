@@ -111,36 +111,3 @@ class AuditKeyBox(QGroupBox):
 
 # An example key for the screenshots: the real one is never rendered into a picture.
 SAMPLE_KEY = "3f9a1c07 be42d6e1 08c7f5a2 91d3b64e 5a0e7c38 f26b19d4 c83e0a57 7d41e92b"
-
-
-def render_screenshots(state, folder) -> list:
-    """Settings › Backups with the audit key shown (an example key), in the current language."""
-    from pathlib import Path
-
-    from PySide6.QtWidgets import QApplication
-
-    from app.ui import style
-    from app.ui.settings import SettingsScreen
-    from app.ui.tasks import process_events
-
-    if not QApplication.instance().styleSheet():  # rendered outside the app (tests): same look as the app
-        style.apply(QApplication.instance())
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    screen = SettingsScreen(state)
-    screen.resize(1100, 720)
-    screen.show()
-    screen.activated()
-    state.tasks.wait()
-    process_events()
-    screen.tabs.setCurrentWidget(screen.backups)
-    box = screen.backups.audit_key
-    box.shown(SAMPLE_KEY)
-    box.other.setText(SAMPLE_KEY[:35])
-    box.apply_permissions()
-    process_events()
-    path = folder / f"settings_audit_key_{state.lang}.png"
-    screen.grab().save(str(path))
-    screen.close()
-    screen.deleteLater()
-    return [path]

@@ -1062,6 +1062,18 @@ def render_screenshots(state: AppState, folder: Path) -> list[Path]:
         path = folder / f"settings_{TAB_FILES[i]}_{state.lang}.png"
         screen.grab().save(str(path))
         saved.append(path)
+    # Backups with the audit key shown: an example key, never the real one, in a picture
+    from app.ui.audit_key_box import SAMPLE_KEY
+
+    screen.tabs.setCurrentWidget(screen.backups)
+    box = screen.backups.audit_key
+    box.shown(SAMPLE_KEY)
+    box.other.setText(SAMPLE_KEY[:35])
+    box.apply_permissions()
+    process_events()
+    path = folder / f"settings_audit_key_{state.lang}.png"
+    screen.grab().save(str(path))
+    saved.append(path)
     screen.close()
     screen.deleteLater()
     return saved
