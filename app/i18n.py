@@ -1,0 +1,113 @@
+"""The one place that knows languages: which ones ShopCare speaks, and every text a person reads.
+
+Texts live in standard gettext PO files, ``resources/locale/<lang>/LC_MESSAGES/<domain>.po``,
+edited with the tools translators already use (Poedit, Lokalize, Weblate). The message id is the
+English text; ``msgctxt`` tells apart the same English said in two places (an error code, a Qt
+screen's context). Two domains:
+
+- ``shopcare``: what services, the command line, receipts, PDFs and default templates say;
+- ``shopcare_ui``: the Qt screens (the msgctxt is Qt's translation context).
+
+The PO files are read at first use (babel) and compiled in memory, so there is no build step and
+no stale binary catalogue; English needs no file at all. No code outside this module compares
+language names: ask :func:`normalise`, :func:`babel_locale` or :func:`is_han` instead.
+"""
+from __future__ import annotations
+
+import gettext as _gettext
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from app import paths
+
+# code -> its own name (a language is always shown in itself in a picker).
+LANGUAGES: dict[str, str] = {"en": "English", "zh_CN": "简体中文", "zh_TW": "繁體中文"}
+DEFAULT = "en"
+DOMAINS = ("shopcare", "shopcare_ui")
+
+# Babel/CLDR locale each language formats dates and numbers with.
+_BABEL = {"en": "en_US", "zh_CN": "zh_Hans_CN", "zh_TW": "zh_Hant_TW"}
+
+
+def normalise(lang: str | None) -> str:
+    """Any spelling of a language (``zh``, ``zh-CN``, ``zh_Hans``, ``zh_HK``, ``en_US.UTF-8``…) ->
+    one of :data:`LANGUAGES`; an unknown language falls back to English."""
+    raw = (lang or "").split(".")[0].split("@")[0].replace("-", "_").strip()
+    if raw in LANGUAGES:
+        return raw
+    low = raw.lower()
+    if low.startswith("zh"):
+        traditional = any(tag in low for tag in ("_tw", "_hk", "_mo", "hant"))
+        return "zh_TW" if traditional else "zh_CN"
+    return DEFAULT
+
+
+def babel_locale(lang: str | None) -> str:
+    """The CLDR locale to format amounts and dates for ``lang``."""
+    return _BABEL[normalise(lang)]
+
+
+def is_han(lang: str | None) -> bool:
+    """True for the Chinese languages (wider labels, CJK fonts in PDFs, full-width punctuation)."""
+    return normalise(lang) != "en"
+
+
+def locale_dir() -> Path:
+    return paths.resources_dir() / "locale"
+
+
+def po_path(lang: str, domain: str = "shopcare") -> Path:
+    return locale_dir() / lang / "LC_MESSAGES" / f"{domain}.po"
+
+
+@lru_cache(maxsize=None)
+def translations(lang: str, domain: str = "shopcare") -> _gettext.NullTranslations:
+    """The compiled catalogue of ``lang`` in ``domain`` (English: the identity)."""
+    lang = normalise(lang)
+    path = po_path(lang, domain)
+    if lang == DEFAULT or not path.is_file():
+        return _gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=lang, domain=domain)
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=False)  # a fuzzy entry is a draft, not a translation
+    buf.seek(0)
+    return _gettext.GNUTranslations(buf)
+
+
+def gettext(lang: str | None, msgid: str, context: str | None = None, domain: str = "shopcare") -> str:
+    """``msgid`` (English) in ``lang``; the English itself when there is no translation."""
+    tr = translations(normalise(lang), domain)
+    return tr.pgettext(context, msgid) if context else tr.gettext(msgid)
+
+
+def ngettext(lang: str | None, singular: str, plural: str, n: int, context: str | None = None,
+             domain: str = "shopcare") -> str:
+    """The form of a text for ``n`` things ("1 member", "2 members"), by the language's plural rule."""
+    tr = translations(normalise(lang), domain)
+    return tr.npgettext(context, singular, plural, n) if context else tr.ngettext(singular, plural, n)
+
+
+def text(lang: str | None, msgid: str, /, context: str | None = None, **params: object) -> str:
+    """Translate, then fill ``{name}`` placeholders from ``params`` (missing ones stay as typed)."""
+    out = gettext(lang, msgid, context)
+    if not params:
+        return out
+    try:
+        return out.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return out
+
+
+def N_(msgid: str) -> str:  # noqa: N802 (the gettext convention extractors look for)
+    """Mark a text for extraction where it is defined; translate it where it is shown."""
+    return msgid
+
+
+def reload() -> None:
+    """Forget compiled catalogues (tests that edit a PO file; a translator's live preview)."""
+    translations.cache_clear()
