@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from app.models import Message, Setting  # noqa: E402
-from app.services import outbox_admin, templates  # noqa: E402
-from app.services import settings as shop_settings  # noqa: E402
+from app.services.texts import outbox_admin, templates  # noqa: E402
+from app.services.base import settings as shop_settings  # noqa: E402
 from app.ui import i18n  # noqa: E402
 from app.ui.background_sender import BackgroundSender  # noqa: E402
 from app.ui.messages import MessagesScreen  # noqa: E402
@@ -39,7 +39,7 @@ def english(qapp, ctx):
 def sending():
     """The sending side: gateway settings, gateways and the sender."""
     return tuple(importlib.import_module(n) for n in
-                 ("app.services.gateway_config", "app.adapters.sms", "app.services.sender"))
+                 ("app.services.texts.gateway_config", "app.adapters.sms", "app.services.texts.sender"))
 
 
 def type_chinese(widget, text: str) -> None:

@@ -18,8 +18,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
 
 from app.errors import ShopError
 from app.money import parse_amount
-from app.services import callbacks, campaigns, care_today, knowledge, members, outbox_admin, shop_admin
-from app.services.campaigns import CampaignSpec, Filters, VoucherTerms
+from app.services.care import callbacks, campaigns, knowledge, today as care_today
+from app.services.members import members
+from app.services.texts import outbox_admin
+from app.services.admin import shop_admin
+from app.services.care.campaigns import CampaignSpec, Filters, VoucherTerms
 from app.ui import style
 from app.ui.messages import _DateField
 from app.ui.outbox_model import kind_label

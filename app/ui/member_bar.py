@@ -6,8 +6,9 @@ from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Q
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QHeaderView,
                                QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
 
-from app.services import members, sales
-from app.services.sales import MemberCard, Occasion
+from app.services.members import members
+from app.services.reports import sales
+from app.services.reports.sales import MemberCard, Occasion
 from app.ui.cart_model import run
 
 _ROOT = QModelIndex()

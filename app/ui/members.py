@@ -15,7 +15,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPushButton, QTableView, QVBoxLayout, QWidget)
 
-from app.services import member_list, members
+from app.services.members import member_list, members
 from app.ui.member_model import COLUMNS, SORT_COLUMN, MemberListModel
 
 DEBOUNCE_MS = 250
@@ -142,7 +142,7 @@ class MembersScreen(QWidget):
         self.password_dialog = ask_owner(self.state, self, "export", lambda ctx: self._export(ctx, path))
 
     def _export(self, ctx, path: str) -> None:
-        from app.services import member_export
+        from app.services.members import member_export
 
         self.export_button.setEnabled(False)
         self.export_label.setText(self.tr("Exporting…"))

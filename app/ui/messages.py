@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFormLay
                                QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from app.errors import ShopError
-from app.services import outbox_admin, shop_admin, templates
-from app.services import settings as shop_settings
+from app.services.texts import outbox_admin, templates
+from app.services.admin import shop_admin
+from app.services.base import settings as shop_settings
 from app.ui import style
 from app.ui.background_sender import sending_modules
 from app.ui.owner_password import owner_gated

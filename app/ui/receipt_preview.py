@@ -10,7 +10,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetricsF, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from app.services.receipt import char_width, text_width
+from app.services.sales.receipt import char_width, text_width
 from app.ui.state import AppState
 from app.ui.tasks import process_events
 
@@ -152,7 +152,8 @@ class ReceiptPreviewDialog(QDialog):
 
         def work():
             from app.adapters.printers import printer_from_setting
-            from app.services import localconfig, printing
+            from app.services.base import localconfig
+            from app.services.sales import printing
 
             cfg = localconfig.load()
             setting = localconfig.parse_printer_setting(cfg.printer)
@@ -191,8 +192,8 @@ def render_screenshots(state: AppState, folder: str | Path) -> list[Path]:
     (a built-in demo receipt when there is none), laid out for this till's paper in each language."""
     from dataclasses import replace
 
-    from app.services import localconfig
-    from app.services.receipt import build_receipt, demo_receipt, latest_receipt_no, layout
+    from app.services.base import localconfig
+    from app.services.sales.receipt import build_receipt, demo_receipt, latest_receipt_no, layout
     from app.ui import i18n
 
     out = Path(folder)

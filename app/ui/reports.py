@@ -15,7 +15,8 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from app.services import eod, eod_pdf, members, report_files, statement, statement_pdf
+from app.services.reports import eod, eod_pdf, report_files, statement, statement_pdf
+from app.services.members import members
 from app.ui.pdf_preview import PdfPreview, print_pdf, render_pages
 
 SEARCH_DEBOUNCE_MS = 300
@@ -277,7 +278,7 @@ def render_screenshots(state, folder: str | Path) -> list[Path]:
     from sqlalchemy import func, select
 
     from app.models import Sale
-    from app.services import member_list
+    from app.services.members import member_list
     from app.ui.tasks import process_events
 
     out = Path(folder)

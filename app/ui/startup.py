@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import PermissionDenied, ShopError, render
-from app.services import auth, shop_admin
-from app.services.context import Actor, Ctx
+from app.services.base import auth
+from app.services.admin import shop_admin
+from app.services.base.context import Actor, Ctx
 from app.ui import i18n
 from app.ui.tasks import TaskRunner, process_events
 
@@ -401,7 +402,7 @@ class LoginDialog(QDialog):
         self.tasks.run(self._load, self._loaded, self._failed)
 
     def _load(self):
-        from app.services import settings as shop_settings
+        from app.services.base import settings as shop_settings
 
         return shop_settings.load(self.ctx).shop_name, [s for s in auth.list_staff(self.ctx) if s.active]
 

@@ -9,8 +9,8 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from app.errors import ShopError, render
 from app.money import format_int, format_money, format_plain
-from app.services import settings as shop_settings
-from app.services.context import Actor, Ctx
+from app.services.base import settings as shop_settings
+from app.services.base.context import Actor, Ctx
 from app.ui.tasks import TaskRunner
 
 
@@ -88,6 +88,6 @@ class AppState(QObject):
             error=f"{type(exc).__name__}: {exc}")
 
     def role_allowed(self, action: str) -> bool:
-        from app.services import permissions
+        from app.services.base import permissions
 
         return permissions.allowed(self.ctx, action)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QButtonGroup, QDialog, QFormLayout, QFrame, QHBox
 
 from app import money
 from app.errors import Conflict, ShopError
-from app.services import wallet
+from app.services.ledger import wallet
 
 QUICK_AMOUNTS = (100, 200, 500, 1000, 2000)  # major units
 
@@ -316,7 +316,7 @@ class EraseDialog(ReasonDialog):
         self._update()
 
     def confirm(self) -> None:
-        from app.services import erasure
+        from app.services.members import erasure
 
         ctx, member_id, why = self.state.ctx, self.member_id, self.reason.text()
         self.run(lambda: erasure.erase_member(ctx, member_id, why),
