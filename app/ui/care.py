@@ -672,7 +672,7 @@ class TodayTab(_Tab):
                 outbox_admin.approve(ctx, mid)
             return len(ids)
 
-        self.run(job, lambda n: (self.status.ok(self.tr("{n} text(s) approved: they go out with the sender").format(n=n)),
+        self.run(job, lambda n: (self.status.ok(self.tr("%n text(s) approved: they go out with the sender", "", n)),
                                  self.load()))
 
     def set_hold(self, on: bool) -> None:

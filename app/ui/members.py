@@ -196,7 +196,7 @@ class MembersScreen(QWidget):
     def _loaded(self, total: int, exact: bool) -> None:
         n = self.state.number(total)
         if not self.model.query:
-            text = self.tr("{count} members").format(count=n) if exact else self.tr("{count}+ members").format(count=n)
+            text = self.tr("%Ln member(s)", "", total) if exact else self.tr("%Ln+ member(s)", "", total)
         elif total == 0:
             text = self.tr("No member matches")
         else:

@@ -287,8 +287,8 @@ class OutboxTab(_Tab):
         if m is None:
             self.detail.setText(self.tr("Choose a text to see it in full."))
             return
-        facts = [status_label(m.status), self.tr("{count} part(s)").format(count=self.state.number(m.segments)),
-                 self.tr("{count} attempt(s)").format(count=self.state.number(m.attempts))]
+        facts = [status_label(m.status), self.tr("%Ln part(s)", "", m.segments),
+                 self.tr("%Ln attempt(s)", "", m.attempts)]
         if m.sent_at:
             facts.append(self.tr("sent {time}").format(time=self.state.datetime(m.sent_at)))
         if m.provider_id:
