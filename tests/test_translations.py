@@ -120,6 +120,50 @@ def test_the_qt_translator_answers_from_the_po_catalogues(qapp):
         i18n.install("en")
 
 
+def test_the_language_pickers_offer_three_languages_and_zh_tw_follows(qtbot, ctx):
+    """First run and Settings offer English / 简体中文 / 繁體中文 (each in itself); choosing 繁體中文
+    retranslates the first run at once, with Taiwan's QLocale and currency names, and the shop keeps it."""
+    from datetime import date
+
+    from PySide6.QtCore import QLocale
+
+    from app.i18n import LANGUAGES
+    from app.services import shop_admin
+    from app.services import settings as shop_settings
+    from app.services.context import SYSTEM
+    from app.ui import i18n, startup
+    from app.ui.settings import SettingsScreen
+    from app.ui.state import AppState
+
+    def offered(combo):
+        return [(combo.itemData(i), combo.itemText(i)) for i in range(combo.count())]
+
+    system = ctx.as_actor(SYSTEM)
+    try:
+        QLocale.setDefault(QLocale("zh_HK"))   # a Hong Kong system starts in Traditional Chinese
+        dialog = startup.FirstRunDialog(system)
+        qtbot.addWidget(dialog)
+        assert offered(dialog.language) == [("en", "English"), ("zh_CN", "简体中文"), ("zh_TW", "繁體中文")]
+        assert dialog.lang == "zh_TW" and dialog.language.currentData() == "zh_TW"
+        dialog.language.setCurrentIndex(dialog.language.findData("en"))
+        assert dialog.title.text() == "Set up your shop" and QLocale().name() == "en_US"
+        dialog.language.setCurrentIndex(dialog.language.findData("zh_TW"))
+        assert QLocale().name() == "zh_TW" and QLocale().script() == QLocale.Script.TraditionalHanScript
+        assert dialog.title.text() == "設定您的店家" and dialog.ok.text() == "完成設定"
+        assert "人民幣" in dialog.currency.combo.currentText()
+        shop_admin.first_run(system, "街角茶行", "TWD", dialog.language.currentData(), "林老闆", "1234",
+                             "tea-house-2026")
+        cfg = shop_settings.load(system)
+        assert cfg.language == "zh_TW"
+        state = AppState(ctx)
+        assert state.zh and state.date(date(2026, 3, 2)) == "2026年3月2日"
+        screen = SettingsScreen(state)
+        qtbot.addWidget(screen)
+        assert offered(screen.shop.language) == list(LANGUAGES.items())
+    finally:
+        i18n.install("en")
+
+
 # A language-name test in app/ui: startswith("zh"), == "en", "zh_CN" if …, lang in ("zh_CN", …).
 _NAME = r"""["'](?:en|zh|zh_CN|zh_TW|zh_HK|zh-CN|zh-TW)["']"""
 LANGUAGE_TESTS = re.compile(

@@ -300,7 +300,8 @@ def _settle(state, rounds: int = 3) -> None:
 
 def render_screenshots(state, folder: str | Path) -> list[Path]:
     """members_list, member_page (purchases, top-ups, points, stored value tabs), member_edit (with an
-    inline error) and topup dialog, each in English and Chinese, from the current database."""
+    inline error) and topup dialog, in each language of app.i18n.LANGUAGES, from the current database."""
+    from app.i18n import LANGUAGES, is_han
     from app.ui import i18n
     from app.ui.member_edit import MemberEditDialog
     from app.ui.topup_dialog import TopupDialog
@@ -314,7 +315,7 @@ def render_screenshots(state, folder: str | Path) -> list[Path]:
     pick = next((r for r in best if r.balance > 0), best[0] if best else None)
     member_id = pick.id if pick else None
     try:
-        for lang in ("en", "zh_CN"):
+        for lang in LANGUAGES:
             i18n.install(lang)
             state.settings = replace(original, language=lang)
 
@@ -347,7 +348,7 @@ def render_screenshots(state, folder: str | Path) -> list[Path]:
 
             edit = MemberEditDialog(state, None)
             edit.show()
-            edit.name.setText("王芳" if lang.startswith("zh") else "Fang Wang")
+            edit.name.setText("王芳" if is_han(lang) else "Fang Wang")
             edit.phone.setText("1380013")
             edit.birthday.setText("1990-02-30")
             _pump()

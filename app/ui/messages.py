@@ -374,7 +374,7 @@ class TemplatesTab(_Tab):
         for k in TEMPLATE_KINDS:
             self.kind.addItem(kind_label(k), k)
         self.lang = QComboBox(self)
-        for code in ("zh_CN", "en"):
+        for code in LANG_NAMES:  # the languages a template is kept in (app/services/templates.py)
             self.lang.addItem(self.tr(LANG_NAMES[code]), code)
         self.lang.setCurrentIndex(max(0, self.lang.findData(templates._lang(state.lang))))
         self.which = QLabel(self)
