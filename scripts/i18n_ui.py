@@ -122,6 +122,7 @@ TERMS: tuple[tuple[str, str], ...] = (
     ("天后", "天後"),
     ("匹配", "符合"),
     ("退出", "結束"),                # Quit
+    ("查詢", "搜尋"),                # 查找 (find a member): s2twp gives 查詢
     ("地址", "網址"),                # the gateway's API address
 )
 
