@@ -876,8 +876,8 @@ class CampaignsTab(_Tab):
 
     def _open_dialog(self, tiers) -> CampaignDialog:
         dialog = CampaignDialog(self.state, tiers, self)
-        dialog.accepted.connect(lambda: (self.status.ok(self.tr("Campaign sent: {n} texts queued").format(
-            n=dialog.result_value.results.recipients)), self.load()))
+        dialog.accepted.connect(lambda: (self.status.ok(self.tr("Campaign sent: %n text(s) queued", "",
+            dialog.result_value.results.recipients)), self.load()))
         self.dialog = dialog
         dialog.open()
         return dialog

@@ -150,8 +150,7 @@ class MembersScreen(QWidget):
         def done(n: int) -> None:
             self.export_button.setEnabled(True)
             self.error.hide()
-            self.export_label.setText(self.tr("{n} members exported to {file}").format(
-                n=self.state.number(n), file=Path(path).name))
+            self.export_label.setText(self.tr("%Ln member(s) exported to {file}", "", n).format(file=Path(path).name))
 
         def failed(exc: BaseException) -> None:
             self.export_button.setEnabled(True)

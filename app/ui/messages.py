@@ -263,8 +263,8 @@ class OutboxTab(_Tab):
         unknown = c.get("unknown", 0)
         self.unknown_banner.setVisible(unknown > 0)
         self.unknown_text.setText(self.tr(
-            "⚠ {count} text(s) may or may not have been sent — check with the customer, then mark each one sent "
-            "or not sent (or send it again, which may send it twice).").format(count=self.state.number(unknown)))
+            "⚠ %Ln text(s) may or may not have been sent — check with the customer, then mark each one sent "
+            "or not sent (or send it again, which may send it twice).", "", unknown))
 
     def _select_first(self) -> None:
         if self.model.rowCount() and not self.table.currentIndex().isValid():
