@@ -91,8 +91,8 @@ def test_outbox_pages_counts_and_filters(qtbot, ctx):
     assert tab.count_buttons["failed"].text() == f"Failed {per['failed']}"
     assert tab.count_buttons[None].text() == "All 300"
     assert tab.unknown_banner.isVisible()
-    assert f"{per['unknown']} text(s) may or may not have been sent — check with the customer" \
-        in tab.unknown_text.text()
+    texts = "1 text" if per["unknown"] == 1 else f"{per['unknown']} texts"  # a count: the plural form
+    assert f"{texts} may or may not have been sent — check with the customer" in tab.unknown_text.text()
 
     qtbot.mouseClick(tab.show_unknown, Qt.MouseButton.LeftButton)
     settle(qtbot, state)

@@ -675,7 +675,7 @@ class TodayTab(_Tab):
                 outbox_admin.approve(ctx, mid)
             return len(ids)
 
-        self.run(job, lambda n: (self.status.ok(self.tr("{n} text(s) approved: they go out with the sender").format(n=n)),
+        self.run(job, lambda n: (self.status.ok(self.tr("%n text(s) approved: they go out with the sender", "", n)),
                                  self.load()))
 
     def set_hold(self, on: bool) -> None:
@@ -879,8 +879,8 @@ class CampaignsTab(_Tab):
 
     def _open_dialog(self, tiers) -> CampaignDialog:
         dialog = CampaignDialog(self.state, tiers, self)
-        dialog.accepted.connect(lambda: (self.status.ok(self.tr("Campaign sent: {n} texts queued").format(
-            n=dialog.result_value.results.recipients)), self.load()))
+        dialog.accepted.connect(lambda: (self.status.ok(self.tr("Campaign sent: %n text(s) queued", "",
+            dialog.result_value.results.recipients)), self.load()))
         self.dialog = dialog
         dialog.open()
         return dialog

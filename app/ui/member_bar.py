@@ -150,7 +150,7 @@ class MemberBar(QFrame):
             return
         if c.open_complaints:
             self.complaint_badge.setText(self.tr("Open complaint") if c.open_complaints == 1 else
-                                         self.tr("{n} open complaints").format(n=c.open_complaints))
+                                         self.tr("%n open complaint(s)", "", c.open_complaints))
         m = c.member
         self.name_label.setText(self.tr("{name} · {phone}").format(name=m.name, phone=m.masked_phone))
         tier = m.tier_name_zh if self.state.zh else m.tier_name_en
@@ -203,8 +203,8 @@ class MemberPickDialog(QDialog):
         self.chosen = None
         self.setWindowTitle(self.tr("Choose a member"))
         layout = QVBoxLayout(self)
-        hint = QLabel(self.tr("{n} members match. ↑ ↓ to choose, Enter to attach, Esc to cancel.").format(
-            n=len(picks)), self)
+        hint = QLabel(self.tr("%n member(s) match. ↑ ↓ to choose, Enter to attach, Esc to cancel.", "", len(picks)),
+                      self)
         hint.setProperty("role", "muted")
         layout.addWidget(hint)
         self.model = MemberPickModel(state, picks, self)

@@ -1,4 +1,4 @@
-"""``shopcare --screenshots DIR [--lang en|zh_CN]``: render each main screen offscreen, with the
+"""``shopcare --screenshots DIR [--lang en|zh_CN|zh_TW]``: render each main screen offscreen, with the
 current database, to PNG files, and exit. Each screen module offers ``render_screenshots(state, folder)``."""
 from __future__ import annotations
 

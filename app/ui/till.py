@@ -739,6 +739,7 @@ def render_screenshots(state, folder, langs: tuple[str, ...] | None = None) -> l
     from sqlalchemy.orm import aliased
 
     from app.models import Member, Payment, Product, Sale, SaleLine
+    from app.i18n import is_han
     from app.services.members import members as members_service
     from app.ui import i18n
 
@@ -834,7 +835,7 @@ def render_screenshots(state, folder, langs: tuple[str, ...] | None = None) -> l
                 if dialog.detail is not None and len(dialog.detail.lines) > 1:
                     dialog.set_quantity(dialog.detail.lines[-1].line_no, 0)
                 dialog.reason.setCurrentIndex(1)
-                dialog.manager.setText("Mia" if lang == "en" else "李店长")
+                dialog.manager.setText("李店长" if is_han(lang) else "Mia")
                 dialog.pin.setText("2468")
                 dialog.run_preview()
                 _settle(state)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from babel.numbers import get_currency_precision, list_currencies
 from sqlalchemy import select
 
+from app import i18n
 from app.errors import Conflict, NotFound, ValidationError, quoted
 from app.models import Sale, Setting, Tier, WalletEntry
 from app.money import check_amount
@@ -23,7 +24,7 @@ class ShopSettings:
     shop_name: str = "My Shop"
     currency: str = "CNY"
     region: str = "CN"               # default region for phone numbers (phonenumbers)
-    language: str = "zh_CN"          # en or zh_CN
+    language: str = "zh_CN"          # one of app.i18n.LANGUAGES
     # Points: earned per whole major unit of eligible spend (floored); redeemed at N points per unit.
     points_per_unit: int = 1
     points_redeem_rate: int = 100
@@ -111,7 +112,7 @@ def update(ctx: Ctx, *, permission: str = "change_settings", **changes: object) 
 
 
 # --- the rules every setting keeps (shop_admin's screens and any direct caller alike) ---------------
-LANGUAGES = ("en", "zh_CN")
+LANGUAGES = tuple(i18n.LANGUAGES)  # en, zh_CN, zh_TW: app/i18n.py knows them
 EXPIRY_POLICIES = ("never", "months", "year_end")
 NAME_MAX = 64
 SIGNATURE_MAX = 40
