@@ -8,7 +8,7 @@ pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 from sqlalchemy import select  # noqa: E402
 
 from app.models import Message  # noqa: E402
-from app.ui.background_care import BackgroundCare  # noqa: E402
+from app.ui.care.background_care import BackgroundCare  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
 from tests.shop import member  # noqa: E402
 

@@ -21,8 +21,8 @@ from app.models import Message, Setting  # noqa: E402
 from app.services.texts import outbox_admin, templates  # noqa: E402
 from app.services.base import settings as shop_settings  # noqa: E402
 from app.ui import i18n  # noqa: E402
-from app.ui.background_sender import BackgroundSender  # noqa: E402
-from app.ui.messages import MessagesScreen  # noqa: E402
+from app.ui.texts.background_sender import BackgroundSender  # noqa: E402
+from app.ui.texts.screen import MessagesScreen  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
 from tests.outbox_data import fill_outbox  # noqa: E402
 
@@ -362,7 +362,7 @@ def test_background_sender_recovers_sends_never_overlaps_and_survives_errors(qtb
 
 
 def test_the_screen_without_a_sending_side_says_so(qtbot, ctx, monkeypatch):
-    monkeypatch.setattr("app.ui.messages.sending_modules", lambda: None)
+    monkeypatch.setattr("app.ui.texts.screen.sending_modules", lambda: None)
     screen, state = open_screen(qtbot, ctx)
     assert not screen.gateway.save.isEnabled() and not screen.gateway.send_test.isEnabled()
     assert "not available" in screen.outbox.sender_line.text()

@@ -17,7 +17,7 @@ from app.services.ledger import wallet  # noqa: E402
 from app.services.base import settings as shop_settings  # noqa: E402
 from app.services.base.context import SYSTEM  # noqa: E402
 from app.ui import i18n, startup  # noqa: E402
-from app.ui.settings import SettingsScreen  # noqa: E402
+from app.ui.settings.screen import SettingsScreen  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
 from tests.shop import member  # noqa: E402
 
@@ -264,7 +264,7 @@ def test_rules_saved_from_the_points_tab(qtbot, shop):
 
 def test_screenshots_of_the_start_up_dialogs_and_every_settings_tab(qtbot, shop, tmp_path):
     from app.services.admin.demo import build_demo
-    from app.ui import settings as settings_ui
+    from app.ui.settings import screen as settings_ui
 
     build_demo(shop, members=40, days=20)
     shop_admin.add_staff(shop, "王小明", "manager", "3333")

@@ -16,14 +16,14 @@ from sqlalchemy import select  # noqa: E402
 from app.models import Member, Payment, Sale  # noqa: E402
 from app.services.base import auth, settings  # noqa: E402
 from app.services.sales.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
-from app.ui import till as till_module  # noqa: E402
-from app.ui.held_dialog import HeldDialog  # noqa: E402
-from app.ui.member_bar import MemberPickDialog  # noqa: E402
-from app.ui.pay_dialog import PayDialog  # noqa: E402
-from app.ui.refund_dialog import RefundDialog  # noqa: E402
-from app.ui.sales_history import SalesHistoryDialog  # noqa: E402
+from app.ui.till import screen as till_module  # noqa: E402
+from app.ui.till.held_dialog import HeldDialog  # noqa: E402
+from app.ui.till.member_bar import MemberPickDialog  # noqa: E402
+from app.ui.till.pay_dialog import PayDialog  # noqa: E402
+from app.ui.till.refund_dialog import RefundDialog  # noqa: E402
+from app.ui.reports.sales_history import SalesHistoryDialog  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
-from app.ui.till import TillScreen  # noqa: E402
+from app.ui.till.screen import TillScreen  # noqa: E402
 from tests.shop import fund, ledger_faults, member, stock_shop  # noqa: E402
 
 ENTER = Qt.Key.Key_Return

@@ -132,7 +132,7 @@ def test_the_language_pickers_offer_three_languages_and_zh_tw_follows(qtbot, ctx
     from app.services.base import settings as shop_settings
     from app.services.base.context import SYSTEM
     from app.ui import i18n, startup
-    from app.ui.settings import SettingsScreen
+    from app.ui.settings.screen import SettingsScreen
     from app.ui.state import AppState
 
     def offered(combo):

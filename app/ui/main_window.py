@@ -14,14 +14,14 @@ from app.ui.state import AppState
 
 # key, label (translated at runtime), module, class
 SCREENS = [
-    ("till", QT_TRANSLATE_NOOP("MainWindow", "Till"), "app.ui.till", "TillScreen"),
-    ("members", QT_TRANSLATE_NOOP("MainWindow", "Members"), "app.ui.members", "MembersScreen"),
-    ("messages", QT_TRANSLATE_NOOP("MainWindow", "Messages"), "app.ui.messages", "MessagesScreen"),
-    ("care", QT_TRANSLATE_NOOP("MainWindow", "Care"), "app.ui.care", "CareScreen"),
-    ("reports", QT_TRANSLATE_NOOP("MainWindow", "Reports"), "app.ui.reports", "ReportsScreen"),
-    ("analytics", QT_TRANSLATE_NOOP("MainWindow", "Analytics"), "app.ui.analytics", "AnalyticsScreen"),
+    ("till", QT_TRANSLATE_NOOP("MainWindow", "Till"), "app.ui.till.screen", "TillScreen"),
+    ("members", QT_TRANSLATE_NOOP("MainWindow", "Members"), "app.ui.members.screen", "MembersScreen"),
+    ("messages", QT_TRANSLATE_NOOP("MainWindow", "Messages"), "app.ui.texts.screen", "MessagesScreen"),
+    ("care", QT_TRANSLATE_NOOP("MainWindow", "Care"), "app.ui.care.screen", "CareScreen"),
+    ("reports", QT_TRANSLATE_NOOP("MainWindow", "Reports"), "app.ui.reports.screen", "ReportsScreen"),
+    ("analytics", QT_TRANSLATE_NOOP("MainWindow", "Analytics"), "app.ui.reports.analytics", "AnalyticsScreen"),
     # the owner's, looked at least often: last
-    ("settings", QT_TRANSLATE_NOOP("MainWindow", "Settings"), "app.ui.settings", "SettingsScreen"),
+    ("settings", QT_TRANSLATE_NOOP("MainWindow", "Settings"), "app.ui.settings.screen", "SettingsScreen"),
 ]
 
 
@@ -91,9 +91,9 @@ class MainWindow(QMainWindow):
         return widget
 
     def start_background_sender(self):
-        """Deliver texts from this app while it runs (app/ui/background_sender.py); its last
+        """Deliver texts from this app while it runs (app/ui/texts/background_sender.py); its last
         result or error shows in the status bar."""
-        from app.ui.background_sender import BackgroundSender
+        from app.ui.texts.background_sender import BackgroundSender
 
         sender = BackgroundSender(self.state, self)
         self.state.sender = sender
@@ -105,9 +105,9 @@ class MainWindow(QMainWindow):
         return sender
 
     def start_background_care(self):
-        """The care engine every few minutes (app/ui/background_care.py); what it added shows in
+        """The care engine every few minutes (app/ui/care/background_care.py); what it added shows in
         the status bar."""
-        from app.ui.background_care import BackgroundCare
+        from app.ui.care.background_care import BackgroundCare
 
         care = BackgroundCare(self.state, self)
         self.state.care = care

@@ -6,8 +6,8 @@ import importlib
 import os
 from pathlib import Path
 
-MODULES = ("app.ui.till", "app.ui.members", "app.ui.settings", "app.ui.startup", "app.ui.receipt_preview",
-           "app.ui.messages", "app.ui.care", "app.ui.reports", "app.ui.analytics", "app.ui.owner_password")
+MODULES = ("app.ui.till.screen", "app.ui.members.screen", "app.ui.settings.screen", "app.ui.startup", "app.ui.till.receipt_preview",
+           "app.ui.texts.screen", "app.ui.care.screen", "app.ui.reports.screen", "app.ui.reports.analytics", "app.ui.settings.owner_password")
 
 
 def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = None) -> list[Path]:

@@ -26,8 +26,8 @@ class AppState(QObject):
         self.ctx = ctx
         self.tasks = tasks or TaskRunner(self)
         self.settings = shop_settings.load(ctx)
-        self.sender = None   # the app's background sender (app/ui/background_sender.py) once started
-        self.care = None     # the app's care engine runs (app/ui/background_care.py) once started
+        self.sender = None   # the app's background sender (app/ui/texts/background_sender.py) once started
+        self.care = None     # the app's care engine runs (app/ui/care/background_care.py) once started
 
     # --- who and where ---
     @property

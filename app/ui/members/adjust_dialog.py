@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLa
 from app import money
 from app.errors import ShopError, ValidationError
 from app.services.ledger import points, wallet
-from app.ui.owner_password import ask_owner
+from app.ui.settings.owner_password import ask_owner
 
 
 class AdjustDialog(QDialog):

@@ -12,7 +12,7 @@ from app.services.base import auth
 from app.services.sales import refunds
 from app.services.reports import sales
 from app.services.sales.refunds import RefundLine
-from app.ui.cart_model import run
+from app.ui.till.cart_model import run
 
 METHODS = {
     "cash": QT_TRANSLATE_NOOP("TillPayments", "cash"),

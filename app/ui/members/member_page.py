@@ -386,7 +386,7 @@ class MemberPage(QDialog):
         return self.data.member.name if self.data else ""
 
     def open_topup(self):
-        from app.ui.topup_dialog import TopupDialog
+        from app.ui.members.topup_dialog import TopupDialog
 
         dialog = TopupDialog(self.state, self.member_id, self._name(), self)
         dialog.open()
@@ -395,7 +395,7 @@ class MemberPage(QDialog):
     def open_edit(self):
         if self.data is None:
             return None
-        from app.ui.member_edit import MemberEditDialog
+        from app.ui.members.member_edit import MemberEditDialog
 
         dialog = MemberEditDialog(self.state, self.data.member, self)
         dialog.open()
@@ -404,7 +404,7 @@ class MemberPage(QDialog):
     def open_adjust(self):
         if not self.state.role_allowed("adjust_balance"):
             return None
-        from app.ui.adjust_dialog import AdjustDialog
+        from app.ui.members.adjust_dialog import AdjustDialog
 
         m = self.data.member if self.data else None
         dialog = AdjustDialog(self.state, self.member_id, self._name(),
@@ -415,7 +415,7 @@ class MemberPage(QDialog):
     def open_erase(self):
         if not self.state.role_allowed("erase_member"):
             return None
-        from app.ui.topup_dialog import EraseDialog
+        from app.ui.members.topup_dialog import EraseDialog
 
         dialog = EraseDialog(self.state, self.member_id, self._name(), self)
         dialog.done_signal.connect(lambda _r: self.reject())   # nothing left to show
@@ -425,7 +425,7 @@ class MemberPage(QDialog):
     def open_cashout(self):
         if not self.state.role_allowed("cashout"):
             return None
-        from app.ui.topup_dialog import CashoutDialog
+        from app.ui.members.topup_dialog import CashoutDialog
 
         dialog = CashoutDialog(self.state, self.member_id, self._name(), self)
         dialog.open()
@@ -439,7 +439,7 @@ class MemberPage(QDialog):
             self.tabs.setCurrentIndex(self.TABS.index("topups"))
             self.tables["topups"].setFocus()
             return None
-        from app.ui.topup_dialog import TopupRefundDialog
+        from app.ui.members.topup_dialog import TopupRefundDialog
 
         dialog = TopupRefundDialog(self.state, self.data.topups[row].id, self)
         dialog.open()

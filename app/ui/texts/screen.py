@@ -21,11 +21,11 @@ from app.services.texts import outbox_admin, templates
 from app.services.admin import shop_admin
 from app.services.base import settings as shop_settings
 from app.ui import style
-from app.ui.background_sender import sending_modules
-from app.ui.owner_password import owner_gated
-from app.ui.outbox_model import (STATUS_COLORS, UNKNOWN_HINT, OutboxFilter, OutboxModel, kind_label,
+from app.ui.texts.background_sender import sending_modules
+from app.ui.settings.owner_password import owner_gated
+from app.ui.texts.outbox_model import (STATUS_COLORS, UNKNOWN_HINT, OutboxFilter, OutboxModel, kind_label,
                                  status_label)
-from app.ui.settings import _buttons, _capped, _int_spin, _Tab
+from app.ui.settings.screen import _buttons, _capped, _int_spin, _Tab
 from app.ui.state import AppState
 from app.ui.tasks import process_events
 

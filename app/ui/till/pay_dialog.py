@@ -13,7 +13,7 @@ from app.money import parse_amount, round_half_up
 from app.services.sales import checkout
 from app.services.ledger import vouchers
 from app.services.sales.checkout import Cart, PricedCart, Tender
-from app.ui.cart_model import run
+from app.ui.till.cart_model import run
 from app.ui.tasks import run_patiently
 
 

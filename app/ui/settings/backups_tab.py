@@ -1,5 +1,5 @@
 """Settings › Backups: the backups kept on this computer, a backup now, a restore (owner), and the audit
-key shared by several tills (app/ui/audit_key_box.py).
+key shared by several tills (app/ui/settings/audit_key_box.py).
 
 A restore replaces the whole database, so the app stops its background sender, lets every task
 finish, restores on the db worker (the service checks the backup on a copy and backs the live file up
@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHe
 
 from app import paths
 from app.services.admin import backup, backup_schedule
-from app.ui.audit_key_box import AuditKeyBox
-from app.ui.owner_password import owner_gated
-from app.ui.settings import _Tab
+from app.ui.settings.audit_key_box import AuditKeyBox
+from app.ui.settings.owner_password import owner_gated
+from app.ui.settings.screen import _Tab
 
 
 class BackupsTab(_Tab):

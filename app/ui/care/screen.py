@@ -24,9 +24,9 @@ from app.services.texts import outbox_admin
 from app.services.admin import shop_admin
 from app.services.care.campaigns import CampaignSpec, Filters, VoucherTerms
 from app.ui import style
-from app.ui.messages import _DateField
-from app.ui.outbox_model import kind_label
-from app.ui.settings import Status, _buttons, _int_spin
+from app.ui.texts.screen import _DateField
+from app.ui.texts.outbox_model import kind_label
+from app.ui.settings.screen import Status, _buttons, _int_spin
 from app.ui.state import AppState
 from app.ui.tasks import process_events
 
@@ -680,7 +680,7 @@ class TodayTab(_Tab):
 
     def set_hold(self, on: bool) -> None:
         """A care setting: the owner's password first; cancelled, the box shows what is saved again."""
-        from app.ui.owner_password import unlock
+        from app.ui.settings.owner_password import unlock
 
         self.password_dialog = unlock(self.state, self, "change_settings", lambda: self._set_hold(on))
         if self.password_dialog is not None:

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QHeaderV
                                QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from app.services.sales import held
-from app.ui.cart_model import run
+from app.ui.till.cart_model import run
 
 
 class HeldDialog(QDialog):

@@ -36,7 +36,7 @@ from app.services.admin import shop_admin
 from app.services.base.settings import CASHIER_DISCOUNT_MAX_BP
 from app.services.admin.shop_admin import BonusRuleInput, TierInput
 from app.ui import i18n, style
-from app.ui.owner_password import SetOwnerPasswordDialog, owner_gated
+from app.ui.settings.owner_password import SetOwnerPasswordDialog, owner_gated
 from app.ui.startup import PIN_MAX, PIN_MIN, CurrencyPicker, _pin_edit
 from app.ui.state import AppState
 from app.ui.tasks import process_events
@@ -985,7 +985,7 @@ class SettingsScreen(QWidget):
         self.printer = PrinterTab(state, self.tabs)
         self.points = PointsTab(state, self.tabs)
         self.bonus = BonusTab(state, self.tabs)
-        from app.ui.backups_tab import BackupsTab  # its own module; it builds on _Tab from here
+        from app.ui.settings.backups_tab import BackupsTab  # its own module; it builds on _Tab from here
 
         self.backups = BackupsTab(state, self.tabs)
         self.staff: StaffTab | None = None
@@ -1063,7 +1063,7 @@ def render_screenshots(state: AppState, folder: Path) -> list[Path]:
         screen.grab().save(str(path))
         saved.append(path)
     # Backups with the audit key shown: an example key, never the real one, in a picture
-    from app.ui.audit_key_box import SAMPLE_KEY
+    from app.ui.settings.audit_key_box import SAMPLE_KEY
 
     screen.tabs.setCurrentWidget(screen.backups)
     box = screen.backups.audit_key

@@ -1,8 +1,9 @@
-"""Rewrite imports from the flat app/services/ layout to the domain folders (one-off, rerunnable on
-code written against the old layout: it leaves already-moved imports alone).
+"""Rewrite imports from the flat app/services/ and app/ui/ layouts to their domain folders
+(rerunnable on code written against the old layout, e.g. a branch being merged: it leaves
+already-moved imports alone).
 
-    python scripts/move_services.py --move      # git mv the files, then rewrite
-    python scripts/move_services.py FILE...     # rewrite only
+    python scripts/move_modules.py services --move   # git mv the files, then rewrite the tree
+    python scripts/move_modules.py ui [FILE...]      # rewrite only (the whole tree by default)
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-DOMAINS = {
+LAYOUTS = {"services": {
     "base": "context ports permissions auth audit settings phones tabular localconfig days sqlfuncs "
             "text_rules redact setup export summary:language",
     "texts": "outbox outbox_admin templates sender gateway_config texts:bodies",
@@ -23,19 +24,36 @@ DOMAINS = {
     "reports": "eod eod_pdf statement statement_pdf pdf report_files sales member_history",
     "care": "callbacks campaigns knowledge care_today:today",
     "admin": "backup backup_schedule integrity imports demo shop_admin",
-}
+}, "ui": {
+    "till": "till:screen cart_model held_dialog member_bar pay_dialog receipt_preview refund_dialog",
+    "members": "members:screen member_model member_page member_edit adjust_dialog topup_dialog",
+    "texts": "messages:screen outbox_model background_sender",
+    "care": "care:screen background_care",
+    "reports": "reports:screen analytics sales_history",
+    "settings": "settings:screen backups_tab audit_key_box owner_password",
+}}
+PKG = "services"
+DOMAINS: dict[str, str] = {}
 MOD: dict[str, tuple[str, str]] = {}
-for dom, names in DOMAINS.items():
-    for item in names.split():
-        old, _, new = item.partition(":")
-        MOD[old] = (dom, new or old)
-SUBMODULES = {dom: {new for (d, new) in MOD.values() if d == dom} for dom in DOMAINS}
-for _dom in DOMAINS:  # modules added to a domain since the move count as already moved
-    SUBMODULES[_dom] |= {f.stem for f in (ROOT / "app" / "services" / _dom).glob("*.py")}
+SUBMODULES: dict[str, set[str]] = {}
+FROM_PKG = FROM_MOD = DOTTED = re.compile("")
 
-FROM_PKG = re.compile(r"^(?P<ind>[ \t]*)from app\.services import (?P<names>\([^)]*\)|[^\n]*)", re.M)
-FROM_MOD = re.compile(r"\bfrom app\.services\.(?P<old>[a-z_]+)(?P<rest>(\.[a-z_]+)*) import (?P<names>\([^)]*\)|[^\n]*)")
-DOTTED = re.compile(r"\bapp([./])services\1(?P<old>[a-z_]+)(?P<tail>(?:\1[A-Za-z_]+)*)(?P<py>\.py)?")
+
+def use(layout: str) -> None:
+    global PKG, FROM_PKG, FROM_MOD, DOTTED
+    PKG = layout
+    DOMAINS.clear(), MOD.clear(), SUBMODULES.clear()
+    DOMAINS.update(LAYOUTS[layout])
+    for dom, names in DOMAINS.items():
+        for item in names.split():
+            old, _, new = item.partition(":")
+            MOD[old] = (dom, new or old)
+    for dom in DOMAINS:  # modules added to a domain since the move count as already moved
+        SUBMODULES[dom] = {new for (d, new) in MOD.values() if d == dom}
+        SUBMODULES[dom] |= {f.stem for f in (ROOT / "app" / PKG / dom).glob("*.py")}
+    FROM_PKG = re.compile(rf"^(?P<ind>[ \t]*)from app\.{PKG} import (?P<names>\([^)]*\)|[^\n]*)", re.M)
+    FROM_MOD = re.compile(rf"\bfrom app\.{PKG}\.(?P<old>[a-z_]+)(?P<rest>(\.[a-z_]+)*) import (?P<names>\([^)]*\)|[^\n]*)")
+    DOTTED = re.compile(rf"\bapp([./]){PKG}\1(?P<old>[a-z_]+)(?P<tail>(?:\1[A-Za-z_]+)*)(?P<py>\.py)?")
 
 
 def _split_names(names: str) -> list[tuple[str, str | None]]:
@@ -70,7 +88,7 @@ def _rewrite_from_pkg(m: re.Match) -> str:
             groups.setdefault("", []).append(name if not alias else f"{name} as {alias}")
     lines = []
     for dom, items in groups.items():
-        pkg = "app.services" + (f".{dom}" if dom else "")
+        pkg = f"app.{PKG}" + (f".{dom}" if dom else "")
         lines.append(f"{ind}from {pkg} import {', '.join(items)}")
     if trailing and lines:
         lines[-1] += trailing
@@ -88,7 +106,7 @@ def _rewrite_from_mod(m: re.Match) -> str:
         if not rest and all(n in SUBMODULES[old] for n, _ in _split_names(names)):
             return m.group(0)
     dom, new = MOD[old]
-    return f"from app.services.{dom}.{new}{rest} import {names}"
+    return f"from app.{PKG}.{dom}.{new}{rest} import {names}"
 
 
 def _rewrite_dotted(m: re.Match) -> str:
@@ -99,7 +117,7 @@ def _rewrite_dotted(m: re.Match) -> str:
     if old in DOMAINS and (first in SUBMODULES[old] or (not tail and not py)):
         return m.group(0)
     dom, new = MOD[old]
-    return f"app{sep}services{sep}{dom}{sep}{new}{tail}{py or ''}"
+    return f"app{sep}{PKG}{sep}{dom}{sep}{new}{tail}{py or ''}"
 
 
 def rewrite(text: str) -> str:
@@ -108,7 +126,7 @@ def rewrite(text: str) -> str:
     # dotted references outside import statements (monkeypatch targets, docs, paths)
     out = []
     for line in text.split("\n"):
-        if re.match(r"\s*from app\.services", line):
+        if re.match(rf"\s*from app\.{PKG}", line):
             out.append(line)
         else:
             out.append(DOTTED.sub(_rewrite_dotted, line))
@@ -116,7 +134,7 @@ def rewrite(text: str) -> str:
 
 
 def move() -> None:
-    svc = ROOT / "app" / "services"
+    svc = ROOT / "app" / PKG
     for dom in DOMAINS:
         (svc / dom).mkdir(exist_ok=True)
     for old, (dom, new) in MOD.items():
@@ -129,14 +147,15 @@ def files() -> list[Path]:
     out = []
     for top in ("app", "tests", "benchmarks", "scripts", "migrations", "docs"):
         for p in (ROOT / top).rglob("*"):
-            if p.suffix in (".py", ".md") and ".venv" not in p.parts and p.name != "move_services.py":
+            if p.suffix in (".py", ".md", ".sh") and ".venv" not in p.parts and p.name != "move_modules.py":
                 out.append(p)
     out += [ROOT / "README.md", ROOT / "pyproject.toml"]
     return out
 
 
 def main(argv: list[str]) -> int:
-    targets = [Path(a) for a in argv if not a.startswith("--")]
+    use(argv[0])
+    targets = [Path(a) for a in argv[1:] if not a.startswith("--") and a.endswith((".py", ".md", ".sh"))]
     if "--move" in argv:
         move()
     for p in targets or files():

@@ -8,7 +8,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from app.services.base import audit
-from app.ui.owner_password import owner_gated
+from app.ui.settings.owner_password import owner_gated
 
 ACTION = "manage_audit_key"
 
@@ -16,7 +16,7 @@ ACTION = "manage_audit_key"
 class AuditKeyBox(QGroupBox):
     def __init__(self, state, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from app.ui.settings import Status  # settings builds this box's tab: imported late
+        from app.ui.settings.screen import Status  # settings builds this box's tab: imported late
 
         self.state = state
         self.password_dialog = None

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from app.services.members import member_list, members
-from app.ui.member_model import COLUMNS, SORT_COLUMN, MemberListModel
+from app.ui.members.member_model import COLUMNS, SORT_COLUMN, MemberListModel
 
 DEBOUNCE_MS = 250
 
@@ -136,7 +136,7 @@ class MembersScreen(QWidget):
                                                   self.tr("Excel (*.xlsx);;CSV (*.csv)"))
             if not path:
                 return
-        from app.ui.owner_password import ask_owner
+        from app.ui.settings.owner_password import ask_owner
 
         # Personal data: the owner's password first (the service refuses without it).
         self.password_dialog = ask_owner(self.state, self, "export", lambda ctx: self._export(ctx, path))
@@ -231,7 +231,7 @@ class MembersScreen(QWidget):
     def open_member(self, member_id: int | None):
         if member_id is None:
             return None
-        from app.ui.member_page import MemberPage
+        from app.ui.members.member_page import MemberPage
 
         self.page = MemberPage(self.state, member_id, self)
         self.page.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # no closed pages left listening
@@ -239,7 +239,7 @@ class MembersScreen(QWidget):
         return self.page
 
     def new_member(self):
-        from app.ui.member_edit import MemberEditDialog
+        from app.ui.members.member_edit import MemberEditDialog
 
         self.dialog = MemberEditDialog(self.state, None, self)
         self.dialog.saved.connect(lambda view: self.open_member(view.id))
@@ -253,7 +253,7 @@ class MembersScreen(QWidget):
         ctx = self.state.ctx
 
         def show(view) -> None:
-            from app.ui.member_edit import MemberEditDialog
+            from app.ui.members.member_edit import MemberEditDialog
 
             self.dialog = MemberEditDialog(self.state, view, self)
             self.dialog.open()
@@ -265,7 +265,7 @@ class MembersScreen(QWidget):
         member_id = self.selected_id()
         if member_id is None:
             return None
-        from app.ui.topup_dialog import TopupDialog
+        from app.ui.members.topup_dialog import TopupDialog
 
         row = self.model.rows[self.table.currentIndex().row()]
         self.dialog = TopupDialog(self.state, member_id, row.name, self)
@@ -285,7 +285,7 @@ class MembersScreen(QWidget):
 # --- screenshots -------------------------------------------------------------------------------------------
 def _pump() -> None:
     # A QEventLoop's processEvents: the static QCoreApplication one drops a reference to None per call
-    # on PySide6 6.12 / CPython 3.11 (see app/ui/till.py).
+    # on PySide6 6.12 / CPython 3.11 (see app/ui/till/screen.py).
     from PySide6.QtCore import QEventLoop
 
     QEventLoop().processEvents()
@@ -302,8 +302,8 @@ def render_screenshots(state, folder: str | Path) -> list[Path]:
     inline error) and topup dialog, in each language of app.i18n.LANGUAGES, from the current database."""
     from app.i18n import LANGUAGES, is_han
     from app.ui import i18n
-    from app.ui.member_edit import MemberEditDialog
-    from app.ui.topup_dialog import TopupDialog
+    from app.ui.members.member_edit import MemberEditDialog
+    from app.ui.members.topup_dialog import TopupDialog
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QHeaderV
                                QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from app.services.reports import sales
-from app.ui.cart_model import run
+from app.ui.till.cart_model import run
 
 STATUS = {
     "sale": QT_TRANSLATE_NOOP("SalesHistoryDialog", "Sale"),

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFrame, QHBoxLayo
 
 from app.services.analytics import members as analytics
 from app.services.analytics.export import export_member_analytics
-from app.ui.cart_model import run
+from app.ui.till.cart_model import run
 from app.ui.style import ACCENT, MUTED
 
 SEGMENT_LABELS = {
@@ -270,7 +270,7 @@ class AnalyticsScreen(QWidget):
     def export_to(self, path: str | Path) -> None:
         """Every member's row to ``path`` (.csv or .xlsx), on the db worker, once the owner's password
         has been typed (the service refuses without it)."""
-        from app.ui.owner_password import ask_owner
+        from app.ui.settings.owner_password import ask_owner
 
         self.password_dialog = ask_owner(self.state, self, "export", lambda ctx: self._export(ctx, path))
 

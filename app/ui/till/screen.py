@@ -23,12 +23,12 @@ from app.money import parse_amount
 from app.services.sales import checkout, held
 from app.services.reports import sales
 from app.services.sales.checkout import Cart
-from app.ui.cart_model import CartModel, run
-from app.ui.held_dialog import HeldDialog
-from app.ui.member_bar import MemberBar
-from app.ui.pay_dialog import PayDialog
-from app.ui.refund_dialog import RefundDialog
-from app.ui.sales_history import SalesHistoryDialog
+from app.ui.till.cart_model import CartModel, run
+from app.ui.till.held_dialog import HeldDialog
+from app.ui.till.member_bar import MemberBar
+from app.ui.till.pay_dialog import PayDialog
+from app.ui.till.refund_dialog import RefundDialog
+from app.ui.reports.sales_history import SalesHistoryDialog
 from app.ui.tasks import run_patiently
 
 log = logging.getLogger(__name__)
@@ -585,7 +585,7 @@ class TillScreen(QWidget):
         if outcome.ok:
             if str(setting).strip().lower() == "preview" and outcome.preview_lines:
                 try:
-                    from app.ui.receipt_preview import ReceiptPreviewDialog
+                    from app.ui.till.receipt_preview import ReceiptPreviewDialog
                 except ImportError:
                     return
                 if self.preview_dialog is not None and isValid(self.preview_dialog):
@@ -844,7 +844,7 @@ def render_screenshots(state, folder, langs: tuple[str, ...] | None = None) -> l
                 saved.append(path)
                 dialog.reject()
             if len(picks) >= 2:
-                from app.ui.member_bar import MemberPickDialog
+                from app.ui.till.member_bar import MemberPickDialog
 
                 dialog = MemberPickDialog(state, picks, till)
                 dialog.show()
