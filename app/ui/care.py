@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from pathlib import Path
 
 from PySide6.QtCore import QDate, QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox,
@@ -20,12 +19,10 @@ from app.errors import ShopError
 from app.money import parse_amount
 from app.services import callbacks, campaigns, care_today, knowledge, members, outbox_admin, shop_admin
 from app.services.campaigns import CampaignSpec, Filters, VoucherTerms
-from app.ui import style
 from app.ui.messages import _DateField
 from app.ui.outbox_model import kind_label
 from app.ui.settings import Status, _buttons, _int_spin
 from app.ui.state import AppState
-from app.ui.tasks import process_events
 
 DEBOUNCE_MS = 300
 NOTE_KINDS = {"call": QT_TRANSLATE_NOOP("CareScreen", "Call"), "visit": QT_TRANSLATE_NOOP("CareScreen", "Visit"),
@@ -1035,44 +1032,3 @@ class CareScreen(QWidget):
 
 
 TAB_FILES = ("today", "calls", "campaigns", "knowledge")
-
-
-def render_screenshots(state: AppState, folder: Path) -> list[Path]:
-    """Each tab in the current language, from the current database: the campaign with the most
-    vouchers used chosen, a call-list task chosen, the knowledge base on a Chinese search."""
-    from PySide6.QtWidgets import QApplication
-
-    if not QApplication.instance().styleSheet():
-        style.apply(QApplication.instance())
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    screen = CareScreen(state)
-    screen.resize(1180, 760)
-    screen.show()
-    screen.activated()
-    screen.knowledge.query.setText("茶" if state.zh else "tea")
-    for _ in range(3):
-        state.tasks.wait()
-        process_events()
-    screen.knowledge.timer.stop()
-    screen.knowledge.load()
-    state.tasks.wait()
-    process_events()
-    rows = screen.campaigns.rows
-    if rows:
-        best = max(range(len(rows)), key=lambda i: rows[i].results.vouchers_redeemed)
-        screen.campaigns.table.selectRow(best)
-    if screen.calls.tasks_data:
-        screen.calls.tasks.selectRow(0)
-    if screen.today.data and screen.today.data.texts:
-        screen.today.texts.selectRow(0)
-    saved = []
-    for i, name in enumerate(TAB_FILES):
-        screen.tabs.setCurrentIndex(i)
-        process_events()
-        path = folder / f"care_{name}_{state.lang}.png"
-        screen.grab().save(str(path))
-        saved.append(path)
-    screen.close()
-    screen.deleteLater()
-    return saved

@@ -9,7 +9,6 @@ them the screen still works for the outbox and templates and says sending is not
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from PySide6.QtCore import QDate, QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFormLayout, QFrame, QHBoxLayout,
@@ -26,7 +25,6 @@ from app.ui.outbox_model import (STATUS_COLORS, UNKNOWN_HINT, OutboxFilter, Outb
                                  status_label)
 from app.ui.settings import _buttons, _capped, _int_spin, _Tab
 from app.ui.state import AppState
-from app.ui.tasks import process_events
 
 DEBOUNCE_MS = 300
 FILTER_KINDS = ("ebill", "birthday", "anniversary", "holiday", "tier_care", "winback", "campaign", "satisfaction", "test")
@@ -809,40 +807,3 @@ class MessagesScreen(QWidget):
 
 
 TAB_FILES = ("outbox", "templates", "texting", "gateway")
-
-
-def render_screenshots(state: AppState, folder: Path) -> list[Path]:
-    """Each tab in the current language: the outbox with a text to settle chosen, the template
-    editor on a birthday text with its preview."""
-    from PySide6.QtWidgets import QApplication
-
-    if not QApplication.instance().styleSheet():
-        style.apply(QApplication.instance())
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    screen = MessagesScreen(state)
-    screen.resize(1180, 760)
-    screen.show()
-    screen.activated()
-    for _ in range(3):
-        state.tasks.wait()
-        process_events()
-    rows = screen.outbox.model.rows
-    pick = next((i for i, r in enumerate(rows) if r.status == "unknown"), None)
-    if pick is not None:
-        screen.outbox.table.setCurrentIndex(screen.outbox.model.index(pick, 0))
-    screen.templates.kind.setCurrentIndex(screen.templates.kind.findData("birthday"))
-    screen.templates.lang.setCurrentIndex(screen.templates.lang.findData(templates._lang(state.lang)))
-    for _ in range(2):
-        state.tasks.wait()
-        process_events()
-    saved = []
-    for i, name in enumerate(TAB_FILES):
-        screen.tabs.setCurrentIndex(i)
-        process_events()
-        path = folder / f"messages_{name}_{state.lang}.png"
-        screen.grab().save(str(path))
-        saved.append(path)
-    screen.close()
-    screen.deleteLater()
-    return saved

@@ -4,7 +4,6 @@ what (the owner), and their refusals are shown in the user's language."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QFont, QFontDatabase
@@ -39,7 +38,6 @@ from app.ui import i18n, style
 from app.ui.owner_password import SetOwnerPasswordDialog, owner_gated
 from app.ui.startup import PIN_MAX, PIN_MIN, CurrencyPicker, _pin_edit
 from app.ui.state import AppState
-from app.ui.tasks import process_events
 
 ROLE_LABELS = {
     "owner": QT_TRANSLATE_NOOP("Roles", "Owner"),
@@ -1031,49 +1029,3 @@ class SettingsScreen(QWidget):
 
 
 TAB_FILES = ("shop", "printer", "points", "bonus", "backups", "staff")
-
-
-def render_screenshots(state: AppState, folder: Path) -> list[Path]:
-    """Each settings tab, with the current database, in the current language."""
-    from PySide6.QtWidgets import QApplication
-
-    from app.ui import style
-
-    if not QApplication.instance().styleSheet():  # rendered outside the app (tests): same look as the app
-        style.apply(QApplication.instance())
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    screen = SettingsScreen(state)
-    screen.resize(1100, 720)
-    screen.show()
-    screen.activated()
-    state.tasks.wait()
-    process_events()
-    state.tasks.wait()
-    process_events()
-    if screen.printer.kind.currentData() == "preview":  # show what a test page looks like (nothing is written)
-        screen.printer.test_print()
-        state.tasks.wait()
-        process_events()
-    saved = []
-    for i in range(screen.tabs.count()):
-        screen.tabs.setCurrentIndex(i)
-        process_events()
-        path = folder / f"settings_{TAB_FILES[i]}_{state.lang}.png"
-        screen.grab().save(str(path))
-        saved.append(path)
-    # Backups with the audit key shown: an example key, never the real one, in a picture
-    from app.ui.audit_key_box import SAMPLE_KEY
-
-    screen.tabs.setCurrentWidget(screen.backups)
-    box = screen.backups.audit_key
-    box.shown(SAMPLE_KEY)
-    box.other.setText(SAMPLE_KEY[:35])
-    box.apply_permissions()
-    process_events()
-    path = folder / f"settings_audit_key_{state.lang}.png"
-    screen.grab().save(str(path))
-    saved.append(path)
-    screen.close()
-    screen.deleteLater()
-    return saved
