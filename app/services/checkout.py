@@ -218,8 +218,89 @@ def price_cart(ctx: Ctx, cart: Cart) -> PricedCart:
         return _price(t, cart, load_settings(t))[0]
 
 
+# --- what the tenders pay (pure: the pay dialog's live figures and checkout's payments) ----------
+@dataclass(frozen=True)
+class VoucherValue:
+    """What plan_tenders needs of a voucher: ``amount`` (value in minor units) or ``percent`` (value in
+    basis points of the total)."""
+    kind: str
+    value: int
+
+
+@dataclass(frozen=True)
+class PlannedPayment:
+    """One non-cash tender: what it pays toward the sale, and what was still due when it came."""
+    method: str
+    amount: int                 # card / stored value: as given; points: their value; voucher: at most what is due
+    due_before: int             # negative once earlier tenders came to more than the total
+    points: int = 0             # points: how many
+    voucher_code: str = ""      # voucher: its code (upper case)
+    worth: int = 0              # voucher: what it takes off the total (percent: rounded half up)
+
+
+@dataclass(frozen=True)
+class TenderPlan:
+    total: int
+    payments: tuple[PlannedPayment, ...]   # the non-cash tenders, in the order given
+    card: int
+    wallet: int
+    points: int                 # points redeemed
+    points_value: int
+    voucher: int                # what the vouchers pay
+    non_cash: int               # card + stored value + points + vouchers
+    cash_tendered: int          # cash handed over
+    cash: int                   # cash kept for the sale
+    change: int
+    remaining: int              # still due after everything
+    over: int                   # what the non-cash tenders come to beyond the total (checkout refuses it)
+
+
+def voucher_discount(total: int, kind: str, value: int) -> int:
+    """What a voucher takes off ``total``: its amount, or ``value`` basis points of the total, rounded
+    half up (a 12% voucher on 9.99 takes 1.20)."""
+    return value if kind == "amount" else round_half_up(total * value, 10_000)
+
+
+def plan_tenders(total: int, tenders, *, point_value, vouchers=None) -> TenderPlan:
+    """What each tender pays toward ``total``, the change and what remains, from values already
+    checked. Non-cash tenders pay in the order given (a voucher pays at most what is still due: no
+    change); cash, wherever it stands, comes last and is the only tender that gives change.
+
+    ``point_value(points)`` is what points pay for (ShopSettings.point_value); ``vouchers`` maps an
+    upper-case code to its VoucherValue (a code not in it, not looked up yet, pays nothing)."""
+    vouchers = vouchers or {}
+    due = total
+    steps: list[PlannedPayment] = []
+    cash_tendered = 0
+    for tender in tenders:
+        method = tender.method
+        if method == "cash":
+            cash_tendered += tender.amount
+            continue
+        if method == "points":
+            step = PlannedPayment("points", point_value(tender.points), due, points=tender.points)
+        elif method == "voucher":
+            code = (tender.voucher_code or "").strip().upper()
+            terms = vouchers.get(code)
+            worth = voucher_discount(total, terms.kind, terms.value) if terms else 0
+            step = PlannedPayment("voucher", min(worth, max(0, due)), due, voucher_code=code, worth=worth)
+        else:
+            step = PlannedPayment(method, tender.amount, due)
+        steps.append(step)
+        due -= step.amount
+    cash = min(cash_tendered, max(0, due))
+
+    def paid(method: str) -> int:
+        return sum(s.amount for s in steps if s.method == method)
+
+    return TenderPlan(total=total, payments=tuple(steps), card=paid("card"), wallet=paid("wallet"),
+                      points=sum(s.points for s in steps), points_value=paid("points"), voucher=paid("voucher"),
+                      non_cash=total - due, cash_tendered=cash_tendered, cash=cash, change=cash_tendered - cash,
+                      remaining=max(0, due) - cash, over=max(0, -due))
+
+
 # --- payment ----------------------------------------------------------------------------------
-def _voucher_for(t: Ctx, code: str, member: Member | None, total: int, cfg: ShopSettings) -> tuple[Voucher, int]:
+def _voucher_for(t: Ctx, code: str, member: Member | None, total: int, cfg: ShopSettings) -> Voucher:
     v = t.s.execute(select(Voucher).where(Voucher.code == (code or "").strip().upper())).scalar()
     if v is None:
         raise NotFound("voucher_not_found", code=code)
@@ -233,8 +314,7 @@ def _voucher_for(t: Ctx, code: str, member: Member | None, total: int, cfg: Shop
         raise Conflict("voucher_not_yours", code=v.code)
     if total < v.min_spend:
         raise ValidationError("voucher_min_spend", code=v.code, min=format_plain(v.min_spend, cfg.currency))
-    value = v.value if v.kind == "amount" else round_half_up(total * v.value, 10_000)
-    return v, value
+    return v
 
 
 # Built once: a sale writes these on every checkout.
@@ -266,27 +346,46 @@ class _Tendered:
 
 def _plan_payments(t: Ctx, priced: PricedCart, member: Member | None, tenders: tuple[Tender, ...],
                    cfg: ShopSettings) -> tuple[list[_Tendered], int]:
-    """Check the tenders in the order given, cash last (only cash gives change): every refusal
-    happens here, before anything is written. Returns the payments and the change."""
-    due = priced.total
-    payments: list[_Tendered] = []
-    cash_tendered = 0
-    for tender in tenders:
+    """Check the tenders, then what each pays by ``plan_tenders`` (the arithmetic the pay dialog shows):
+    every refusal happens here, before anything is written. Returns the payments and the change."""
+    found: dict[str, Voucher] = {}
+    for tender in tenders:  # each tender's own input, in the order given
         method = tender.method
         if method not in METHODS:
             raise ValidationError("payment_method_unknown", method=method)
         if method == "cash":
-            cash_tendered += check_amount(tender.amount, cfg.currency, field="cash")
+            check_amount(tender.amount, cfg.currency, field="cash")
             continue
         if method in ("wallet", "points") and member is None:
             en, zh = METHOD_NAMES[method]
             raise ValidationError("member_required", method=en, method_zh=zh)
         if method == "card":
-            amount = check_amount(tender.amount, cfg.currency, field="card")
+            check_amount(tender.amount, cfg.currency, field="card")
+        elif method == "wallet":
+            check_amount(tender.amount, cfg.currency, field="stored value")
+        elif method == "points":
+            pts = tender.points
+            if isinstance(pts, bool) or not isinstance(pts, int) or pts <= 0:
+                raise ValidationError("points_invalid", value=quoted(repr(pts)))
+            if pts > MAX_POINTS:
+                raise ValidationError("points_absurd", value=quoted(str(pts)), max=format_int(MAX_POINTS))
+            if cfg.point_value(pts) <= 0:
+                raise ValidationError("points_too_few", points=pts, rate=cfg.points_redeem_rate)
+        elif method == "voucher":
+            v = _voucher_for(t, tender.voucher_code or "", member, priced.total, cfg)
+            if v.code in found:
+                raise Conflict("voucher_used", code=v.code)
+            found[v.code] = v
+
+    plan = plan_tenders(priced.total, tenders, point_value=cfg.point_value,
+                        vouchers={code: VoucherValue(v.kind, v.value) for code, v in found.items()})
+    payments: list[_Tendered] = []
+    for tender, step in zip((x for x in tenders if x.method != "cash"), plan.payments, strict=True):
+        method, amount, due = step.method, step.amount, step.due_before
+        if method == "card":
             _not_over(method, amount, due, cfg)
             payments.append(_Tendered("card", amount, reference=tender.reference))
         elif method == "wallet":
-            amount = check_amount(tender.amount, cfg.currency, field="stored value")
             _not_over(method, amount, due, cfg)
             spent_p = sum(p.wallet_principal or 0 for p in payments)
             spent_b = sum(p.wallet_bonus or 0 for p in payments)
@@ -297,40 +396,25 @@ def _plan_payments(t: Ctx, priced: PricedCart, member: Member | None, tenders: t
             p_part, b_part = ledger.split_spend(principal, bonus, amount)
             payments.append(_Tendered("wallet", amount, wallet_principal=p_part, wallet_bonus=b_part))
         elif method == "points":
-            pts = tender.points
-            if isinstance(pts, bool) or not isinstance(pts, int) or pts <= 0:
-                raise ValidationError("points_invalid", value=quoted(repr(pts)))
-            if pts > MAX_POINTS:
-                raise ValidationError("points_absurd", value=quoted(str(pts)), max=format_int(MAX_POINTS))
-            amount = cfg.point_value(pts)
-            if amount <= 0:
-                raise ValidationError("points_too_few", points=pts, rate=cfg.points_redeem_rate)
             _not_over(method, amount, due, cfg)
             used = sum(p.points or 0 for p in payments)
-            if pts > member.points_balance - used:
+            if step.points > member.points_balance - used:
                 raise InsufficientFunds("points_insufficient", member=member.name,
-                                        balance=member.points_balance - used, points=pts)
-            payments.append(_Tendered("points", amount, points=pts))
+                                        balance=member.points_balance - used, points=step.points)
+            payments.append(_Tendered("points", amount, points=step.points))
         elif method == "voucher":
-            v, value = _voucher_for(t, tender.voucher_code or "", member, priced.total, cfg)
-            if any(p.voucher is v for p in payments):
-                raise Conflict("voucher_used", code=v.code)
-            amount = min(value, due)  # a voucher worth more than what is due gives no change
-            if amount <= 0:
+            v = found[step.voucher_code]
+            if amount <= 0:  # nothing left for it to pay
                 raise ValidationError("payment_over", method="voucher", method_zh="券",
-                                      amount=format_plain(value, cfg.currency), due=format_plain(due, cfg.currency))
+                                      amount=format_plain(step.worth, cfg.currency),
+                                      due=format_plain(due, cfg.currency))
             payments.append(_Tendered("voucher", amount, voucher=v, reference=v.code))
-        due -= payments[-1].amount
-    change = 0
-    if cash_tendered:
-        applied = min(cash_tendered, due)
-        change = cash_tendered - applied
-        payments.append(_Tendered("cash", applied, tendered=cash_tendered))
-        due -= applied
-    if due > 0:
-        raise ValidationError("payment_short", paid=format_plain(priced.total - due, cfg.currency),
+    if plan.cash_tendered:
+        payments.append(_Tendered("cash", plan.cash, tendered=plan.cash_tendered))
+    if plan.remaining > 0:
+        raise ValidationError("payment_short", paid=format_plain(priced.total - plan.remaining, cfg.currency),
                               total=format_plain(priced.total, cfg.currency))
-    return payments, change
+    return payments, plan.change
 
 
 def _post_payments(t: Ctx, sale_id: int, payments: list[_Tendered], member: Member | None, cfg: ShopSettings) -> None:

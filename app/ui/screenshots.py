@@ -110,9 +110,8 @@ def render_till(state, folder, langs: tuple[str, ...] | None = None) -> list[Pat
                 if isinstance(dialog, PayDialog):
                     dialog.wallet.setFocus()
                     dialog._default_wallet()
-                    total = till.model.priced.total
-                    used = dialog.tally()["wallet"]
-                    rest = max(0, total - used)
+                    plan = dialog.plan()
+                    rest = max(0, plan.total - plan.wallet)
                     cash = ((rest // 10000) + 1) * 10000 if rest else 0
                     dialog.cash.setText(state.plain(cash).replace(",", ""))
                     dialog.cash.setFocus()
