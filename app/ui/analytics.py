@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFrame, QHBoxLayo
 
 from app.services.analytics import members as analytics
 from app.services.analytics.export import export_member_analytics
-from app.ui.cart_model import run
 from app.ui.style import ACCENT, MUTED
+from app.ui.widgets import run
 
 SEGMENT_LABELS = {
     "champions": QT_TRANSLATE_NOOP("AnalyticsScreen", "Champions"),

@@ -19,10 +19,9 @@ from app.errors import ShopError
 from app.money import parse_amount
 from app.services import callbacks, campaigns, care_today, knowledge, members, outbox_admin, shop_admin
 from app.services.campaigns import CampaignSpec, Filters, VoucherTerms
-from app.ui.messages import _DateField
 from app.ui.outbox_model import kind_label
-from app.ui.settings import Status, _buttons, _int_spin
 from app.ui.state import AppState
+from app.ui.widgets import DateField, Status, button_row, int_spin
 
 DEBOUNCE_MS = 300
 NOTE_KINDS = {"call": QT_TRANSLATE_NOOP("CareScreen", "Call"), "visit": QT_TRANSLATE_NOOP("CareScreen", "Visit"),
@@ -382,8 +381,8 @@ class CampaignDialog(_ServiceDialog):
         tier_row.addStretch(1)
         self.tags = QLineEdit(self)
         self.tags.setPlaceholderText(self.tr("Any of these tags, separated by spaces"))
-        self.visit_after = _DateField(self)
-        self.visit_before = _DateField(self)
+        self.visit_after = DateField(self)
+        self.visit_before = DateField(self)
         visit_row = QHBoxLayout()
         visit_row.addWidget(QLabel(self.tr("from"), self))
         visit_row.addWidget(self.visit_after)
@@ -431,7 +430,7 @@ class CampaignDialog(_ServiceDialog):
                 voucher_row.addWidget(QLabel(label, self))
             voucher_row.addWidget(w)
         voucher_row.addStretch(1)
-        self.reward = _int_spin(self, 0, campaigns.MAX_REFERRAL_POINTS)
+        self.reward = int_spin(self, 0, campaigns.MAX_REFERRAL_POINTS)
         self.reward.setValue(200)
         # preview
         self.preview_label = QLabel(self)
@@ -590,21 +589,21 @@ class TodayTab(_Tab):
         self.hold.toggled.connect(self.set_hold)
         tb = QVBoxLayout(self.texts_box)
         tb.addWidget(self.texts, 1)
-        tb.addLayout(_buttons(self.approve_all, self.approve_text, self.cancel_text, self.hold))
+        tb.addLayout(button_row(self.approve_all, self.approve_text, self.cancel_text, self.hold))
         self.calls_box = QGroupBox(self)
         self.calls = _table(self, [self.tr("Due"), self.tr("Member"), self.tr("Phone"), self.tr("Why")], 3)
         self.call_done = QPushButton(self.tr("Done, with a note…"), self)
         self.call_done.clicked.connect(lambda: self.complete(self.calls, self.data.calls if self.data else ()))
         cb = QVBoxLayout(self.calls_box)
         cb.addWidget(self.calls, 1)
-        cb.addLayout(_buttons(self.call_done))
+        cb.addLayout(button_row(self.call_done))
         self.gifts_box = QGroupBox(self)
         self.gifts = _table(self, [self.tr("Due"), self.tr("Member"), self.tr("Gift")], 2)
         self.gift_done = QPushButton(self.tr("Handed over…"), self)
         self.gift_done.clicked.connect(lambda: self.complete(self.gifts, self.data.gifts if self.data else (), "visit"))
         gb = QVBoxLayout(self.gifts_box)
         gb.addWidget(self.gifts, 1)
-        gb.addLayout(_buttons(self.gift_done))
+        gb.addLayout(button_row(self.gift_done))
         lower = QHBoxLayout()
         lower.addWidget(self.calls_box, 3)
         lower.addWidget(self.gifts_box, 2)
@@ -728,13 +727,13 @@ class CallsTab(_Tab):
         self.resolve_button.clicked.connect(self.resolve)
         cb = QVBoxLayout(self.complaints_box)
         cb.addWidget(self.complaints, 1)
-        cb.addLayout(_buttons(self.resolve_button))
+        cb.addLayout(button_row(self.resolve_button))
         self.title = QLabel(self)
         self.title.setStyleSheet("font-size: 15px; font-weight: 600;")
         box = QVBoxLayout(self)
         box.addWidget(self.title)
         box.addWidget(self.tasks, 3)
-        box.addLayout(_buttons(self.complete_button, self.add_button, self.cancel_button))
+        box.addLayout(button_row(self.complete_button, self.add_button, self.cancel_button))
         box.addWidget(self.complaints_box, 2)
         box.addWidget(self.status)
 
@@ -823,7 +822,7 @@ class CampaignsTab(_Tab):
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box = QVBoxLayout(self)
-        box.addLayout(_buttons(self.new_button))
+        box.addLayout(button_row(self.new_button))
         box.addWidget(self.table, 1)
         box.addWidget(self.detail)
         box.addWidget(self.status)
@@ -923,7 +922,7 @@ class KnowledgeTab(_Tab):
         split.setSizes([340, 760])
         box = QVBoxLayout(self)
         box.addWidget(split, 1)
-        box.addLayout(_buttons(self.new_button, self.save_button, self.delete_button, self.insert_button))
+        box.addLayout(button_row(self.new_button, self.save_button, self.delete_button, self.insert_button))
         box.addWidget(self.status)
         self.timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self.timer.timeout.connect(self.load)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFr
 
 from app.services import members, sales
 from app.services.sales import MemberCard, Occasion
-from app.ui.cart_model import run
+from app.ui.widgets import run
 
 _ROOT = QModelIndex()
 

@@ -12,8 +12,8 @@ from app.errors import Busy, ShopError
 from app.money import parse_amount
 from app.services import checkout, vouchers
 from app.services.checkout import Cart, PricedCart, Tender
-from app.ui.cart_model import run
 from app.ui.tasks import run_patiently
+from app.ui.widgets import run
 
 
 class PayDialog(QDialog):

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFormLayou
 from app.errors import ShopError
 from app.services import auth, refunds, sales
 from app.services.refunds import RefundLine
-from app.ui.cart_model import run
+from app.ui.widgets import run
 
 METHODS = {
     "cash": QT_TRANSLATE_NOOP("TillPayments", "cash"),

@@ -21,13 +21,14 @@ from app.errors import ShopError, ValidationError
 from app.money import parse_amount
 from app.services import checkout, held, sales
 from app.services.checkout import Cart
-from app.ui.cart_model import CartModel, run
+from app.ui.cart_model import CartModel
 from app.ui.held_dialog import HeldDialog
 from app.ui.member_bar import MemberBar
 from app.ui.pay_dialog import PayDialog
 from app.ui.refund_dialog import RefundDialog
 from app.ui.sales_history import SalesHistoryDialog
 from app.ui.tasks import run_patiently
+from app.ui.widgets import run
 
 log = logging.getLogger(__name__)
 
