@@ -32,6 +32,7 @@ _RIGHT = {"balance", "points", "spent", "visits"}
 class MemberListModel(PagedTableModel):
     loaded = Signal(int, bool)      # members matching (first page), exact?
     COLUMNS = COLUMNS
+    CONTEXT = "MemberListModel"
 
     def __init__(self, state, parent=None, page_size: int = member_list.PAGE_SIZE) -> None:
         super().__init__(state, parent, page_size)
@@ -100,19 +101,17 @@ class MemberListModel(PagedTableModel):
 
     # --- Qt's table interface ---------------------------------------------------------------------
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return QCoreApplication.translate("MemberListModel", COLUMNS[section][1])
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole:
             key = COLUMNS[section][0]
             return int((Qt.AlignmentFlag.AlignRight if key in _RIGHT else Qt.AlignmentFlag.AlignLeft)
                        | Qt.AlignmentFlag.AlignVCenter)
-        return None
+        return super().headerData(section, orientation, role)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.row() >= len(self.rows):
+        cell = self._at(index)
+        if cell is None:
             return None
-        r = self.rows[index.row()]
-        key = COLUMNS[index.column()][0]
+        r, key = cell
         if role == Qt.ItemDataRole.DisplayRole:
             s = self.state
             return {

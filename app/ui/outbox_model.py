@@ -99,6 +99,7 @@ def fetch(ctx, f: OutboxFilter, before_id: int | None, limit: int) -> list[Messa
 class OutboxModel(PagedTableModel):
     loaded = Signal(int)            # rows in the first page
     COLUMNS = COLUMNS
+    CONTEXT = "OutboxModel"
 
     def __init__(self, state, parent=None, page_size: int = PAGE_SIZE) -> None:
         super().__init__(state, parent, page_size)
@@ -147,16 +148,11 @@ class OutboxModel(PagedTableModel):
         self._replace(msg)
 
     # --- Qt's table interface ---------------------------------------------------------------------
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return QCoreApplication.translate("OutboxModel", COLUMNS[section][1])
-        return None
-
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.row() >= len(self.rows):
+        cell = self._at(index)
+        if cell is None:
             return None
-        r = self.rows[index.row()]
-        key = COLUMNS[index.column()][0]
+        r, key = cell
         if role == Qt.ItemDataRole.DisplayRole:
             if key == "created":
                 return self.state.datetime(r.created_at)

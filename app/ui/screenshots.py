@@ -38,8 +38,47 @@ def _styled() -> None:
         style.apply(QApplication.instance())
 
 
-def _grab(widget, path: Path) -> None:
+def _shot(widget, folder: Path, name: str, saved: list[Path]) -> None:
+    """``widget`` as ``<folder>/<name>.png``, added to ``saved``."""
+    path = Path(folder) / f"{name}.png"
     widget.grab().save(str(path))
+    saved.append(path)
+
+
+def _close(widget) -> None:
+    widget.close()
+    widget.deleteLater()
+
+
+def _wait(state, rounds: int) -> None:
+    """Let the worker finish and its results arrive, ``rounds`` times."""
+    for _ in range(rounds):
+        state.tasks.wait()
+        process_events()
+
+
+def _each_language(state, langs=("en", "zh_CN")):
+    """Each of ``langs`` in turn, its translations installed and ``state.settings`` in it; the
+    shop's own language back afterwards."""
+    from app.ui import i18n
+
+    original = state.settings
+    try:
+        for lang in langs:
+            i18n.install(lang)
+            state.settings = replace(original, language=lang)
+            yield lang
+    finally:
+        state.settings = original
+        i18n.install(original.language)
+
+
+def _tabs(screen, names, prefix: str, folder: Path, lang: str, saved: list[Path]) -> None:
+    """Each of ``screen.tabs`` in turn as ``<prefix>_<name>_<lang>.png``."""
+    for i, name in enumerate(names):
+        screen.tabs.setCurrentIndex(i)
+        process_events()
+        _shot(screen, folder, f"{prefix}_{name}_{lang}", saved)
 
 
 # --- till -------------------------------------------------------------------------------------------
@@ -99,9 +138,7 @@ def render_till(state, folder, langs: tuple[str, ...] | None = None) -> list[Pat
                 _settle_till(state)
             _settle_till(state)
             till.select_row(0)
-            path = folder / f"till_{lang}.png"
-            _grab(till, path)
-            saved.append(path)
+            _shot(till, folder, f"till_{lang}", saved)
 
             if chosen is not None and till.model.fresh():
                 till.pay()
@@ -116,9 +153,7 @@ def render_till(state, folder, langs: tuple[str, ...] | None = None) -> list[Pat
                     dialog.cash.setText(state.plain(cash).replace(",", ""))
                     dialog.cash.setFocus()
                     _settle_till(state)
-                    path = folder / f"till_pay_{lang}.png"
-                    _grab(dialog, path)
-                    saved.append(path)
+                    _shot(dialog, folder, f"till_pay_{lang}", saved)
                     dialog.reject()
             if show.refund_receipt:
                 dialog = RefundDialog(state, show.refund_receipt, till, needs_approval=True)  # as a cashier sees it
@@ -132,20 +167,15 @@ def render_till(state, folder, langs: tuple[str, ...] | None = None) -> list[Pat
                 dialog.pin.setText("2468")
                 dialog.run_preview()
                 _settle_till(state)
-                path = folder / f"till_refund_{lang}.png"
-                _grab(dialog, path)
-                saved.append(path)
+                _shot(dialog, folder, f"till_refund_{lang}", saved)
                 dialog.reject()
             if len(picks) >= 2:
                 dialog = MemberPickDialog(state, picks, till)
                 dialog.show()
                 _settle_till(state)
-                path = folder / f"till_member_pick_{lang}.png"
-                _grab(dialog, path)
-                saved.append(path)
+                _shot(dialog, folder, f"till_member_pick_{lang}", saved)
                 dialog.reject()
-            till.close()
-            till.deleteLater()
+            _close(till)
     finally:
         state.settings = original
         if langs:
@@ -163,7 +193,6 @@ def _settle(state, rounds: int = 3) -> None:
 def render_members(state, folder: str | Path) -> list[Path]:
     """members_list, member_page (purchases, top-ups, points, stored value tabs), member_edit (with an
     inline error) and topup dialog, each in English and Chinese, from the current database."""
-    from app.ui import i18n
     from app.ui.member_edit import MemberEditDialog
     from app.ui.members import MembersScreen
     from app.ui.topup_dialog import TopupDialog
@@ -171,59 +200,46 @@ def render_members(state, folder: str | Path) -> list[Path]:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
-    original = state.settings
     # A member with a long history who also holds stored value (else the biggest spender).
     best = member_list.first_page(state.ctx, "", "total_spent", True, 50).rows
     pick = next((r for r in best if r.balance > 0), best[0] if best else None)
     member_id = pick.id if pick else None
-    try:
-        for lang in ("en", "zh_CN"):
-            i18n.install(lang)
-            state.settings = replace(original, language=lang)
+    for lang in _each_language(state):
+        screen = MembersScreen(state)
+        screen.resize(1180, 720)
+        screen.show()
+        _settle(state)
+        _shot(screen, out, f"members_list_{lang}", saved)
 
-            screen = MembersScreen(state)
-            screen.resize(1180, 720)
-            screen.show()
+        if member_id is not None:
+            page = screen.open_member(member_id)
             _settle(state)
-            saved.append(out / f"members_list_{lang}.png")
-            screen.grab().save(str(saved[-1]))
+            for i, tab in enumerate(("purchases", "topups", "points", "wallet")):
+                page.tabs.setCurrentIndex(i)
+                _pump()
+                _shot(page, out, f"member_page_{tab}_{lang}", saved)
+            page.close()
 
-            if member_id is not None:
-                page = screen.open_member(member_id)
-                _settle(state)
-                for i, tab in enumerate(("purchases", "topups", "points", "wallet")):
-                    page.tabs.setCurrentIndex(i)
-                    _pump()
-                    saved.append(out / f"member_page_{tab}_{lang}.png")
-                    page.grab().save(str(saved[-1]))
-                page.close()
+            dialog = TopupDialog(state, member_id, pick.name)
+            dialog.show()
+            dialog.amount.setText("500")
+            dialog._ask_preview()
+            _settle(state)
+            dialog.adjustSize()
+            _shot(dialog, out, f"topup_dialog_{lang}", saved)
+            dialog.close()
 
-                dialog = TopupDialog(state, member_id, pick.name)
-                dialog.show()
-                dialog.amount.setText("500")
-                dialog._ask_preview()
-                _settle(state)
-                dialog.adjustSize()
-                saved.append(out / f"topup_dialog_{lang}.png")
-                dialog.grab().save(str(saved[-1]))
-                dialog.close()
-
-            edit = MemberEditDialog(state, None)
-            edit.show()
-            edit.name.setText("王芳" if lang.startswith("zh") else "Fang Wang")
-            edit.phone.setText("1380013")
-            edit.birthday.setText("1990-02-30")
-            _pump()
-            edit.adjustSize()
-            saved.append(out / f"member_edit_{lang}.png")
-            edit.grab().save(str(saved[-1]))
-            edit.close()
-            screen.close()
-            screen.deleteLater()
-            _pump()
-    finally:
-        state.settings = original
-        i18n.install(original.language)
+        edit = MemberEditDialog(state, None)
+        edit.show()
+        edit.name.setText("王芳" if lang.startswith("zh") else "Fang Wang")
+        edit.phone.setText("1380013")
+        edit.birthday.setText("1990-02-30")
+        _pump()
+        edit.adjustSize()
+        _shot(edit, out, f"member_edit_{lang}", saved)
+        edit.close()
+        _close(screen)
+        _pump()
     return saved
 
 
@@ -248,13 +264,8 @@ def render_settings(state, folder: Path) -> list[Path]:
         screen.printer.test_print()
         state.tasks.wait()
         process_events()
-    saved = []
-    for i in range(screen.tabs.count()):
-        screen.tabs.setCurrentIndex(i)
-        process_events()
-        path = folder / f"settings_{TAB_FILES[i]}_{state.lang}.png"
-        screen.grab().save(str(path))
-        saved.append(path)
+    saved: list[Path] = []
+    _tabs(screen, TAB_FILES[:screen.tabs.count()], "settings", folder, state.lang, saved)
     # Backups with the audit key shown: an example key, never the real one, in a picture
     screen.tabs.setCurrentWidget(screen.backups)
     box = screen.backups.audit_key
@@ -262,11 +273,8 @@ def render_settings(state, folder: Path) -> list[Path]:
     box.other.setText(SAMPLE_KEY[:35])
     box.apply_permissions()
     process_events()
-    path = folder / f"settings_audit_key_{state.lang}.png"
-    screen.grab().save(str(path))
-    saved.append(path)
-    screen.close()
-    screen.deleteLater()
+    _shot(screen, folder, f"settings_audit_key_{state.lang}", saved)
+    _close(screen)
     return saved
 
 
@@ -292,11 +300,8 @@ def render_startup(state, folder: Path) -> list[Path]:
     first.adjustSize()
     first.show()
     process_events()
-    path = folder / f"first_run_{lang}.png"
-    first.grab().save(str(path))
-    saved.append(path)
-    first.close()
-    first.deleteLater()
+    _shot(first, folder, f"first_run_{lang}", saved)
+    _close(first)
 
     login = LoginDialog(state.ctx)
     login.show()
@@ -306,11 +311,8 @@ def render_startup(state, folder: Path) -> list[Path]:
     login._show(render(PermissionDenied("pin_wrong"), lang))
     login.adjustSize()
     process_events()
-    path = folder / f"login_{lang}.png"
-    login.grab().save(str(path))
-    saved.append(path)
-    login.close()
-    login.deleteLater()
+    _shot(login, folder, f"login_{lang}", saved)
+    _close(login)
     return saved
 
 
@@ -338,11 +340,8 @@ def render_receipt_preview(state, folder: str | Path) -> list[Path]:
         dialog.resize(dialog.sizeHint().expandedTo(QSize(440, 700)))
         dialog.show()
         process_events()
-        path = out / f"receipt_preview_{lang}.png"
-        dialog.grab().save(str(path))
-        dialog.close()
-        dialog.deleteLater()
-        saved.append(path)
+        _shot(dialog, out, f"receipt_preview_{lang}", saved)
+        _close(dialog)
     i18n.install(state.lang)
     return saved
 
@@ -361,27 +360,17 @@ def render_messages(state, folder: Path) -> list[Path]:
     screen.resize(1180, 760)
     screen.show()
     screen.activated()
-    for _ in range(3):
-        state.tasks.wait()
-        process_events()
+    _wait(state, 3)
     rows = screen.outbox.model.rows
     pick = next((i for i, r in enumerate(rows) if r.status == "unknown"), None)
     if pick is not None:
         screen.outbox.table.setCurrentIndex(screen.outbox.model.index(pick, 0))
     screen.templates.kind.setCurrentIndex(screen.templates.kind.findData("birthday"))
     screen.templates.lang.setCurrentIndex(screen.templates.lang.findData(templates._lang(state.lang)))
-    for _ in range(2):
-        state.tasks.wait()
-        process_events()
-    saved = []
-    for i, name in enumerate(TAB_FILES):
-        screen.tabs.setCurrentIndex(i)
-        process_events()
-        path = folder / f"messages_{name}_{state.lang}.png"
-        screen.grab().save(str(path))
-        saved.append(path)
-    screen.close()
-    screen.deleteLater()
+    _wait(state, 2)
+    saved: list[Path] = []
+    _tabs(screen, TAB_FILES, "messages", folder, state.lang, saved)
+    _close(screen)
     return saved
 
 
@@ -398,13 +387,10 @@ def render_care(state, folder: Path) -> list[Path]:
     screen.show()
     screen.activated()
     screen.knowledge.query.setText("茶" if state.zh else "tea")
-    for _ in range(3):
-        state.tasks.wait()
-        process_events()
+    _wait(state, 3)
     screen.knowledge.timer.stop()
     screen.knowledge.load()
-    state.tasks.wait()
-    process_events()
+    _wait(state, 1)
     rows = screen.campaigns.rows
     if rows:
         best = max(range(len(rows)), key=lambda i: rows[i].results.vouchers_redeemed)
@@ -413,15 +399,9 @@ def render_care(state, folder: Path) -> list[Path]:
         screen.calls.tasks.selectRow(0)
     if screen.today.data and screen.today.data.texts:
         screen.today.texts.selectRow(0)
-    saved = []
-    for i, name in enumerate(TAB_FILES):
-        screen.tabs.setCurrentIndex(i)
-        process_events()
-        path = folder / f"care_{name}_{state.lang}.png"
-        screen.grab().save(str(path))
-        saved.append(path)
-    screen.close()
-    screen.deleteLater()
+    saved: list[Path] = []
+    _tabs(screen, TAB_FILES, "care", folder, state.lang, saved)
+    _close(screen)
     return saved
 
 
@@ -452,8 +432,7 @@ def render_reports(state, folder: str | Path) -> list[Path]:
         screen.day.setDate(_qdate(last.date()))
     screen.make_eod()
     settle()
-    saved.append(out / f"reports_eod_{lang}.png")
-    screen.grab().save(str(saved[-1]))
+    _shot(screen, out, f"reports_eod_{lang}", saved)
     # A good customer who came in during the last 60 days: a statement with movements on it.
     since = last - timedelta(days=60) if last is not None else None
     best = [r for r in member_list.first_page(state.ctx, "", "total_spent", True, 100).rows
@@ -467,38 +446,26 @@ def render_reports(state, folder: str | Path) -> list[Path]:
             screen.start.setDate(_qdate(last.date() - timedelta(days=60)))
         screen.make_statement()
         settle()
-        saved.append(out / f"reports_statement_{lang}.png")
-        screen.grab().save(str(saved[-1]))
+        _shot(screen, out, f"reports_statement_{lang}", saved)
     screen.close()
     return saved
 
 
 def render_analytics(state, folder: str | Path) -> list[Path]:
     """analytics_en.png and analytics_zh_CN.png from the current database."""
-    from app.ui import i18n
     from app.ui.analytics import AnalyticsScreen
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
-    original = state.settings
-    try:
-        for lang in ("en", "zh_CN"):
-            i18n.install(lang)
-            state.settings = replace(original, language=lang)
-            screen = AnalyticsScreen(state)
-            screen.resize(1180, 760)
-            screen.show()
-            screen.reload()
-            for _ in range(3):
-                state.tasks.wait()
-                process_events()
-            saved.append(out / f"analytics_{lang}.png")
-            screen.grab().save(str(saved[-1]))
-            screen.close()
-    finally:
-        state.settings = original
-        i18n.install(original.language)
+    for lang in _each_language(state):
+        screen = AnalyticsScreen(state)
+        screen.resize(1180, 760)
+        screen.show()
+        screen.reload()
+        _wait(state, 3)
+        _shot(screen, out, f"analytics_{lang}", saved)
+        screen.close()
     return saved
 
 
@@ -523,11 +490,8 @@ def render_owner_password(state, folder) -> list[Path]:
     ask.show_error(state.error_text(PermissionDenied("owner_password_wrong", left=4)))
     ask.adjustSize()
     process_events()
-    path = folder / f"owner_password_{lang}.png"
-    ask.grab().save(str(path))
-    saved.append(path)
-    ask.close()
-    ask.deleteLater()
+    _shot(ask, folder, f"owner_password_{lang}", saved)
+    _close(ask)
 
     change = SetOwnerPasswordDialog(state, True)
     change.old.setText("corner-tea-2026")
@@ -539,11 +503,8 @@ def render_owner_password(state, folder) -> list[Path]:
     change.old.deselect()
     change.adjustSize()
     process_events()
-    path = folder / f"owner_password_change_{lang}.png"
-    change.grab().save(str(path))
-    saved.append(path)
-    change.close()
-    change.deleteLater()
+    _shot(change, folder, f"owner_password_change_{lang}", saved)
+    _close(change)
     return saved
 
 

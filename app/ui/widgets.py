@@ -148,7 +148,8 @@ class PagedTableModel(QAbstractTableModel):
 
     failed = Signal(str)            # an error, in the user's language
     busy_changed = Signal(bool)
-    COLUMNS: list = []
+    COLUMNS: list = []              # (key, header marked with QT_TRANSLATE_NOOP, ...) per column
+    CONTEXT = ""                    # the headers' translation context
 
     def __init__(self, state, parent=None, page_size: int = 200) -> None:
         super().__init__(parent)
@@ -225,6 +226,12 @@ class PagedTableModel(QAbstractTableModel):
         return not parent.isValid() and self.has_more and not self._fetching
 
     # --- rows --------------------------------------------------------------------------------------
+    def _at(self, index):
+        """The row shown at ``index`` and its column's key, or None outside the rows."""
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        return self.rows[index.row()], self.COLUMNS[index.column()][0]
+
     def row_of(self, row_id: int) -> int:
         return next((i for i, r in enumerate(self.rows) if r.id == row_id), -1)
 
@@ -240,6 +247,11 @@ class PagedTableModel(QAbstractTableModel):
 
     def columnCount(self, parent=_ROOT) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return QCoreApplication.translate(self.CONTEXT, self.COLUMNS[section][1])
+        return None
 
 
 # --- the till's list dialogs -----------------------------------------------------------------------
