@@ -8,6 +8,7 @@ spread over the lines in proportion (largest remainder); points earned are floor
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -334,7 +335,8 @@ def voucher_discount(total: int, kind: str, value: int) -> int:
     return value if kind == "amount" else round_half_up(total * value, 10_000)
 
 
-def plan_tenders(total: int, tenders, *, point_value, vouchers=None) -> TenderPlan:
+def plan_tenders(total: int, tenders: Iterable[Tender], *, point_value: Callable[[int], int],
+                 vouchers: Mapping[str, VoucherValue] | None = None) -> TenderPlan:
     """What each tender pays toward ``total``, the change and what remains, from values already
     checked. Non-cash tenders pay in the order given (a voucher pays at most what is still due: no
     change); cash, wherever it stands, comes last and is the only tender that gives change.
