@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from app.models import Tier
-from app.services.checkout import LineInput, price_line
+from app.services.sales.checkout import LineInput, price_line
 
 COFFEE = LineInput(line_no=1, product_id=1, sku="COF", name="Coffee", kind="goods", qty=3, list_price=3333,
                    override=None, count_card_id=None, discount_eligible=True, points_eligible=True)

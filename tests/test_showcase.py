@@ -1,8 +1,10 @@
 """The examples the screenshots show come from a service: real picks from a real demo shop."""
 from __future__ import annotations
 
-from app.services import members, sales, showcase
-from app.services.demo import build_demo
+from app.services.admin import showcase
+from app.services.admin.demo import build_demo
+from app.services.members import members
+from app.services.reports import sales
 
 
 def test_an_empty_shop_has_nothing_to_show(ctx):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from app.services.checkout import Tender, TenderPlan, VoucherValue, plan_tenders, voucher_discount
+from app.services.sales.checkout import Tender, TenderPlan, VoucherValue, plan_tenders, voucher_discount
 
 
 def points_at_100_a_yuan(points: int) -> int:
@@ -112,7 +112,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from app.models import Payment, Sale  # noqa: E402
-from app.services import vouchers as vouchers_service  # noqa: E402
+from app.services.ledger import vouchers as vouchers_service  # noqa: E402
 from app.ui.pay_dialog import PayDialog  # noqa: E402
 from tests.shop import fund, ledger_faults, member  # noqa: E402
 from tests.test_till_ui import ENTER, make_till, no_printing, scan, settle, shop  # noqa: E402,F401

@@ -7,7 +7,7 @@ from dataclasses import replace
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-from app.services.checkout import Cart, CartLine, PricedCart
+from app.services.sales.checkout import Cart, CartLine, PricedCart
 
 _ROOT = QModelIndex()
 COLUMNS = [

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 
-from app.services import held
+from app.services.sales import held
 from app.ui.widgets import ListDialog, run
 
 

@@ -14,7 +14,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPushButton, QTableView, QVBoxLayout, QWidget)
 
-from app.services import member_list, members
+from app.services.members import member_list, members
 from app.ui.member_model import COLUMNS, SORT_COLUMN, MemberListModel
 
 DEBOUNCE_MS = 250
@@ -141,7 +141,7 @@ class MembersScreen(QWidget):
         self.password_dialog = ask_owner(self.state, self, "export", lambda ctx: self._export(ctx, path))
 
     def _export(self, ctx, path: str) -> None:
-        from app.services import member_export
+        from app.services.members import member_export
 
         self.export_button.setEnabled(False)
         self.export_label.setText(self.tr("Exporting…"))
@@ -149,8 +149,7 @@ class MembersScreen(QWidget):
         def done(n: int) -> None:
             self.export_button.setEnabled(True)
             self.error.hide()
-            self.export_label.setText(self.tr("{n} members exported to {file}").format(
-                n=self.state.number(n), file=Path(path).name))
+            self.export_label.setText(self.tr("%Ln member(s) exported to {file}", "", n).format(file=Path(path).name))
 
         def failed(exc: BaseException) -> None:
             self.export_button.setEnabled(True)
@@ -195,7 +194,7 @@ class MembersScreen(QWidget):
     def _loaded(self, total: int, exact: bool) -> None:
         n = self.state.number(total)
         if not self.model.query:
-            text = self.tr("{count} members").format(count=n) if exact else self.tr("{count}+ members").format(count=n)
+            text = self.tr("%Ln member(s)", "", total) if exact else self.tr("%Ln+ member(s)", "", total)
         elif total == 0:
             text = self.tr("No member matches")
         else:

@@ -9,7 +9,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetricsF, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from app.services.receipt import char_width, text_width
+from app.services.sales.receipt import char_width, text_width
 from app.ui.state import AppState
 
 MONO_FAMILIES = ("DejaVu Sans Mono", "WenQuanYi Micro Hei Mono", "Noto Sans Mono", "Consolas", "Menlo")
@@ -150,7 +150,8 @@ class ReceiptPreviewDialog(QDialog):
 
         def work():
             from app.adapters.printers import printer_from_setting
-            from app.services import localconfig, printing
+            from app.services.base import localconfig
+            from app.services.sales import printing
 
             cfg = localconfig.load()
             setting = localconfig.parse_printer_setting(cfg.printer)

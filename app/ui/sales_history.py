@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QColor
 
-from app.services import sales
+from app.services.reports import sales
 from app.ui.widgets import ListDialog
 
 STATUS = {

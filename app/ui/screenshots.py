@@ -1,9 +1,9 @@
-"""``shopcare --screenshots DIR [--lang en|zh_CN]``: render each main screen offscreen, with the
+"""``shopcare --screenshots DIR [--lang en|zh_CN|zh_TW]``: render each main screen offscreen, with the
 current database, to PNG files, and exit.
 
 One ``render_<screen>(state, folder)`` per screen, in ``SCREENS``. The screens are driven as a person
 drives them; the examples they show (a member with a birthday this week, a sale to refund, the last
-day with sales) are picked by a service (``app.services.showcase``), never queried from here."""
+day with sales) are picked by a service (``app.services.admin.showcase``), never queried from here."""
 from __future__ import annotations
 
 import os
@@ -13,7 +13,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from app.errors import PermissionDenied, ValidationError
-from app.services import member_list, showcase
+from app.i18n import LANGUAGES, is_han
+from app.services.admin import showcase
+from app.services.members import member_list
 from app.ui.tasks import process_events
 
 
@@ -57,7 +59,7 @@ def _wait(state, rounds: int) -> None:
         process_events()
 
 
-def _each_language(state, langs=("en", "zh_CN")):
+def _each_language(state, langs=tuple(LANGUAGES)):
     """Each of ``langs`` in turn, its translations installed and ``state.settings`` in it; the
     shop's own language back afterwards."""
     from app.ui import i18n
@@ -104,7 +106,7 @@ def render_till(state, folder, langs: tuple[str, ...] | None = None) -> list[Pat
     """The till with a member and a 4-line cart, the pay dialog mid-split, the refund dialog and the
     member pick list, from the current database, as ``<name>_<lang>.png`` in each of ``langs``
     (default: the language already installed, ``state.lang``)."""
-    from app.services import members as members_service
+    from app.services.members import members as members_service
     from app.ui import i18n
     from app.ui.member_bar import MemberPickDialog
     from app.ui.pay_dialog import PayDialog
@@ -163,7 +165,7 @@ def render_till(state, folder, langs: tuple[str, ...] | None = None) -> list[Pat
                 if dialog.detail is not None and len(dialog.detail.lines) > 1:
                     dialog.set_quantity(dialog.detail.lines[-1].line_no, 0)
                 dialog.reason.setCurrentIndex(1)
-                dialog.manager.setText("Mia" if lang == "en" else "李店长")
+                dialog.manager.setText("李店长" if is_han(lang) else "Mia")
                 dialog.pin.setText("2468")
                 dialog.run_preview()
                 _settle_till(state)
@@ -192,7 +194,7 @@ def _settle(state, rounds: int = 3) -> None:
 
 def render_members(state, folder: str | Path) -> list[Path]:
     """members_list, member_page (purchases, top-ups, points, stored value tabs), member_edit (with an
-    inline error) and topup dialog, each in English and Chinese, from the current database."""
+    inline error) and topup dialog, in each language of app.i18n.LANGUAGES, from the current database."""
     from app.ui.member_edit import MemberEditDialog
     from app.ui.members import MembersScreen
     from app.ui.topup_dialog import TopupDialog
@@ -231,7 +233,7 @@ def render_members(state, folder: str | Path) -> list[Path]:
 
         edit = MemberEditDialog(state, None)
         edit.show()
-        edit.name.setText("王芳" if lang.startswith("zh") else "Fang Wang")
+        edit.name.setText("王芳" if is_han(lang) else "Fang Wang")
         edit.phone.setText("1380013")
         edit.birthday.setText("1990-02-30")
         _pump()
@@ -318,12 +320,12 @@ def render_startup(state, folder: Path) -> list[Path]:
 
 # --- receipt ----------------------------------------------------------------------------------------
 def render_receipt_preview(state, folder: str | Path) -> list[Path]:
-    """receipt_preview_en.png and receipt_preview_zh_CN.png: the latest member sale in the database
-    (a built-in demo receipt when there is none), laid out for this till's paper in each language."""
+    """receipt_preview_<lang>.png: the latest member sale in the database (a built-in demo receipt when
+    there is none), laid out for this till's paper in each language of app.i18n.LANGUAGES."""
     from PySide6.QtCore import QSize
 
-    from app.services import localconfig
-    from app.services.receipt import build_receipt, demo_receipt, latest_receipt_no, layout
+    from app.services.base import localconfig
+    from app.services.sales.receipt import build_receipt, demo_receipt, latest_receipt_no, layout
     from app.ui import i18n
     from app.ui.receipt_preview import ReceiptPreviewDialog
 
@@ -333,7 +335,7 @@ def render_receipt_preview(state, folder: str | Path) -> list[Path]:
     number = latest_receipt_no(state.ctx, with_member=True)
     base = build_receipt(state.ctx, number) if number else demo_receipt()
     saved = []
-    for lang in ("en", "zh_CN"):
+    for lang in LANGUAGES:
         i18n.install(lang)
         receipt = replace(base, lang=lang)
         dialog = ReceiptPreviewDialog(state, layout(receipt, cfg.width_chars), receipt_no=number)
@@ -350,7 +352,7 @@ def render_receipt_preview(state, folder: str | Path) -> list[Path]:
 def render_messages(state, folder: Path) -> list[Path]:
     """Each tab in the current language: the outbox with a text to settle chosen, the template
     editor on a birthday text with its preview."""
-    from app.services import templates
+    from app.services.texts import templates
     from app.ui.messages import TAB_FILES, MessagesScreen
 
     _styled()
@@ -452,7 +454,7 @@ def render_reports(state, folder: str | Path) -> list[Path]:
 
 
 def render_analytics(state, folder: str | Path) -> list[Path]:
-    """analytics_en.png and analytics_zh_CN.png from the current database."""
+    """analytics_<lang>.png in each language (app.i18n.LANGUAGES) from the current database."""
     from app.ui.analytics import AnalyticsScreen
 
     out = Path(folder)
@@ -473,7 +475,7 @@ def render_analytics(state, folder: str | Path) -> list[Path]:
 def render_owner_password(state, folder) -> list[Path]:
     """The owner's password asked for a manager's adjustment (after one wrong try), and the dialog that
     changes it, in the current language."""
-    from app.services.context import Actor
+    from app.services.base.context import Actor
     from app.ui.owner_password import OwnerPasswordDialog, SetOwnerPasswordDialog
 
     _styled()
@@ -515,9 +517,9 @@ SCREENS = (render_till, render_members, render_settings, render_startup, render_
 
 def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = None) -> list[Path]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from app.services import settings as shop_settings
-    from app.services.auth import list_staff
-    from app.services.context import Actor, Ctx
+    from app.services.base import settings as shop_settings
+    from app.services.base.auth import list_staff
+    from app.services.base.context import Actor, Ctx
     from app.ui import app as ui_app
     from app.ui import i18n
     from app.ui.main_window import MainWindow

@@ -19,8 +19,9 @@ from shiboken6 import isValid
 
 from app.errors import ShopError, ValidationError
 from app.money import parse_amount
-from app.services import checkout, held, sales
-from app.services.checkout import Cart
+from app.services.reports import sales
+from app.services.sales import checkout, held
+from app.services.sales.checkout import Cart
 from app.ui.cart_model import CartModel
 from app.ui.held_dialog import HeldDialog
 from app.ui.member_bar import MemberBar
@@ -54,7 +55,8 @@ def print_job(ctx, receipt_no: str, reprint: bool):
     while the printing modules are not installed yet."""
     try:
         from app.adapters.printers import printer_from_setting
-        from app.services import localconfig, printing
+        from app.services.base import localconfig
+        from app.services.sales import printing
     except ImportError:
         log.info("printing is not available yet; receipt %s not printed", receipt_no)
         return None
