@@ -264,7 +264,7 @@ def test_rules_saved_from_the_points_tab(qtbot, shop):
 
 def test_screenshots_of_the_start_up_dialogs_and_every_settings_tab(qtbot, shop, tmp_path):
     from app.services.admin.demo import build_demo
-    from app.ui.settings import screen as settings_ui
+    from app.ui import screenshots
 
     build_demo(shop, members=40, days=20)
     shop_admin.add_staff(shop, "王小明", "manager", "3333")
@@ -275,8 +275,8 @@ def test_screenshots_of_the_start_up_dialogs_and_every_settings_tab(qtbot, shop,
         i18n.install(lang)
         shop_admin.update_shop(shop, state.settings.shop_name, "CNY", lang)
         state.reload_settings()
-        saved += startup.render_screenshots(state, tmp_path)
-        saved += settings_ui.render_screenshots(state, tmp_path)
+        saved += screenshots.render_startup(state, tmp_path)
+        saved += screenshots.render_settings(state, tmp_path)
     assert len(saved) == 18  # per language: 2 start-up dialogs, 6 tabs, Backups with the audit key shown
     assert {p.name for p in saved} >= {"settings_audit_key_en.png", "settings_audit_key_zh_CN.png"}
     for path in saved:

@@ -3,7 +3,6 @@ the owner's password)
 and the staff PIN login. Both call the services on their own TaskRunner, off the UI thread."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from babel.numbers import get_currency_name
 from PySide6.QtCore import QEvent, QLocale, QRegularExpression, Qt, Signal
@@ -26,7 +25,7 @@ from app.services.base import auth
 from app.services.admin import shop_admin
 from app.services.base.context import Actor, Ctx
 from app.ui import i18n
-from app.ui.tasks import TaskRunner, process_events
+from app.ui.tasks import TaskRunner
 
 PIN_MIN, PIN_MAX = 4, 8
 
@@ -456,49 +455,3 @@ class LoginDialog(QDialog):
     def reject(self) -> None:
         self.tasks.wait(10_000)
         super().reject()
-
-
-def render_screenshots(state, folder: Path) -> list[Path]:
-    """The first-run dialog (filled in) and the login dialog, in the current language."""
-    from PySide6.QtWidgets import QApplication
-
-    from app.ui import style
-
-    if not QApplication.instance().styleSheet():  # rendered outside the app (tests): same look as the app
-        style.apply(QApplication.instance())
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    lang = state.lang
-    saved = []
-    first = FirstRunDialog(state.ctx)
-    first.shop_name.setText(state.settings.shop_name)
-    first.owner_name.setText(state.actor.name if state.actor.id else "Li Na")
-    first.pin.setText("2468")
-    first.pin_again.setText("2486")
-    first.password.setText("tea-house-2026")
-    first.password_again.setText("tea-house-2026")
-    first._touch("pin_again")
-    first.shop_name.deselect()
-    first.adjustSize()
-    first.show()
-    process_events()
-    path = folder / f"first_run_{lang}.png"
-    first.grab().save(str(path))
-    saved.append(path)
-    first.close()
-    first.deleteLater()
-
-    login = LoginDialog(state.ctx)
-    login.show()
-    login.tasks.wait()
-    process_events()
-    login.pin.setText("1234")
-    login._show(render(PermissionDenied("pin_wrong"), lang))
-    login.adjustSize()
-    process_events()
-    path = folder / f"login_{lang}.png"
-    login.grab().save(str(path))
-    saved.append(path)
-    login.close()
-    login.deleteLater()
-    return saved

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from pathlib import Path
 
 from PySide6.QtCore import QDate, QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox,
@@ -18,17 +17,14 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
 
 from app.errors import ShopError
 from app.money import parse_amount
+from app.services.admin import shop_admin
 from app.services.care import callbacks, campaigns, knowledge, today as care_today
+from app.services.care.campaigns import CampaignSpec, Filters, VoucherTerms
 from app.services.members import members
 from app.services.texts import outbox_admin
-from app.services.admin import shop_admin
-from app.services.care.campaigns import CampaignSpec, Filters, VoucherTerms
-from app.ui import style
-from app.ui.texts.screen import _DateField
 from app.ui.texts.outbox_model import kind_label
-from app.ui.settings.screen import Status, _buttons, _int_spin
 from app.ui.state import AppState
-from app.ui.tasks import process_events
+from app.ui.widgets import DateField, Status, button_row, int_spin
 
 DEBOUNCE_MS = 300
 NOTE_KINDS = {"call": QT_TRANSLATE_NOOP("CareScreen", "Call"), "visit": QT_TRANSLATE_NOOP("CareScreen", "Visit"),
@@ -388,8 +384,8 @@ class CampaignDialog(_ServiceDialog):
         tier_row.addStretch(1)
         self.tags = QLineEdit(self)
         self.tags.setPlaceholderText(self.tr("Any of these tags, separated by spaces"))
-        self.visit_after = _DateField(self)
-        self.visit_before = _DateField(self)
+        self.visit_after = DateField(self)
+        self.visit_before = DateField(self)
         visit_row = QHBoxLayout()
         visit_row.addWidget(QLabel(self.tr("from"), self))
         visit_row.addWidget(self.visit_after)
@@ -437,7 +433,7 @@ class CampaignDialog(_ServiceDialog):
                 voucher_row.addWidget(QLabel(label, self))
             voucher_row.addWidget(w)
         voucher_row.addStretch(1)
-        self.reward = _int_spin(self, 0, campaigns.MAX_REFERRAL_POINTS)
+        self.reward = int_spin(self, 0, campaigns.MAX_REFERRAL_POINTS)
         self.reward.setValue(200)
         # preview
         self.preview_label = QLabel(self)
@@ -596,21 +592,21 @@ class TodayTab(_Tab):
         self.hold.toggled.connect(self.set_hold)
         tb = QVBoxLayout(self.texts_box)
         tb.addWidget(self.texts, 1)
-        tb.addLayout(_buttons(self.approve_all, self.approve_text, self.cancel_text, self.hold))
+        tb.addLayout(button_row(self.approve_all, self.approve_text, self.cancel_text, self.hold))
         self.calls_box = QGroupBox(self)
         self.calls = _table(self, [self.tr("Due"), self.tr("Member"), self.tr("Phone"), self.tr("Why")], 3)
         self.call_done = QPushButton(self.tr("Done, with a note…"), self)
         self.call_done.clicked.connect(lambda: self.complete(self.calls, self.data.calls if self.data else ()))
         cb = QVBoxLayout(self.calls_box)
         cb.addWidget(self.calls, 1)
-        cb.addLayout(_buttons(self.call_done))
+        cb.addLayout(button_row(self.call_done))
         self.gifts_box = QGroupBox(self)
         self.gifts = _table(self, [self.tr("Due"), self.tr("Member"), self.tr("Gift")], 2)
         self.gift_done = QPushButton(self.tr("Handed over…"), self)
         self.gift_done.clicked.connect(lambda: self.complete(self.gifts, self.data.gifts if self.data else (), "visit"))
         gb = QVBoxLayout(self.gifts_box)
         gb.addWidget(self.gifts, 1)
-        gb.addLayout(_buttons(self.gift_done))
+        gb.addLayout(button_row(self.gift_done))
         lower = QHBoxLayout()
         lower.addWidget(self.calls_box, 3)
         lower.addWidget(self.gifts_box, 2)
@@ -734,13 +730,13 @@ class CallsTab(_Tab):
         self.resolve_button.clicked.connect(self.resolve)
         cb = QVBoxLayout(self.complaints_box)
         cb.addWidget(self.complaints, 1)
-        cb.addLayout(_buttons(self.resolve_button))
+        cb.addLayout(button_row(self.resolve_button))
         self.title = QLabel(self)
         self.title.setStyleSheet("font-size: 15px; font-weight: 600;")
         box = QVBoxLayout(self)
         box.addWidget(self.title)
         box.addWidget(self.tasks, 3)
-        box.addLayout(_buttons(self.complete_button, self.add_button, self.cancel_button))
+        box.addLayout(button_row(self.complete_button, self.add_button, self.cancel_button))
         box.addWidget(self.complaints_box, 2)
         box.addWidget(self.status)
 
@@ -829,7 +825,7 @@ class CampaignsTab(_Tab):
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box = QVBoxLayout(self)
-        box.addLayout(_buttons(self.new_button))
+        box.addLayout(button_row(self.new_button))
         box.addWidget(self.table, 1)
         box.addWidget(self.detail)
         box.addWidget(self.status)
@@ -929,7 +925,7 @@ class KnowledgeTab(_Tab):
         split.setSizes([340, 760])
         box = QVBoxLayout(self)
         box.addWidget(split, 1)
-        box.addLayout(_buttons(self.new_button, self.save_button, self.delete_button, self.insert_button))
+        box.addLayout(button_row(self.new_button, self.save_button, self.delete_button, self.insert_button))
         box.addWidget(self.status)
         self.timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self.timer.timeout.connect(self.load)
@@ -1038,44 +1034,3 @@ class CareScreen(QWidget):
 
 
 TAB_FILES = ("today", "calls", "campaigns", "knowledge")
-
-
-def render_screenshots(state: AppState, folder: Path) -> list[Path]:
-    """Each tab in the current language, from the current database: the campaign with the most
-    vouchers used chosen, a call-list task chosen, the knowledge base on a Chinese search."""
-    from PySide6.QtWidgets import QApplication
-
-    if not QApplication.instance().styleSheet():
-        style.apply(QApplication.instance())
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    screen = CareScreen(state)
-    screen.resize(1180, 760)
-    screen.show()
-    screen.activated()
-    screen.knowledge.query.setText("茶" if state.zh else "tea")
-    for _ in range(3):
-        state.tasks.wait()
-        process_events()
-    screen.knowledge.timer.stop()
-    screen.knowledge.load()
-    state.tasks.wait()
-    process_events()
-    rows = screen.campaigns.rows
-    if rows:
-        best = max(range(len(rows)), key=lambda i: rows[i].results.vouchers_redeemed)
-        screen.campaigns.table.selectRow(best)
-    if screen.calls.tasks_data:
-        screen.calls.tasks.selectRow(0)
-    if screen.today.data and screen.today.data.texts:
-        screen.today.texts.selectRow(0)
-    saved = []
-    for i, name in enumerate(TAB_FILES):
-        screen.tabs.setCurrentIndex(i)
-        process_events()
-        path = folder / f"care_{name}_{state.lang}.png"
-        screen.grab().save(str(path))
-        saved.append(path)
-    screen.close()
-    screen.deleteLater()
-    return saved

@@ -7,10 +7,11 @@ older query are dropped when they arrive, and queued work for one is skipped bef
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QModelIndex, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QModelIndex, Qt, Signal
 
 from app.services.members import member_list
 from app.services.members.member_list import MemberRow, Page
+from app.ui.widgets import PagedTableModel
 
 COLUMNS = [
     # key, header, sort key in the service (None: not sortable)
@@ -28,15 +29,13 @@ SORT_COLUMN = {sort: i for i, (_k, _h, sort) in enumerate(COLUMNS) if sort}
 _RIGHT = {"balance", "points", "spent", "visits"}
 
 
-class MemberListModel(QAbstractTableModel):
+class MemberListModel(PagedTableModel):
     loaded = Signal(int, bool)      # members matching (first page), exact?
-    failed = Signal(str)            # an error, in the user's language
-    busy_changed = Signal(bool)
+    COLUMNS = COLUMNS
+    CONTEXT = "MemberListModel"
 
     def __init__(self, state, parent=None, page_size: int = member_list.PAGE_SIZE) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.page_size = page_size
+        super().__init__(state, parent, page_size)
         self.rows: list[MemberRow] = []
         self.query = ""
         self.sort_key = "last_visit"
@@ -44,10 +43,18 @@ class MemberListModel(QAbstractTableModel):
         self.total: int | None = None
         self.total_exact = True
         self._cursor = None
-        self._generation = 0
-        self._fetching = False
         self._started = False
-        self.pages_loaded = 0
+
+    @property
+    def has_more(self) -> bool:
+        return self._cursor is not None
+
+    def _no_more(self) -> None:
+        self._cursor = None
+
+    def _forget(self) -> None:
+        self._cursor = None
+        self.total = None
 
     # --- what to show ---------------------------------------------------------------------------
     def set_query(self, text: str, sort: str | None = None, desc: bool | None = None) -> None:
@@ -58,32 +65,15 @@ class MemberListModel(QAbstractTableModel):
             self.desc = member_list.DEFAULT_DESC[sort] if desc is None else desc
         elif desc is not None:
             self.desc = desc
-        self._generation += 1
-        gen = self._generation
-        self.beginResetModel()
-        self.rows = []
-        self._cursor = None
-        self.total = None
-        self.pages_loaded = 0
-        self.endResetModel()
+        gen = self._restart()
         self._started = True
-        self._set_fetching(True)
         ctx, query, sort_key, desc_, size = self.state.ctx, self.query, self.sort_key, self.desc, self.page_size
-
-        def work() -> Page | None:
-            if gen != self._generation:   # a newer query came in while this one waited: skip it
-                return None
-            return member_list.first_page(ctx, query, sort_key, desc_, size)
-
-        self.state.tasks.run(work, lambda page: self._first(gen, page), lambda exc: self._error(gen, exc))
+        self._request(gen, lambda: member_list.first_page(ctx, query, sort_key, desc_, size), self._first)
 
     def refresh(self) -> None:
         self.set_query(self.query)
 
-    def _first(self, gen: int, page: Page | None) -> None:
-        if gen != self._generation or page is None:
-            return  # stale: an older query's answer
-        self._set_fetching(False)
+    def _first(self, page: Page) -> None:
         self.total, self.total_exact = page.total, page.total_exact
         self._append(page)
         self.loaded.emit(page.total or 0, page.total_exact)
@@ -91,86 +81,37 @@ class MemberListModel(QAbstractTableModel):
     def _append(self, page: Page) -> None:
         self._cursor = page.cursor
         self.pages_loaded += 1
-        if page.rows:
-            start = len(self.rows)
-            self.beginInsertRows(QModelIndex(), start, start + len(page.rows) - 1)
-            self.rows.extend(page.rows)
-            self.endInsertRows()
-
-    def _error(self, gen: int, exc: BaseException) -> None:
-        if gen != self._generation:
-            return
-        self._set_fetching(False)
-        self._cursor = None
-        self.failed.emit(self.state.error_text(exc))
-
-    def _set_fetching(self, on: bool) -> None:
-        if self._fetching != on:
-            self._fetching = on
-            self.busy_changed.emit(on)
-
-    @property
-    def fetching(self) -> bool:
-        return self._fetching
+        self._insert(page.rows)
 
     # --- lazy paging ----------------------------------------------------------------------------
-    def canFetchMore(self, parent=_ROOT) -> bool:  # noqa: N802 (Qt's name)
-        return not parent.isValid() and self._cursor is not None and not self._fetching
-
-    def fetchMore(self, parent=_ROOT) -> None:  # noqa: N802
+    def fetchMore(self, parent=_ROOT) -> None:  # noqa: N802 (Qt's name)
         if not self.canFetchMore(parent):
             return
-        gen, cursor = self._generation, self._cursor
-        self._set_fetching(True)
+        cursor = self._cursor
         ctx, query, sort_key, desc_, size = self.state.ctx, self.query, self.sort_key, self.desc, self.page_size
-
-        def work() -> Page | None:
-            if gen != self._generation:
-                return None
-            return member_list.next_page(ctx, query, sort_key, cursor, desc_, size)
-
-        def done(page: Page | None) -> None:
-            if gen != self._generation or page is None:
-                return
-            self._set_fetching(False)
-            self._append(page)
-
-        self.state.tasks.run(work, done, lambda exc: self._error(gen, exc))
+        self._request(self._generation, lambda: member_list.next_page(ctx, query, sort_key, cursor, desc_, size),
+                      self._append)
 
     # --- one member changed ------------------------------------------------------------------------
-    def row_of(self, member_id: int) -> int:
-        return next((i for i, r in enumerate(self.rows) if r.id == member_id), -1)
-
     def update_member(self, row: MemberRow) -> None:
-        i = self.row_of(row.id)
-        if i >= 0:
-            self.rows[i] = row
-            self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+        self._replace(row)
 
     def member_id(self, row: int) -> int | None:
         return self.rows[row].id if 0 <= row < len(self.rows) else None
 
     # --- Qt's table interface ---------------------------------------------------------------------
-    def rowCount(self, parent=_ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=_ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return QCoreApplication.translate("MemberListModel", COLUMNS[section][1])
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole:
             key = COLUMNS[section][0]
             return int((Qt.AlignmentFlag.AlignRight if key in _RIGHT else Qt.AlignmentFlag.AlignLeft)
                        | Qt.AlignmentFlag.AlignVCenter)
-        return None
+        return super().headerData(section, orientation, role)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.row() >= len(self.rows):
+        cell = self._at(index)
+        if cell is None:
             return None
-        r = self.rows[index.row()]
-        key = COLUMNS[index.column()][0]
+        r, key = cell
         if role == Qt.ItemDataRole.DisplayRole:
             s = self.state
             return {

@@ -7,7 +7,6 @@ F6 edits the selected member; Ctrl+F goes back to the search box.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer
@@ -280,85 +279,3 @@ class MembersScreen(QWidget):
             return
         self.state.tasks.run(lambda: member_list.member_row(ctx, member_id),
                              lambda row: row is not None and self.model.update_member(row))
-
-
-# --- screenshots -------------------------------------------------------------------------------------------
-def _pump() -> None:
-    # A QEventLoop's processEvents: the static QCoreApplication one drops a reference to None per call
-    # on PySide6 6.12 / CPython 3.11 (see app/ui/till/screen.py).
-    from PySide6.QtCore import QEventLoop
-
-    QEventLoop().processEvents()
-
-
-def _settle(state, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        state.tasks.wait()
-        _pump()
-
-
-def render_screenshots(state, folder: str | Path) -> list[Path]:
-    """members_list, member_page (purchases, top-ups, points, stored value tabs), member_edit (with an
-    inline error) and topup dialog, in each language of app.i18n.LANGUAGES, from the current database."""
-    from app.i18n import LANGUAGES, is_han
-    from app.ui import i18n
-    from app.ui.members.member_edit import MemberEditDialog
-    from app.ui.members.topup_dialog import TopupDialog
-
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    saved: list[Path] = []
-    original = state.settings
-    # A member with a long history who also holds stored value (else the biggest spender).
-    best = member_list.first_page(state.ctx, "", "total_spent", True, 50).rows
-    pick = next((r for r in best if r.balance > 0), best[0] if best else None)
-    member_id = pick.id if pick else None
-    try:
-        for lang in LANGUAGES:
-            i18n.install(lang)
-            state.settings = replace(original, language=lang)
-
-            screen = MembersScreen(state)
-            screen.resize(1180, 720)
-            screen.show()
-            _settle(state)
-            saved.append(out / f"members_list_{lang}.png")
-            screen.grab().save(str(saved[-1]))
-
-            if member_id is not None:
-                page = screen.open_member(member_id)
-                _settle(state)
-                for i, tab in enumerate(("purchases", "topups", "points", "wallet")):
-                    page.tabs.setCurrentIndex(i)
-                    _pump()
-                    saved.append(out / f"member_page_{tab}_{lang}.png")
-                    page.grab().save(str(saved[-1]))
-                page.close()
-
-                dialog = TopupDialog(state, member_id, pick.name)
-                dialog.show()
-                dialog.amount.setText("500")
-                dialog._ask_preview()
-                _settle(state)
-                dialog.adjustSize()
-                saved.append(out / f"topup_dialog_{lang}.png")
-                dialog.grab().save(str(saved[-1]))
-                dialog.close()
-
-            edit = MemberEditDialog(state, None)
-            edit.show()
-            edit.name.setText("王芳" if is_han(lang) else "Fang Wang")
-            edit.phone.setText("1380013")
-            edit.birthday.setText("1990-02-30")
-            _pump()
-            edit.adjustSize()
-            saved.append(out / f"member_edit_{lang}.png")
-            edit.grab().save(str(saved[-1]))
-            edit.close()
-            screen.close()
-            screen.deleteLater()
-            _pump()
-    finally:
-        state.settings = original
-        i18n.install(original.language)
-    return saved

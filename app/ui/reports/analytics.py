@@ -5,7 +5,6 @@ PySide6-Addons, which the app does not depend on).
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPointF, QRectF, Qt
@@ -15,8 +14,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFrame, QHBoxLayo
 
 from app.services.analytics import members as analytics
 from app.services.analytics.export import export_member_analytics
-from app.ui.till.cart_model import run
 from app.ui.style import ACCENT, MUTED
+from app.ui.widgets import run
 
 SEGMENT_LABELS = {
     "champions": QT_TRANSLATE_NOOP("AnalyticsScreen", "Champions"),
@@ -350,33 +349,3 @@ class AnalyticsScreen(QWidget):
             self.model_line.setText(self.tr("BG/NBD: r {r}, alpha {alpha} days, a {a}, b {b} · churn risk: "
                                             "{method}").format(r=f"{p.r:.3g}", alpha=f"{p.alpha:.3g}",
                                                                a=f"{p.a:.3g}", b=f"{p.b:.3g}", method=method))
-
-
-def render_screenshots(state, folder: str | Path) -> list[Path]:
-    """analytics_<lang>.png in each language (app.i18n.LANGUAGES) from the current database."""
-    from app.i18n import LANGUAGES
-    from app.ui import i18n
-    from app.ui.tasks import process_events
-
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    saved: list[Path] = []
-    original = state.settings
-    try:
-        for lang in LANGUAGES:
-            i18n.install(lang)
-            state.settings = replace(original, language=lang)
-            screen = AnalyticsScreen(state)
-            screen.resize(1180, 760)
-            screen.show()
-            screen.reload()
-            for _ in range(3):
-                state.tasks.wait()
-                process_events()
-            saved.append(out / f"analytics_{lang}.png")
-            screen.grab().save(str(saved[-1]))
-            screen.close()
-    finally:
-        state.settings = original
-        i18n.install(original.language)
-    return saved

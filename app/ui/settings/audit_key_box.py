@@ -16,7 +16,7 @@ ACTION = "manage_audit_key"
 class AuditKeyBox(QGroupBox):
     def __init__(self, state, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from app.ui.settings.screen import Status  # settings builds this box's tab: imported late
+        from app.ui.widgets import Status
 
         self.state = state
         self.password_dialog = None

@@ -20,10 +20,10 @@ from app import paths
 from app.services.admin import backup, backup_schedule
 from app.ui.settings.audit_key_box import AuditKeyBox
 from app.ui.settings.owner_password import owner_gated
-from app.ui.settings.screen import _Tab
+from app.ui.widgets import Tab
 
 
-class BackupsTab(_Tab):
+class BackupsTab(Tab):
     def __init__(self, state, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
         self.found: list = []

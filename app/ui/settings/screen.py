@@ -4,7 +4,6 @@ what (the owner), and their refusals are shown in the user's language."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QFont, QFontDatabase
@@ -35,11 +34,14 @@ from app.errors import ShopError
 from app.services.admin import shop_admin
 from app.services.base.settings import CASHIER_DISCOUNT_MAX_BP
 from app.services.admin.shop_admin import BonusRuleInput, TierInput
-from app.ui import i18n, style
+from app.ui import i18n
 from app.ui.settings.owner_password import SetOwnerPasswordDialog, owner_gated
 from app.ui.startup import PIN_MAX, PIN_MIN, CurrencyPicker, _pin_edit
 from app.ui.state import AppState
-from app.ui.tasks import process_events
+from app.ui.widgets import Tab as _Tab
+from app.ui.widgets import button_row as _buttons
+from app.ui.widgets import capped as _capped
+from app.ui.widgets import int_spin as _int_spin
 
 ROLE_LABELS = {
     "owner": QT_TRANSLATE_NOOP("Roles", "Owner"),
@@ -52,54 +54,12 @@ def role_label(role: str) -> str:
     return QCoreApplication.translate("Roles", ROLE_LABELS.get(role, role))
 
 
-class Status(QLabel):
-    """One line under a tab's buttons: what was saved, or why not."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWordWrap(True)
-        self.clear()
-
-    def ok(self, text: str) -> None:
-        self.setStyleSheet(f"color: {style.OK};")
-        self.setText(text)
-
-    def error(self, text: str) -> None:
-        self.setStyleSheet(f"color: {style.DANGER};")
-        self.setText(text)
-
-
 class RowError(Exception):
     """A cell the UI could not read; ``text`` is already in the user's language."""
 
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.text = text
-
-
-def _buttons(*widgets: QWidget) -> QHBoxLayout:
-    row = QHBoxLayout()
-    for w in widgets:
-        row.addWidget(w)
-    row.addStretch(1)
-    return row
-
-
-def _capped(layout, parent: QWidget, width: int = 680) -> QWidget:
-    """A form that does not stretch across a wide window."""
-    holder = QWidget(parent)
-    holder.setLayout(layout)
-    holder.setMaximumWidth(width)
-    layout.setContentsMargins(0, 0, 0, 0)
-    return holder
-
-
-def _int_spin(parent: QWidget, low: int, high: int) -> QDoubleSpinBox:
-    """A whole-number field (a QDoubleSpinBox without decimals renders cleanly under the app's style sheet)."""
-    spin = QDoubleSpinBox(parent)
-    spin.setDecimals(0)
-    spin.setRange(low, high)
-    return spin
 
 
 def _table(parent: QWidget, headers: list[str]) -> QTableWidget:
@@ -126,46 +86,6 @@ def _item(text: str, *, editable: bool = True, data=None, align_right: bool = Fa
     if align_right:
         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     return item
-
-
-class _Tab(QWidget):
-    """What every tab shares: the app state, a status line and the owner-only save buttons."""
-
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.status = Status(self)
-        self.save_buttons: list[QPushButton] = []
-
-    def run(self, fn, on_done=None, *, pool: str = "db", busy: list[QWidget] | None = None) -> None:
-        busy = busy or []
-        for w in busy:
-            w.setEnabled(False)
-
-        def done(result):
-            for w in busy:
-                w.setEnabled(True)
-            self.apply_permissions()
-            if on_done is not None:
-                on_done(result)
-
-        def failed(exc):
-            for w in busy:
-                w.setEnabled(True)
-            self.apply_permissions()
-            self.status.error(self.state.error_text(exc))
-
-        self.state.tasks.run(fn, done, failed, pool=pool, owner=self)
-
-    def can_change(self) -> bool:
-        return self.state.role_allowed("change_settings")
-
-    def apply_permissions(self) -> None:
-        for b in self.save_buttons:
-            b.setEnabled(self.can_change())
-
-    def load(self) -> None:  # pragma: no cover - each tab overrides
-        pass
 
 
 # --- shop -----------------------------------------------------------------------------------------
@@ -1031,49 +951,3 @@ class SettingsScreen(QWidget):
 
 
 TAB_FILES = ("shop", "printer", "points", "bonus", "backups", "staff")
-
-
-def render_screenshots(state: AppState, folder: Path) -> list[Path]:
-    """Each settings tab, with the current database, in the current language."""
-    from PySide6.QtWidgets import QApplication
-
-    from app.ui import style
-
-    if not QApplication.instance().styleSheet():  # rendered outside the app (tests): same look as the app
-        style.apply(QApplication.instance())
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    screen = SettingsScreen(state)
-    screen.resize(1100, 720)
-    screen.show()
-    screen.activated()
-    state.tasks.wait()
-    process_events()
-    state.tasks.wait()
-    process_events()
-    if screen.printer.kind.currentData() == "preview":  # show what a test page looks like (nothing is written)
-        screen.printer.test_print()
-        state.tasks.wait()
-        process_events()
-    saved = []
-    for i in range(screen.tabs.count()):
-        screen.tabs.setCurrentIndex(i)
-        process_events()
-        path = folder / f"settings_{TAB_FILES[i]}_{state.lang}.png"
-        screen.grab().save(str(path))
-        saved.append(path)
-    # Backups with the audit key shown: an example key, never the real one, in a picture
-    from app.ui.settings.audit_key_box import SAMPLE_KEY
-
-    screen.tabs.setCurrentWidget(screen.backups)
-    box = screen.backups.audit_key
-    box.shown(SAMPLE_KEY)
-    box.other.setText(SAMPLE_KEY[:35])
-    box.apply_permissions()
-    process_events()
-    path = folder / f"settings_audit_key_{state.lang}.png"
-    screen.grab().save(str(path))
-    saved.append(path)
-    screen.close()
-    screen.deleteLater()
-    return saved

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QModelIndex, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from app.errors import ValidationError
 from app.services.members import member_list
 from app.services.texts import outbox_admin
 from app.services.texts.outbox_admin import MessageRow
+from app.ui.widgets import PagedTableModel
 
 PAGE_SIZE = 200
 _ROOT = QModelIndex()
@@ -96,83 +97,47 @@ def fetch(ctx, f: OutboxFilter, before_id: int | None, limit: int) -> list[Messa
                                       date_from=f.date_from, date_to=f.date_to, before_id=before_id, limit=limit)
 
 
-class OutboxModel(QAbstractTableModel):
+class OutboxModel(PagedTableModel):
     loaded = Signal(int)            # rows in the first page
-    failed = Signal(str)            # an error, in the user's language
-    busy_changed = Signal(bool)
+    COLUMNS = COLUMNS
+    CONTEXT = "OutboxModel"
 
     def __init__(self, state, parent=None, page_size: int = PAGE_SIZE) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.page_size = page_size
+        super().__init__(state, parent, page_size)
         self.rows: list[MessageRow] = []
         self.filter = OutboxFilter()
         self._more = False
-        self._generation = 0
-        self._fetching = False
-        self.pages_loaded = 0
+
+    @property
+    def has_more(self) -> bool:
+        return self._more
+
+    def _no_more(self) -> None:
+        self._more = False
+
+    _forget = _no_more
 
     def set_filter(self, f: OutboxFilter) -> None:
         self.filter = f
-        self._generation += 1
-        gen = self._generation
-        self.beginResetModel()
-        self.rows = []
-        self._more = False
-        self.pages_loaded = 0
-        self.endResetModel()
-        self._load(gen, None)
+        self._load(self._restart(), None)
 
     def refresh(self) -> None:
         self.set_filter(self.filter)
 
     def _load(self, gen: int, before_id: int | None) -> None:
-        self._set_fetching(True)
         ctx, f, size = self.state.ctx, self.filter, self.page_size
+        self._request(gen, lambda: fetch(ctx, f, before_id, size), self._page)
 
-        def work():
-            if gen != self._generation:  # a newer filter came in while this one waited
-                return None
-            return fetch(ctx, f, before_id, size)
-
-        self.state.tasks.run(work, lambda rows: self._page(gen, rows), lambda exc: self._error(gen, exc))
-
-    def _page(self, gen: int, rows: list[MessageRow] | None) -> None:
-        if gen != self._generation or rows is None:
-            return
-        self._set_fetching(False)
+    def _page(self, rows: list[MessageRow]) -> None:
         first = self.pages_loaded == 0
         self.pages_loaded += 1
         self._more = len(rows) >= self.page_size
-        if rows:
-            start = len(self.rows)
-            self.beginInsertRows(_ROOT, start, start + len(rows) - 1)
-            self.rows.extend(rows)
-            self.endInsertRows()
+        self._insert(rows)
         if first:
             self.loaded.emit(len(rows))
 
-    def _error(self, gen: int, exc: BaseException) -> None:
-        if gen != self._generation:
-            return
-        self._set_fetching(False)
-        self._more = False
-        self.failed.emit(self.state.error_text(exc))
-
-    def _set_fetching(self, on: bool) -> None:
-        if self._fetching != on:
-            self._fetching = on
-            self.busy_changed.emit(on)
-
-    @property
-    def fetching(self) -> bool:
-        return self._fetching
-
     # --- lazy paging ----------------------------------------------------------------------------
-    def canFetchMore(self, parent=_ROOT) -> bool:  # noqa: N802 (Qt's name)
-        return not parent.isValid() and self._more and not self._fetching
-
-    def fetchMore(self, parent=_ROOT) -> None:  # noqa: N802
+    def fetchMore(self, parent=_ROOT) -> None:  # noqa: N802 (Qt's name)
         if self.canFetchMore(parent):
             self._load(self._generation, self.rows[-1].id)
 
@@ -180,32 +145,15 @@ class OutboxModel(QAbstractTableModel):
     def message(self, row: int) -> MessageRow | None:
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
-    def row_of(self, message_id: int) -> int:
-        return next((i for i, r in enumerate(self.rows) if r.id == message_id), -1)
-
     def update_message(self, msg: MessageRow) -> None:
-        i = self.row_of(msg.id)
-        if i >= 0:
-            self.rows[i] = msg
-            self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+        self._replace(msg)
 
     # --- Qt's table interface ---------------------------------------------------------------------
-    def rowCount(self, parent=_ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=_ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return QCoreApplication.translate("OutboxModel", COLUMNS[section][1])
-        return None
-
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.row() >= len(self.rows):
+        cell = self._at(index)
+        if cell is None:
             return None
-        r = self.rows[index.row()]
-        key = COLUMNS[index.column()][0]
+        r, key = cell
         if role == Qt.ItemDataRole.DisplayRole:
             if key == "created":
                 return self.state.datetime(r.created_at)

@@ -8,11 +8,8 @@ them the screen still works for the outbox and templates and says sending is not
 """
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
-
-from PySide6.QtCore import QDate, QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFormLayout, QFrame, QHBoxLayout,
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QFrame, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QPushButton,
                                QTableView, QTabWidget, QVBoxLayout, QWidget)
 
@@ -25,9 +22,8 @@ from app.ui.texts.background_sender import sending_modules
 from app.ui.settings.owner_password import owner_gated
 from app.ui.texts.outbox_model import (STATUS_COLORS, UNKNOWN_HINT, OutboxFilter, OutboxModel, kind_label,
                                  status_label)
-from app.ui.settings.screen import _buttons, _capped, _int_spin, _Tab
 from app.ui.state import AppState
-from app.ui.tasks import process_events
+from app.ui.widgets import DateField, Tab, button_row, capped, int_spin
 
 DEBOUNCE_MS = 300
 FILTER_KINDS = ("ebill", "birthday", "anniversary", "holiday", "tier_care", "winback", "campaign", "satisfaction", "test")
@@ -51,30 +47,8 @@ def _flag(widget: QWidget, color: str) -> None:
     widget.setStyleSheet(f"background: {color}; border: 1px solid #e0c27a; border-radius: 6px; padding: 8px 10px;")
 
 
-class _DateField(QDateEdit):
-    """A date, or none (shown as "Any")."""
-
-    NONE = QDate(2000, 1, 1)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setCalendarPopup(True)
-        self.setDisplayFormat("yyyy-MM-dd")
-        self.setMinimumDate(self.NONE)
-        self.setSpecialValueText(QCoreApplication.translate("OutboxTab", "Any date"))
-        self.setDate(self.NONE)
-        self.setMinimumWidth(130)
-
-    def value(self) -> date | None:
-        d = self.date()
-        return None if d == self.NONE else date(d.year(), d.month(), d.day())
-
-    def set_value(self, d: date | None) -> None:
-        self.setDate(self.NONE if d is None else QDate(d.year, d.month, d.day))
-
-
 # --- the outbox ----------------------------------------------------------------------------------------
-class OutboxTab(_Tab):
+class OutboxTab(Tab):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
         self.counts: dict[str, int] = {}
@@ -114,8 +88,8 @@ class OutboxTab(_Tab):
         self.who.setPlaceholderText(self.tr("Phone, last 4 digits or member name"))
         self.who.setClearButtonEnabled(True)
         self.who.setMinimumWidth(240)
-        self.date_from = _DateField(self)
-        self.date_to = _DateField(self)
+        self.date_from = DateField(self)
+        self.date_to = DateField(self)
         self.clear_filters = QPushButton(self.tr("Clear filters"), self)
         filters = QHBoxLayout()
         filters.addWidget(self.status_pick)
@@ -166,7 +140,7 @@ class OutboxTab(_Tab):
         box.addLayout(filters)
         box.addWidget(self.table, 1)
         box.addWidget(self.detail)
-        box.addLayout(_buttons(self.retry, self.cancel, self.mark_sent, self.mark_failed, self.refresh_button))
+        box.addLayout(button_row(self.retry, self.cancel, self.mark_sent, self.mark_failed, self.refresh_button))
         box.addWidget(self.status)
         sender_row = QHBoxLayout()
         sender_row.addWidget(self.sender_line, 1)
@@ -368,7 +342,7 @@ class OutboxTab(_Tab):
 
 
 # --- templates ----------------------------------------------------------------------------------------
-class TemplatesTab(_Tab):
+class TemplatesTab(Tab):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
         self.kind = QComboBox(self)
@@ -428,7 +402,7 @@ class TemplatesTab(_Tab):
         box.addWidget(preview_head)
         box.addWidget(self.preview)
         box.addWidget(self.counter)
-        box.addLayout(_buttons(self.save, self.reset))
+        box.addLayout(button_row(self.save, self.reset))
         box.addWidget(self.status)
         box.addStretch(1)
 
@@ -540,7 +514,7 @@ class TemplatesTab(_Tab):
 
 
 # --- texting rules ---------------------------------------------------------------------------------------
-class TextingTab(_Tab):
+class TextingTab(Tab):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
         self.quiet_start = QLineEdit(self)
@@ -548,7 +522,7 @@ class TextingTab(_Tab):
         for w in (self.quiet_start, self.quiet_end):
             w.setInputMask("99:99")
             w.setMaximumWidth(90)
-        self.cap = _int_spin(self, 0, 20)
+        self.cap = int_spin(self, 0, 20)
         self.cap.setMaximumWidth(90)
         self.optout_zh = QLineEdit(self)
         self.optout_en = QLineEdit(self)
@@ -572,13 +546,13 @@ class TextingTab(_Tab):
         note.setWordWrap(True)
         note.setProperty("role", "muted")
         box = QVBoxLayout(self)
-        box.addWidget(_capped(form, self))
+        box.addWidget(capped(form, self))
         box.addWidget(note)
         if not self.available:
             missing = QLabel(QCoreApplication.translate("MessagesScreen", UNAVAILABLE), self)
             missing.setProperty("role", "error")
             box.addWidget(missing)
-        box.addLayout(_buttons(self.save))
+        box.addLayout(button_row(self.save))
         box.addWidget(self.status)
         box.addStretch(1)
         self.save.clicked.connect(self.submit)
@@ -622,7 +596,7 @@ GATEWAY_KINDS = [
 ]
 
 
-class GatewayTab(_Tab):
+class GatewayTab(Tab):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
         self.modules = sending_modules()
@@ -669,13 +643,13 @@ class GatewayTab(_Tab):
             missing = QLabel(QCoreApplication.translate("MessagesScreen", UNAVAILABLE), self)
             missing.setProperty("role", "error")
             box.addWidget(missing)
-        box.addWidget(_capped(form, self))
+        box.addWidget(capped(form, self))
         box.addWidget(note)
-        box.addLayout(_buttons(self.save))
+        box.addLayout(button_row(self.save))
         box.addWidget(self.status)
         box.addSpacing(10)
-        box.addWidget(_capped(test_form, self))
-        box.addLayout(_buttons(self.send_test))
+        box.addWidget(capped(test_form, self))
+        box.addLayout(button_row(self.send_test))
         box.addWidget(self.answer)
         box.addStretch(1)
         self.kind.currentIndexChanged.connect(lambda _i: self._kind_changed())
@@ -795,7 +769,7 @@ class MessagesScreen(QWidget):
         state.actor_changed.connect(lambda _a: self._apply_role())
         self._apply_role()
 
-    def all_tabs(self) -> list[_Tab]:
+    def all_tabs(self) -> list[Tab]:
         return [self.outbox, self.templates, self.texting, self.gateway]
 
     def _apply_role(self) -> None:
@@ -810,40 +784,3 @@ class MessagesScreen(QWidget):
 
 
 TAB_FILES = ("outbox", "templates", "texting", "gateway")
-
-
-def render_screenshots(state: AppState, folder: Path) -> list[Path]:
-    """Each tab in the current language: the outbox with a text to settle chosen, the template
-    editor on a birthday text with its preview."""
-    from PySide6.QtWidgets import QApplication
-
-    if not QApplication.instance().styleSheet():
-        style.apply(QApplication.instance())
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    screen = MessagesScreen(state)
-    screen.resize(1180, 760)
-    screen.show()
-    screen.activated()
-    for _ in range(3):
-        state.tasks.wait()
-        process_events()
-    rows = screen.outbox.model.rows
-    pick = next((i for i, r in enumerate(rows) if r.status == "unknown"), None)
-    if pick is not None:
-        screen.outbox.table.setCurrentIndex(screen.outbox.model.index(pick, 0))
-    screen.templates.kind.setCurrentIndex(screen.templates.kind.findData("birthday"))
-    screen.templates.lang.setCurrentIndex(screen.templates.lang.findData(templates._lang(state.lang)))
-    for _ in range(2):
-        state.tasks.wait()
-        process_events()
-    saved = []
-    for i, name in enumerate(TAB_FILES):
-        screen.tabs.setCurrentIndex(i)
-        process_events()
-        path = folder / f"messages_{name}_{state.lang}.png"
-        screen.grab().save(str(path))
-        saved.append(path)
-    screen.close()
-    screen.deleteLater()
-    return saved

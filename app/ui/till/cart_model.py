@@ -7,26 +7,7 @@ from dataclasses import replace
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-from shiboken6 import isValid
-
 from app.services.sales.checkout import Cart, CartLine, PricedCart
-
-
-def alive(widget, fn):
-    """``fn`` wrapped to do nothing once ``widget`` is gone: a result arriving from a worker after its
-    screen or dialog was closed is dropped, not applied to a deleted widget."""
-    if fn is None:
-        return None
-
-    def call(*args):
-        if isValid(widget):
-            fn(*args)
-    return call
-
-
-def run(widget, fn, on_done=None, on_error=None, *, pool: str = "db") -> int:
-    """``widget.state.tasks.run`` with callbacks that only fire while ``widget`` still exists."""
-    return widget.state.tasks.run(fn, alive(widget, on_done), alive(widget, on_error), pool=pool)
 
 _ROOT = QModelIndex()
 COLUMNS = [

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFr
 from app.services.members import members
 from app.services.reports import sales
 from app.services.reports.sales import MemberCard, Occasion
-from app.ui.till.cart_model import run
+from app.ui.widgets import run
 
 _ROOT = QModelIndex()
 

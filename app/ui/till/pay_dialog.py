@@ -9,12 +9,12 @@ from PySide6.QtWidgets import (QDialog, QFrame, QGridLayout, QHBoxLayout, QLabel
                                QVBoxLayout)
 
 from app.errors import Busy, ShopError
-from app.money import parse_amount, round_half_up
-from app.services.sales import checkout
+from app.money import parse_amount
 from app.services.ledger import vouchers
+from app.services.sales import checkout
 from app.services.sales.checkout import Cart, PricedCart, Tender
-from app.ui.till.cart_model import run
 from app.ui.tasks import run_patiently
+from app.ui.widgets import run
 
 
 class PayDialog(QDialog):
@@ -164,8 +164,7 @@ class PayDialog(QDialog):
         """Stored value offers the rest due, up to the balance."""
         if self.member is None:
             return
-        tally = self.tally(ignore={"wallet", "cash"})
-        rest = max(0, self.priced.total - tally["non_cash"])
+        rest = max(0, self.priced.total - self.plan(ignore={"wallet", "cash"}).non_cash)
         amount = min(self.member.balance, rest)
         if amount > 0:
             self.wallet.setText(self.state.plain(amount).replace(",", ""))
@@ -191,48 +190,54 @@ class PayDialog(QDialog):
             raise ValidationError("points_absurd", value=quoted(text), max=self.state.number(checkout.MAX_POINTS))
         return int(text)
 
-    def _voucher_value(self, due: int) -> int:
-        v = self.voucher
-        if v is None or not self.voucher_code.text().strip():
-            return 0
-        value = v.value if v.kind == "amount" else round_half_up(self.priced.total * v.value, 10_000)
-        return min(value, max(0, due))
-
-    def tally(self, ignore: set[str] = frozenset()) -> dict[str, int]:
-        """What the fields add up to (for display; checkout decides)."""
-        cfg = self.state.settings
+    def tenders(self, ignore: set[str] = frozenset()) -> list[Tender]:
+        """The tenders as typed, in the order checkout takes them (card, stored value, points, voucher,
+        cash), without the methods in ``ignore``."""
         card = 0 if "card" in ignore else self._amount(self.card, "card")
         wallet = 0 if "wallet" in ignore else self._amount(self.wallet, "stored value")
         pts = 0 if "points" in ignore else self._points()
-        pts_value = cfg.point_value(pts)
-        non_cash = card + wallet + pts_value
-        non_cash += self._voucher_value(self.priced.total - non_cash)
         cash = 0 if "cash" in ignore else self._amount(self.cash, "cash")
-        due_after = self.priced.total - non_cash
-        return {"card": card, "wallet": wallet, "points": pts, "points_value": pts_value, "non_cash": non_cash,
-                "cash": cash, "remaining": max(0, due_after - cash), "change": max(0, cash - max(0, due_after)),
-                "over": max(0, -due_after)}
+        code = "" if "voucher" in ignore else self.voucher_code.text().strip()
+        out = []
+        if card:
+            out.append(Tender("card", amount=card))
+        if wallet:
+            out.append(Tender("wallet", amount=wallet))
+        if pts:
+            out.append(Tender("points", points=pts))
+        if code:
+            out.append(Tender("voucher", voucher_code=code))
+        if cash:
+            out.append(Tender("cash", amount=cash))
+        return out
+
+    def plan(self, ignore: set[str] = frozenset()) -> checkout.TenderPlan:
+        """What the fields pay, by the same arithmetic checkout records the sale with."""
+        v = self.voucher
+        known = {v.code.strip().upper(): checkout.VoucherValue(v.kind, v.value)} if v is not None else {}
+        return checkout.plan_tenders(self.priced.total, self.tenders(ignore),
+                                     point_value=self.state.settings.point_value, vouchers=known)
 
     def update_totals(self) -> None:
         try:
-            t = self.tally()
+            t = self.plan()
         except ShopError as exc:
             self.error.setText(self.state.error_text(exc))
             return
         self.error.setText("")
-        self.remaining_label.setText(self.state.money(t["remaining"]))
+        self.remaining_label.setText(self.state.money(t.remaining))
         self.remaining_label.setStyleSheet("font-size: 26px; font-weight: 700; color: %s;"
-                                           % ("#c62828" if t["remaining"] else "#2e7d32"))
-        self.change_label.setText(self.state.money(t["change"]))
+                                           % ("#c62828" if t.remaining else "#2e7d32"))
+        self.change_label.setText(self.state.money(t.change))
         if self.member is not None:
             have = self.state.number(self.member.points)
             worth = self.state.money(self.state.settings.point_value(self.member.points))
-            if t["points"]:
+            if t.points:
                 self.hints[3].setText(self.tr("{points} points, worth {amount} · using {used}").format(
-                    points=have, amount=worth, used=self.state.money(t["points_value"])))
+                    points=have, amount=worth, used=self.state.money(t.points_value)))
             else:
                 self.hints[3].setText(self.tr("{points} points, worth {amount}").format(points=have, amount=worth))
-        if t["over"]:
+        if t.over:
             self.error.setText(self.tr("Card, stored value, points and voucher come to more than the total"))
 
     def _check_voucher(self) -> None:
@@ -260,34 +265,18 @@ class PayDialog(QDialog):
 
         run(self, lambda: vouchers.get(ctx, code), found, failed)
 
-    def tenders(self) -> list[Tender]:
-        t = self.tally()
-        out = []
-        if t["card"]:
-            out.append(Tender("card", amount=t["card"]))
-        if t["wallet"]:
-            out.append(Tender("wallet", amount=t["wallet"]))
-        if t["points"]:
-            out.append(Tender("points", points=t["points"]))
-        code = self.voucher_code.text().strip()
-        if code:
-            out.append(Tender("voucher", voucher_code=code))
-        if t["cash"]:
-            out.append(Tender("cash", amount=t["cash"]))
-        return out
-
     # --- commit -----------------------------------------------------------------------------
     def confirm(self) -> None:
         if self._busy:
             return
         try:
-            t = self.tally()
+            t = self.plan()
             tenders = self.tenders()
         except ShopError as exc:
             self.error.setText(self.state.error_text(exc))
             return
-        if t["remaining"] > 0 and not self.voucher_code.text().strip():
-            self.error.setText(self.tr("Still due: {amount}").format(amount=self.state.money(t["remaining"])))
+        if t.remaining > 0 and not self.voucher_code.text().strip():
+            self.error.setText(self.tr("Still due: {amount}").format(amount=self.state.money(t.remaining)))
             self.cash.setFocus()
             self.cash.selectAll()
             return

@@ -4,7 +4,6 @@ receipt printer places them, so what the cashier sees lines up like the paper wi
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetricsF, QKeySequence, QPainter, QShortcut
@@ -12,7 +11,6 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QScroll
 
 from app.services.sales.receipt import char_width, text_width
 from app.ui.state import AppState
-from app.ui.tasks import process_events
 
 MONO_FAMILIES = ("DejaVu Sans Mono", "WenQuanYi Micro Hei Mono", "Noto Sans Mono", "Consolas", "Menlo")
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Source Han Sans SC")
@@ -185,35 +183,3 @@ class ReceiptPreviewDialog(QDialog):
         self.status.style().unpolish(self.status)
         self.status.style().polish(self.status)
         self.status.setVisible(bool(text))
-
-
-def render_screenshots(state: AppState, folder: str | Path) -> list[Path]:
-    """receipt_preview_<lang>.png: the latest member sale in the database (a built-in demo receipt when
-    there is none), laid out for this till's paper in each language of app.i18n.LANGUAGES."""
-    from dataclasses import replace
-
-    from app.services.base import localconfig
-    from app.services.sales.receipt import build_receipt, demo_receipt, latest_receipt_no, layout
-    from app.i18n import LANGUAGES
-    from app.ui import i18n
-
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    cfg = localconfig.load()
-    number = latest_receipt_no(state.ctx, with_member=True)
-    base = build_receipt(state.ctx, number) if number else demo_receipt()
-    saved = []
-    for lang in LANGUAGES:
-        i18n.install(lang)
-        receipt = replace(base, lang=lang)
-        dialog = ReceiptPreviewDialog(state, layout(receipt, cfg.width_chars), receipt_no=number)
-        dialog.resize(dialog.sizeHint().expandedTo(QSize(440, 700)))
-        dialog.show()
-        process_events()
-        path = out / f"receipt_preview_{lang}.png"
-        dialog.grab().save(str(path))
-        dialog.close()
-        dialog.deleteLater()
-        saved.append(path)
-    i18n.install(state.lang)
-    return saved

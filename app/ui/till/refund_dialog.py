@@ -9,10 +9,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFormLayou
 
 from app.errors import ShopError
 from app.services.base import auth
-from app.services.sales import refunds
 from app.services.reports import sales
+from app.services.sales import refunds
 from app.services.sales.refunds import RefundLine
-from app.ui.till.cart_model import run
+from app.ui.widgets import run
 
 METHODS = {
     "cash": QT_TRANSLATE_NOOP("TillPayments", "cash"),

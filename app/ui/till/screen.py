@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
@@ -20,16 +19,17 @@ from shiboken6 import isValid
 
 from app.errors import ShopError, ValidationError
 from app.money import parse_amount
-from app.services.sales import checkout, held
 from app.services.reports import sales
+from app.services.sales import checkout, held
 from app.services.sales.checkout import Cart
-from app.ui.till.cart_model import CartModel, run
+from app.ui.till.cart_model import CartModel
 from app.ui.till.held_dialog import HeldDialog
 from app.ui.till.member_bar import MemberBar
 from app.ui.till.pay_dialog import PayDialog
 from app.ui.till.refund_dialog import RefundDialog
 from app.ui.reports.sales_history import SalesHistoryDialog
 from app.ui.tasks import run_patiently
+from app.ui.widgets import run
 
 log = logging.getLogger(__name__)
 
@@ -703,160 +703,3 @@ class TillScreen(QWidget):
         box = QMessageBox(QMessageBox.Icon.Information, self.tr("Till keys"), "\n".join(lines),
                           QMessageBox.StandardButton.Ok, self)
         self._open(box)
-
-
-# --- screenshots --------------------------------------------------------------------------------
-def _settle(state, rounds: int = 50) -> None:
-    """Let queued results arrive and debounced pricing run (screenshots only).
-
-    A QEventLoop's processEvents, not QCoreApplication.processEvents: on PySide6 6.12 with CPython
-    3.11 the static one drops a reference to None on every call, and a few thousand calls abort."""
-    import time
-
-    from PySide6.QtCore import QEventLoop
-
-    loop = QEventLoop()
-    for _ in range(rounds):
-        state.tasks.wait()
-        loop.processEvents()
-        time.sleep(REPRICE_MS / 1000 + 0.02)
-        loop.processEvents()
-        state.tasks.wait()
-        loop.processEvents()
-        if not state.tasks.busy:
-            return
-
-
-def _grab(widget, path: Path) -> None:
-    widget.grab().save(str(path))
-
-
-def render_screenshots(state, folder, langs: tuple[str, ...] | None = None) -> list[Path]:
-    """The till with a member and a 4-line cart, the pay dialog mid-split, the refund dialog and the
-    member pick list, from the current database, as ``<name>_<lang>.png`` in each of ``langs``
-    (default: the language already installed, ``state.lang``)."""
-    from sqlalchemy import func, select
-    from sqlalchemy.orm import aliased
-
-    from app.models import Member, Payment, Product, Sale, SaleLine
-    from app.i18n import is_han
-    from app.services.members import members as members_service
-    from app.ui import i18n
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    saved: list[Path] = []
-    original = state.settings
-    ctx = state.ctx
-    with ctx.tx(write=False) as t:
-        skus = list(t.s.execute(select(Product.sku).where(Product.active.is_(True), Product.kind != "count_card")
-                                .order_by(Product.id).limit(12)).scalars())
-        # a member with stored value and points, preferably one whose birthday is this week
-        rows = t.s.execute(select(Member.id, Member.birthday_month, Member.birthday_day)
-                           .where(Member.erased_at.is_(None), Member.wallet_principal > 5000,
-                                  Member.points_balance > 100)
-                           .order_by(Member.total_spent.desc()).limit(400)).all()
-        last4 = t.s.execute(select(Member.phone_last4).where(Member.erased_at.is_(None))
-                            .group_by(Member.phone_last4).having(func.count() > 1).limit(1)).scalar()
-        # a recent member's sale of several lines, paid partly with stored value, not refunded yet
-        n_lines = (select(func.count()).select_from(SaleLine).where(SaleLine.sale_id == Sale.id)
-                   .correlate(Sale).scalar_subquery())
-        paid_wallet = select(Payment.id).where(Payment.sale_id == Sale.id, Payment.method == "wallet").exists()
-        later = aliased(Sale)
-        refunded = select(later.id).where(later.original_sale_id == Sale.id).exists()
-        receipt = t.s.execute(select(Sale.receipt_no).where(Sale.kind == "sale", Sale.member_id.is_not(None),
-                                                            n_lines >= 3, paid_wallet, ~refunded)
-                              .order_by(Sale.id.desc()).limit(1)).scalar()
-        if receipt is None:
-            receipt = t.s.execute(select(Sale.receipt_no).where(Sale.kind == "sale")
-                                  .order_by(Sale.id.desc()).limit(1)).scalar()
-    today = ctx.today()
-    chosen = None
-    for mid, month, day in rows:
-        if month and day:
-            try:
-                from datetime import date as _date
-
-                if 0 <= (_date(today.year, month, day) - today).days <= 6:
-                    chosen = mid
-                    break
-            except ValueError:
-                pass
-    if chosen is None and rows:
-        chosen = rows[0][0]
-    picks = members_service.find_members(ctx, last4) if last4 else []
-    if len(picks) < 2 and chosen is not None:
-        name = members_service.get_member(ctx, chosen).name[:1]
-        picks = members_service.find_members(ctx, name, limit=6)
-    cart_skus = [skus[i] for i in (1, 5, 9, 12 - 1) if i < len(skus)] or skus[:4]
-    try:
-        for lang in langs or (state.lang,):
-            if langs:
-                i18n.install(lang)
-            state.settings = replace(original, language=lang)
-            till = TillScreen(state)
-            till.resize(1280, 760)
-            till.show()
-            for i, sku in enumerate(cart_skus):
-                till.scan(sku, 2 if i == 0 else 1)
-                _settle(state)
-            if chosen is not None:
-                till.member_bar.attach(chosen)
-                _settle(state)
-            _settle(state)
-            till.select_row(0)
-            path = folder / f"till_{lang}.png"
-            _grab(till, path)
-            saved.append(path)
-
-            if chosen is not None and till.model.fresh():
-                till.pay()
-                _settle(state)
-                dialog = till.dialog
-                if isinstance(dialog, PayDialog):
-                    dialog.wallet.setFocus()
-                    dialog._default_wallet()
-                    total = till.model.priced.total
-                    used = dialog.tally()["wallet"]
-                    rest = max(0, total - used)
-                    cash = ((rest // 10000) + 1) * 10000 if rest else 0
-                    dialog.cash.setText(state.plain(cash).replace(",", ""))
-                    dialog.cash.setFocus()
-                    _settle(state)
-                    path = folder / f"till_pay_{lang}.png"
-                    _grab(dialog, path)
-                    saved.append(path)
-                    dialog.reject()
-            if receipt:
-                dialog = RefundDialog(state, receipt, till, needs_approval=True)  # as a cashier sees it
-                dialog.show()
-                _settle(state)
-                dialog.return_all()
-                if dialog.detail is not None and len(dialog.detail.lines) > 1:
-                    dialog.set_quantity(dialog.detail.lines[-1].line_no, 0)
-                dialog.reason.setCurrentIndex(1)
-                dialog.manager.setText("李店长" if is_han(lang) else "Mia")
-                dialog.pin.setText("2468")
-                dialog.run_preview()
-                _settle(state)
-                path = folder / f"till_refund_{lang}.png"
-                _grab(dialog, path)
-                saved.append(path)
-                dialog.reject()
-            if len(picks) >= 2:
-                from app.ui.till.member_bar import MemberPickDialog
-
-                dialog = MemberPickDialog(state, picks, till)
-                dialog.show()
-                _settle(state)
-                path = folder / f"till_member_pick_{lang}.png"
-                _grab(dialog, path)
-                saved.append(path)
-                dialog.reject()
-            till.close()
-            till.deleteLater()
-    finally:
-        state.settings = original
-        if langs:
-            i18n.install(original.language)
-    return saved
