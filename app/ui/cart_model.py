@@ -25,8 +25,8 @@ def alive(widget, fn):
 
 
 def run(widget, fn, on_done=None, on_error=None, *, pool: str = "db") -> int:
-    """``widget.state.tasks.run`` with callbacks that only fire while ``widget`` still exists."""
-    return widget.state.tasks.run(fn, alive(widget, on_done), alive(widget, on_error), pool=pool)
+    """``widget.state.tasks.query`` with callbacks that only fire while ``widget`` still exists."""
+    return widget.state.tasks.query(fn, alive(widget, on_done), alive(widget, on_error), pool=pool, owner=widget)
 
 _ROOT = QModelIndex()
 COLUMNS = [

@@ -137,7 +137,8 @@ class _Tab(QWidget):
         self.status = Status(self)
         self.save_buttons: list[QPushButton] = []
 
-    def run(self, fn, on_done=None, *, pool: str = "db", busy: list[QWidget] | None = None) -> None:
+    def run(self, fn, on_done=None, *, pool: str = "db", busy: list[QWidget] | None = None,
+            what: str | None = None) -> None:
         busy = busy or []
         for w in busy:
             w.setEnabled(False)
@@ -155,7 +156,7 @@ class _Tab(QWidget):
             self.apply_permissions()
             self.status.error(self.state.error_text(exc))
 
-        self.state.tasks.run(fn, done, failed, pool=pool, owner=self)
+        self.state.tasks.run(fn, done, failed, pool=pool, owner=self, what=what)
 
     def can_change(self) -> bool:
         return self.state.role_allowed("change_settings")

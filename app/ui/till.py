@@ -28,7 +28,6 @@ from app.ui.member_bar import MemberBar
 from app.ui.pay_dialog import PayDialog
 from app.ui.refund_dialog import RefundDialog
 from app.ui.sales_history import SalesHistoryDialog
-from app.ui.tasks import run_patiently
 
 log = logging.getLogger(__name__)
 
@@ -665,7 +664,7 @@ class TillScreen(QWidget):
                 self.banner.hide()
             self._entry_error(exc)
 
-        run_patiently(self.state.tasks, self, call, finished, failed, waiting)
+        self.state.tasks.write(call, finished, failed, owner=self, on_wait=waiting)
 
     # --- refunds and history ----------------------------------------------------------------
     def refund(self, receipt_no: str | None = None) -> None:
