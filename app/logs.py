@@ -185,3 +185,17 @@ def flush() -> None:
     """Everything logged so far is in the file (before it is read or zipped)."""
     if _handler is not None:
         _handler.flush()
+
+
+def close() -> None:
+    """Stop writing the log file and put the exception hooks back (tests; a process that is done)."""
+    global _handler
+    with _lock:
+        if _handler is not None:
+            logging.getLogger().removeHandler(_handler)
+            _handler.close()
+            _handler = None
+        if sys.excepthook is _excepthook:
+            sys.excepthook = _previous_sys
+        if threading.excepthook is _thread_excepthook:
+            threading.excepthook = _previous_thread
