@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from PySide6.QtCore import QObject, QtMsgType, QUrl, Signal, qInstallMessageHandler
+from PySide6.QtCore import QCoreApplication, QObject, QtMsgType, QUrl, Signal, qInstallMessageHandler
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolBar, QWidget
 
@@ -116,3 +116,21 @@ class FaultBar(QToolBar):
     def show_fault(self, sentence: str) -> None:
         self.text.setText(sentence)
         self.show()
+
+
+def render_screenshots(state, folder) -> None:
+    """docs/screenshots/fault_bar_<lang>.png: the main window as a failure nobody foresaw leaves it."""
+    from pathlib import Path
+
+    from app.ui.main_window import MainWindow
+    from app.ui.tasks import fault_text, process_events
+
+    window = MainWindow(state)
+    window.resize(1280, 800)
+    window.show()
+    window.fault_bar.show_fault(fault_text(QCoreApplication.translate("FaultBar", "printing the receipt")))
+    process_events()
+    state.tasks.wait()
+    process_events()
+    window.grab().save(str(Path(folder) / f"fault_bar_{state.lang}.png"))
+    window.close()

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 MODULES = ("app.ui.till", "app.ui.members", "app.ui.settings", "app.ui.startup", "app.ui.receipt_preview",
-           "app.ui.messages", "app.ui.care", "app.ui.reports", "app.ui.analytics", "app.ui.owner_password")
+           "app.ui.messages", "app.ui.care", "app.ui.reports", "app.ui.analytics", "app.ui.owner_password",
+           "app.ui.faults")
 
 
 def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = None) -> list[Path]:
