@@ -116,7 +116,7 @@ def app_log_dir() -> Path:
 
 
 def fix_existing() -> None:
-    """Every folder under the data, cache and config folders 0700 and every file in them 0600:
+    """Every folder under the data, cache, config and log folders 0700 and every file in them 0600:
     what an older version, a restore or a copy left readable by others. Run at every start (the
     app, each CLI command); creates nothing. Links are not followed (they may point anywhere)."""
     if not POSIX:

@@ -216,3 +216,11 @@ def test_cli_unexpected_failure_keeps_its_traceback_in_the_log(tmp_path):
     assert refused.returncode == 2
     last = log.read_text(encoding="utf-8")[len(text):]
     assert "INFO" in last and "refused: support_bundle_name" in last and "Traceback" not in last
+
+
+def test_member_names_are_taken_out_as_words_and_chinese_names_anywhere():
+    from app.services.support import _Private
+
+    private = _Private({"Li", "王芳", NAME}, {"+86" + PHONE, PHONE})
+    cleaned = private.clean(f"Linux, SQLite; paid by Li. 王芳的卡 {NAME} +86 139 1234 5678 {PHONE}")
+    assert cleaned == "Linux, SQLite; paid by [name]. [name]的卡 [name] …5678 [phone]"

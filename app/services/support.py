@@ -181,7 +181,7 @@ class _Private:
         while i < n:
             if text[i:i + 2] in self.starts:
                 for length in self.lengths:
-                    if text[i:i + length] in self.names:
+                    if text[i:i + length] in self.names and _whole_word(text, i, length):
                         out.append(NAME_HIDDEN)
                         i += length
                         break
@@ -192,6 +192,21 @@ class _Private:
                 out.append(text[i])
                 i += 1
         return "".join(out)
+
+
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _whole_word(text: str, i: int, length: int) -> bool:
+    """A name in Latin letters counts only as a whole word (member "Li" is not the "Li" of "Linux");
+    a name in Chinese characters counts wherever it appears (Chinese has no spaces between words)."""
+    if _latin(text[i]) and i > 0 and _latin(text[i - 1]):
+        return False
+    end = i + length
+    if _latin(text[end - 1]) and end < len(text) and _latin(text[end]):
+        return False
+    return True
 
 
 README = """\
