@@ -108,8 +108,8 @@ class TaskRunner(QObject):
         if owner is None and isinstance(getattr(on_done, "__self__", None), QObject):
             owner = on_done.__self__
         self._owners[self._next] = owner
-        self._pools[pool].start(_Job(self._next, fn, self._relay, on_done, on_error, what))
         self._what[self._next] = what
+        self._pools[pool].start(_Job(self._next, fn, self._relay, on_done, on_error, what))
         return self._next
 
     def query(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
