@@ -162,17 +162,17 @@ environment:
   SHOPCARE_DB    database URL (same as --db); default: SQLite in the user data dir
   SHOPCARE_HOME  keep data, cache, config, backups and logs under this folder instead
   SHOPCARE_DEBUG=1  also print the traceback of an unexpected failure on stderr
-
-log file:
-  every unexpected failure is kept with its traceback in shopcare.log (rotated at 1 MB, 3 older
-  files kept) in the user log folder: ~/.local/state/ShopCare/log (Linux), ~/Library/Logs/ShopCare
-  (macOS), %LOCALAPPDATA%\\ShopCare\\ShopCare\\Logs (Windows), or $SHOPCARE_HOME/logs
   SHOPCARE_TILL  the till code commands act as (default T1)
   SHOPCARE_OWNER_PASSWORD   the owner's password for exports and audit-key in scripts (else asked
                             on a terminal)
   SHOPCARE_AUDIT_KEY        the audit key in hex (wins over the key stored on this computer)
   SHOPCARE_SMS_GATEWAY=log|twilio, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, SHOPCARE_SMS_FROM,
   SHOPCARE_SMS_API_BASE   the text gateway (override this machine's gateway settings)
+
+log file:
+  every unexpected failure is kept with its traceback in shopcare.log (rotated at 1 MB, 3 older
+  files kept) in the user log folder: ~/.local/state/ShopCare/log (Linux), ~/Library/Logs/ShopCare
+  (macOS), %LOCALAPPDATA%\\ShopCare\\ShopCare\\Logs (Windows), or $SHOPCARE_HOME/logs
 
 exit codes: 0 done, 1 check found a fault, 2 error (message on stderr)
 """
