@@ -24,9 +24,10 @@ def alive(widget, fn):
     return call
 
 
-def run(widget, fn, on_done=None, on_error=None, *, pool: str = "db") -> int:
+def run(widget, fn, on_done=None, on_error=None, *, pool: str = "db", what: str | None = None) -> int:
     """``widget.state.tasks.query`` with callbacks that only fire while ``widget`` still exists."""
-    return widget.state.tasks.query(fn, alive(widget, on_done), alive(widget, on_error), pool=pool, owner=widget)
+    return widget.state.tasks.query(fn, alive(widget, on_done), alive(widget, on_error), pool=pool, owner=widget,
+                                    what=what)
 
 _ROOT = QModelIndex()
 COLUMNS = [

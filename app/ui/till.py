@@ -573,7 +573,7 @@ class TillScreen(QWidget):
         run(self, lambda: print_job(ctx, receipt_no, reprint),
                              lambda out: self._printed(receipt_no, reprint, out),
                              lambda exc: self._print_failed(receipt_no, reprint, self.state.error_text(exc)),
-                             pool="io")
+                             pool="io", what=self.tr("printing the receipt"))
 
     def _printed(self, receipt_no: str, reprint: bool, out) -> None:
         if out is None:
