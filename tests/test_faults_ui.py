@@ -171,7 +171,6 @@ def test_qt_warnings_go_into_the_log_with_phones_masked(qtbot, log_file):
     assert PHONE not in written
 
 
-@pytest.mark.sqlite_only
 def test_settings_backups_saves_a_support_bundle_without_personal_data(qtbot, shop, tmp_path, log_file):
     member(shop, PHONE, NAME)
     logging.getLogger("app.test").warning("call back %s", PHONE)
