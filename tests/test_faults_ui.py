@@ -197,3 +197,19 @@ def test_settings_backups_saves_a_support_bundle_without_personal_data(qtbot, sh
     tab.save_support_bundle(str(target))
     qtbot.waitUntil(lambda: "already exists" in tab.status.text(), timeout=20_000)
     assert target.read_bytes() == before and tab.bundle_button.isEnabled()
+
+
+def test_the_app_start_writes_the_log_and_routes_qt_warnings_into_it(tmp_path):
+    from tests.test_ui_smoke import _run
+
+    started = _run(tmp_path, "--lang", "en")          # the real start: first-run dialog shown, then cancelled
+    assert started.returncode == 0, started.stderr
+    log = tmp_path / "logs" / "shopcare.log"
+    assert log.is_file()
+    if paths.POSIX:
+        import os
+        import stat
+
+        assert stat.S_IMODE(os.stat(log).st_mode) == 0o600
+    text = log.read_text(encoding="utf-8")
+    assert "WARNING" in text and "app.qt: " in text   # Qt's own warnings (the offscreen plugin's) are there
