@@ -3,8 +3,9 @@
 With no command it starts the till app (Qt is imported only then). Every command acts as the
 ``system`` actor on till ``$SHOPCARE_TILL`` (default T1). Errors are ShopErrors rendered in the
 user's language on stderr with exit code 2 (``check`` exits 1 when it finds a fault), argparse's
-usage errors too; never a traceback: a failure nobody foresaw is one plain sentence, and
-``SHOPCARE_DEBUG=1`` adds its traceback on stderr.
+usage errors too; never a traceback: a failure nobody foresaw is one plain sentence, its traceback
+goes to the log file (app/logs.py; ``shopcare support-bundle`` zips it), and ``SHOPCARE_DEBUG=1``
+prints it on stderr as well.
 """
 from __future__ import annotations
 
@@ -114,6 +115,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "{value} 超出可处理的日期范围（{first} 至 {last}）"),
     "arg_not_whole": ("'{value}' is not a whole number", "“{value}”不是整数"),
     "arg_whole_range": ("{value} is not from {min} to {max}", "{value} 不在 {min} 到 {max} 之间"),
+    "support_bundle_done": ("Support bundle written: {path} ({n} files; no member names, phones cut to their "
+                            "last 4 digits). Logs are kept in {logs}",
+                            "支持包已生成：{path}（{n} 个文件；不含会员姓名，手机号只保留后 4 位）。日志保存在 {logs}"),
     "rfm_exported": ("{rows} members written to {path} (as of {as_of})", "已导出 {rows} 位会员到 {path}（截至 {as_of}）"),
 }
 
@@ -151,16 +155,24 @@ summary:
   shopcare care run [--date D] [--dry-run]   queue every care action due on D (idempotent)
   shopcare rfm [--as-of D] [-o FILE.csv|FILE.xlsx] [--refit]   per member: recency, frequency,
                                     monetary, T, segment, p_alive, churn risk (export: owner, audited)
+  shopcare support-bundle -o FILE.zip [--force]   logs, check output, versions, settings without
+                                    secrets; no personal data: send it to whoever helps you
 
 environment:
   SHOPCARE_DB    database URL (same as --db); default: SQLite in the user data dir
-  SHOPCARE_HOME  keep data, cache, config and backups under this folder instead
+  SHOPCARE_HOME  keep data, cache, config, backups and logs under this folder instead
+  SHOPCARE_DEBUG=1  also print the traceback of an unexpected failure on stderr
   SHOPCARE_TILL  the till code commands act as (default T1)
   SHOPCARE_OWNER_PASSWORD   the owner's password for exports and audit-key in scripts (else asked
                             on a terminal)
   SHOPCARE_AUDIT_KEY        the audit key in hex (wins over the key stored on this computer)
   SHOPCARE_SMS_GATEWAY=log|twilio, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, SHOPCARE_SMS_FROM,
   SHOPCARE_SMS_API_BASE   the text gateway (override this machine's gateway settings)
+
+log file:
+  every unexpected failure is kept with its traceback in shopcare.log (rotated at 1 MB, 3 older
+  files kept) in the user log folder: ~/.local/state/ShopCare/log (Linux), ~/Library/Logs/ShopCare
+  (macOS), %LOCALAPPDATA%\\ShopCare\\ShopCare\\Logs (Windows), or $SHOPCARE_HOME/logs
 
 exit codes: 0 done, 1 check found a fault, 2 error (message on stderr)
 """
@@ -454,6 +466,18 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     c.add_argument("--date", metavar="D", default=None, help="the day, YYYY-MM-DD (default today; not after today)")
     c.add_argument("--dry-run", action="store_true", help="show what would be done; write nothing")
     c.set_defaults(func=cmd_care_run)
+    c = sub.add_parser("support-bundle", help="logs, check output, versions; no personal data",
+                       description="Zip what whoever helps you needs: ShopCare's log files (every unexpected "
+                                   "failure with its traceback), the output of 'shopcare check', the versions "
+                                   "of ShopCare, Python, Qt (PySide6) and SQLite, the database's schema "
+                                   "revision, and the shop's settings without secrets. No personal data: "
+                                   "phone numbers keep their last 4 digits at most and member names are "
+                                   "replaced by [name]. The file is readable by you only.",
+                       formatter_class=_Formatter)
+    c.add_argument("-o", "--output", metavar="FILE.zip", type=Path, required=True, help="where to write the zip")
+    c.add_argument("--force", action="store_true", help="replace FILE.zip if it exists (refused otherwise)")
+    c.set_defaults(func=cmd_support_bundle)
+
     c = sub.add_parser("rfm", help="per member: recency, frequency, monetary, T, segment, churn risk",
                        description="Member analytics as of a date (default today): one row per member who "
                                    "has bought, with the buy-till-you-die summary (frequency, recency, T, "
@@ -1103,6 +1127,21 @@ def cmd_rfm(env: Env) -> int:
     return EXIT_OK
 
 
+def cmd_support_bundle(env: Env) -> int:
+    from app import logs
+    from app.services.admin import support
+
+    ctx = None
+    db = env.database()
+    if db.sqlite_path is None or db.sqlite_path.is_file():  # a bundle never creates a database
+        ctx = env.ctx()
+        env.use_shop_language(ctx)
+    result = support.build_bundle(ctx, env.args.output, force=env.args.force)
+    env.say(msg("support_bundle_done", env.lang, path=result.path, n=len(result.files),
+                logs=logs.log_file().parent))
+    return EXIT_OK
+
+
 def cmd_screenshots(env: Env) -> int:
     try:
         from app.ui.screenshots import render_all
@@ -1138,6 +1177,9 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
 
     paths.private_umask()   # members' personal data: every file made from here on is the user's only
     paths.fix_existing()    # and what an older version left readable is put right (app/paths.py)
+    from app import logs
+
+    log_path = logs.configure()   # every failure nobody foresaw keeps its traceback there
     env = Env(args, out, err)
     try:
         if args.screenshots is not None:
@@ -1146,6 +1188,7 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
             return start_gui(env)
         return args.func(env)
     except ShopError as exc:
+        logs.log_failure(exc, f"shopcare {args.command or 'app'}")   # a refusal: its code, at INFO
         env.say_err(render(exc, env.lang))
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -1155,6 +1198,7 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
         from sqlalchemy.exc import DBAPIError
 
         if isinstance(exc, (DBAPIError, OSError)):
+            logs.log_failure(exc, f"shopcare {args.command or 'app'}: the database")
             why = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             shown = env.url or "(default)"
             try:
@@ -1164,8 +1208,9 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
             env.say_err(render(ShopError("db_unavailable", url=shown, why=why), env.lang))
             return EXIT_ERROR
         # Anything else is a fault of ShopCare's, not of the input: one plain sentence, and the
-        # traceback only for whoever asks for it (there is no log file to keep it in yet).
-        env.say_err(render(ShopError("unexpected", kind=type(exc).__name__), env.lang))
+        # traceback in the log file (and on stderr for whoever asks for it).
+        logs.log_failure(exc, f"shopcare {args.command or 'app'}")
+        env.say_err(render(ShopError("unexpected", kind=type(exc).__name__, log=log_path), env.lang))
         if os.environ.get("SHOPCARE_DEBUG"):
             traceback.print_exc(file=env.err)
         return EXIT_ERROR

@@ -469,9 +469,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "db_url_invalid": ("'{url}' is not a database ShopCare can open ({why}): use sqlite:///PATH or "
                        "postgresql+psycopg://USER@HOST/NAME",
                        "无法使用数据库地址“{url}”（{why}）：请用 sqlite:///路径 或 postgresql+psycopg://用户@主机/库名"),
-    "unexpected": ("Something went wrong that ShopCare did not expect ({kind}); it stopped there. Run again "
-                   "with SHOPCARE_DEBUG=1 to see the details",
-                   "ShopCare 遇到了意外问题（{kind}），已停止。设置 SHOPCARE_DEBUG=1 后重新运行可查看详细信息"),
+    "unexpected": ("Something went wrong that ShopCare did not expect ({kind}); it stopped there. The details "
+                   "were saved in {log} (shopcare support-bundle zips them for whoever helps you)",
+                   "ShopCare 遇到了意外问题（{kind}），已停止。详细信息已保存在 {log}（可用 shopcare support-bundle "
+                   "打包发给帮您处理的人）"),
     "import_extra_cells": ("The row has a value beyond the last column: '{value}' (a comma too many?)",
                            "该行在最后一列之后还有内容：“{value}”（是否多了逗号？）"),
     "demo_real_shop": ("This database holds a shop's own data ({members} members, {sales} sales): the demo only "
@@ -483,6 +484,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                           "{file}：CSV 内容在第 {row} 行附近出错（引号未闭合，或单元格内容过长）"),
     "points_absurd": ("{value} points is more than any member holds (at most {max})",
                       "{value} 积分超出任何会员可能持有的数量（最多 {max}）"),
+    # the support bundle (app/services/admin/support.py)
+    "support_bundle_exists": ("{path} already exists: choose another name, or replace it with --force",
+                              "{path} 已存在：请换一个文件名，或用 --force 覆盖"),
+    "support_bundle_name": ("{path}: a support bundle is a .zip file", "{path}：支持包必须是 .zip 文件"),
+    "support_bundle_failed": ("The support bundle could not be written to {path}: {why}",
+                              "无法写入支持包 {path}：{why}"),
     "countcard_too_few": ("Count card {id} has only {left} use(s) left, not {asked}",
                           "次卡 {id} 只剩 {left} 次，不够 {asked} 次"),
 }

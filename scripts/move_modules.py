@@ -16,14 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 LAYOUTS = {"services": {
     "base": "context ports permissions auth audit settings phones tabular localconfig days sqlfuncs "
-            "text_rules redact setup export summary:language",
+            "text_rules redact setup export summary:language region",
     "texts": "outbox outbox_admin templates sender gateway_config texts:bodies",
     "members": "members member_list member_export tiers erasure",
     "ledger": "ledger wallet points countcards vouchers",
     "sales": "catalog checkout held refunds receipt receipts:receipt_numbers printing",
     "reports": "eod eod_pdf statement statement_pdf pdf report_files sales member_history",
     "care": "callbacks campaigns knowledge care_today:today",
-    "admin": "backup backup_schedule integrity imports demo shop_admin",
+    "admin": "backup backup_schedule integrity imports demo shop_admin support",
 }, "ui": {
     "till": "till:screen cart_model held_dialog member_bar pay_dialog receipt_preview refund_dialog",
     "members": "members:screen member_model member_page member_edit adjust_dialog topup_dialog",

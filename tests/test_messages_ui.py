@@ -311,7 +311,8 @@ def test_gateway_settings_keep_the_token_hidden_and_a_test_text_shows_the_answer
 
 
 # --- the background sender ---------------------------------------------------------------------------------
-def test_background_sender_recovers_sends_never_overlaps_and_survives_errors(qtbot, ctx, sending, monkeypatch):
+def test_background_sender_recovers_sends_never_overlaps_and_survives_errors(qtbot, ctx, sending, monkeypatch,
+                                                                           caplog):
     _gc, _sms, sender_module = sending
     fill_outbox(ctx, count=26)
     with ctx.tx() as t:
@@ -354,7 +355,9 @@ def test_background_sender_recovers_sends_never_overlaps_and_survives_errors(qtb
     runner.failed.connect(errors.append)
     assert runner.run_now()
     settle(qtbot, state)
-    assert errors and "gateway down" in errors[0] and "gateway down" in runner.summary()
+    sentence = "Something went wrong while sending texts. The details were saved."   # the cause is in the log
+    assert errors and sentence in errors[0] and sentence in runner.summary() and "gateway down" not in errors[0]
+    assert "ConnectionError: gateway down" in caplog.text
     monkeypatch.setattr(sender_module, "send_due", watched)
     assert runner.run_now()                                           # and the next run goes on
     settle(qtbot, state)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QStackedWidget,
                                QWidget)
 
+from app.ui.faults import FaultBar
 from app.ui.state import AppState
 
 # key, label (translated at runtime), module, class
@@ -53,6 +54,10 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(holder)
             QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, activated=lambda k=key: self.show_screen(k))
         self.nav.currentRowChanged.connect(lambda r: self.show_screen(SCREENS[r][0]))
+        # A failure nobody foresaw: one sentence and "Open log folder" (its traceback is in the log).
+        self.fault_bar = FaultBar(self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.fault_bar)
+        state.tasks.fault.connect(self.fault_bar.show_fault)
         self.status = QLabel(self)
         self.status.setProperty("role", "muted")
         self.statusBar().addPermanentWidget(self.status)

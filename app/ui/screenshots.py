@@ -511,8 +511,28 @@ def render_owner_password(state, folder) -> list[Path]:
 
 
 # --- every screen -----------------------------------------------------------------------------------
+def render_faults(state, folder) -> list[Path]:
+    """fault_bar_<lang>.png: the main window as a failure nobody foresaw leaves it, in the current language."""
+    from PySide6.QtCore import QCoreApplication
+
+    from app.ui.main_window import MainWindow
+    from app.ui.tasks import fault_text
+
+    window = MainWindow(state)
+    window.resize(1280, 800)
+    window.show()
+    window.fault_bar.show_fault(fault_text(QCoreApplication.translate("FaultBar", "printing the receipt")))
+    process_events()
+    state.tasks.wait()
+    process_events()
+    path = Path(folder) / f"fault_bar_{state.lang}.png"
+    window.grab().save(str(path))
+    _close(window)
+    return [path]
+
+
 SCREENS = (render_till, render_members, render_settings, render_startup, render_receipt_preview,
-           render_messages, render_care, render_reports, render_analytics, render_owner_password)
+           render_messages, render_care, render_reports, render_analytics, render_owner_password, render_faults)
 
 
 def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = None) -> list[Path]:

@@ -5,14 +5,14 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from babel.dates import format_date, format_datetime, format_time
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 
 from app.errors import ShopError, render
 from app.i18n import babel_locale, is_han
 from app.money import format_int, format_money, format_plain
 from app.services.base import settings as shop_settings
 from app.services.base.context import Actor, Ctx
-from app.ui.tasks import TaskRunner
+from app.ui.tasks import DOING, TaskRunner, fault_text
 
 
 class AppState(QObject):
@@ -82,11 +82,12 @@ class AppState(QObject):
         return "" if dt is None else format_time(dt, "HH:mm", locale=babel_locale(self.lang))
 
     def error_text(self, exc: BaseException) -> str:
-        """A failure in the user's language: the catalogue for ShopErrors, a plain line otherwise."""
+        """A failure in the user's language: the catalogue for ShopErrors; anything else is one plain
+        sentence naming what the task was doing, never the raw exception (its traceback is in the
+        log: app/ui/tasks.py)."""
         if isinstance(exc, ShopError):
             return render(exc, self.lang)
-        return QCoreApplication.translate("AppState", "Something went wrong: {error}").format(
-            error=f"{type(exc).__name__}: {exc}")
+        return fault_text(getattr(exc, DOING, None))
 
     def role_allowed(self, action: str) -> bool:
         from app.services.base import permissions

@@ -27,9 +27,10 @@ def alive(widget, fn):
     return call
 
 
-def run(widget, fn, on_done=None, on_error=None, *, pool: str = "db") -> int:
-    """``widget.state.tasks.run`` with callbacks that only fire while ``widget`` still exists."""
-    return widget.state.tasks.run(fn, alive(widget, on_done), alive(widget, on_error), pool=pool)
+def run(widget, fn, on_done=None, on_error=None, *, pool: str = "db", what: str | None = None) -> int:
+    """``widget.state.tasks.query`` with callbacks that only fire while ``widget`` still exists."""
+    return widget.state.tasks.query(fn, alive(widget, on_done), alive(widget, on_error), pool=pool, owner=widget,
+                                    what=what)
 
 
 # --- small widgets -------------------------------------------------------------------------------
@@ -107,7 +108,8 @@ class Tab(QWidget):
         self.status = Status(self)
         self.save_buttons: list[QPushButton] = []
 
-    def run(self, fn, on_done=None, *, pool: str = "db", busy: list[QWidget] | None = None) -> None:
+    def run(self, fn, on_done=None, *, pool: str = "db", busy: list[QWidget] | None = None,
+            what: str | None = None) -> None:
         busy = busy or []
         for w in busy:
             w.setEnabled(False)
@@ -125,7 +127,7 @@ class Tab(QWidget):
             self.apply_permissions()
             self.status.error(self.state.error_text(exc))
 
-        self.state.tasks.run(fn, done, failed, pool=pool, owner=self)
+        self.state.tasks.run(fn, done, failed, pool=pool, owner=self, what=what)
 
     def can_change(self) -> bool:
         return self.state.role_allowed("change_settings")

@@ -39,7 +39,8 @@ class BackgroundCare(QObject):
 
         self.running = True
         ctx = self.state.ctx
-        self.state.tasks.run(lambda: care.run(ctx), self._done, self._failed, pool="io")
+        self.state.tasks.run(lambda: care.run(ctx), self._done, self._failed, pool="io",
+                             what=self.tr("running the care engine"))
         return True
 
     def _done(self, report) -> None:

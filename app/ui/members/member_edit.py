@@ -239,7 +239,7 @@ class MemberEditDialog(QDialog):
                 return members.update_member(ctx, member_id, **changes)
         self._saving = True
         self.save_button.setEnabled(False)
-        self.state.tasks.run(work, self._saved, self._failed)
+        self.state.tasks.run(work, self._saved, self._failed, what=self.tr("saving the member"))
 
     def _saved(self, view: MemberView) -> None:
         self._saving = False

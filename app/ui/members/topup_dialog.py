@@ -210,7 +210,8 @@ class TopupDialog(StoredValueDialog):
         self.confirm_button.setEnabled(False)
         ctx, member_id, amount = self.state.ctx, self.member_id, self.preview.amount
         method = "card" if self.card_pay.isChecked() else "cash"
-        self.state.tasks.run(lambda: wallet.topup(ctx, member_id, amount, method), self._done, self._failed)
+        self.state.tasks.run(lambda: wallet.topup(ctx, member_id, amount, method), self._done, self._failed,
+                             what=self.tr("recording the top-up"))
 
     def _done(self, result: wallet.TopupResult) -> None:
         self._busy = False

@@ -9,15 +9,16 @@ screen. A backup that fails a check changes nothing: the error shows and the wor
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 
 from app import paths
-from app.services.admin import backup, backup_schedule
+from app.services.admin import backup, backup_schedule, support
 from app.ui.settings.audit_key_box import AuditKeyBox
 from app.ui.settings.owner_password import owner_gated
 from app.ui.widgets import Tab
@@ -52,10 +53,17 @@ class BackupsTab(Tab):
         self.folder_button = QPushButton(self.tr("Open the folder"), self)
         self.folder_button.clicked.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.backup_dir()))))
+        # What whoever helps the shop needs (logs, check, versions; no personal data): app/services/admin/support.py
+        self.bundle_button = QPushButton(self.tr("Save support bundle…"), self)
+        self.bundle_button.setToolTip(self.tr("A zip with ShopCare's log, the database check and the versions, "
+                                              "without member names or phone numbers, to send to whoever "
+                                              "helps you"))
+        self.bundle_button.clicked.connect(lambda: self.save_support_bundle())
         row = QHBoxLayout()
         for b in (self.now_button, self.restore_button, self.folder_button):
             row.addWidget(b)
         row.addStretch(1)
+        row.addWidget(self.bundle_button)
         box = QVBoxLayout(self)
         box.addWidget(hint)
         box.addWidget(self.table, 1)
@@ -109,6 +117,27 @@ class BackupsTab(Tab):
             self.load()
 
         self.run(job, done, pool="io", busy=[self.now_button])
+
+    def save_support_bundle(self, path: str | Path | None = None, *, force: bool = False) -> None:
+        """Ask where (unless ``path`` is given), then write the support bundle off the UI thread. The
+        file dialog has already asked before replacing a file; a ``path`` given is never replaced
+        unless ``force``."""
+        if path is None:
+            suggested = Path.home() / f"shopcare-support-{datetime.now():%Y%m%d-%H%M}.zip"
+            chosen, _filter = QFileDialog.getSaveFileName(self, self.tr("Save support bundle"), str(suggested),
+                                                          self.tr("Zip files (*.zip)"))
+            if not chosen:
+                return
+            path = chosen if chosen.lower().endswith(".zip") else chosen + ".zip"
+            force = True
+        ctx = self.state.ctx
+
+        def done(result) -> None:
+            self.status.ok(self.tr("Support bundle saved: {path}. It holds no member names and no full "
+                                   "phone numbers.").format(path=result.path))
+
+        self.run(lambda: support.build_bundle(ctx, path, force=force), done, pool="io",
+                 busy=[self.bundle_button], what=self.tr("saving the support bundle"))
 
     @owner_gated("change_settings")
     def restore_selected(self, *, confirm: bool = True) -> None:

@@ -89,7 +89,8 @@ class BackgroundSender(QObject):
             sender.poll(ctx, gateway)
             return report
 
-        self.state.tasks.run(work, lambda report: self._done(report, recover), self._failed, pool="io")
+        self.state.tasks.run(work, lambda report: self._done(report, recover), self._failed, pool="io",
+                             what=self.tr("sending texts"))
         return True
 
     def _done(self, report, recovered: bool) -> None:

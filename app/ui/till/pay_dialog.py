@@ -13,7 +13,6 @@ from app.money import parse_amount
 from app.services.ledger import vouchers
 from app.services.sales import checkout
 from app.services.sales.checkout import Cart, PricedCart, Tender
-from app.ui.tasks import run_patiently
 from app.ui.widgets import run
 
 
@@ -285,8 +284,8 @@ class PayDialog(QDialog):
         ctx, cart, ref = self.state.ctx, self.cart, self.client_ref
         # A busy database (an import, another till) is waited for on screen and the checkout run
         # again: a Busy attempt committed nothing, and client_ref returns a sale already recorded.
-        run_patiently(self.state.tasks, self, lambda: checkout.checkout(ctx, cart, tenders, client_ref=ref),
-                      self._done, self._failed, self._waiting)
+        self.state.tasks.write(lambda: checkout.checkout(ctx, cart, tenders, client_ref=ref), self._done,
+                               self._failed, what=self.tr("recording the sale"), owner=self, on_wait=self._waiting)
 
     def _waiting(self, attempts: int, seconds: int) -> None:
         self.error.setText(self.tr("Waiting for the database — an import or another till is writing… "

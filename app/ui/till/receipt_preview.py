@@ -160,7 +160,7 @@ class ReceiptPreviewDialog(QDialog):
             printer = printer_from_setting(setting, paper_mm=cfg.paper_mm, print_qr=cfg.print_qr)
             return printing.print_sale(ctx, receipt_no, printer, cfg, reprint=True)
 
-        self.state.tasks.run(work, self._printed, self._failed, pool="io")
+        self.state.tasks.run(work, self._printed, self._failed, pool="io", what=self.tr("printing the receipt"))
 
     def _printed(self, outcome) -> None:
         self.print_button.setEnabled(True)

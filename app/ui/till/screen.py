@@ -28,7 +28,6 @@ from app.ui.till.member_bar import MemberBar
 from app.ui.till.pay_dialog import PayDialog
 from app.ui.till.refund_dialog import RefundDialog
 from app.ui.reports.sales_history import SalesHistoryDialog
-from app.ui.tasks import run_patiently
 from app.ui.widgets import run
 
 log = logging.getLogger(__name__)
@@ -576,7 +575,7 @@ class TillScreen(QWidget):
         run(self, lambda: print_job(ctx, receipt_no, reprint),
                              lambda out: self._printed(receipt_no, reprint, out),
                              lambda exc: self._print_failed(receipt_no, reprint, self.state.error_text(exc)),
-                             pool="io")
+                             pool="io", what=self.tr("printing the receipt"))
 
     def _printed(self, receipt_no: str, reprint: bool, out) -> None:
         if out is None:
@@ -667,7 +666,7 @@ class TillScreen(QWidget):
                 self.banner.hide()
             self._entry_error(exc)
 
-        run_patiently(self.state.tasks, self, call, finished, failed, waiting)
+        self.state.tasks.write(call, finished, failed, owner=self, on_wait=waiting)
 
     # --- refunds and history ----------------------------------------------------------------
     def refund(self, receipt_no: str | None = None) -> None:
