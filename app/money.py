@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 from app.errors import ValidationError, quoted
@@ -135,14 +135,39 @@ def round_half_up(numerator: int, denominator: int) -> int:
     return int(q.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def whole_at_till(minor: int, currency: str) -> bool:
+    """Whether ``minor`` is shown without decimals: a whole amount in a currency whose cash has no
+    minor unit though ISO 4217 gives it one (CLDR's cash digits; TWD: NT$200, not NT$200.00).
+    Amounts are still kept in ISO 4217 minor units (TWD cents), so a discounted NT$33.50 shows its
+    cents: nothing is rounded for display."""
+    exp = exponent(currency)
+    return exp > 0 and _cash_digits(currency) == 0 and minor % 10 ** exp == 0
+
+
+@lru_cache(maxsize=64)
+def _cash_digits(currency: str) -> int:
+    from babel.core import get_global
+
+    fractions = get_global("currency_fractions")
+    return fractions.get(currency, fractions["DEFAULT"])[2]
+
+
 def format_money(minor: int, currency: str = "CNY", locale: str = "en") -> str:
-    """Amount for people: "¥58.00" in Chinese, "CN¥58.00" in English."""
-    return format_currency(to_major(minor, currency), currency, locale=_babel_locale(locale))
+    """Amount for people: "¥58.00" in Chinese, "CN¥58.00" in English; TWD whole amounts without
+    decimals ("NT$200"). ``locale``: a language code (app.i18n) or a CLDR locale ("en_GB")."""
+    loc = _babel_locale(locale)
+    if whole_at_till(minor, currency):
+        from babel.numbers import parse_pattern
+
+        pattern = parse_pattern(loc.currency_formats["standard"].pattern)
+        pattern.frac_prec = (0, 0)
+        return pattern.apply(to_major(minor, currency), loc, currency=currency, currency_digits=False)
+    return format_currency(to_major(minor, currency), currency, locale=loc)
 
 
 def format_plain(minor: int, currency: str = "CNY", locale: str = "en") -> str:
     """Grouped amount without the currency sign ("1,234.00"), for e-bills and tables."""
-    exp = exponent(currency)
+    exp = 0 if whole_at_till(minor, currency) else exponent(currency)
     fmt = "#,##0" + ("." + "0" * exp if exp else "")
     return format_decimal(to_major(minor, currency), format=fmt, locale=_babel_locale(locale))
 
@@ -163,7 +188,14 @@ def format_day(day, locale: str = "en", width: str = "full") -> str:
 def _babel_locale(locale: str) -> Locale:
     """The babel Locale for our language code, parsed once: ``Locale.parse`` of a string checks the
     locale data files on every call (about half a millisecond, several times per sale)."""
-    return Locale.parse("zh_CN" if locale.lower().startswith("zh") else ("en_US" if locale in ("en", "") else locale))
+    from app import i18n
+
+    if locale in i18n.LANGUAGES or locale in ("", "zh") or "_" not in locale:
+        return Locale.parse(i18n.babel_locale(locale))
+    try:  # a CLDR locale of a language and region (services/region.format_locale): "en_GB", "zh_Hant_HK"
+        return Locale.parse(locale)
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse(i18n.babel_locale(locale))
 
 
 @dataclass(frozen=True, slots=True)

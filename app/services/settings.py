@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from babel.numbers import get_currency_precision, list_currencies
 from sqlalchemy import select
 
+from app import i18n
 from app.errors import Conflict, NotFound, ValidationError, quoted
 from app.models import Sale, Setting, Tier, WalletEntry
 from app.money import check_amount
@@ -22,8 +23,11 @@ from app.services.context import Ctx
 class ShopSettings:
     shop_name: str = "My Shop"
     currency: str = "CNY"
-    region: str = "CN"               # default region for phone numbers (phonenumbers)
-    language: str = "zh_CN"          # en or zh_CN
+    # ISO 3166 code: the default region every phone number is read in (phonenumbers), and with the
+    # language the locale of amounts and dates (services/region.py). A shop that never stored one
+    # keeps mainland China's, as before; a new shop gets what its first start proposed.
+    region: str = "CN"
+    language: str = "zh_CN"          # one of app.i18n.LANGUAGES
     # Points: earned per whole major unit of eligible spend (floored); redeemed at N points per unit.
     points_per_unit: int = 1
     points_redeem_rate: int = 100
@@ -49,6 +53,13 @@ class ShopSettings:
     @property
     def exponent(self) -> int:
         return get_currency_precision(self.currency)
+
+    @property
+    def format_locale(self) -> str:
+        """The CLDR locale for this shop's amounts and dates (language + region, e.g. en_GB)."""
+        from app.services.region import format_locale
+
+        return format_locale(self.language, self.region)
 
     @property
     def minor_per_unit(self) -> int:
@@ -111,7 +122,7 @@ def update(ctx: Ctx, *, permission: str = "change_settings", **changes: object) 
 
 
 # --- the rules every setting keeps (shop_admin's screens and any direct caller alike) ---------------
-LANGUAGES = ("en", "zh_CN")
+LANGUAGES = tuple(i18n.LANGUAGES)
 EXPIRY_POLICIES = ("never", "months", "year_end")
 NAME_MAX = 64
 SIGNATURE_MAX = 40
