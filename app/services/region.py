@@ -142,3 +142,21 @@ def default_amount(cny_minor: int, currency: str) -> int:
     mul, div = DEFAULT_SCALE.get(currency, (1, 1))
     major = (Decimal(cny_minor) / 100 * mul / div).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return max(int(major), 1) * 10 ** exponent(currency)
+
+
+# --- before the first run ---------------------------------------------------------------------
+def stored(ctx) -> Proposal | None:
+    """The language, currency and region stored before the first run (``shopcare init`` stores
+    what it proposed), or None when they are not all there."""
+    import json
+
+    from sqlalchemy import select
+
+    from app.models import Setting
+
+    keys = ("language", "currency", "region")
+    with ctx.tx(write=False) as t:
+        rows = dict(t.s.execute(select(Setting.key, Setting.value).where(Setting.key.in_(keys))).all())
+    if set(rows) != set(keys):
+        return None
+    return Proposal(*(json.loads(rows[k]) for k in keys))

@@ -141,6 +141,19 @@ def first_run(ctx: Ctx, shop_name: str, currency: str, language: str, owner_name
         return owner
 
 
+def propose_shop(ctx: Ctx, language: str, currency: str, region: str) -> ShopSettings:
+    """Store the language, currency and phone region a new shop starts with (``shopcare init``, from
+    the system locale or its options), before the first run, which offers them again; the seeded
+    defaults follow the currency. Only while the shop has no staff (afterwards: Settings)."""
+    changes = shop_settings.validate(language=language, currency=currency, region=region)
+    with ctx.tx() as t:
+        if t.s.execute(select(Staff.id).limit(1)).first() is not None:
+            raise Conflict("already_set_up")
+        st = t.as_actor(SYSTEM)
+        scaled = setup.scale_defaults(st, shop_settings.load(st).currency, changes["currency"])
+        return shop_settings.update(st, **changes, **scaled)
+
+
 # --- shop details -----------------------------------------------------------------------------------
 def update_shop(ctx: Ctx, shop_name: str, currency: str, language: str, signature: str = "",
                 region: str | None = None) -> ShopSettings:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
+from app import i18n as _languages
 from app import paths
 
-LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
+LANGUAGES = dict(_languages.LANGUAGES)   # the pickers offer every language the shop may be set to
 
 
 def catalogue(lang: str) -> dict[str, dict[str, str]]:
