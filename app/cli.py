@@ -326,9 +326,10 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     c = isub.add_parser("members", help="CSV or XLSX; reports each rejected row and why; all-or-nothing "
                                          "unless --skip-bad",
                         description="Import members from a CSV or XLSX file (English or Chinese column "
-                                    "names, e.g. name/姓名, phone/手机号; see README). Reports each "
-                                    "rejected row and why; imports nothing if any row is bad, unless "
-                                    "--skip-bad.", formatter_class=_Formatter)
+                                    "names, e.g. name/姓名, phone/手机号; see README). Phone numbers "
+                                    "without a country code are read in the shop's phone region (Settings › "
+                                    "Shop). Reports each rejected row and why; imports nothing if any row is "
+                                    "bad, unless --skip-bad.", formatter_class=_Formatter)
     c.add_argument("file", metavar="FILE", type=Path, help="the CSV or XLSX file")
     c.add_argument("--skip-bad", action="store_true", help="import the good rows and list the bad ones")
     c.set_defaults(func=cmd_import_members)
@@ -400,7 +401,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                                     "every purchase, refund, top-up and adjustment in the period with the "
                                     "balances after it. MEMBER is the full phone number or the card number.",
                         formatter_class=_Formatter)
-    c.add_argument("member", metavar="MEMBER", help="full phone number or card number")
+    c.add_argument("member", metavar="MEMBER", help="full phone number (read in the shop's phone region unless it "
+                                                    "starts with +) or card number")
     c.add_argument("--from", dest="start", metavar="D", type=day, default=None,
                    help="first day, YYYY-MM-DD (default: 90 days before --to)")
     c.add_argument("--to", dest="end", metavar="D", type=day, default=None, help="last day (default: today)")
@@ -493,7 +495,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                                     "configured gateway (quiet hours do not apply), then print the "
                                     "gateway's answer. Exit 2 when it was not accepted.",
                         formatter_class=_Formatter)
-    c.add_argument("phone", metavar="PHONE", help="the phone number, e.g. 13800138000 or +8613800138000")
+    c.add_argument("phone", metavar="PHONE", help="the phone number, e.g. 13800138000 or +8613800138000 (read in "
+                                                  "the shop's phone region unless it starts with +)")
     c.add_argument("text", metavar="TEXT", nargs="?", default=None, help="the text (default: a short test text)")
     c.set_defaults(func=cmd_outbox_test)
     care = sub.add_parser("care", help="the customer care engine",

@@ -101,6 +101,30 @@ def test_the_owner_changes_the_proposal_before_setting_up(qtbot, ctx):
     assert dialog.region.region() == "NZ" and "region" not in dialog.problems()
 
 
+def test_member_edit_reads_and_shows_numbers_in_the_shops_region(qtbot, ctx):
+    from app.ui.member_edit import MemberEditDialog
+
+    shop_admin.first_run(ctx.as_actor(SYSTEM), "Corner Tea", "USD", "en", "Ann", "2468", region="US")
+    state = AppState(ctx)
+    dialog = MemberEditDialog(state)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.name, "Cara")
+    qtbot.keyClicks(dialog.phone, "(415) 555-0199")
+    assert dialog.save_button.isEnabled()
+    dialog.save()
+    qtbot.waitUntil(lambda: dialog.result_view is not None, timeout=10_000)
+    saved = members.get_member(ctx, dialog.result_view.id)
+    assert saved.phone == "+14155550199"
+    edit = MemberEditDialog(state, saved)
+    qtbot.addWidget(edit)
+    assert edit.phone.text() == "4155550199"          # the shop's own region: without +1
+    other = members.create_member(ctx, MemberInput("Wang", "+86 138 0013 8000"))
+    foreign = MemberEditDialog(state, other)
+    qtbot.addWidget(foreign)
+    assert foreign.phone.text() == "+8613800138000"
+
+
 @pytest.fixture
 def shop(ctx):
     system = ctx.as_actor(SYSTEM)
@@ -164,3 +188,15 @@ def test_pictures_of_the_first_run_and_the_settings_region_field(qtbot, shop, sh
     assert first.stat().st_size > 10_000 and settings.stat().st_size > 10_000
     labels = {dialog.form.labelForField(dialog.region).text(), screen.shop.region.combo.currentText()}
     assert ("Phone region" if lang == "en" else "电话地区") in labels
+
+
+@pytest.mark.parametrize("currency, amounts", [
+    ("CNY", (100, 200, 500, 1000, 2000)),
+    ("USD", (10, 20, 50, 100, 200)),
+    ("TWD", (400, 800, 2000, 4000, 8000)),
+    ("HKD", (100, 200, 500, 1000, 2000)),
+])
+def test_quick_top_up_amounts_are_round_amounts_of_the_currency(currency, amounts):
+    from app.ui.topup_dialog import quick_amounts
+
+    assert quick_amounts(currency) == amounts
