@@ -196,3 +196,13 @@ def test_an_existing_shop_keeps_its_cny_defaults(ctx):
     tiers, bonus, vip = _defaults(ctx)
     assert tiers["gold"] == 500_000 and (50_000, 5_000) in bonus and vip == (200_000, 500_000)
     assert care_config.load(ctx).winback_voucher["value"] == 2000
+
+
+def test_a_gb_shop_writes_dates_the_british_way_in_texts(fresh, ctx):
+    from app.services.care import engine
+
+    cfg = _set_up(fresh, "GBP", "GB")
+    assert cfg.format_locale == "en_GB"
+    assert engine._date(date(2026, 11, 28), cfg.format_locale) == "28 Nov 2026"
+    assert format_money(500, cfg.currency, cfg.format_locale) == "£5.00"
+    assert region.default_amount(5000, cfg.currency) == 500
