@@ -219,8 +219,9 @@ class RegionPicker(QWidget):
 
 
 def first_run_proposal(ctx: Ctx, locale: str | None = None, lang: str | None = None) -> shop_region.Proposal:
-    """What the first-run screen offers: from ``locale`` when given (tests, --lang), else what
-    ``shopcare init`` stored, else the system's locale (QLocale reads LC_ALL, LC_MESSAGES, LANG)."""
+    """What the first-run screen offers: from ``locale`` when given (a locale name: tests inject one),
+    else what ``shopcare init`` stored, else the system's locale (QLocale.system(), which Qt reads from
+    the environment: LC_ALL, LANG…); ``lang`` (the --lang option) then wins for the language."""
     proposal = shop_region.propose_from_locale(locale) if locale is not None else (
         shop_region.stored(ctx) or shop_region.propose_from_locale(QLocale.system().name()))
     if lang:
