@@ -49,6 +49,9 @@ def parse_amount(text: str | int | Decimal, currency: str = "CNY", *, field: str
     raw = format(text, "f") if isinstance(text, Decimal) else str(text).strip()
     shown = quoted(raw)
     number = plain_number(raw, symbols=True)
+    bare = raw.lstrip("-+ ").upper()
+    if any(bare.startswith(p) and c != currency for p, c in _PREFIX_CURRENCY.items()):
+        number = None   # another currency's sign
     if number is None:
         raise ValidationError("amount_invalid", field=field, value=shown)
     value = Decimal(number)
@@ -71,6 +74,11 @@ def parse_amount(text: str | int | Decimal, currency: str = "CNY", *, field: str
 # hundred and "1.000,00" one: a guess about which form a file meant is never made.
 _PLAIN = re.compile(r"([-+]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.([0-9]*))?")  # "12." as typed, on its way to "12.5"
 _CURRENCY_SIGNS = "¥￥$"
+# The signs the shops' currencies are written with before the digits (longest first): "NT$200",
+# "HK$50", "US$5", "MOP$10" are read as typed in a TWD, HKD, USD or MOP shop, and refused in any
+# other (parse_amount): HK$50 is not 50 of another currency.
+_PREFIX_CURRENCY = {"MOP$": "MOP", "NT$": "TWD", "HK$": "HKD", "US$": "USD", "CN¥": "CNY", "CN￥": "CNY"}
+_CURRENCY_PREFIXES = tuple(_PREFIX_CURRENCY) + tuple(_CURRENCY_SIGNS)
 # Full-width digits, comma, point and signs, as a Chinese input method types them.
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９，．－＋", "0123456789,.-+")
 
@@ -82,8 +90,9 @@ def plain_number(text: str, *, symbols: bool = False) -> str | None:
     if symbols:
         sign = t[:1] if t[:1] in "-+" else ""
         rest = t[len(sign):].strip()
-        if rest[:1] and rest[:1] in _CURRENCY_SIGNS:
-            t = sign + rest[1:].strip()
+        prefix = next((p for p in _CURRENCY_PREFIXES if rest.upper().startswith(p)), "")
+        if prefix:
+            t = sign + rest[len(prefix):].strip()
     m = _PLAIN.fullmatch(t)
     if m is None or not (m.group(2) or m.group(3)):
         return None

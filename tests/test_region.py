@@ -75,8 +75,12 @@ def test_twd_and_hkd_amounts():
     assert format_plain(20000, "TWD") == "200"
     assert format_money(5000, "HKD", "en") == "HK$50.00"
     assert format_money(5000, "HKD", "zh_Hant_HK") == "HK$50.00"
-    assert parse_amount("NT$200".replace("NT", ""), "TWD") == 20000
+    assert parse_amount("NT$200", "TWD") == 20000 == parse_amount("200", "TWD")
     assert parse_amount("200.5", "TWD") == 20050
+    assert parse_amount("HK$1,234.50", "HKD") == 123450
+    with pytest.raises(ValidationError) as err:     # another currency's sign is not read as this one's
+        parse_amount("HK$50", "TWD")
+    assert err.value.code == "amount_invalid"
     assert format_money(5800, "CNY", "zh_CN") == "¥58.00"       # unchanged
     assert format_money(5800, "CNY", "en") == "CN¥58.00"
 
