@@ -200,3 +200,42 @@ def test_quick_top_up_amounts_are_round_amounts_of_the_currency(currency, amount
     from app.ui.topup_dialog import quick_amounts
 
     assert quick_amounts(currency) == amounts
+
+
+# The real start-up (app.cli.main, no command), LANG set as a person's machine would have it.
+START_DRIVER = r"""
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+import app.cli
+from app.ui import app as ui_app
+qt = ui_app.application([])
+
+def step():
+    w = QApplication.activeModalWidget()
+    if w is None or type(w).__name__ != "FirstRunDialog":
+        QTimer.singleShot(50, step)
+        return
+    print("proposed:", w.language.currentData(), w.chosen_currency(), w.region.region(), w.title.text(), flush=True)
+    w.reject()
+
+QTimer.singleShot(50, step)
+sys.exit(app.cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("lang_env, expected", [
+    ("en_US.UTF-8", "proposed: en USD US Set up your shop"),
+    ("zh_CN.UTF-8", "proposed: zh_CN CNY CN 设置您的店铺"),
+])
+def test_the_app_started_under_a_locale_proposes_it(tmp_path, lang_env, expected):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("SHOPCARE_DB", "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")}
+    env.update(SHOPCARE_HOME=str(tmp_path), QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(root), LANG=lang_env)
+    proc = subprocess.run([sys.executable, "-c", START_DRIVER], cwd=root, env=env, capture_output=True, text=True,
+                          encoding="utf-8", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert expected in proc.stdout
