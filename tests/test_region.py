@@ -118,6 +118,9 @@ def test_a_us_shop_reads_a_us_number_as_american_everywhere(fresh, ctx, tmp_path
     assert m.masked_phone == "415***0199"
     assert members.find_by_phone(ctx, "415-555-0199").id == m.id        # search by phone
     assert [p.id for p in members.find_members(ctx, "4155550199")] == [m.id]
+    from app.services import member_list
+
+    assert [r.id for r in member_list.first_page(ctx, "(415) 555-0199").rows] == [m.id]   # Members list
     other = members.create_member(ctx, MemberInput("Bob", "+86 138 0013 8000"))   # a written +86 stays Chinese
     assert other.phone == "+8613800138000"
     edited = members.update_member(ctx, other.id, phone="(212) 555-0142")        # member edit
