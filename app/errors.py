@@ -168,8 +168,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "shop_name_empty": ("The shop name cannot be empty", "店名不能为空"),
     "currency_invalid": ("'{value}' is not an ISO 4217 currency code (e.g. CNY, USD)",
                          "“{value}”不是 ISO 4217 货币代码（例如 CNY、USD）"),
-    "language_invalid": ("Language '{value}' is not English (en) or Simplified Chinese (zh_CN)",
-                         "语言“{value}”无效（应为 en 或 zh_CN）"),
+    "language_invalid": ("Language '{value}' is not one ShopCare speaks: English (en), Simplified Chinese "
+                         "(zh_CN) or Traditional Chinese (zh_TW)",
+                         "语言“{value}”无效（应为 en、zh_CN 或 zh_TW）"),
     "signature_too_long": ("The signature is too long (at most {max} characters)", "短信签名过长（最多 {max} 个字符）"),
     "currency_locked": ("The currency cannot change from {old} to {new}: sales or stored value are already recorded "
                         "in {old}", "已有以 {old} 记录的销售或储值，货币不能改为 {new}"),

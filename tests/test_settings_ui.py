@@ -68,7 +68,7 @@ def screen_for(qtbot, ctx) -> tuple[SettingsScreen, AppState]:
 def test_first_run_creates_the_owner_then_login_takes_only_the_right_pin(qtbot, ctx):
     system = ctx.as_actor(SYSTEM)
     assert not startup.has_staff(system)
-    dialog = startup.FirstRunDialog(system)
+    dialog = startup.FirstRunDialog(system, locale="en_CN")
     qtbot.addWidget(dialog)
     dialog.show()
     type_chinese(dialog.shop_name, "小雅茶社")
@@ -125,7 +125,7 @@ def test_first_run_creates_the_owner_then_login_takes_only_the_right_pin(qtbot, 
 
 
 def test_switching_the_language_retranslates_the_first_run_live(qtbot, ctx):
-    dialog = startup.FirstRunDialog(ctx.as_actor(SYSTEM))
+    dialog = startup.FirstRunDialog(ctx.as_actor(SYSTEM), locale="en_CN")
     qtbot.addWidget(dialog)
     assert dialog.title.text() == "Set up your shop"
     dialog.language.setCurrentIndex(dialog.language.findData("zh_CN"))
@@ -206,7 +206,7 @@ def test_bad_inputs_give_clear_errors_and_change_nothing(qtbot, shop):
     settle(qtbot, state.tasks)
     assert screen.points.status.text() == "等级序号 3 重复：“银卡会员”和“金卡会员”"
 
-    dialog = startup.FirstRunDialog(shop.as_actor(SYSTEM))
+    dialog = startup.FirstRunDialog(shop.as_actor(SYSTEM), locale="en_CN")
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.shop_name, "X")
     qtbot.keyClicks(dialog.owner_name, "Y")

@@ -290,7 +290,9 @@ def render_startup(state, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     lang = state.lang
     saved = []
-    first = FirstRunDialog(state.ctx)
+    first = FirstRunDialog(state.ctx, lang=lang)
+    first.currency.set_currency(state.settings.currency)
+    first.region.set_region(state.settings.region)
     first.shop_name.setText(state.settings.shop_name)
     first.owner_name.setText(state.actor.name if state.actor.id else "Li Na")
     first.pin.setText("2468")

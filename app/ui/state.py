@@ -60,18 +60,22 @@ class AppState(QObject):
     def zh(self) -> bool:
         return is_han(self.lang)
 
-    # --- formats (only the edge formats) ---
+    # --- formats (only the edge formats), in the shop's language and region (en + GB: 28 Nov 2026) ---
+    @property
+    def locale(self) -> str:
+        return self.settings.format_locale
+
     def money(self, minor: int | None) -> str:
-        return "" if minor is None else format_money(minor, self.settings.currency, self.lang)
+        return "" if minor is None else format_money(minor, self.settings.currency, self.locale)
 
     def plain(self, minor: int | None) -> str:
-        return "" if minor is None else format_plain(minor, self.settings.currency, self.lang)
+        return "" if minor is None else format_plain(minor, self.settings.currency, self.locale)
 
     def number(self, value: int | None) -> str:
-        return "" if value is None else format_int(value, self.lang)
+        return "" if value is None else format_int(value, self.locale)
 
     def date(self, d: date | None) -> str:
-        return "" if d is None else format_date(d, "medium", locale=babel_locale(self.lang))
+        return "" if d is None else format_date(d, "medium", locale=self.locale)
 
     def datetime(self, dt: datetime | None) -> str:
         if dt is None:

@@ -6,10 +6,11 @@ import os
 
 from sqlalchemy import select
 
+from app import i18n
 from app.models import Setting
 from app.services.base.context import Ctx
 
-LANGUAGES = ("en", "zh_CN")
+LANGUAGES = tuple(i18n.LANGUAGES)
 
 
 def language_from_env(environ: dict | None = None) -> str:

@@ -205,7 +205,7 @@ def _values(m: Member, spec: CampaignSpec, code: str | None, cfg) -> dict:
         out["voucher"] = (f"{v.value / 100:g}%" if v.kind == "percent"
                           else format_money(v.value, cfg.currency, lang))
         out["voucher_code"] = code
-        out["voucher_expiry"] = format_date(v.expires_on, "medium", locale="zh_CN" if lang.startswith("zh") else "en_US")
+        out["voucher_expiry"] = format_date(v.expires_on, "medium", locale=cfg.format_locale)
         out["min_spend"] = format_plain(v.min_spend, cfg.currency, lang)
     if spec.kind == "referral":
         out["reward"] = str(spec.referral_points)

@@ -220,8 +220,9 @@ def _write(t: Ctx, a: Action, m: Member, on: date, shop, dry_run: bool, hold: bo
 
 
 # --- text bodies and task reasons ----------------------------------------------------------------
-def _date(d: date, lang: str) -> str:
-    return format_date(d, "medium", locale="zh_CN" if lang.startswith("zh") else "en_US")
+def _date(d: date, locale: str) -> str:
+    """A date in a text, in the shop's language and region (ShopSettings.format_locale)."""
+    return format_date(d, "medium", locale=locale)
 
 
 def _money(minor: int, shop, lang: str) -> str:
@@ -257,7 +258,7 @@ def text_values(a: Action, name: str, values: dict, shop) -> dict:
         kind, value = values["voucher_kind"], values["voucher_value"]
         out["voucher"] = f"{value / 100:g}%" if kind == "percent" else format_money(value, shop.currency, lang)
         out["voucher_code"] = values["voucher_code"]
-        out["voucher_expiry"] = _date(values["voucher_expiry"], lang)
+        out["voucher_expiry"] = _date(values["voucher_expiry"], shop.format_locale)
         out["min_spend"] = _money(values["min_spend"], shop, lang)
     return out
 
@@ -281,7 +282,7 @@ def task_reason(a: Action, name: str, values: dict, shop) -> str:
         params.update(tier=values["tier_zh"] if zh else values["tier_en"], period=values["period"],
                       gift=values.get("gift") or ("a gift" if not zh else "礼品"))
     else:
-        params.update(last=_date(values["last_visit"], lang), days=values["days_silent"],
+        params.update(last=_date(values["last_visit"], shop.format_locale), days=values["days_silent"],
                       gap=f"{values['usual_gap']:g}", spent=_money(values["spent"], shop, lang), visits=values["visits"])
     return (cn if zh else en).format(**params)
 

@@ -158,7 +158,7 @@ class MemberEditDialog(QDialog):
     # --- filling in and checking -----------------------------------------------------------------------
     def _fill(self, m: MemberView) -> None:
         self.name.setText(m.name)
-        local = m.phone and m.phone.startswith("+86") and self.state.settings.region == "CN"
+        local = phones.in_region(m.phone, self.state.settings.region)   # shown as typed there: no +1, +86…
         self.phone.setText(phones.national_digits(m.phone) if local else (m.phone or ""))
         self.card.setText(m.card_no or "")
         self.gender.setCurrentIndex(max(0, self.gender.findData(m.gender)))

@@ -12,7 +12,15 @@ from app.errors import Conflict, ShopError
 from app.i18n import DEFAULT, is_han
 from app.services.ledger import wallet
 
-QUICK_AMOUNTS = (100, 200, 500, 1000, 2000)  # major units
+QUICK_AMOUNTS = (100, 200, 500, 1000, 2000)  # major units of yuan: round amounts of the shop's currency
+
+
+def quick_amounts(currency: str) -> tuple[int, ...]:
+    """The quick top-up buttons in major units of ``currency`` (US$10 … US$200, NT$400 … NT$8,000)."""
+    from app.services.base.region import default_amount
+
+    unit = 10 ** money.exponent(currency)
+    return tuple(default_amount(major * 100, currency) // unit for major in QUICK_AMOUNTS)
 
 
 def _rule(state, table: dict[str, str]) -> str:
@@ -101,7 +109,7 @@ class TopupDialog(StoredValueDialog):
         quick_label.setProperty("role", "muted")
         quick.addWidget(quick_label)
         self.quick_buttons = []
-        for major in QUICK_AMOUNTS:
+        for major in quick_amounts(state.settings.currency):
             b = QPushButton(state.number(major), self)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(lambda _c=False, m=major: self.amount.setText(str(m)))

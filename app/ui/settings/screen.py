@@ -36,7 +36,7 @@ from app.services.base.settings import CASHIER_DISCOUNT_MAX_BP
 from app.services.admin.shop_admin import BonusRuleInput, TierInput
 from app.ui import i18n
 from app.ui.settings.owner_password import SetOwnerPasswordDialog, owner_gated
-from app.ui.startup import PIN_MAX, PIN_MIN, CurrencyPicker, _pin_edit
+from app.ui.startup import PIN_MAX, PIN_MIN, CurrencyPicker, RegionPicker, _pin_edit
 from app.ui.state import AppState
 from app.ui.widgets import Tab as _Tab
 from app.ui.widgets import button_row as _buttons
@@ -98,6 +98,7 @@ class ShopTab(_Tab):
         self.language = QComboBox(self)
         for code, name in i18n.LANGUAGES.items():
             self.language.addItem(name, code)
+        self.region = RegionPicker(self, state.lang)
         self.signature = QLineEdit(self)
         self.signature.setMaxLength(shop_admin.SIGNATURE_MAX)
         self.signature.setPlaceholderText(self.tr("The shop name when empty"))
@@ -113,6 +114,12 @@ class ShopTab(_Tab):
         form.addRow(self.tr("Shop name"), self.shop_name)
         form.addRow(self.tr("Currency"), self.currency)
         form.addRow(self.tr("Language"), self.language)
+        form.addRow(self.tr("Phone region"), self.region)
+        region_hint = QLabel(self.tr("Phone numbers typed without a country code (+1, +86…) are read as this "
+                                     "region's; dates are written the region's way."), self)
+        region_hint.setProperty("role", "muted")
+        region_hint.setWordWrap(True)
+        form.addRow("", region_hint)
         form.addRow(self.tr("Text message signature"), self.signature)
         box = QVBoxLayout(self)
         box.addWidget(_capped(form, self))
@@ -127,17 +134,19 @@ class ShopTab(_Tab):
         self.shop_name.setText(cfg.shop_name)
         self.currency.set_currency(cfg.currency)
         self.language.setCurrentIndex(max(0, self.language.findData(cfg.language)))
+        self.region.set_region(cfg.region)
         self.signature.setText(cfg.signature)
         self.apply_permissions()
 
     @owner_gated("change_settings")
     def submit(self) -> None:
-        problem = self.currency.problem()
+        problem = self.currency.problem() or self.region.problem()
         if problem:
             self.status.error(problem)
             return
         ctx, old_lang = self.state.ctx, self.state.lang
-        args = (self.shop_name.text(), self.currency.currency(), self.language.currentData(), self.signature.text())
+        args = (self.shop_name.text(), self.currency.currency(), self.language.currentData(), self.signature.text(),
+                self.region.region())
 
         def saved(cfg) -> None:
             self.state.settings = cfg
