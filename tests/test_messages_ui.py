@@ -365,7 +365,7 @@ def test_background_sender_recovers_sends_never_overlaps_and_survives_errors(qtb
 
 
 def test_the_screen_without_a_sending_side_says_so(qtbot, ctx, monkeypatch):
-    monkeypatch.setattr("app.ui.texts.screen.sending_modules", lambda: None)
+    monkeypatch.setattr("app.ui.texts.background_sender.sending_modules", lambda: None)
     screen, state = open_screen(qtbot, ctx)
     assert not screen.gateway.save.isEnabled() and not screen.gateway.send_test.isEnabled()
     assert "not available" in screen.outbox.sender_line.text()

@@ -3,9 +3,7 @@ their PIN and the owner's password; language, currency and region proposed from 
 and the staff PIN login. Both call the services on their own TaskRunner, off the UI thread."""
 from __future__ import annotations
 
-
-from babel.numbers import get_currency_name
-from PySide6.QtCore import QEvent, QLocale, QRegularExpression, Qt, Signal
+from PySide6.QtCore import QEvent, QLocale, QRegularExpression, Qt
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,12 +19,13 @@ from PySide6.QtWidgets import (
 
 from app import i18n as languages
 from app.errors import PermissionDenied, ShopError, render
-from app.i18n import babel_locale, normalise
-from app.services.base import auth
+from app.i18n import normalise
 from app.services.admin import shop_admin
+from app.services.base import auth
 from app.services.base import region as shop_region
 from app.services.base.context import Actor, Ctx
 from app.ui import i18n
+from app.ui.pickers import CurrencyPicker, RegionPicker
 from app.ui.tasks import TaskRunner
 
 PIN_MIN, PIN_MAX = 4, 8
@@ -48,7 +47,7 @@ def _error_text(exc: BaseException, lang: str) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _pin_edit(parent: QWidget) -> QLineEdit:
+def pin_edit(parent: QWidget) -> QLineEdit:
     edit = QLineEdit(parent)
     edit.setEchoMode(QLineEdit.EchoMode.Password)
     edit.setMaxLength(PIN_MAX)
@@ -91,132 +90,6 @@ def _error_label(parent: QWidget) -> QLabel:
     label.setWordWrap(True)
     label.hide()
     return label
-
-
-class CurrencyPicker(QWidget):
-    """A short list of currencies by name, plus any other ISO 4217 code typed by hand."""
-
-    changed = Signal()
-
-    def __init__(self, parent: QWidget | None = None, lang: str = "en") -> None:
-        super().__init__(parent)
-        self.lang = lang
-        self.combo = QComboBox(self)
-        self.code = QLineEdit(self)
-        self.code.setMaxLength(3)
-        self.code.setValidator(QRegularExpressionValidator(QRegularExpression(r"[A-Za-z]{0,3}"), self))
-        self.code.setFixedWidth(90)
-        self.code.hide()
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.combo, 1)
-        row.addWidget(self.code)
-        self.setFocusProxy(self.combo)
-        self.combo.currentIndexChanged.connect(self._chosen)
-        self.code.textChanged.connect(lambda _t: self.changed.emit())
-        self.retranslate(lang)
-
-    def retranslate(self, lang: str) -> None:
-        self.lang = lang
-        chosen = self.combo.currentData() if self.combo.count() else "CNY"
-        self.combo.blockSignals(True)
-        self.combo.clear()
-        for code in shop_admin.COMMON_CURRENCIES:
-            self.combo.addItem(f"{code} · {get_currency_name(code, locale=babel_locale(lang))}", code)
-        self.combo.addItem(self.tr("Other (type the ISO code)"), "")
-        self.combo.setCurrentIndex(max(0, self.combo.findData(chosen)))
-        self.combo.blockSignals(False)
-        self.code.setPlaceholderText(self.tr("ISO code"))
-
-    def _chosen(self) -> None:
-        other = self.combo.currentData() == ""
-        self.code.setVisible(other)
-        if other:
-            self.code.setFocus()
-        self.changed.emit()
-
-    def set_currency(self, code: str) -> None:
-        index = self.combo.findData(code)
-        if index < 0:
-            self.combo.setCurrentIndex(self.combo.count() - 1)
-            self.code.setText(code)
-        else:
-            self.combo.setCurrentIndex(index)
-
-    def currency(self) -> str:
-        return self.combo.currentData() or self.code.text().strip().upper()
-
-    def problem(self) -> str | None:
-        if self.combo.currentData() == "" and len(self.code.text().strip()) != 3:
-            return self.tr("A currency code has 3 letters, e.g. CNY")
-        return None
-
-
-class RegionPicker(QWidget):
-    """The shop's region (ISO 3166): a short list by name in the UI language, plus any other code
-    phone numbers are known for, typed by hand (checked by the settings service)."""
-
-    changed = Signal()
-
-    def __init__(self, parent: QWidget | None = None, lang: str = "en") -> None:
-        super().__init__(parent)
-        self.lang = lang
-        self.combo = QComboBox(self)
-        self.code = QLineEdit(self)
-        self.code.setMaxLength(2)
-        self.code.setValidator(QRegularExpressionValidator(QRegularExpression(r"[A-Za-z]{0,2}"), self))
-        self.code.setFixedWidth(90)
-        self.code.hide()
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.combo, 1)
-        row.addWidget(self.code)
-        self.setFocusProxy(self.combo)
-        self.combo.currentIndexChanged.connect(self._chosen)
-        self.code.textChanged.connect(lambda _t: self.changed.emit())
-        self.retranslate(lang)
-
-    def retranslate(self, lang: str) -> None:
-        from babel import Locale
-
-        self.lang = lang
-        chosen = self.combo.currentData() if self.combo.count() else shop_region.LEGACY.region
-        names = Locale.parse(languages.babel_locale(lang)).territories
-        self.combo.blockSignals(True)
-        self.combo.clear()
-        for code in shop_region.COMMON_REGIONS:
-            self.combo.addItem(f"{code} · {names.get(code, code)}", code)
-        self.combo.addItem(self.tr("Other (type the 2-letter code)"), "")
-        self.combo.setCurrentIndex(max(0, self.combo.findData(chosen)))
-        self.combo.blockSignals(False)
-        self.code.setPlaceholderText(self.tr("e.g. NZ"))
-        tip = self.tr("Phone numbers typed without a country code are read as this region's; "
-                      "dates are written the region's way")
-        self.combo.setToolTip(tip)
-        self.code.setToolTip(tip)
-
-    def _chosen(self) -> None:
-        other = self.combo.currentData() == ""
-        self.code.setVisible(other)
-        if other:
-            self.code.setFocus()
-        self.changed.emit()
-
-    def set_region(self, code: str) -> None:
-        index = self.combo.findData(code)
-        if index < 0:
-            self.combo.setCurrentIndex(self.combo.count() - 1)
-            self.code.setText(code)
-        else:
-            self.combo.setCurrentIndex(index)
-
-    def region(self) -> str:
-        return self.combo.currentData() or self.code.text().strip().upper()
-
-    def problem(self) -> str | None:
-        if self.combo.currentData() == "" and len(self.code.text().strip()) != 2:
-            return self.tr("A region code has 2 letters, e.g. US")
-        return None
 
 
 def first_run_proposal(ctx: Ctx, locale: str | None = None, lang: str | None = None) -> shop_region.Proposal:
@@ -272,8 +145,8 @@ class FirstRunDialog(QDialog):
         self.region_code = self.region.code
         self.owner_name = QLineEdit(self)
         self.owner_name.setMaxLength(shop_admin.NAME_MAX)
-        self.pin = _pin_edit(self)
-        self.pin_again = _pin_edit(self)
+        self.pin = pin_edit(self)
+        self.pin_again = pin_edit(self)
         self.password = password_edit(self)
         self.password_again = password_edit(self)
 
@@ -461,7 +334,7 @@ class LoginDialog(QDialog):
         self.hint.setWordWrap(True)
         self.staff = QComboBox(self)
         self.staff.setMinimumWidth(220)
-        self.pin = _pin_edit(self)
+        self.pin = pin_edit(self)
         self.pin.setPlaceholderText(self.tr("PIN"))
         self.error = _error_label(self)
         self.ok = QPushButton(self.tr("Log in"), self)

@@ -1,0 +1,169 @@
+"""Messages › Gateway: the SMS gateway and its credentials (kept in the keyring), and a test text."""
+from __future__ import annotations
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from app.ui import style
+from app.ui.settings.owner_password import owner_gated
+from app.ui.state import AppState
+from app.ui.texts import background_sender
+from app.ui.texts.outbox_model import status_label
+from app.ui.texts.parts import UNAVAILABLE
+from app.ui.widgets import Tab, button_row, capped
+
+# --- the gateway -------------------------------------------------------------------------------------------
+GATEWAY_KINDS = [
+    ("log", QT_TRANSLATE_NOOP("GatewayTab", "Log only: nothing leaves this computer")),
+    ("twilio", QT_TRANSLATE_NOOP("GatewayTab", "Twilio, or a Twilio-compatible gateway")),
+]
+
+
+class GatewayTab(Tab):
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(state, parent)
+        self.modules = background_sender.sending_modules()
+        self.has_token = False
+        self.kind = QComboBox(self)
+        for key, label in GATEWAY_KINDS:
+            self.kind.addItem(self.tr(label), key)
+        self.account_sid = QLineEdit(self)
+        self.account_sid.setPlaceholderText("AC…")
+        self.sender = QLineEdit(self)
+        self.sender.setPlaceholderText(self.tr("+8613… or a Messaging Service SID (MG…)"))
+        self.api_base = QLineEdit(self)
+        self.api_base.setPlaceholderText(self.tr("Empty: the provider's own"))
+        self.token = QLineEdit(self)
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.save = QPushButton(self.tr("Save gateway"), self)
+        self.save.setProperty("primary", True)
+        self.save_buttons = [self.save]
+        self.test_phone = QLineEdit(self)
+        self.test_phone.setPlaceholderText(self.tr("A phone to send a test text to"))
+        self.test_text = QLineEdit(self)
+        self.test_text.setPlaceholderText(self.tr("Empty: the shop's test text"))
+        self.send_test = QPushButton(self.tr("Send test"), self)
+        self.answer = QLabel(self)
+        self.answer.setWordWrap(True)
+        self.answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.answer.hide()
+        form = QFormLayout()
+        form.addRow(self._label(self.tr("Gateway")), self.kind)
+        form.addRow(self._label(self.tr("Account SID")), self.account_sid)
+        form.addRow(self._label(self.tr("Auth token")), self.token)
+        form.addRow(self._label(self.tr("Sender")), self.sender)
+        form.addRow(self._label(self.tr("API address")), self.api_base)
+        note = QLabel(self.tr("The token is kept in this computer's keyring (or a private file), never in the "
+                              "database, and is never shown again. Settings from the environment "
+                              "(SHOPCARE_SMS_GATEWAY, TWILIO_ACCOUNT_SID, …) override these."), self)
+        note.setWordWrap(True)
+        note.setProperty("role", "muted")
+        test_form = QFormLayout()
+        test_form.addRow(self._label(self.tr("Test phone")), self.test_phone)
+        test_form.addRow(self._label(self.tr("Test text")), self.test_text)
+        box = QVBoxLayout(self)
+        if self.modules is None:
+            missing = QLabel(QCoreApplication.translate("MessagesScreen", UNAVAILABLE), self)
+            missing.setProperty("role", "error")
+            box.addWidget(missing)
+        box.addWidget(capped(form, self))
+        box.addWidget(note)
+        box.addLayout(button_row(self.save))
+        box.addWidget(self.status)
+        box.addSpacing(10)
+        box.addWidget(capped(test_form, self))
+        box.addLayout(button_row(self.send_test))
+        box.addWidget(self.answer)
+        box.addStretch(1)
+        self.kind.currentIndexChanged.connect(lambda _i: self._kind_changed())
+        self.save.clicked.connect(self.submit)
+        self.send_test.clicked.connect(self.test)
+        self._kind_changed()
+        self.apply_permissions()
+
+    def _label(self, text: str) -> QLabel:
+        label = QLabel(text, self)
+        label.setMinimumWidth(130)  # the same for both forms, so their fields line up
+        return label
+
+    def can_change(self) -> bool:
+        return self.modules is not None and super().can_change()
+
+    def apply_permissions(self) -> None:
+        super().apply_permissions()
+        self.send_test.setEnabled(self.modules is not None and self.state.role_allowed("manage_outbox"))
+
+    def _kind_changed(self) -> None:
+        twilio = self.kind.currentData() == "twilio"
+        for w in (self.account_sid, self.token, self.sender, self.api_base):
+            w.setEnabled(twilio)
+
+    def _show_token(self) -> None:
+        self.token.clear()
+        self.token.setPlaceholderText(self.tr("A token is stored: leave empty to keep it") if self.has_token
+                                      else self.tr("The account's auth token"))
+
+    def load(self) -> None:
+        if self.modules is None:
+            return
+        gateway_config = self.modules[0]
+        self.run(gateway_config.load_gateway_config, self.show_config, pool="io")
+
+    def show_config(self, cfg) -> None:
+        self.kind.setCurrentIndex(max(0, self.kind.findData(cfg.kind)))
+        self.account_sid.setText(cfg.account_sid)
+        self.sender.setText(cfg.sender)
+        self.api_base.setText(cfg.api_base)
+        self.has_token = cfg.has_token
+        self._show_token()
+        self._kind_changed()
+
+    @owner_gated("change_texting")
+    def submit(self) -> None:
+        if self.modules is None:
+            self.status.error(QCoreApplication.translate("MessagesScreen", UNAVAILABLE))
+            return
+        gateway_config = self.modules[0]
+        cfg = gateway_config.GatewayConfig(kind=self.kind.currentData(), account_sid=self.account_sid.text().strip(),
+                                           sender=self.sender.text().strip(), api_base=self.api_base.text().strip(),
+                                           has_token=self.has_token)
+        token = self.token.text().strip() or None
+
+        def saved(result) -> None:
+            self.show_config(result)
+            sender = getattr(self.state, "sender", None)
+            if sender is not None:
+                sender.gateway_changed()
+            self.status.ok(self.tr("Gateway saved."))
+
+        ctx = self.state.ctx
+        self.run(lambda: gateway_config.save_gateway_config(ctx, cfg, token), saved, pool="io", busy=[self.save])
+
+    def test(self) -> None:
+        if self.modules is None:
+            self.status.error(QCoreApplication.translate("MessagesScreen", UNAVAILABLE))
+            return
+        gateway_config, sms, sender = self.modules
+        ctx, phone, text = self.state.ctx, self.test_phone.text().strip(), self.test_text.text().strip() or None
+        self.answer.setStyleSheet("")
+        self.answer.setText(self.tr("Sending…"))
+        self.answer.show()
+
+        def work():
+            return sender.send_test(ctx, sms.make_gateway(gateway_config.load_gateway_config()), phone, text)
+
+        def done(result) -> None:
+            ok = result.status in ("sent", "delivered", "queued")
+            self.answer.setStyleSheet(f"color: {style.OK if ok else style.DANGER};")
+            self.answer.setText(self.tr("Test text {id}: {status}. Gateway id: {provider}. The gateway said: "
+                                        "{answer}").format(id=result.message_id, status=status_label(result.status),
+                                                            provider=result.provider_id or "—",
+                                                            answer=result.answer or "—"))
+
+        def failed(exc) -> None:
+            self.answer.setStyleSheet(f"color: {style.DANGER};")
+            self.answer.setText(self.state.error_text(exc))
+            self.apply_permissions()
+
+        self.send_test.setEnabled(False)
+        self.state.tasks.run(work, lambda r: (done(r), self.apply_permissions()), failed, pool="io")
