@@ -6,7 +6,7 @@ from datetime import date
 
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QDate, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QDateEdit, QDialog, QDoubleSpinBox, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QLabel, QPushButton, QTableView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 from shiboken6 import isValid
 
 from app.ui import style
@@ -75,6 +75,20 @@ def int_spin(parent: QWidget, low: int, high: int) -> QDoubleSpinBox:
     spin.setDecimals(0)
     spin.setRange(low, high)
     return spin
+
+
+def row_table(parent: QWidget, model, *, row_height: int, striped: bool = False) -> QTableView:
+    """A read-only table of ``model`` where a click picks one whole row (the lists of the till,
+    members and outbox)."""
+    table = QTableView(parent)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(striped)
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(row_height)
+    return table
 
 
 class DateField(QDateEdit):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -12,7 +11,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -22,7 +20,7 @@ from app.ui.state import AppState
 from app.ui.texts import background_sender
 from app.ui.texts.outbox_model import STATUS_COLORS, UNKNOWN_HINT, OutboxFilter, OutboxModel, kind_label, status_label
 from app.ui.texts.parts import DEBOUNCE_MS, UNAVAILABLE, flag
-from app.ui.widgets import DateField, Tab, button_row
+from app.ui.widgets import DateField, Tab, button_row, row_table
 
 FILTER_KINDS = ("ebill", "birthday", "anniversary", "holiday", "tier_care", "winback", "campaign", "satisfaction", "test")
 
@@ -82,15 +80,8 @@ class OutboxTab(Tab):
         filters.addWidget(self.clear_filters)
 
         self.model = OutboxModel(state, self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
+        self.table = row_table(self, self.model, row_height=30, striped=True)
         self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(30)
         for i, width in enumerate((140, 90, 115, 110, 110, 50, 330)):
             self.table.setColumnWidth(i, width)
         header = self.table.horizontalHeader()

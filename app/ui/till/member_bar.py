@@ -3,13 +3,13 @@ when several match; shows name, tier, stored value, points and a badge for this 
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QHeaderView,
+                               QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from app.services.members import members
 from app.services.reports import sales
 from app.services.reports.sales import MemberCard, Occasion
-from app.ui.widgets import run
+from app.ui.widgets import run, row_table
 
 _ROOT = QModelIndex()
 
@@ -208,16 +208,10 @@ class MemberPickDialog(QDialog):
         hint.setProperty("role", "muted")
         layout.addWidget(hint)
         self.model = MemberPickModel(state, picks, self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
+        self.table = row_table(self, self.model, row_height=34)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setDefaultSectionSize(34)
         self.table.doubleClicked.connect(lambda _i: self.accept())
         layout.addWidget(self.table)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)

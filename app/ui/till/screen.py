@@ -13,8 +13,8 @@ import re
 from dataclasses import replace
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, QTimer
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QMessageBox, QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QMessageBox, QPushButton, QVBoxLayout, QWidget)
 from shiboken6 import isValid
 
 from app.errors import ShopError, ValidationError
@@ -28,7 +28,7 @@ from app.ui.till.member_bar import MemberBar
 from app.ui.till.pay_dialog import PayDialog
 from app.ui.till.refund_dialog import RefundDialog
 from app.ui.reports.sales_history import SalesHistoryDialog
-from app.ui.widgets import run
+from app.ui.widgets import run, row_table
 
 log = logging.getLogger(__name__)
 
@@ -128,14 +128,8 @@ class TillScreen(QWidget):
 
         middle = QHBoxLayout()
         middle.setSpacing(12)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
+        self.table = row_table(self, self.model, row_height=36)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the entry line keeps the scanner's keystrokes
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(36)
         self.table.setStyleSheet("QTableView { font-size: 16px; }")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
