@@ -13,6 +13,7 @@ from functools import lru_cache
 from babel import Locale
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 
+from app import i18n
 from app.errors import ValidationError, quoted
 
 # Shop-sized bounds. Every amount and count entering a service is an int (never a bool, float or
@@ -163,7 +164,8 @@ def format_day(day, locale: str = "en", width: str = "full") -> str:
 def _babel_locale(locale: str) -> Locale:
     """The babel Locale for our language code, parsed once: ``Locale.parse`` of a string checks the
     locale data files on every call (about half a millisecond, several times per sale)."""
-    return Locale.parse("zh_CN" if locale.lower().startswith("zh") else ("en_US" if locale in ("en", "") else locale))
+    known = i18n.normalise(locale) != i18n.DEFAULT or locale in ("en", "")
+    return Locale.parse(i18n.babel_locale(locale) if known else locale)
 
 
 @dataclass(frozen=True, slots=True)

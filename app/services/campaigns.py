@@ -23,7 +23,9 @@ from datetime import date, datetime
 from babel.dates import format_date
 from sqlalchemy import func, select
 
+from app import i18n
 from app.errors import Conflict, NotFound, ValidationError
+from app.i18n import L_
 from app.models import Campaign, CampaignRecipient, Member, MemberTag, Message, Sale, Tier, Voucher
 from app.money import check_amount, format_money, format_plain
 from app.services import audit, ledger, outbox, permissions, points, templates, texts, vouchers
@@ -123,9 +125,9 @@ def _check(t: Ctx, spec: CampaignSpec) -> None:
         if v is not None:
             check_amount(v, field=label, allow_zero=True)
     if f.spend_min is not None and f.spend_max is not None and f.spend_min > f.spend_max:
-        raise ValidationError("campaign_range_invalid", what="spend", what_zh="消费金额")
+        raise ValidationError("campaign_range_invalid", what=L_("spend"))
     if f.last_visit_after and f.last_visit_before and f.last_visit_after > f.last_visit_before:
-        raise ValidationError("campaign_range_invalid", what="last visit", what_zh="最近到店日期")
+        raise ValidationError("campaign_range_invalid", what=L_("last visit"))
     if f.segment is not None and f.segment not in SEGMENTS:
         raise ValidationError("campaign_segment_unknown", segment=f.segment, segments=", ".join(SEGMENTS))
     v = spec.voucher
@@ -203,7 +205,7 @@ def _values(m: Member, spec: CampaignSpec, code: str | None, cfg) -> dict:
         out["voucher"] = (f"{v.value / 100:g}%" if v.kind == "percent"
                           else format_money(v.value, cfg.currency, lang))
         out["voucher_code"] = code
-        out["voucher_expiry"] = format_date(v.expires_on, "medium", locale="zh_CN" if lang.startswith("zh") else "en_US")
+        out["voucher_expiry"] = format_date(v.expires_on, "medium", locale=i18n.babel_locale(lang))
         out["min_spend"] = format_plain(v.min_spend, cfg.currency, lang)
     if spec.kind == "referral":
         out["reward"] = str(spec.referral_points)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -104,12 +104,23 @@ _MIDNIGHT = re.compile(r"\s+0{1,2}:00(:00)?$")
 class RejectedRow:
     row_no: int            # as the user sees it in the file (header = row 1)
     reason_code: str       # an app.errors CATALOGUE code
-    reason_text_en: str
-    reason_text_zh: str
+    error: ShopError = field(compare=False, repr=False)
 
     @classmethod
     def of(cls, row_no: int, err: ShopError) -> RejectedRow:
-        return cls(row_no, err.code, render(err, "en"), render(err, "zh_CN"))
+        return cls(row_no, err.code, err)
+
+    def text(self, lang: str) -> str:
+        """Why the row was refused, in ``lang``."""
+        return render(self.error, lang)
+
+    @property
+    def reason_text_en(self) -> str:
+        return self.text("en")
+
+    @property
+    def reason_text_zh(self) -> str:
+        return self.text("zh_CN")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from lunar_python import LunarMonth, LunarYear
 from app.errors import Conflict, Duplicate, NotFound, ValidationError
 from app.models import Member, MemberDate, MemberTag, Tier
 from app.services import audit, permissions, phones, tiers
-from app.services.text_rules import check_line, check_text, column_max
+from app.services.text_rules import check_line, check_text, column_max, field_name
 from app.services.context import Ctx
 from app.services.settings import load as load_settings
 
@@ -260,7 +260,7 @@ def clean_phone(raw: object, region: str) -> str:
     if raw is None:
         raise ValidationError("phone_empty")
     if not isinstance(raw, str):
-        raise ValidationError("text_not_text", field="Phone", field_zh="手机号")
+        raise ValidationError("text_not_text", field=field_name("phone"))
     check_text(raw, "phone")
     return phones.normalize(raw, region)
 
