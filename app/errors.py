@@ -158,7 +158,7 @@ CATALOGUE: dict[str, str] = {
     "already_set_up": NC_("already_set_up", "The shop is already set up: log in with a staff PIN"),
     "shop_name_empty": NC_("shop_name_empty", "The shop name cannot be empty"),
     "currency_invalid": NC_("currency_invalid", "'{value}' is not an ISO 4217 currency code (e.g. CNY, USD)"),
-    "language_invalid": NC_("language_invalid", "Language '{value}' is not English (en) or Simplified Chinese (zh_CN)"),
+    "language_invalid": NC_("language_invalid", "Language '{value}' is not English (en), Simplified Chinese (zh_CN) or Traditional Chinese (zh_TW)"),
     "signature_too_long": NC_("signature_too_long", "The signature is too long (at most {max} characters)"),
     "currency_locked": NC_("currency_locked", "The currency cannot change from {old} to {new}: sales or stored value are already recorded "
                         "in {old}"),
@@ -262,7 +262,7 @@ CATALOGUE: dict[str, str] = {
     "report_write_failed": NC_("report_write_failed", "Cannot write the report to {path}: {why}"),
     # texts: templates and outbox administration
     "template_kind_unknown": NC_("template_kind_unknown", "'{kind}' is not a kind of text (known: {kinds})"),
-    "template_lang_unknown": NC_("template_lang_unknown", "'{lang}' is not a template language: en or zh_CN"),
+    "template_lang_unknown": NC_("template_lang_unknown", "'{lang}' is not a template language: en, zh_CN or zh_TW"),
     "template_empty": NC_("template_empty", "The text cannot be empty"),
     "template_too_long": NC_("template_too_long", "The text is too long: {count} characters (at most {max})"),
     "template_placeholder_malformed": NC_("template_placeholder_malformed", "'{fragment}' is not a placeholder: use a name in braces, one of {allowed}"),
