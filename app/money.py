@@ -164,8 +164,8 @@ def format_day(day, locale: str = "en", width: str = "full") -> str:
 def _babel_locale(locale: str) -> Locale:
     """The babel Locale for our language code, parsed once: ``Locale.parse`` of a string checks the
     locale data files on every call (about half a millisecond, several times per sale)."""
-    known = i18n.normalise(locale) != i18n.DEFAULT or locale in ("en", "")
-    return Locale.parse(i18n.babel_locale(locale) if known else locale)
+    ours = not locale or locale in i18n.LANGUAGES or i18n.is_han(locale)   # else a babel locale already
+    return Locale.parse(i18n.babel_locale(locale) if ours else locale)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, case, insert, or_, select, text, update
 
+from app import i18n
 from app.errors import ImportFailed, ShopError, ValidationError, quoted, render
 from app.models import Member, MemberTag, PointsEntry, Product, Sale, SaleLine, Till, WalletEntry
 from app.models import Payment as PaymentRow
@@ -474,9 +475,10 @@ def _members_for(t: Ctx, todo: list[_Sale], cfg: ShopSettings) -> tuple[dict[str
     if new:
         base = tiers.base_tier(t)
         now = t.now()
-        label = "Member " if cfg.language == "en" else "会员"
+        def label(p: str) -> str:
+            return i18n.text(cfg.language, "Member {last4}", last4=phones.last4(p))
         # What members._insert writes for a name, a phone and a join date, in one executemany.
-        rows = [{"name": label + phones.last4(p), "name_key": members.name_key(label + phones.last4(p)),
+        rows = [{"name": label(p), "name_key": members.name_key(label(p)),
                  "phone": p, "phone_last4": phones.last4(p), "tier_id": base.id if base else None,
                  "join_date": first_seen[p].date(), "notes": "", "created_at": now, "updated_at": now,
                  "ebill_enabled": cfg.ebill_default, "wallet_principal": 0, "wallet_bonus": 0, "points_balance": 0,
