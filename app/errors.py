@@ -9,7 +9,7 @@ resources/locale/<lang>/LC_MESSAGES/shopcare.po with the code as msgctxt (script
 from __future__ import annotations
 
 from app import i18n
-from app.i18n import NC_
+from app.i18n import NC_, NN_
 
 
 class ShopError(Exception):
@@ -407,6 +407,20 @@ PAYMENT_METHODS: dict[str, str] = {
     "other": NC_("method:other", "Other"),
 }
 
+# Errors that show a count: code -> (the counting parameter, singular and plural English). The
+# catalogue's entry above stays the text for a count that is not a whole number.
+PLURALS: dict[str, tuple[str, tuple[str, str]]] = {
+    "tier_in_use": ("count", NN_("Tier {name} cannot be deleted: {count} member holds it",
+                                 "Tier {name} cannot be deleted: {count} members hold it")),
+    "import_rows": ("count", NN_("{file}: {count} bad row; nothing was imported",
+                                 "{file}: {count} bad rows; nothing was imported")),
+    "campaign_selects_nobody": ("matched", NN_(
+        "This campaign reaches nobody: {matched} member matches, who may not get offers (consent, opt-out or "
+        "phone). Widen the filters.",
+        "This campaign reaches nobody: {matched} members match, none of whom may get offers (consent, opt-out "
+        "or phone). Widen the filters.")),
+}
+
 # Which table names a neutral value, by the parameter that carries it: (table, msgctxt prefix).
 _NAMED: dict[str, tuple[dict[str, str], str]] = {
     "role": (ROLE_NAMES, "role:"), "field": (FIELD_LABELS, "field:"), "key": (FIELD_LABELS, "field:"),
@@ -425,9 +439,9 @@ class _Keep(dict):
         return "{" + key + "}"
 
 
-def quoted(text: str, limit: int = 40) -> str:
+def quoted(value: str, limit: int = 40) -> str:
     """A value as a message quotes it: cut when long (an import cell can hold a whole paragraph)."""
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return value if len(value) <= limit else value[:limit - 1] + "…"
 
 
 def value_text(name: str, value: object, lang: str | None) -> object:
@@ -450,4 +464,7 @@ def render(err: ShopError, lang: str | None = "en") -> str:
     params = {k: value_text(k, v, lang) for k, v in err.params.items()}
     if i18n.is_han(lang):  # a raise site written before the values were neutral (why=…, why_zh=…)
         params.update({k[:-3]: params[k] for k in list(params) if k.endswith("_zh") and params[k]})
+    if err.code in PLURALS and isinstance(err.params.get(PLURALS[err.code][0]), int):
+        count, (one, many) = PLURALS[err.code]
+        return i18n.ngettext(lang, one, many, err.params[count]).format_map(_Keep(params))
     return i18n.entry(lang, entry, context=err.code).format_map(_Keep(params))

@@ -175,6 +175,11 @@ def test_english_counts_take_the_plural_they_need():
     assert msg("members_exported", "en", rows=2, path="m.csv").startswith("2 members written to")
     assert msg("outbox_recovered", "en", n=1).startswith("1 text interrupted while sending is now")
     assert msg("members_exported", "zh_TW", rows=2, path="m.csv") == "已匯出 2 位會員到 m.csv（已記入稽核日誌）"
+    one, two = (ShopError("tier_in_use", name="Gold", count=n) for n in (1, 2))
+    assert render(one, "en") == "Tier Gold cannot be deleted: 1 member holds it"
+    assert render(two, "en") == "Tier Gold cannot be deleted: 2 members hold it"
+    assert render(two, "zh_TW") == "等級「Gold」有 2 位會員，不能刪除"
+    assert render(ShopError("import_rows", file="m.csv", count=1), "en") == "m.csv: 1 bad row; nothing was imported"
 
 
 # --- receipts, PDFs, templates and the command line in zh_TW ---------------------------------------
