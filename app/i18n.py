@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -159,6 +160,25 @@ def entry(lang: str | None, value: str | tuple[str, str], /, context: str | None
         return out.format(**params)
     except (KeyError, IndexError, ValueError):
         return out
+
+
+class PerLanguage(Mapping):
+    """A text as ``{lang: text}`` for every language of :data:`LANGUAGES`, translated when read (for
+    callers that pick by language code: ``RULE[state.lang]``)."""
+
+    def __init__(self, msgid: str, context: str | None = None) -> None:
+        self.msgid, self.context = msgid, context
+
+    def __getitem__(self, lang: str) -> str:
+        if lang not in LANGUAGES:
+            raise KeyError(lang)
+        return gettext(lang, self.msgid, self.context)
+
+    def __iter__(self):
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
 
 
 @dataclass(frozen=True)

@@ -150,13 +150,13 @@ def parse_birthday(value: Birthday | str | date | None, calendar: str = "solar",
         bday = Birthday(value.month, value.day, value.year, calendar, leap_month)
     else:
         text = str(value).strip()
-        lunar = text.lower().startswith(("lunar", "农历", "阴历"))
+        lunar = text.lower().startswith(("lunar", "农历", "阴历", "農曆", "陰曆"))
         if lunar:
             calendar = "lunar"
-            text = re.sub(r"^(lunar|农历|阴历)\s*", "", text, flags=re.I)
-            if text.lower().startswith(("leap", "闰")):
+            text = re.sub(r"^(lunar|农历|阴历|農曆|陰曆)\s*", "", text, flags=re.I)
+            if text.lower().startswith(("leap", "闰", "閏")):
                 leap_month = True
-                text = re.sub(r"^(leap|闰)\s*", "", text, flags=re.I)
+                text = re.sub(r"^(leap|闰|閏)\s*", "", text, flags=re.I)
         match = _DATE_RE.match(text)
         if not match:
             raise ValidationError(code, value=str(value))

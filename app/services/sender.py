@@ -51,7 +51,7 @@ POLL_LIMIT = 200
 SCORE_WINDOW = timedelta(days=3)           # a 1-5 reply this soon after a satisfaction text is its score
 SATISFACTION_KIND = "satisfaction"
 CAPPED = ("care", "marketing")
-STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "退订", "t", "td", "r"}
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "退订", "退訂", "t", "td", "r"}
 START_WORDS = {"start", "unstop", "yes"}
 TEST_TEXT = N_("ShopCare test text from {shop}")
 #: the member phone flags each refusal sets (Twilio codes)
