@@ -8,6 +8,8 @@ resources/locale/<lang>/LC_MESSAGES/shopcare.po with the code as msgctxt (script
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from app import i18n
 from app.i18n import NC_, NN_
 
@@ -454,6 +456,23 @@ def value_text(name: str, value: object, lang: str | None) -> object:
         if value in table:
             return i18n.entry(lang, table[value], context=prefix + value)
     return value
+
+
+class _Pairs(Mapping):
+    """The catalogue as code -> (English, Simplified Chinese): for checks that both are written."""
+
+    def __getitem__(self, code: str) -> tuple[str, str]:
+        entry = CATALOGUE[code]
+        return (entry[0] if isinstance(entry, tuple) else entry), i18n.entry("zh_CN", entry, context=code)
+
+    def __iter__(self):
+        return iter(CATALOGUE)
+
+    def __len__(self) -> int:
+        return len(CATALOGUE)
+
+
+CATALOGUE_PAIRS: Mapping[str, tuple[str, str]] = _Pairs()
 
 
 def render(err: ShopError, lang: str | None = "en") -> str:
