@@ -96,6 +96,14 @@ MESSAGES: dict[str, str] = {
     "arg_whole_range": NC_("cli:arg_whole_range", "{value} is not from {min} to {max}"),
     "rfm_exported": NC_("cli:rfm_exported", "{rows} members written to {path} (as of {as_of})"),
     "interrupted": NC_("cli:interrupted", "interrupted"),
+    "demo_count": NC_("cli:demo_count", "  {what}: {n}"),
+}
+# What `shopcare demo` reports it wrote (demo.DemoSummary's fields).
+DEMO_COUNTS: dict[str, str] = {
+    "members": NC_("demo:members", "members"), "sales": NC_("demo:sales", "sales"),
+    "refunds": NC_("demo:refunds", "refunds"), "topups": NC_("demo:topups", "top-ups"),
+    "messages": NC_("demo:messages", "texts"), "products": NC_("demo:products", "products"),
+    "days": NC_("demo:days", "days"),
 }
 
 
@@ -902,7 +910,8 @@ def cmd_demo(env: Env) -> int:
     items = asdict(summary) if is_dataclass(summary) else (summary if isinstance(summary, dict) else {})
     if items:
         for key, value in items.items():
-            env.say(f"  {key}: {value}")
+            name = i18n.entry(env.lang, DEMO_COUNTS[key], context="demo:" + key) if key in DEMO_COUNTS else key
+            env.say(msg("demo_count", env.lang, what=name, n=value))
     elif summary is not None:
         env.say(f"  {summary}")
     return EXIT_OK
