@@ -218,7 +218,7 @@ def _argparse_language(lang: str):
 
 def _argv_language(argv: list[str]) -> str:
     """The language of the messages before the arguments are parsed: --lang, else the environment."""
-    from app.services.summary import language_from_env
+    from app.services.base.language import language_from_env
 
     for i, arg in enumerate(argv):
         value = argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else arg[7:] if arg.startswith("--lang=") else ""
@@ -479,7 +479,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
 
 
 def demo_limits() -> tuple[int, int]:
-    from app.services.demo import MAX_DAYS, MAX_MEMBERS
+    from app.services.admin.demo import MAX_DAYS, MAX_MEMBERS
 
     return MAX_MEMBERS, MAX_DAYS
 
@@ -490,7 +490,7 @@ def _day_type(lang: str, *, bounded: bool = True) -> Callable[[str], object]:
     def day(text: str):
         from datetime import date
 
-        from app.services.days import FIRST_DAY, LAST_DAY
+        from app.services.base.days import FIRST_DAY, LAST_DAY
 
         try:
             value = date.fromisoformat(text.strip())
@@ -523,7 +523,7 @@ class Env:
     """What a command runs with: the database URL, the language, the till, the streams."""
 
     def __init__(self, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
-        from app.services.summary import language_from_env
+        from app.services.base.language import language_from_env
 
         self.args = args
         self.url = args.db or os.environ.get("SHOPCARE_DB") or None
@@ -562,13 +562,14 @@ class Env:
         return self._db
 
     def ctx(self):
-        from app.services.context import SYSTEM, Ctx
+        from app.services.base.context import SYSTEM, Ctx
 
         return Ctx(db=self.database(), actor=SYSTEM, till=self.till)
 
     def open(self, *, upgrade: bool = True, defaults: bool = True):
         """The database, brought to head after a backup (the app upgrades on start), as a Ctx."""
-        from app.services import backup, setup
+        from app.services.admin import backup
+        from app.services.base import setup
 
         if upgrade:
             made = backup.upgrade_with_backup(self.database())
@@ -583,7 +584,7 @@ class Env:
     def use_shop_language(self, ctx) -> None:
         if self.args.lang:
             return
-        from app.services.summary import configured_language
+        from app.services.base.language import configured_language
 
         try:
             self.lang = configured_language(ctx) or self.lang
@@ -600,7 +601,7 @@ class Env:
     def owner_confirmed(self, ctx):
         """``ctx`` with the owner's password confirmed, when the shop has one (exports ask for it even
         from the command line); the password comes from SHOPCARE_OWNER_PASSWORD or a terminal prompt."""
-        from app.services import auth
+        from app.services.base import auth
 
         if not auth.has_owner_password(ctx):
             return ctx
@@ -670,7 +671,7 @@ def cmd_init(env: Env) -> int:
 def cmd_check(env: Env) -> int:
     from babel.lists import format_list
 
-    from app.services.integrity import count_text, run_check
+    from app.services.admin.integrity import count_text, run_check
 
     env.require_file()  # a check must not create an empty database where there was none
     ctx = env.ctx()
@@ -696,7 +697,7 @@ def cmd_check(env: Env) -> int:
 
 
 def cmd_backup(env: Env) -> int:
-    from app.services import backup
+    from app.services.admin import backup
 
     db = env.database()
     if db.sqlite_path is None:
@@ -707,7 +708,7 @@ def cmd_backup(env: Env) -> int:
     if env.args.path is None:  # into the backups folder: keep its rotation (7 daily, 4 weekly, 12 monthly)
         from datetime import date
 
-        from app.services import backup_schedule
+        from app.services.admin import backup_schedule
 
         removed = backup_schedule.rotate(date.today())
         if removed:
@@ -716,7 +717,7 @@ def cmd_backup(env: Env) -> int:
 
 
 def cmd_restore(env: Env) -> int:
-    from app.services import backup
+    from app.services.admin import backup
 
     db = env.database()
     if db.sqlite_path is None:
@@ -730,7 +731,7 @@ def cmd_restore(env: Env) -> int:
             raise ShopError("restore_not_confirmed")
         from datetime import datetime
 
-        from app.services import backup_schedule
+        from app.services.admin import backup_schedule
 
         backup.refuse_while_app_runs(db)  # say so before asking, not after
         when = backup_schedule.taken_at(path) or datetime.fromtimestamp(path.stat().st_mtime)
@@ -747,7 +748,7 @@ def cmd_restore(env: Env) -> int:
 
 
 def cmd_report_eod(env: Env) -> int:
-    from app.services import eod, eod_pdf, report_files
+    from app.services.reports import eod, eod_pdf, report_files
 
     env.require_file()
     ctx = env.open()
@@ -762,7 +763,8 @@ def cmd_report_eod(env: Env) -> int:
 def cmd_report_statement(env: Env) -> int:
     from datetime import timedelta
 
-    from app.services import members, report_files, statement, statement_pdf
+    from app.services.members import members
+    from app.services.reports import report_files, statement, statement_pdf
 
     env.require_file()
     ctx = env.open()
@@ -784,7 +786,8 @@ def cmd_report_statement(env: Env) -> int:
 
 
 def cmd_export_members(env: Env) -> int:
-    from app.services import export, member_export
+    from app.services.base import export
+    from app.services.members import member_export
 
     export.export_format(env.args.output)  # a bad file name is refused before any work
     env.require_file()
@@ -803,7 +806,7 @@ def cmd_owner_password(env: Env) -> int:
 
     from app.errors import NotFound, ValidationError
     from app.models import Staff
-    from app.services import auth
+    from app.services.base import auth
 
     env.require_file()
     ctx = env.open()
@@ -828,7 +831,7 @@ def cmd_owner_password(env: Env) -> int:
 
 
 def cmd_audit_key_show(env: Env) -> int:
-    from app.services import audit
+    from app.services.base import audit
 
     env.require_file()
     ctx = env.owner_confirmed(env.open())
@@ -838,7 +841,7 @@ def cmd_audit_key_show(env: Env) -> int:
 
 
 def cmd_audit_key_set(env: Env) -> int:
-    from app.services import audit
+    from app.services.base import audit
 
     env.require_file()
     ctx = env.owner_confirmed(env.open())
@@ -857,7 +860,7 @@ def cmd_import_sales(env: Env) -> int:
 
 def _import(env: Env, fn_name: str) -> int:
     from app.errors import ImportFailed
-    from app.services import imports
+    from app.services.admin import imports
 
     path: Path = env.args.file
     if not path.is_file():
@@ -897,7 +900,7 @@ def _rejected_line(row: object, lang: str) -> str:
 
 
 def cmd_demo(env: Env) -> int:
-    from app.services import demo
+    from app.services.admin import demo
 
     ctx = env.open()
     kwargs = {k: getattr(env.args, k) for k in ("members", "days", "seed") if getattr(env.args, k) is not None}
@@ -920,7 +923,8 @@ def cmd_demo(env: Env) -> int:
 def cmd_reprint(env: Env) -> int:
     from dataclasses import replace as dc_replace
 
-    from app.services import localconfig, printing
+    from app.services.base import localconfig
+    from app.services.sales import printing
 
     cfg = localconfig.load()
     if env.args.printer is not None:
@@ -946,8 +950,8 @@ def cmd_reprint(env: Env) -> int:
 # texts: gateways and sending
 def cmd_outbox_send(env: Env) -> int:
     from app.adapters.sms import make_gateway
-    from app.services import sender
-    from app.services.ports import GatewayError
+    from app.services.texts import sender
+    from app.services.base.ports import GatewayError
 
     ctx = env.open()
     gateway = make_gateway()
@@ -984,7 +988,7 @@ def cmd_outbox_send(env: Env) -> int:
 
 def cmd_outbox_test(env: Env) -> int:
     from app.adapters.sms import make_gateway
-    from app.services import sender
+    from app.services.texts import sender
 
     ctx = env.open()
     gateway = make_gateway()
@@ -1011,7 +1015,7 @@ def care_rule_name(rule: str, lang: str) -> str:
 
 def _table(rows: list[list[object]]) -> list[str]:
     """Rows as aligned columns (Chinese characters count two): text left, numbers right."""
-    from app.services.receipt import text_width
+    from app.services.sales.receipt import text_width
 
     cells = [[str(c) for c in row] for row in rows]
     widths = [max(text_width(row[i]) for row in cells) for i in range(len(cells[0]))]

@@ -68,7 +68,7 @@ def translations(lang: str, domain: str = "shopcare") -> _gettext.NullTranslatio
     """The compiled catalogue of ``lang`` in ``domain`` (English: the identity)."""
     lang = normalise(lang)
     path = po_path(lang, domain)
-    if lang == DEFAULT or not path.is_file():
+    if not path.is_file():  # English: the identity, unless a file gives its plural forms ("1 member")
         return _gettext.NullTranslations()
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
@@ -92,6 +92,23 @@ def ngettext(lang: str | None, singular: str, plural: str, n: int, context: str 
     """The form of a text for ``n`` things ("1 member", "2 members"), by the language's plural rule."""
     tr = translations(normalise(lang), domain)
     return tr.npgettext(context, singular, plural, n) if context else tr.ngettext(singular, plural, n)
+
+
+def lookup(lang: str | None, msgid: str, context: str | None = None, *, n: int | None = None,
+           domain: str = "shopcare") -> str | None:
+    """The translation of ``msgid`` (for ``n`` things, when given and the entry has plural forms), or
+    None when the catalogue has none: for a caller with its own fallback, such as Qt's translator,
+    which must tell "no translation" from a translation that happens to equal the English."""
+    tr = translations(normalise(lang), domain)
+    table = getattr(tr, "_catalog", None)  # GNUTranslations' parsed catalogue (absent for the identity)
+    if not table:
+        return None
+    key = f"{context}\x04{msgid}" if context else msgid
+    if n is not None and (key, 0) in table:
+        found = table.get((key, tr.plural(n)))
+    else:
+        found = table.get(key) or table.get((key, 0))
+    return found or None
 
 
 def text(lang: str | None, msgid: str, /, context: str | None = None, **params: object) -> str:

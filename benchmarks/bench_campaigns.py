@@ -21,9 +21,9 @@ from app.db import Database  # noqa: E402
 from app.db import sqlite_module  # noqa: E402
 
 sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one process do not see each other's locks
-from app.services import campaigns  # noqa: E402
-from app.services.campaigns import CampaignSpec, Filters, VoucherTerms  # noqa: E402
-from app.services.context import Ctx, FixedClock  # noqa: E402
+from app.services.care import campaigns  # noqa: E402
+from app.services.care.campaigns import CampaignSpec, Filters, VoucherTerms  # noqa: E402
+from app.services.base.context import Ctx, FixedClock  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 

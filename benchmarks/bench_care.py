@@ -26,7 +26,7 @@ sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one 
 from app.services import care  # noqa: E402
 from app.services.care import config as care_config  # noqa: E402
 from app.services.care import plan, rhythm  # noqa: E402
-from app.services.context import Ctx, FixedClock  # noqa: E402
+from app.services.base.context import Ctx, FixedClock  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 

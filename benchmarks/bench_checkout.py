@@ -33,9 +33,9 @@ from app.db import BUSY_TIMEOUT_MS, Database  # noqa: E402
 from app.db import sqlite_module  # noqa: E402
 
 sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one process do not see each other's locks
-from app.services import integrity  # noqa: E402
-from app.services.checkout import Cart, CartLine, Tender, checkout, price_cart  # noqa: E402
-from app.services.context import Ctx, FixedClock  # noqa: E402
+from app.services.admin import integrity  # noqa: E402
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout, price_cart  # noqa: E402
+from app.services.base.context import Ctx, FixedClock  # noqa: E402
 
 DEFAULT_DB = Path(__file__).resolve().parent / "out" / "bench.db"
 

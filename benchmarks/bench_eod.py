@@ -28,10 +28,10 @@ from sqlalchemy import func, select  # noqa: E402
 
 from app.db import Database  # noqa: E402
 from app.models import Member, Product, Sale  # noqa: E402
-from app.services import wallet  # noqa: E402
-from app.services.checkout import Cart, CartLine, Tender, checkout, price_cart  # noqa: E402
-from app.services.context import Ctx, FixedClock  # noqa: E402
-from app.services.refunds import RefundLine, refund  # noqa: E402
+from app.services.ledger import wallet  # noqa: E402
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout, price_cart  # noqa: E402
+from app.services.base.context import Ctx, FixedClock  # noqa: E402
+from app.services.sales.refunds import RefundLine, refund  # noqa: E402
 
 DEFAULT_DB = ROOT / "benchmarks" / "out" / "bench.db"
 
@@ -91,7 +91,7 @@ def main() -> int:
         day = fill_day(work, args.sales, args.seed).date()
 
     # In-process split, after a first call has loaded the font.
-    from app.services import eod, eod_pdf
+    from app.services.reports import eod, eod_pdf
 
     db = Database(f"sqlite:///{work}")
     ctx = Ctx(db=db, till="T1", clock=FixedClock(datetime.combine(day, datetime.max.time()).replace(microsecond=0)))

@@ -28,8 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import event  # noqa: E402
 
 from app.db import Database  # noqa: E402
-from app.services import imports, setup  # noqa: E402
-from app.services.context import Actor, Ctx, FixedClock  # noqa: E402
+from app.services.admin import imports
+from app.services.base import setup  # noqa: E402
+from app.services.base.context import Actor, Ctx, FixedClock  # noqa: E402
 
 
 def write_history(path: Path, n: int, phones: int, seed: int = 7) -> None:

@@ -35,9 +35,11 @@ MEMBERS, BALANCE, HOT, TOPUP = 2_000, 20_000, 20, 5_000     # HOT members are sp
 
 def build(url: str) -> None:
     from app.db import Database
-    from app.services import catalog, ledger, setup
-    from app.services.context import Actor, Ctx, FixedClock
-    from app.services.members import MemberInput, create_member
+    from app.services.sales import catalog
+    from app.services.ledger import ledger
+    from app.services.base import setup
+    from app.services.base.context import Actor, Ctx, FixedClock
+    from app.services.members.members import MemberInput, create_member
 
     db = Database(url)
     db.upgrade()
@@ -57,9 +59,9 @@ def build(url: str) -> None:
 def till(url: str, code: str, seconds: float, seed: int, topup_share: float, start, q) -> None:
     from app.db import Database
     from app.errors import InsufficientFunds
-    from app.services.checkout import Cart, CartLine, Tender, checkout, price_cart
-    from app.services.context import Actor, Ctx
-    from app.services.wallet import topup
+    from app.services.sales.checkout import Cart, CartLine, Tender, checkout, price_cart
+    from app.services.base.context import Actor, Ctx
+    from app.services.ledger.wallet import topup
 
     db = Database(url)
     ctx = Ctx(db=db, actor=Actor(None, "cashier", "cashier"), till=code)
@@ -113,9 +115,9 @@ def verify(url: str, results, seconds: float) -> dict:
 
     from app.db import Database
     from app.models import Member, Sale
-    from app.services import audit
-    from app.services.context import Ctx
-    from app.services.integrity import run_check
+    from app.services.base import audit
+    from app.services.base.context import Ctx
+    from app.services.admin.integrity import run_check
 
     charged: Counter = Counter()
     for *_rest, c in results:

@@ -28,9 +28,9 @@ from app.db import Database  # noqa: E402
 from app.db import sqlite_module  # noqa: E402
 
 sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one process do not see each other's locks
-from app.services import member_list  # noqa: E402
-from app.services.context import Ctx  # noqa: E402
-from app.services.member_list import Cursor  # noqa: E402
+from app.services.members import member_list  # noqa: E402
+from app.services.base.context import Ctx  # noqa: E402
+from app.services.members.member_list import Cursor  # noqa: E402
 
 DEFAULT_DB = Path(__file__).resolve().parent / "out" / "bench.db"
 

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from app.db import Database  # noqa: E402
 from app.services.analytics import purchases  # noqa: E402
 from app.services.analytics.members import analyse  # noqa: E402
-from app.services.context import Ctx, FixedClock  # noqa: E402
+from app.services.base.context import Ctx, FixedClock  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 DEFAULT_DB = OUT / "bench.db"

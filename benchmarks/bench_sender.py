@@ -26,10 +26,12 @@ from sqlalchemy import func, select  # noqa: E402
 from app.adapters.sms import LogGateway, TwilioGateway  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.models import Member, Message  # noqa: E402
-from app.services import outbox, sender, setup, shop_admin  # noqa: E402
-from app.services.context import Actor, Ctx, FixedClock  # noqa: E402
-from app.services.gateway_config import GatewayConfig  # noqa: E402
-from app.services.members import MemberInput, create_member  # noqa: E402
+from app.services.texts import outbox, sender
+from app.services.base import setup
+from app.services.admin import shop_admin  # noqa: E402
+from app.services.base.context import Actor, Ctx, FixedClock  # noqa: E402
+from app.services.texts.gateway_config import GatewayConfig  # noqa: E402
+from app.services.members.members import MemberInput, create_member  # noqa: E402
 from tests.fake_twilio import SHOP_NUMBER, FakeTwilio  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"

@@ -35,7 +35,7 @@ def build_home() -> None:
         return
     env = dict(os.environ, SHOPCARE_HOME=str(OUT))
     subprocess.run([sys.executable, "-m", "app", "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
-    code = ("from app.ui.app import open_shop; from app.services import shop_admin; "
+    code = ("from app.ui.app import open_shop; from app.services.admin import shop_admin; "
             f"shop_admin.first_run(open_shop(), '茶与咖啡', 'CNY', 'zh_CN', 'Owner', '{PIN}')")
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
 

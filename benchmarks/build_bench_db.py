@@ -16,7 +16,7 @@ consistent:
 * the till's receipt sequence continues after the last sale.
 
 No e-bill texts or audit rows are written for the history (the checkout benchmark writes its own).
-At the end ``app.services.integrity.run_check`` (what ``shopcare check`` runs) must report no fault.
+At the end ``app.services.admin.integrity.run_check`` (what ``shopcare check`` runs) must report no fault.
 """
 from __future__ import annotations
 
@@ -34,10 +34,12 @@ from sqlalchemy import event, insert, select, update  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.models import (Member, Payment, PointsEntry, Product, Sale, SaleLine, Tier, Till, Topup,  # noqa: E402
                         TopupBonusRule, WalletEntry)
-from app.services import integrity, ledger, points, settings, setup  # noqa: E402
-from app.services.context import Ctx, FixedClock  # noqa: E402
-from app.services.demo import COMPOUND_SURNAMES, GIVEN_ANY, GIVEN_F, GIVEN_M, PRODUCTS, SHOP_NAME, SURNAMES  # noqa: E402
-from app.services.members import name_key  # noqa: E402
+from app.services.admin import integrity
+from app.services.ledger import ledger, points
+from app.services.base import settings, setup  # noqa: E402
+from app.services.base.context import Ctx, FixedClock  # noqa: E402
+from app.services.admin.demo import COMPOUND_SURNAMES, GIVEN_ANY, GIVEN_F, GIVEN_M, PRODUCTS, SHOP_NAME, SURNAMES  # noqa: E402
+from app.services.members.members import name_key  # noqa: E402
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "out" / "bench.db"
 CHUNK = 20_000
@@ -62,7 +64,7 @@ def build(path: Path, n_members: int, n_sales: int, seed: int, log=print) -> dic
     start = (now - timedelta(days=HISTORY_DAYS)).replace(hour=8, minute=0, second=0)
     ctx = Ctx(db=db, clock=FixedClock(start))
     setup.ensure_defaults(ctx)
-    from app.services import catalog
+    from app.services.sales import catalog
 
     settings.update(ctx, shop_name=SHOP_NAME)
     for i, (sku, name, category, price, kind, pts, disc) in enumerate(PRODUCTS):

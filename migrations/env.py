@@ -29,8 +29,8 @@ def run_migrations_online() -> None:
         connection.commit()
     if fresh:
         # A database created from nothing: what this computer recorded about the audit chain of an
-        # earlier database at the same path or URL does not apply to it (see app/services/audit.py).
-        from app.services import audit
+        # earlier database at the same path or URL does not apply to it (see app/services/base/audit.py).
+        from app.services.base import audit
 
         audit.forget(engine.url.render_as_string(hide_password=False))
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Render docs/screenshots from a fresh demo shop, in English and Chinese (what README shows).
+# Render docs/screenshots from a fresh demo shop, in English, Simplified and Traditional Chinese (what README shows).
 #   bash scripts/screenshots.sh [OUT_DIR]      # default docs/screenshots
 # The shop is made in a temporary SHOPCARE_HOME: `shopcare demo`, an owner (PIN 1234, owner's password
 # corner-tea-2026), a manager and
@@ -16,7 +16,9 @@ PY=.venv/bin/python
 $PY -m app demo >/dev/null
 $PY - <<'PY'
 from app.ui.app import open_shop
-from app.services import auth, care, shop_admin
+from app.services import care
+from app.services.admin import shop_admin
+from app.services.base import auth
 
 ctx = open_shop()
 shop_admin.first_run(ctx, "街角茶咖 Corner Tea & Coffee", "CNY", "zh_CN", "Owner", "1234", "corner-tea-2026")
@@ -27,7 +29,9 @@ care.run(ctx)
 PY
 $PY -m app backup >/dev/null    # Settings › Backups shows one
 mkdir -p "$OUT"
-for lang in en zh_CN; do
-  $PY -m app --screenshots "$OUT" --lang "$lang" >/dev/null
+# every language app/i18n.py ships (what `shopcare --screenshots DIR --lang L` does, for each L)
+for lang in $($PY -c 'from app.i18n import LANGUAGES; print(*LANGUAGES)'); do
+  $PY -c 'import sys; from pathlib import Path; from app.ui.screenshots import render_all
+render_all(Path(sys.argv[1]), lang=sys.argv[2])' "$OUT" "$lang" >/dev/null
 done
 echo "screenshots: $(ls "$OUT"/*.png | wc -l) files in $OUT"

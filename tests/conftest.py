@@ -9,8 +9,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from app.db import Database  # noqa: E402
-from app.services import setup  # noqa: E402
-from app.services.context import Actor, Ctx, FixedClock  # noqa: E402
+from app.services.base import setup  # noqa: E402
+from app.services.base.context import Actor, Ctx, FixedClock  # noqa: E402
 from tests.shop import confirmed  # noqa: E402
 
 START = datetime(2026, 3, 2, 10, 0, 0)

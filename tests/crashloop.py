@@ -41,12 +41,16 @@ from app.adapters.sms import TwilioGateway
 from app.db import Database
 from app.errors import ShopError
 from app.models import Member, Message, Sale, Topup
-from app.services import catalog, imports, ledger, refunds, sender, setup, shop_admin, wallet
-from app.services.checkout import Cart, CartLine, Tender, checkout, price_cart
-from app.services.context import Actor, Ctx
-from app.services.gateway_config import GatewayConfig
-from app.services.integrity import run_check
-from app.services.members import MemberInput, create_member
+from app.services.sales import catalog, refunds
+from app.services.admin import imports, shop_admin
+from app.services.ledger import ledger, wallet
+from app.services.texts import sender
+from app.services.base import setup
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout, price_cart
+from app.services.base.context import Actor, Ctx
+from app.services.texts.gateway_config import GatewayConfig
+from app.services.admin.integrity import run_check
+from app.services.members.members import MemberInput, create_member
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS, OPENING = 40, 50_000

@@ -296,7 +296,7 @@ def _fixtures():
 
     @pytest.fixture
     def twilio_cfg(fake_twilio):
-        from app.services.gateway_config import GatewayConfig
+        from app.services.texts.gateway_config import GatewayConfig
 
         return GatewayConfig(kind="twilio", account_sid=fake_twilio.account_sid, sender=SHOP_NUMBER,
                              api_base=fake_twilio.url, has_token=True)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from app.models import Member, Message
-from app.services import outbox
+from app.services.texts import outbox
 from tests.shop import member
 
 # status of the i-th text, in turn

@@ -6,9 +6,10 @@ from dataclasses import replace
 from sqlalchemy import func, select
 
 from app.models import CountCard, CountCardEntry, Member, Payment, PointsEntry, Sale, SaleLine, WalletEntry
-from app.services import catalog, ledger
-from app.services.context import OwnerConfirmation
-from app.services.members import MemberInput, create_member
+from app.services.sales import catalog
+from app.services.ledger import ledger
+from app.services.base.context import OwnerConfirmation
+from app.services.members.members import MemberInput, create_member
 
 PRODUCTS = [
     # sku, name, price (fen), kind, points, discount

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from app.cli import main
 from app.errors import PermissionDenied, ValidationError
 from app.models import AuditLog
-from app.services import imports
+from app.services.admin import imports
 from app.services.analytics import bgnbd, churn, model_cache, rfm, synthetic
 from app.services.analytics.export import export_member_analytics
 from app.services.analytics.members import COLUMNS, analyse, member_rows, overview
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.refunds import RefundLine, refund
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.sales.refunds import RefundLine, refund
 from tests.shop import member, stock_shop
 
 lifetimes = pytest.importorskip("lifetimes")   # test extra; brings pandas

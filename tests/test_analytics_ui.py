@@ -106,7 +106,7 @@ def test_export_button_is_the_owners_and_writes_the_file(qtbot, shop_state, tmp_
     screen.export_to(out)
     qtbot.waitUntil(lambda: screen.export_button.isEnabled(), timeout=20_000)
     assert out.is_file() and "members written to" in screen.message.text()
-    from app.services.context import Actor
+    from app.services.base.context import Actor
 
     shop_state.set_actor(Actor(None, "cashier", "cashier"))
     assert not screen.export_button.isVisible()

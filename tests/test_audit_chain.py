@@ -10,8 +10,8 @@ from sqlalchemy import select, text
 
 from app.db import Database
 from app.models import AuditLog
-from app.services import audit
-from app.services.integrity import run_check
+from app.services.base import audit
+from app.services.admin.integrity import run_check
 from tests.test_integrity import a_member, codes, raw
 
 
@@ -161,8 +161,8 @@ def _rechain_plain_prefix(db: Database) -> None:
 
 
 def test_a_fresh_database_at_the_same_path_starts_a_new_record(tmp_path):
-    from app.services import setup
-    from app.services.context import Actor, Ctx
+    from app.services.base import setup
+    from app.services.base.context import Actor, Ctx
     from tests.shop import confirmed
 
     path = tmp_path / "again.db"

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from app import paths
 from app.errors import PermissionDenied, ShopError, ValidationError, render
 from app.models import AuditLog
-from app.services import audit
-from app.services.context import Actor
-from app.services.integrity import run_check
+from app.services.base import audit
+from app.services.base.context import Actor
+from app.services.admin.integrity import run_check
 from tests.test_integrity import a_member, codes
 
 

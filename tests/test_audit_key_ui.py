@@ -12,9 +12,9 @@ pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.services import audit  # noqa: E402
-from app.services.context import Actor  # noqa: E402
-from app.services.integrity import run_check  # noqa: E402
+from app.services.base import audit  # noqa: E402
+from app.services.base.context import Actor  # noqa: E402
+from app.services.admin.integrity import run_check  # noqa: E402
 from tests.test_integrity import codes  # noqa: E402
 from tests.test_owner_password_ui import open_password  # noqa: E402
 from tests.test_settings_ui import OWNER_PASSWORD, english, screen_for, settle, shop  # noqa: F401  (fixtures)

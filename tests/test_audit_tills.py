@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.db import Database
 from app.models import AuditLog
-from app.services import audit
-from app.services.context import Actor, Ctx
+from app.services.base import audit
+from app.services.base.context import Actor, Ctx
 
 
 def test_two_tills_audit_at_once_keep_one_chain(ctx):

@@ -11,8 +11,8 @@ from sqlalchemy import text
 from app import paths
 from app.db import Database, sqlite_module
 from app.errors import ShopError, render
-from app.services import backup
-from app.services.members import MemberInput, create_member
+from app.services.admin import backup
+from app.services.members.members import MemberInput, create_member
 
 sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one process do not see each other's locks
 

@@ -10,7 +10,7 @@ import pytest
 
 from app import paths
 from app.errors import ShopError
-from app.services import backup, backup_schedule
+from app.services.admin import backup, backup_schedule
 from tests.shop import member
 
 pytestmark = pytest.mark.sqlite_only   # backups copy the SQLite file (PostgreSQL: pg_dump)

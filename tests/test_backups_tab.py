@@ -8,8 +8,8 @@ pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 from sqlalchemy import select  # noqa: E402
 
 from app.models import Member  # noqa: E402
-from app.services import backup, backup_schedule  # noqa: E402
-from app.services.context import Actor  # noqa: E402
+from app.services.admin import backup, backup_schedule  # noqa: E402
+from app.services.base.context import Actor  # noqa: E402
 from tests.shop import member  # noqa: E402
 from tests.test_settings_ui import english, screen_for, settle, shop  # noqa: F401  (fixtures)
 

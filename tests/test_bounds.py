@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from app.errors import ShopError
 from app.models import PointsEntry, Sale, Voucher, WalletEntry
 from app.money import MAX_BALANCE, MAX_CARD_USES, MAX_POINTS, MAX_POINTS_BALANCE
-from app.services import ledger, points, vouchers, wallet
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.integrity import run_check
-from app.services.members import get_member
+from app.services.ledger import ledger, points, vouchers, wallet
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.admin.integrity import run_check
+from app.services.members.members import get_member
 from tests.shop import fund, ledger_faults, member, stock_shop
 
 HUGE = [2**62, 2**63, 10**30, -(2**63), 0.5, True, Decimal("5"), "100"]

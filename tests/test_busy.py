@@ -15,9 +15,9 @@ from sqlalchemy import func, select, text
 from app.db import Database
 from app.errors import Busy, render
 from app.models import Sale
-from app.services import setup
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.context import Actor, Ctx
+from app.services.base import setup
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.base.context import Actor, Ctx
 from tests.conftest import PG_URL
 from tests.shop import confirmed, stock_shop
 

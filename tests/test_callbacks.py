@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from app.errors import Conflict, PermissionDenied, ValidationError
 from app.models import AuditLog, CallbackTask, ContactNote, Message
-from app.services import callbacks, member_history, sales
-from app.services.context import Actor
+from app.services.care import callbacks
+from app.services.reports import member_history, sales
+from app.services.base.context import Actor
 from tests.shop import member
 
 TODAY = date(2026, 3, 2)

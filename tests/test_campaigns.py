@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from app.errors import Conflict, PermissionDenied, ValidationError, render
 from app.models import AuditLog, Campaign, CampaignRecipient, Member, Message, PointsEntry, Voucher
-from app.services import campaigns, outbox, texts
-from app.services.campaigns import CampaignSpec, Filters, VoucherTerms
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.context import Actor
+from app.services.care import campaigns
+from app.services.texts import outbox, bodies
+from app.services.care.campaigns import CampaignSpec, Filters, VoucherTerms
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.base.context import Actor
 from tests.shop import ledger_faults, member, stock_shop
 
 EXPIRY = date(2026, 3, 31)
@@ -79,7 +80,7 @@ def test_preview_counts_segments_of_each_recipients_own_text(shop):
     expected = 0
     for name in ("Ann", "Bo", "王芳"):
         body = p.sample.replace("Ann", name)
-        expected += texts.segments(body)[0]
+        expected += bodies.segments(body)[0]
     assert p.segments == expected and p.segments >= 3
     # Nothing is written by a preview.
     assert count(ctx.db, Campaign) == 0 and count(ctx.db, Voucher) == 0

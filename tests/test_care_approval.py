@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from app.errors import Conflict, PermissionDenied
 from app.models import Message
-from app.services import care, outbox_admin, sender
+from app.services import care
+from app.services.texts import outbox_admin, sender
 from app.adapters.sms import make_gateway
-from app.services.gateway_config import GatewayConfig
+from app.services.texts.gateway_config import GatewayConfig
 from tests.shop import member
 
 

@@ -15,10 +15,11 @@ from app import cli
 from app.errors import CATALOGUE_PAIRS as CATALOGUE
 from app.errors import NotFound, ShopError, ValidationError, render
 from app.models import CallbackTask, Message, Setting, Voucher
-from app.services import care, members
+from app.services import care
+from app.services.members import members
 from app.services.care import engine
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.members import MemberInput, create_member
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.members.members import MemberInput, create_member
 from tests.shop import stock_shop
 
 TODAY = date(2026, 6, 30)

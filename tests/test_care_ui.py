@@ -13,9 +13,10 @@ pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 from sqlalchemy import select  # noqa: E402
 
 from app.models import Campaign, KbArticle, Message, Voucher  # noqa: E402
-from app.services import callbacks, care, knowledge  # noqa: E402
-from app.services import settings as shop_settings  # noqa: E402
-from app.services.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
+from app.services.care import callbacks, knowledge
+from app.services import care  # noqa: E402
+from app.services.base import settings as shop_settings  # noqa: E402
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
 from app.ui import i18n  # noqa: E402
 from app.ui.care import CareScreen  # noqa: E402
 from app.ui.state import AppState  # noqa: E402

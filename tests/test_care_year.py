@@ -15,8 +15,9 @@ from lunar_python import Lunar, LunarMonth, LunarYear, Solar
 from sqlalchemy import func, select, update
 
 from app.models import CallbackTask, Member, Message, Voucher
-from app.services import care, members
-from app.services.members import MemberInput, create_member
+from app.services import care
+from app.services.members import members
+from app.services.members.members import MemberInput, create_member
 
 YEAR = 2025                 # lunar 2025 has a leap 6th month (闰六月, 29 days); no leap 4th month
 FIRST, LAST = date(YEAR, 1, 1), date(YEAR, 12, 31)
@@ -245,7 +246,7 @@ def _till(url: str, day: str, till: str, barrier, out) -> None:
     from app.db import Database
     from app.services import care as care_
     from app.services.care import engine as engine_
-    from app.services.context import SYSTEM, Ctx, FixedClock
+    from app.services.base.context import SYSTEM, Ctx, FixedClock
 
     engine_.CHUNK = 7  # many small transactions, so the two tills interleave
     db = Database(url)
@@ -284,7 +285,7 @@ def test_two_tills_at_once_queue_one_set(ctx, db, tmp_path):
     assert sum(r[2] for r in results) == tasks > 0
     assert vouchers == voucher_texts              # no voucher issued without its text
     # Each till saw the other's work as done: a third run adds nothing.
-    from app.services.context import Ctx, FixedClock
+    from app.services.base.context import Ctx, FixedClock
 
     third = care.run(Ctx(db=db, clock=FixedClock(datetime(2026, 2, 17, 11))))
     assert third.total.queued == 0 and third.total.tasks == 0

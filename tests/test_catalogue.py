@@ -16,10 +16,12 @@ import pytest
 
 from app import i18n
 from app.errors import PermissionDenied, ShopError, ValidationError, render
-from app.services import eod, eod_pdf, settings, templates
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.permissions import action_name
-from app.services.receipt import build_receipt, items_line, layout
+from app.services.base import settings
+from app.services.base.permissions import action_name
+from app.services.reports import eod, eod_pdf
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.sales.receipt import build_receipt, items_line, layout
+from app.services.texts import templates
 from tests.shop import fund, member, stock_shop
 
 ROOT = Path(__file__).resolve().parent.parent

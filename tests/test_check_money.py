@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.integrity import run_check
-from app.services.refunds import RefundLine, refund
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.admin.integrity import run_check
+from app.services.sales.refunds import RefundLine, refund
 from tests.shop import stock_shop
 from tests.test_integrity import a_member, codes, raw
 

@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 
 from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError, render
 from app.models import Message, PointsEntry, Sale, Till, WalletEntry
-from app.services import settings, vouchers
-from app.services.checkout import Cart, CartLine, Tender, checkout, price_cart
-from app.services.members import get_member
+from app.services.base import settings
+from app.services.ledger import vouchers
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout, price_cart
+from app.services.members.members import get_member
 from tests.shop import fund, ledger_faults, member, stock_shop
 
 
@@ -229,7 +230,7 @@ def test_points_not_earned_on_points_or_voucher_or_ineligible(shop):
 def test_count_card_sold_then_used(shop):
     m = member(shop)
     r = checkout(shop, Cart((CartLine("CUT10"),), member_id=m.id), [Tender("card", 40000)])
-    from app.services import countcards
+    from app.services.ledger import countcards
 
     cards = countcards.cards_for(shop, m.id)
     assert len(cards) == 1 and cards[0].uses_left == 10

@@ -11,9 +11,9 @@ import pytest
 
 from app import db as dbmod
 from app.db import Database, sqlite_module
-from app.services import settings as shop_settings
-from app.services.context import SYSTEM, Actor, Ctx
-from app.services.members import MemberInput, create_member
+from app.services.base import settings as shop_settings
+from app.services.base.context import SYSTEM, Actor, Ctx
+from app.services.members.members import MemberInput, create_member
 from tests.shop import confirmed
 
 sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one process do not see each other's locks
@@ -216,7 +216,7 @@ def test_no_command_without_a_display_says_so(home):
 
 
 def test_import_members_reports_every_bad_row(home, tmp_path):
-    pytest.importorskip("app.services.imports")
+    pytest.importorskip("app.services.admin.imports")
     assert run(home, "init").returncode == 0
     good = tmp_path / "good.csv"
     good.write_text("name,phone\n王芳,13800138000\n李雷,13800138001\n", encoding="utf-8")
@@ -244,9 +244,9 @@ def test_import_of_a_missing_file(home, tmp_path):
 
 
 def test_demo_then_check(home):
-    demo = pytest.importorskip("app.services.demo")
+    demo = pytest.importorskip("app.services.admin.demo")
     if not hasattr(demo, "build_demo"):
-        pytest.skip("app.services.demo.build_demo is not there yet")
+        pytest.skip("app.services.admin.demo.build_demo is not there yet")
     proc = run(home, "demo", "--members", "30", "--days", "5", "--seed", "7")
     assert proc.returncode == 0, proc.stderr
     assert "%" in proc.stderr  # progress on stderr
@@ -258,7 +258,7 @@ def test_demo_then_check(home):
 
 
 def test_readme_lists_every_import_column():
-    imports = pytest.importorskip("app.services.imports")
+    imports = pytest.importorskip("app.services.admin.imports")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("<!-- import-columns")[1].split("<!-- /import-columns -->")[0]
     members_part, sales_part = section.split("Sales history")
@@ -272,7 +272,7 @@ def test_readme_lists_every_import_column():
 
 
 def test_export_asks_the_owners_password_once_one_is_set(home, tmp_path):
-    from app.services import auth
+    from app.services.base import auth
 
     assert run(home, "init").returncode == 0
     add_member(db_file(home), "王芳", "13800138000")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from app.services import auth
-from app.services.context import SYSTEM, Ctx
+from app.services.base import auth
+from app.services.base.context import SYSTEM, Ctx
 from tests.test_cli import run
 
 

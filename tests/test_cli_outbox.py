@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.models import Message
-from app.services import shop_admin
+from app.services.admin import shop_admin
 from tests.fake_twilio import SHOP_NUMBER, fake_twilio  # noqa: F401
 from tests.test_cli import add_member, ctx_for, db_file, home, run  # noqa: F401
 from tests.texting import queue

@@ -6,9 +6,10 @@ from __future__ import annotations
 import multiprocessing as mp
 from datetime import datetime
 
-from app.services import setup, wallet
-from app.services.context import Actor, Ctx, FixedClock
-from app.services.integrity import run_check
+from app.services.base import setup
+from app.services.ledger import wallet
+from app.services.base.context import Actor, Ctx, FixedClock
+from app.services.admin.integrity import run_check
 from tests.shop import confirmed, ledger_faults, member
 
 TILLS = 4
@@ -17,7 +18,7 @@ TILLS = 4
 def _till(url: str, what: str, key: int, till: str, start, q) -> None:
     from app.db import Database
     from app.errors import ShopError
-    from app.services import wallet as w
+    from app.services.ledger import wallet as w
     from tests.shop import confirmed as conf
 
     db = Database(url)

@@ -10,10 +10,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from app.models import Payment, Sale, SaleLine
-from app.services import catalog, setup
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.context import Actor, Ctx, FixedClock
-from app.services.integrity import run_check
+from app.services.sales import catalog
+from app.services.base import setup
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.base.context import Actor, Ctx, FixedClock
+from app.services.admin.integrity import run_check
 from tests.shop import confirmed, fund, ledger_faults, member
 
 TILLS = 4
@@ -23,7 +24,7 @@ PRICE = 1800   # two at 18.00: a sale of 36.00
 def _till(url: str, receipt: str, lines, till: str, start, q) -> None:
     from app.db import Database
     from app.errors import ShopError
-    from app.services.refunds import RefundLine, refund
+    from app.services.sales.refunds import RefundLine, refund
 
     db = Database(url)
     ctx = Ctx(db=db, actor=Actor(None, "manager", "manager"), till=till, clock=FixedClock(datetime(2026, 3, 2, 12)))

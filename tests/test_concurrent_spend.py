@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from app.db import Database
 from app.models import Member, Sale, WalletEntry
-from app.services import catalog, setup
-from app.services.context import Actor, Ctx, FixedClock
+from app.services.sales import catalog
+from app.services.base import setup
+from app.services.base.context import Actor, Ctx, FixedClock
 from tests.shop import fund, ledger_faults, member
 from tests.shop import confirmed
 
@@ -23,7 +24,7 @@ def _till(url: str, member_id: int, till: str, start, q) -> None:
     ctx = Ctx(db=db, actor=Actor(None, "cashier", "cashier"), till=till,
               clock=FixedClock(datetime(2026, 3, 2, 12)))
     from app.errors import InsufficientFunds, ShopError
-    from app.services.checkout import Cart, CartLine, Tender, checkout
+    from app.services.sales.checkout import Cart, CartLine, Tender, checkout
 
     start.wait()
     ok = refused = other = 0

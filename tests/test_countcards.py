@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError
 from app.models import CountCard, CountCardEntry, Product
-from app.services import countcards, members
-from app.services.members import MemberInput
+from app.services.ledger import countcards
+from app.services.members import members
+from app.services.members.members import MemberInput
 
 
 def new_member(ctx, phone="13800138000", name="Wang Fang"):

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from app.db import Database
 from app.models import CountCard, CountCardEntry, Member, Message, Payment, Product, Sale, Topup, Voucher
-from app.services import demo, setup
-from app.services.context import Actor, Ctx, FixedClock
-from app.services.settings import load as load_settings
+from app.services.admin import demo
+from app.services.base import setup
+from app.services.base.context import Actor, Ctx, FixedClock
+from app.services.base.settings import load as load_settings
 from tests.conftest import START
 from tests.shop import confirmed, ledger_faults
 
@@ -147,7 +148,7 @@ def test_same_seed_same_shop(tmp_path):
 
 # care: the demo's campaign, service records and knowledge base
 def test_campaign_redeemed_and_service_records(built):
-    from app.services import callbacks, campaigns, knowledge
+    from app.services.care import callbacks, campaigns, knowledge
 
     ctx, _, _ = built
     [c] = campaigns.list_campaigns(ctx)

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import select, update
 
 from app.models import Member, Message, Payment, PointsEntry, Sale, SaleLine, Staff, Topup, WalletEntry
-from app.services import auth, eod, eod_pdf, points, settings, vouchers, wallet
-from app.services.checkout import Cart, CartLine, Tender, checkout, price_cart
-from app.services.context import Actor
-from app.services.refunds import RefundLine, refund, void_sale
+from app.services.base import auth, settings
+from app.services.reports import eod, eod_pdf
+from app.services.ledger import points, vouchers, wallet
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout, price_cart
+from app.services.base.context import Actor
+from app.services.sales.refunds import RefundLine, refund, void_sale
 from tests.shop import fund, member, stock_shop
 
 DAY = date(2026, 3, 2)   # the conftest clock starts at 10:00 on this day

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from app.errors import Conflict, PermissionDenied, ValidationError
 from app.models import AuditLog, ContactNote, Member, Message, MemberTag, PointsEntry, Sale
-from app.services import erasure, members, wallet
-from app.services.checkout import Cart, CartLine, Tender, checkout
+from app.services.members import erasure, members
+from app.services.ledger import wallet
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
 from tests.shop import fund, ledger_faults, member, stock_shop
 
 
@@ -95,10 +96,10 @@ def test_no_log_record_holds_a_full_phone_number(ctx, customer, caplog, tmp_path
     import logging
 
     from app.adapters.sms import LogGateway
-    from app.services import sender
+    from app.services.texts import sender
 
     caplog.set_level(logging.DEBUG)
-    from app.services.checkout import price_cart
+    from app.services.sales.checkout import price_cart
 
     cart = Cart((CartLine("TEA"),), member_id=customer.id)
     checkout(ctx, cart, [Tender("card", price_cart(ctx, cart).total)])

@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from app.errors import Conflict, PermissionDenied
 from app.models import InboundMessage, Message
-from app.services import callbacks, erasure, members, sender
-from app.services.context import Actor
-from app.services.redact import ERROR_MAX, scrub
+from app.services.care import callbacks
+from app.services.members import erasure, members
+from app.services.texts import sender
+from app.services.base.context import Actor
+from app.services.base.redact import ERROR_MAX, scrub
 from tests.fake_twilio import SHOP_NUMBER, fake_twilio, gateway, twilio_cfg  # noqa: F401
 from tests.shop import member
 from tests.texting import queue

@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 
 from app.errors import InsufficientFunds, ValidationError, render
 from app.models import Sale, Setting
-from app.services import care, countcards, eod, sales, statement, vouchers, wallet
-from app.services.checkout import MAX_POINTS, Cart, CartLine, Tender, checkout
+from app.services import care
+from app.services.ledger import countcards, vouchers, wallet
+from app.services.reports import eod, sales, statement
+from app.services.sales.checkout import MAX_POINTS, Cart, CartLine, Tender, checkout
 from tests.shop import fund, ledger_faults, member, stock_shop
 from tests.test_cli import ROOT, db_file, run, sqlite3
 
@@ -157,7 +159,7 @@ def test_chinese_messages_name_fields_in_chinese(ctx):
 
 # --- demo data never lands in a real shop -------------------------------------------------------
 def test_demo_refuses_a_real_shops_database(ctx):
-    from app.services import demo
+    from app.services.admin import demo
 
     member(ctx)
     with pytest.raises(ValidationError) as e:
@@ -169,7 +171,7 @@ def test_demo_refuses_a_real_shops_database(ctx):
 
 
 def test_demo_fills_an_empty_database_and_its_own_again(ctx):
-    from app.services import demo
+    from app.services.admin import demo
 
     demo.build_demo(ctx, members=3, days=2, seed=2)
     with ctx.tx(write=False) as t:

@@ -24,8 +24,9 @@ from sqlalchemy import func, select
 
 from app.errors import ImportFailed, ShopError, render
 from app.models import AuditLog, Member, Message, PointsEntry, Sale, WalletEntry
-from app.services import members, tabular
-from app.services.imports import import_members, import_sales
+from app.services.members import members
+from app.services.base import tabular
+from app.services.admin.imports import import_members, import_sales
 from tests.shop import ledger_faults
 
 EXAMPLES = int(os.environ.get("SHOPCARE_FUZZ_EXAMPLES", "40"))

@@ -6,9 +6,9 @@ import pytest
 
 from app.errors import ImportFailed, ValidationError, render
 from app.money import parse_amount
-from app.services import members
-from app.services.imports import import_members, import_sales
-from app.services.tabular import decode_text
+from app.services.members import members
+from app.services.admin.imports import import_members, import_sales
+from app.services.base.tabular import decode_text
 
 TRADITIONAL = ["陳大文", "黃小明", "李嘉欣", "張國榮", "劉德華", "梁朝偉", "周潤發", "鄭秀文", "謝霆鋒", "蔡依林"]
 SIMPLIFIED = ["陈大文", "王芳", "李娜", "张伟", "刘德华", "黄小明", "周杰伦", "郑秀文", "谢霆锋", "蔡依林"]
@@ -135,7 +135,7 @@ def test_a_csv_that_breaks_off_says_where_in_the_users_language(ctx, tmp_path):
 
 
 def test_a_file_that_reads_as_well_both_ways_goes_by_the_shops_region(ctx, tmp_path):
-    from app.services import settings
+    from app.services.base import settings
 
     data = "name\n李娜\n".encode("gb18030")          # two common characters in Big5 as well
     big5_reading = data.decode("big5hkscs")

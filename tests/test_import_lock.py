@@ -7,8 +7,8 @@ from sqlalchemy import event, select
 
 from app.db import WRITE
 from app.models import Member, Sale, Tier
-from app.services import settings
-from app.services.imports import import_members, import_sales
+from app.services.base import settings
+from app.services.admin.imports import import_members, import_sales
 from tests.shop import ledger_faults
 
 

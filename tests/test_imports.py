@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 
 from app.errors import ImportFailed, PermissionDenied, render
 from app.models import AuditLog, Member, PointsEntry, Product, Sale, SaleLine, Tier, WalletEntry
-from app.services import imports, members, settings
-from app.services.imports import MEMBER_COLUMNS, SALES_COLUMNS, import_members, import_sales
-from app.services.tabular import header_key, read_table, xlsx_cell
+from app.services.admin import imports
+from app.services.members import members
+from app.services.base import settings
+from app.services.admin.imports import MEMBER_COLUMNS, SALES_COLUMNS, import_members, import_sales
+from app.services.base.tabular import header_key, read_table, xlsx_cell
 
 ZH_MEMBERS = ("姓名,手机号,生日,性别,备注,同意短信,卡号,余额,赠送余额,积分,标签,入会日期\n"
               "张三,13800138000,1990-03-05,男,老顾客,是,C001,100.50,20,300,常客、VIP,2024-05-01\n"

@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 
 from app.errors import ValidationError, render
 from app.models import Member
-from app.services import auth, callbacks, campaigns, knowledge, members
-from app.services.campaigns import CampaignSpec, Filters
-from app.services.context import SYSTEM
-from app.services.members import MemberInput, create_member
+from app.services.base import auth
+from app.services.care import callbacks, campaigns, knowledge
+from app.services.members import members
+from app.services.care.campaigns import CampaignSpec, Filters
+from app.services.base.context import SYSTEM
+from app.services.members.members import MemberInput, create_member
 from tests.shop import member
 
 BAD_CHARS = {

@@ -8,9 +8,9 @@ from sqlalchemy import text
 
 from app import db as dbmod
 from app.db import Database
-from app.services import ledger
-from app.services.integrity import DETAIL_LIMIT, run_check
-from app.services.members import MemberInput, create_member
+from app.services.ledger import ledger
+from app.services.admin.integrity import DETAIL_LIMIT, run_check
+from app.services.members.members import MemberInput, create_member
 
 NOW = datetime(2026, 3, 2, 10, 0, 0)
 
@@ -173,7 +173,7 @@ def test_schema_not_at_head(ctx):
 
 def test_empty_file_has_no_schema(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'empty.db'}")
-    from app.services.context import Ctx
+    from app.services.base.context import Ctx
 
     report = run_check(Ctx(db=db))
     assert codes(report) == ["schema_missing"]
@@ -183,7 +183,7 @@ def test_garbage_file_is_reported_not_raised(tmp_path):
     path = tmp_path / "garbage.db"
     path.write_bytes(b"this is not a database at all" * 200)
     db = Database(f"sqlite:///{path}")
-    from app.services.context import Ctx
+    from app.services.base.context import Ctx
 
     report = run_check(Ctx(db=db))
     assert not report.ok
@@ -200,10 +200,10 @@ def test_many_faults_are_capped(ctx):
 
 
 def _tills_sold(ctx, *codes_: str) -> None:
-    from app.services import receipts
+    from app.services.sales import receipt_numbers
     with ctx.tx() as t:
         for code in codes_:
-            receipts.next_number(t, till=code)
+            receipt_numbers.next_number(t, till=code)
 
 
 @pytest.mark.sqlite_only

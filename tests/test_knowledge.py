@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from app.errors import Conflict, PermissionDenied, ValidationError
-from app.services import callbacks, knowledge
-from app.services.context import Actor
+from app.services.care import callbacks, knowledge
+from app.services.base.context import Actor
 from tests.shop import member
 
 

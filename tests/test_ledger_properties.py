@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 from app.db import Database
 from app.errors import ShopError
 from app.models import Member, PointsEntry, Sale, WalletEntry
-from app.services import points, setup, wallet
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.context import Actor, Ctx, FixedClock
-from app.services.refunds import RefundLine, refund
+from app.services.ledger import points, wallet
+from app.services.base import setup
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.base.context import Actor, Ctx, FixedClock
+from app.services.sales.refunds import RefundLine, refund
 from tests.conftest import START
 from tests.shop import ledger_faults, member, stock_shop
 from tests.shop import confirmed
@@ -83,8 +84,8 @@ def run(ctx, step, ids, receipts):
         _, who, lines, how = step
         m = ids[who]
         cart = Cart(tuple(CartLine(sku, qty) for sku, qty in lines), member_id=m)
-        from app.services.checkout import price_cart
-        from app.services.members import get_member
+        from app.services.sales.checkout import price_cart
+        from app.services.members.members import get_member
 
         total = price_cart(ctx, cart).total
         v = get_member(ctx, m)

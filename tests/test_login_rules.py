@@ -6,8 +6,9 @@ import pytest
 from argon2 import PasswordHasher
 
 from app.errors import PermissionDenied, ValidationError, render
-from app.services import auth, shop_admin
-from app.services.context import SYSTEM, Actor
+from app.services.base import auth
+from app.services.admin import shop_admin
+from app.services.base.context import SYSTEM, Actor
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.errors import PermissionDenied, ValidationError
 from app.models import AuditLog, Member
-from app.services import member_export
+from app.services.members import member_export
 from tests.shop import fund, member
 from tests.test_cli import db_file, run  # noqa: F401
 from tests.test_cli import home  # noqa: F401  (a fixture)

@@ -8,8 +8,11 @@ from sqlalchemy import update
 
 from app.errors import PermissionDenied
 from app.models import Member
-from app.services import demo, member_history, member_list, members, wallet
-from app.services.member_list import first_page, next_page, parse_query
+from app.services.admin import demo
+from app.services.reports import member_history
+from app.services.members import member_list, members
+from app.services.ledger import wallet
+from app.services.members.member_list import first_page, next_page, parse_query
 from tests.shop import member
 
 

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from app.errors import Duplicate, ValidationError, render
 from app.models import Member
-from app.services.members import (MemberInput, create_member, find_by_phone, find_members, get_member,
+from app.services.members.members import (MemberInput, create_member, find_by_phone, find_members, get_member,
                                   parse_birthday, update_member)
-from app.services import phones
+from app.services.base import phones
 
 
 def add(ctx, name="王芳", phone="13800138000", **kw):

@@ -20,9 +20,11 @@ from sqlalchemy import func, select  # noqa: E402
 from app.db import Database, sqlite_module  # noqa: E402
 from app.errors import ValidationError, render  # noqa: E402
 from app.models import Member  # noqa: E402
-from app.services import member_list, members, settings, setup, wallet  # noqa: E402
-from app.services.context import Actor, Ctx, FixedClock  # noqa: E402
-from app.services.demo import GIVEN_ANY, SURNAMES  # noqa: E402
+from app.services.members import member_list, members
+from app.services.base import settings, setup
+from app.services.ledger import wallet  # noqa: E402
+from app.services.base.context import Actor, Ctx, FixedClock  # noqa: E402
+from app.services.admin.demo import GIVEN_ANY, SURNAMES  # noqa: E402
 from app.ui import i18n  # noqa: E402
 from app.ui.adjust_dialog import AdjustDialog  # noqa: E402
 from app.ui.member_edit import MemberEditDialog  # noqa: E402

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from app.models import Message, Setting  # noqa: E402
-from app.services import outbox_admin, templates  # noqa: E402
-from app.services import settings as shop_settings  # noqa: E402
+from app.services.texts import outbox_admin, templates  # noqa: E402
+from app.services.base import settings as shop_settings  # noqa: E402
 from app.ui import i18n  # noqa: E402
 from app.ui.background_sender import BackgroundSender  # noqa: E402
 from app.ui.messages import MessagesScreen  # noqa: E402
@@ -39,7 +39,7 @@ def english(qapp, ctx):
 def sending():
     """The sending side: gateway settings, gateways and the sender."""
     return tuple(importlib.import_module(n) for n in
-                 ("app.services.gateway_config", "app.adapters.sms", "app.services.sender"))
+                 ("app.services.texts.gateway_config", "app.adapters.sms", "app.services.texts.sender"))
 
 
 def type_chinese(widget, text: str) -> None:
@@ -91,8 +91,8 @@ def test_outbox_pages_counts_and_filters(qtbot, ctx):
     assert tab.count_buttons["failed"].text() == f"Failed {per['failed']}"
     assert tab.count_buttons[None].text() == "All 300"
     assert tab.unknown_banner.isVisible()
-    assert f"{per['unknown']} text(s) may or may not have been sent — check with the customer" \
-        in tab.unknown_text.text()
+    texts = "1 text" if per["unknown"] == 1 else f"{per['unknown']} texts"  # a count: the plural form
+    assert f"{texts} may or may not have been sent — check with the customer" in tab.unknown_text.text()
 
     qtbot.mouseClick(tab.show_unknown, Qt.MouseButton.LeftButton)
     settle(qtbot, state)

@@ -7,7 +7,10 @@ import re
 import pytest
 
 from app.errors import ShopError, render
-from app.services import backup, catalog, member_export, member_list, settings
+from app.services.admin import backup
+from app.services.sales import catalog
+from app.services.members import member_export, member_list
+from app.services.base import settings
 
 
 def _refusal(fn) -> ShopError:

@@ -82,7 +82,7 @@ def test_start_up_skips_alembic_at_head(tmp_path):
 
     path = tmp_path / "m.db"
     Database(f"sqlite:///{path}").upgrade()
-    code = ("import sys; from app.db import Database; from app.services.backup import upgrade_with_backup; "
+    code = ("import sys; from app.db import Database; from app.services.admin.backup import upgrade_with_backup; "
             f"db = Database('sqlite:///{path}'); assert upgrade_with_backup(db) is None; "
             "print(any(m == 'alembic' or m.startswith('alembic.') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationError, render
 from app.models import AuditLog, Message
-from app.services import outbox_admin
+from app.services.texts import outbox_admin
 from tests.outbox_data import fill_outbox
 
 

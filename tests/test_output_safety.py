@@ -18,9 +18,10 @@ from sqlalchemy import select, update
 from app.adapters.printers import EscposPrinter, PreviewPrinter
 from app.models import Member, MemberTag, Sale, SaleLine
 from app.safe_text import printable, terminal
-from app.services import localconfig, printing
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.receipt import build_receipt, layout
+from app.services.base import localconfig
+from app.services.sales import printing
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.sales.receipt import build_receipt, layout
 from tests.shop import member, stock_shop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,7 +150,7 @@ def hostile_members(ctx):
 
 def _export(kind: str, ctx, path: Path) -> None:
     if kind == "members":
-        from app.services.member_export import export_members
+        from app.services.members.member_export import export_members
 
         export_members(ctx, path)
     else:
@@ -208,7 +209,7 @@ def test_xlsx_export_has_no_formula_and_keeps_the_text(hostile_members, tmp_path
 
 
 def test_csv_text_leaves_numbers_and_phones_alone():
-    from app.services.export import csv_text
+    from app.services.base.export import csv_text
 
     assert csv_text("-12.50") == "-12.50" and csv_text("+5") == "+5" and csv_text("-3") == "-3"
     assert csv_text("+8613800138000") == "+8613800138000" and csv_text("+86 138 0013 8000") == "+86 138 0013 8000"

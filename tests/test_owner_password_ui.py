@@ -10,8 +10,10 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QLineEdit  # noqa: E402
 
-from app.services import auth, members, settings, shop_admin  # noqa: E402
-from app.services.context import SYSTEM, Actor  # noqa: E402
+from app.services.base import auth, settings
+from app.services.members import members
+from app.services.admin import shop_admin  # noqa: E402
+from app.services.base.context import SYSTEM, Actor  # noqa: E402
 from app.ui import i18n  # noqa: E402
 from app.ui.member_page import MemberPage  # noqa: E402
 from app.ui.members import MembersScreen  # noqa: E402

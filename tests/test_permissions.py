@@ -19,12 +19,16 @@ from sqlalchemy import select
 from app.errors import PermissionDenied, ValidationError, render
 from app.models import AuditLog, Base, Member, Staff
 from app.adapters.sms import LogGateway
-from app.services import (audit, auth, callbacks, campaigns, catalog, erasure, imports, knowledge, member_export,
-                          members, outbox, outbox_admin, permissions, points, refunds, sender, shop_admin, vouchers,
-                          wallet)
-from app.services.campaigns import CampaignSpec, Filters
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.context import SYSTEM, Actor, Ctx
+from app.services.base import audit, auth, permissions
+from app.services.care import callbacks, campaigns, knowledge
+from app.services.sales import catalog, refunds
+from app.services.members import erasure, member_export, members
+from app.services.admin import imports, shop_admin
+from app.services.texts import outbox, outbox_admin, sender
+from app.services.ledger import points, vouchers, wallet
+from app.services.care.campaigns import CampaignSpec, Filters
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.base.context import SYSTEM, Actor, Ctx
 from tests.shop import fund, member, stock_shop
 
 PASSWORD = "tea-house-2026"

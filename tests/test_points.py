@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from app.errors import InsufficientFunds, PermissionDenied, ValidationError
 from app.models import AuditLog, Member, PointsEntry
-from app.services import ledger, members, points
-from app.services.members import MemberInput
-from app.services.settings import ShopSettings
+from app.services.ledger import ledger, points
+from app.services.members import members
+from app.services.members.members import MemberInput
+from app.services.base.settings import ShopSettings
 
 
 def new_member(ctx, phone="13800138000", name="Han Meimei"):

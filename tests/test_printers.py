@@ -14,10 +14,10 @@ import pytest
 
 from app.adapters import printers
 from app.adapters.printers import EscposPrinter, PreviewPrinter, printer_from_setting
-from app.services import localconfig
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.ports import PrinterError, ReceiptPrinter
-from app.services.receipt import build_receipt, demo_receipt
+from app.services.base import localconfig
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.base.ports import PrinterError, ReceiptPrinter
+from app.services.sales.receipt import build_receipt, demo_receipt
 from tests.shop import member, stock_shop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ ESC_INIT, FS_AND, CUT, KICK, QR = b"\x1b@", b"\x1c\x26", b"\x1dV", b"\x1bp", b"\
 @pytest.fixture
 def receipt(ctx):
     stock_shop(ctx)
-    from app.services import settings
+    from app.services.base import settings
 
     settings.update(ctx, shop_name="街角茶咖")
     m = member(ctx, phone="13812345678", name="王芳")
@@ -82,7 +82,7 @@ def test_file_printer_writes_the_same_bytes(receipt, tmp_path):
     text = out[out.index(b"\x1c\x21\x00") + 3:out.index(QR)]
     for raw in text.split(b"\n"):
         line = raw.split(b"\x1b")[0].decode("gb18030")
-        from app.services.receipt import text_width
+        from app.services.sales.receipt import text_width
 
         assert text_width(line) <= 32, line
 

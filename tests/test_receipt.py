@@ -16,10 +16,11 @@ from sqlalchemy import select
 
 from app.errors import NotFound, ValidationError, render
 from app.models import Sale
-from app.services import auth, localconfig, printing, settings
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.receipt import build_receipt, demo_receipt, latest_receipt_no, layout, text_width, wrap
-from app.services.refunds import refund
+from app.services.base import auth, localconfig, settings
+from app.services.sales import printing
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.sales.receipt import build_receipt, demo_receipt, latest_receipt_no, layout, text_width, wrap
+from app.services.sales.refunds import refund
 from tests.shop import fund, ledger_faults, member, stock_shop
 
 ROOT = Path(__file__).resolve().parent.parent

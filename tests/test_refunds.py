@@ -7,10 +7,12 @@ from sqlalchemy import select
 
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from app.models import Message, Sale, Voucher
-from app.services import auth, held, settings, vouchers
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.members import get_member
-from app.services.refunds import RefundLine, preview_refund, refund, void_sale
+from app.services.base import auth, settings
+from app.services.sales import held
+from app.services.ledger import vouchers
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.members.members import get_member
+from app.services.sales.refunds import RefundLine, preview_refund, refund, void_sale
 from tests.shop import fund, ledger_faults, member, stock_shop
 
 
@@ -164,7 +166,7 @@ def test_bad_refunds_change_nothing(shop):
 def test_void_and_count_card_refunds(shop):
     m = member(shop)
     pkg = checkout(shop, Cart((CartLine("CUT10"),), member_id=m.id), [Tender("card", 40000)])
-    from app.services import countcards
+    from app.services.ledger import countcards
 
     card = countcards.cards_for(shop, m.id)[0]
     use = checkout(shop, Cart((CartLine("CUT", count_card_id=card.id),), member_id=m.id), [])

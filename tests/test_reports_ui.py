@@ -11,9 +11,9 @@ pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 from PySide6.QtCore import QDate  # noqa: E402
 from PySide6.QtPrintSupport import QPrinter  # noqa: E402
 
-from app.services import report_files  # noqa: E402
-from app.services import settings as shop_settings  # noqa: E402
-from app.services.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
+from app.services.reports import report_files  # noqa: E402
+from app.services.base import settings as shop_settings  # noqa: E402
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
 from app.ui import i18n  # noqa: E402
 from app.ui.reports import ReportsScreen  # noqa: E402
 from app.ui.state import AppState  # noqa: E402

@@ -17,10 +17,12 @@ from sqlalchemy import select, text
 from app.db import Database, sqlite_module
 from app.errors import ShopError, render
 from app.models import AuditLog
-from app.services import audit, backup, ledger
-from app.services.context import SYSTEM, Ctx
-from app.services.integrity import run_check
-from app.services.members import MemberInput, create_member
+from app.services.base import audit
+from app.services.admin import backup
+from app.services.ledger import ledger
+from app.services.base.context import SYSTEM, Ctx
+from app.services.admin.integrity import run_check
+from app.services.members.members import MemberInput, create_member
 from tests.test_cli import ROOT, db_file, home, run  # noqa: F401 (home: a fixture)
 
 pytestmark = pytest.mark.sqlite_only   # restore replaces a SQLite file (PostgreSQL: refused, see test_backup)
@@ -169,7 +171,7 @@ def test_restoring_an_older_backup_of_the_same_shop_is_not_a_truncated_audit_log
 
 def _holder(url: str) -> subprocess.Popen:
     """Another process holding the till app's lock, as the running app does."""
-    code = ("import sys; from app.db import Database; from app.services import backup; "
+    code = ("import sys; from app.db import Database; from app.services.admin import backup; "
             f"backup.hold_app_lock(Database({url!r})); print('held', flush=True); sys.stdin.read()")
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -8,10 +8,11 @@ import pytest
 
 from app.errors import NotFound, ValidationError
 from app.models import MemberDate, Product
-from app.services import refunds, sales
-from app.services.checkout import Cart, CartLine, Tender, checkout
-from app.services.members import Birthday, get_member
-from app.services.refunds import RefundLine
+from app.services.sales import refunds
+from app.services.reports import sales
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.members.members import Birthday, get_member
+from app.services.sales.refunds import RefundLine
 from tests.shop import member, stock_shop
 
 

@@ -13,10 +13,11 @@ from app.adapters.sms import LogGateway, TwilioGateway
 from app.db import Database
 from app.errors import PermissionDenied, ValidationError
 from app.models import AuditLog, InboundMessage, Member, Message, SatisfactionScore
-from app.services import sender, shop_admin
-from app.services.context import Actor, Ctx, FixedClock
-from app.services.ports import GatewayError
-from app.services.sender import in_quiet_hours, quiet_end_after
+from app.services.texts import sender
+from app.services.admin import shop_admin
+from app.services.base.context import Actor, Ctx, FixedClock
+from app.services.base.ports import GatewayError
+from app.services.texts.sender import in_quiet_hours, quiet_end_after
 from tests.fake_twilio import SHOP_NUMBER, fake_twilio, gateway, twilio_cfg  # noqa: F401
 from tests.shop import member
 from tests.texting import member_row, queue, row, statuses
@@ -321,7 +322,7 @@ def test_update_texting_validates_and_is_for_owners_and_managers(ctx):
                 ("21:00", "09:00", True, "x", "y"), ("21:00", "09:00", 3, "", "y"), ("21:00", "09:00", 3, "x" * 31, "y")):
         with pytest.raises(ValidationError):
             shop_admin.update_texting(ctx, *bad)
-    from app.services import settings
+    from app.services.base import settings
 
     assert settings.load(ctx).quiet_start == "09:30"
 
@@ -341,7 +342,7 @@ def test_a_text_another_till_marked_unknown_mid_send_is_still_recorded_sent(ctx,
 
 
 def test_settings_refuse_bad_quiet_hours_set_directly(ctx):
-    from app.services import settings
+    from app.services.base import settings
 
     with pytest.raises(ValidationError):
         settings.update(ctx, quiet_start="9pm")

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Message
-from app.services import sender, shop_admin
+from app.services.texts import sender
+from app.services.admin import shop_admin
 from tests.fake_twilio import fake_twilio, gateway, twilio_cfg  # noqa: F401
 from tests.shop import member
 from tests.texting import queue
@@ -25,9 +26,9 @@ import os, sys
 from datetime import timedelta
 from app.adapters.sms import TwilioGateway
 from app.db import Database
-from app.services import sender
-from app.services.context import Ctx
-from app.services.gateway_config import GatewayConfig
+from app.services.texts import sender
+from app.services.base.context import Ctx
+from app.services.texts.gateway_config import GatewayConfig
 
 point, at = os.environ["KILL_POINT"], int(os.environ["KILL_AT"])
 db = Database(os.environ["DB_URL"])

@@ -9,8 +9,10 @@ from decimal import Decimal
 import pytest
 
 from app.errors import Conflict, ShopError
-from app.services import settings, shop_admin, wallet
-from app.services.checkout import Cart, CartLine, Tender, checkout
+from app.services.base import settings
+from app.services.admin import shop_admin
+from app.services.ledger import wallet
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
 from tests.shop import member, stock_shop
 
 BAD = [

@@ -11,9 +11,11 @@ from PySide6.QtGui import QInputMethodEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDialog  # noqa: E402
 
 from app.errors import PermissionDenied  # noqa: E402
-from app.services import auth, shop_admin, wallet  # noqa: E402
-from app.services import settings as shop_settings  # noqa: E402
-from app.services.context import SYSTEM  # noqa: E402
+from app.services.base import auth
+from app.services.admin import shop_admin
+from app.services.ledger import wallet  # noqa: E402
+from app.services.base import settings as shop_settings  # noqa: E402
+from app.services.base.context import SYSTEM  # noqa: E402
 from app.ui import i18n, startup  # noqa: E402
 from app.ui.settings import SettingsScreen  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
@@ -261,7 +263,7 @@ def test_rules_saved_from_the_points_tab(qtbot, shop):
 
 
 def test_screenshots_of_the_start_up_dialogs_and_every_settings_tab(qtbot, shop, tmp_path):
-    from app.services.demo import build_demo
+    from app.services.admin.demo import build_demo
     from app.ui import settings as settings_ui
 
     build_demo(shop, members=40, days=20)

@@ -9,10 +9,12 @@ from sqlalchemy import func, select
 
 from app.errors import Conflict, Duplicate, PermissionDenied, ShopError, ValidationError, render
 from app.models import AuditLog
-from app.services import auth, shop_admin, wallet
-from app.services import settings as shop_settings
-from app.services.context import SYSTEM
-from app.services.shop_admin import BonusRuleInput, TierInput
+from app.services.base import auth
+from app.services.admin import shop_admin
+from app.services.ledger import wallet
+from app.services.base import settings as shop_settings
+from app.services.base.context import SYSTEM
+from app.services.admin.shop_admin import BonusRuleInput, TierInput
 from tests.shop import member
 
 

@@ -14,9 +14,9 @@ from keyring.backend import KeyringBackend
 
 from app.adapters.sms import LogGateway, TwilioGateway, make_gateway
 from app.errors import ValidationError
-from app.services import gateway_config
-from app.services.gateway_config import GatewayConfig, load_gateway_config, save_gateway_config
-from app.services.ports import GatewayError, SmsGateway
+from app.services.texts import gateway_config
+from app.services.texts.gateway_config import GatewayConfig, load_gateway_config, save_gateway_config
+from app.services.base.ports import GatewayError, SmsGateway
 from tests.fake_twilio import SHOP_NUMBER, fake_twilio, gateway, twilio_cfg  # noqa: F401
 
 TO = "+8613800138000"

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from app.errors import NotFound, ValidationError
 from app.models import PointsEntry, WalletEntry
-from app.services import points, statement, statement_pdf, wallet
-from app.services.checkout import Cart, CartLine, Tender, checkout, price_cart
-from app.services.refunds import RefundLine, refund
+from app.services.ledger import points, wallet
+from app.services.reports import statement, statement_pdf
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout, price_cart
+from app.services.sales.refunds import RefundLine, refund
 from tests.shop import fund, member, stock_shop
 
 

@@ -9,9 +9,11 @@ from sqlalchemy import select
 
 from app.errors import PermissionDenied, ValidationError, render
 from app.models import AuditLog, Message, Setting
-from app.services import checkout, templates, texts, wallet
-from app.services import settings as shop_settings
-from app.services.checkout import Cart, CartLine, Tender
+from app.services.sales import checkout
+from app.services.texts import templates, bodies
+from app.services.ledger import wallet
+from app.services.base import settings as shop_settings
+from app.services.sales.checkout import Cart, CartLine, Tender
 from tests.shop import member, stock_shop
 
 
@@ -51,7 +53,7 @@ def test_the_errors_say_what_is_wrong_in_both_languages():
 
 
 def test_every_default_template_is_valid_for_its_kind_in_both_languages():
-    table = texts.default_templates()
+    table = bodies.default_templates()
     assert set(table) == set(templates.KINDS)
     for kind in templates.KINDS:
         for lang in templates.LANGS:

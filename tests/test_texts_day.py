@@ -1,4 +1,4 @@
-"""End to end: a day of demo sales (app.services.demo, through the real checkout and wallet services)
+"""End to end: a day of demo sales (app.services.admin.demo, through the real checkout and wallet services)
 sent through the real twilio client to the fake gateway by a sender run every five minutes. Every e-bill
 goes once, those queued in the quiet hours wait for their end, and every refusal is recorded."""
 from __future__ import annotations
@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Member, Message
-from app.services import demo, sender
+from app.services.admin import demo
+from app.services.texts import sender
 from tests.fake_twilio import fake_twilio, gateway, twilio_cfg  # noqa: F401
 
 DAY = datetime(2026, 3, 1)          # the demo's day: the day before the ctx clock's (2026-03-02)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from app.db import Database  # noqa: E402
 from app.models import Sale  # noqa: E402
-from app.services import settings  # noqa: E402
+from app.services.base import settings  # noqa: E402
 from app.ui import tasks  # noqa: E402
 from app.ui.pay_dialog import PayDialog  # noqa: E402
 from tests.shop import stock_shop  # noqa: E402

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from app.models import Member, Payment, Sale  # noqa: E402
-from app.services import auth, settings  # noqa: E402
-from app.services.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
+from app.services.base import auth, settings  # noqa: E402
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
 from app.ui import till as till_module  # noqa: E402
 from app.ui.held_dialog import HeldDialog  # noqa: E402
 from app.ui.member_bar import MemberPickDialog  # noqa: E402
@@ -305,8 +305,8 @@ def test_history_reprints_with_one_key_and_opens_a_refund(qtbot, shop, db, monke
 
 
 def _use_printer(monkeypatch, setting: str):
-    localconfig = pytest.importorskip("app.services.localconfig")
-    pytest.importorskip("app.services.printing")
+    localconfig = pytest.importorskip("app.services.base.localconfig")
+    pytest.importorskip("app.services.sales.printing")
     pytest.importorskip("app.adapters.printers")
     monkeypatch.setattr(till_module, "print_job", _REAL_PRINT_JOB)
     monkeypatch.setattr(localconfig, "load", lambda: localconfig.TillConfig(printer=setting))

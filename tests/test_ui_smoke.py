@@ -14,8 +14,8 @@ pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 
 from PySide6.QtGui import QFontDatabase  # noqa: E402
 
-from app.services import shop_admin  # noqa: E402
-from app.services.context import Actor  # noqa: E402
+from app.services.admin import shop_admin  # noqa: E402
+from app.services.base.context import Actor  # noqa: E402
 from app.ui.app import open_shop  # noqa: E402
 from app.ui.main_window import SCREENS, MainWindow  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
@@ -82,7 +82,7 @@ def test_start_up_first_run_then_login_then_till(tmp_path):
     assert "shown: MainWindow TillScreen" in second.stdout
     assert "to a usable till" in second.stderr
     # The day's first start backed the file up, and so did closing; the rotation keeps a day's newest.
-    from app.services import backup, backup_schedule
+    from app.services.admin import backup, backup_schedule
 
     kept = backup_schedule.backups(tmp_path / "data" / "backups")
     assert len(kept) == 1 and backup.integrity_ok(kept[0][1]) == (True, "ok")

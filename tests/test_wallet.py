@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from app.errors import (CATALOGUE, Conflict, InsufficientFunds, NotFound, PermissionDenied, ShopError,
                         ValidationError, render)
 from app.models import AuditLog, Member, Message, Topup, TopupBonusRule, WalletEntry
-from app.services import ledger, members, wallet
-from app.services.members import MemberInput
+from app.services.ledger import ledger, wallet
+from app.services.members import members
+from app.services.members.members import MemberInput
 
 
 def new_member(ctx, phone="13800138000", name="Li Lei", **kw):

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.models import Member, Message
-from app.services import outbox
+from app.services.texts import outbox
 
 
 def queue(ctx, member_id: int, *, kind: str = "ebill", category: str = "transactional", body: str | None = None,

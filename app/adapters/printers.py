@@ -1,6 +1,6 @@
 """Receipt printers: python-escpos (USB, network, serial, file) and the on-screen preview.
 
-Both implement app.services.ports.ReceiptPrinter. The ESC/POS bytes of a receipt are rendered in
+Both implement app.services.base.ports.ReceiptPrinter. The ESC/POS bytes of a receipt are rendered in
 memory first (on python-escpos's Dummy printer), then sent to the device in one write, so a printer
 that fails half-way gets nothing half-printed from us, and every failure (not found, refused,
 timed out, out of paper) becomes a PrinterError within a few seconds.
@@ -24,9 +24,9 @@ from typing import Any, Callable
 
 from app import paths
 from app.safe_text import printable
-from app.services.localconfig import PAPER_WIDTHS, PrinterSetting, parse_printer_setting
-from app.services.ports import PrinterError
-from app.services.receipt import Receipt, layout, wrap
+from app.services.base.localconfig import PAPER_WIDTHS, PrinterSetting, parse_printer_setting
+from app.services.base.ports import PrinterError
+from app.services.sales.receipt import Receipt, layout, wrap
 
 ESC_INIT = b"\x1b@"          # ESC @: initialise (clear buffer, reset modes)
 FS_CHINESE_ON = b"\x1c\x26"  # FS &: select Chinese (double-byte) character mode

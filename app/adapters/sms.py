@@ -16,11 +16,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from app import paths
 from app.safe_text import printable
-from app.services import phones
-from app.services import gateway_config
-from app.services.gateway_config import GatewayConfig
-from app.services.ports import GatewayError, InboundText, RemoteStatus, SendResult, SmsGateway
-from app.services.redact import basic_forms, scrub
+from app.services.base import phones
+from app.services.texts import gateway_config
+from app.services.texts.gateway_config import GatewayConfig
+from app.services.base.ports import GatewayError, InboundText, RemoteStatus, SendResult, SmsGateway
+from app.services.base.redact import basic_forms, scrub
 
 log = logging.getLogger(__name__)
 

@@ -105,7 +105,7 @@ class CallbackTask(Base):
 class Campaign(Base):
     """A marketing text sent at once to the members a filter picked, with an optional e-voucher each.
     ``kind`` 'referral' is "bring a friend": the voucher is for a friend, and the member who passed
-    it on gets ``referral_points`` when a new member naming them redeems it (campaigns.credit_referral)."""
+    it on gets ``referral_points`` when a new member naming them redeems it (ledger/referrals.py)."""
     __tablename__ = "campaigns"
     __table_args__ = (CheckConstraint("kind IN ('standard','referral')", name="kind"),
                       CheckConstraint("voucher_kind IN ('amount','percent') OR voucher_kind IS NULL",

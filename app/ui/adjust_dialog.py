@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLa
 
 from app import money
 from app.errors import ShopError, ValidationError
-from app.services import points, wallet
+from app.services.ledger import points, wallet
 from app.ui.owner_password import ask_owner
 
 
@@ -156,6 +156,6 @@ class AdjustDialog(QDialog):
 
 def _denied(state) -> ShopError:
     from app.errors import PermissionDenied
-    from app.services.permissions import action_name
+    from app.services.base.permissions import action_name
 
     return PermissionDenied("permission_denied", role=state.actor.role, action=action_name("adjust_balance"))

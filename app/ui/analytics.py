@@ -353,7 +353,8 @@ class AnalyticsScreen(QWidget):
 
 
 def render_screenshots(state, folder: str | Path) -> list[Path]:
-    """analytics_en.png and analytics_zh_CN.png from the current database."""
+    """analytics_<lang>.png in each language (app.i18n.LANGUAGES) from the current database."""
+    from app.i18n import LANGUAGES
     from app.ui import i18n
     from app.ui.tasks import process_events
 
@@ -362,7 +363,7 @@ def render_screenshots(state, folder: str | Path) -> list[Path]:
     saved: list[Path] = []
     original = state.settings
     try:
-        for lang in ("en", "zh_CN"):
+        for lang in LANGUAGES:
             i18n.install(lang)
             state.settings = replace(original, language=lang)
             screen = AnalyticsScreen(state)

@@ -10,9 +10,10 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from app.db import Database
 from app.errors import ShopError, render
-from app.services import backup, setup
-from app.services import settings as shop_settings
-from app.services.context import SYSTEM, Actor, Ctx
+from app.services.admin import backup
+from app.services.base import setup
+from app.services.base import settings as shop_settings
+from app.services.base.context import SYSTEM, Actor, Ctx
 from app.ui import i18n, style
 
 STARTED = time.perf_counter()
@@ -77,7 +78,7 @@ def run(db_url: str | None = None, lang: str | None = None, *, actor: Actor | No
 
 def close_backup(ctx: Ctx) -> None:
     """The day's last state, copied as the app closes (the window is already gone)."""
-    from app.services import backup_schedule
+    from app.services.admin import backup_schedule
 
     try:
         backup_schedule.on_close(ctx.db)

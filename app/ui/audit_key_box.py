@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from app.services import audit
+from app.services.base import audit
 from app.ui.owner_password import owner_gated
 
 ACTION = "manage_audit_key"

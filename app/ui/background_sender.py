@@ -20,7 +20,7 @@ def sending_modules():
     """(gateway_config, sms adapters, sender), or None when this build has no sending side."""
     try:
         return tuple(importlib.import_module(name) for name in
-                     ("app.services.gateway_config", "app.adapters.sms", "app.services.sender"))
+                     ("app.services.texts.gateway_config", "app.adapters.sms", "app.services.texts.sender"))
     except ImportError:
         return None
 

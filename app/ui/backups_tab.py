@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHe
 
 
 from app import paths
-from app.services import backup, backup_schedule
+from app.services.admin import backup, backup_schedule
 from app.ui.audit_key_box import AuditKeyBox
 from app.ui.owner_password import owner_gated
 from app.ui.settings import _Tab

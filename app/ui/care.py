@@ -18,8 +18,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
 
 from app.errors import ShopError
 from app.money import parse_amount
-from app.services import callbacks, campaigns, care_today, knowledge, members, outbox_admin, shop_admin
-from app.services.campaigns import CampaignSpec, Filters, VoucherTerms
+from app.services.care import callbacks, campaigns, knowledge, today as care_today
+from app.services.members import members
+from app.services.texts import outbox_admin
+from app.services.admin import shop_admin
+from app.services.care.campaigns import CampaignSpec, Filters, VoucherTerms
 from app.ui import style
 from app.ui.messages import _DateField
 from app.ui.outbox_model import kind_label
@@ -672,7 +675,7 @@ class TodayTab(_Tab):
                 outbox_admin.approve(ctx, mid)
             return len(ids)
 
-        self.run(job, lambda n: (self.status.ok(self.tr("{n} text(s) approved: they go out with the sender").format(n=n)),
+        self.run(job, lambda n: (self.status.ok(self.tr("%n text(s) approved: they go out with the sender", "", n)),
                                  self.load()))
 
     def set_hold(self, on: bool) -> None:
@@ -876,8 +879,8 @@ class CampaignsTab(_Tab):
 
     def _open_dialog(self, tiers) -> CampaignDialog:
         dialog = CampaignDialog(self.state, tiers, self)
-        dialog.accepted.connect(lambda: (self.status.ok(self.tr("Campaign sent: {n} texts queued").format(
-            n=dialog.result_value.results.recipients)), self.load()))
+        dialog.accepted.connect(lambda: (self.status.ok(self.tr("Campaign sent: %n text(s) queued", "",
+            dialog.result_value.results.recipients)), self.load()))
         self.dialog = dialog
         dialog.open()
         return dialog

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QFont
 
 from shiboken6 import isValid
 
-from app.services.checkout import Cart, CartLine, PricedCart
+from app.services.sales.checkout import Cart, CartLine, PricedCart
 
 
 def alive(widget, fn):

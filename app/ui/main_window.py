@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
     def start_daily_backup(self) -> None:
         """The first start of a day backs the database up (and rotates old backups) on the io
         worker; the outcome shows in the status bar, and a failure never stops the till."""
-        from app.services import backup_schedule
+        from app.services.admin import backup_schedule
 
         db = self.state.ctx.db
         self.backup_status = QLabel(self)

@@ -6,8 +6,9 @@ from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Q
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QHeaderView,
                                QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
 
-from app.services import members, sales
-from app.services.sales import MemberCard, Occasion
+from app.services.members import members
+from app.services.reports import sales
+from app.services.reports.sales import MemberCard, Occasion
 from app.ui.cart_model import run
 
 _ROOT = QModelIndex()
@@ -149,7 +150,7 @@ class MemberBar(QFrame):
             return
         if c.open_complaints:
             self.complaint_badge.setText(self.tr("Open complaint") if c.open_complaints == 1 else
-                                         self.tr("{n} open complaints").format(n=c.open_complaints))
+                                         self.tr("%n open complaint(s)", "", c.open_complaints))
         m = c.member
         self.name_label.setText(self.tr("{name} · {phone}").format(name=m.name, phone=m.masked_phone))
         tier = m.tier_name_zh if self.state.zh else m.tier_name_en
@@ -202,8 +203,8 @@ class MemberPickDialog(QDialog):
         self.chosen = None
         self.setWindowTitle(self.tr("Choose a member"))
         layout = QVBoxLayout(self)
-        hint = QLabel(self.tr("{n} members match. ↑ ↓ to choose, Enter to attach, Esc to cancel.").format(
-            n=len(picks)), self)
+        hint = QLabel(self.tr("%n member(s) match. ↑ ↓ to choose, Enter to attach, Esc to cancel.", "", len(picks)),
+                      self)
         hint.setProperty("role", "muted")
         layout.addWidget(hint)
         self.model = MemberPickModel(state, picks, self)

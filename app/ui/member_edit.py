@@ -14,8 +14,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFormLayout, QHBox
                                QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
 
 from app.errors import ShopError
-from app.services import members, phones
-from app.services.members import MemberInput, MemberView
+from app.services.members import members
+from app.services.base import phones
+from app.services.members.members import MemberInput, MemberView
 
 
 def _repolish(widget: QWidget) -> None:

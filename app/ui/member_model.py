@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QModelIndex, Qt, Signal
 
-from app.services import member_list
-from app.services.member_list import MemberRow, Page
+from app.services.members import member_list
+from app.services.members.member_list import MemberRow, Page
 
 COLUMNS = [
     # key, header, sort key in the service (None: not sortable)

@@ -9,8 +9,8 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFormLayout, QFrame, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
-from app.services import member_history
-from app.services.member_history import MemberPage as PageData
+from app.services.reports import member_history
+from app.services.reports.member_history import MemberPage as PageData
 
 _T = "MemberPage"
 KIND_NAMES = {

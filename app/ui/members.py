@@ -15,7 +15,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPushButton, QTableView, QVBoxLayout, QWidget)
 
-from app.services import member_list, members
+from app.services.members import member_list, members
 from app.ui.member_model import COLUMNS, SORT_COLUMN, MemberListModel
 
 DEBOUNCE_MS = 250
@@ -142,7 +142,7 @@ class MembersScreen(QWidget):
         self.password_dialog = ask_owner(self.state, self, "export", lambda ctx: self._export(ctx, path))
 
     def _export(self, ctx, path: str) -> None:
-        from app.services import member_export
+        from app.services.members import member_export
 
         self.export_button.setEnabled(False)
         self.export_label.setText(self.tr("Exporting…"))
@@ -150,8 +150,7 @@ class MembersScreen(QWidget):
         def done(n: int) -> None:
             self.export_button.setEnabled(True)
             self.error.hide()
-            self.export_label.setText(self.tr("{n} members exported to {file}").format(
-                n=self.state.number(n), file=Path(path).name))
+            self.export_label.setText(self.tr("%Ln member(s) exported to {file}", "", n).format(file=Path(path).name))
 
         def failed(exc: BaseException) -> None:
             self.export_button.setEnabled(True)
@@ -196,7 +195,7 @@ class MembersScreen(QWidget):
     def _loaded(self, total: int, exact: bool) -> None:
         n = self.state.number(total)
         if not self.model.query:
-            text = self.tr("{count} members").format(count=n) if exact else self.tr("{count}+ members").format(count=n)
+            text = self.tr("%Ln member(s)", "", total) if exact else self.tr("%Ln+ member(s)", "", total)
         elif total == 0:
             text = self.tr("No member matches")
         else:
@@ -300,7 +299,8 @@ def _settle(state, rounds: int = 3) -> None:
 
 def render_screenshots(state, folder: str | Path) -> list[Path]:
     """members_list, member_page (purchases, top-ups, points, stored value tabs), member_edit (with an
-    inline error) and topup dialog, each in English and Chinese, from the current database."""
+    inline error) and topup dialog, in each language of app.i18n.LANGUAGES, from the current database."""
+    from app.i18n import LANGUAGES, is_han
     from app.ui import i18n
     from app.ui.member_edit import MemberEditDialog
     from app.ui.topup_dialog import TopupDialog
@@ -314,7 +314,7 @@ def render_screenshots(state, folder: str | Path) -> list[Path]:
     pick = next((r for r in best if r.balance > 0), best[0] if best else None)
     member_id = pick.id if pick else None
     try:
-        for lang in ("en", "zh_CN"):
+        for lang in LANGUAGES:
             i18n.install(lang)
             state.settings = replace(original, language=lang)
 
@@ -347,7 +347,7 @@ def render_screenshots(state, folder: str | Path) -> list[Path]:
 
             edit = MemberEditDialog(state, None)
             edit.show()
-            edit.name.setText("王芳" if lang.startswith("zh") else "Fang Wang")
+            edit.name.setText("王芳" if is_han(lang) else "Fang Wang")
             edit.phone.setText("1380013")
             edit.birthday.setText("1990-02-30")
             _pump()

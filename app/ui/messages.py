@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFormLay
                                QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from app.errors import ShopError
-from app.services import outbox_admin, shop_admin, templates
-from app.services import settings as shop_settings
+from app.services.texts import outbox_admin, templates
+from app.services.admin import shop_admin
+from app.services.base import settings as shop_settings
 from app.ui import style
 from app.ui.background_sender import sending_modules
 from app.ui.owner_password import owner_gated
@@ -263,8 +264,8 @@ class OutboxTab(_Tab):
         unknown = c.get("unknown", 0)
         self.unknown_banner.setVisible(unknown > 0)
         self.unknown_text.setText(self.tr(
-            "⚠ {count} text(s) may or may not have been sent — check with the customer, then mark each one sent "
-            "or not sent (or send it again, which may send it twice).").format(count=self.state.number(unknown)))
+            "⚠ %Ln text(s) may or may not have been sent — check with the customer, then mark each one sent "
+            "or not sent (or send it again, which may send it twice).", "", unknown))
 
     def _select_first(self) -> None:
         if self.model.rowCount() and not self.table.currentIndex().isValid():
@@ -287,8 +288,8 @@ class OutboxTab(_Tab):
         if m is None:
             self.detail.setText(self.tr("Choose a text to see it in full."))
             return
-        facts = [status_label(m.status), self.tr("{count} part(s)").format(count=self.state.number(m.segments)),
-                 self.tr("{count} attempt(s)").format(count=self.state.number(m.attempts))]
+        facts = [status_label(m.status), self.tr("%Ln part(s)", "", m.segments),
+                 self.tr("%Ln attempt(s)", "", m.attempts)]
         if m.sent_at:
             facts.append(self.tr("sent {time}").format(time=self.state.datetime(m.sent_at)))
         if m.provider_id:
@@ -374,7 +375,7 @@ class TemplatesTab(_Tab):
         for k in TEMPLATE_KINDS:
             self.kind.addItem(kind_label(k), k)
         self.lang = QComboBox(self)
-        for code in ("zh_CN", "en"):
+        for code in LANG_NAMES:  # the languages a template is kept in (app/services/texts/templates.py)
             self.lang.addItem(self.tr(LANG_NAMES[code]), code)
         self.lang.setCurrentIndex(max(0, self.lang.findData(templates._lang(state.lang))))
         self.which = QLabel(self)

@@ -13,8 +13,9 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplicat
 from PySide6.QtGui import QBrush, QColor
 
 from app.errors import ValidationError
-from app.services import member_list, outbox_admin
-from app.services.outbox_admin import MessageRow
+from app.services.members import member_list
+from app.services.texts import outbox_admin
+from app.services.texts.outbox_admin import MessageRow
 
 PAGE_SIZE = 200
 _ROOT = QModelIndex()

@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.errors import ShopError, ValidationError
-from app.services import auth, permissions
-from app.services.context import Ctx
+from app.services.base import auth, permissions
+from app.services.base.context import Ctx
 from app.ui.startup import password_edit, password_problem
 
 
@@ -254,7 +254,7 @@ def render_screenshots(state, folder) -> list:
     from PySide6.QtWidgets import QApplication
 
     from app.errors import PermissionDenied
-    from app.services.context import Actor
+    from app.services.base.context import Actor
     from app.ui import style
     from app.ui.tasks import process_events
 

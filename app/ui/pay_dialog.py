@@ -10,8 +10,9 @@ from PySide6.QtWidgets import (QDialog, QFrame, QGridLayout, QHBoxLayout, QLabel
 
 from app.errors import Busy, ShopError
 from app.money import parse_amount, round_half_up
-from app.services import checkout, vouchers
-from app.services.checkout import Cart, PricedCart, Tender
+from app.services.sales import checkout
+from app.services.ledger import vouchers
+from app.services.sales.checkout import Cart, PricedCart, Tender
 from app.ui.cart_model import run
 from app.ui.tasks import run_patiently
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetricsF, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from app.services.receipt import char_width, text_width
+from app.services.sales.receipt import char_width, text_width
 from app.ui.state import AppState
 from app.ui.tasks import process_events
 
@@ -152,7 +152,8 @@ class ReceiptPreviewDialog(QDialog):
 
         def work():
             from app.adapters.printers import printer_from_setting
-            from app.services import localconfig, printing
+            from app.services.base import localconfig
+            from app.services.sales import printing
 
             cfg = localconfig.load()
             setting = localconfig.parse_printer_setting(cfg.printer)
@@ -187,12 +188,13 @@ class ReceiptPreviewDialog(QDialog):
 
 
 def render_screenshots(state: AppState, folder: str | Path) -> list[Path]:
-    """receipt_preview_en.png and receipt_preview_zh_CN.png: the latest member sale in the database
-    (a built-in demo receipt when there is none), laid out for this till's paper in each language."""
+    """receipt_preview_<lang>.png: the latest member sale in the database (a built-in demo receipt when
+    there is none), laid out for this till's paper in each language of app.i18n.LANGUAGES."""
     from dataclasses import replace
 
-    from app.services import localconfig
-    from app.services.receipt import build_receipt, demo_receipt, latest_receipt_no, layout
+    from app.services.base import localconfig
+    from app.services.sales.receipt import build_receipt, demo_receipt, latest_receipt_no, layout
+    from app.i18n import LANGUAGES
     from app.ui import i18n
 
     out = Path(folder)
@@ -201,7 +203,7 @@ def render_screenshots(state: AppState, folder: str | Path) -> list[Path]:
     number = latest_receipt_no(state.ctx, with_member=True)
     base = build_receipt(state.ctx, number) if number else demo_receipt()
     saved = []
-    for lang in ("en", "zh_CN"):
+    for lang in LANGUAGES:
         i18n.install(lang)
         receipt = replace(base, lang=lang)
         dialog = ReceiptPreviewDialog(state, layout(receipt, cfg.width_chars), receipt_no=number)

@@ -8,8 +8,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFormLayou
                                QVBoxLayout)
 
 from app.errors import ShopError
-from app.services import auth, refunds, sales
-from app.services.refunds import RefundLine
+from app.services.base import auth
+from app.services.sales import refunds
+from app.services.reports import sales
+from app.services.sales.refunds import RefundLine
 from app.ui.cart_model import run
 
 METHODS = {

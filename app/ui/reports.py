@@ -15,7 +15,8 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from app.services import eod, eod_pdf, members, report_files, statement, statement_pdf
+from app.services.reports import eod, eod_pdf, report_files, statement, statement_pdf
+from app.services.members import members
 from app.ui.pdf_preview import PdfPreview, print_pdf, render_pages
 
 SEARCH_DEBOUNCE_MS = 300
@@ -184,7 +185,7 @@ class ReportsScreen(QWidget):
             self.pick.addItem(f"{p.name} · {p.masked_phone} · {tier}", p.id)
         self.pick.setCurrentIndex(0 if self._picks else -1)
         self.statement_button.setEnabled(bool(self._picks))
-        self._say(self.tr("{n} member(s) found").format(n=len(self._picks)) if self._picks
+        self._say(self.tr("%n member(s) found", "", len(self._picks)) if self._picks
                   else self.tr("No member matches '{text}'").format(text=self.search.text().strip()), error=not self._picks)
 
     def make_statement(self) -> None:
@@ -212,7 +213,7 @@ class ReportsScreen(QWidget):
         path, pages = result
         self.current = path
         self.preview.show_pages(pages)
-        self.file_label.setText(self.tr("{file} · {n} page(s)").format(file=path.name, n=len(pages)))
+        self.file_label.setText(self.tr("{file} · %n page(s)", "", len(pages)).format(file=path.name))
         self.file_label.setToolTip(str(path))
         for b in (self.print_button, self.save_button, self.eod_button):
             b.setEnabled(True)
@@ -234,7 +235,7 @@ class ReportsScreen(QWidget):
         path = self.current
         self._busy(self.tr("Printing…"))
         self.state.tasks.run(lambda: print_pdf(path, printer),
-                             lambda n: self._done(self.tr("Sent {n} page(s) to the printer").format(n=n)),
+                             lambda n: self._done(self.tr("Sent %n page(s) to the printer", "", n)),
                              self._failed, pool="io")
 
     def save_copy(self) -> None:
@@ -277,7 +278,7 @@ def render_screenshots(state, folder: str | Path) -> list[Path]:
     from sqlalchemy import func, select
 
     from app.models import Sale
-    from app.services import member_list
+    from app.services.members import member_list
     from app.ui.tasks import process_events
 
     out = Path(folder)

@@ -1,4 +1,4 @@
-"""``shopcare --screenshots DIR [--lang en|zh_CN]``: render each main screen offscreen, with the
+"""``shopcare --screenshots DIR [--lang en|zh_CN|zh_TW]``: render each main screen offscreen, with the
 current database, to PNG files, and exit. Each screen module offers ``render_screenshots(state, folder)``."""
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ MODULES = ("app.ui.till", "app.ui.members", "app.ui.settings", "app.ui.startup",
 
 def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = None) -> list[Path]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from app.services import settings as shop_settings
-    from app.services.auth import list_staff
-    from app.services.context import Actor, Ctx
+    from app.services.base import settings as shop_settings
+    from app.services.base.auth import list_staff
+    from app.services.base.context import Actor, Ctx
     from app.ui import app as ui_app
     from app.ui import i18n
     from app.ui.main_window import MainWindow

@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
 
 from app import money
 from app.errors import ShopError
-from app.services import shop_admin
-from app.services.settings import CASHIER_DISCOUNT_MAX_BP
-from app.services.shop_admin import BonusRuleInput, TierInput
+from app.services.admin import shop_admin
+from app.services.base.settings import CASHIER_DISCOUNT_MAX_BP
+from app.services.admin.shop_admin import BonusRuleInput, TierInput
 from app.ui import i18n, style
 from app.ui.owner_password import SetOwnerPasswordDialog, owner_gated
 from app.ui.startup import PIN_MAX, PIN_MIN, CurrencyPicker, _pin_edit
@@ -247,7 +247,7 @@ PRINTER_HINTS = {
 
 
 class PrinterTab(_Tab):
-    """This till's printer (kept on this computer by app.services.localconfig)."""
+    """This till's printer (kept on this computer by app.services.base.localconfig)."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
@@ -319,7 +319,7 @@ class PrinterTab(_Tab):
         self._show_setting()
 
     def parsed(self):
-        from app.services.localconfig import parse_printer_setting
+        from app.services.base.localconfig import parse_printer_setting
 
         return parse_printer_setting(self.setting_text())
 
@@ -336,13 +336,13 @@ class PrinterTab(_Tab):
         self.setting.style().polish(self.setting)
 
     def config(self):
-        from app.services.localconfig import TillConfig
+        from app.services.base.localconfig import TillConfig
 
         return TillConfig(printer=self.setting_text(), paper_mm=int(self.paper.currentData()),
                           print_qr=self.qr.isChecked(), open_drawer=self.drawer.isChecked(), till=self._till)
 
     def load(self) -> None:
-        from app.services import localconfig
+        from app.services.base import localconfig
 
         def loaded(cfg) -> None:
             self._till = cfg.till
@@ -354,7 +354,7 @@ class PrinterTab(_Tab):
         self.run(localconfig.load, loaded, pool="io")
 
     def submit(self) -> None:
-        from app.services import localconfig
+        from app.services.base import localconfig
 
         if not self.can_change():  # the till's own file has no service check: refuse here
             self.status.error(self.tr("Only the owner can change the printer."))
@@ -369,7 +369,7 @@ class PrinterTab(_Tab):
 
     def test_print(self) -> None:
         from app.adapters.printers import printer_from_setting
-        from app.services import printing
+        from app.services.sales import printing
 
         try:
             cfg = self.config()

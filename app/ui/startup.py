@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import PermissionDenied, ShopError, render
-from app.services import auth, shop_admin
-from app.services.context import Actor, Ctx
+from app.i18n import babel_locale, normalise
+from app.services.base import auth
+from app.services.admin import shop_admin
+from app.services.base.context import Actor, Ctx
 from app.ui import i18n
 from app.ui.tasks import TaskRunner, process_events
 
@@ -35,7 +37,8 @@ def has_staff(ctx: Ctx) -> bool:
 
 
 def _current_lang() -> str:
-    return "zh_CN" if QLocale().language() == QLocale.Language.Chinese else "en"
+    """The system's language as one ShopCare speaks (zh_HK, zh_Hant… -> zh_TW; anything else -> English)."""
+    return normalise(QLocale().name())
 
 
 def _error_text(exc: BaseException, lang: str) -> str:
@@ -115,11 +118,10 @@ class CurrencyPicker(QWidget):
     def retranslate(self, lang: str) -> None:
         self.lang = lang
         chosen = self.combo.currentData() if self.combo.count() else "CNY"
-        locale = "zh_CN" if lang.startswith("zh") else "en"
         self.combo.blockSignals(True)
         self.combo.clear()
         for code in shop_admin.COMMON_CURRENCIES:
-            self.combo.addItem(f"{code} · {get_currency_name(code, locale=locale)}", code)
+            self.combo.addItem(f"{code} · {get_currency_name(code, locale=babel_locale(lang))}", code)
         self.combo.addItem(self.tr("Other (type the ISO code)"), "")
         self.combo.setCurrentIndex(max(0, self.combo.findData(chosen)))
         self.combo.blockSignals(False)
@@ -401,7 +403,7 @@ class LoginDialog(QDialog):
         self.tasks.run(self._load, self._loaded, self._failed)
 
     def _load(self):
-        from app.services import settings as shop_settings
+        from app.services.base import settings as shop_settings
 
         return shop_settings.load(self.ctx).shop_name, [s for s in auth.list_staff(self.ctx) if s.active]
 

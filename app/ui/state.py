@@ -8,9 +8,10 @@ from babel.dates import format_date, format_datetime, format_time
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from app.errors import ShopError, render
+from app.i18n import babel_locale, is_han
 from app.money import format_int, format_money, format_plain
-from app.services import settings as shop_settings
-from app.services.context import Actor, Ctx
+from app.services.base import settings as shop_settings
+from app.services.base.context import Actor, Ctx
 from app.ui.tasks import TaskRunner
 
 
@@ -57,7 +58,7 @@ class AppState(QObject):
 
     @property
     def zh(self) -> bool:
-        return self.lang.startswith("zh")
+        return is_han(self.lang)
 
     # --- formats (only the edge formats) ---
     def money(self, minor: int | None) -> str:
@@ -70,15 +71,15 @@ class AppState(QObject):
         return "" if value is None else format_int(value, self.lang)
 
     def date(self, d: date | None) -> str:
-        return "" if d is None else format_date(d, "medium", locale="zh_CN" if self.zh else "en_US")
+        return "" if d is None else format_date(d, "medium", locale=babel_locale(self.lang))
 
     def datetime(self, dt: datetime | None) -> str:
         if dt is None:
             return ""
-        return format_datetime(dt, "yyyy-MM-dd HH:mm", locale="zh_CN" if self.zh else "en_US")
+        return format_datetime(dt, "yyyy-MM-dd HH:mm", locale=babel_locale(self.lang))
 
     def time(self, dt: datetime | None) -> str:
-        return "" if dt is None else format_time(dt, "HH:mm", locale="zh_CN" if self.zh else "en_US")
+        return "" if dt is None else format_time(dt, "HH:mm", locale=babel_locale(self.lang))
 
     def error_text(self, exc: BaseException) -> str:
         """A failure in the user's language: the catalogue for ShopErrors, a plain line otherwise."""
@@ -88,6 +89,6 @@ class AppState(QObject):
             error=f"{type(exc).__name__}: {exc}")
 
     def role_allowed(self, action: str) -> bool:
-        from app.services import permissions
+        from app.services.base import permissions
 
         return permissions.allowed(self.ctx, action)

@@ -20,8 +20,9 @@ from shiboken6 import isValid
 
 from app.errors import ShopError, ValidationError
 from app.money import parse_amount
-from app.services import checkout, held, sales
-from app.services.checkout import Cart
+from app.services.sales import checkout, held
+from app.services.reports import sales
+from app.services.sales.checkout import Cart
 from app.ui.cart_model import CartModel, run
 from app.ui.held_dialog import HeldDialog
 from app.ui.member_bar import MemberBar
@@ -54,7 +55,8 @@ def print_job(ctx, receipt_no: str, reprint: bool):
     while the printing modules are not installed yet."""
     try:
         from app.adapters.printers import printer_from_setting
-        from app.services import localconfig, printing
+        from app.services.base import localconfig
+        from app.services.sales import printing
     except ImportError:
         log.info("printing is not available yet; receipt %s not printed", receipt_no)
         return None
@@ -737,7 +739,8 @@ def render_screenshots(state, folder, langs: tuple[str, ...] | None = None) -> l
     from sqlalchemy.orm import aliased
 
     from app.models import Member, Payment, Product, Sale, SaleLine
-    from app.services import members as members_service
+    from app.i18n import is_han
+    from app.services.members import members as members_service
     from app.ui import i18n
 
     folder = Path(folder)
@@ -832,7 +835,7 @@ def render_screenshots(state, folder, langs: tuple[str, ...] | None = None) -> l
                 if dialog.detail is not None and len(dialog.detail.lines) > 1:
                     dialog.set_quantity(dialog.detail.lines[-1].line_no, 0)
                 dialog.reason.setCurrentIndex(1)
-                dialog.manager.setText("Mia" if lang == "en" else "李店长")
+                dialog.manager.setText("李店长" if is_han(lang) else "Mia")
                 dialog.pin.setText("2468")
                 dialog.run_preview()
                 _settle(state)

@@ -9,13 +9,19 @@ from PySide6.QtWidgets import (QButtonGroup, QDialog, QFormLayout, QFrame, QHBox
 
 from app import money
 from app.errors import Conflict, ShopError
-from app.services import wallet
+from app.i18n import DEFAULT, is_han
+from app.services.ledger import wallet
 
 QUICK_AMOUNTS = (100, 200, 500, 1000, 2000)  # major units
 
 
 def _rule(state, table: dict[str, str]) -> str:
-    return table["zh_CN" if state.zh else "en"]
+    """A service's rule text in the user's language; a Chinese one the table lacks (zh_TW) gets the
+    table's other Chinese until the service has its own."""
+    if state.lang in table:
+        return table[state.lang]
+    han = [text for lang, text in table.items() if is_han(lang)]
+    return han[0] if han and is_han(state.lang) else table[DEFAULT]
 
 
 class StoredValueDialog(QDialog):
@@ -316,7 +322,7 @@ class EraseDialog(ReasonDialog):
         self._update()
 
     def confirm(self) -> None:
-        from app.services import erasure
+        from app.services.members import erasure
 
         ctx, member_id, why = self.state.ctx, self.member_id, self.reason.text()
         self.run(lambda: erasure.erase_member(ctx, member_id, why),

@@ -1,4 +1,4 @@
-"""Export member analytics to CSV or XLSX through app/services/export.py: owner only (personal
+"""Export member analytics to CSV or XLSX through app/services/base/export.py: owner only (personal
 data: the full phone), audited, written whole. The model's figures to 4 decimals (blank without
 a fit)."""
 from __future__ import annotations
@@ -8,9 +8,9 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
-from app.services import export
+from app.services.base import export
 from app.services.analytics.members import COLUMNS, Analysis, analyse, member_rows
-from app.services.context import Ctx
+from app.services.base.context import Ctx
 
 export_format = export.export_format
 _KINDS = {"first_purchase": "date", "last_purchase": "date", "total_spent": "money", "monetary": "money",
@@ -31,7 +31,7 @@ def export_member_analytics(ctx: Ctx, path: str | Path, as_of: date | None = Non
                             ) -> ExportResult:
     """``progress(done, total, label)`` is called every few thousand rows (an XLSX of 200,000
     members takes ~25 s)."""
-    from app.services import permissions
+    from app.services.base import permissions
 
     permissions.require(ctx, "export")   # before the analysis: a refusal costs nothing
     path = Path(path)

@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from app.errors import ValidationError
 from app.models import Member
-from app.services import phones
+from app.services.base import phones
 from app.services.analytics import bgnbd, model_cache, purchases, scoring
 from app.services.analytics.rfm import ValueCurve
 from app.services.analytics.summary import summarise
-from app.services.context import Ctx
-from app.services.settings import load as load_settings
+from app.services.base.context import Ctx
+from app.services.base.settings import load as load_settings
 
 COLUMNS = ("member_id", "name", "phone", "first_purchase", "last_purchase", "orders", "total_spent",
            "frequency", "recency", "T", "monetary", "segment", "p_alive", "expected_purchases_90d",

@@ -17,7 +17,7 @@ from app.services.analytics import bgnbd, churn
 from app.services.analytics.purchases import day_date, day_number
 from app.services.analytics.scoring import Models, fingerprint
 from app.services.analytics.summary import Summary
-from app.services.context import Ctx
+from app.services.base.context import Ctx
 
 KEY = "analytics.models"
 MAX_AGE_DAYS = 7

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 from sqlalchemy import DateTime, bindparam, text
 
-from app.services.context import Ctx
+from app.services.base.context import Ctx
 
 EPOCH = date(1970, 1, 1)
 

@@ -1,5 +1,6 @@
 """The customer care engine: rules that turn the calendar and the members' history into care
-actions (texts through the outbox, call-back and gift tasks), each under a dedupe key.
+actions (texts through the outbox, call-back and gift tasks), each under a dedupe key, plus campaigns, the call-back list and the knowledge base.
+Rule: imports sales/, analytics/ and below; never reports/ or admin/.
 
     from app.services import care
     report = care.run(ctx, date(2027, 3, 2), dry_run=False)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import ValidationError
 from app.i18n import L_
 from app.models import Setting
-from app.services.context import Ctx
+from app.services.base.context import Ctx
 
 CONFIG_KEY, CALENDAR_KEY, LAST_RUN_KEY = "care_config", "care_calendar", "care_last_run"
 
@@ -110,7 +110,7 @@ def load(ctx: Ctx) -> CareConfig:
 
 def update(ctx: Ctx, **changes: object) -> CareConfig:
     """Change care settings (owner only; audited). Each value is checked first."""
-    from app.services import audit, permissions
+    from app.services.base import audit, permissions
 
     permissions.require(ctx, "change_settings")
     for key, value in changes.items():

@@ -21,13 +21,15 @@ from app import i18n
 from app.i18n import NC_
 from app.models import CallbackTask, Member
 from app.money import format_money, format_plain
-from app.services import outbox, settings, templates, vouchers
+from app.services.texts import outbox, templates
+from app.services.base import settings
+from app.services.ledger import vouchers
 from app.services.care import config as care_config
 from app.services.care import plan, rhythm
 from app.services.care.config import RULES, CareConfig
 from app.services.care.plan import Action
-from app.services.context import SYSTEM, Ctx
-from app.services.days import check_day
+from app.services.base.context import SYSTEM, Ctx
+from app.services.base.days import check_day
 
 CHUNK = 200  # actions per transaction: a till selling meanwhile waits at most a moment
 

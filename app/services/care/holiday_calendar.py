@@ -24,7 +24,7 @@ from app.errors import NotFound, ValidationError
 from app.i18n import NC_
 from app.services.care import config as care_config
 from app.services.care.dates import SOLAR_TERMS, check_lunar, lunar_of, lunar_to_solar, solar_on, solar_term
-from app.services.context import Ctx
+from app.services.base.context import Ctx
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def calendar(ctx: Ctx) -> tuple[HolidayEntry, ...]:
 
 
 def _save(ctx: Ctx, change, action: str, detail: dict) -> tuple[HolidayEntry, ...]:
-    from app.services import audit, permissions
+    from app.services.base import audit, permissions
 
     permissions.require(ctx, "change_settings")
     with ctx.tx() as t:

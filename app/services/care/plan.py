@@ -11,7 +11,7 @@ from app.models import CallbackTask, Member, MemberDate, Message, Tier
 from app.services.care import dates as D
 from app.services.care import holiday_calendar
 from app.services.care.config import CareConfig, period_of, plan_id
-from app.services.context import Ctx
+from app.services.base.context import Ctx
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from app.models import CallbackTask, Member, Message, Product, Sale, SaleLine, Voucher
 from app.services.care.config import CareConfig
 from app.services.care.plan import Action, existing_keys
-from app.services.context import Ctx
+from app.services.base.context import Ctx
 
 
 def _end_of(day: date) -> datetime:

@@ -1,0 +1,632 @@
+"""Demo shop data: a believable neighbourhood tea & coffee shop with a small salon corner.
+
+``build_demo(ctx, members=300, days=365, seed=1, progress=None)`` fills the database with a product
+range, members and ``days`` of history ending yesterday. Everything random comes from
+``random.Random(seed)``, so the same seed on an empty database makes the same shop (voucher codes
+excepted: the voucher service draws them from ``secrets``).
+
+Every member, sale, top-up, voucher and refund goes through the real services (``create_member``,
+``checkout``, ``wallet.topup``, ``vouchers.issue``, ``refunds.refund``), so ledgers, tiers, audit
+rows and e-bill texts are exactly what the till would have written. A ``FixedClock`` walks through
+each day's opening hours, and each day is ONE transaction that every service call joins.
+
+Who shops here:
+
+* regulars: a weekly rhythm on their favourite weekdays, many with stored value;
+* occasional buyers: now and then;
+* lapsed big spenders: bought a lot (tea cakes, gift boxes, big top-ups), then stopped 120+ days
+  before the end (with shorter histories: 60% of it), a win-back list in the making;
+* one-time buyers: joined, bought once, never came back;
+* newcomers: joined in the last two months;
+* walk-ins: sales without a member.
+
+Top-ups follow the shop's bonus ladder; stored value, points and a few e-vouchers pay for sales;
+salon regulars buy a ten-visit count card and use it; a few sales are partly refunded.
+
+Care: ten days before the end a campaign (``campaigns.send``) gives everyone seen in the last two
+months who takes offers a voucher, which their later visits redeem at the till; at the end the
+default knowledge base articles, a few contact notes, a complaint resolved into a typical case, one
+still open, and two call-backs by hand.
+
+A shop's own data is never mixed with invented members: the demo writes the setting
+``demo_shop`` (true) into the database it fills, and refuses (``demo_real_shop``) a database that
+holds any member or sale without that mark. An empty database, or an earlier demo, it fills (again):
+its products are added only when their SKU is free, members get phone and card numbers no existing
+member has, and the shop name is set only while it is still the default.
+
+Nothing is printed: ``progress(done, total, label)`` is called once per day.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Callable
+
+from sqlalchemy import String, cast, func, literal, select, update
+
+from app.errors import ValidationError
+from app.models import CountCard, Member, Message, Product, Sale, Setting, Tier, Topup, Voucher
+from app.services.sales import catalog, refunds
+from app.services.base import phones, settings, setup
+from app.services.ledger import vouchers, wallet
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
+from app.services.base.context import Ctx, FixedClock
+from app.money import round_half_up
+from app.services.members.members import MemberInput, create_member
+
+Progress = Callable[[int, int, str], None]
+
+SHOP_NAME = "街角茶咖 Corner Tea & Coffee"
+OPEN_HOUR, CLOSE_HOUR = 8, 21
+
+# sku, name (Chinese + English), category, price (fen), kind, points eligible, discount eligible
+PRODUCTS = [
+    ("AMER", "美式咖啡 Americano", "咖啡 Coffee", 1800, "goods", True, True),
+    ("LATTE", "拿铁 Caffè latte", "咖啡 Coffee", 2400, "goods", True, True),
+    ("CAPP", "卡布奇诺 Cappuccino", "咖啡 Coffee", 2400, "goods", True, True),
+    ("POUR", "手冲单品 Pour-over of the day", "咖啡 Coffee", 3200, "goods", True, True),
+    ("BEANS", "咖啡豆 250g Coffee beans 250g", "咖啡 Coffee", 6800, "goods", True, True),
+    ("JASM", "茉莉绿茶 Jasmine green tea", "茶饮 Tea drinks", 1500, "goods", True, True),
+    ("BOBA", "珍珠奶茶 Bubble milk tea", "茶饮 Tea drinks", 1600, "goods", True, True),
+    ("LEMON", "柠檬红茶 Lemon black tea", "茶饮 Tea drinks", 1400, "goods", True, True),
+    ("TGY", "铁观音一壶 Tieguanyin, one pot", "茶饮 Tea drinks", 3800, "goods", True, True),
+    ("LJ100", "西湖龙井 100g West Lake Longjing 100g", "茶叶 Tea leaves", 12800, "goods", True, True),
+    ("PUER", "普洱熟茶饼 357g Ripe Pu'er cake 357g", "茶叶 Tea leaves", 16800, "goods", True, True),
+    ("OOL", "大红袍 50g Da Hong Pao oolong 50g", "茶叶 Tea leaves", 8800, "goods", True, True),
+    ("CROIS", "可颂 Croissant", "烘焙 Bakery", 1200, "goods", True, True),
+    ("MATCHA", "抹茶蛋糕 Matcha cake", "烘焙 Bakery", 2800, "goods", True, True),
+    ("EGGT", "葡式蛋挞 Egg tart", "烘焙 Bakery", 900, "goods", True, True),
+    ("MUG", "马克杯 Shop mug", "周边 Merchandise", 4500, "goods", True, False),
+    ("GIFTBOX", "茶礼盒 Tea gift box", "周边 Merchandise", 26800, "goods", True, False),
+    ("BAG", "环保袋 Tote bag", "周边 Merchandise", 500, "goods", False, False),
+    ("CUT", "洗剪吹 Wash, cut & blow-dry", "美发 Salon", 6800, "service", True, True),
+    ("SCALP", "头皮护理 Scalp care", "美发 Salon", 12800, "service", True, True),
+    ("TRIM", "刘海修剪 Fringe trim", "美发 Salon", 2000, "service", True, True),
+]
+CARD_SKU = "CUT10"
+CARD = (CARD_SKU, "洗剪吹十次卡 10 × wash, cut & blow-dry", "美发 Salon", 58000)
+
+# What each kind of customer tends to buy: (sku, weight).
+TASTES = {
+    "coffee": [("AMER", 5), ("LATTE", 6), ("CAPP", 3), ("POUR", 2), ("CROIS", 3), ("EGGT", 2), ("BEANS", 1)],
+    "tea": [("JASM", 4), ("BOBA", 5), ("LEMON", 3), ("TGY", 2), ("EGGT", 2), ("MATCHA", 2), ("OOL", 1)],
+    "connoisseur": [("TGY", 4), ("LJ100", 3), ("PUER", 3), ("OOL", 3), ("GIFTBOX", 2), ("POUR", 2), ("BEANS", 2)],
+    "salon": [("CUT", 6), ("SCALP", 2), ("TRIM", 2), ("LATTE", 2), ("JASM", 2)],
+    "walkin": [("AMER", 5), ("LATTE", 5), ("BOBA", 5), ("JASM", 3), ("LEMON", 3), ("CROIS", 3), ("EGGT", 3),
+               ("MATCHA", 1), ("BAG", 1), ("MUG", 1)],
+}
+
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+            "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛")
+GIVEN_F = "芳娜敏静丽艳娟霞秀英玲桂兰萍红燕华梅琳雪婷倩颖琪佳欣怡雯瑶晶璐蕾薇悦彤妍思涵梓萱诗雨"
+GIVEN_M = "伟强磊军洋勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆亮志文博昊然睿泽轩宸晨阳子豪"
+GIVEN_ANY = "一文子嘉佳思晓欣明安宁晨雨小"
+TAGS = {
+    "coffee": ["咖啡控", "上班族"], "tea": ["茶友", "奶茶"], "connoisseur": ["茶友", "企业客户", "送礼"],
+    "salon": ["美发", "附近小区"],
+}
+EXTRA_TAGS = ["附近小区", "学生", "宝妈", "甜品", "外卖", "素食", "周末常客"]
+NOTES = ["", "", "", "", "燕麦奶 oat milk", "少糖 less sugar", "喜欢靠窗的位置", "不要冰", "公司报销需开票",
+         "对坚果过敏 nut allergy"]
+REFUND_REASONS = ["顾客退货：口味不合适", "做错饮品 wrong drink made", "茶叶包装破损 damaged packing",
+                  "重复收款 charged twice", "顾客改变主意"]
+
+TOPUP_AMOUNTS = [(30_000, 2), (50_000, 5), (100_000, 3), (200_000, 1)]  # (fen, weight)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    members: int
+    sales: int
+    refunds: int
+    topups: int
+    messages: int
+    products: int
+    days: int
+
+
+@dataclass
+class _Member:
+    """What the demo remembers about one of its members between days (mirrors their balances)."""
+    persona: str            # regular, occasional, lapsed, onetime, newcomer
+    taste: str              # coffee, tea, connoisseur, salon
+    join_day: int
+    stop_day: int           # last day they may visit (inclusive)
+    weekdays: frozenset[int]
+    rate: float             # chance to come on a likely day
+    saver: bool             # keeps stored value
+    data: MemberInput
+    id: int | None = None
+    tier_bp: int = 0        # the tier's discount, basis points
+    visits: int = 0
+    wallet: int = 0
+    points: int = 0
+    vouchers: list[tuple[str, int, int, date]] = field(default_factory=list)  # code, value, min spend, expires
+    card: tuple[int, int, date | None] | None = None  # count card id, uses left, expires on
+
+
+# --- building blocks ------------------------------------------------------------------------------
+def _ean13(body12: str) -> str:
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body12))
+    return body12 + str((10 - total % 10) % 10)
+
+
+def _weighted(rng: random.Random, pairs):
+    items = [p[0] for p in pairs]
+    weights = [p[1] for p in pairs]
+    return rng.choices(items, weights=weights, k=1)[0]
+
+
+def _name(rng: random.Random, gender: str | None) -> str:
+    surname = rng.choice(COMPOUND_SURNAMES) if rng.random() < 0.02 else rng.choice(SURNAMES)
+    pool = GIVEN_F if gender == "F" else GIVEN_M if gender == "M" else GIVEN_ANY + GIVEN_F + GIVEN_M
+    given = rng.choice(pool) if rng.random() < 0.3 else rng.choice(pool) + rng.choice(pool)
+    return surname + given
+
+
+_PREFIXES = [str(p) for p in (*range(130, 140), 150, 151, 152, 153, 155, 156, 157, 158, 159, *range(180, 190))]
+
+
+def _phone(rng: random.Random, taken: set[str]) -> str:
+    while True:
+        raw = rng.choice(_PREFIXES) + f"{rng.randrange(100_000_000):08d}"[-8:]
+        e164 = phones.normalize(raw, "CN")
+        if e164 not in taken:
+            taken.add(e164)
+            return raw
+
+
+def _birthday(rng: random.Random) -> str | None:
+    roll = rng.random()
+    if roll < 0.12:
+        return None
+    year = rng.randint(1958, 2006)
+    if roll < 0.15:  # born on 29 February
+        return f"{rng.choice((1968, 1972, 1976, 1980, 1984, 1988, 1992, 1996, 2000, 2004))}-02-29"
+    if roll < 0.35:  # the older generation keeps the lunar birthday
+        # day 29 at most: every lunar month has it (a day 30 must exist in that very year's month)
+        return f"农历{rng.randint(1958, 1985)}-{rng.randint(1, 12):02d}-{rng.randint(1, 29):02d}"
+    month = rng.randint(1, 12)
+    day = rng.randint(1, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
+    return f"{year}-{month:02d}-{day:02d}" if roll < 0.92 else f"{month:02d}-{day:02d}"
+
+
+def _plan_members(rng: random.Random, n: int, days: int, taken_phones: set[str],
+                  taken_cards: set[str]) -> list[_Member]:
+    lapse_min, lapse_max = (120, min(200, days - 40)) if days >= 180 else (int(days * 0.6), int(days * 0.6))
+    plans = []
+    for i in range(n):
+        roll = rng.random()
+        persona = ("regular" if roll < 0.30 else "occasional" if roll < 0.60 else "lapsed" if roll < 0.70
+                   else "onetime" if roll < 0.85 else "newcomer")
+        taste = _weighted(rng, [("coffee", 4), ("tea", 4), ("connoisseur", 1), ("salon", 2)])
+        if persona == "lapsed":
+            taste = rng.choice(("connoisseur", "connoisseur", "salon", "coffee"))
+        if persona in ("regular", "lapsed"):
+            join = rng.randrange(max(1, days // 4 if persona == "regular" else days // 6))
+        elif persona == "newcomer":
+            join = rng.randrange(max(0, days - 60), days)
+        else:
+            join = rng.randrange(days)
+        stop = days - 1
+        if persona == "lapsed":
+            stop = max(join, days - 1 - rng.randint(lapse_min, max(lapse_min, lapse_max)))
+        elif persona == "onetime":
+            stop = join
+        weekdays = frozenset(rng.sample(range(7), rng.randint(2, 4)))
+        rate = {"regular": rng.uniform(0.18, 0.32), "lapsed": rng.uniform(0.3, 0.5),
+                "occasional": rng.uniform(0.02, 0.06), "newcomer": rng.uniform(0.08, 0.2), "onetime": 0.0}[persona]
+        if taste == "salon" and persona in ("regular", "lapsed"):
+            rate *= 0.5  # a haircut is not a daily coffee
+        gender = rng.choice(("F", "F", "F", "M", "M", None)) if taste != "salon" else rng.choice(("F", "F", "M"))
+        card = None
+        if rng.random() < 0.35:
+            while card is None or card in taken_cards:
+                card = f"88{rng.randrange(1_000_000):06d}"
+            taken_cards.add(card)
+        bday = _birthday(rng)
+        wedding = None
+        if rng.random() < 0.25:
+            wedding = f"{rng.randint(1985, 2023)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        tags = list(TAGS[taste][: rng.randint(0, len(TAGS[taste]))])
+        if rng.random() < 0.3:
+            tags.append(rng.choice(EXTRA_TAGS))
+        data = MemberInput(
+            name=_name(rng, gender), phone=_phone(rng, taken_phones), card_no=card, gender=gender,
+            birthday=bday, tags=tuple(tags), notes=rng.choice(NOTES),
+            consent_care=rng.random() < 0.85, consent_marketing=rng.random() < 0.7, consent_source="counter",
+            ebill_enabled=rng.random() < 0.85, wedding=wedding,
+        )
+        saver = persona in ("regular", "lapsed") and rng.random() < 0.7 or persona == "occasional" and rng.random() < 0.15
+        plans.append(_Member(persona, taste, join, stop, weekdays, rate, saver, data))
+    return plans
+
+
+def _times(rng: random.Random, k: int) -> list[time]:
+    """``k`` moments within opening hours: a breakfast, lunch and after-work rush."""
+    hours = [(8, 6), (9, 4), (10, 3), (11, 3), (12, 6), (13, 5), (14, 3), (15, 4), (16, 3), (17, 5), (18, 5),
+             (19, 3), (20, 2)]
+    out = []
+    for _ in range(k):
+        out.append(time(_weighted(rng, hours), rng.randrange(60), rng.randrange(60)))
+    return out
+
+
+# --- the shop ----------------------------------------------------------------------------------------
+def _stock(t: Ctx) -> dict[str, tuple[int, bool]]:
+    """Add the demo range (skipping SKUs already there); returns sku -> (price, discount eligible)."""
+    have = set(t.s.execute(select(Product.sku)).scalars())
+    barcodes = set(x for x in t.s.execute(select(Product.barcode)).scalars() if x)
+    prices = {}
+    for i, (sku, name, category, price, kind, pts, disc) in enumerate(PRODUCTS):
+        prices[sku] = price
+        if sku in have:
+            continue
+        barcode = _ean13(f"6923{i + 1:08d}") if kind == "goods" else None
+        if barcode in barcodes:
+            barcode = None
+        catalog.add_product(t, sku=sku, name=name, price=price, category=category, barcode=barcode, kind=kind,
+                            points_eligible=pts, discount_eligible=disc)
+    sku, name, category, price = CARD
+    prices[sku] = price
+    if sku not in have:
+        catalog.add_product(t, sku=sku, name=name, price=price, category=category, kind="count_card",
+                            card_uses=10, card_valid_days=365, card_service_sku="CUT")
+    # The shop may have changed a price since: sell at today's catalogue price.
+    return {sku: (price, disc) for sku, price, disc in t.s.execute(
+        select(Product.sku, Product.price, Product.discount_eligible).where(Product.sku.in_(list(prices))))}
+
+
+def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
+               progress: Progress | None = None) -> DemoSummary:
+    """Fill the database with a demo shop; returns what was added. See the module docstring."""
+    for name, value, most in (("members", members, MAX_MEMBERS), ("days", days, MAX_DAYS)):
+        if not 1 <= value <= most:
+            raise ValidationError("number_out_of_range", field=name, value=value, min=1, max=most)
+    rng = random.Random(seed)
+    end = ctx.today() - timedelta(days=1)
+    start = end - timedelta(days=days - 1)
+    clock = FixedClock(datetime.combine(start, time(OPEN_HOUR)))
+    dctx = replace(ctx, clock=clock, session=None)
+
+    setup.ensure_defaults(dctx)
+    with dctx.tx() as t:
+        _claim(t)
+        if settings.load(t).shop_name == settings.ShopSettings().shop_name:
+            settings.update(t, shop_name=SHOP_NAME, signature="街角茶咖")
+        product_count = t.s.execute(select(func.count()).select_from(Product)).scalar()
+        prices = _stock(t)
+        tier_bp: dict[str | int, int] = {}
+        for tier in t.s.execute(select(Tier)).scalars():
+            tier_bp[tier.code] = tier_bp[tier.id] = tier.discount_bp
+        taken_phones = set(x for x in t.s.execute(select(Member.phone)).scalars() if x)
+        taken_cards = set(x for x in t.s.execute(select(Member.card_no)).scalars() if x)
+        msg_before = t.s.execute(select(func.coalesce(func.max(Message.id), 0))).scalar()
+        sale_before = t.s.execute(select(func.coalesce(func.max(Sale.id), 0))).scalar()
+        topup_before = t.s.execute(select(func.coalesce(func.max(Topup.id), 0))).scalar()
+
+    plans = _plan_members(rng, members, days, taken_phones, taken_cards)
+    by_join: dict[int, list[_Member]] = {}
+    for p in plans:
+        by_join.setdefault(p.join_day, []).append(p)
+    active: list[_Member] = []
+    shop = _Shop(prices, tier_bp, days)
+    walkin_base = max(1.0, members * 0.006)
+
+    for day in range(days):
+        today = start + timedelta(days=day)
+        weekday = today.weekday()
+        events: list[tuple[time, int, str, _Member | None]] = []
+        newcomers = by_join.get(day, [])
+        for tm, p in zip(_times(rng, len(newcomers)), newcomers):
+            events.append((tm, len(events), "join", p))
+        for p in active:
+            if day > p.stop_day:
+                continue
+            likely = weekday in p.weekdays if p.persona in ("regular", "lapsed") else True
+            chance = p.rate * (1.0 if likely else 0.12)
+            if rng.random() < chance:
+                events.append((_times(rng, 1)[0], len(events), "visit", p))
+        weekend = 1.5 if weekday >= 5 else 1.0
+        n_walkins = max(0, int(rng.gauss(walkin_base * weekend, walkin_base * 0.3) + 0.5))
+        for tm in _times(rng, n_walkins):
+            events.append((tm, len(events), "walkin", None))
+        for receipt in shop.refunds_due.pop(day, []):
+            events.append((_times(rng, 1)[0], len(events), "refund:" + receipt, None))
+        if day == days - CAMPAIGN_DAYS_BEFORE_END:   # care: a campaign the members redeem at their next visits
+            events.append((time(OPEN_HOUR, 5), len(events), "campaign", None))
+        events.sort(key=lambda e: (e[0], e[1]))
+
+        with dctx.tx() as t:
+            for tm, _i, kind, p in events:
+                clock.set(datetime.combine(today, tm))
+                if kind == "join":
+                    view = create_member(t, replace(p.data, join_date=today))
+                    p.id = view.id
+                    p.tier_bp = shop.tier_bp.get(view.tier_code or "", 0)
+                    shop.members[p.id] = p
+                    active.append(p)
+                    _visit(t, rng, shop, p, today, day)
+                elif kind == "visit":
+                    _visit(t, rng, shop, p, today, day)
+                elif kind == "walkin":
+                    _walkin(t, rng, shop.prices)
+                elif kind == "campaign":
+                    _campaign(t, shop, today)
+                else:
+                    _refund(t, rng, shop, kind.split(":", 1)[1])
+            if progress is not None:
+                progress(day + 1, days, today.isoformat())
+
+    _care_records(dctx, rng, shop, end)
+    if days > 1:  # a one-day demo leaves its texts queued, for a real sender to deliver (tests/test_texts_day.py)
+        _text_history(dctx, rng, msg_before, end)
+    with dctx.tx(write=False) as t:
+        sales = t.s.execute(select(func.count()).select_from(Sale)
+                            .where(Sale.id > sale_before, Sale.kind == "sale")).scalar()
+        refund_count = t.s.execute(select(func.count()).select_from(Sale)
+                                   .where(Sale.id > sale_before, Sale.kind == "refund")).scalar()
+        topups = t.s.execute(select(func.count()).select_from(Topup).where(Topup.id > topup_before)).scalar()
+        messages = t.s.execute(select(func.count()).select_from(Message).where(Message.id > msg_before)).scalar()
+        products = t.s.execute(select(func.count()).select_from(Product)).scalar() - product_count
+    return DemoSummary(members=len(plans), sales=sales, refunds=refund_count, topups=topups, messages=messages,
+                       products=products, days=days)
+
+
+DEMO_MARK = "demo_shop"   # a row of the settings table: this database holds demo data
+MAX_MEMBERS, MAX_DAYS = 10_000, 3_650
+
+
+def _claim(t: Ctx) -> None:
+    """Mark the database as a demo shop's, or refuse it: it holds a real shop's members or sales."""
+    if t.s.get(Setting, DEMO_MARK) is not None:
+        return
+    n_members = t.s.execute(select(func.count()).select_from(Member)).scalar()
+    n_sales = t.s.execute(select(func.count()).select_from(Sale)).scalar()
+    if n_members or n_sales:
+        raise ValidationError("demo_real_shop", members=n_members, sales=n_sales)
+    t.s.add(Setting(key=DEMO_MARK, value="true"))
+    t.s.flush()
+
+
+# --- one visit ---------------------------------------------------------------------------------------
+def _basket(rng: random.Random, taste: str, persona: str) -> list[tuple[str, int]]:
+    n = _weighted(rng, [(1, 5), (2, 4), (3, 2)])
+    skus: dict[str, int] = {}
+    for _ in range(n):
+        sku = _weighted(rng, TASTES[taste])
+        skus[sku] = skus.get(sku, 0) + (2 if rng.random() < 0.12 else 1)
+    if persona == "lapsed" and rng.random() < 0.4:  # the big spenders buy the expensive things
+        sku = rng.choice(("PUER", "LJ100", "GIFTBOX", "SCALP" if taste == "salon" else "OOL"))
+        skus[sku] = skus.get(sku, 0) + rng.randint(1, 3)
+    return list(skus.items())
+
+
+def _advance(t: Ctx, minutes: int) -> None:
+    clock = t.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(clock.now() + timedelta(minutes=minutes, seconds=17))
+
+
+@dataclass
+class _Shop:
+    prices: dict[str, tuple[int, bool]]          # sku -> (price, discount eligible)
+    tier_bp: dict[str | int, int]                # tier code and tier id -> discount in basis points
+    days: int
+    refunds_due: dict[int, list[str]] = field(default_factory=dict)  # day -> receipts to refund a line of
+    members: dict[int, _Member] = field(default_factory=dict)
+
+
+def _visit(t: Ctx, rng: random.Random, shop: _Shop, p: _Member, today: date, day: int) -> None:
+    prices, tier_bp, refunds_due, days = shop.prices, shop.tier_bp, shop.refunds_due, shop.days
+    # Top up first when the member keeps stored value and it runs low (or on a whim, at the till).
+    want_topup = p.saver and (p.wallet < 6_000 and rng.random() < 0.6 or p.visits == 0 and rng.random() < 0.5)
+    if want_topup:
+        amount = _weighted(rng, TOPUP_AMOUNTS)
+        if p.persona == "lapsed":
+            amount = max(amount, rng.choice((100_000, 200_000)))
+        r = wallet.topup(t, p.id, amount, rng.choice(("cash", "card", "card")))
+        p.wallet = r.balance_after
+        _advance(t, 1)
+
+    lines: list[CartLine] = []
+    # Count cards: salon people buy a ten-visit card and use it.
+    card_ok = p.card is not None and p.card[1] > 0 and (p.card[2] is None or p.card[2] >= today)
+    if p.taste == "salon":
+        if card_ok and rng.random() < 0.85:
+            lines.append(CartLine("CUT", 1, count_card_id=p.card[0]))
+            if rng.random() < 0.3:
+                lines.append(CartLine(_weighted(rng, TASTES["salon"][3:]), 1))
+        elif not card_ok and p.persona in ("regular", "lapsed") and p.visits >= 1 and rng.random() < 0.5:
+            lines.append(CartLine(CARD_SKU, 1))
+    if not lines:
+        lines = [CartLine(sku, qty) for sku, qty in _basket(rng, p.taste, p.persona)]
+    if p.persona == "onetime" and rng.random() < 0.3:
+        lines.append(CartLine("BAG", 1))
+
+    cart = Cart(tuple(lines), member_id=p.id)
+    total = _total(lines, prices, p.tier_bp)
+    tenders: list[Tender] = []
+    due = total
+    # A voucher the member holds, when it is still good and the basket reaches its minimum.
+    for v in list(p.vouchers):
+        code, value, min_spend, expires = v
+        if expires < today:
+            p.vouchers.remove(v)
+        elif due > 0 and due >= min_spend and rng.random() < 0.7:
+            tenders.append(Tender("voucher", voucher_code=code))
+            p.vouchers.remove(v)
+            due -= min(value, due)
+            break
+    if due > 0 and p.points >= 500 and rng.random() < 0.25:
+        pts = min(p.points, due - 1) // 100 * 100
+        if pts > 0:
+            tenders.append(Tender("points", points=pts))
+            due -= pts  # one point pays one fen at the default rate (100 points a yuan)
+    if due > 0 and p.wallet > 0 and (p.saver or rng.random() < 0.5):
+        use = min(p.wallet, due)
+        tenders.append(Tender("wallet", amount=use))
+        due -= use
+    result = _pay(t, rng, cart, tenders, due)
+    p.visits += 1
+    if result.tier_upgraded_to:
+        p.tier_bp = tier_bp[result.tier_upgraded_to]
+    p.wallet = result.wallet_balance if result.wallet_balance is not None else p.wallet
+    p.points = result.points_balance if result.points_balance is not None else p.points
+    if any(pl.sku == CARD_SKU for pl in result.lines):
+        card_id, expires = t.s.execute(select(CountCard.id, CountCard.expires_on)
+                                       .where(CountCard.sale_id == result.sale_id)).first()
+        p.card = (card_id, 10, expires)
+    elif p.card is not None and any(pl.count_card_id == p.card[0] for pl in result.lines):
+        p.card = (p.card[0], p.card[1] - 1, p.card[2])
+
+    # A few vouchers: a thank-you after a big basket, or a birthday-month treat.
+    if total >= 20_000 and rng.random() < 0.25 or rng.random() < 0.01:
+        _advance(t, 1)
+        v = vouchers.issue(t, value=rng.choice((1000, 2000, 3000)), member_id=p.id, min_spend=5000,
+                           expires_on=today + timedelta(days=rng.choice((30, 60))), campaign="demo thank-you")
+        p.vouchers.append((v.code, v.value, v.min_spend, v.expires_on))
+
+    # Now and then a line comes back, the same day or within the week.
+    refundable = [pl for pl in result.lines if pl.kind != "count_card" and pl.count_card_id is None and pl.line_total > 0]
+    if refundable and len(result.lines) >= 2 and rng.random() < 0.03:
+        later = day + rng.choice((0, 0, 1, 2, 5))
+        if later < days:
+            refunds_due.setdefault(later, []).append(result.receipt_no)
+
+
+def _total(lines: list[CartLine], prices: dict[str, tuple[int, bool]], tier_bp: int) -> int:
+    """The cart's total exactly as checkout prices it: the tier discount rounds half up per line, a
+    line paid by a count card costs nothing."""
+    total = 0
+    for line in lines:
+        if line.count_card_id is not None:
+            continue
+        price, discountable = prices[line.sku]
+        gross = price * line.qty
+        total += gross - (round_half_up(gross * tier_bp, 10_000) if discountable else 0)
+    return total
+
+
+def _pay(t: Ctx, rng: random.Random, cart: Cart, tenders: list[Tender], due: int):
+    """Check out, the rest paid by card (QR or bank card) or in cash with change."""
+    if due > 0:
+        if rng.random() < 0.65:
+            tenders.append(Tender("card", amount=due, reference=f"QR{rng.randrange(10**10):010d}"))
+        else:
+            step = rng.choice((1000, 5000, 10000))
+            tenders.append(Tender("cash", amount=-(-due // step) * step))
+    return checkout(t, cart, tenders)
+
+
+def _walkin(t: Ctx, rng: random.Random, prices: dict[str, tuple[int, bool]]) -> None:
+    n = _weighted(rng, [(1, 6), (2, 3), (3, 1)])
+    lines = {}
+    for _ in range(n):
+        sku = _weighted(rng, TASTES["walkin"])
+        lines[sku] = lines.get(sku, 0) + 1
+    cart = Cart(tuple(CartLine(s, q) for s, q in lines.items()))
+    total = sum(prices[s][0] * q for s, q in lines.items())
+    _pay(t, rng, cart, [], total)
+
+
+def _refund(t: Ctx, rng: random.Random, shop: _Shop, receipt_no: str) -> None:
+    sale = t.s.execute(select(Sale).where(Sale.receipt_no == receipt_no)).scalar_one()
+    candidates = [x for x in sale.lines if x.count_card_id is None and x.line_total > 0]
+    line = rng.choice(candidates)
+    refunds.refund(t, receipt_no, [refunds.RefundLine(line.line_no, 1)], reason=rng.choice(REFUND_REASONS))
+    if sale.member_id is not None:  # balances moved back: re-read them
+        m = t.s.get(Member, sale.member_id)
+        t.s.refresh(m, ["wallet_principal", "wallet_bonus", "points_balance", "tier_id"])
+        p = shop.members.get(sale.member_id)
+        if p is not None:
+            p.wallet = m.wallet_principal + m.wallet_bonus
+            p.points = m.points_balance
+            p.tier_bp = shop.tier_bp.get(m.tier_id, 0)
+
+
+# --- care: a campaign, contact notes, call-backs and the knowledge base ------------------------------------
+CAMPAIGN_DAYS_BEFORE_END = 10
+
+
+def _campaign(t: Ctx, shop: _Shop, today: date) -> None:
+    """A members' tasting week: a ¥15 voucher (spend ¥60, three weeks) to everyone seen in the last two
+    months who takes offers; the vouchers join what each member holds, so their visits redeem them."""
+    from app.errors import ValidationError
+    from app.services.care import campaigns
+
+    spec = campaigns.CampaignSpec(
+        "会员品鉴周 Members' tasting week", campaigns.Filters(last_visit_after=today - timedelta(days=60)),
+        voucher=campaigns.VoucherTerms(value=1500, min_spend=6000, expires_on=today + timedelta(days=21)))
+    try:
+        c = campaigns.send(t, spec)
+    except ValidationError:   # a tiny demo may reach nobody
+        return
+    for member_id, code in t.s.execute(select(Voucher.member_id, Voucher.code)
+                                       .where(Voucher.campaign == f"campaign:{c.id}")).all():
+        p = shop.members.get(member_id)
+        if p is not None:
+            p.vouchers.append((code, 1500, 6000, today + timedelta(days=21)))
+
+
+CARE_NOTES = [
+    ("call", "回访：很喜欢新到的凤凰单丛，想订两罐中秋送礼", "有意向"),
+    ("visit", "到店试饮春季龙井，提到家里茶具缺一个公道杯", "已推荐"),
+    ("suggestion", "建议周末增加燕麦拿铁的供应", "已转店长"),
+]
+
+
+def _care_records(dctx: Ctx, rng: random.Random, shop: _Shop, end: date) -> None:
+    """The service records of a shop in use: the default knowledge base articles, a few contact
+    notes, one complaint resolved (kept as a typical case) and one still open, call-backs by hand."""
+    from app.services.care import callbacks, knowledge
+
+    people = sorted(p.id for p in shop.members.values() if p.visits > 0 and p.persona in ("regular", "occasional"))
+    if len(people) < 6:
+        knowledge.seed_defaults(dctx)
+        return
+    picks = rng.sample(people, 6)
+    dctx.clock.set(datetime.combine(end, time(CLOSE_HOUR, 10)))
+    with dctx.tx() as t:
+        knowledge.seed_defaults(t)
+        for member_id, (kind, body, outcome) in zip(picks, CARE_NOTES):
+            callbacks.add_note(t, member_id, kind=kind, body=body, outcome=outcome)
+        done = callbacks.add_note(t, picks[3], kind="complaint", body="上周买的熟普洱茶饼有潮味", outcome="已致歉")
+        callbacks.resolve_complaint(t, done.id, "更换新茶饼，提醒密封干燥存放，赠送15元券")
+        knowledge.save_case(t, done.id)
+        callbacks.add_note(t, picks[4], kind="complaint", body="外带咖啡等了20分钟，杯盖没盖好洒了", outcome="待回复")
+        callbacks.add_task(t, picks[4], end + timedelta(days=1), "致电道歉并说明改进措施（外带咖啡等待过久）")
+        callbacks.add_task(t, picks[5], end + timedelta(days=3), "通知到货：预订的白毫银针已到")
+
+
+# --- texts: what happened to them ---------------------------------------------------------------------
+TEXT_ERRORS = ["30003: Unreachable destination handset", "30005: Unknown destination handset",
+               "21614: 'To' number is not a valid mobile number"]
+
+
+def _text_history(dctx: Ctx, rng: random.Random, msg_before: int, end: date) -> None:
+    """The demo's texts went out in their day, as a sender would have left them: most delivered,
+    some sent without a delivery receipt, a few failed; of the last day's, two were cut off by a
+    crash mid-send (unknown: the owner settles them) and the rest still wait in the queue."""
+    with dctx.tx() as t:
+        rows = t.s.execute(select(Message.id, Message.created_at).where(Message.id > msg_before)
+                           .order_by(Message.id)).all()
+        last_day = [mid for mid, created in rows if created.date() >= end]
+        fate: dict[str, list[int]] = {"unknown": last_day[:2]}
+        for mid, created in rows:
+            if created.date() < end:
+                roll = rng.random()
+                fate.setdefault("failed" if roll < 0.02 else "sent" if roll < 0.07 else "delivered", []).append(mid)
+        provider = literal("SM") + cast(Message.id, String)
+        for status, ids in fate.items():
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                values = {"status": status, "attempts": 1}
+                if status in ("sent", "delivered"):
+                    values.update(sent_at=Message.created_at, provider_id=provider)
+                t.s.execute(update(Message).where(Message.id.in_(chunk)).values(**values))
+        failed = fate.get("failed", [])
+        for n, mid in enumerate(failed):  # a varied answer from the gateway
+            t.s.execute(update(Message).where(Message.id == mid).values(last_error=TEXT_ERRORS[n % len(TEXT_ERRORS)]))

@@ -1,0 +1,119 @@
+"""What the services need from the outside world, declared as Protocols (see DESIGN.md, "Layers").
+
+The adapters in app/adapters implement them (python-escpos printers and the on-screen preview; the
+log-only and Twilio-compatible SMS gateways); tests pass fakes that record calls. Nothing here
+imports escpos, twilio or Qt.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from app.errors import ShopError
+from app.services.base.context import Clock
+
+if TYPE_CHECKING:
+    from app.services.sales.receipt import Receipt
+
+__all__ = ["Clock", "GatewayError", "InboundText", "PrinterError", "ReceiptPrinter", "RemoteStatus", "SendResult",
+           "SmsGateway"]
+
+
+class PrinterError(ShopError):
+    """A receipt printer that is off, unreachable, out of paper or failing.
+
+    Its ``code`` is one of the ``printer_*`` entries of app.errors.CATALOGUE, so ``render(err, lang)``
+    gives the cashier a sentence in English or Chinese. Printing happens after a sale has
+    committed: this error is reported, never raised into the sale.
+    """
+
+
+@runtime_checkable
+class ReceiptPrinter(Protocol):
+    #: The setting string it was made from ("preview", "net:192.168.1.50:9100", …), for messages.
+    description: str
+
+    def print_receipt(self, receipt: Receipt, *, open_drawer: bool) -> None:
+        """Print one receipt (and kick the cash drawer when asked). Raises PrinterError on failure,
+        within a few seconds: never hangs on a printer that is off."""
+        ...
+
+    def test_print(self) -> None:
+        """Print a short test page (shop name, printer setting, Chinese sample). Raises PrinterError."""
+        ...
+
+
+class GatewayError(ShopError):
+    """A text gateway's refusal or failure. ``code`` is a ``sms_*`` entry of app.errors.CATALOGUE:
+
+    * ``sms_auth_failed``: wrong account or token (Twilio 20003); the sender stops and leaves rows queued;
+    * ``sms_temporary``: rate limit (429), server error (5xx), time-out or no connection: try again later.
+      ``ambiguous`` is true when the request may have reached the gateway (a read time-out), so the
+      sender asks the gateway whether it took the text before sending it again;
+    * ``sms_rejected``: a permanent refusal for this text, with the provider's code (21211, 21610, ...).
+    """
+
+    def __init__(self, code: str, /, *, provider_code: str | None = None, ambiguous: bool = False,
+                 **params: object) -> None:
+        self.provider_code = provider_code
+        self.ambiguous = ambiguous
+        super().__init__(code, provider_code=provider_code or "-", **params)
+
+    @property
+    def temporary(self) -> bool:
+        return self.code == "sms_temporary"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the gateway answered to one send: its id for the text and its status ("queued", "sent"...)."""
+    provider_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class RemoteStatus:
+    """A sent text's status at the gateway. ``status`` is Twilio's word (queued, sent, delivered,
+    undelivered, failed...); ``error_code`` is set for failed and undelivered texts (30003-30008...)."""
+    provider_id: str
+    status: str
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundText:
+    """A text a customer sent to the shop's number."""
+    provider_id: str
+    from_phone: str
+    to_phone: str
+    body: str
+    received_at: datetime | None
+
+
+@runtime_checkable
+class SmsGateway(Protocol):
+    """Sends texts and answers for them: log-only and Twilio-compatible (app/adapters/sms.py).
+    Every call returns or raises GatewayError within a few seconds: a gateway that hangs times out."""
+
+    #: "log" or "twilio", and the sender (number or messaging service) texts come from, for messages.
+    kind: str
+    sender: str
+
+    def send(self, to: str, body: str) -> SendResult:
+        """Send ``body`` to the E.164 number ``to``. Raises GatewayError."""
+        ...
+
+    def status(self, provider_id: str) -> RemoteStatus:
+        """The status of a text sent earlier. Raises GatewayError."""
+        ...
+
+    def find_sent(self, to: str, body: str, since: datetime) -> str | None:
+        """The id of a text to ``to`` with exactly ``body`` that the gateway took since ``since``, if
+        any: asked after an ambiguous time-out, so a text is never sent twice. Raises GatewayError."""
+        ...
+
+    def inbound(self, since: datetime | None) -> list[InboundText]:
+        """Texts received by the shop's number since ``since`` (oldest first). Raises GatewayError."""
+        ...

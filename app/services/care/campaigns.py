@@ -1,0 +1,339 @@
+"""Campaigns: a marketing text to the members a filter picks, each with an optional e-voucher.
+
+``preview`` counts who would get it (marketing consent, not opted out, a working phone) and what it
+costs in SMS segments (each recipient's own text, composed and counted). ``send`` is ONE
+transaction: the campaign row, every voucher (``vouchers.issue``) and every outbox row (kind
+'campaign', category 'marketing', key ``campaign:<id>:<member>``), so a failure half-way leaves
+nothing, and a retry with the same ``client_ref`` returns the campaign already sent.
+
+A campaign's vouchers carry ``campaign:<id>`` in ``vouchers.campaign``; the till redeems them like
+any voucher (checkout refuses one used or expired). A standard campaign's voucher is the
+recipient's own. "Bring a friend" (kind 'referral') gives each recipient a voucher for a friend
+(anyone may use it); when a member who joined on or after the campaign and names the recipient as
+their referrer pays with it, the recipient gets ``referral_points`` points (``ledger.referrals.credit_referral``,
+called by checkout in the sale's transaction, through ``ledger.post_points``). The referrer cannot
+spend their own bring-a-friend voucher.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+
+from babel.dates import format_date
+from sqlalchemy import func, select
+
+from app import i18n
+from app.errors import NotFound, ValidationError
+from app.i18n import L_
+from app.models import Campaign, CampaignRecipient, Member, MemberTag, Message, Sale, Tier, Voucher
+from app.money import check_amount, format_money, format_plain
+from app.services.base import audit, permissions
+from app.services.ledger import vouchers
+from app.services.texts import outbox, templates, bodies
+from app.services.base import settings as shop_settings
+from app.services.base.context import Ctx
+from app.services.base.text_rules import check_text
+
+from app.services.analytics.rfm import SEGMENTS
+
+KINDS = ("standard", "referral")
+SAMPLE_CODE = "X" * 8            # a code of the real length: the preview's segment count is exact
+MAX_REFERRAL_POINTS = 100_000
+VOUCHER_PLACEHOLDERS = ("voucher", "voucher_code", "voucher_expiry", "min_spend")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Every given filter must hold (tags: any of them). Amounts in minor units; dates inclusive."""
+    tiers: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    last_visit_after: date | None = None
+    last_visit_before: date | None = None
+    spend_min: int | None = None
+    spend_max: int | None = None
+    birthday_month: int | None = None
+    segment: str | None = None     # an RFM segment, when app.services.analytics is there
+
+
+@dataclass(frozen=True)
+class VoucherTerms:
+    value: int                      # minor units, or basis points for 'percent'
+    expires_on: date
+    kind: str = "amount"
+    min_spend: int = 0
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    name: str
+    filters: Filters = field(default_factory=Filters)
+    body: str = ""                  # the shop's text; '' = the template of the campaign kind
+    voucher: VoucherTerms | None = None
+    kind: str = "standard"          # or 'referral' (bring a friend)
+    referral_points: int = 0
+
+
+@dataclass(frozen=True)
+class Preview:
+    matched: int                    # members the filters pick
+    reachable: int                  # of them, who may get a marketing text: the recipients
+    segments: int                   # SMS segments of all their texts together
+    sample: str                     # the first recipient's text
+
+
+@dataclass(frozen=True)
+class Results:
+    recipients: int
+    queued: int
+    sent: int                       # sent or delivered
+    failed: int
+    cancelled: int
+    vouchers_issued: int
+    vouchers_redeemed: int
+    revenue: int                    # total of the sales that used the campaign's vouchers
+    referrals_credited: int
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    id: int
+    name: str
+    kind: str
+    created_at: datetime
+    filters: Filters
+    voucher: VoucherTerms | None
+    referral_points: int
+    segments: int
+    results: Results
+    replayed: bool = False
+
+
+# --- checking ------------------------------------------------------------------------------------
+def _check(t: Ctx, spec: CampaignSpec) -> None:
+    name = check_text(spec.name, "campaign_name", required=True).strip()
+    if not name or len(name) > 80:
+        raise ValidationError("campaign_name_invalid", max=80)
+    if spec.kind not in KINDS:
+        raise ValidationError("campaign_kind_invalid", kind=spec.kind)
+    f = spec.filters
+    known = set(t.s.execute(select(Tier.code)).scalars())
+    for code in f.tiers:
+        if code not in known:
+            raise ValidationError("campaign_tier_unknown", tier=code, tiers=", ".join(sorted(known)))
+    if f.birthday_month is not None and not 1 <= f.birthday_month <= 12:
+        raise ValidationError("campaign_month_invalid", value=f.birthday_month)
+    for v, label in ((f.spend_min, "minimum spend"), (f.spend_max, "maximum spend")):
+        if v is not None:
+            check_amount(v, field=label, allow_zero=True)
+    if f.spend_min is not None and f.spend_max is not None and f.spend_min > f.spend_max:
+        raise ValidationError("campaign_range_invalid", what=L_("spend"))
+    if f.last_visit_after and f.last_visit_before and f.last_visit_after > f.last_visit_before:
+        raise ValidationError("campaign_range_invalid", what=L_("last visit"))
+    if f.segment is not None and f.segment not in SEGMENTS:
+        raise ValidationError("campaign_segment_unknown", segment=f.segment, segments=", ".join(SEGMENTS))
+    v = spec.voucher
+    if v is not None:
+        if v.kind not in ("amount", "percent"):
+            raise ValidationError("campaign_voucher_invalid", kind=v.kind)
+        if v.kind == "percent":
+            if isinstance(v.value, bool) or not isinstance(v.value, int) or not 0 < v.value < 10_000:
+                raise ValidationError("campaign_percent_invalid", value=v.value / 100 if isinstance(v.value, int) else v.value)
+        else:
+            check_amount(v.value, field="voucher")
+        check_amount(v.min_spend, field="minimum spend", allow_zero=True)
+        if v.expires_on is None or v.expires_on < t.today():
+            raise ValidationError("campaign_expiry_past", date=str(v.expires_on))
+    if spec.kind == "referral":
+        if v is None:
+            raise ValidationError("campaign_referral_needs_voucher")
+        p = spec.referral_points
+        if isinstance(p, bool) or not isinstance(p, int) or not 0 < p <= MAX_REFERRAL_POINTS:
+            raise ValidationError("campaign_referral_points_invalid", value=p, max=MAX_REFERRAL_POINTS)
+    if spec.body.strip():
+        templates.validate(_template_kind(spec), spec.body.strip())
+    elif v is None:   # the shop's template speaks of a voucher: without one it would read "use voucher  by ."
+        text = templates.template_for(t, _template_kind(spec), shop_settings.load(t).language)
+        if any("{" + p + "}" in text for p in VOUCHER_PLACEHOLDERS):
+            raise ValidationError("campaign_text_needed")
+
+
+def _template_kind(spec: CampaignSpec) -> str:
+    return "campaign_referral" if spec.kind == "referral" else "campaign"
+
+
+# --- selecting -----------------------------------------------------------------------------------
+def _rfm_members(t: Ctx, segment: str) -> set[int]:
+    """Members in ``segment`` as the analytics see them today (app/services/analytics)."""
+    from app.services.analytics.members import segment_members  # numpy and scipy: only for this filter
+
+    return segment_members(t, segment)
+
+
+def _query(t: Ctx, f: Filters):
+    q = select(Member).where(Member.erased_at.is_(None))
+    if f.tiers:
+        q = q.join(Tier, Tier.id == Member.tier_id).where(Tier.code.in_(f.tiers))
+    if f.tags:
+        q = q.where(Member.id.in_(select(MemberTag.member_id).where(MemberTag.tag.in_(f.tags))))
+    if f.last_visit_after is not None:
+        q = q.where(Member.last_visit_at >= datetime.combine(f.last_visit_after, datetime.min.time()))
+    if f.last_visit_before is not None:
+        q = q.where(Member.last_visit_at < datetime.combine(f.last_visit_before, datetime.max.time()))
+    if f.spend_min is not None:
+        q = q.where(Member.total_spent >= f.spend_min)
+    if f.spend_max is not None:
+        q = q.where(Member.total_spent <= f.spend_max)
+    if f.birthday_month is not None:
+        q = q.where(Member.birthday_month == f.birthday_month)
+    return q.order_by(Member.id)
+
+
+def _select(t: Ctx, f: Filters) -> list[Member]:
+    rows = list(t.s.execute(_query(t, f)).scalars())
+    if f.segment is not None:
+        keep = _rfm_members(t, f.segment)
+        rows = [m for m in rows if m.id in keep]
+    return rows
+
+
+# --- texts ---------------------------------------------------------------------------------------
+def _values(m: Member, spec: CampaignSpec, code: str | None, cfg) -> dict:
+    lang = cfg.language
+    out = {"name": m.name, "points": str(m.points_balance),
+           "balance": format_plain(m.wallet_principal + m.wallet_bonus, cfg.currency, lang)}
+    v = spec.voucher
+    if v is not None:
+        out["voucher"] = (f"{v.value / 100:g}%" if v.kind == "percent"
+                          else format_money(v.value, cfg.currency, lang))
+        out["voucher_code"] = code
+        out["voucher_expiry"] = format_date(v.expires_on, "medium", locale=i18n.babel_locale(lang))
+        out["min_spend"] = format_plain(v.min_spend, cfg.currency, lang)
+    if spec.kind == "referral":
+        out["reward"] = str(spec.referral_points)
+    return out
+
+
+def _compose(t: Ctx, spec: CampaignSpec, m: Member, code: str | None, cfg) -> str:
+    kind = _template_kind(spec)
+    text = spec.body.strip() or templates.template_for(t, kind, cfg.language)
+    return templates.render(cfg, kind, cfg.language, text, _values(m, spec, code, cfg))
+
+
+def preview(ctx: Ctx, spec: CampaignSpec) -> Preview:
+    """Who would get it and what it would cost; refuses what ``send`` would refuse (but an empty
+    selection, which the dialog shows as a count of 0)."""
+    with ctx.tx(write=False) as t:
+        _check(t, spec)
+        cfg = shop_settings.load(t)
+        picked = _select(t, spec.filters)
+        reach = [m for m in picked if outbox.may_receive(m, "marketing")]
+        total, sample = 0, ""
+        for m in reach:
+            body = _compose(t, spec, m, SAMPLE_CODE if spec.voucher else None, cfg)
+            total += bodies.segments(body)[0]
+            sample = sample or body
+        return Preview(matched=len(picked), reachable=len(reach), segments=total, sample=sample)
+
+
+# --- sending -------------------------------------------------------------------------------------
+def _filters_json(f: Filters) -> str:
+    return json.dumps(asdict(f), default=str, ensure_ascii=False)
+
+
+def _filters_from(raw: str) -> Filters:
+    d = json.loads(raw or "{}")
+    for k in ("last_visit_after", "last_visit_before"):
+        if d.get(k):
+            d[k] = date.fromisoformat(d[k])
+    for k in ("tiers", "tags"):
+        d[k] = tuple(d.get(k) or ())
+    return Filters(**d)
+
+
+def send(ctx: Ctx, spec: CampaignSpec, *, client_ref: str | None = None) -> CampaignView:
+    """Create and queue the campaign in one transaction; ``client_ref`` makes a retry a no-op."""
+    permissions.require(ctx, "send_campaign")
+    if spec.voucher is not None:
+        permissions.require(ctx, "issue_voucher")
+    with ctx.tx() as t:
+        if client_ref:
+            done = t.s.execute(select(Campaign).where(Campaign.client_ref == client_ref)).scalar()
+            if done is not None:
+                return _view(t, done, replayed=True)
+        _check(t, spec)
+        cfg = shop_settings.load(t)
+        picked = _select(t, spec.filters)
+        reach = [m for m in picked if outbox.may_receive(m, "marketing")]
+        if not reach:
+            raise ValidationError("campaign_selects_nobody", matched=len(picked))
+        v = spec.voucher
+        c = Campaign(name=spec.name.strip(), kind=spec.kind, filters=_filters_json(spec.filters),
+                     body=spec.body.strip(), voucher_kind=v.kind if v else None, voucher_value=v.value if v else None,
+                     voucher_min_spend=v.min_spend if v else 0, voucher_expires_on=v.expires_on if v else None,
+                     referral_points=spec.referral_points if spec.kind == "referral" else 0,
+                     client_ref=client_ref, staff_id=t.actor.id, created_at=t.now())
+        t.s.add(c)
+        t.s.flush()
+        total = 0
+        for m in reach:
+            voucher_id, code = None, None
+            if v is not None:
+                issued = vouchers.issue(t, value=v.value, kind=v.kind, min_spend=v.min_spend, expires_on=v.expires_on,
+                                        member_id=m.id if spec.kind == "standard" else None, campaign=f"campaign:{c.id}")
+                voucher_id, code = issued.id, issued.code
+            body = _compose(t, spec, m, code, cfg)
+            msg = outbox.enqueue(t, m, kind="campaign", category="marketing", body=body,
+                                 dedupe_key=f"campaign:{c.id}:{m.id}", lang=cfg.language, fresh=True)
+            total += msg.segments
+            t.s.add(CampaignRecipient(campaign_id=c.id, member_id=m.id, message_id=msg.id, voucher_id=voucher_id))
+        c.recipients, c.segments = len(reach), total
+        t.s.flush()
+        audit.record(t, "campaign.send", "campaign", c.id,
+                     after={"name": c.name, "kind": c.kind, "recipients": c.recipients, "segments": total,
+                            "filters": json.loads(c.filters), "voucher": asdict(v) if v else None})
+        return _view(t, c)
+
+
+# --- results -------------------------------------------------------------------------------------
+def _results(t: Ctx, c: Campaign) -> Results:
+    by_status = dict(t.s.execute(
+        select(Message.status, func.count()).join(CampaignRecipient, CampaignRecipient.message_id == Message.id)
+        .where(CampaignRecipient.campaign_id == c.id).group_by(Message.status)).all())
+    tag = f"campaign:{c.id}"
+    issued, used = t.s.execute(select(func.count(), func.count(Voucher.used_sale_id))
+                               .where(Voucher.campaign == tag)).one()
+    revenue = t.s.execute(select(func.coalesce(func.sum(Sale.total), 0))
+                          .where(Sale.id.in_(select(Voucher.used_sale_id).where(Voucher.campaign == tag)))).scalar()
+    credited = t.s.execute(select(func.count()).select_from(CampaignRecipient)
+                           .where(CampaignRecipient.campaign_id == c.id,
+                                  CampaignRecipient.credited_at.is_not(None))).scalar()
+    return Results(recipients=c.recipients, queued=by_status.get("queued", 0) + by_status.get("sending", 0),
+                   sent=by_status.get("sent", 0) + by_status.get("delivered", 0), failed=by_status.get("failed", 0),
+                   cancelled=by_status.get("cancelled", 0), vouchers_issued=issued, vouchers_redeemed=used,
+                   revenue=int(revenue), referrals_credited=credited)
+
+
+def _view(t: Ctx, c: Campaign, *, replayed: bool = False) -> CampaignView:
+    terms = (VoucherTerms(value=c.voucher_value, expires_on=c.voucher_expires_on, kind=c.voucher_kind,
+                          min_spend=c.voucher_min_spend) if c.voucher_kind else None)
+    return CampaignView(id=c.id, name=c.name, kind=c.kind, created_at=c.created_at, filters=_filters_from(c.filters),
+                        voucher=terms, referral_points=c.referral_points, segments=c.segments,
+                        results=_results(t, c), replayed=replayed)
+
+
+def get(ctx: Ctx, campaign_id: int) -> CampaignView:
+    with ctx.tx(write=False) as t:
+        c = t.s.get(Campaign, campaign_id)
+        if c is None:
+            raise NotFound("campaign_not_found", id=campaign_id)
+        return _view(t, c)
+
+
+def list_campaigns(ctx: Ctx, limit: int = 200) -> list[CampaignView]:
+    """Newest first, each with its results."""
+    with ctx.tx(write=False) as t:
+        rows = t.s.execute(select(Campaign).order_by(Campaign.id.desc()).limit(limit)).scalars().all()
+        return [_view(t, c) for c in rows]
+
+

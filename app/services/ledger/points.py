@@ -1,0 +1,219 @@
+"""Points: how many a sale earns, when they expire, adjustments by hand, and the expiry run.
+
+Every movement is a ``points_entries`` row written by ``ledger.post_points`` (the only writer of
+``members.points_balance``). Nothing is edited in place, expiry included.
+
+Rules
+-----
+* **Earning (points floor).** ``points = floor(base_minor * points_per_unit * multiplier_pct /
+  (100 * minor_per_unit))``, integer arithmetic only. A negative base (a refund) gives the negative
+  of the points the same positive base earns, so a refund never takes back more than was earned.
+* **Expiry date of a credit** (``expiry_date``), by ``points_expiry_policy``: ``never`` -> none;
+  ``months`` -> the earning date plus ``points_expiry_months`` months (day clamped to the month's
+  end); ``year_end`` -> 31 December of the year after earning. ``expires_on`` is the day the points
+  lapse: an expiry run for ``as_of`` expires credits with ``expires_on <= as_of``.
+* **FIFO expiry** (``expire_due``). Every debit (redeem, expire, negative adjust, negative refund)
+  is taken to consume the credits that expire soonest. So for a member the points due by
+  ``as_of`` are ``max(0, credits expiring on or before as_of - all debits so far)``, capped at the
+  balance, and expired by one new ``expire`` entry. A second run for the same date finds nothing
+  more (the first run's entry is itself a debit).
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, case, func, select
+
+from app.errors import InsufficientFunds, NotFound, ValidationError
+from app.i18n import L_
+from app.money import MAX_POINTS
+from app.models import Member, PointsEntry
+from app.services.base import audit, permissions
+from app.services.ledger import ledger
+from app.services.base.context import Ctx
+from app.services.base.settings import ShopSettings
+from app.services.base.settings import load as load_settings
+
+
+
+# --- values out ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PointsEntryView:
+    id: int
+    member_id: int
+    kind: str
+    points: int
+    expires_on: date | None
+    sale_id: int | None
+    staff_id: int | None
+    created_at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class PointsAdjustResult:
+    member_id: int
+    entry_id: int
+    delta: int
+    expires_on: date | None
+    before: int
+    after: int
+
+
+@dataclass(frozen=True)
+class ExpireReport:
+    as_of: date
+    members: int   # members who lost points in this run
+    points: int    # points expired in this run
+
+
+def _view(e: PointsEntry) -> PointsEntryView:
+    return PointsEntryView(id=e.id, member_id=e.member_id, kind=e.kind, points=e.points, expires_on=e.expires_on,
+                           sale_id=e.sale_id, staff_id=e.staff_id, created_at=e.created_at, note=e.note or "")
+
+
+# --- pure rules ------------------------------------------------------------------------------------
+def add_months(d: date, months: int) -> date:
+    """``d`` plus ``months`` calendar months, the day clamped to the end of the target month."""
+    index = d.year * 12 + (d.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def expiry_date(cfg: ShopSettings, earned_on: date) -> date | None:
+    """The day points earned on ``earned_on`` lapse under the shop's policy (None: never)."""
+    policy = cfg.points_expiry_policy
+    if policy == "never":
+        return None
+    if policy == "months":
+        return add_months(earned_on, cfg.points_expiry_months)
+    if policy == "year_end":
+        return date(earned_on.year + 1, 12, 31)
+    raise ValidationError("setting_invalid", key="points_expiry_policy", why=L_("never, months or year_end"))
+
+
+def earn_points(cfg: ShopSettings, base_minor: int, multiplier_pct: int) -> int:
+    """Points for ``base_minor`` of eligible spend at a tier multiplier in percent (100 = x1), floored."""
+    if isinstance(base_minor, bool) or not isinstance(base_minor, int):
+        raise ValidationError("amount_invalid", field="points base", value=repr(base_minor))
+    if isinstance(multiplier_pct, bool) or not isinstance(multiplier_pct, int) or multiplier_pct < 0:
+        raise ValidationError("percent_invalid", field="points multiplier", value=repr(multiplier_pct))
+    if base_minor < 0:
+        return -earn_points(cfg, -base_minor, multiplier_pct)
+    return base_minor * cfg.points_per_unit * multiplier_pct // (100 * cfg.minor_per_unit)
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+def _member(t: Ctx, member_id: int) -> Member:
+    m = t.s.get(Member, member_id)
+    if m is None:
+        raise NotFound("member_not_found", key=member_id)
+    return m
+
+
+def _check_points(value: int, *, allow_negative: bool) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value == 0 or (value < 0 and not allow_negative):
+        raise ValidationError("points_adjust_invalid" if allow_negative else "points_invalid", value=value)
+    return check_points_size(value)
+
+
+def check_points_size(value: int) -> int:
+    """Points in one movement are bounded (app.money.MAX_POINTS): 2**62 twice overflowed SQLite."""
+    if abs(value) > MAX_POINTS:
+        raise ValidationError("points_too_many", value=value, max=MAX_POINTS)
+    return value
+
+
+# --- commands ----------------------------------------------------------------------------------------
+def adjust(ctx: Ctx, member_id: int, delta: int, reason: str) -> PointsAdjustResult:
+    """Add (delta > 0, expiring by policy from today) or remove points by hand, with a reason."""
+    permissions.require(ctx, "adjust_balance")
+    why = (reason or "").strip()
+    if not why:
+        raise ValidationError("reason_required")
+    _check_points(delta, allow_negative=True)
+    with ctx.tx() as t:
+        cfg = load_settings(t)
+        m = _member(t, member_id)
+        t.s.refresh(m, ["points_balance"])
+        before = m.points_balance
+        if before + delta < 0:
+            raise InsufficientFunds("adjust_points_negative", balance=before, delta=delta)
+        expires = expiry_date(cfg, t.today()) if delta > 0 else None
+        entry = ledger.post_points(t, m.id, "adjust", delta, expires_on=expires, note=why)
+        t.s.flush()
+        t.s.refresh(m, ["points_balance"])
+        after = m.points_balance
+        audit.record(t, "points.adjust", "member", m.id, before={"points": before},
+                     after={"points": after, "expires_on": expires}, reason=why)
+        return PointsAdjustResult(member_id=m.id, entry_id=entry.id, delta=delta, expires_on=expires,
+                                  before=before, after=after)
+
+
+def open_points(t: Ctx, member_id: int, points: int, note: str = "", *,
+                earned_on: date | None = None) -> PointsEntryView | None:
+    """An imported opening balance (kind 'opening'), inside the caller's transaction.
+
+    It expires by policy counted from ``earned_on`` (default: today). Zero posts nothing (None)."""
+    if type(points) is int and points == 0:
+        return None
+    _check_points(points, allow_negative=False)
+    _member(t, member_id)
+    cfg = load_settings(t)
+    entry = ledger.post_points(t, member_id, "opening", points,
+                               expires_on=expiry_date(cfg, earned_on or t.today()), note=note or "")
+    t.s.flush()
+    return _view(entry)
+
+
+def _due_query(as_of: date, member_id: int | None = None):
+    """Per member: points due to expire by ``as_of`` (FIFO), capped at the balance; only due > 0."""
+    pe = PointsEntry
+    credit_due = func.coalesce(func.sum(case(
+        (and_(pe.points > 0, pe.expires_on.is_not(None), pe.expires_on <= as_of), pe.points), else_=0)), 0)
+    consumed = func.coalesce(func.sum(case((pe.points < 0, -pe.points), else_=0)), 0)
+    sums = select(pe.member_id.label("member_id"), (credit_due - consumed).label("due"))
+    if member_id is not None:
+        sums = sums.where(pe.member_id == member_id)
+    sums = sums.group_by(pe.member_id).having(credit_due > consumed).subquery()
+    due = case((sums.c.due > Member.points_balance, Member.points_balance), else_=sums.c.due)
+    return (select(sums.c.member_id, due.label("due"))
+            .join(Member, Member.id == sums.c.member_id)
+            .where(Member.points_balance > 0)
+            .order_by(sums.c.member_id))
+
+
+def expire_due(ctx: Ctx, as_of: date) -> ExpireReport:
+    """Expire every member's points due by ``as_of`` (FIFO, idempotent). One grouped query finds
+    them all; one 'expire' entry is written per member with a non-zero amount."""
+    permissions.require(ctx, "expire_points")
+    with ctx.tx() as t:
+        t.s.flush()
+        rows = [(int(mid), int(due)) for mid, due in t.s.execute(_due_query(as_of)).all()]
+        total = sum(due for _, due in rows)
+        ledger.post_points_many(t, "expire", [(mid, -due) for mid, due in rows], note=f"expired by {as_of.isoformat()}")
+        if rows:
+            audit.record(t, "points.expire", "points", None, after={"as_of": as_of, "members": len(rows),
+                                                                    "points": total})
+        return ExpireReport(as_of=as_of, members=len(rows), points=total)
+
+
+# --- queries -------------------------------------------------------------------------------------------
+def due_to_expire(ctx: Ctx, member_id: int, as_of: date) -> int:
+    """Points of this member that an expiry run for ``as_of`` would expire (for reminders and the UI)."""
+    with ctx.tx(write=False) as t:
+        _member(t, member_id)
+        row = t.s.execute(_due_query(as_of, member_id)).first()
+        return int(row.due) if row else 0
+
+
+def history(ctx: Ctx, member_id: int, limit: int = 50) -> list[PointsEntryView]:
+    """The member's points entries, newest first."""
+    with ctx.tx(write=False) as t:
+        _member(t, member_id)
+        rows = t.s.execute(select(PointsEntry).where(PointsEntry.member_id == member_id)
+                           .order_by(PointsEntry.id.desc()).limit(max(0, int(limit)))).scalars().all()
+        return [_view(e) for e in rows]

@@ -1,0 +1,48 @@
+"""Queueing texts in the outbox, inside the transaction of the event that causes them.
+
+Consent rules: transactional texts (e-bills) go unless the member turned them off; care and
+marketing texts only with recorded consent and never after opt-out. The unique ``dedupe_key``
+makes a second queueing of the same event a no-op.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from types import SimpleNamespace
+
+from sqlalchemy import insert, select
+
+from app.models import Member, Message
+from app.services.texts import bodies
+from app.services.base.context import Ctx
+
+
+def may_receive(m: Member, category: str) -> bool:
+    if not m.phone or m.erased_at is not None or m.phone_flag in ("invalid", "not_mobile"):
+        return False
+    if category == "transactional":
+        return m.ebill_enabled
+    if m.opted_out_at is not None:
+        return False
+    return m.consent_care if category == "care" else m.consent_marketing
+
+
+def enqueue(t: Ctx, m: Member, *, kind: str, category: str, body: str, dedupe_key: str, lang: str,
+            due_at: datetime | None = None, fresh: bool = False, held: bool = False) -> SimpleNamespace | None:
+    """Queue one text for ``m`` if consent allows and the event has not queued one already.
+    ``fresh``: the caller's event was created in this transaction, so its key cannot exist yet.
+    ``held``: it waits for the owner's approval (outbox_admin.approve) before the sender sees it."""
+    if not may_receive(m, category):
+        return None
+    if not fresh and t.s.execute(select(Message.id).where(Message.dedupe_key == dedupe_key)).first():
+        return None
+    now = t.now()
+    values = dict(dedupe_key=dedupe_key, member_id=m.id, phone=m.phone, kind=kind, category=category, lang=lang,
+                  body=body, segments=bodies.segments(body)[0], status="held" if held else "queued", created_at=now, due_at=due_at or now,
+                  attempts=0, provider_id=None, last_error=None, sent_at=None)
+    t.s.flush()  # the member and the event it refers to are written first
+    msg_id = t.s.connection().execute(_INSERT, values).scalar_one()
+    return SimpleNamespace(id=msg_id, **values)
+
+
+_INSERT = insert(Message.__table__).returning(Message.__table__.c.id)
