@@ -598,7 +598,7 @@ class TillScreen(QWidget):
             elif reprint:
                 self.show_banner(self.tr("Receipt {receipt} reprinted").format(receipt=receipt_no), "info")
             return
-        text = outcome.error_text(self.state.lang)
+        text = outcome.error_text_zh if self.state.zh else outcome.error_text_en
         self._print_failed(receipt_no, reprint, text or outcome.error_code or "?")
 
     def _print_failed(self, receipt_no: str, reprint: bool, error: str) -> None:
