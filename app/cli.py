@@ -3,8 +3,9 @@
 With no command it starts the till app (Qt is imported only then). Every command acts as the
 ``system`` actor on till ``$SHOPCARE_TILL`` (default T1). Errors are ShopErrors rendered in the
 user's language on stderr with exit code 2 (``check`` exits 1 when it finds a fault), argparse's
-usage errors too; never a traceback: a failure nobody foresaw is one plain sentence, and
-``SHOPCARE_DEBUG=1`` adds its traceback on stderr.
+usage errors too; never a traceback: a failure nobody foresaw is one plain sentence, its traceback
+goes to the log file (app/logs.py; ``shopcare support-bundle`` zips it), and ``SHOPCARE_DEBUG=1``
+prints it on stderr as well.
 """
 from __future__ import annotations
 
@@ -28,6 +29,12 @@ EXIT_OK, EXIT_FAULT, EXIT_ERROR = 0, 1, 2
 # --- the command line's own sentences (msgctxt cli:<key>) -----------------------------------------------
 MESSAGES: dict[str, str] = {
     "init_done": NC_("cli:init_done", "Database ready: {where} (schema {rev})"),
+    "init_proposed": NC_("cli:init_proposed", "Proposed from the system locale ({locale}): language {language}, currency {currency}, "
+                      "phone region {region}. The app's first start offers them; to set them now: shopcare "
+                      "init --language {language} --currency {currency} --region {region}"),
+    "init_set": NC_("cli:init_set", "Shop set to language {language}, currency {currency}, phone region {region} (the first start "
+                 "offers them; later: Settings › Shop)"),
+    "file_renamed": NC_("cli:file_renamed", "{wanted} already exists and is kept: written as {path} instead"),
     "backed_up_first": NC_("cli:backed_up_first", "Backed up before upgrading the schema: {path}"),
     "backup_done": NC_("cli:backup_done", "Backup written and checked: {path}"),
     "restore_done": NC_("cli:restore_done", "Restored {src} (schema {before} -> {after})"),
@@ -94,6 +101,8 @@ MESSAGES: dict[str, str] = {
     "arg_date_range": NC_("cli:arg_date_range", "{value} is outside the dates ShopCare keeps ({first} to {last})"),
     "arg_not_whole": NC_("cli:arg_not_whole", "'{value}' is not a whole number"),
     "arg_whole_range": NC_("cli:arg_whole_range", "{value} is not from {min} to {max}"),
+    "support_bundle_done": NC_("cli:support_bundle_done", "Support bundle written: {path} ({n} files; no member names, phones cut to their "
+                            "last 4 digits). Logs are kept in {logs}"),
     "rfm_exported": NC_("cli:rfm_exported", "{rows} members written to {path} (as of {as_of})"),
     "interrupted": NC_("cli:interrupted", "interrupted"),
     "demo_count": NC_("cli:demo_count", "  {what}: {n}"),
@@ -135,7 +144,9 @@ DESCRIPTION = "ShopCare: point-of-sale member management and customer care for s
 EPILOG = """\
 summary:
   shopcare                          start the till app
-  shopcare init                     create or upgrade the database
+  shopcare init [--language L] [--currency C] [--region R]   create or upgrade the database;
+                                    before the first run, the shop's language, currency and phone
+                                    region (proposed from the system locale)
   shopcare demo [--members N] [--days D] [--seed S]   fill with realistic demo shop data
   shopcare import members FILE      CSV or XLSX; reports each rejected row and why; all-or-nothing unless --skip-bad
   shopcare import sales FILE        CSV history: member phone, datetime, amount [, sku, qty]
@@ -158,16 +169,30 @@ summary:
   shopcare care run [--date D] [--dry-run]   queue every care action due on D (idempotent)
   shopcare rfm [--as-of D] [-o FILE.csv|FILE.xlsx] [--refit]   per member: recency, frequency,
                                     monetary, T, segment, p_alive, churn risk (export: owner, audited)
+  shopcare support-bundle -o FILE.zip [--force]   logs, check output, versions, settings without
+                                    secrets; no personal data: send it to whoever helps you
 
 environment:
   SHOPCARE_DB    database URL (same as --db); default: SQLite in the user data dir
-  SHOPCARE_HOME  keep data, cache, config and backups under this folder instead
+  SHOPCARE_HOME  keep data, cache, config, backups and logs under this folder instead
+  SHOPCARE_DEBUG=1  also print the traceback of an unexpected failure on stderr
   SHOPCARE_TILL  the till code commands act as (default T1)
   SHOPCARE_OWNER_PASSWORD   the owner's password for exports and audit-key in scripts (else asked
                             on a terminal)
   SHOPCARE_AUDIT_KEY        the audit key in hex (wins over the key stored on this computer)
   SHOPCARE_SMS_GATEWAY=log|twilio, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, SHOPCARE_SMS_FROM,
   SHOPCARE_SMS_API_BASE   the text gateway (override this machine's gateway settings)
+
+log file:
+  every unexpected failure is kept with its traceback in shopcare.log (rotated at 1 MB, 3 older
+  files kept) in the user log folder: ~/.local/state/ShopCare/log (Linux), ~/Library/Logs/ShopCare
+  (macOS), %LOCALAPPDATA%\\ShopCare\\ShopCare\\Logs (Windows), or $SHOPCARE_HOME/logs
+
+global options: --db URL and --lang LANG may come before or after the command
+  (shopcare --lang zh_CN report eod, or shopcare report eod --lang zh_CN).
+
+files: a report, statement, export or backup never overwrites a file: when the name is taken it
+  is written as "name (2).ext" (the next free number) and the command says so on stderr.
 
 exit codes: 0 done, 1 check found a fault, 2 error (message on stderr)
 """
@@ -217,14 +242,39 @@ def _argparse_language(lang: str):
 
 
 def _argv_language(argv: list[str]) -> str:
-    """The language of the messages before the arguments are parsed: --lang, else the environment."""
+    """The language of the messages before the arguments are parsed: --lang (the last one, wherever
+    it stands, as argparse reads it), else the environment."""
+    from app.i18n import LANGUAGES
     from app.services.base.language import language_from_env
 
+    found = None
     for i, arg in enumerate(argv):
         value = argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else arg[7:] if arg.startswith("--lang=") else ""
-        if value in i18n.LANGUAGES:
-            return value
-    return language_from_env()
+        if value in LANGUAGES:
+            found = value
+    return found or language_from_env()
+
+
+LANG_HELP = "language of messages (default: the shop's language setting, else from LANG)"
+DB_HELP = "any command against another database (env SHOPCARE_DB); default: SQLite in the user data dir"
+
+
+def _global_options_everywhere(parser: argparse.ArgumentParser, languages: list[str]) -> None:
+    """--db and --lang are accepted after the command too (``shopcare report eod --lang zh_CN``):
+    every subcommand takes them, leaving the value given before the command when not given again
+    (SUPPRESS: an option not typed sets nothing)."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        done = set()
+        for sp in action.choices.values():
+            if id(sp) in done:
+                continue
+            done.add(id(sp))
+            group = sp.add_argument_group("global options (also accepted before the command)")
+            group.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help=DB_HELP)
+            group.add_argument("--lang", choices=languages, default=argparse.SUPPRESS, help=LANG_HELP)
+            _global_options_everywhere(sp, languages)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -236,15 +286,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    from app.i18n import LANGUAGES
+
+    languages = list(LANGUAGES)
     day, positive = _day_type(lang), _whole_type(lang)
     p = argparse.ArgumentParser(prog="shopcare", description=DESCRIPTION, epilog=EPILOG,
                                 formatter_class=_Formatter)
     p.add_argument("--version", action="version", version=f"shopcare {__version__}")
-    p.add_argument("--db", metavar="URL", default=None,
-                   help="any command against another database (env SHOPCARE_DB); "
-                        "default: SQLite in the user data dir")
-    p.add_argument("--lang", choices=list(i18n.LANGUAGES), default=None,
-                   help="language of messages (default: the shop's language setting, else from LANG)")
+    p.add_argument("--db", metavar="URL", default=None, help=DB_HELP)
+    p.add_argument("--lang", choices=languages, default=None, help=LANG_HELP)
     p.add_argument("--screenshots", metavar="DIR", type=Path, default=None,
                    help="render each main screen, with the current database, to PNG files in DIR "
                         "(offscreen, in --lang or the shop's language) and exit")
@@ -252,8 +302,21 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
 
     c = sub.add_parser("init", help="create or upgrade the database",
                        description="Create or upgrade the database (to this version's schema). An existing "
-                                   "database that holds data is backed up first. Safe to run again.",
+                                   "database that holds data is backed up first. Safe to run again. Before "
+                                   "the shop is set up, prints the language, currency and phone region "
+                                   "proposed from the system locale (LC_ALL, LC_MESSAGES, LANG), which the "
+                                   "app's first start offers; --language, --currency and --region store "
+                                   "them now (refused once the shop is set up: change them in Settings › "
+                                   "Shop). Phone numbers typed without a country code are read as the "
+                                   "region's; defaults written in yuan (top-up bonus ladder, tier "
+                                   "thresholds, care vouchers) become round amounts of the currency.",
                        formatter_class=_Formatter)
+    c.add_argument("--language", metavar="L", choices=languages, default=None,
+                   help="the shop's language: " + ", ".join(languages))
+    c.add_argument("--currency", metavar="C", default=None,
+                   help="ISO 4217 code, e.g. CNY, HKD, TWD, USD")
+    c.add_argument("--region", metavar="R", default=None,
+                   help="ISO 3166 code where phone numbers are read, e.g. CN, HK, TW, US, GB, SG")
     c.set_defaults(func=cmd_init)
 
     c = sub.add_parser("demo", help="fill with realistic demo shop data",
@@ -276,9 +339,10 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     c = isub.add_parser("members", help="CSV or XLSX; reports each rejected row and why; all-or-nothing "
                                          "unless --skip-bad",
                         description="Import members from a CSV or XLSX file (English or Chinese column "
-                                    "names, e.g. name/姓名, phone/手机号; see README). Reports each "
-                                    "rejected row and why; imports nothing if any row is bad, unless "
-                                    "--skip-bad.", formatter_class=_Formatter)
+                                    "names, e.g. name/姓名, phone/手机号; see README). Phone numbers "
+                                    "without a country code are read in the shop's phone region (Settings › "
+                                    "Shop). Reports each rejected row and why; imports nothing if any row is "
+                                    "bad, unless --skip-bad.", formatter_class=_Formatter)
     c.add_argument("file", metavar="FILE", type=Path, help="the CSV or XLSX file")
     c.add_argument("--skip-bad", action="store_true", help="import the good rows and list the bad ones")
     c.set_defaults(func=cmd_import_members)
@@ -350,7 +414,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                                     "every purchase, refund, top-up and adjustment in the period with the "
                                     "balances after it. MEMBER is the full phone number or the card number.",
                         formatter_class=_Formatter)
-    c.add_argument("member", metavar="MEMBER", help="full phone number or card number")
+    c.add_argument("member", metavar="MEMBER", help="full phone number (read in the shop's phone region unless it "
+                                                    "starts with +) or card number")
     c.add_argument("--from", dest="start", metavar="D", type=day, default=None,
                    help="first day, YYYY-MM-DD (default: 90 days before --to)")
     c.add_argument("--to", dest="end", metavar="D", type=day, default=None, help="last day (default: today)")
@@ -443,7 +508,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                                     "configured gateway (quiet hours do not apply), then print the "
                                     "gateway's answer. Exit 2 when it was not accepted.",
                         formatter_class=_Formatter)
-    c.add_argument("phone", metavar="PHONE", help="the phone number, e.g. 13800138000 or +8613800138000")
+    c.add_argument("phone", metavar="PHONE", help="the phone number, e.g. 13800138000 or +8613800138000 (read in "
+                                                  "the shop's phone region unless it starts with +)")
     c.add_argument("text", metavar="TEXT", nargs="?", default=None, help="the text (default: a short test text)")
     c.set_defaults(func=cmd_outbox_test)
     care = sub.add_parser("care", help="the customer care engine",
@@ -461,6 +527,18 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     c.add_argument("--date", metavar="D", default=None, help="the day, YYYY-MM-DD (default today; not after today)")
     c.add_argument("--dry-run", action="store_true", help="show what would be done; write nothing")
     c.set_defaults(func=cmd_care_run)
+    c = sub.add_parser("support-bundle", help="logs, check output, versions; no personal data",
+                       description="Zip what whoever helps you needs: ShopCare's log files (every unexpected "
+                                   "failure with its traceback), the output of 'shopcare check', the versions "
+                                   "of ShopCare, Python, Qt (PySide6) and SQLite, the database's schema "
+                                   "revision, and the shop's settings without secrets. No personal data: "
+                                   "phone numbers keep their last 4 digits at most and member names are "
+                                   "replaced by [name]. The file is readable by you only.",
+                       formatter_class=_Formatter)
+    c.add_argument("-o", "--output", metavar="FILE.zip", type=Path, required=True, help="where to write the zip")
+    c.add_argument("--force", action="store_true", help="replace FILE.zip if it exists (refused otherwise)")
+    c.set_defaults(func=cmd_support_bundle)
+
     c = sub.add_parser("rfm", help="per member: recency, frequency, monetary, T, segment, churn risk",
                        description="Member analytics as of a date (default today): one row per member who "
                                    "has bought, with the buy-till-you-die summary (frequency, recency, T, "
@@ -475,6 +553,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                    help="write the rows to FILE.csv or FILE.xlsx")
     c.add_argument("--refit", action="store_true", help="fit the models again even when the cached fit is fresh")
     c.set_defaults(func=cmd_rfm)
+    _global_options_everywhere(p, languages)
     return p
 
 
@@ -612,6 +691,30 @@ class Env:
             raise ShopError("owner_password_needed_cli")
         return auth.confirm_owner(ctx, password)
 
+    def renamed(self, wanted: Path, written: Path) -> None:
+        """Say on stderr that ``wanted`` was taken and the file went to ``written`` instead."""
+        if Path(written) != Path(wanted):
+            self.say_err(msg("file_renamed", self.lang, wanted=wanted, path=written))
+
+    @contextmanager
+    def new_file(self, path: Path):
+        """A free name for the file a command writes (``path``, else "stem (n).suffix"), claimed
+        until it is written; said on stderr when it differs; taken back when the writing fails. A
+        missing folder is left for the writer to refuse in its own words."""
+        from app.services.reports import report_files
+
+        path = Path(path)
+        if not path.parent.is_dir():
+            yield path
+            return
+        out = report_files.claim(path)
+        try:
+            yield out
+        except BaseException:
+            report_files.release(out)
+            raise
+        self.renamed(path, out)
+
     def require_file(self) -> None:
         db = self.database()
         path = db.sqlite_path
@@ -662,9 +765,23 @@ class Progress:
 
 # --- commands ----------------------------------------------------------------------------------
 def cmd_init(env: Env) -> int:
-    env.open(upgrade=True, defaults=True)
+    from app.services.base import region
+    from app.services.admin import shop_admin
+
+    ctx = env.open(upgrade=True, defaults=True)
     db = env.database()
     env.say(msg("init_done", env.lang, where=env.where(), rev=db.current_revision()))
+    chosen = {k: getattr(env.args, k) for k in ("language", "currency", "region") if getattr(env.args, k)}
+    if chosen:
+        proposal = region.stored(ctx) or region.propose_from_env()
+        values = {"language": proposal.language, "currency": proposal.currency, "region": proposal.region,
+                  **chosen}
+        cfg = shop_admin.propose_shop(ctx, **values)
+        env.say(msg("init_set", env.lang, language=cfg.language, currency=cfg.currency, region=cfg.region))
+    elif not shop_admin.has_staff(ctx) and region.stored(ctx) is None:
+        p = region.propose_from_env()
+        env.say(msg("init_proposed", env.lang, locale=region.system_locale_name() or "C", language=p.language,
+                    currency=p.currency, region=p.region))
     return EXIT_OK
 
 
@@ -703,7 +820,14 @@ def cmd_backup(env: Env) -> int:
     if db.sqlite_path is None:
         raise ShopError("db_not_sqlite", action="shopcare backup")
     env.require_file()
-    path = backup.backup(db, env.args.path)
+    dest = env.args.path
+    if dest is not None and Path(dest).expanduser().suffix and not Path(dest).expanduser().is_dir():
+        from app.services.reports import report_files
+
+        dest = report_files.free_name(Path(dest).expanduser())   # a backup never replaces a file either
+    path = backup.backup(db, dest)
+    if dest is not None and dest != env.args.path:
+        env.renamed(Path(env.args.path).expanduser(), path)
     env.say(msg("backup_done", env.lang, path=path))
     if env.args.path is None:  # into the backups folder: keep its rotation (7 daily, 4 weekly, 12 monthly)
         from datetime import date
@@ -756,6 +880,7 @@ def cmd_report_eod(env: Env) -> int:
     report = eod.eod_report(ctx, day)
     out = report_files.prepare(env.args.output, report_files.eod_name(day))
     report_files.write_atomic(out, lambda p: eod_pdf.write_eod_pdf(report, p, env.lang))
+    env.renamed(report_files.wanted(env.args.output, report_files.eod_name(day)), out)
     env.say(msg("report_written", env.lang, path=out))
     return EXIT_OK
 
@@ -779,8 +904,10 @@ def cmd_report_statement(env: Env) -> int:
     end = env.args.end or ctx.today()
     start = env.args.start or end - timedelta(days=90)
     st = statement.member_statement(ctx, picks[0].id, start, end)
-    out = report_files.prepare(env.args.output, report_files.statement_name(st.member.id, end))
+    name = report_files.statement_name(st.member.id, end)
+    out = report_files.prepare(env.args.output, name)
     report_files.write_atomic(out, lambda p: statement_pdf.write_statement_pdf(ctx, st, p, env.lang))
+    env.renamed(report_files.wanted(env.args.output, name), out)
     env.say(msg("report_written", env.lang, path=out))
     return EXIT_OK
 
@@ -793,11 +920,12 @@ def cmd_export_members(env: Env) -> int:
     env.require_file()
     ctx = env.owner_confirmed(env.open())
     progress = Progress(env.err)
-    try:
-        n = member_export.export_members(ctx, env.args.output, progress=progress)
-    finally:
-        progress.finish()
-    env.say(msg("members_exported", env.lang, rows=n, path=env.args.output))
+    with env.new_file(env.args.output) as out:
+        try:
+            n = member_export.export_members(ctx, out, progress=progress)
+        finally:
+            progress.finish()
+    env.say(msg("members_exported", env.lang, rows=n, path=out))
     return EXIT_OK
 
 
@@ -1074,11 +1202,12 @@ def cmd_rfm(env: Env) -> int:
         export_format(env.args.output)  # a bad file name is refused before any work
         ctx = env.owner_confirmed(ctx)
         progress = Progress(env.err)
-        try:
-            result = export_member_analytics(ctx, env.args.output, env.args.as_of, refit=env.args.refit,
-                                             progress=progress)
-        finally:
-            progress.finish()
+        with env.new_file(env.args.output) as out:
+            try:
+                result = export_member_analytics(ctx, out, env.args.as_of, refit=env.args.refit,
+                                                 progress=progress)
+            finally:
+                progress.finish()
         env.say(msg("rfm_exported", lang, rows=result.rows, path=result.path, as_of=result.analysis.as_of))
         return EXIT_OK
     a = analyse(ctx, env.args.as_of, refit=env.args.refit)
@@ -1108,6 +1237,21 @@ def cmd_rfm(env: Env) -> int:
     else:
         method = msg("rfm_churn_hand", lang)
     env.say(msg("rfm_churn", lang, method=method))
+    return EXIT_OK
+
+
+def cmd_support_bundle(env: Env) -> int:
+    from app import logs
+    from app.services.admin import support
+
+    ctx = None
+    db = env.database()
+    if db.sqlite_path is None or db.sqlite_path.is_file():  # a bundle never creates a database
+        ctx = env.ctx()
+        env.use_shop_language(ctx)
+    result = support.build_bundle(ctx, env.args.output, force=env.args.force)
+    env.say(msg("support_bundle_done", env.lang, path=result.path, n=len(result.files),
+                logs=logs.log_file().parent))
     return EXIT_OK
 
 
@@ -1146,6 +1290,9 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
 
     paths.private_umask()   # members' personal data: every file made from here on is the user's only
     paths.fix_existing()    # and what an older version left readable is put right (app/paths.py)
+    from app import logs
+
+    log_path = logs.configure()   # every failure nobody foresaw keeps its traceback there
     env = Env(args, out, err)
     try:
         if args.screenshots is not None:
@@ -1154,6 +1301,7 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
             return start_gui(env)
         return args.func(env)
     except ShopError as exc:
+        logs.log_failure(exc, f"shopcare {args.command or 'app'}")   # a refusal: its code, at INFO
         env.say_err(render(exc, env.lang))
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -1163,6 +1311,7 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
         from sqlalchemy.exc import DBAPIError
 
         if isinstance(exc, (DBAPIError, OSError)):
+            logs.log_failure(exc, f"shopcare {args.command or 'app'}: the database")
             why = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             shown = env.url or "(default)"
             try:
@@ -1172,8 +1321,9 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
             env.say_err(render(ShopError("db_unavailable", url=shown, why=why), env.lang))
             return EXIT_ERROR
         # Anything else is a fault of ShopCare's, not of the input: one plain sentence, and the
-        # traceback only for whoever asks for it (there is no log file to keep it in yet).
-        env.say_err(render(ShopError("unexpected", kind=type(exc).__name__), env.lang))
+        # traceback in the log file (and on stderr for whoever asks for it).
+        logs.log_failure(exc, f"shopcare {args.command or 'app'}")
+        env.say_err(render(ShopError("unexpected", kind=type(exc).__name__, log=log_path), env.lang))
         if os.environ.get("SHOPCARE_DEBUG"):
             traceback.print_exc(file=env.err)
         return EXIT_ERROR

@@ -160,7 +160,8 @@ CATALOGUE: dict[str, str] = {
     "already_set_up": NC_("already_set_up", "The shop is already set up: log in with a staff PIN"),
     "shop_name_empty": NC_("shop_name_empty", "The shop name cannot be empty"),
     "currency_invalid": NC_("currency_invalid", "'{value}' is not an ISO 4217 currency code (e.g. CNY, USD)"),
-    "language_invalid": NC_("language_invalid", "Language '{value}' is not English (en), Simplified Chinese (zh_CN) or Traditional Chinese (zh_TW)"),
+    "language_invalid": NC_("language_invalid", "Language '{value}' is not one ShopCare speaks: English (en), Simplified Chinese "
+                         "(zh_CN) or Traditional Chinese (zh_TW)"),
     "signature_too_long": NC_("signature_too_long", "The signature is too long (at most {max} characters)"),
     "currency_locked": NC_("currency_locked", "The currency cannot change from {old} to {new}: sales or stored value are already recorded "
                         "in {old}"),
@@ -368,14 +369,18 @@ CATALOGUE: dict[str, str] = {
     "number_out_of_range": NC_("number_out_of_range", "{field}: '{value}' is not a whole number from {min} to {max}"),
     "db_url_invalid": NC_("db_url_invalid", "'{url}' is not a database ShopCare can open ({why}): use sqlite:///PATH or "
                        "postgresql+psycopg://USER@HOST/NAME"),
-    "unexpected": NC_("unexpected", "Something went wrong that ShopCare did not expect ({kind}); it stopped there. Run again "
-                   "with SHOPCARE_DEBUG=1 to see the details"),
+    "unexpected": NC_("unexpected", "Something went wrong that ShopCare did not expect ({kind}); it stopped there. The details "
+                   "were saved in {log} (shopcare support-bundle zips them for whoever helps you)"),
     "import_extra_cells": NC_("import_extra_cells", "The row has a value beyond the last column: '{value}' (a comma too many?)"),
     "demo_real_shop": NC_("demo_real_shop", "This database holds a shop's own data ({members} members, {sales} sales): the demo only "
                        "fills an empty database or an earlier demo. Use another one (--db or SHOPCARE_DB)"),
     "voucher_expiry_past": NC_("voucher_expiry_past", "The voucher's expiry date {date} is in the past"),
     "import_csv_broken": NC_("import_csv_broken", "{file}: the CSV text breaks off near row {row} (a quote left open, or a cell far too long)"),
     "points_absurd": NC_("points_absurd", "{value} points is more than any member holds (at most {max})"),
+    # the support bundle (app/services/admin/support.py)
+    "support_bundle_exists": NC_("support_bundle_exists", "{path} already exists: choose another name, or replace it with --force"),
+    "support_bundle_name": NC_("support_bundle_name", "{path}: a support bundle is a .zip file"),
+    "support_bundle_failed": NC_("support_bundle_failed", "The support bundle could not be written to {path}: {why}"),
     "countcard_too_few": NC_("countcard_too_few", "Count card {id} has only {left} use(s) left, not {asked}"),
 }
 

@@ -122,6 +122,12 @@ def text(lang: str | None, msgid: str, /, context: str | None = None, **params: 
         return out
 
 
+def T_(lang: str | None, msgid: str, /, context: str | None = None, **params: object) -> str:  # noqa: N802
+    """:func:`text` where the English is written at the call: the name the extractor looks for
+    (``text`` is too common a name, ``sqlalchemy.text`` and variables among them, to mark texts)."""
+    return text(lang, msgid, context=context, **params)
+
+
 def N_(msgid: str) -> str:  # noqa: N802 (the gettext convention extractors look for)
     """Mark a text for extraction where it is defined; translate it where it is shown."""
     return msgid

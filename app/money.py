@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 from app import i18n
@@ -50,6 +50,9 @@ def parse_amount(text: str | int | Decimal, currency: str = "CNY", *, field: str
     raw = format(text, "f") if isinstance(text, Decimal) else str(text).strip()
     shown = quoted(raw)
     number = plain_number(raw, symbols=True)
+    bare = raw.lstrip("-+ ").upper()
+    if any(bare.startswith(p) and c != currency for p, c in _PREFIX_CURRENCY.items()):
+        number = None   # another currency's sign
     if number is None:
         raise ValidationError("amount_invalid", field=field, value=shown)
     value = Decimal(number)
@@ -72,6 +75,11 @@ def parse_amount(text: str | int | Decimal, currency: str = "CNY", *, field: str
 # hundred and "1.000,00" one: a guess about which form a file meant is never made.
 _PLAIN = re.compile(r"([-+]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.([0-9]*))?")  # "12." as typed, on its way to "12.5"
 _CURRENCY_SIGNS = "¥￥$"
+# The signs the shops' currencies are written with before the digits (longest first): "NT$200",
+# "HK$50", "US$5", "MOP$10" are read as typed in a TWD, HKD, USD or MOP shop, and refused in any
+# other (parse_amount): HK$50 is not 50 of another currency.
+_PREFIX_CURRENCY = {"MOP$": "MOP", "NT$": "TWD", "HK$": "HKD", "US$": "USD", "CN¥": "CNY", "CN￥": "CNY"}
+_CURRENCY_PREFIXES = tuple(_PREFIX_CURRENCY) + tuple(_CURRENCY_SIGNS)
 # Full-width digits, comma, point and signs, as a Chinese input method types them.
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９，．－＋", "0123456789,.-+")
 
@@ -83,8 +91,9 @@ def plain_number(text: str, *, symbols: bool = False) -> str | None:
     if symbols:
         sign = t[:1] if t[:1] in "-+" else ""
         rest = t[len(sign):].strip()
-        if rest[:1] and rest[:1] in _CURRENCY_SIGNS:
-            t = sign + rest[1:].strip()
+        prefix = next((p for p in _CURRENCY_PREFIXES if rest.upper().startswith(p)), "")
+        if prefix:
+            t = sign + rest[len(prefix):].strip()
     m = _PLAIN.fullmatch(t)
     if m is None or not (m.group(2) or m.group(3)):
         return None
@@ -136,14 +145,39 @@ def round_half_up(numerator: int, denominator: int) -> int:
     return int(q.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def whole_at_till(minor: int, currency: str) -> bool:
+    """Whether ``minor`` is shown without decimals: a whole amount in a currency whose cash has no
+    minor unit though ISO 4217 gives it one (CLDR's cash digits; TWD: NT$200, not NT$200.00).
+    Amounts are still kept in ISO 4217 minor units (TWD cents), so a discounted NT$33.50 shows its
+    cents: nothing is rounded for display."""
+    exp = exponent(currency)
+    return exp > 0 and _cash_digits(currency) == 0 and minor % 10 ** exp == 0
+
+
+@lru_cache(maxsize=64)
+def _cash_digits(currency: str) -> int:
+    from babel.core import get_global
+
+    fractions = get_global("currency_fractions")
+    return fractions.get(currency, fractions["DEFAULT"])[2]
+
+
 def format_money(minor: int, currency: str = "CNY", locale: str = "en") -> str:
-    """Amount for people: "¥58.00" in Chinese, "CN¥58.00" in English."""
-    return format_currency(to_major(minor, currency), currency, locale=_babel_locale(locale))
+    """Amount for people: "¥58.00" in Chinese, "CN¥58.00" in English; TWD whole amounts without
+    decimals ("NT$200"). ``locale``: a language code (app.i18n) or a CLDR locale ("en_GB")."""
+    loc = _babel_locale(locale)
+    if whole_at_till(minor, currency):
+        from babel.numbers import parse_pattern
+
+        pattern = parse_pattern(loc.currency_formats["standard"].pattern)
+        pattern.frac_prec = (0, 0)
+        return pattern.apply(to_major(minor, currency), loc, currency=currency, currency_digits=False)
+    return format_currency(to_major(minor, currency), currency, locale=loc)
 
 
 def format_plain(minor: int, currency: str = "CNY", locale: str = "en") -> str:
     """Grouped amount without the currency sign ("1,234.00"), for e-bills and tables."""
-    exp = exponent(currency)
+    exp = 0 if whole_at_till(minor, currency) else exponent(currency)
     fmt = "#,##0" + ("." + "0" * exp if exp else "")
     return format_decimal(to_major(minor, currency), format=fmt, locale=_babel_locale(locale))
 
@@ -164,8 +198,14 @@ def format_day(day, locale: str = "en", width: str = "full") -> str:
 def _babel_locale(locale: str) -> Locale:
     """The babel Locale for our language code, parsed once: ``Locale.parse`` of a string checks the
     locale data files on every call (about half a millisecond, several times per sale)."""
-    ours = not locale or locale in i18n.LANGUAGES or i18n.is_han(locale)   # else a babel locale already
-    return Locale.parse(i18n.babel_locale(locale) if ours else locale)
+    from app import i18n
+
+    if not locale or locale in i18n.LANGUAGES or "_" not in locale:   # "zh", "en": a language, no region
+        return Locale.parse(i18n.babel_locale(locale))
+    try:  # a CLDR locale of a language and region (services/region.format_locale): "en_GB", "zh_Hant_HK"
+        return Locale.parse(locale)
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse(i18n.babel_locale(locale))
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,10 @@ def _config_path() -> Path:
     return (_home() / "config") if _home() else Path(_DIRS.user_config_dir)
 
 
+def _app_log_path() -> Path:
+    return (_home() / "logs") if _home() else Path(_DIRS.user_log_dir)
+
+
 def data_dir() -> Path:
     return private_dir(_data_path())
 
@@ -103,13 +107,21 @@ def log_dir() -> Path:
     return private_dir(data_dir() / "log")
 
 
+def app_log_dir() -> Path:
+    """The app's own log (app/logs.py: every unexpected failure with its traceback), which a shop
+    sends when it asks for help: platformdirs' user log folder (Linux ~/.local/state/ShopCare/log,
+    macOS ~/Library/Logs/ShopCare, Windows %LOCALAPPDATA%\\ShopCare\\ShopCare\\Logs), or
+    ``$SHOPCARE_HOME/logs``. Not the outbox log of ``log_dir``."""
+    return private_dir(_app_log_path())
+
+
 def fix_existing() -> None:
-    """Every folder under the data, cache and config folders 0700 and every file in them 0600:
+    """Every folder under the data, cache, config and log folders 0700 and every file in them 0600:
     what an older version, a restore or a copy left readable by others. Run at every start (the
     app, each CLI command); creates nothing. Links are not followed (they may point anywhere)."""
     if not POSIX:
         return
-    for root in (_data_path(), _cache_path(), _config_path()):
+    for root in (_data_path(), _cache_path(), _config_path(), _app_log_path()):
         if not root.is_dir() or root.is_symlink():
             continue
         private_dir(root)

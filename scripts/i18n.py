@@ -36,13 +36,14 @@ LANGS = ("zh_CN", "zh_TW")
 DOMAIN = "shopcare"
 
 # The gettext-style functions of app/i18n.py, as babel keyword specs (argument positions, 1-based;
-# (n, "c") is the msgctxt). text/gettext/ngettext take the language first.
+# (n, "c") is the msgctxt). T_/gettext/ngettext take the language first; ``text`` is not a keyword:
+# babel's tokenizer loses its place on a variable or an sqlalchemy ``text(...)`` of that name.
 KEYWORDS = {
     "N_": None,
     "NC_": ((1, "c"), 2),
     "NN_": (1, 2),
     "L_": None,
-    "text": (2,),
+    "T_": (2,),
     "gettext": (2,),
     "ngettext": (2, 3),
 }
@@ -251,7 +252,8 @@ def convert_file(path: Path, tables: list[tuple[str, str]], write: bool = True) 
                 continue
             ctx = prefix + k.value
             en_node, zh_node = v.elts
-            pairs.append((ctx, en_node.value, zh_node.value))
+            # a Chinese-only value ({name_zh}) is the same value, neutral, now (errors.render)
+            pairs.append((ctx, en_node.value, re.sub(r"\{(\w+)_zh\}", r"{\1}", zh_node.value)))
             a, b = span(en_node)
             edits.append((*span(v), b"NC_(" + json.dumps(ctx).encode() + b", " + src[a:b] + b")"))
         ann = getattr(node, "annotation", None)
@@ -339,7 +341,7 @@ TW_GLOSSARY: tuple[tuple[str, str], ...] = (
     ("積分", "點數"), ("短信", "簡訊"), ("短訊", "簡訊"), ("小票", "收據"), ("打印", "列印"), ("印表", "列印"),
     ("結賬", "結帳"), ("電子賬單", "電子帳單"), ("賬單", "帳單"), ("賬", "帳"), ("儲值支付", "儲值"),
     ("充值", "加值"), ("營銷", "行銷"), ("演示", "示範"), ("復購", "回購"), ("尾號後四位", "末四碼"),
-    ("支付方式", "付款方式"), ("支付", "付款"), ("手工", "手動"), ("待稽核", "待審核"), ("支援", "支持"),
+    ("支付方式", "付款方式"), ("支付", "付款"), ("手工", "手動"), ("待稽核", "待審核"), ("對我們的支援", "對我們的支持"), ("的支援，送您", "的支持，送您"),
     ("回復", "回覆"), ("計劃", "計畫"), ("公曆", "國曆"), ("手機號碼", "手機號"), ("手機號", "手機號碼"),
     ("4 周", "4 週"),
     # SMS are counted with 則 in Taiwan

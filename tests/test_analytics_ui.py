@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor  # noqa: E402
 
 from app.services.analytics import rfm  # noqa: E402
 from app.ui import i18n  # noqa: E402
-from app.ui.analytics import SEGMENT_COLOURS, AnalyticsScreen, segment_label  # noqa: E402
+from app.ui.reports.analytics import SEGMENT_COLOURS, AnalyticsScreen, segment_label  # noqa: E402
 from app.ui.main_window import SCREENS, MainWindow  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
 from tests.test_analytics import START, generated_history, import_history  # noqa: E402

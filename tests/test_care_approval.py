@@ -55,7 +55,7 @@ def test_without_the_setting_care_texts_go_by_themselves(ctx, clock):
 def test_the_today_tab_approves_what_waits(qtbot, ctx, clock):
     pytest.importorskip("pytestqt")
     from app.ui import i18n
-    from app.ui.care import TodayTab
+    from app.ui.care.screen import TodayTab
     from app.ui.state import AppState
 
     i18n.install("en")

@@ -18,7 +18,7 @@ from app.services import care  # noqa: E402
 from app.services.base import settings as shop_settings  # noqa: E402
 from app.services.sales.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
 from app.ui import i18n  # noqa: E402
-from app.ui.care import CareScreen  # noqa: E402
+from app.ui.care.screen import CareScreen  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
 from tests.shop import member, stock_shop  # noqa: E402
 
@@ -214,7 +214,7 @@ def test_note_dialog_inserts_an_article(qtbot, shop):
 
 
 def test_the_till_shows_an_open_complaint(qtbot, shop):
-    from app.ui.till import TillScreen
+    from app.ui.till.screen import TillScreen
 
     ctx, ids = shop
     state = AppState(ctx)
@@ -232,7 +232,7 @@ def test_the_till_shows_an_open_complaint(qtbot, shop):
 
 
 def test_member_page_contact_tab_lists_tasks_and_notes(qtbot, shop):
-    from app.ui.member_page import MemberPage
+    from app.ui.members.member_page import MemberPage
 
     ctx, ids = shop
     callbacks.add_task(ctx, ids["c"], date(2026, 3, 5), "Call about the replacement cake")

@@ -72,7 +72,7 @@ def test_refusals_change_nothing(ctx, customer, cashier_ctx):
 def test_the_member_page_erases_for_the_owner(qtbot, ctx, customer):
     pytest.importorskip("pytestqt")
     from app.ui import i18n
-    from app.ui.member_page import MemberPage
+    from app.ui.members.member_page import MemberPage
     from app.ui.state import AppState
 
     i18n.install("en")

@@ -93,7 +93,7 @@ def test_the_command_line(home, tmp_path):  # noqa: F811
 def test_the_members_screen_exports_for_the_owner_only(qtbot, shop, tmp_path, cashier_ctx):
     pytest.importorskip("pytestqt")
     from app.ui import i18n
-    from app.ui.members import MembersScreen
+    from app.ui.members.screen import MembersScreen
     from app.ui.state import AppState
 
     i18n.install("en")

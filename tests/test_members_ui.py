@@ -26,13 +26,13 @@ from app.services.ledger import wallet  # noqa: E402
 from app.services.base.context import Actor, Ctx, FixedClock  # noqa: E402
 from app.services.admin.demo import GIVEN_ANY, SURNAMES  # noqa: E402
 from app.ui import i18n  # noqa: E402
-from app.ui.adjust_dialog import AdjustDialog  # noqa: E402
-from app.ui.member_edit import MemberEditDialog  # noqa: E402
-from app.ui.member_model import MemberListModel  # noqa: E402
-from app.ui.member_page import MemberPage  # noqa: E402
-from app.ui.members import MembersScreen  # noqa: E402
+from app.ui.members.adjust_dialog import AdjustDialog  # noqa: E402
+from app.ui.members.member_edit import MemberEditDialog  # noqa: E402
+from app.ui.members.member_model import MemberListModel  # noqa: E402
+from app.ui.members.member_page import MemberPage  # noqa: E402
+from app.ui.members.screen import MembersScreen  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
-from app.ui.topup_dialog import CashoutDialog, TopupDialog, TopupRefundDialog  # noqa: E402
+from app.ui.members.topup_dialog import CashoutDialog, TopupDialog, TopupRefundDialog  # noqa: E402
 from tests.conftest import START  # noqa: E402
 from tests.shop import as_confirmed, confirmed, fund, member  # noqa: E402
 
@@ -185,7 +185,7 @@ def test_sorting_goes_through_the_service(qtbot, ctx, db, state):
     screen = MembersScreen(state)
     qtbot.addWidget(screen)
     qtbot.waitUntil(lambda: screen.model.rowCount() == 30)
-    column = next(i for i, c in enumerate(__import__("app.ui.member_model", fromlist=["COLUMNS"]).COLUMNS)
+    column = next(i for i, c in enumerate(__import__("app.ui.members.member_model", fromlist=["COLUMNS"]).COLUMNS)
                   if c[0] == "spent")
     screen._header_clicked(column)
     settle(qtbot, state)

@@ -21,8 +21,8 @@ from app.models import Message, Setting  # noqa: E402
 from app.services.texts import outbox_admin, templates  # noqa: E402
 from app.services.base import settings as shop_settings  # noqa: E402
 from app.ui import i18n  # noqa: E402
-from app.ui.background_sender import BackgroundSender  # noqa: E402
-from app.ui.messages import MessagesScreen  # noqa: E402
+from app.ui.texts.background_sender import BackgroundSender  # noqa: E402
+from app.ui.texts.screen import MessagesScreen  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
 from tests.outbox_data import fill_outbox  # noqa: E402
 
@@ -311,7 +311,8 @@ def test_gateway_settings_keep_the_token_hidden_and_a_test_text_shows_the_answer
 
 
 # --- the background sender ---------------------------------------------------------------------------------
-def test_background_sender_recovers_sends_never_overlaps_and_survives_errors(qtbot, ctx, sending, monkeypatch):
+def test_background_sender_recovers_sends_never_overlaps_and_survives_errors(qtbot, ctx, sending, monkeypatch,
+                                                                           caplog):
     _gc, _sms, sender_module = sending
     fill_outbox(ctx, count=26)
     with ctx.tx() as t:
@@ -354,7 +355,9 @@ def test_background_sender_recovers_sends_never_overlaps_and_survives_errors(qtb
     runner.failed.connect(errors.append)
     assert runner.run_now()
     settle(qtbot, state)
-    assert errors and "gateway down" in errors[0] and "gateway down" in runner.summary()
+    sentence = "Something went wrong while sending texts. The details were saved."   # the cause is in the log
+    assert errors and sentence in errors[0] and sentence in runner.summary() and "gateway down" not in errors[0]
+    assert "ConnectionError: gateway down" in caplog.text
     monkeypatch.setattr(sender_module, "send_due", watched)
     assert runner.run_now()                                           # and the next run goes on
     settle(qtbot, state)
@@ -362,7 +365,7 @@ def test_background_sender_recovers_sends_never_overlaps_and_survives_errors(qtb
 
 
 def test_the_screen_without_a_sending_side_says_so(qtbot, ctx, monkeypatch):
-    monkeypatch.setattr("app.ui.messages.sending_modules", lambda: None)
+    monkeypatch.setattr("app.ui.texts.screen.sending_modules", lambda: None)
     screen, state = open_screen(qtbot, ctx)
     assert not screen.gateway.save.isEnabled() and not screen.gateway.send_test.isEnabled()
     assert "not available" in screen.outbox.sender_line.text()

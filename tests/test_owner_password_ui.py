@@ -15,10 +15,10 @@ from app.services.members import members
 from app.services.admin import shop_admin  # noqa: E402
 from app.services.base.context import SYSTEM, Actor  # noqa: E402
 from app.ui import i18n  # noqa: E402
-from app.ui.member_page import MemberPage  # noqa: E402
-from app.ui.members import MembersScreen  # noqa: E402
-from app.ui.owner_password import OwnerPasswordDialog, SetOwnerPasswordDialog  # noqa: E402
-from app.ui.settings import SettingsScreen  # noqa: E402
+from app.ui.members.member_page import MemberPage  # noqa: E402
+from app.ui.members.screen import MembersScreen  # noqa: E402
+from app.ui.settings.owner_password import OwnerPasswordDialog, SetOwnerPasswordDialog  # noqa: E402
+from app.ui.settings.screen import SettingsScreen  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
 from tests.shop import fund, member  # noqa: E402
 

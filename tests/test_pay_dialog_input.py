@@ -8,7 +8,7 @@ pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from app.ui.pay_dialog import PayDialog  # noqa: E402
+from app.ui.till.pay_dialog import PayDialog  # noqa: E402
 from tests.shop import fund, member  # noqa: E402
 from tests.test_till_ui import ENTER, make_till, no_printing, scan, settle, shop  # noqa: E402,F401
 

@@ -267,7 +267,7 @@ def test_reprint_uses_the_till_printer_setting(sold, tmp_path):
 
 # --- the on-screen preview ----------------------------------------------------------------------
 def test_preview_dialog_shows_the_lines_and_reports_a_missing_printer(sold, qtbot):
-    from app.ui.receipt_preview import ReceiptPreviewDialog
+    from app.ui.till.receipt_preview import ReceiptPreviewDialog
     from app.ui.state import AppState
 
     ctx, sale = sold
@@ -282,7 +282,7 @@ def test_preview_dialog_shows_the_lines_and_reports_a_missing_printer(sold, qtbo
 
 
 def test_preview_dialog_print_goes_to_the_till_printer_off_the_ui_thread(sold, qtbot, tmp_path):
-    from app.ui.receipt_preview import ReceiptPreviewDialog
+    from app.ui.till.receipt_preview import ReceiptPreviewDialog
     from app.ui.state import AppState
 
     ctx, sale = sold

@@ -15,7 +15,7 @@ from app.services.reports import report_files  # noqa: E402
 from app.services.base import settings as shop_settings  # noqa: E402
 from app.services.sales.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
 from app.ui import i18n  # noqa: E402
-from app.ui.reports import ReportsScreen  # noqa: E402
+from app.ui.reports.screen import ReportsScreen  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
 from tests.shop import member, stock_shop  # noqa: E402
 

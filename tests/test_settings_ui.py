@@ -17,7 +17,7 @@ from app.services.ledger import wallet  # noqa: E402
 from app.services.base import settings as shop_settings  # noqa: E402
 from app.services.base.context import SYSTEM  # noqa: E402
 from app.ui import i18n, startup  # noqa: E402
-from app.ui.settings import SettingsScreen  # noqa: E402
+from app.ui.settings.screen import SettingsScreen  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
 from tests.shop import member  # noqa: E402
 
@@ -68,7 +68,7 @@ def screen_for(qtbot, ctx) -> tuple[SettingsScreen, AppState]:
 def test_first_run_creates_the_owner_then_login_takes_only_the_right_pin(qtbot, ctx):
     system = ctx.as_actor(SYSTEM)
     assert not startup.has_staff(system)
-    dialog = startup.FirstRunDialog(system)
+    dialog = startup.FirstRunDialog(system, locale="en_CN")
     qtbot.addWidget(dialog)
     dialog.show()
     type_chinese(dialog.shop_name, "小雅茶社")
@@ -125,7 +125,7 @@ def test_first_run_creates_the_owner_then_login_takes_only_the_right_pin(qtbot, 
 
 
 def test_switching_the_language_retranslates_the_first_run_live(qtbot, ctx):
-    dialog = startup.FirstRunDialog(ctx.as_actor(SYSTEM))
+    dialog = startup.FirstRunDialog(ctx.as_actor(SYSTEM), locale="en_CN")
     qtbot.addWidget(dialog)
     assert dialog.title.text() == "Set up your shop"
     dialog.language.setCurrentIndex(dialog.language.findData("zh_CN"))
@@ -206,7 +206,7 @@ def test_bad_inputs_give_clear_errors_and_change_nothing(qtbot, shop):
     settle(qtbot, state.tasks)
     assert screen.points.status.text() == "等级序号 3 重复：“银卡会员”和“金卡会员”"
 
-    dialog = startup.FirstRunDialog(shop.as_actor(SYSTEM))
+    dialog = startup.FirstRunDialog(shop.as_actor(SYSTEM), locale="en_CN")
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.shop_name, "X")
     qtbot.keyClicks(dialog.owner_name, "Y")
@@ -264,7 +264,7 @@ def test_rules_saved_from_the_points_tab(qtbot, shop):
 
 def test_screenshots_of_the_start_up_dialogs_and_every_settings_tab(qtbot, shop, tmp_path):
     from app.services.admin.demo import build_demo
-    from app.ui import settings as settings_ui
+    from app.ui import screenshots
 
     build_demo(shop, members=40, days=20)
     shop_admin.add_staff(shop, "王小明", "manager", "3333")
@@ -275,8 +275,8 @@ def test_screenshots_of_the_start_up_dialogs_and_every_settings_tab(qtbot, shop,
         i18n.install(lang)
         shop_admin.update_shop(shop, state.settings.shop_name, "CNY", lang)
         state.reload_settings()
-        saved += startup.render_screenshots(state, tmp_path)
-        saved += settings_ui.render_screenshots(state, tmp_path)
+        saved += screenshots.render_startup(state, tmp_path)
+        saved += screenshots.render_settings(state, tmp_path)
     assert len(saved) == 18  # per language: 2 start-up dialogs, 6 tabs, Backups with the audit key shown
     assert {p.name for p in saved} >= {"settings_audit_key_en.png", "settings_audit_key_zh_CN.png"}
     for path in saved:

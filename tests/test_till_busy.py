@@ -17,7 +17,7 @@ from app.db import Database  # noqa: E402
 from app.models import Sale  # noqa: E402
 from app.services.base import settings  # noqa: E402
 from app.ui import tasks  # noqa: E402
-from app.ui.pay_dialog import PayDialog  # noqa: E402
+from app.ui.till.pay_dialog import PayDialog  # noqa: E402
 from tests.shop import stock_shop  # noqa: E402
 from tests.test_busy import SHORT_MS, Holder  # noqa: E402
 from tests.test_till_ui import ENTER, make_till, no_printing, scan, settle  # noqa: E402, F401 (no_printing: autouse)

@@ -132,7 +132,7 @@ def test_the_language_pickers_offer_three_languages_and_zh_tw_follows(qtbot, ctx
     from app.services.base import settings as shop_settings
     from app.services.base.context import SYSTEM
     from app.ui import i18n, startup
-    from app.ui.settings import SettingsScreen
+    from app.ui.settings.screen import SettingsScreen
     from app.ui.state import AppState
 
     def offered(combo):
@@ -140,8 +140,8 @@ def test_the_language_pickers_offer_three_languages_and_zh_tw_follows(qtbot, ctx
 
     system = ctx.as_actor(SYSTEM)
     try:
-        QLocale.setDefault(QLocale("zh_HK"))   # a Hong Kong system starts in Traditional Chinese
-        dialog = startup.FirstRunDialog(system)
+        # a Hong Kong system starts in Traditional Chinese (the system's locale, injected)
+        dialog = startup.FirstRunDialog(system, locale="zh_HK.UTF-8")
         qtbot.addWidget(dialog)
         assert offered(dialog.language) == [("en", "English"), ("zh_CN", "简体中文"), ("zh_TW", "繁體中文")]
         assert dialog.lang == "zh_TW" and dialog.language.currentData() == "zh_TW"
@@ -150,7 +150,7 @@ def test_the_language_pickers_offer_three_languages_and_zh_tw_follows(qtbot, ctx
         dialog.language.setCurrentIndex(dialog.language.findData("zh_TW"))
         assert QLocale().name() == "zh_TW" and QLocale().script() == QLocale.Script.TraditionalHanScript
         assert dialog.title.text() == "設定您的店家" and dialog.ok.text() == "完成設定"
-        assert "人民幣" in dialog.currency.combo.currentText()
+        assert "港幣" in dialog.currency.combo.currentText()   # Hong Kong: HK$ proposed, named in Traditional
         shop_admin.first_run(system, "街角茶行", "TWD", dialog.language.currentData(), "林老闆", "1234",
                              "tea-house-2026")
         cfg = shop_settings.load(system)

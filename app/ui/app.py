@@ -52,7 +52,7 @@ def run(db_url: str | None = None, lang: str | None = None, *, actor: Actor | No
 
     if actor is None:
         if not startup.has_staff(ctx):
-            wizard = startup.FirstRunDialog(ctx)
+            wizard = startup.FirstRunDialog(ctx, lang=lang)   # proposes from the system locale
             if wizard.exec() != QDialog.DialogCode.Accepted:
                 return 0
             cfg = shop_settings.load(ctx)

@@ -10,18 +10,19 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QStackedWidget,
                                QWidget)
 
+from app.ui.faults import FaultBar
 from app.ui.state import AppState
 
 # key, label (translated at runtime), module, class
 SCREENS = [
-    ("till", QT_TRANSLATE_NOOP("MainWindow", "Till"), "app.ui.till", "TillScreen"),
-    ("members", QT_TRANSLATE_NOOP("MainWindow", "Members"), "app.ui.members", "MembersScreen"),
-    ("messages", QT_TRANSLATE_NOOP("MainWindow", "Messages"), "app.ui.messages", "MessagesScreen"),
-    ("care", QT_TRANSLATE_NOOP("MainWindow", "Care"), "app.ui.care", "CareScreen"),
-    ("reports", QT_TRANSLATE_NOOP("MainWindow", "Reports"), "app.ui.reports", "ReportsScreen"),
-    ("analytics", QT_TRANSLATE_NOOP("MainWindow", "Analytics"), "app.ui.analytics", "AnalyticsScreen"),
+    ("till", QT_TRANSLATE_NOOP("MainWindow", "Till"), "app.ui.till.screen", "TillScreen"),
+    ("members", QT_TRANSLATE_NOOP("MainWindow", "Members"), "app.ui.members.screen", "MembersScreen"),
+    ("messages", QT_TRANSLATE_NOOP("MainWindow", "Messages"), "app.ui.texts.screen", "MessagesScreen"),
+    ("care", QT_TRANSLATE_NOOP("MainWindow", "Care"), "app.ui.care.screen", "CareScreen"),
+    ("reports", QT_TRANSLATE_NOOP("MainWindow", "Reports"), "app.ui.reports.screen", "ReportsScreen"),
+    ("analytics", QT_TRANSLATE_NOOP("MainWindow", "Analytics"), "app.ui.reports.analytics", "AnalyticsScreen"),
     # the owner's, looked at least often: last
-    ("settings", QT_TRANSLATE_NOOP("MainWindow", "Settings"), "app.ui.settings", "SettingsScreen"),
+    ("settings", QT_TRANSLATE_NOOP("MainWindow", "Settings"), "app.ui.settings.screen", "SettingsScreen"),
 ]
 
 
@@ -53,6 +54,10 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(holder)
             QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, activated=lambda k=key: self.show_screen(k))
         self.nav.currentRowChanged.connect(lambda r: self.show_screen(SCREENS[r][0]))
+        # A failure nobody foresaw: one sentence and "Open log folder" (its traceback is in the log).
+        self.fault_bar = FaultBar(self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.fault_bar)
+        state.tasks.fault.connect(self.fault_bar.show_fault)
         self.status = QLabel(self)
         self.status.setProperty("role", "muted")
         self.statusBar().addPermanentWidget(self.status)
@@ -91,9 +96,9 @@ class MainWindow(QMainWindow):
         return widget
 
     def start_background_sender(self):
-        """Deliver texts from this app while it runs (app/ui/background_sender.py); its last
+        """Deliver texts from this app while it runs (app/ui/texts/background_sender.py); its last
         result or error shows in the status bar."""
-        from app.ui.background_sender import BackgroundSender
+        from app.ui.texts.background_sender import BackgroundSender
 
         sender = BackgroundSender(self.state, self)
         self.state.sender = sender
@@ -105,9 +110,9 @@ class MainWindow(QMainWindow):
         return sender
 
     def start_background_care(self):
-        """The care engine every few minutes (app/ui/background_care.py); what it added shows in
+        """The care engine every few minutes (app/ui/care/background_care.py); what it added shows in
         the status bar."""
-        from app.ui.background_care import BackgroundCare
+        from app.ui.care.background_care import BackgroundCare
 
         care = BackgroundCare(self.state, self)
         self.state.care = care

@@ -1,13 +1,540 @@
 """``shopcare --screenshots DIR [--lang en|zh_CN|zh_TW]``: render each main screen offscreen, with the
-current database, to PNG files, and exit. Each screen module offers ``render_screenshots(state, folder)``."""
+current database, to PNG files, and exit.
+
+One ``render_<screen>(state, folder)`` per screen, in ``SCREENS``. The screens are driven as a person
+drives them; the examples they show (a member with a birthday this week, a sale to refund, the last
+day with sales) are picked by a service (``app.services.admin.showcase``), never queried from here."""
 from __future__ import annotations
 
-import importlib
 import os
+import time
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
-MODULES = ("app.ui.till", "app.ui.members", "app.ui.settings", "app.ui.startup", "app.ui.receipt_preview",
-           "app.ui.messages", "app.ui.care", "app.ui.reports", "app.ui.analytics", "app.ui.owner_password")
+from app.errors import PermissionDenied, ValidationError
+from app.i18n import LANGUAGES, is_han
+from app.services.admin import showcase
+from app.services.members import member_list
+from app.ui.tasks import process_events
+
+
+# --- shared -----------------------------------------------------------------------------------------
+def _pump() -> None:
+    """Run the pending events once.
+
+    A QEventLoop's processEvents, not QCoreApplication.processEvents: on PySide6 6.12 with CPython
+    3.11 the static one drops a reference to None on every call, and a few thousand calls abort."""
+    from PySide6.QtCore import QEventLoop
+
+    QEventLoop().processEvents()
+
+
+def _styled() -> None:
+    """Rendered outside the app (tests): the same look as the app."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui import style
+
+    if not QApplication.instance().styleSheet():
+        style.apply(QApplication.instance())
+
+
+def _shot(widget, folder: Path, name: str, saved: list[Path]) -> None:
+    """``widget`` as ``<folder>/<name>.png``, added to ``saved``."""
+    path = Path(folder) / f"{name}.png"
+    widget.grab().save(str(path))
+    saved.append(path)
+
+
+def _close(widget) -> None:
+    widget.close()
+    widget.deleteLater()
+
+
+def _wait(state, rounds: int) -> None:
+    """Let the worker finish and its results arrive, ``rounds`` times."""
+    for _ in range(rounds):
+        state.tasks.wait()
+        process_events()
+
+
+def _each_language(state, langs=tuple(LANGUAGES)):
+    """Each of ``langs`` in turn, its translations installed and ``state.settings`` in it; the
+    shop's own language back afterwards."""
+    from app.ui import i18n
+
+    original = state.settings
+    try:
+        for lang in langs:
+            i18n.install(lang)
+            state.settings = replace(original, language=lang)
+            yield lang
+    finally:
+        state.settings = original
+        i18n.install(original.language)
+
+
+def _tabs(screen, names, prefix: str, folder: Path, lang: str, saved: list[Path]) -> None:
+    """Each of ``screen.tabs`` in turn as ``<prefix>_<name>_<lang>.png``."""
+    for i, name in enumerate(names):
+        screen.tabs.setCurrentIndex(i)
+        process_events()
+        _shot(screen, folder, f"{prefix}_{name}_{lang}", saved)
+
+
+# --- till -------------------------------------------------------------------------------------------
+def _settle_till(state, rounds: int = 50) -> None:
+    """Let queued results arrive and debounced pricing run."""
+    from PySide6.QtCore import QEventLoop
+
+    from app.ui.till.screen import REPRICE_MS
+
+    loop = QEventLoop()
+    for _ in range(rounds):
+        state.tasks.wait()
+        loop.processEvents()
+        time.sleep(REPRICE_MS / 1000 + 0.02)
+        loop.processEvents()
+        state.tasks.wait()
+        loop.processEvents()
+        if not state.tasks.busy:
+            return
+
+
+def render_till(state, folder, langs: tuple[str, ...] | None = None) -> list[Path]:
+    """The till with a member and a 4-line cart, the pay dialog mid-split, the refund dialog and the
+    member pick list, from the current database, as ``<name>_<lang>.png`` in each of ``langs``
+    (default: the language already installed, ``state.lang``)."""
+    from app.services.members import members as members_service
+    from app.ui import i18n
+    from app.ui.till.member_bar import MemberPickDialog
+    from app.ui.till.pay_dialog import PayDialog
+    from app.ui.till.refund_dialog import RefundDialog
+    from app.ui.till.screen import TillScreen
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    original = state.settings
+    ctx = state.ctx
+    show = showcase.till_showcase(ctx)
+    chosen = show.member_id
+    picks = members_service.find_members(ctx, show.shared_last4) if show.shared_last4 else []
+    if len(picks) < 2 and chosen is not None:
+        name = members_service.get_member(ctx, chosen).name[:1]
+        picks = members_service.find_members(ctx, name, limit=6)
+    try:
+        for lang in langs or (state.lang,):
+            if langs:
+                i18n.install(lang)
+            state.settings = replace(original, language=lang)
+            till = TillScreen(state)
+            till.resize(1280, 760)
+            till.show()
+            for i, sku in enumerate(show.cart_skus):
+                till.scan(sku, 2 if i == 0 else 1)
+                _settle_till(state)
+            if chosen is not None:
+                till.member_bar.attach(chosen)
+                _settle_till(state)
+            _settle_till(state)
+            till.select_row(0)
+            _shot(till, folder, f"till_{lang}", saved)
+
+            if chosen is not None and till.model.fresh():
+                till.pay()
+                _settle_till(state)
+                dialog = till.dialog
+                if isinstance(dialog, PayDialog):
+                    dialog.wallet.setFocus()
+                    dialog._default_wallet()
+                    plan = dialog.plan()
+                    rest = max(0, plan.total - plan.wallet)
+                    cash = ((rest // 10000) + 1) * 10000 if rest else 0
+                    dialog.cash.setText(state.plain(cash).replace(",", ""))
+                    dialog.cash.setFocus()
+                    _settle_till(state)
+                    _shot(dialog, folder, f"till_pay_{lang}", saved)
+                    dialog.reject()
+            if show.refund_receipt:
+                dialog = RefundDialog(state, show.refund_receipt, till, needs_approval=True)  # as a cashier sees it
+                dialog.show()
+                _settle_till(state)
+                dialog.return_all()
+                if dialog.detail is not None and len(dialog.detail.lines) > 1:
+                    dialog.set_quantity(dialog.detail.lines[-1].line_no, 0)
+                dialog.reason.setCurrentIndex(1)
+                dialog.manager.setText("李店长" if is_han(lang) else "Mia")
+                dialog.pin.setText("2468")
+                dialog.run_preview()
+                _settle_till(state)
+                _shot(dialog, folder, f"till_refund_{lang}", saved)
+                dialog.reject()
+            if len(picks) >= 2:
+                dialog = MemberPickDialog(state, picks, till)
+                dialog.show()
+                _settle_till(state)
+                _shot(dialog, folder, f"till_member_pick_{lang}", saved)
+                dialog.reject()
+            _close(till)
+    finally:
+        state.settings = original
+        if langs:
+            i18n.install(original.language)
+    return saved
+
+
+# --- members ----------------------------------------------------------------------------------------
+def _settle(state, rounds: int = 3) -> None:
+    for _ in range(rounds):
+        state.tasks.wait()
+        _pump()
+
+
+def render_members(state, folder: str | Path) -> list[Path]:
+    """members_list, member_page (purchases, top-ups, points, stored value tabs), member_edit (with an
+    inline error) and topup dialog, in each language of app.i18n.LANGUAGES, from the current database."""
+    from app.ui.members.member_edit import MemberEditDialog
+    from app.ui.members.screen import MembersScreen
+    from app.ui.members.topup_dialog import TopupDialog
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    # A member with a long history who also holds stored value (else the biggest spender).
+    best = member_list.first_page(state.ctx, "", "total_spent", True, 50).rows
+    pick = next((r for r in best if r.balance > 0), best[0] if best else None)
+    member_id = pick.id if pick else None
+    for lang in _each_language(state):
+        screen = MembersScreen(state)
+        screen.resize(1180, 720)
+        screen.show()
+        _settle(state)
+        _shot(screen, out, f"members_list_{lang}", saved)
+
+        if member_id is not None:
+            page = screen.open_member(member_id)
+            _settle(state)
+            for i, tab in enumerate(("purchases", "topups", "points", "wallet")):
+                page.tabs.setCurrentIndex(i)
+                _pump()
+                _shot(page, out, f"member_page_{tab}_{lang}", saved)
+            page.close()
+
+            dialog = TopupDialog(state, member_id, pick.name)
+            dialog.show()
+            dialog.amount.setText("500")
+            dialog._ask_preview()
+            _settle(state)
+            dialog.adjustSize()
+            _shot(dialog, out, f"topup_dialog_{lang}", saved)
+            dialog.close()
+
+        edit = MemberEditDialog(state, None)
+        edit.show()
+        edit.name.setText("王芳" if is_han(lang) else "Fang Wang")
+        edit.phone.setText("1380013")
+        edit.birthday.setText("1990-02-30")
+        _pump()
+        edit.adjustSize()
+        _shot(edit, out, f"member_edit_{lang}", saved)
+        edit.close()
+        _close(screen)
+        _pump()
+    return saved
+
+
+# --- settings and start-up --------------------------------------------------------------------------
+def render_settings(state, folder: Path) -> list[Path]:
+    """Each settings tab, with the current database, in the current language."""
+    from app.ui.settings.audit_key_box import SAMPLE_KEY
+    from app.ui.settings.screen import TAB_FILES, SettingsScreen
+
+    _styled()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    screen = SettingsScreen(state)
+    screen.resize(1100, 720)
+    screen.show()
+    screen.activated()
+    state.tasks.wait()
+    process_events()
+    state.tasks.wait()
+    process_events()
+    if screen.printer.kind.currentData() == "preview":  # show what a test page looks like (nothing is written)
+        screen.printer.test_print()
+        state.tasks.wait()
+        process_events()
+    saved: list[Path] = []
+    _tabs(screen, TAB_FILES[:screen.tabs.count()], "settings", folder, state.lang, saved)
+    # Backups with the audit key shown: an example key, never the real one, in a picture
+    screen.tabs.setCurrentWidget(screen.backups)
+    box = screen.backups.audit_key
+    box.shown(SAMPLE_KEY)
+    box.other.setText(SAMPLE_KEY[:35])
+    box.apply_permissions()
+    process_events()
+    _shot(screen, folder, f"settings_audit_key_{state.lang}", saved)
+    _close(screen)
+    return saved
+
+
+def render_startup(state, folder: Path) -> list[Path]:
+    """The first-run dialog (filled in) and the login dialog, in the current language."""
+    from app.errors import render
+    from app.ui.startup import FirstRunDialog, LoginDialog
+
+    _styled()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lang = state.lang
+    saved = []
+    first = FirstRunDialog(state.ctx, lang=lang)
+    first.currency.set_currency(state.settings.currency)
+    first.region.set_region(state.settings.region)
+    first.shop_name.setText(state.settings.shop_name)
+    first.owner_name.setText(state.actor.name if state.actor.id else "Li Na")
+    first.pin.setText("2468")
+    first.pin_again.setText("2486")
+    first.password.setText("tea-house-2026")
+    first.password_again.setText("tea-house-2026")
+    first._touch("pin_again")
+    first.shop_name.deselect()
+    first.adjustSize()
+    first.show()
+    process_events()
+    _shot(first, folder, f"first_run_{lang}", saved)
+    _close(first)
+
+    login = LoginDialog(state.ctx)
+    login.show()
+    login.tasks.wait()
+    process_events()
+    login.pin.setText("1234")
+    login._show(render(PermissionDenied("pin_wrong"), lang))
+    login.adjustSize()
+    process_events()
+    _shot(login, folder, f"login_{lang}", saved)
+    _close(login)
+    return saved
+
+
+# --- receipt ----------------------------------------------------------------------------------------
+def render_receipt_preview(state, folder: str | Path) -> list[Path]:
+    """receipt_preview_<lang>.png: the latest member sale in the database (a built-in demo receipt when
+    there is none), laid out for this till's paper in each language of app.i18n.LANGUAGES."""
+    from PySide6.QtCore import QSize
+
+    from app.services.base import localconfig
+    from app.services.sales.receipt import build_receipt, demo_receipt, latest_receipt_no, layout
+    from app.ui import i18n
+    from app.ui.till.receipt_preview import ReceiptPreviewDialog
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = localconfig.load()
+    number = latest_receipt_no(state.ctx, with_member=True)
+    base = build_receipt(state.ctx, number) if number else demo_receipt()
+    saved = []
+    for lang in LANGUAGES:
+        i18n.install(lang)
+        receipt = replace(base, lang=lang)
+        dialog = ReceiptPreviewDialog(state, layout(receipt, cfg.width_chars), receipt_no=number)
+        dialog.resize(dialog.sizeHint().expandedTo(QSize(440, 700)))
+        dialog.show()
+        process_events()
+        _shot(dialog, out, f"receipt_preview_{lang}", saved)
+        _close(dialog)
+    i18n.install(state.lang)
+    return saved
+
+
+# --- messages and care ------------------------------------------------------------------------------
+def render_messages(state, folder: Path) -> list[Path]:
+    """Each tab in the current language: the outbox with a text to settle chosen, the template
+    editor on a birthday text with its preview."""
+    from app.services.texts import templates
+    from app.ui.texts.screen import TAB_FILES, MessagesScreen
+
+    _styled()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    screen = MessagesScreen(state)
+    screen.resize(1180, 760)
+    screen.show()
+    screen.activated()
+    _wait(state, 3)
+    rows = screen.outbox.model.rows
+    pick = next((i for i, r in enumerate(rows) if r.status == "unknown"), None)
+    if pick is not None:
+        screen.outbox.table.setCurrentIndex(screen.outbox.model.index(pick, 0))
+    screen.templates.kind.setCurrentIndex(screen.templates.kind.findData("birthday"))
+    screen.templates.lang.setCurrentIndex(screen.templates.lang.findData(templates._lang(state.lang)))
+    _wait(state, 2)
+    saved: list[Path] = []
+    _tabs(screen, TAB_FILES, "messages", folder, state.lang, saved)
+    _close(screen)
+    return saved
+
+
+def render_care(state, folder: Path) -> list[Path]:
+    """Each tab in the current language, from the current database: the campaign with the most
+    vouchers used chosen, a call-list task chosen, the knowledge base on a Chinese search."""
+    from app.ui.care.screen import TAB_FILES, CareScreen
+
+    _styled()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    screen = CareScreen(state)
+    screen.resize(1180, 760)
+    screen.show()
+    screen.activated()
+    screen.knowledge.query.setText("茶" if state.zh else "tea")
+    _wait(state, 3)
+    screen.knowledge.timer.stop()
+    screen.knowledge.load()
+    _wait(state, 1)
+    rows = screen.campaigns.rows
+    if rows:
+        best = max(range(len(rows)), key=lambda i: rows[i].results.vouchers_redeemed)
+        screen.campaigns.table.selectRow(best)
+    if screen.calls.tasks_data:
+        screen.calls.tasks.selectRow(0)
+    if screen.today.data and screen.today.data.texts:
+        screen.today.texts.selectRow(0)
+    saved: list[Path] = []
+    _tabs(screen, TAB_FILES, "care", folder, state.lang, saved)
+    _close(screen)
+    return saved
+
+
+# --- reports and analytics --------------------------------------------------------------------------
+def render_reports(state, folder: str | Path) -> list[Path]:
+    """reports_eod (the last day with sales) and reports_statement (the best customer's last 90
+    days), in the current language."""
+    from app.ui.reports.screen import ReportsScreen, _qdate
+
+    out = Path(folder)
+    lang = state.lang
+    last = showcase.last_sale_at(state.ctx)
+    screen = ReportsScreen(state)
+    screen.resize(1280, 800)
+    screen.show()
+    saved = []
+
+    def settle():
+        for _ in range(200):
+            state.tasks.wait()
+            process_events()
+            if not state.tasks.busy:
+                break
+        for _ in range(3):  # the pages' layout and the desk's resize, posted by the last answer
+            process_events()
+
+    if last is not None:
+        screen.day.setDate(_qdate(last.date()))
+    screen.make_eod()
+    settle()
+    _shot(screen, out, f"reports_eod_{lang}", saved)
+    # A good customer who came in during the last 60 days: a statement with movements on it.
+    since = last - timedelta(days=60) if last is not None else None
+    best = [r for r in member_list.first_page(state.ctx, "", "total_spent", True, 100).rows
+            if since is not None and r.last_visit_at is not None and r.last_visit_at >= since]
+    if best:
+        screen.search.setText(best[0].name)
+        screen.find_member()
+        settle()
+        if last is not None:
+            screen.end.setDate(_qdate(last.date()))
+            screen.start.setDate(_qdate(last.date() - timedelta(days=60)))
+        screen.make_statement()
+        settle()
+        _shot(screen, out, f"reports_statement_{lang}", saved)
+    screen.close()
+    return saved
+
+
+def render_analytics(state, folder: str | Path) -> list[Path]:
+    """analytics_<lang>.png in each language (app.i18n.LANGUAGES) from the current database."""
+    from app.ui.reports.analytics import AnalyticsScreen
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    for lang in _each_language(state):
+        screen = AnalyticsScreen(state)
+        screen.resize(1180, 760)
+        screen.show()
+        screen.reload()
+        _wait(state, 3)
+        _shot(screen, out, f"analytics_{lang}", saved)
+        screen.close()
+    return saved
+
+
+# --- the owner's password ---------------------------------------------------------------------------
+def render_owner_password(state, folder) -> list[Path]:
+    """The owner's password asked for a manager's adjustment (after one wrong try), and the dialog that
+    changes it, in the current language."""
+    from app.services.base.context import Actor
+    from app.ui.settings.owner_password import OwnerPasswordDialog, SetOwnerPasswordDialog
+
+    _styled()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lang = state.lang
+    saved = []
+    manager = state.ctx.as_actor(Actor(None, "李店长" if state.zh else "Mia", "manager"))
+    ask = OwnerPasswordDialog(state, "adjust_balance", ctx=manager)
+    ask.show()
+    state.tasks.wait()
+    process_events()
+    ask.password.setText("tea-house")
+    ask.show_error(state.error_text(PermissionDenied("owner_password_wrong", left=4)))
+    ask.adjustSize()
+    process_events()
+    _shot(ask, folder, f"owner_password_{lang}", saved)
+    _close(ask)
+
+    change = SetOwnerPasswordDialog(state, True)
+    change.old.setText("corner-tea-2026")
+    change.new.setText("corner-tea-2027")
+    change.again.setText("corner-tea-2072")
+    change.error.setText(state.error_text(ValidationError("owner_password_mismatch")))
+    change.error.show()
+    change.show()
+    change.old.deselect()
+    change.adjustSize()
+    process_events()
+    _shot(change, folder, f"owner_password_change_{lang}", saved)
+    _close(change)
+    return saved
+
+
+# --- every screen -----------------------------------------------------------------------------------
+def render_faults(state, folder) -> list[Path]:
+    """fault_bar_<lang>.png: the main window as a failure nobody foresaw leaves it, in the current language."""
+    from PySide6.QtCore import QCoreApplication
+
+    from app.ui.main_window import MainWindow
+    from app.ui.tasks import fault_text
+
+    window = MainWindow(state)
+    window.resize(1280, 800)
+    window.show()
+    window.fault_bar.show_fault(fault_text(QCoreApplication.translate("FaultBar", "printing the receipt")))
+    process_events()
+    state.tasks.wait()
+    process_events()
+    path = Path(folder) / f"fault_bar_{state.lang}.png"
+    window.grab().save(str(path))
+    _close(window)
+    return [path]
+
+
+SCREENS = (render_till, render_members, render_settings, render_startup, render_receipt_preview,
+           render_messages, render_care, render_reports, render_analytics, render_owner_password, render_faults)
 
 
 def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = None) -> list[Path]:
@@ -19,7 +546,6 @@ def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = No
     from app.ui import i18n
     from app.ui.main_window import MainWindow
     from app.ui.state import AppState
-    from app.ui.tasks import process_events
 
     ui_app.application([])
     ctx = ui_app.open_shop(db_url)
@@ -30,8 +556,6 @@ def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = No
     actor = Actor(owner.id, owner.name, "owner") if owner else Actor(None, "owner", "owner")
     state = AppState(Ctx(db=ctx.db, actor=actor, till=ctx.till, clock=ctx.clock))
     if state.settings.language != lang:  # render in the language asked for, whatever the shop's setting
-        from dataclasses import replace
-
         state.settings = replace(state.settings, language=lang)
     folder.mkdir(parents=True, exist_ok=True)
     before = set(folder.glob("*.png"))
@@ -42,16 +566,10 @@ def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = No
     state.tasks.wait()
     process_events()
     window.grab().save(str(folder / f"main_{lang}.png"))
-    for name in MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        render = getattr(module, "render_screenshots", None)
-        if render is not None:
-            render(state, folder)
-            state.tasks.wait()
-            process_events()
+    for render in SCREENS:
+        render(state, folder)
+        state.tasks.wait()
+        process_events()
     window.close()
     ctx.db.dispose()
     return sorted(set(folder.glob("*.png")) - before | {folder / f"main_{lang}.png"})

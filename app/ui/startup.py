@@ -1,9 +1,8 @@
-"""Start-up dialogs: the first-run set-up (shop name, currency, language, the owner, their PIN and
-the owner's password)
+"""Start-up dialogs: the first-run set-up (shop name, currency, language, phone region, the owner,
+their PIN and the owner's password; language, currency and region proposed from the system locale)
 and the staff PIN login. Both call the services on their own TaskRunner, off the UI thread."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from babel.numbers import get_currency_name
 from PySide6.QtCore import QEvent, QLocale, QRegularExpression, Qt, Signal
@@ -20,13 +19,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import i18n as languages
 from app.errors import PermissionDenied, ShopError, render
 from app.i18n import babel_locale, normalise
 from app.services.base import auth
 from app.services.admin import shop_admin
+from app.services.base import region as shop_region
 from app.services.base.context import Actor, Ctx
 from app.ui import i18n
-from app.ui.tasks import TaskRunner, process_events
+from app.ui.tasks import TaskRunner
 
 PIN_MIN, PIN_MAX = 4, 8
 
@@ -56,7 +57,7 @@ def _pin_edit(parent: QWidget) -> QLineEdit:
     return edit
 
 
-FIELDS = ("shop", "currency", "owner", "pin", "pin_again", "password", "password_again")
+FIELDS = ("shop", "currency", "region", "owner", "pin", "pin_again", "password", "password_again")
 
 
 def password_edit(parent: QWidget) -> QLineEdit:
@@ -151,15 +152,102 @@ class CurrencyPicker(QWidget):
         return None
 
 
-class FirstRunDialog(QDialog):
-    """The first start: set up the shop and its owner. ``owner`` holds the new StaffView after accept."""
+class RegionPicker(QWidget):
+    """The shop's region (ISO 3166): a short list by name in the UI language, plus any other code
+    phone numbers are known for, typed by hand (checked by the settings service)."""
 
-    def __init__(self, ctx: Ctx, parent: QWidget | None = None, *, tasks: TaskRunner | None = None) -> None:
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None, lang: str = "en") -> None:
+        super().__init__(parent)
+        self.lang = lang
+        self.combo = QComboBox(self)
+        self.code = QLineEdit(self)
+        self.code.setMaxLength(2)
+        self.code.setValidator(QRegularExpressionValidator(QRegularExpression(r"[A-Za-z]{0,2}"), self))
+        self.code.setFixedWidth(90)
+        self.code.hide()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.combo, 1)
+        row.addWidget(self.code)
+        self.setFocusProxy(self.combo)
+        self.combo.currentIndexChanged.connect(self._chosen)
+        self.code.textChanged.connect(lambda _t: self.changed.emit())
+        self.retranslate(lang)
+
+    def retranslate(self, lang: str) -> None:
+        from babel import Locale
+
+        self.lang = lang
+        chosen = self.combo.currentData() if self.combo.count() else shop_region.LEGACY.region
+        names = Locale.parse(languages.babel_locale(lang)).territories
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        for code in shop_region.COMMON_REGIONS:
+            self.combo.addItem(f"{code} · {names.get(code, code)}", code)
+        self.combo.addItem(self.tr("Other (type the 2-letter code)"), "")
+        self.combo.setCurrentIndex(max(0, self.combo.findData(chosen)))
+        self.combo.blockSignals(False)
+        self.code.setPlaceholderText(self.tr("e.g. NZ"))
+        tip = self.tr("Phone numbers typed without a country code are read as this region's; "
+                      "dates are written the region's way")
+        self.combo.setToolTip(tip)
+        self.code.setToolTip(tip)
+
+    def _chosen(self) -> None:
+        other = self.combo.currentData() == ""
+        self.code.setVisible(other)
+        if other:
+            self.code.setFocus()
+        self.changed.emit()
+
+    def set_region(self, code: str) -> None:
+        index = self.combo.findData(code)
+        if index < 0:
+            self.combo.setCurrentIndex(self.combo.count() - 1)
+            self.code.setText(code)
+        else:
+            self.combo.setCurrentIndex(index)
+
+    def region(self) -> str:
+        return self.combo.currentData() or self.code.text().strip().upper()
+
+    def problem(self) -> str | None:
+        if self.combo.currentData() == "" and len(self.code.text().strip()) != 2:
+            return self.tr("A region code has 2 letters, e.g. US")
+        return None
+
+
+def first_run_proposal(ctx: Ctx, locale: str | None = None, lang: str | None = None) -> shop_region.Proposal:
+    """What the first-run screen offers: from ``locale`` when given (a locale name: tests inject one),
+    else what ``shopcare init`` stored, else the system's locale (QLocale.system(), which Qt reads from
+    the environment: LC_ALL, LANG…); ``lang`` (the --lang option) then wins for the language."""
+    proposal = shop_region.propose_from_locale(locale) if locale is not None else (
+        shop_region.stored(ctx) or shop_region.propose_from_locale(QLocale.system().name()))
+    if lang:
+        from dataclasses import replace
+
+        proposal = replace(proposal, language=languages.normalise(lang))
+    return proposal
+
+
+class FirstRunDialog(QDialog):
+    """The first start: set up the shop and its owner. ``owner`` holds the new StaffView after accept.
+
+    Language, currency and phone region are proposed from ``locale`` (a name such as "en_US.UTF-8";
+    default: as :func:`first_run_proposal` finds it); ``lang`` (the --lang option) wins for the language."""
+
+    def __init__(self, ctx: Ctx, parent: QWidget | None = None, *, tasks: TaskRunner | None = None,
+                 locale: str | None = None, lang: str | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.tasks = tasks or TaskRunner(self)
         self.owner = None
-        self.lang = _current_lang()
+        self.proposal = first_run_proposal(ctx, locale, lang)
+        self.lang = self.proposal.language
+        if self.lang != _current_lang():
+            i18n.install(self.lang)
         self._touched: set[str] = set()
         self._submitted = False
         self.setMinimumWidth(520)
@@ -173,11 +261,15 @@ class FirstRunDialog(QDialog):
         self.shop_name = QLineEdit(self)
         self.shop_name.setMaxLength(shop_admin.NAME_MAX)
         self.currency = CurrencyPicker(self, self.lang)
+        self.currency.set_currency(self.proposal.currency)
         self.currency_code = self.currency.code
         self.language = QComboBox(self)
         for code, name in i18n.LANGUAGES.items():
             self.language.addItem(name, code)
         self.language.setCurrentIndex(max(0, self.language.findData(self.lang)))
+        self.region = RegionPicker(self, self.lang)
+        self.region.set_region(self.proposal.region)
+        self.region_code = self.region.code
         self.owner_name = QLineEdit(self)
         self.owner_name.setMaxLength(shop_admin.NAME_MAX)
         self.pin = _pin_edit(self)
@@ -191,9 +283,9 @@ class FirstRunDialog(QDialog):
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.form.setVerticalSpacing(6)
-        self._labels = [QLabel(self) for _ in range(8)]
-        rows = [(self.shop_name, "shop"), (self.currency, "currency"), (self.language, None),
-                (self.owner_name, "owner"), (self.pin, "pin"), (self.pin_again, "pin_again"),
+        self._labels = [QLabel(self) for _ in range(9)]
+        rows = [(self.shop_name, "shop"), (self.language, None), (self.currency, "currency"),
+                (self.region, "region"), (self.owner_name, "owner"), (self.pin, "pin"), (self.pin_again, "pin_again"),
                 (self.password, "password"), (self.password_again, "password_again")]
         for label, (field, err) in zip(self._labels, rows, strict=True):
             self.form.addRow(label, field)
@@ -225,6 +317,7 @@ class FirstRunDialog(QDialog):
         self.quit.clicked.connect(self.reject)
         self.language.currentIndexChanged.connect(self._language_chosen)
         self.currency.changed.connect(self._revalidate)
+        self.region.changed.connect(self._revalidate)
         for key, edit in self._edits().items():
             edit.textChanged.connect(self._revalidate)
             edit.editingFinished.connect(lambda k=key: self._touch(k))
@@ -248,7 +341,8 @@ class FirstRunDialog(QDialog):
         self.setWindowTitle(self.tr("Welcome to ShopCare"))
         self.title.setText(self.tr("Set up your shop"))
         self.intro.setText(self.tr("A few details to start with. You can change all of them later in Settings."))
-        texts = [self.tr("Shop name"), self.tr("Currency"), self.tr("Language"), self.tr("Owner's name"),
+        texts = [self.tr("Shop name"), self.tr("Language"), self.tr("Currency"), self.tr("Phone region"),
+                 self.tr("Owner's name"),
                  self.tr("Owner's PIN"), self.tr("PIN again"), self.tr("Owner's password"),
                  self.tr("Password again")]
         for label, text in zip(self._labels, texts, strict=True):
@@ -264,6 +358,7 @@ class FirstRunDialog(QDialog):
         self.ok.setText(self.tr("Set up shop"))
         self.quit.setText(self.tr("Quit"))
         self.currency.retranslate(self.lang)
+        self.region.retranslate(self.lang)
         self._revalidate()
 
     # --- validation ---
@@ -276,6 +371,8 @@ class FirstRunDialog(QDialog):
             found["shop"] = self.tr("Type the shop's name")
         if self.currency.problem():
             found["currency"] = self.currency.problem()
+        if self.region.problem():
+            found["region"] = self.region.problem()
         if not self.owner_name.text().strip():
             found["owner"] = self.tr("Type the owner's name")
         pin = self.pin.text()
@@ -292,7 +389,8 @@ class FirstRunDialog(QDialog):
         return found
 
     def _edits(self) -> dict[str, QWidget]:
-        return {"shop": self.shop_name, "currency": self.currency_code, "owner": self.owner_name, "pin": self.pin,
+        return {"shop": self.shop_name, "currency": self.currency_code, "region": self.region_code,
+                "owner": self.owner_name, "pin": self.pin,
                 "pin_again": self.pin_again, "password": self.password, "password_again": self.password_again}
 
     def _touch(self, key: str) -> None:
@@ -320,11 +418,12 @@ class FirstRunDialog(QDialog):
             return
         args = (self.ctx, self.shop_name.text(), self.chosen_currency(), self.language.currentData(),
                 self.owner_name.text(), self.pin.text(), self.password.text())
+        where = self.region.region()
         self._busy(True)
-        self.tasks.run(lambda: shop_admin.first_run(*args), self._done, self._failed)
+        self.tasks.run(lambda: shop_admin.first_run(*args, region=where), self._done, self._failed)
 
     def _busy(self, busy: bool) -> None:
-        for w in (self.ok, self.quit, self.language, self.currency):
+        for w in (self.ok, self.quit, self.language, self.currency, self.region):
             w.setEnabled(not busy)
         self.ok.setText(self.tr("Setting up…") if busy else self.tr("Set up shop"))
 
@@ -456,49 +555,3 @@ class LoginDialog(QDialog):
     def reject(self) -> None:
         self.tasks.wait(10_000)
         super().reject()
-
-
-def render_screenshots(state, folder: Path) -> list[Path]:
-    """The first-run dialog (filled in) and the login dialog, in the current language."""
-    from PySide6.QtWidgets import QApplication
-
-    from app.ui import style
-
-    if not QApplication.instance().styleSheet():  # rendered outside the app (tests): same look as the app
-        style.apply(QApplication.instance())
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    lang = state.lang
-    saved = []
-    first = FirstRunDialog(state.ctx)
-    first.shop_name.setText(state.settings.shop_name)
-    first.owner_name.setText(state.actor.name if state.actor.id else "Li Na")
-    first.pin.setText("2468")
-    first.pin_again.setText("2486")
-    first.password.setText("tea-house-2026")
-    first.password_again.setText("tea-house-2026")
-    first._touch("pin_again")
-    first.shop_name.deselect()
-    first.adjustSize()
-    first.show()
-    process_events()
-    path = folder / f"first_run_{lang}.png"
-    first.grab().save(str(path))
-    saved.append(path)
-    first.close()
-    first.deleteLater()
-
-    login = LoginDialog(state.ctx)
-    login.show()
-    login.tasks.wait()
-    process_events()
-    login.pin.setText("1234")
-    login._show(render(PermissionDenied("pin_wrong"), lang))
-    login.adjustSize()
-    process_events()
-    path = folder / f"login_{lang}.png"
-    login.grab().save(str(path))
-    saved.append(path)
-    login.close()
-    login.deleteLater()
-    return saved

@@ -5,14 +5,14 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from babel.dates import format_date, format_datetime, format_time
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 
 from app.errors import ShopError, render
 from app.i18n import babel_locale, is_han
 from app.money import format_int, format_money, format_plain
 from app.services.base import settings as shop_settings
 from app.services.base.context import Actor, Ctx
-from app.ui.tasks import TaskRunner
+from app.ui.tasks import DOING, TaskRunner, fault_text
 
 
 class AppState(QObject):
@@ -26,8 +26,8 @@ class AppState(QObject):
         self.ctx = ctx
         self.tasks = tasks or TaskRunner(self)
         self.settings = shop_settings.load(ctx)
-        self.sender = None   # the app's background sender (app/ui/background_sender.py) once started
-        self.care = None     # the app's care engine runs (app/ui/background_care.py) once started
+        self.sender = None   # the app's background sender (app/ui/texts/background_sender.py) once started
+        self.care = None     # the app's care engine runs (app/ui/care/background_care.py) once started
 
     # --- who and where ---
     @property
@@ -60,18 +60,22 @@ class AppState(QObject):
     def zh(self) -> bool:
         return is_han(self.lang)
 
-    # --- formats (only the edge formats) ---
+    # --- formats (only the edge formats), in the shop's language and region (en + GB: 28 Nov 2026) ---
+    @property
+    def locale(self) -> str:
+        return self.settings.format_locale
+
     def money(self, minor: int | None) -> str:
-        return "" if minor is None else format_money(minor, self.settings.currency, self.lang)
+        return "" if minor is None else format_money(minor, self.settings.currency, self.locale)
 
     def plain(self, minor: int | None) -> str:
-        return "" if minor is None else format_plain(minor, self.settings.currency, self.lang)
+        return "" if minor is None else format_plain(minor, self.settings.currency, self.locale)
 
     def number(self, value: int | None) -> str:
-        return "" if value is None else format_int(value, self.lang)
+        return "" if value is None else format_int(value, self.locale)
 
     def date(self, d: date | None) -> str:
-        return "" if d is None else format_date(d, "medium", locale=babel_locale(self.lang))
+        return "" if d is None else format_date(d, "medium", locale=self.locale)
 
     def datetime(self, dt: datetime | None) -> str:
         if dt is None:
@@ -82,11 +86,12 @@ class AppState(QObject):
         return "" if dt is None else format_time(dt, "HH:mm", locale=babel_locale(self.lang))
 
     def error_text(self, exc: BaseException) -> str:
-        """A failure in the user's language: the catalogue for ShopErrors, a plain line otherwise."""
+        """A failure in the user's language: the catalogue for ShopErrors; anything else is one plain
+        sentence naming what the task was doing, never the raw exception (its traceback is in the
+        log: app/ui/tasks.py)."""
         if isinstance(exc, ShopError):
             return render(exc, self.lang)
-        return QCoreApplication.translate("AppState", "Something went wrong: {error}").format(
-            error=f"{type(exc).__name__}: {exc}")
+        return fault_text(getattr(exc, DOING, None))
 
     def role_allowed(self, action: str) -> bool:
         from app.services.base import permissions

@@ -479,7 +479,7 @@ def _members_for(t: Ctx, todo: list[_Sale], cfg: ShopSettings) -> tuple[dict[str
         base = tiers.base_tier(t)
         now = t.now()
         def label(p: str) -> str:
-            return i18n.text(cfg.language, "Member {last4}", last4=phones.last4(p))
+            return i18n.T_(cfg.language, "Member {last4}", last4=phones.last4(p))
         # What members._insert writes for a name, a phone and a join date, in one executemany.
         rows = [{"name": label(p), "name_key": members.name_key(label(p)),
                  "phone": p, "phone_last4": phones.last4(p), "tier_id": base.id if base else None,

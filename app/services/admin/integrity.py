@@ -170,7 +170,7 @@ COUNT_NAMES: dict[str, str] = {
 def count_text(what: str, n: int, lang: str) -> str:
     """"12 members", "3 sales": how many of ``what`` the check read, in ``lang``."""
     name = i18n.entry(lang, COUNT_NAMES[what], context="count:" + what) if what in COUNT_NAMES else what
-    return i18n.text(lang, "{n} {what}", n=n, what=name)
+    return i18n.T_(lang, "{n} {what}", n=n, what=name)
 
 
 def run_check(ctx: Ctx) -> CheckReport:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app import i18n, money
 from app.errors import Conflict, Duplicate, NotFound, ValidationError
 from app.models import Member, Staff, Tier, TopupBonusRule
-from app.services.base import audit, auth, permissions
+from app.services.base import audit, auth, permissions, setup
 from app.services.base import settings as shop_settings
 from app.services.base.auth import StaffView
 from app.services.base.context import SYSTEM, Ctx
@@ -114,10 +114,13 @@ def _check_shop(shop_name: str, currency: str, language: str) -> tuple[str, str]
 
 
 def first_run(ctx: Ctx, shop_name: str, currency: str, language: str, owner_name: str,
-              owner_pin: str, owner_password: str | None = None) -> StaffView:
+              owner_pin: str, owner_password: str | None = None, region: str | None = None) -> StaffView:
     """Set the shop up and create its owner (with the owner's password, when given: the set-up
-    screen asks for it); only while the shop has no staff at all."""
+    screen asks for it); only while the shop has no staff at all. ``region`` (ISO 3166) is where
+    phone numbers are read (kept as stored, or CN, when None). The seeded defaults, written in
+    yuan, become round amounts of ``currency`` (setup.scale_defaults)."""
     name, code = _check_shop(shop_name, currency, language)
+    where = {} if region is None else shop_settings.validate(region=region)
     auth.staff_name(owner_name)   # checked before anything is written
     auth._check_pin(owner_pin)
     if owner_password is not None:
@@ -127,21 +130,45 @@ def first_run(ctx: Ctx, shop_name: str, currency: str, language: str, owner_name
             raise Conflict("already_set_up")
         # Nobody is logged in yet: the set-up acts as the system, with owner rights.
         st = t.as_actor(SYSTEM)
-        shop_settings.update(st, shop_name=name, currency=code, language=language)
+        scaled = setup.scale_defaults(st, shop_settings.load(st).currency, code)
+        shop_settings.update(st, shop_name=name, currency=code, language=language, **where, **scaled)
         owner = auth.add_staff(st, owner_name, "owner", owner_pin)
         if owner_password is not None:
             owner = auth.set_owner_password(st, owner_password, staff_id=owner.id)
         audit.record(st, "shop.first_run", "settings", None,
-                     after={"shop_name": name, "currency": code, "language": language, "owner": owner.name})
+                     after={"shop_name": name, "currency": code, "language": language, **where,
+                            "owner": owner.name})
         return owner
 
 
+def propose_shop(ctx: Ctx, language: str, currency: str, region: str) -> ShopSettings:
+    """Store the language, currency and phone region a new shop starts with (``shopcare init``, from
+    the system locale or its options), before the first run, which offers them again; the seeded
+    defaults follow the currency. Only while the shop has no staff (afterwards: Settings)."""
+    changes = shop_settings.validate(language=language, currency=currency, region=region)
+    with ctx.tx() as t:
+        if t.s.execute(select(Staff.id).limit(1)).first() is not None:
+            raise Conflict("already_set_up")
+        st = t.as_actor(SYSTEM)
+        scaled = setup.scale_defaults(st, shop_settings.load(st).currency, changes["currency"])
+        return shop_settings.update(st, **changes, **scaled)
+
+
 # --- shop details -----------------------------------------------------------------------------------
-def update_shop(ctx: Ctx, shop_name: str, currency: str, language: str, signature: str = "") -> ShopSettings:
-    """Shop name, currency, language and text signature (owner only). The currency cannot change
-    once sales or stored value are recorded (settings.update enforces it for every caller)."""
-    return shop_settings.update(ctx, shop_name=shop_name, currency=currency, language=language,
-                                signature=signature or "")
+def update_shop(ctx: Ctx, shop_name: str, currency: str, language: str, signature: str = "",
+                region: str | None = None) -> ShopSettings:
+    """Shop name, currency, language, text signature and (when given) the region phone numbers are
+    read in (owner only). The currency cannot change once sales or stored value are recorded
+    (settings.update enforces it for every caller); while it still can, defaults left as seeded
+    follow it (setup.scale_defaults)."""
+    where = {} if region is None else {"region": region}
+    permissions.require(ctx, "change_settings")
+    code = shop_settings.validate(currency=currency)["currency"]
+    with ctx.tx() as t:
+        old = shop_settings.load(t).currency
+        scaled = {} if shop_settings.money_recorded(t) else setup.scale_defaults(t, old, code)
+        return shop_settings.update(t, shop_name=shop_name, currency=currency, language=language,
+                                    signature=signature or "", **where, **scaled)
 
 
 # --- points, VIP and discount rules -------------------------------------------------------------------

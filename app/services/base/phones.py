@@ -34,6 +34,18 @@ def normalize(raw: str, region: str = "CN") -> str:
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
 
 
+def in_region(e164: str | None, region: str) -> bool:
+    """Whether a stored number belongs to ``region`` (the shop's: shown there without its country code)."""
+    if not e164:
+        return False
+    if region == "CN" and len(e164) == 14 and e164.startswith("+861"):   # the common case, unparsed
+        return True
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) == region
+    except phonenumbers.NumberParseException:
+        return False
+
+
 def is_mobile(e164: str) -> bool:
     num = phonenumbers.parse(e164, None)
     return phonenumbers.number_type(num) in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)

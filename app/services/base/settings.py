@@ -24,7 +24,10 @@ from app.services.base.context import Ctx
 class ShopSettings:
     shop_name: str = "My Shop"
     currency: str = "CNY"
-    region: str = "CN"               # default region for phone numbers (phonenumbers)
+    # ISO 3166 code: the default region every phone number is read in (phonenumbers), and with the
+    # language the locale of amounts and dates (services/region.py). A shop that never stored one
+    # keeps mainland China's, as before; a new shop gets what its first start proposed.
+    region: str = "CN"
     language: str = "zh_CN"          # one of app.i18n.LANGUAGES
     # Points: earned per whole major unit of eligible spend (floored); redeemed at N points per unit.
     points_per_unit: int = 1
@@ -51,6 +54,13 @@ class ShopSettings:
     @property
     def exponent(self) -> int:
         return get_currency_precision(self.currency)
+
+    @property
+    def format_locale(self) -> str:
+        """The CLDR locale for this shop's amounts and dates (language + region, e.g. en_GB)."""
+        from app.services.base.region import format_locale
+
+        return format_locale(self.language, self.region)
 
     @property
     def minor_per_unit(self) -> int:
@@ -113,7 +123,7 @@ def update(ctx: Ctx, *, permission: str = "change_settings", **changes: object) 
 
 
 # --- the rules every setting keeps (shop_admin's screens and any direct caller alike) ---------------
-LANGUAGES = tuple(i18n.LANGUAGES)  # en, zh_CN, zh_TW: app/i18n.py knows them
+LANGUAGES = tuple(i18n.LANGUAGES)
 EXPIRY_POLICIES = ("never", "months", "year_end")
 NAME_MAX = 64
 SIGNATURE_MAX = 40

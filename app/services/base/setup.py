@@ -1,4 +1,7 @@
-"""First-time defaults: the tills, the three tiers and a top-up bonus ladder a shop can edit later."""
+"""First-time defaults: the tills, the three tiers and a top-up bonus ladder a shop can edit later.
+
+The defaults are written in yuan (fen); a shop in another currency gets them as round amounts of
+its own (services/region.default_amount) when its currency is chosen, while they are still as seeded."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -29,6 +32,35 @@ def ensure_defaults(ctx: Ctx) -> None:
         if not t.s.execute(select(func.count()).select_from(TopupBonusRule)).scalar():
             for amount, bonus in DEFAULT_BONUS:
                 t.s.add(TopupBonusRule(min_amount=amount, bonus=bonus, active=True))
+
+
+def scale_defaults(t: Ctx, old: str, new: str) -> dict[str, int]:
+    """Seeded tier thresholds and top-up bonus rules still as seeded for currency ``old``, and the
+    VIP thresholds when left at their default, rewritten as ``new``'s round amounts (in ``t``'s
+    transaction). Anything the owner changed is left alone. Returns the settings to store."""
+    from app.services.base.region import default_amount
+    from app.services.base.settings import ShopSettings
+
+    if old == new:
+        return {}
+    seeded = {code: spend for code, _en, _zh, _rank, spend, _d, _m in DEFAULT_TIERS}
+    for tier in t.s.execute(select(Tier).where(Tier.code.in_(seeded))).scalars():
+        if tier.min_spend == default_amount(seeded[tier.code], old):
+            tier.min_spend = default_amount(seeded[tier.code], new)
+    ladder = {(default_amount(a, old), default_amount(b, old)): (a, b) for a, b in DEFAULT_BONUS}
+    for rule in t.s.execute(select(TopupBonusRule)).scalars():
+        fen = ladder.get((rule.min_amount, rule.bonus))
+        if fen is not None:
+            rule.min_amount, rule.bonus = default_amount(fen[0], new), default_amount(fen[1], new)
+    t.s.flush()
+    from app.services.base import settings as shop_settings
+
+    cfg, base = shop_settings.load(t), ShopSettings()
+    out = {}
+    for key in ("vip_single_purchase", "vip_month_spend"):
+        if getattr(cfg, key) == default_amount(getattr(base, key), old):
+            out[key] = default_amount(getattr(base, key), new)
+    return out
 
 
 def ensure_till(t: Ctx) -> None:

@@ -206,7 +206,7 @@ def _write_note(t: Ctx, member_id: int, kind: str, body: str, outcome: str, next
     if next_contact_on is not None:
         head = body if len(body) <= 60 else body[:59] + "…"
         nxt = CallbackTask(member_id=member_id, due_on=next_contact_on, source="follow_up", status="open",
-                           reason=i18n.text(cfg.language, "Follow up: {note}", note=head), assigned_staff_id=t.actor.id,
+                           reason=i18n.T_(cfg.language, "Follow up: {note}", note=head), assigned_staff_id=t.actor.id,
                            dedupe_key=f"follow_up:note:{note.id}", created_at=t.now())
         t.s.add(nxt)
         t.s.flush()

@@ -23,7 +23,6 @@ from datetime import date, datetime
 from babel.dates import format_date
 from sqlalchemy import func, select
 
-from app import i18n
 from app.errors import NotFound, ValidationError
 from app.i18n import L_
 from app.models import Campaign, CampaignRecipient, Member, MemberTag, Message, Sale, Tier, Voucher
@@ -207,7 +206,7 @@ def _values(m: Member, spec: CampaignSpec, code: str | None, cfg) -> dict:
         out["voucher"] = (f"{v.value / 100:g}%" if v.kind == "percent"
                           else format_money(v.value, cfg.currency, lang))
         out["voucher_code"] = code
-        out["voucher_expiry"] = format_date(v.expires_on, "medium", locale=i18n.babel_locale(lang))
+        out["voucher_expiry"] = format_date(v.expires_on, "medium", locale=cfg.format_locale)
         out["min_spend"] = format_plain(v.min_spend, cfg.currency, lang)
     if spec.kind == "referral":
         out["reward"] = str(spec.referral_points)

@@ -100,12 +100,30 @@ def put_json(t: Ctx, key: str, value: object) -> None:
     t.s.flush()
 
 
+def defaults(currency: str = "CNY") -> CareConfig:
+    """The defaults, their voucher amounts (written in fen) as round amounts of ``currency``
+    (services/region.default_amount: a ¥20 win-back voucher is US$2, NT$80, HK$20)."""
+    from app.services.base.region import default_amount
+
+    base = CareConfig()
+    if currency == "CNY":
+        return base
+
+    def scaled(spec: dict) -> dict:
+        return {k: default_amount(v, currency) if k in ("value", "min_spend") else v for k, v in spec.items()}
+
+    return replace(base, winback_voucher=scaled(base.winback_voucher),
+                   tier_plans={tier: [scaled(p) for p in plans] for tier, plans in base.tier_plans.items()})
+
+
 def load(ctx: Ctx) -> CareConfig:
+    from app.services.base import settings as shop_settings
+
     stored = get_json(ctx, CONFIG_KEY, {}) or {}
     values = {k: v for k, v in stored.items() if k in _FIELDS}
     if "enabled" in values:
         values["enabled"] = tuple(values["enabled"])
-    return replace(CareConfig(), **values)
+    return replace(defaults(shop_settings.load(ctx).currency), **values)
 
 
 def update(ctx: Ctx, **changes: object) -> CareConfig:

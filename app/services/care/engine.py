@@ -190,7 +190,7 @@ def _write(t: Ctx, a: Action, m: Member, on: date, shop, dry_run: bool, hold: bo
         spec = a.voucher
         expires = on + timedelta(days=int(spec.get("valid_days", 30)))
         if dry_run:
-            code = i18n.text(lang, "(code)")
+            code = i18n.T_(lang, "(code)")
         else:
             v = vouchers.issue(t.as_actor(SYSTEM), value=int(spec["value"]), kind=spec.get("kind", "amount"),
                                member_id=m.id, min_spend=int(spec.get("min_spend", 0)), expires_on=expires,
@@ -222,8 +222,9 @@ def _write(t: Ctx, a: Action, m: Member, on: date, shop, dry_run: bool, hold: bo
 
 
 # --- text bodies and task reasons ----------------------------------------------------------------
-def _date(d: date, lang: str) -> str:
-    return format_date(d, "medium", locale=i18n.babel_locale(lang))
+def _date(d: date, locale: str) -> str:
+    """A date in a text, in the shop's language and region (ShopSettings.format_locale)."""
+    return format_date(d, "medium", locale=locale)
 
 
 def _money(minor: int, shop, lang: str) -> str:
@@ -258,7 +259,7 @@ def text_values(a: Action, name: str, values: dict, shop) -> dict:
         kind, value = values["voucher_kind"], values["voucher_value"]
         out["voucher"] = f"{value / 100:g}%" if kind == "percent" else format_money(value, shop.currency, lang)
         out["voucher_code"] = values["voucher_code"]
-        out["voucher_expiry"] = _date(values["voucher_expiry"], lang)
+        out["voucher_expiry"] = _date(values["voucher_expiry"], shop.format_locale)
         out["min_spend"] = _money(values["min_spend"], shop, lang)
     return out
 
@@ -277,9 +278,9 @@ def task_reason(a: Action, name: str, values: dict, shop) -> str:
     params = {"name": name}
     if a.rule == "tier_care":
         params.update(tier=i18n.pick(lang, values["tier_en"], values["tier_zh"], context="tier"), period=values["period"],
-                      gift=values.get("gift") or i18n.text(lang, "a gift"))
+                      gift=values.get("gift") or i18n.T_(lang, "a gift"))
     else:
-        params.update(last=_date(values["last_visit"], lang), days=values["days_silent"],
+        params.update(last=_date(values["last_visit"], shop.format_locale), days=values["days_silent"],
                       gap=f"{values['usual_gap']:g}", spent=_money(values["spent"], shop, lang), visits=values["visits"])
     return i18n.entry(lang, TASK_REASONS[a.task_source], context="task_reason:" + a.task_source, **params)
 

@@ -152,13 +152,13 @@ def save_case(ctx: Ctx, note_id: int, *, title: str | None = None, tags=()) -> A
             raise Conflict("kb_case_exists", id=note_id)
         lang = shop_settings.load(t).language
         head = n.body if len(n.body) <= 40 else n.body[:39] + "…"
-        title = (title or "").strip() or i18n.text(lang, "Typical case: {text}", text=head)
-        parts = [i18n.text(lang, "Complaint: {text}", text=n.body), i18n.text(lang, "Resolution: {text}", text=n.resolution)]
+        title = (title or "").strip() or i18n.T_(lang, "Typical case: {text}", text=head)
+        parts = [i18n.T_(lang, "Complaint: {text}", text=n.body), i18n.T_(lang, "Resolution: {text}", text=n.resolution)]
         if n.outcome:
-            parts.append(i18n.text(lang, "Outcome: {text}", text=n.outcome))
+            parts.append(i18n.T_(lang, "Outcome: {text}", text=n.outcome))
         body = "\n".join(parts)
         title, body = _checked(title[:MAX_TITLE], body[:MAX_BODY])
-        tags = _tags(tuple(tags) + (i18n.text(lang, "case"),))
+        tags = _tags(tuple(tags) + (i18n.T_(lang, "case"),))
         a = KbArticle(title=title, body=body, tags=tags, search_text=_search_text(title, body, tags), source="case",
                       note_id=note_id, created_at=t.now(), updated_at=t.now())
         t.s.add(a)

@@ -8,6 +8,7 @@ spread over the lines in proportion (largest remainder); points earned are floor
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -141,6 +142,116 @@ def _spread(amount: int, weights: list[int]) -> list[int]:
     return shares
 
 
+@dataclass(frozen=True)
+class LineInput:
+    """One cart line checked against the catalogue: everything the pricing steps work from."""
+    line_no: int
+    product_id: int
+    sku: str
+    name: str
+    kind: str
+    qty: int
+    list_price: int
+    override: int | None            # a price typed at the till that differs from the list price
+    count_card_id: int | None       # one count-card use pays the whole line
+    discount_eligible: bool
+    points_eligible: bool
+
+    @property
+    def covered(self) -> bool:
+        return self.count_card_id is not None
+
+    @property
+    def discountable(self) -> bool:
+        """Tier and manual discounts apply: the product allows them, at the price that applies."""
+        return self.discount_eligible and self.override is None and not self.covered
+
+
+@dataclass(frozen=True)
+class LinePrice:
+    """A line after the per-line steps, before the cart-level amount discount is spread."""
+    line: LineInput
+    unit_price: int
+    gross: int
+    tier_discount: int
+    percent_discount: int
+
+    @property
+    def after_discounts(self) -> int:
+        """What the cart-level amount discount may take from this line (0 if it takes none)."""
+        return self.gross - self.tier_discount - self.percent_discount if self.line.discountable else 0
+
+    @property
+    def limit_base(self) -> int:
+        """What the manual discount limit is measured against: the price after the tier discount."""
+        return self.gross - self.tier_discount if self.line.discountable else 0
+
+
+def _line_input(t: Ctx, line_no: int, line: CartLine, p: Product, member: Member | None,
+                cfg: ShopSettings) -> LineInput:
+    if isinstance(line.qty, bool) or not isinstance(line.qty, int) or not 1 <= line.qty <= MAX_QTY:
+        raise ValidationError("quantity_invalid", max=MAX_QTY, value=line.qty)
+    if not p.active:
+        raise ValidationError("product_inactive", name=p.name)
+    override = line.unit_price if line.unit_price is not None and line.unit_price != p.price else None
+    if override is not None:  # the permission is needed only for a price other than the one that applies
+        if not permissions.allowed(t, "override_price"):
+            raise PermissionDenied("price_override_denied")
+        check_amount(override, cfg.currency, field="price", allow_zero=True)
+    if (line.count_card_id is not None or p.kind == "count_card") and member is None:
+        raise ValidationError("member_required", method="count_card")
+    return LineInput(line_no, p.id, p.sku, p.name, p.kind, line.qty, p.price, override, line.count_card_id,
+                     p.discount_eligible, p.points_eligible)
+
+
+# The pricing steps, in order: list price -> member price -> tier discount -> manual discount.
+def list_price(line: LineInput) -> int:
+    return line.list_price
+
+
+def member_price(line: LineInput, unit: int) -> int:
+    """The unit price that applies: a price typed at the till, else ``unit`` (the catalogue keeps no
+    per-tier member prices: a tier's advantage is its discount)."""
+    return line.override if line.override is not None else unit
+
+
+def tier_discount(line: LineInput, gross: int, tier: Tier | None) -> int:
+    """The tier's discount on the line, where the product allows it; rounded half up per line."""
+    return round_half_up(gross * tier.discount_bp, 10_000) if tier is not None and line.discountable else 0
+
+
+def percent_discount(line: LineInput, after_tier: int, discount_bp: int) -> int:
+    """The cashier's percentage off, on the price after the tier discount; rounded half up per line."""
+    return round_half_up(after_tier * discount_bp, 10_000) if line.discountable else 0
+
+
+def price_line(line: LineInput, tier: Tier | None, discount_bp: int) -> LinePrice:
+    unit = member_price(line, list_price(line))
+    gross = unit * line.qty
+    tier_off = tier_discount(line, gross, tier)
+    return LinePrice(line, unit, gross, tier_off, percent_discount(line, gross - tier_off, discount_bp))
+
+
+def _check_manual_limit(t: Ctx, cfg: ShopSettings, prices: list[LinePrice], discount_amount: int) -> None:
+    """The role's limit applies to the manual discount as a whole, against the price after tier discount."""
+    manual_total = sum(x.percent_discount for x in prices) + discount_amount
+    base = sum(x.limit_base for x in prices)
+    limit = _limit_bp(t, cfg)
+    if manual_total and manual_total * 10_000 > limit * base:
+        asked = round_half_up(manual_total * 10_000, base) / 100 if base else 100
+        raise PermissionDenied("discount_over_limit", role=t.actor.role, limit=limit / 100, asked=asked)
+
+
+def _priced_line(x: LinePrice, amount_share: int) -> PricedLine:
+    line = x.line
+    manual = x.percent_discount + amount_share
+    covered = line.covered
+    return PricedLine(line.line_no, line.product_id, line.sku, line.name, line.kind, line.qty, x.unit_price,
+                      line.override is not None, x.gross, 0 if covered else x.tier_discount,
+                      0 if covered else manual, 0 if covered else x.gross - x.tier_discount - manual,
+                      line.points_eligible and not covered, line.count_card_id)
+
+
 def _price(t: Ctx, cart: Cart, cfg: ShopSettings) -> tuple[PricedCart, Member | None, Tier | None]:
     if not cart.lines:
         raise ValidationError("cart_empty")
@@ -154,56 +265,19 @@ def _price(t: Ctx, cart: Cart, cfg: ShopSettings) -> tuple[PricedCart, Member | 
                               value=bp / 100 if isinstance(bp, int) and not isinstance(bp, bool) else quoted(repr(bp)))
     check_amount(cart.discount_amount, cfg.currency, field="discount", allow_zero=True)
 
-    rows = []
     products = catalog.lookup_many(t, [line.sku for line in cart.lines])
-    for i, line in enumerate(cart.lines, start=1):
-        if isinstance(line.qty, bool) or not isinstance(line.qty, int) or not 1 <= line.qty <= MAX_QTY:
-            raise ValidationError("quantity_invalid", max=MAX_QTY, value=line.qty)
-        p = products[line.sku.strip()]
-        if not p.active:
-            raise ValidationError("product_inactive", name=p.name)
-        overridden = line.unit_price is not None and line.unit_price != p.price
-        if overridden:
-            if not permissions.allowed(t, "override_price"):
-                raise PermissionDenied("price_override_denied")
-            check_amount(line.unit_price, cfg.currency, field="price", allow_zero=True)
-        unit = line.unit_price if overridden else p.price
-        if line.count_card_id is not None and member is None:
-            raise ValidationError("member_required", method="count_card")
-        if p.kind == "count_card" and member is None:
-            raise ValidationError("member_required", method="count_card")
-        rows.append((i, p, line, unit, overridden))
+    inputs = [_line_input(t, i, line, products[line.sku.strip()], member, cfg)
+              for i, line in enumerate(cart.lines, start=1)]
+    prices = [price_line(line, tier, cart.discount_bp) for line in inputs]
 
-    priced_pre = []
-    for i, p, line, unit, overridden in rows:
-        gross = unit * line.qty
-        covered = line.count_card_id is not None  # one count-card use pays the whole line
-        discountable = p.discount_eligible and not overridden and not covered
-        tier_disc = round_half_up(gross * tier.discount_bp, 10_000) if (tier and discountable) else 0
-        pct_disc = round_half_up((gross - tier_disc) * cart.discount_bp, 10_000) if discountable else 0
-        priced_pre.append([i, p, line, unit, overridden, gross, tier_disc, pct_disc, discountable, covered])
-
-    after_pct = [r[5] - r[6] - r[7] if r[8] else 0 for r in priced_pre]
-    if cart.discount_amount > sum(after_pct):
+    after = [x.after_discounts for x in prices]
+    if cart.discount_amount > sum(after):
         raise ValidationError("discount_over_total", discount=format_plain(cart.discount_amount, cfg.currency),
-                              total=format_plain(sum(after_pct), cfg.currency))
-    amount_shares = _spread(cart.discount_amount, after_pct)
+                              total=format_plain(sum(after), cfg.currency))
+    shares = _spread(cart.discount_amount, after)
+    _check_manual_limit(t, cfg, prices, cart.discount_amount)
 
-    # The cashier's limit applies to the manual discount as a whole, against the price after tier discount.
-    manual_total = sum(r[7] for r in priced_pre) + cart.discount_amount
-    base_for_limit = sum(r[5] - r[6] for r in priced_pre if r[8])
-    limit = _limit_bp(t, cfg)
-    if manual_total and manual_total * 10_000 > limit * base_for_limit:
-        asked = round_half_up(manual_total * 10_000, base_for_limit) / 100 if base_for_limit else 100
-        raise PermissionDenied("discount_over_limit", role=t.actor.role, limit=limit / 100, asked=asked)
-
-    lines = []
-    for (i, p, line, unit, overridden, gross, tier_disc, pct_disc, _d, covered), share in zip(priced_pre, amount_shares, strict=True):
-        manual = pct_disc + share
-        total = 0 if covered else gross - tier_disc - manual
-        lines.append(PricedLine(i, p.id, p.sku, p.name, p.kind, line.qty, unit, overridden, gross,
-                                0 if covered else tier_disc, 0 if covered else manual, total,
-                                p.points_eligible and not covered, line.count_card_id))
+    lines = [_priced_line(x, share) for x, share in zip(prices, shares, strict=True)]
     total = sum(x.line_total for x in lines)
     points_base = sum(x.line_total for x in lines if x.points_eligible)
     max_pts = min(total, cfg.point_value(member.points_balance)) if member else 0
@@ -219,8 +293,90 @@ def price_cart(ctx: Ctx, cart: Cart) -> PricedCart:
         return _price(t, cart, load_settings(t))[0]
 
 
+# --- what the tenders pay (pure: the pay dialog's live figures and checkout's payments) ----------
+@dataclass(frozen=True)
+class VoucherValue:
+    """What plan_tenders needs of a voucher: ``amount`` (value in minor units) or ``percent`` (value in
+    basis points of the total)."""
+    kind: str
+    value: int
+
+
+@dataclass(frozen=True)
+class PlannedPayment:
+    """One non-cash tender: what it pays toward the sale, and what was still due when it came."""
+    method: str
+    amount: int                 # card / stored value: as given; points: their value; voucher: at most what is due
+    due_before: int             # negative once earlier tenders came to more than the total
+    points: int = 0             # points: how many
+    voucher_code: str = ""      # voucher: its code (upper case)
+    worth: int = 0              # voucher: what it takes off the total (percent: rounded half up)
+
+
+@dataclass(frozen=True)
+class TenderPlan:
+    total: int
+    payments: tuple[PlannedPayment, ...]   # the non-cash tenders, in the order given
+    card: int
+    wallet: int
+    points: int                 # points redeemed
+    points_value: int
+    voucher: int                # what the vouchers pay
+    non_cash: int               # card + stored value + points + vouchers
+    cash_tendered: int          # cash handed over
+    cash: int                   # cash kept for the sale
+    change: int
+    remaining: int              # still due after everything
+    over: int                   # what the non-cash tenders come to beyond the total (checkout refuses it)
+
+
+def voucher_discount(total: int, kind: str, value: int) -> int:
+    """What a voucher takes off ``total``: its amount, or ``value`` basis points of the total, rounded
+    half up (a 12% voucher on 9.99 takes 1.20)."""
+    return value if kind == "amount" else round_half_up(total * value, 10_000)
+
+
+def plan_tenders(total: int, tenders: Iterable[Tender], *, point_value: Callable[[int], int],
+                 vouchers: Mapping[str, VoucherValue] | None = None) -> TenderPlan:
+    """What each tender pays toward ``total``, the change and what remains, from values already
+    checked. Non-cash tenders pay in the order given (a voucher pays at most what is still due: no
+    change); cash, wherever it stands, comes last and is the only tender that gives change.
+
+    ``point_value(points)`` is what points pay for (ShopSettings.point_value); ``vouchers`` maps an
+    upper-case code to its VoucherValue (a code not in it, not looked up yet, pays nothing)."""
+    vouchers = vouchers or {}
+    due = total
+    steps: list[PlannedPayment] = []
+    cash_tendered = 0
+    for tender in tenders:
+        method = tender.method
+        if method == "cash":
+            cash_tendered += tender.amount
+            continue
+        if method == "points":
+            step = PlannedPayment("points", point_value(tender.points), due, points=tender.points)
+        elif method == "voucher":
+            code = (tender.voucher_code or "").strip().upper()
+            terms = vouchers.get(code)
+            worth = voucher_discount(total, terms.kind, terms.value) if terms else 0
+            step = PlannedPayment("voucher", min(worth, max(0, due)), due, voucher_code=code, worth=worth)
+        else:
+            step = PlannedPayment(method, tender.amount, due)
+        steps.append(step)
+        due -= step.amount
+    cash = min(cash_tendered, max(0, due))
+
+    def paid(method: str) -> int:
+        return sum(s.amount for s in steps if s.method == method)
+
+    return TenderPlan(total=total, payments=tuple(steps), card=paid("card"), wallet=paid("wallet"),
+                      points=sum(s.points for s in steps), points_value=paid("points"), voucher=paid("voucher"),
+                      non_cash=total - due, cash_tendered=cash_tendered, cash=cash, change=cash_tendered - cash,
+                      remaining=max(0, due) - cash, over=max(0, -due))
+
+
 # --- payment ----------------------------------------------------------------------------------
-def _voucher_for(t: Ctx, code: str, member: Member | None, total: int, cfg: ShopSettings) -> tuple[Voucher, int]:
+def _voucher_for(t: Ctx, code: str, member: Member | None, total: int, cfg: ShopSettings) -> Voucher:
     v = t.s.execute(select(Voucher).where(Voucher.code == (code or "").strip().upper())).scalar()
     if v is None:
         raise NotFound("voucher_not_found", code=code)
@@ -234,8 +390,7 @@ def _voucher_for(t: Ctx, code: str, member: Member | None, total: int, cfg: Shop
         raise Conflict("voucher_not_yours", code=v.code)
     if total < v.min_spend:
         raise ValidationError("voucher_min_spend", code=v.code, min=format_plain(v.min_spend, cfg.currency))
-    value = v.value if v.kind == "amount" else round_half_up(total * v.value, 10_000)
-    return v, value
+    return v
 
 
 # Built once: a sale writes these on every checkout.
@@ -267,26 +422,45 @@ class _Tendered:
 
 def _plan_payments(t: Ctx, priced: PricedCart, member: Member | None, tenders: tuple[Tender, ...],
                    cfg: ShopSettings) -> tuple[list[_Tendered], int]:
-    """Check the tenders in the order given, cash last (only cash gives change): every refusal
-    happens here, before anything is written. Returns the payments and the change."""
-    due = priced.total
-    payments: list[_Tendered] = []
-    cash_tendered = 0
-    for tender in tenders:
+    """Check the tenders, then what each pays by ``plan_tenders`` (the arithmetic the pay dialog shows):
+    every refusal happens here, before anything is written. Returns the payments and the change."""
+    found: dict[str, Voucher] = {}
+    for tender in tenders:  # each tender's own input, in the order given
         method = tender.method
         if method not in METHODS:
             raise ValidationError("payment_method_unknown", method=method)
         if method == "cash":
-            cash_tendered += check_amount(tender.amount, cfg.currency, field="cash")
+            check_amount(tender.amount, cfg.currency, field="cash")
             continue
         if method in ("wallet", "points") and member is None:
             raise ValidationError("member_required", method=method)
         if method == "card":
-            amount = check_amount(tender.amount, cfg.currency, field="card")
+            check_amount(tender.amount, cfg.currency, field="card")
+        elif method == "wallet":
+            check_amount(tender.amount, cfg.currency, field="stored value")
+        elif method == "points":
+            pts = tender.points
+            if isinstance(pts, bool) or not isinstance(pts, int) or pts <= 0:
+                raise ValidationError("points_invalid", value=quoted(repr(pts)))
+            if pts > MAX_POINTS:
+                raise ValidationError("points_absurd", value=quoted(str(pts)), max=format_int(MAX_POINTS))
+            if cfg.point_value(pts) <= 0:
+                raise ValidationError("points_too_few", points=pts, rate=cfg.points_redeem_rate)
+        elif method == "voucher":
+            v = _voucher_for(t, tender.voucher_code or "", member, priced.total, cfg)
+            if v.code in found:
+                raise Conflict("voucher_used", code=v.code)
+            found[v.code] = v
+
+    plan = plan_tenders(priced.total, tenders, point_value=cfg.point_value,
+                        vouchers={code: VoucherValue(v.kind, v.value) for code, v in found.items()})
+    payments: list[_Tendered] = []
+    for tender, step in zip((x for x in tenders if x.method != "cash"), plan.payments, strict=True):
+        method, amount, due = step.method, step.amount, step.due_before
+        if method == "card":
             _not_over(method, amount, due, cfg)
             payments.append(_Tendered("card", amount, reference=tender.reference))
         elif method == "wallet":
-            amount = check_amount(tender.amount, cfg.currency, field="stored value")
             _not_over(method, amount, due, cfg)
             spent_p = sum(p.wallet_principal or 0 for p in payments)
             spent_b = sum(p.wallet_bonus or 0 for p in payments)
@@ -297,40 +471,25 @@ def _plan_payments(t: Ctx, priced: PricedCart, member: Member | None, tenders: t
             p_part, b_part = ledger.split_spend(principal, bonus, amount)
             payments.append(_Tendered("wallet", amount, wallet_principal=p_part, wallet_bonus=b_part))
         elif method == "points":
-            pts = tender.points
-            if isinstance(pts, bool) or not isinstance(pts, int) or pts <= 0:
-                raise ValidationError("points_invalid", value=quoted(repr(pts)))
-            if pts > MAX_POINTS:
-                raise ValidationError("points_absurd", value=quoted(str(pts)), max=format_int(MAX_POINTS))
-            amount = cfg.point_value(pts)
-            if amount <= 0:
-                raise ValidationError("points_too_few", points=pts, rate=cfg.points_redeem_rate)
             _not_over(method, amount, due, cfg)
             used = sum(p.points or 0 for p in payments)
-            if pts > member.points_balance - used:
+            if step.points > member.points_balance - used:
                 raise InsufficientFunds("points_insufficient", member=member.name,
-                                        balance=member.points_balance - used, points=pts)
-            payments.append(_Tendered("points", amount, points=pts))
+                                        balance=member.points_balance - used, points=step.points)
+            payments.append(_Tendered("points", amount, points=step.points))
         elif method == "voucher":
-            v, value = _voucher_for(t, tender.voucher_code or "", member, priced.total, cfg)
-            if any(p.voucher is v for p in payments):
-                raise Conflict("voucher_used", code=v.code)
-            amount = min(value, due)  # a voucher worth more than what is due gives no change
-            if amount <= 0:
+            v = found[step.voucher_code]
+            if amount <= 0:  # nothing left for it to pay
                 raise ValidationError("payment_over", method="voucher",
-                                      amount=format_plain(value, cfg.currency), due=format_plain(due, cfg.currency))
+                                      amount=format_plain(step.worth, cfg.currency),
+                                      due=format_plain(due, cfg.currency))
             payments.append(_Tendered("voucher", amount, voucher=v, reference=v.code))
-        due -= payments[-1].amount
-    change = 0
-    if cash_tendered:
-        applied = min(cash_tendered, due)
-        change = cash_tendered - applied
-        payments.append(_Tendered("cash", applied, tendered=cash_tendered))
-        due -= applied
-    if due > 0:
-        raise ValidationError("payment_short", paid=format_plain(priced.total - due, cfg.currency),
+    if plan.cash_tendered:
+        payments.append(_Tendered("cash", plan.cash, tendered=plan.cash_tendered))
+    if plan.remaining > 0:
+        raise ValidationError("payment_short", paid=format_plain(priced.total - plan.remaining, cfg.currency),
                               total=format_plain(priced.total, cfg.currency))
-    return payments, change
+    return payments, plan.change
 
 
 def _post_payments(t: Ctx, sale_id: int, payments: list[_Tendered], member: Member | None, cfg: ShopSettings) -> None:
@@ -480,9 +639,9 @@ def _replay(t: Ctx, sale: Sale) -> SaleResult:
 
 def describe_payments(payments, cfg: ShopSettings, lang: str) -> str:
     """"Stored value 58.00, Cash 10.00" (an e-bill's {paid}), in ``lang``."""
-    parts = [i18n.text(lang, "{method} {amount}", method=method_name(p.method, lang),
+    parts = [i18n.T_(lang, "{method} {amount}", method=method_name(p.method, lang),
                        amount=format_plain(abs(p.amount), cfg.currency, lang)) for p in payments]
-    return i18n.text(lang, ", ").join(parts)
+    return i18n.T_(lang, ", ").join(parts)
 
 
 def queue_ebill(t: Ctx, member: Member, sale: Sale, payments, cfg: ShopSettings, kind: str):

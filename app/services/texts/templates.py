@@ -284,9 +284,9 @@ def sample_values(cfg: ShopSettings, lang: str) -> dict[str, str]:
         return money.format_plain(minor, cur, lang)
 
     return {
-        "shop": signature(cfg), "name": i18n.text(lang, "Fang Wang"),
+        "shop": signature(cfg), "name": i18n.T_(lang, "Fang Wang"),
         "amount": amount(5800),
-        "paid": i18n.text(lang, "{method} {amount}", method=method_name("wallet", lang), amount=amount(5800)),
+        "paid": i18n.T_(lang, "{method} {amount}", method=method_name("wallet", lang), amount=amount(5800)),
         "balance": amount(44200), "points": money.format_int(1280, lang), "bonus": amount(5000),
         "receipt": "T1-000123", "voucher_code": "BDAY-7K3Q",
         "voucher_expiry": format_date(date(2026, 3, 31), "medium", locale=i18n.babel_locale(lang)),
@@ -294,7 +294,7 @@ def sample_values(cfg: ShopSettings, lang: str) -> dict[str, str]:
         "tier": i18n.gettext(lang, _SAMPLE_TIER, context="tier"),
         "days_since_visit": "45", "days": "45",
         "occasion": i18n.gettext(lang, _SAMPLE_OCCASION, context="occasion:wedding"),
-        "product": i18n.text(lang, "Ripe Pu'er cake"), "voucher": amount(2000), "min_spend": amount(10000),
+        "product": i18n.T_(lang, "Ripe Pu'er cake"), "voucher": amount(2000), "min_spend": amount(10000),
         "reward": "200",
     }
 

@@ -1,0 +1,71 @@
+"""What the screenshots show (``shopcare --screenshots``): good examples picked from the current
+database, as frozen values, so the screens are driven through services like any other caller.
+
+Read-only; the picks are the same whatever the language of the pictures."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from app.models import Member, Payment, Product, Sale, SaleLine
+from app.services.base.context import Ctx
+
+_CART_PICKS = (1, 5, 9, 11)   # which of the first 12 goods make the till's 4-line cart
+
+
+@dataclass(frozen=True)
+class TillShowcase:
+    cart_skus: tuple[str, ...]      # a 4-line cart (the first line is sold twice)
+    member_id: int | None           # a member with stored value and points, a birthday this week if any
+    shared_last4: str | None        # last 4 phone digits shared by several members (the pick list)
+    refund_receipt: str | None      # a recent member sale of several lines, partly on stored value
+
+
+def _birthday_within(month: int | None, day: int | None, today: date, days: int) -> bool:
+    if not (month and day):
+        return False
+    try:
+        return 0 <= (date(today.year, month, day) - today).days <= days
+    except ValueError:  # 29 February in a common year
+        return False
+
+
+def till_showcase(ctx: Ctx) -> TillShowcase:
+    """The cart, member, pick list and refund the till's screenshots show."""
+    with ctx.tx(write=False) as t:
+        skus = list(t.s.execute(select(Product.sku).where(Product.active.is_(True), Product.kind != "count_card")
+                                .order_by(Product.id).limit(12)).scalars())
+        # a member with stored value and points, preferably one whose birthday is this week
+        rows = t.s.execute(select(Member.id, Member.birthday_month, Member.birthday_day)
+                           .where(Member.erased_at.is_(None), Member.wallet_principal > 5000,
+                                  Member.points_balance > 100)
+                           .order_by(Member.total_spent.desc()).limit(400)).all()
+        last4 = t.s.execute(select(Member.phone_last4).where(Member.erased_at.is_(None))
+                            .group_by(Member.phone_last4).having(func.count() > 1).limit(1)).scalar()
+        # a recent member's sale of several lines, paid partly with stored value, not refunded yet
+        n_lines = (select(func.count()).select_from(SaleLine).where(SaleLine.sale_id == Sale.id)
+                   .correlate(Sale).scalar_subquery())
+        paid_wallet = select(Payment.id).where(Payment.sale_id == Sale.id, Payment.method == "wallet").exists()
+        later = aliased(Sale)
+        refunded = select(later.id).where(later.original_sale_id == Sale.id).exists()
+        receipt = t.s.execute(select(Sale.receipt_no).where(Sale.kind == "sale", Sale.member_id.is_not(None),
+                                                            n_lines >= 3, paid_wallet, ~refunded)
+                              .order_by(Sale.id.desc()).limit(1)).scalar()
+        if receipt is None:
+            receipt = t.s.execute(select(Sale.receipt_no).where(Sale.kind == "sale")
+                                  .order_by(Sale.id.desc()).limit(1)).scalar()
+        today = t.today()
+    chosen = next((mid for mid, month, day in rows if _birthday_within(month, day, today, 6)), None)
+    if chosen is None and rows:
+        chosen = rows[0][0]
+    cart = [skus[i] for i in _CART_PICKS if i < len(skus)] or skus[:4]
+    return TillShowcase(tuple(cart), chosen, last4, receipt)
+
+
+def last_sale_at(ctx: Ctx) -> datetime | None:
+    """When the newest sale (or refund) was made; None in an empty shop."""
+    with ctx.tx(write=False) as t:
+        return t.s.execute(select(func.max(Sale.created_at))).scalar()

@@ -1,0 +1,1 @@
+"""Texts: the outbox, templates, texting rules, the gateway, and the background sender."""
