@@ -19,123 +19,124 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Callable, TextIO
 
-from app import __version__
+from app import __version__, i18n
 from app.errors import ShopError, quoted, render
+from app.i18n import NC_, NN_
 from app.safe_text import terminal
 
 EXIT_OK, EXIT_FAULT, EXIT_ERROR = 0, 1, 2
 
-# --- the command line's own sentences, en / zh_CN ----------------------------------------------
-MESSAGES: dict[str, tuple[str, str]] = {
-    "init_done": ("Database ready: {where} (schema {rev})", "数据库已就绪：{where}（结构版本 {rev}）"),
-    "init_proposed": ("Proposed from the system locale ({locale}): language {language}, currency {currency}, "
+# --- the command line's own sentences (msgctxt cli:<key>) -----------------------------------------------
+MESSAGES: dict[str, str] = {
+    "init_done": NC_("cli:init_done", "Database ready: {where} (schema {rev})"),
+    "init_proposed": NC_("cli:init_proposed", "Proposed from the system locale ({locale}): language {language}, currency {currency}, "
                       "phone region {region}. The app's first start offers them; to set them now: shopcare "
-                      "init --language {language} --currency {currency} --region {region}",
-                      "根据系统区域设置（{locale}）建议：语言 {language}，货币 {currency}，电话地区 {region}。首次启动"
-                      "收银程序时会预先填入；如要现在设定：shopcare init --language {language} --currency {currency} "
-                      "--region {region}"),
-    "init_set": ("Shop set to language {language}, currency {currency}, phone region {region} (the first start "
-                 "offers them; later: Settings › Shop)",
-                 "店铺已设为：语言 {language}，货币 {currency}，电话地区 {region}（首次启动时预先填入；之后可在“设置 › 店铺”中修改）"),
-    "file_renamed": ("{wanted} already exists and is kept: written as {path} instead",
-                     "{wanted} 已存在，保留原文件：改写为 {path}"),
-    "backed_up_first": ("Backed up before upgrading the schema: {path}", "升级表结构前已备份：{path}"),
-    "backup_done": ("Backup written and checked: {path}", "备份已写入并通过校验：{path}"),
-    "restore_done": ("Restored {src} (schema {before} -> {after})", "已从 {src} 恢复（结构版本 {before} -> {after}）"),
-    "restore_confirm": ("This replaces the shop's database ({db}) with the backup of {when} ({path}); everything "
-                        "since then is replaced. Type yes to go on: ",
-                        "这将用 {when} 的备份（{path}）替换店铺数据库（{db}），此后的所有数据都会被替换。输入 yes 继续："),
-    "restore_safety": ("The database as it was before the restore is in {path}", "恢复前的数据库已备份到 {path}"),
-    "check_schema": ("Schema revision {rev} (head {head})", "表结构版本 {rev}（最新 {head}）"),
-    "check_counts": ("Checked {items}", "已检查 {items}"),
-    "check_ok": ("OK: no faults found", "正常：未发现问题"),
-    "check_faults": ("{n} fault(s) found", "发现 {n} 个问题"),
-    "warning": ("warning: {text}", "警告：{text}"),
-    "fault": ("FAULT: {text}", "问题：{text}"),
-    "import_done_members": ("{file}: {imported} members imported, {rejected} rows rejected",
-                            "{file}：已导入会员 {imported} 位，拒绝 {rejected} 行"),
-    "import_done_sales": ("{file}: {imported} sales imported ({created} new members), {skipped} already there, "
-                          "{rejected} rows rejected",
-                          "{file}：已导入消费 {imported} 笔（新建会员 {created} 位），已存在 {skipped} 笔，拒绝 {rejected} 行"),
-    "import_row": ("  row {row}: {reason}", "  第 {row} 行：{reason}"),
-    "import_skipped_rows": ("Rows left out (--skip-bad):", "已跳过的错误行（--skip-bad）："),
-    "demo_done": ("Demo shop data written:", "演示数据已生成："),
-    "reprint_sent": ("Receipt {receipt} reprinted on {printer}", "小票 {receipt} 已在 {printer} 重印"),
-    "report_written": ("Report written: {path}", "报表已生成：{path}"),
-    "owner_password_prompt": ("Owner's password: ", "老板密码："),
-    "owner_password_new_prompt": ("New owner's password for {name}: ", "{name} 的新老板密码："),
-    "owner_password_again": ("The same again: ", "再输入一次："),
-    "owner_password_done": ("The owner's password of {name} is set", "{name} 的老板密码已设置"),
-    "members_exported": ("{rows} members written to {path} (recorded in the audit log)",
-                         "已导出 {rows} 位会员到 {path}（已记入审计日志）"),
-    "backups_rotated": ("{n} old backup(s) removed (kept: the newest of each of the last 7 days, 4 weeks "
-                        "and 12 months)", "已删除 {n} 个旧备份（保留最近 7 天、4 周、12 个月各自最新的一份）"),
-    "member_many": ("'{query}' matches {n} members; use the full phone or the card number:",
-                    "“{query}”对应 {n} 位会员，请输入完整手机号或卡号："),
+                      "init --language {language} --currency {currency} --region {region}"),
+    "init_set": NC_("cli:init_set", "Shop set to language {language}, currency {currency}, phone region {region} (the first start "
+                 "offers them; later: Settings › Shop)"),
+    "file_renamed": NC_("cli:file_renamed", "{wanted} already exists and is kept: written as {path} instead"),
+    "backed_up_first": NC_("cli:backed_up_first", "Backed up before upgrading the schema: {path}"),
+    "backup_done": NC_("cli:backup_done", "Backup written and checked: {path}"),
+    "restore_done": NC_("cli:restore_done", "Restored {src} (schema {before} -> {after})"),
+    "restore_confirm": NC_("cli:restore_confirm", "This replaces the shop's database ({db}) with the backup of {when} ({path}); everything "
+                        "since then is replaced. Type yes to go on: "),
+    "restore_safety": NC_("cli:restore_safety", "The database as it was before the restore is in {path}"),
+    "check_schema": NC_("cli:check_schema", "Schema revision {rev} (head {head})"),
+    "check_counts": NC_("cli:check_counts", "Checked {items}"),
+    "check_ok": NC_("cli:check_ok", "OK: no faults found"),
+    "check_faults": NC_("cli:check_faults", "{n} fault(s) found"),
+    "warning": NC_("cli:warning", "warning: {text}"),
+    "fault": NC_("cli:fault", "FAULT: {text}"),
+    "import_done_members": NC_("cli:import_done_members", "{file}: {imported} members imported, {rejected} rows rejected"),
+    "import_done_sales": NC_("cli:import_done_sales", "{file}: {imported} sales imported ({created} new members), {skipped} already there, "
+                          "{rejected} rows rejected"),
+    "import_row": NC_("cli:import_row", "  row {row}: {reason}"),
+    "import_skipped_rows": NC_("cli:import_skipped_rows", "Rows left out (--skip-bad):"),
+    "demo_done": NC_("cli:demo_done", "Demo shop data written:"),
+    "reprint_sent": NC_("cli:reprint_sent", "Receipt {receipt} reprinted on {printer}"),
+    "report_written": NC_("cli:report_written", "Report written: {path}"),
+    "owner_password_prompt": NC_("cli:owner_password_prompt", "Owner's password: "),
+    "owner_password_new_prompt": NC_("cli:owner_password_new_prompt", "New owner's password for {name}: "),
+    "owner_password_again": NC_("cli:owner_password_again", "The same again: "),
+    "owner_password_done": NC_("cli:owner_password_done", "The owner's password of {name} is set"),
+    "members_exported": NC_("cli:members_exported", "{rows} members written to {path} (recorded in the audit log)"),
+    "backups_rotated": NC_("cli:backups_rotated", "{n} old backup(s) removed (kept: the newest of each of the last 7 days, 4 weeks "
+                        "and 12 months)"),
+    "member_many": NC_("cli:member_many", "'{query}' matches {n} members; use the full phone or the card number:"),
     # shopcare audit-key
-    "audit_key_hint": ("This till's audit key (above). On each other till sharing this database: shopcare "
+    "audit_key_hint": NC_("cli:audit_key_hint", "This till's audit key (above). On each other till sharing this database: shopcare "
                        "audit-key set <the key>, or Settings › Backups › Use the key of another till. Keep it "
-                       "private: whoever has it can re-sign an edited audit log.",
-                       "本收银机的审计密钥（见上）。在共用此数据库的每台其他收银机上运行：shopcare audit-key set <密钥>，"
-                       "或在“设置 › 备份 › 使用另一台收银机的密钥”中输入。请妥善保管：拿到它的人能为改过的审计日志重新签名。"),
-    "audit_key_set": ("This till now uses that audit key: its audit rows verify (shopcare check). If the till "
-                      "app is open on this computer, close and start it again: it still holds the old key",
-                      "本收银机已改用该审计密钥：其审计记录可通过校验（shopcare check）。如本机收银程序正在运行，请关闭后重新"
-                      "启动：它仍在使用旧密钥"),
+                       "private: whoever has it can re-sign an edited audit log."),
+    "audit_key_set": NC_("cli:audit_key_set", "This till now uses that audit key: its audit rows verify (shopcare check). If the till "
+                      "app is open on this computer, close and start it again: it still holds the old key"),
     # texts: gateways and sending
-    "outbox_gateway": ("Gateway: {kind} ({sender})", "短信通道：{kind}（{sender}）"),
-    "outbox_recovered": ("{n} text(s) interrupted while sending are now 'unknown': check them in Messages",
-                         "{n} 条发送中断的短信已标为“未知”：请在短信页面核对"),
-    "outbox_sent": ("Sent {sent}, failed {failed}, deferred {deferred} (quiet hours or daily limit), "
-                    "to retry {retried}, unknown {unknown}, cancelled {cancelled}",
-                    "已发送 {sent}，失败 {failed}，延后 {deferred}（免打扰时段或每日上限），待重试 {retried}，"
-                    "未知 {unknown}，已取消 {cancelled}"),
-    "outbox_polled": ("Statuses checked {checked}: delivered {delivered}, failed {failed}; replies {inbound} "
-                      "(opted out {opted_out}, opted back in {opted_in}, scores {scores})",
-                      "已查询状态 {checked} 条：送达 {delivered}，失败 {failed}；回复 {inbound} 条（退订 {opted_out}，"
-                      "重新订阅 {opted_in}，评分 {scores}）"),
-    "outbox_poll_failed": ("Statuses and replies not fetched this time: {why}", "本次未能获取状态和回复：{why}"),
-    "outbox_test": ("Test text #{id} to {phone}: {status}", "测试短信 #{id} 发往 {phone}：{status}"),
+    "outbox_gateway": NC_("cli:outbox_gateway", "Gateway: {kind} ({sender})"),
+    "outbox_recovered": NC_("cli:outbox_recovered", "{n} text(s) interrupted while sending are now 'unknown': check them in Messages"),
+    "outbox_sent": NC_("cli:outbox_sent", "Sent {sent}, failed {failed}, deferred {deferred} (quiet hours or daily limit), "
+                    "to retry {retried}, unknown {unknown}, cancelled {cancelled}"),
+    "outbox_polled": NC_("cli:outbox_polled", "Statuses checked {checked}: delivered {delivered}, failed {failed}; replies {inbound} "
+                      "(opted out {opted_out}, opted back in {opted_in}, scores {scores})"),
+    "outbox_poll_failed": NC_("cli:outbox_poll_failed", "Statuses and replies not fetched this time: {why}"),
+    "outbox_test": NC_("cli:outbox_test", "Test text #{id} to {phone}: {status}"),
     # care engine (shopcare care run)
-    "care_head": ("Care actions for {on} (days looked at: {first} to {on})", "{on} 的关怀任务（检查日期：{first} 至 {on}）"),
-    "care_dry": ("Dry run: nothing was written", "试运行：未写入任何数据"),
-    "care_action_text": ("  {due}  {rule}  {name}: {body}", "  {due}  {rule}  {name}：{body}"),
-    "care_action_task": ("  {due}  {rule}  {name}: task: {reason}", "  {due}  {rule}  {name}：任务：{reason}"),
+    "care_head": NC_("cli:care_head", "Care actions for {on} (days looked at: {first} to {on})"),
+    "care_dry": NC_("cli:care_dry", "Dry run: nothing was written"),
+    "care_action_text": NC_("cli:care_action_text", "  {due}  {rule}  {name}: {body}"),
+    "care_action_task": NC_("cli:care_action_task", "  {due}  {rule}  {name}: task: {reason}"),
     # shopcare rfm
-    "rfm_none": ("No member has bought up to {as_of}", "截至 {as_of} 还没有会员消费"),
-    "rfm_members": ("Member analytics as of {as_of}: {members} members who have bought",
-                    "会员分析（截至 {as_of}）：有消费的会员 {members} 位"),
-    "rfm_segment": ("  {name:<12} {count:>8}  {share:5.1f}%", "  {name:<8} {count:>8}  {share:5.1f}%"),
-    "rfm_top20": ("The top 20% of members bring {share:.1f}% of member revenue ({revenue})",
-                  "消费最高的 20% 会员贡献了 {share:.1f}% 的会员消费额（共 {revenue}）"),
-    "rfm_params": ("BG/NBD: r={r:.4g} alpha={alpha:.4g} days a={a:.4g} b={b:.4g} ({how})",
-                   "BG/NBD 模型：r={r:.4g} alpha={alpha:.4g} 天 a={a:.4g} b={b:.4g}（{how}）"),
-    "rfm_fitted": ("fitted now", "本次拟合"),
-    "rfm_cached": ("cached fit of {as_of}", "沿用 {as_of} 的拟合"),
-    "rfm_no_model": ("BG/NBD: not fitted (too few members, or nobody came back yet)",
-                     "BG/NBD 模型：未拟合（会员太少或尚无回头客）"),
-    "rfm_churn": ("churn_risk: {method}", "流失风险：{method}"),
-    "rfm_churn_logistic": ("logistic model fitted on who came back in this shop's last {days} days "
-                           "(AUC there {auc:.3f}; 1 - p_alive alone: {auc_pa:.3f})",
-                           "按本店最近 {days} 天的回头情况拟合的逻辑回归（该期 AUC {auc:.3f}；仅用 1 - p_alive：{auc_pa:.3f}）"),
-    "rfm_churn_hand": ("rhythm-adjusted model forecast (too little history to fit on this shop)",
-                       "按消费节奏修正的模型预测（历史太短，未按本店拟合）"),
+    "rfm_none": NC_("cli:rfm_none", "No member has bought up to {as_of}"),
+    "rfm_members": NC_("cli:rfm_members", "Member analytics as of {as_of}: {members} members who have bought"),
+    "rfm_segment": NC_("cli:rfm_segment", "  {name:<12} {count:>8}  {share:5.1f}%"),
+    "rfm_top20": NC_("cli:rfm_top20", "The top 20% of members bring {share:.1f}% of member revenue ({revenue})"),
+    "rfm_params": NC_("cli:rfm_params", "BG/NBD: r={r:.4g} alpha={alpha:.4g} days a={a:.4g} b={b:.4g} ({how})"),
+    "rfm_fitted": NC_("cli:rfm_fitted", "fitted now"),
+    "rfm_cached": NC_("cli:rfm_cached", "cached fit of {as_of}"),
+    "rfm_no_model": NC_("cli:rfm_no_model", "BG/NBD: not fitted (too few members, or nobody came back yet)"),
+    "rfm_churn": NC_("cli:rfm_churn", "churn_risk: {method}"),
+    "rfm_churn_logistic": NC_("cli:rfm_churn_logistic", "logistic model fitted on who came back in this shop's last {days} days "
+                           "(AUC there {auc:.3f}; 1 - p_alive alone: {auc_pa:.3f})"),
+    "rfm_churn_hand": NC_("cli:rfm_churn_hand", "rhythm-adjusted model forecast (too little history to fit on this shop)"),
     # the command line's own checks of its options (argparse prints "argument --date: ..." before them)
-    "arg_not_date": ("'{value}' is not a date (use YYYY-MM-DD)", "“{value}”不是有效日期（格式 YYYY-MM-DD）"),
-    "arg_date_range": ("{value} is outside the dates ShopCare keeps ({first} to {last})",
-                       "{value} 超出可处理的日期范围（{first} 至 {last}）"),
-    "arg_not_whole": ("'{value}' is not a whole number", "“{value}”不是整数"),
-    "arg_whole_range": ("{value} is not from {min} to {max}", "{value} 不在 {min} 到 {max} 之间"),
-    "support_bundle_done": ("Support bundle written: {path} ({n} files; no member names, phones cut to their "
-                            "last 4 digits). Logs are kept in {logs}",
-                            "支持包已生成：{path}（{n} 个文件；不含会员姓名，手机号只保留后 4 位）。日志保存在 {logs}"),
-    "rfm_exported": ("{rows} members written to {path} (as of {as_of})", "已导出 {rows} 位会员到 {path}（截至 {as_of}）"),
+    "arg_not_date": NC_("cli:arg_not_date", "'{value}' is not a date (use YYYY-MM-DD)"),
+    "arg_date_range": NC_("cli:arg_date_range", "{value} is outside the dates ShopCare keeps ({first} to {last})"),
+    "arg_not_whole": NC_("cli:arg_not_whole", "'{value}' is not a whole number"),
+    "arg_whole_range": NC_("cli:arg_whole_range", "{value} is not from {min} to {max}"),
+    "support_bundle_done": NC_("cli:support_bundle_done", "Support bundle written: {path} ({n} files; no member names, phones cut to their "
+                            "last 4 digits). Logs are kept in {logs}"),
+    "rfm_exported": NC_("cli:rfm_exported", "{rows} members written to {path} (as of {as_of})"),
+    "interrupted": NC_("cli:interrupted", "interrupted"),
+    "demo_count": NC_("cli:demo_count", "  {what}: {n}"),
+}
+# What `shopcare demo` reports it wrote (demo.DemoSummary's fields).
+DEMO_COUNTS: dict[str, str] = {
+    "members": NC_("demo:members", "members"), "sales": NC_("demo:sales", "sales"),
+    "refunds": NC_("demo:refunds", "refunds"), "topups": NC_("demo:topups", "top-ups"),
+    "messages": NC_("demo:messages", "texts"), "products": NC_("demo:products", "products"),
+    "days": NC_("demo:days", "days"),
+}
+
+
+# Sentences with a count: key -> (the parameter that counts, its singular and plural English).
+PLURALS: dict[str, tuple[str, tuple[str, str]]] = {
+    "backups_rotated": ("n", NN_("{n} old backup removed (kept: the newest of each of the last 7 days, 4 weeks and "
+                                 "12 months)",
+                                 "{n} old backups removed (kept: the newest of each of the last 7 days, 4 weeks and "
+                                 "12 months)")),
+    "outbox_recovered": ("n", NN_("{n} text interrupted while sending is now 'unknown': check it in Messages",
+                                  "{n} texts interrupted while sending are now 'unknown': check them in Messages")),
+    "members_exported": ("rows", NN_("{rows} member written to {path} (recorded in the audit log)",
+                                     "{rows} members written to {path} (recorded in the audit log)")),
+    "rfm_exported": ("rows", NN_("{rows} member written to {path} (as of {as_of})",
+                                 "{rows} members written to {path} (as of {as_of})")),
 }
 
 
 def msg(key: str, lang: str, **params: object) -> str:
-    en, zh = MESSAGES[key]
-    return (zh if lang.startswith("zh") else en).format(**params)
+    """A sentence of the command line in ``lang`` (the shopcare PO, msgctxt ``cli:<key>``)."""
+    if key in PLURALS and isinstance(params.get(PLURALS[key][0]), int):
+        count, (one, many) = PLURALS[key]
+        return i18n.ngettext(lang, one, many, params[count]).format(**params)
+    return i18n.entry(lang, MESSAGES[key], context="cli:" + key, **params)
 
 
 # --- help texts (they match DESIGN.md) ---------------------------------------------------------
@@ -202,38 +203,38 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=30)
 
 
-# argparse's own sentences in Chinese (it looks each up through its module's ``_`` as it speaks;
-# see _argparse_language). The help texts stay English.
-ARGPARSE_ZH = {
-    "usage: ": "用法：",
-    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
-    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
-    "the following arguments are required: %s": "缺少必需的参数：%s",
-    "unrecognized arguments: %s": "无法识别的参数：%s",
-    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选项 %(value)r（可选：%(choices)s）",
-    "invalid %(type)s value: %(value)r": "%(value)r 不是有效的值（应为 %(type)s）",
-    "expected one argument": "需要一个值",
-    "expected at most one argument": "最多需要一个值",
-    "expected at least one argument": "至少需要一个值",
-    "expected %s argument": "需要 %s 个值",
-    "expected %s arguments": "需要 %s 个值",
-    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 不明确，可能是 %(matches)s",
-    "not allowed with argument %s": "不能与参数 %s 同时使用",
-    "one of the arguments %s is required": "需要参数 %s 之一",
-    "ignored explicit argument %r": "忽略了多余的值 %r",
-}
+# argparse's own sentences, marked for the catalogue (msgctxt "argparse"; it looks each up through
+# its module's ``_`` as it speaks: see _argparse_language). The help texts stay English.
+ARGPARSE_TEXTS = (
+    NC_("argparse", "usage: "),
+    NC_("argparse", "%(prog)s: error: %(message)s\n"),
+    NC_("argparse", "argument %(argument_name)s: %(message)s"),
+    NC_("argparse", "the following arguments are required: %s"),
+    NC_("argparse", "unrecognized arguments: %s"),
+    NC_("argparse", "invalid choice: %(value)r (choose from %(choices)s)"),
+    NC_("argparse", "invalid %(type)s value: %(value)r"),
+    NC_("argparse", "expected one argument"),
+    NC_("argparse", "expected at most one argument"),
+    NC_("argparse", "expected at least one argument"),
+    NC_("argparse", "expected %s argument"),
+    NC_("argparse", "expected %s arguments"),
+    NC_("argparse", "ambiguous option: %(option)s could match %(matches)s"),
+    NC_("argparse", "not allowed with argument %s"),
+    NC_("argparse", "one of the arguments %s is required"),
+    NC_("argparse", "ignored explicit argument %r"),
+)
 
 
 @contextmanager
 def _argparse_language(lang: str):
     """While parsing, argparse's messages in ``lang``: it calls its module's ``_`` and ``ngettext``
     (gettext's) for every sentence it prints, so those two are swapped for the catalogue above."""
-    if not lang.startswith("zh"):
+    if i18n.normalise(lang) == i18n.DEFAULT:
         yield
         return
     saved = argparse._, argparse.ngettext
-    argparse._ = lambda text: ARGPARSE_ZH.get(text, text)
-    argparse.ngettext = lambda one, many, n: ARGPARSE_ZH.get(one if n == 1 else many, one if n == 1 else many)
+    argparse._ = lambda text: i18n.gettext(lang, text, context="argparse")
+    argparse.ngettext = lambda one, many, n: i18n.gettext(lang, one if n == 1 else many, context="argparse")
     try:
         yield
     finally:
@@ -785,14 +786,15 @@ def cmd_init(env: Env) -> int:
 
 
 def cmd_check(env: Env) -> int:
-    from app.services.admin.integrity import COUNT_NAMES, run_check
+    from babel.lists import format_list
+
+    from app.services.admin.integrity import count_text, run_check
 
     env.require_file()  # a check must not create an empty database where there was none
     ctx = env.ctx()
     env.use_shop_language(ctx)
     report = run_check(ctx)
     lang = env.lang
-    zh = lang.startswith("zh")
     for line in report.info:
         env.say(line.text(lang))
     if report.head:
@@ -800,8 +802,7 @@ def cmd_check(env: Env) -> int:
     for line in report.warnings:
         env.say(msg("warning", lang, text=line.text(lang)))
     if report.counts:
-        items = ("、" if zh else ", ").join(
-            f"{n} {COUNT_NAMES.get(k, (k, k))[1 if zh else 0]}" for k, n in report.counts)
+        items = format_list([count_text(k, n, lang) for k, n in report.counts], locale=i18n.babel_locale(lang))
         env.say(msg("check_counts", lang, items=items))
     for line in report.faults:
         env.say(msg("fault", lang, text=line.text(lang)))
@@ -1014,10 +1015,9 @@ def _import(env: Env, fn_name: str) -> int:
 
 def _rejected_line(row: object, lang: str) -> str:
     """A rejected row: a RejectedRow, or a (row number, reason) pair whose reason is text or a ShopError."""
-    zh = lang.startswith("zh")
     if hasattr(row, "row_no"):
         number = row.row_no
-        reason = getattr(row, "reason_text_zh" if zh else "reason_text_en", None) or getattr(row, "reason_code", "")
+        reason = row.text(lang) if hasattr(row, "text") else getattr(row, "reason_code", "")
     elif isinstance(row, (tuple, list)) and len(row) >= 2:
         number, reason = row[0], row[1]
         if isinstance(reason, ShopError):
@@ -1041,7 +1041,8 @@ def cmd_demo(env: Env) -> int:
     items = asdict(summary) if is_dataclass(summary) else (summary if isinstance(summary, dict) else {})
     if items:
         for key, value in items.items():
-            env.say(f"  {key}: {value}")
+            name = i18n.entry(env.lang, DEMO_COUNTS[key], context="demo:" + key) if key in DEMO_COUNTS else key
+            env.say(msg("demo_count", env.lang, what=name, n=value))
     elif summary is not None:
         env.say(f"  {summary}")
     return EXIT_OK
@@ -1126,15 +1127,18 @@ def cmd_outbox_test(env: Env) -> int:
 
 
 CARE_RULE_NAMES = {
-    "birthday": ("birthday", "生日祝福"), "anniversary": ("anniversary", "纪念日祝福"),
-    "member_anniversary": ("member anniversary", "入会周年"), "holiday": ("holiday", "节日问候"),
-    "tier_care": ("tier care", "等级关怀"), "winback": ("win-back", "流失挽回"), "repurchase": ("repurchase", "复购提醒"),
-    "total": ("total", "合计"),
+    "birthday": NC_("care_rule:birthday", "birthday"), "anniversary": NC_("care_rule:anniversary", "anniversary"),
+    "member_anniversary": NC_("care_rule:member_anniversary", "member anniversary"), "holiday": NC_("care_rule:holiday", "holiday"),
+    "tier_care": NC_("care_rule:tier_care", "tier care"), "winback": NC_("care_rule:winback", "win-back"), "repurchase": NC_("care_rule:repurchase", "repurchase"),
+    "total": NC_("care_rule:total", "total"),
 }
-CARE_HEADINGS = {"en": dict(rule="rule", due="due", queued="queued", tasks="tasks", refused="no consent",
-                            dup="already done", missed="missed", late="late"),
-                 "zh": dict(rule="规则", due="应办", queued="已排队", tasks="任务", refused="未授权", dup="已办过",
-                            missed="已过期", late="补发")}
+CARE_HEADINGS = (NC_("care_heading", "rule"), NC_("care_heading", "due"), NC_("care_heading", "queued"),
+                 NC_("care_heading", "tasks"), NC_("care_heading", "no consent"), NC_("care_heading", "already done"),
+                 NC_("care_heading", "missed"), NC_("care_heading", "late"))
+
+
+def care_rule_name(rule: str, lang: str) -> str:
+    return i18n.entry(lang, CARE_RULE_NAMES[rule], context="care_rule:" + rule) if rule in CARE_RULE_NAMES else rule
 
 
 def _table(rows: list[list[object]]) -> list[str]:
@@ -1165,18 +1169,17 @@ def cmd_care_run(env: Env) -> int:
     ctx = env.open()
     report = care.run(ctx, on, dry_run=env.args.dry_run)
     lang = env.lang
-    zh = lang.startswith("zh")
     env.say(msg("care_head", lang, on=report.on.isoformat(), first=report.window_start.isoformat()))
     if report.dry_run:
         env.say(msg("care_dry", lang))
-    heads = CARE_HEADINGS["zh" if zh else "en"]
-    rows = [[CARE_RULE_NAMES[c.rule][1 if zh else 0], c.due, c.queued, c.tasks, c.skipped_no_consent, c.duplicate,
+    heads = [i18n.gettext(lang, h, context="care_heading") for h in CARE_HEADINGS]
+    rows = [[care_rule_name(c.rule, lang), c.due, c.queued, c.tasks, c.skipped_no_consent, c.duplicate,
              c.missed, c.late] for c in report.rules + (report.total,)]
-    for line in _table([list(heads.values())] + rows):
+    for line in _table([heads] + rows):
         env.say(line)
     if report.dry_run:
         for o in report.outcomes:
-            name = CARE_RULE_NAMES[o.rule][1 if zh else 0]
+            name = care_rule_name(o.rule, lang)
             if o.outcome == "queued":
                 env.say(msg("care_action_text", lang, due=o.due_on.isoformat(), rule=name, name=o.member_name,
                             body=o.body))
@@ -1211,10 +1214,9 @@ def cmd_rfm(env: Env) -> int:
     if a.members == 0:
         env.say(msg("rfm_none", lang, as_of=a.as_of))
         return EXIT_OK
-    zh = lang.startswith("zh")
     env.say(msg("rfm_members", lang, as_of=a.as_of, members=a.members))
     for key, count in a.scores.segment_counts:
-        env.say(msg("rfm_segment", lang, name=rfm.SEGMENT_NAMES[key][1 if zh else 0], count=count,
+        env.say(msg("rfm_segment", lang, name=rfm.segment_name(key, lang), count=count,
                     share=100.0 * count / a.members))
     curve = a.scores.curve
     env.say(msg("rfm_top20", lang, share=100.0 * curve.top20_share,
@@ -1303,7 +1305,7 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
         env.say_err(render(exc, env.lang))
         return EXIT_ERROR
     except KeyboardInterrupt:
-        env.say_err("interrupted" if not env.lang.startswith("zh") else "已中断")
+        env.say_err(msg("interrupted", env.lang))
         return 130
     except Exception as exc:  # the database could not be opened or read: say so plainly
         from sqlalchemy.exc import DBAPIError

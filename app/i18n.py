@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -120,9 +122,113 @@ def text(lang: str | None, msgid: str, /, context: str | None = None, **params: 
         return out
 
 
+def T_(lang: str | None, msgid: str, /, context: str | None = None, **params: object) -> str:  # noqa: N802
+    """:func:`text` where the English is written at the call: the name the extractor looks for
+    (``text`` is too common a name, ``sqlalchemy.text`` and variables among them, to mark texts)."""
+    return text(lang, msgid, context=context, **params)
+
+
 def N_(msgid: str) -> str:  # noqa: N802 (the gettext convention extractors look for)
     """Mark a text for extraction where it is defined; translate it where it is shown."""
     return msgid
+
+
+def NC_(context: str, msgid: str) -> str:  # noqa: N802
+    """:func:`N_` with a msgctxt: a table entry keyed by a code (an error code, ``cli:<key>``…). The
+    caller translates it with the same context: ``text(lang, TABLE[key], context=...)``."""
+    return msgid
+
+
+def NN_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802
+    """Mark a plural pair for extraction; show it with :func:`ngettext`."""
+    return singular, plural
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """A text to translate when it is shown, not when it is made: a service's reason inside an error
+    (``why=L_("folder {path} does not exist", path=p)``) stays neutral until ``errors.render`` gives
+    it the reader's language. ``str()`` is the English (logs, exception messages)."""
+    msgid: str
+    context: str | None = None
+    params: tuple[tuple[str, object], ...] = ()
+
+    def render(self, lang: str | None) -> str:
+        params = {k: (v.render(lang) if callable(getattr(v, "render", None)) else v) for k, v in self.params}
+        return text(lang, self.msgid, context=self.context, **params)
+
+    def __str__(self) -> str:
+        return self.render(DEFAULT)
+
+
+def L_(msgid: str, /, context: str | None = None, **params: object) -> Lazy:  # noqa: N802
+    """A text marked for extraction and translated later, in whichever language shows it."""
+    return Lazy(msgid, context, tuple(params.items()))
+
+
+def entry(lang: str | None, value: str | tuple[str, str], /, context: str | None = None, **params: object) -> str:
+    """A table entry in ``lang``: English marked with :func:`NC_` (translated by the PO with
+    ``context``), or an (English, Chinese) pair added since the tables were converted: its Chinese
+    stands until ``scripts/i18n.py import-tuples`` moves it into the PO."""
+    if isinstance(value, tuple):
+        en, zh = value
+        out = gettext(lang, en, context)
+        if out == en and is_han(lang):
+            out = zh
+    else:
+        out = gettext(lang, value, context)
+    if not params:
+        return out
+    try:
+        return out.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return out
+
+
+class PerLanguage(Mapping):
+    """A text as ``{lang: text}`` for every language of :data:`LANGUAGES`, translated when read (for
+    callers that pick by language code: ``RULE[state.lang]``)."""
+
+    def __init__(self, msgid: str, context: str | None = None) -> None:
+        self.msgid, self.context = msgid, context
+
+    def __getitem__(self, lang: str) -> str:
+        if lang not in LANGUAGES:
+            raise KeyError(lang)
+        return gettext(lang, self.msgid, self.context)
+
+    def __iter__(self):
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
+
+
+@dataclass(frozen=True)
+class ShopValue:
+    """A value the shop keeps in two languages (a tier's name), passed to an error as it is and
+    shown by :func:`pick` in the reader's language; ``str()`` is the English."""
+    en: str
+    zh: str
+    context: str | None = None
+
+    def render(self, lang: str | None) -> str:
+        return pick(lang, self.en, self.zh, self.context)
+
+    def __str__(self) -> str:
+        return self.render(DEFAULT)
+
+
+def pick(lang: str | None, en: str, zh: str, context: str | None = None) -> str:
+    """A value the shop keeps in two languages (a tier's or a holiday's name): the Chinese one for
+    the Chinese languages, else the English one (a missing one falls back to the other). A default
+    ShopCare made (its English has a translation in ``context`` and the shop left the Chinese as
+    made) reads in ``lang`` itself: 金卡会员 in zh_CN, 金卡會員 in zh_TW."""
+    if context and is_han(lang) and en:
+        made = gettext("zh_CN", en, context)
+        if made != en and (not zh or zh == made):
+            return gettext(lang, en, context)
+    return (zh or en) if is_han(lang) else (en or zh)
 
 
 def reload() -> None:

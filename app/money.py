@@ -13,6 +13,7 @@ from functools import lru_cache
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 
+from app import i18n
 from app.errors import ValidationError, quoted
 
 # Shop-sized bounds. Every amount and count entering a service is an int (never a bool, float or
@@ -199,7 +200,7 @@ def _babel_locale(locale: str) -> Locale:
     locale data files on every call (about half a millisecond, several times per sale)."""
     from app import i18n
 
-    if locale in i18n.LANGUAGES or locale in ("", "zh") or "_" not in locale:
+    if not locale or locale in i18n.LANGUAGES or "_" not in locale:   # "zh", "en": a language, no region
         return Locale.parse(i18n.babel_locale(locale))
     try:  # a CLDR locale of a language and region (services/region.format_locale): "en_GB", "zh_Hant_HK"
         return Locale.parse(locale)

@@ -12,7 +12,8 @@ from lunar_python import Lunar
 from sqlalchemy import func, select
 
 from app import cli
-from app.errors import CATALOGUE, NotFound, ShopError, ValidationError, render
+from app.errors import CATALOGUE_PAIRS as CATALOGUE
+from app.errors import NotFound, ShopError, ValidationError, render
 from app.models import CallbackTask, Message, Setting, Voucher
 from app.services import care
 from app.services.members import members

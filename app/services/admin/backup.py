@@ -21,6 +21,7 @@ from pathlib import Path
 from app import paths
 from app.db import Database, sqlite_module
 from app.errors import ShopError
+from app.i18n import L_
 from app.services.base import audit, permissions
 from app.services.base.context import Ctx
 
@@ -64,14 +65,13 @@ def _target(dest: Path | None, now: datetime | None = None) -> Path:
     if dest.suffix == "":
         # No such folder (a name without an extension is taken as a folder, not as a file name).
         if dest.exists():
-            raise ShopError("backup_failed", why=f"{dest} is not a folder", why_zh=f"{dest} 不是文件夹")
-        raise ShopError("backup_failed", why=f"folder {dest} does not exist", why_zh=f"文件夹 {dest} 不存在")
+            raise ShopError("backup_failed", why=L_("{path} is not a folder", path=str(dest)))
+        raise ShopError("backup_failed", why=L_("folder {path} does not exist", path=str(dest)))
     if not dest.parent.is_dir():
-        raise ShopError("backup_failed", why=f"folder {dest.parent} does not exist",
-                          why_zh=f"文件夹 {dest.parent} 不存在")
+        raise ShopError("backup_failed", why=L_("folder {path} does not exist", path=str(dest.parent)))
     if dest.exists():
-        raise ShopError("backup_failed", why=f"{dest} already exists (choose a new name or a folder)",
-                          why_zh=f"{dest} 已存在（请换一个文件名或选择文件夹）")
+        raise ShopError("backup_failed", why=L_("{path} already exists (choose a new name or a folder)",
+                                                path=str(dest)))
     return dest
 
 
@@ -282,9 +282,10 @@ def restore_as(ctx: Ctx, src: Path) -> RestoreResult:
     return restore(ctx.db, src)
 
 
-def _refuse(check: str, en: str, zh: str) -> ShopError:
-    """The copy failed ``check``: nothing of the live database was touched."""
-    return ShopError("restore_check_failed", check=check, detail=en, detail_zh=zh)
+def _refuse(check: str, detail: object) -> ShopError:
+    """The copy failed ``check`` (``detail``: an L_ text, or a message that is not ours, as it is):
+    nothing of the live database was touched."""
+    return ShopError("restore_check_failed", check=check, detail=detail)
 
 
 def restore(db: Database, src: Path) -> RestoreResult:
@@ -299,10 +300,9 @@ def restore(db: Database, src: Path) -> RestoreResult:
     live = _live_path(db, "shopcare restore")
     src = Path(src).expanduser()
     if not src.is_file():
-        raise ShopError("restore_failed", why=f"no such file {src}", why_zh=f"文件 {src} 不存在")
+        raise ShopError("restore_failed", why=L_("no such file {path}", path=str(src)))
     if live.exists() and src.resolve() == live.resolve():
-        raise ShopError("restore_failed", why="that is the live database itself",
-                        why_zh="这就是正在使用的数据库本身")
+        raise ShopError("restore_failed", why=L_("that is the live database itself"))
     live.parent.mkdir(parents=True, exist_ok=True)
     with _Exclusive(live):
         copy = live.with_name(f".{live.name}.restore-{os.getpid()}.tmp")
@@ -334,21 +334,19 @@ def _prepare(src: Path, copy: Path) -> tuple[str, dict | None]:
 
     ok, detail = integrity_ok(src)
     if not ok:
-        raise _refuse("integrity_check", f"{src} is damaged or not a SQLite database ({detail})",
-                      f"{src} 已损坏或不是 SQLite 数据库（{detail}）")
+        raise _refuse("integrity_check", L_("{path} is damaged or not a SQLite database ({detail})",
+                                            path=str(src), detail=detail))
     try:
         revision = _revision_of(src)
     except sqlite3.Error as exc:
-        raise _refuse("schema", str(exc), str(exc)) from None
+        raise _refuse("schema", str(exc)) from None
     if revision is None:
-        raise _refuse("schema", f"{src} is not a ShopCare database (no schema version)",
-                      f"{src} 不是 ShopCare 数据库（没有结构版本）")
+        raise _refuse("schema", L_("{path} is not a ShopCare database (no schema version)", path=str(src)))
     probe = Database(f"sqlite:///{copy}")
     try:
         if not probe.knows_revision(revision):
-            raise _refuse("schema", f"schema revision {revision!r} is unknown to this ShopCare (written by a newer "
-                          "version, or not a ShopCare backup)",
-                          f"结构版本 {revision!r} 本程序不认识（来自更新版本，或不是 ShopCare 备份）")
+            raise _refuse("schema", L_("schema revision {revision} is unknown to this ShopCare (written by a newer "
+                                       "version, or not a ShopCare backup)", revision=repr(revision)))
         _copy(src, copy)
         try:
             probe.upgrade()
@@ -356,15 +354,13 @@ def _prepare(src: Path, copy: Path) -> tuple[str, dict | None]:
             raise
         except Exception as exc:  # a migration that cannot run on this file: the copy is refused
             why = str(getattr(exc, "orig", exc)) or type(exc).__name__
-            raise _refuse("upgrade", f"upgrading it to this version's schema failed: {why}",
-                          f"升级到本版本的表结构失败：{why}") from None
+            raise _refuse("upgrade", L_("upgrading it to this version's schema failed: {why}", why=why)) from None
         report = integrity.run_check(Ctx(db=probe, actor=SYSTEM, till="restore"))
         if not report.ok:
             first = report.faults[0]
             more = len(report.faults) - 1
-            en = first.en + (f" (and {more} more)" if more else "")
-            zh = first.zh + (f"（另有 {more} 条）" if more else "")
-            raise _refuse(f"shopcare check: {first.code}", en, zh)
+            detail = L_("{fault} (and {more} more)", fault=first, more=more) if more else first
+            raise _refuse(f"shopcare check: {first.code}", detail)
         state = audit.chain_state(probe)
         probe.dispose()
         # The copy goes in as a plain rollback-journal file (no -wal of its own to carry along);
@@ -376,7 +372,7 @@ def _prepare(src: Path, copy: Path) -> tuple[str, dict | None]:
             con.close()
         ok, detail = integrity_ok(copy)
         if not ok:
-            raise _refuse("integrity_check", f"the upgraded copy: {detail}", f"升级后的副本：{detail}")
+            raise _refuse("integrity_check", L_("the upgraded copy: {detail}", detail=detail))
         os.chmod(copy, 0o600)  # it becomes the shop's database: private to the user, like the live one
         with open(copy, "rb+") as fh:
             os.fsync(fh.fileno())
@@ -399,16 +395,16 @@ def _swap(copy: Path, live: Path) -> None:
     try:
         mode = con.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
         if str(mode).lower() != "delete":
-            raise ShopError("restore_failed", why=f"{live} is in use by another program (close it and try again)",
-                              why_zh=f"{live} 正被其他程序使用（请关闭后重试）")
+            raise ShopError("restore_failed", why=L_("{path} is in use by another program (close it and try again)",
+                                                     path=str(live)))
         con.execute("BEGIN EXCLUSIVE")
         os.replace(copy, live)
         _fsync_dir(live.parent)
         con.rollback()
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
-            raise ShopError("restore_failed", why=f"{live} is in use by another program (close it and try "
-                            "again)", why_zh=f"{live} 正被其他程序使用（请关闭后重试）") from None
+            raise ShopError("restore_failed", why=L_("{path} is in use by another program (close it and try again)",
+                                                     path=str(live))) from None
         raise
     finally:
         con.close()

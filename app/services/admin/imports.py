@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import bindparam, case, insert, or_, select, text, update
 
+from app import i18n
 from app.errors import ImportFailed, ShopError, ValidationError, quoted, render
 from app.models import Member, MemberTag, PointsEntry, Product, Sale, SaleLine, Till, WalletEntry
 from app.models import Payment as PaymentRow
@@ -107,12 +108,23 @@ _MIDNIGHT = re.compile(r"\s+0{1,2}:00(:00)?$")
 class RejectedRow:
     row_no: int            # as the user sees it in the file (header = row 1)
     reason_code: str       # an app.errors CATALOGUE code
-    reason_text_en: str
-    reason_text_zh: str
+    error: ShopError = field(compare=False, repr=False)
 
     @classmethod
     def of(cls, row_no: int, err: ShopError) -> RejectedRow:
-        return cls(row_no, err.code, render(err, "en"), render(err, "zh_CN"))
+        return cls(row_no, err.code, err)
+
+    def text(self, lang: str) -> str:
+        """Why the row was refused, in ``lang``."""
+        return render(self.error, lang)
+
+    @property
+    def reason_text_en(self) -> str:
+        return self.text("en")
+
+    @property
+    def reason_text_zh(self) -> str:
+        return self.text("zh_CN")
 
 
 @dataclass(frozen=True)
@@ -466,9 +478,10 @@ def _members_for(t: Ctx, todo: list[_Sale], cfg: ShopSettings) -> tuple[dict[str
     if new:
         base = tiers.base_tier(t)
         now = t.now()
-        label = "Member " if cfg.language == "en" else "会员"
+        def label(p: str) -> str:
+            return i18n.T_(cfg.language, "Member {last4}", last4=phones.last4(p))
         # What members._insert writes for a name, a phone and a join date, in one executemany.
-        rows = [{"name": label + phones.last4(p), "name_key": members.name_key(label + phones.last4(p)),
+        rows = [{"name": label(p), "name_key": members.name_key(label(p)),
                  "phone": p, "phone_last4": phones.last4(p), "tier_id": base.id if base else None,
                  "join_date": first_seen[p].date(), "notes": "", "created_at": now, "updated_at": now,
                  "ebill_enabled": cfg.ebill_default, "wallet_principal": 0, "wallet_bonus": 0, "points_balance": 0,

@@ -32,8 +32,10 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from app import db as dbmod
-from app.services.base import audit
+from app import i18n
+from app.i18n import N_, NC_
 from app.services.admin.imports import IMPORT_TILL
+from app.services.base import audit
 from app.services.base.context import Ctx
 
 # At most this many faults of one kind are listed one by one; the rest are counted in one line.
@@ -42,13 +44,26 @@ DETAIL_LIMIT = 50
 
 @dataclass(frozen=True)
 class Line:
-    """One line of the report, in English and Simplified Chinese."""
+    """One line of the report: its English (the message id in the shopcare PO) and the values to fill,
+    shown in any language by :meth:`text`."""
     code: str
-    en: str
-    zh: str
+    msgid: str
+    params: tuple[tuple[str, object], ...] = ()
 
     def text(self, lang: str = "en") -> str:
-        return self.zh if lang.lower().startswith("zh") else self.en
+        params = {k: (v.render(lang) if isinstance(v, i18n.Lazy) else v) for k, v in self.params}
+        return i18n.text(lang, self.msgid, **params)
+
+    def render(self, lang: str | None) -> str:
+        return self.text(lang or "en")
+
+    @property
+    def en(self) -> str:
+        return self.text("en")
+
+    @property
+    def zh(self) -> str:
+        return self.text("zh_CN")
 
 
 @dataclass(frozen=True)
@@ -77,16 +92,16 @@ class _Builder:
     info: list[Line] = field(default_factory=list)
     counts: list[tuple[str, int]] = field(default_factory=list)
 
-    def fault(self, code: str, en: str, zh: str) -> None:
-        self.faults.append(Line(code, en, zh))
+    def fault(self, code: str, msgid: str, /, **params: object) -> None:
+        self.faults.append(Line(code, msgid, tuple(params.items())))
 
-    def many(self, code: str, rows: list, fmt_en, fmt_zh) -> None:
-        """One fault per row, up to DETAIL_LIMIT, then one line counting the rest."""
+    def many(self, code: str, rows: list, msgid: str, values) -> None:
+        """One fault per row (``values(row)`` fills ``msgid``), up to DETAIL_LIMIT, then one line
+        counting the rest."""
         for row in rows[:DETAIL_LIMIT]:
-            self.fault(code, fmt_en(row), fmt_zh(row))
+            self.fault(code, msgid, **values(row))
         if len(rows) > DETAIL_LIMIT:
-            more = len(rows) - DETAIL_LIMIT
-            self.fault(code, f"… and {more} more like this ({code})", f"……另有 {more} 条同类问题（{code}）")
+            self.fault(code, N_("… and {more} more like this ({code})"), more=len(rows) - DETAIL_LIMIT, code=code)
 
 
 # --- the queries (plain SQL that SQLite and PostgreSQL both run) -------------------------------
@@ -143,12 +158,19 @@ _COUNTS = [
     ("audit_log", "SELECT COUNT(*) FROM audit_log"),
 ]
 
-COUNT_NAMES = {
-    "members": ("members", "会员"), "wallet_entries": ("stored-value entries", "储值流水"),
-    "points_entries": ("points entries", "积分流水"), "count_cards": ("count cards", "次卡"),
-    "sales": ("sales", "销售单"), "sale_lines": ("sale lines", "销售明细"), "payments": ("payments", "付款"),
-    "audit_log": ("audit rows", "审计记录"),
+# What the check read ("Checked 12 members, 40 sales…"; the CLI's check_counts).
+COUNT_NAMES: dict[str, str] = {
+    "members": NC_("count:members", "members"), "wallet_entries": NC_("count:wallet_entries", "stored-value entries"),
+    "points_entries": NC_("count:points_entries", "points entries"), "count_cards": NC_("count:count_cards", "count cards"),
+    "sales": NC_("count:sales", "sales"), "sale_lines": NC_("count:sale_lines", "sale lines"),
+    "payments": NC_("count:payments", "payments"), "audit_log": NC_("count:audit_log", "audit rows"),
 }
+
+
+def count_text(what: str, n: int, lang: str) -> str:
+    """"12 members", "3 sales": how many of ``what`` the check read, in ``lang``."""
+    name = i18n.entry(lang, COUNT_NAMES[what], context="count:" + what) if what in COUNT_NAMES else what
+    return i18n.T_(lang, "{n} {what}", n=n, what=name)
 
 
 def run_check(ctx: Ctx) -> CheckReport:
@@ -158,7 +180,8 @@ def run_check(ctx: Ctx) -> CheckReport:
     bug = bool(version) and dbmod.sqlite_wal_reset_bug(version)
     if version:
         lib = dbmod.sqlite_library()
-        b.info.append(Line("sqlite_version", f"SQLite library {version} ({lib})", f"SQLite 库版本 {version}（{lib}）"))
+        b.info.append(Line("sqlite_version", N_("SQLite library {version} ({lib})"),
+                           (("version", version), ("lib", lib))))
     revision = head = None
     try:
         with ctx.tx(write=False) as t:
@@ -168,16 +191,15 @@ def run_check(ctx: Ctx) -> CheckReport:
                 # Keep going after a finding: it may be a CHECK constraint broken by hand, and the
                 # ledger checks below say which rows; real damage makes them fail as db_error.
                 for detail in (rows if rows != ["ok"] else [])[:DETAIL_LIMIT]:
-                    b.fault("quick_check", f"SQLite quick_check: {detail}", f"SQLite 快速检查：{detail}")
+                    b.fault("quick_check", N_("SQLite quick_check: {detail}"), detail=detail)
             revision, head = _revisions(ctx, conn)
             if revision != head:
                 if revision is None:
-                    b.fault("schema_missing", "The database has no ShopCare schema: run 'shopcare init'",
-                            "数据库中没有 ShopCare 表结构：请运行 shopcare init")
+                    b.fault("schema_missing", N_("The database has no ShopCare schema: run 'shopcare init'"))
                     return _report(b, version, bug, revision, head)
                 b.fault("schema_not_head",
-                        f"The schema is at revision {revision}, this ShopCare expects {head}: run 'shopcare init'",
-                        f"表结构版本为 {revision}，本程序需要 {head}：请运行 shopcare init")
+                        N_("The schema is at revision {revision}, this ShopCare expects {head}: run 'shopcare init'"),
+                        revision=revision, head=head)
             if bug:
                 _wal_reset_bug(b, version, _selling_tills(conn))
             for name, sql in _COUNTS:
@@ -187,7 +209,7 @@ def run_check(ctx: Ctx) -> CheckReport:
             _guarded(b, t, _check_audit, t)
     except DBAPIError as exc:
         why = str(getattr(exc, "orig", exc)) or type(exc).__name__
-        b.fault("db_error", f"The database cannot be read: {why}", f"无法读取数据库：{why}")
+        b.fault("db_error", N_("The database cannot be read: {why}"), why=why)
     return _report(b, version, bug, revision, head)
 
 
@@ -205,19 +227,16 @@ def _wal_reset_bug(b: _Builder, version: str, tills: list[str]) -> None:
     if len(tills) > 1:
         names = ", ".join(tills)
         b.fault("sqlite_wal_reset_bug",
-                f"SQLite {version} has the WAL-reset bug (fixed in {fixed}) and {len(tills)} tills write to "
-                f"this file ({names}): it can corrupt the database. Install ShopCare with its bundled SQLite "
-                "(pysqlite3) or move the tills to PostgreSQL (SHOPCARE_DB=postgresql+psycopg://...)",
-                f"SQLite {version} 存在 WAL 重置缺陷（已在 {fixed} 修复），而有 {len(tills)} 台收银机写入此文件"
-                f"（{names}）：可能损坏数据库。请安装带内置 SQLite（pysqlite3）的 ShopCare，或将收银机迁到 PostgreSQL"
-                "（SHOPCARE_DB=postgresql+psycopg://...）")
+                N_("SQLite {version} has the WAL-reset bug (fixed in {fixed}) and {n} tills write to this file "
+                   "({names}): it can corrupt the database. Install ShopCare with its bundled SQLite (pysqlite3) "
+                   "or move the tills to PostgreSQL (SHOPCARE_DB=postgresql+psycopg://...)"),
+                version=version, fixed=fixed, n=len(tills), names=names)
     else:
         b.warnings.append(Line(
             "sqlite_wal_reset_bug",
-            f"SQLite {version} has the WAL-reset bug (fixed in {fixed}): safe for one till, because ShopCare "
-            "keeps to one writing connection; do not let a second till or another tool write to this file",
-            f"SQLite {version} 存在 WAL 重置缺陷（已在 {fixed} 修复）：单台收银机使用是安全的（ShopCare 只用一个"
-            "写连接）；请勿让第二台收银机或其他工具写入此文件"))
+            N_("SQLite {version} has the WAL-reset bug (fixed in {fixed}): safe for one till, because ShopCare "
+               "keeps to one writing connection; do not let a second till or another tool write to this file"),
+            (("version", version), ("fixed", fixed))))
 
 
 def _revisions(ctx: Ctx, conn) -> tuple[str | None, str]:
@@ -231,44 +250,42 @@ def _revisions(ctx: Ctx, conn) -> tuple[str | None, str]:
 
 def _check_wallets(b: _Builder, conn) -> None:
     _ledger_columns(b, conn.execute(_MEMBER_WALLETS).all(), [
-        ("wallet_principal", 1, 2, "paid stored value", "储值本金"),
-        ("wallet_bonus", 3, 4, "bonus stored value", "赠送储值")])
+        ("wallet_principal", 1, 2, NC_("ledger", "paid stored value")),
+        ("wallet_bonus", 3, 4, NC_("ledger", "bonus stored value"))])
 
 
 def _check_points(b: _Builder, conn) -> None:
-    _ledger_columns(b, conn.execute(_MEMBER_POINTS).all(), [("points_balance", 1, 2, "points", "积分")])
+    _ledger_columns(b, conn.execute(_MEMBER_POINTS).all(), [("points_balance", 1, 2, NC_("ledger", "points"))])
 
 
 def _ledger_columns(b: _Builder, rows: list, cols: list) -> None:
-    for code, cached_i, ledger_i, en, zh in cols:
+    for code, cached_i, ledger_i, what in cols:
+        what = i18n.Lazy(what, "ledger")
         b.many(f"{code}_mismatch", [r for r in rows if r[cached_i] != r[ledger_i]],
-               lambda r, en=en, c=cached_i, l=ledger_i:
-                   f"Member {r[0]}: cached {en} {r[c]} differs from its ledger sum {r[l]}",
-               lambda r, zh=zh, c=cached_i, l=ledger_i:
-                   f"会员 {r[0]}：{zh}缓存余额 {r[c]} 与流水合计 {r[l]} 不一致")
+               N_("Member {member}: cached {what} {cached} differs from its ledger sum {ledger}"),
+               lambda r, w=what, c=cached_i, l=ledger_i: dict(member=r[0], what=w, cached=r[c], ledger=r[l]))
         b.many(f"{code}_negative", [r for r in rows if r[cached_i] < 0],
-               lambda r, en=en, c=cached_i: f"Member {r[0]}: {en} is negative ({r[c]})",
-               lambda r, zh=zh, c=cached_i: f"会员 {r[0]}：{zh}为负数（{r[c]}）")
+               N_("Member {member}: {what} is negative ({cached})"),
+               lambda r, w=what, c=cached_i: dict(member=r[0], what=w, cached=r[c]))
 
 
 def _check_count_cards(b: _Builder, conn) -> None:
     rows = conn.execute(_COUNT_CARDS).all()
     b.many("count_card_mismatch", [r for r in rows if r[2] != r[3]],
-           lambda r: f"Count card {r[0]} (member {r[1]}): {r[2]} uses left, its ledger sums to {r[3]}",
-           lambda r: f"次卡 {r[0]}（会员 {r[1]}）：剩余 {r[2]} 次，流水合计 {r[3]} 次")
+           N_("Count card {card} (member {member}): {left} uses left, its ledger sums to {ledger}"),
+           lambda r: dict(card=r[0], member=r[1], left=r[2], ledger=r[3]))
     b.many("count_card_negative", [r for r in rows if r[2] < 0],
-           lambda r: f"Count card {r[0]}: uses left is negative ({r[2]})",
-           lambda r: f"次卡 {r[0]}：剩余次数为负数（{r[2]}）")
+           N_("Count card {card}: uses left is negative ({left})"), lambda r: dict(card=r[0], left=r[2]))
 
 
 def _check_sales(b: _Builder, conn) -> None:
     rows = conn.execute(_SALES).all()
     b.many("sale_lines_mismatch", [r for r in rows if r[2] != r[3]],
-           lambda r: f"Sale {r[1]}: total {r[2]} but its lines add up to {r[3]}",
-           lambda r: f"小票 {r[1]}：总额 {r[2]}，明细合计 {r[3]}")
+           N_("Sale {receipt}: total {total} but its lines add up to {lines}"),
+           lambda r: dict(receipt=r[1], total=r[2], lines=r[3]))
     b.many("sale_payments_mismatch", [r for r in rows if r[2] != r[4]],
-           lambda r: f"Sale {r[1]}: total {r[2]} but its payments add up to {r[4]}",
-           lambda r: f"小票 {r[1]}：总额 {r[2]}，付款合计 {r[4]}")
+           N_("Sale {receipt}: total {total} but its payments add up to {paid}"),
+           lambda r: dict(receipt=r[1], total=r[2], paid=r[4]))
 
 
 def _check_audit(b: _Builder, t: Ctx) -> None:
@@ -276,28 +293,26 @@ def _check_audit(b: _Builder, t: Ctx) -> None:
     found = audit.check_chain(t)
     if found.missing_triggers:
         names = ", ".join(found.missing_triggers)
-        b.fault("audit_triggers", f"The audit log's append-only triggers are missing or disabled ({names}): "
-                "its rows could be changed or deleted", f"审计日志的只追加触发器缺失或被停用（{names}）：其记录可能被修改或删除")
+        b.fault("audit_triggers", N_("The audit log's append-only triggers are missing or disabled ({names}): "
+                                     "its rows could be changed or deleted"), names=names)
     if found.truncated:
         n, count, last = found.truncated
-        b.fault("audit_truncated", f"The audit log has {n} row(s) up to row {last}, but this computer recorded "
-                f"{count}: audit rows were deleted", f"审计日志截至第 {last} 条共有 {n} 条记录，本机记录为 {count} 条："
-                "有审计记录被删除")
+        b.fault("audit_truncated", N_("The audit log has {n} row(s) up to row {last}, but this computer recorded "
+                                      "{count}: audit rows were deleted"), n=n, last=last, count=count)
     if found.head_differs is not None:
-        b.fault("audit_head", f"Audit row {found.head_differs} is not the row this computer recorded: the chain "
-                "was rewritten", f"第 {found.head_differs} 条审计记录与本机记录的不同：审计链被改写")
+        b.fault("audit_head", N_("Audit row {row} is not the row this computer recorded: the chain was rewritten"),
+                row=found.head_differs)
     bad = found.bad_rows
     if bad and found.other_key:
         # Not tampering: a till sharing this database made its own key (see audit.import_key).
-        b.fault("audit_key_other", f"The audit rows ({len(bad)} of them) were signed with another till's key: copy "
-                "the key from the first till (Settings › Backups › Audit key for several tills, or 'shopcare "
-                "audit-key show' there) to this one ('shopcare audit-key set' here)",
-                f"审计记录（{len(bad)} 条）由另一台收银机的密钥签名：请把第一台收银机的密钥（“设置 › 备份 › 多台收银机共用的审计密钥”，"
-                "或在那台运行 shopcare audit-key show）抄到本机（在本机运行 shopcare audit-key set）")
+        b.fault("audit_key_other", N_("The audit rows ({n} of them) were signed with another till's key: copy "
+                                      "the key from the first till (Settings › Backups › Audit key for several "
+                                      "tills, or 'shopcare audit-key show' there) to this one ('shopcare "
+                                      "audit-key set' here)"), n=len(bad))
     elif bad:
         shown = ", ".join(str(i) for i in bad[:20]) + (" …" if len(bad) > 20 else "")
-        b.fault("audit_chain", f"The audit log's hash chain breaks at row(s) {shown} (edited, or signed with "
-                "another key)", f"审计日志哈希链在第 {shown} 条记录处断开（被修改，或用其他密钥签名）")
+        b.fault("audit_chain", N_("The audit log's hash chain breaks at row(s) {rows} (edited, or signed with "
+                                  "another key)"), rows=shown)
 
 
 # Per sold line: the units its refund lines return, against what it sold and its refunded_qty claim.
@@ -328,14 +343,14 @@ def _check_refunds(b: _Builder, conn) -> None:
     giving back more than it took."""
     rows = conn.execute(_REFUND_LINES).all()
     b.many("refund_overrun", [r for r in rows if max(r[4], r[5]) > r[3]],
-           lambda r: f"Sale {r[1]} line {r[2]}: sold {r[3]} but refunded {max(r[4], r[5])}",
-           lambda r: f"小票 {r[1]} 第 {r[2]} 行：售出 {r[3]}，却退了 {max(r[4], r[5])}")
+           N_("Sale {receipt} line {line}: sold {sold} but refunded {refunded}"),
+           lambda r: dict(receipt=r[1], line=r[2], sold=r[3], refunded=max(r[4], r[5])))
     b.many("refunded_qty_mismatch", [r for r in rows if r[4] != r[5]],
-           lambda r: f"Sale {r[1]} line {r[2]}: {r[4]} marked refunded, its refund lines return {r[5]}",
-           lambda r: f"小票 {r[1]} 第 {r[2]} 行：记为已退 {r[4]}，退款明细合计 {r[5]}")
+           N_("Sale {receipt} line {line}: {marked} marked refunded, its refund lines return {returned}"),
+           lambda r: dict(receipt=r[1], line=r[2], marked=r[4], returned=r[5]))
     b.many("refund_value_overrun", conn.execute(_REFUND_VALUE).all(),
-           lambda r: f"Sale {r[1]}: total {r[2]} but {r[3]} refunded",
-           lambda r: f"小票 {r[1]}：总额 {r[2]}，却退款 {r[3]}")
+           N_("Sale {receipt}: total {total} but {back} refunded"),
+           lambda r: dict(receipt=r[1], total=r[2], back=r[3]))
 
 
 def _guarded(b: _Builder, t: Ctx, check, arg) -> None:
@@ -348,8 +363,7 @@ def _guarded(b: _Builder, t: Ctx, check, arg) -> None:
     except (DBAPIError, ArithmeticError, ValueError, TypeError) as exc:
         why = str(getattr(exc, "orig", exc)).strip().splitlines()[0:1] or [type(exc).__name__]
         name = check.__name__.removeprefix("_check_")
-        b.fault("check_failed", f"The {name} check could not read its rows: {why[0]}",
-                f"{name} 检查无法读取数据：{why[0]}")
+        b.fault("check_failed", N_("The {name} check could not read its rows: {why}"), name=name, why=why[0])
 
 
 def _report(b: _Builder, version, bug, revision, head) -> CheckReport:

@@ -12,7 +12,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from app import money
+from app import i18n, money
 from app.errors import Conflict, Duplicate, NotFound, ValidationError
 from app.models import Member, Staff, Tier, TopupBonusRule
 from app.services.base import audit, auth, permissions, setup
@@ -268,8 +268,8 @@ def save_tiers(ctx: Ctx, rows: list[TierInput]) -> list[TierView]:
         for r in final.values():
             if r.rank in ranks:
                 a, b = sorted((ranks[r.rank], r), key=lambda x: (x.id is None, x.id or 0))
-                raise Duplicate("tier_rank_duplicate", rank=r.rank, name=a.name_en, name_zh=a.name_zh,
-                                other=b.name_en, other_zh=b.name_zh)
+                raise Duplicate("tier_rank_duplicate", rank=r.rank, name=i18n.ShopValue(a.name_en, a.name_zh, "tier"),
+                                other=i18n.ShopValue(b.name_en, b.name_zh, "tier"))
             ranks[r.rank] = r
             for key in (r.name_en.lower(), r.name_zh):
                 if key in names:
@@ -332,9 +332,9 @@ def delete_tier(ctx: Ctx, tier_id: int) -> None:
             raise NotFound("tier_not_found", tier=tier_id)
         held = _tier_members(t).get(row.id, 0)
         if held:
-            raise Conflict("tier_in_use", name=row.name_en, name_zh=row.name_zh, count=held)
+            raise Conflict("tier_in_use", name=i18n.ShopValue(row.name_en, row.name_zh, "tier"), count=held)
         if shop_settings.load(t).vip_tier == row.code:
-            raise Conflict("tier_is_vip", name=row.name_en, name_zh=row.name_zh)
+            raise Conflict("tier_is_vip", name=i18n.ShopValue(row.name_en, row.name_zh, "tier"))
         if t.s.execute(select(func.count()).select_from(Tier)).scalar() <= 1:
             raise Conflict("tier_last")
         audit.record(t, "tier.delete", "tier", row.id, before=_tier_dict(row))

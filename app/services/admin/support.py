@@ -31,6 +31,7 @@ from pathlib import Path
 
 from app import __version__, logs, paths
 from app.errors import ShopError
+from app.i18n import L_
 from app.services.base.redact import HIDDEN, scrub
 
 NAME_HIDDEN = "[name]"
@@ -231,8 +232,7 @@ def build_bundle(ctx, target: str | Path, *, force: bool = False, now: datetime 
     if (target.exists() or target.is_symlink()) and not force:
         raise ShopError("support_bundle_exists", path=str(target))
     if target.is_dir():
-        raise ShopError("support_bundle_failed", path=str(target), why="a folder has that name",
-                        why_zh="已有同名文件夹")
+        raise ShopError("support_bundle_failed", path=str(target), why=L_("a folder has that name"))
     logs.flush()
     private = _Private.of(ctx)
     check, check_ok = check_text(ctx)

@@ -23,12 +23,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app import i18n
+from app.i18n import NC_
+
 SEGMENTS = ("champions", "loyal", "potential", "new", "at_risk", "cant_lose", "hibernating", "lost")
 SEGMENT_NAMES = {
-    "champions": ("champions", "冠军客户"), "loyal": ("loyal", "忠诚客户"), "potential": ("potential", "潜力客户"),
-    "new": ("new", "新客户"), "at_risk": ("at risk", "流失风险"), "cant_lose": ("can't lose", "不能失去"),
-    "hibernating": ("hibernating", "沉睡客户"), "lost": ("lost", "已流失"),
+    "champions": NC_("segment:champions", "champions"), "loyal": NC_("segment:loyal", "loyal"), "potential": NC_("segment:potential", "potential"),
+    "new": NC_("segment:new", "new"), "at_risk": NC_("segment:at_risk", "at risk"), "cant_lose": NC_("segment:cant_lose", "can't lose"),
+    "hibernating": NC_("segment:hibernating", "hibernating"), "lost": NC_("segment:lost", "lost"),
 }
+
+
+def segment_name(segment: str, lang: str) -> str:
+    """A segment's name in ``lang``."""
+    name = SEGMENT_NAMES.get(segment)
+    return i18n.entry(lang, name, context="segment:" + segment) if name else segment
 
 
 def quintile_scores(values, higher_is_better: bool = True) -> np.ndarray:

@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from app.errors import Duplicate, NotFound, PermissionDenied, ShopError, ValidationError
+from app.i18n import L_
 from app.models import Staff
 from app.services.base import audit, permissions
 from app.services.base.permissions import has_owner_password, password_owners  # noqa: F401 (has_owner_password: auth's API too)
@@ -121,8 +122,7 @@ def approve(ctx: Ctx, name: str, pin: str, action: str) -> Ctx:
     approver = login(ctx, name, pin)
     approved = replace(ctx, actor=approver)
     if not permissions.allowed(approved, action):
-        en, zh = permissions.ACTION_NAMES.get(action, (action, action))
-        raise PermissionDenied("approval_required", action=en, action_zh=zh)
+        raise PermissionDenied("approval_required", action=permissions.action_name(action))
     return approved
 
 
@@ -230,7 +230,7 @@ def set_owner_password(ctx: Ctx, new: str, old: str | None = None, *, staff_id: 
             owners = list(t.s.execute(select(Staff.id).where(Staff.role == "owner", Staff.active.is_(True)))
                           .scalars())
             if len(owners) != 1:
-                raise NotFound("staff_not_found", key="owner", key_zh="老板")
+                raise NotFound("staff_not_found", key=L_("owner"))
             staff_id = owners[0]
         row = t.s.get(Staff, staff_id) if staff_id is not None else None
         if row is None:
@@ -251,8 +251,7 @@ def set_owner_password(ctx: Ctx, new: str, old: str | None = None, *, staff_id: 
             if not _password_matches(row.password_hash, old):
                 wrong = _count_wrong(t, [row])
         elif role == "owner" and not ctx.owner_confirmed and any(r.id != row.id for r in password_owners(t)):
-            raise PermissionDenied("owner_password_required", action="set an owner's password",
-                                   action_zh="设置老板密码")
+            raise PermissionDenied("owner_password_required", action=L_("set an owner's password"))
         if wrong is None:
             row.password_hash = _hasher.hash(text)
             row.password_failed, row.password_locked_until = 0, None

@@ -25,6 +25,7 @@ from typing import Callable, Iterable
 
 from app import paths
 from app.errors import ValidationError
+from app.i18n import L_
 from app.money import to_major, to_major_str
 from app.safe_text import cell as clean_cell
 from app.services.base import audit, permissions
@@ -55,7 +56,7 @@ def export_table(ctx: Ctx, path: str | Path, columns: tuple[Column, ...], rows: 
     path = Path(path)
     fmt = export_format(path)
     if not path.parent.is_dir():
-        raise ValidationError("export_unwritable", file=str(path), why="no such folder", why_zh="文件夹不存在")
+        raise ValidationError("export_unwritable", file=str(path), why=L_("no such folder"))
     tmp = path.with_name(f".{path.name}.part")
     write = _write_xlsx if fmt == "xlsx" else _write_csv
     try:

@@ -14,13 +14,14 @@ LANGUAGES = tuple(i18n.LANGUAGES)
 
 
 def language_from_env(environ: dict | None = None) -> str:
-    """en or zh_CN from LC_ALL / LC_MESSAGES / LANG (zh_CN when any says Chinese)."""
+    """A language of :data:`app.i18n.LANGUAGES` from LC_ALL / LC_MESSAGES / LANG (the first one set;
+    zh_TW for zh_TW/zh_HK, zh_CN for other Chinese, English for anything unknown)."""
     env = os.environ if environ is None else environ
     for key in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = env.get(key)
         if value:
-            return "zh_CN" if value.lower().startswith("zh") else "en"
-    return "en"
+            return i18n.normalise(value)
+    return i18n.DEFAULT
 
 
 def configured_language(ctx: Ctx) -> str | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from app import paths
 from app.errors import ValidationError
+from app.i18n import L_
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +81,14 @@ def parse_printer_setting(text: str) -> PrinterSetting:
         shown = f"[{host}]" if ":" in host else host
         return PrinterSetting("net", f"net:{shown}:{port}", host=host, port=port)
     if not rest:
-        what = ("device", "设备名（如 /dev/ttyUSB0 或 COM3）") if kind == "serial" else ("file", "文件路径")
-        raise ValidationError("printer_target_missing", value=raw, kind=kind, what=what[0], what_zh=what[1])
+        what = L_("device (like /dev/ttyUSB0 or COM3)") if kind == "serial" else L_("file path")
+        raise ValidationError("printer_target_missing", value=raw, kind=kind, what=what)
     return PrinterSetting(kind, f"{kind}:{rest}", device=rest)
 
 
 def _host_port(rest: str, raw: str) -> tuple[str, int]:
     if not rest:
-        raise ValidationError("printer_target_missing", value=raw, kind="net", what="host name or IP address",
-                              what_zh="主机名或 IP 地址")
+        raise ValidationError("printer_target_missing", value=raw, kind="net", what=L_("host name or IP address"))
     if rest.startswith("["):                      # [IPv6]:port
         host, _, tail = rest[1:].partition("]")
         port_text = tail[1:] if tail.startswith(":") else ("" if not tail else None)

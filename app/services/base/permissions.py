@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app import i18n
 from app.errors import PermissionDenied
+from app.i18n import NC_
 from app.models import Staff
 from app.services.base.context import Ctx
 
@@ -51,25 +53,30 @@ OWNER_PASSWORD: frozenset[str] = frozenset({"export", "adjust_balance", "change_
                                             "manage_staff", "manage_audit_key"})
 
 ACTION_NAMES = {
-    "refund": ("refund a sale", "退款"), "refund_topup": ("refund a top-up", "退充值"),
-    "cashout": ("cash out stored value", "储值退现"), "adjust_balance": ("adjust balances", "调整余额"),
-    "override_price": ("change prices", "改价"), "import": ("import data", "导入数据"),
-    "export": ("export member data", "导出会员数据"),
-    "erase_member": ("erase a member's personal data", "删除会员个人信息"), "change_settings": ("change settings", "修改设置"),
-    "manage_staff": ("manage staff", "管理员工"),
-    "manage_audit_key": ("show or change the audit key", "查看或更换审计密钥"), "view_staff": ("see the staff list", "查看员工名单"),
-    "manage_products": ("manage products", "管理商品"),
-    "issue_voucher": ("issue vouchers", "发放优惠券"), "expire_points": ("expire points", "执行积分过期"),
-    "sell": ("sell", "收银"), "topup": ("top up", "充值"), "edit_member": ("edit members", "编辑会员"),
+    "refund": NC_("action:refund", "refund a sale"), "refund_topup": NC_("action:refund_topup", "refund a top-up"),
+    "cashout": NC_("action:cashout", "cash out stored value"), "adjust_balance": NC_("action:adjust_balance", "adjust balances"),
+    "override_price": NC_("action:override_price", "change prices"), "import": NC_("action:import", "import data"),
+    "export": NC_("action:export", "export member data"),
+    "erase_member": NC_("action:erase_member", "erase a member's personal data"), "change_settings": NC_("action:change_settings", "change settings"),
+    "manage_staff": NC_("action:manage_staff", "manage staff"),
+    "manage_audit_key": NC_("action:manage_audit_key", "show or change the audit key"), "view_staff": NC_("action:view_staff", "see the staff list"),
+    "manage_products": NC_("action:manage_products", "manage products"),
+    "issue_voucher": NC_("action:issue_voucher", "issue vouchers"), "expire_points": NC_("action:expire_points", "expire points"),
+    "sell": NC_("action:sell", "sell"), "topup": NC_("action:topup", "top up"), "edit_member": NC_("action:edit_member", "edit members"),
     # texts: outbox administration
-    "manage_outbox": ("resend or cancel texts", "重发或取消短信"),
+    "manage_outbox": NC_("action:manage_outbox", "resend or cancel texts"),
     # texts: gateways and sending
-    "change_texting": ("change text settings", "修改短信设置"),
+    "change_texting": NC_("action:change_texting", "change text settings"),
     # care: campaigns, call-backs and the knowledge base
-    "send_campaign": ("send campaigns", "发送营销活动"),
-    "resolve_complaint": ("resolve complaints", "处理投诉"),
-    "edit_knowledge": ("edit the knowledge base", "编辑知识库"),
+    "send_campaign": NC_("action:send_campaign", "send campaigns"),
+    "resolve_complaint": NC_("action:resolve_complaint", "resolve complaints"),
+    "edit_knowledge": NC_("action:edit_knowledge", "edit the knowledge base"),
 }
+
+
+def action_name(action: str) -> i18n.Lazy:
+    """What ``action`` is called in a sentence ("A cashier may not {action}"), in the reader's language."""
+    return i18n.Lazy(ACTION_NAMES.get(action, action), context="action:" + action)
 
 
 def allowed(ctx: Ctx, action: str) -> bool:
@@ -84,13 +91,13 @@ def needs_owner_password(ctx: Ctx, action: str) -> bool:
 
 def require(ctx: Ctx, action: str) -> None:
     """The one place every guarded service asks: the role, then the owner's password where needed."""
-    en, zh = ACTION_NAMES.get(action, (action, action))
+    name = action_name(action)
     if not allowed(ctx, action):
-        raise PermissionDenied("permission_denied", role=ctx.actor.role, action=en, action_zh=zh)
+        raise PermissionDenied("permission_denied", role=ctx.actor.role, action=name)
     if needs_owner_password(ctx, action):
         if not has_owner_password(ctx):
             raise PermissionDenied("owner_password_unset")
-        raise PermissionDenied("owner_password_required", action=en, action_zh=zh)
+        raise PermissionDenied("owner_password_required", action=name)
 
 
 def password_owners(t: Ctx) -> list[Staff]:

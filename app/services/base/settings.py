@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app import i18n
 from app.errors import Conflict, NotFound, ValidationError, quoted
+from app.i18n import L_
 from app.models import Sale, Setting, Tier, WalletEntry
 from app.money import check_amount
 from app.services.base.context import Ctx
@@ -160,8 +161,8 @@ def validate(**changes: object) -> dict[str, object]:
 
 
 def _validate(key: str, value: object) -> object:
-    def bad(why: str, why_zh: str) -> ValidationError:
-        return ValidationError("setting_invalid", key=key, why=why, why_zh=why_zh)
+    def bad(why: object) -> ValidationError:
+        return ValidationError("setting_invalid", key=key, why=why)
 
     if key == "shop_name":
         name = _text(value)
@@ -211,16 +212,16 @@ def _validate(key: str, value: object) -> object:
     if key in ("vip_single_purchase", "vip_month_spend"):
         # whole minor units within the shop's bound (the currency's own digits: see _check_together)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise bad("an amount ≥ 0 in minor units", "应为不小于 0 的金额（最小货币单位）")
+            raise bad(L_("an amount ≥ 0 in minor units"))
         return value
     if key == "ebill_default":
         if not isinstance(value, bool):
-            raise bad("true or false", "应为 是 或 否")
+            raise bad(L_("true or false"))
         return value
     if key == "signature":
         sig = _text(value) if value is not None else ""
         if value is not None and not isinstance(value, str):
-            raise bad("text", "应为文字")
+            raise bad(L_("text"))
         if len(sig) > SIGNATURE_MAX:
             raise ValidationError("signature_too_long", max=SIGNATURE_MAX)
         return sig
@@ -245,8 +246,7 @@ def _discount_limits(value: object) -> dict[str, int]:
     """{"cashier": bp, "manager": bp[, "owner": 10000]}: whole basis points, a cashier at most
     CASHIER_DISCOUNT_MAX_BP, cashier <= manager; the owner may always give 100%."""
     if not isinstance(value, dict) or not {"cashier", "manager"} <= set(value) <= {"cashier", "manager", "owner"}:
-        raise ValidationError("setting_invalid", key="discount_limit_bp", why="cashier and manager limits",
-                              why_zh="须同时给出收银员和店长的上限")
+        raise ValidationError("setting_invalid", key="discount_limit_bp", why=L_("cashier and manager limits"))
     limits = {"cashier": value["cashier"], "manager": value["manager"], "owner": value.get("owner", FULL_BP)}
     for role, bp in limits.items():
         if not _whole(bp, 0, FULL_BP):

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.i18n import NC_
 from app.models import Till, Tier, TopupBonusRule
 from app.services.base.context import Ctx
 
 DEFAULT_TIERS = [
     # code, English, Chinese, rank, min cumulative spend (minor units), discount bp, points multiplier %
-    ("ordinary", "Ordinary", "普通会员", 1, 0, 0, 100),
-    ("silver", "Silver", "银卡会员", 2, 200_000, 500, 120),
-    ("gold", "Gold", "金卡会员", 3, 500_000, 1000, 150),
+    # (the names are the shop's data once made; i18n.pick(..., context="tier") shows a default one
+    # in the reader's Chinese, so zh_TW reads 金卡會員)
+    ("ordinary", NC_("tier", "Ordinary"), "普通会员", 1, 0, 0, 100),
+    ("silver", NC_("tier", "Silver"), "银卡会员", 2, 200_000, 500, 120),
+    ("gold", NC_("tier", "Gold"), "金卡会员", 3, 500_000, 1000, 150),
 ]
 DEFAULT_BONUS = [(50_000, 5_000), (100_000, 12_000), (200_000, 30_000)]
 

@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import unicodedata
 
+from app import i18n
 from app.errors import ValidationError
+from app.i18n import NC_
 
 BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 # Letters and symbols that draw nothing (besides format characters, category Cf, and marks, Mn/Me).
 _BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
 _MULTILINE_OK = frozenset("\n\t")
 
-#: field -> (English, Chinese) names shown in the errors
+#: field -> its name in the errors (English; msgctxt text_field:<field>)
 FIELDS = {
-    "name": ("Name", "姓名"), "notes": ("Notes", "备注"), "tag": ("Tag", "标签"), "card_no": ("Card number", "卡号"), "phone": ("Phone", "手机号"), "password": ("Password", "密码"),
-    "staff_name": ("Staff name", "员工姓名"), "label": ("Label", "标签名"), "consent_source": ("Consent source", "同意来源"),
-    "note": ("Contact note", "联系记录"), "outcome": ("Outcome", "结果"), "reason": ("Reason", "原因"),
-    "title": ("Title", "标题"), "body": ("Text", "正文"), "kb_tags": ("Tags", "标签"),
-    "campaign_name": ("Campaign name", "活动名称"), "resolution": ("Resolution", "处理结果"),
+    "name": NC_("text_field:name", "Name"), "notes": NC_("text_field:notes", "Notes"), "tag": NC_("text_field:tag", "Tag"), "card_no": NC_("text_field:card_no", "Card number"), "phone": NC_("text_field:phone", "Phone"), "password": NC_("text_field:password", "Password"),
+    "staff_name": NC_("text_field:staff_name", "Staff name"), "label": NC_("text_field:label", "Label"), "consent_source": NC_("text_field:consent_source", "Consent source"),
+    "note": NC_("text_field:note", "Contact note"), "outcome": NC_("text_field:outcome", "Outcome"), "reason": NC_("text_field:reason", "Reason"),
+    "title": NC_("text_field:title", "Title"), "body": NC_("text_field:body", "Text"), "kb_tags": NC_("text_field:kb_tags", "Tags"),
+    "campaign_name": NC_("text_field:campaign_name", "Campaign name"), "resolution": NC_("text_field:resolution", "Resolution"),
 }
 
 
@@ -35,9 +37,13 @@ def column_max(column) -> int | None:
     return getattr(column.property.columns[0].type, "length", None)
 
 
+def field_name(field: str) -> object:
+    """The name of a text field in an error: shown in the reader's language (an unknown one as is)."""
+    return i18n.Lazy(FIELDS[field], "text_field:" + field) if field in FIELDS else field
+
+
 def _bad(field: str, code: str, ch: str | None = None, **extra: object) -> ValidationError:
-    en, zh = FIELDS.get(field, (field, field))
-    params: dict[str, object] = dict(field=en, field_zh=zh, **extra)
+    params: dict[str, object] = dict(field=field_name(field), **extra)
     if ch is not None:
         params["char"] = f"U+{ord(ch):04X}"
     return ValidationError(code, **params)

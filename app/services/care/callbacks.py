@@ -15,7 +15,9 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from app import i18n
 from app.errors import Conflict, NotFound, ValidationError
+from app.i18n import NC_
 from app.models import CallbackTask, ContactNote, Member, Staff
 from app.services.base import audit, permissions, phones
 from app.services.texts import outbox, templates
@@ -26,7 +28,7 @@ from app.services.base.text_rules import check_text
 
 NOTE_KINDS = ("call", "visit", "text", "complaint", "suggestion")
 MAX_NOTE, MAX_OUTCOME, MAX_REASON = 2000, 64, 500
-STATUS_ZH = {"done": "完成", "cancelled": "取消"}
+STATUS_NAMES = {"done": NC_("task_status:done", "done"), "cancelled": NC_("task_status:cancelled", "cancelled")}
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,8 @@ def _open_task(t: Ctx, task_id: int) -> CallbackTask:
     if row is None:
         raise NotFound("task_not_found", id=task_id)
     if row.status != "open":
-        raise Conflict("task_not_open", id=task_id, status=row.status, status_zh=STATUS_ZH.get(row.status, row.status))
+        raise Conflict("task_not_open", id=task_id,
+                       status=i18n.Lazy(STATUS_NAMES.get(row.status, row.status), "task_status:" + row.status))
     return row
 
 
@@ -201,10 +204,9 @@ def _write_note(t: Ctx, member_id: int, kind: str, body: str, outcome: str, next
     cfg = shop_settings.load(t)
     nxt = None
     if next_contact_on is not None:
-        zh = cfg.language.startswith("zh")
         head = body if len(body) <= 60 else body[:59] + "…"
         nxt = CallbackTask(member_id=member_id, due_on=next_contact_on, source="follow_up", status="open",
-                           reason=(f"跟进：{head}" if zh else f"Follow up: {head}"), assigned_staff_id=t.actor.id,
+                           reason=i18n.T_(cfg.language, "Follow up: {note}", note=head), assigned_staff_id=t.actor.id,
                            dedupe_key=f"follow_up:note:{note.id}", created_at=t.now())
         t.s.add(nxt)
         t.s.flush()

@@ -24,6 +24,7 @@ from babel.dates import format_date
 from sqlalchemy import func, select
 
 from app.errors import NotFound, ValidationError
+from app.i18n import L_
 from app.models import Campaign, CampaignRecipient, Member, MemberTag, Message, Sale, Tier, Voucher
 from app.money import check_amount, format_money, format_plain
 from app.services.base import audit, permissions
@@ -125,9 +126,9 @@ def _check(t: Ctx, spec: CampaignSpec) -> None:
         if v is not None:
             check_amount(v, field=label, allow_zero=True)
     if f.spend_min is not None and f.spend_max is not None and f.spend_min > f.spend_max:
-        raise ValidationError("campaign_range_invalid", what="spend", what_zh="消费金额")
+        raise ValidationError("campaign_range_invalid", what=L_("spend"))
     if f.last_visit_after and f.last_visit_before and f.last_visit_after > f.last_visit_before:
-        raise ValidationError("campaign_range_invalid", what="last visit", what_zh="最近到店日期")
+        raise ValidationError("campaign_range_invalid", what=L_("last visit"))
     if f.segment is not None and f.segment not in SEGMENTS:
         raise ValidationError("campaign_segment_unknown", segment=f.segment, segments=", ".join(SEGMENTS))
     v = spec.voucher

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import ValidationError
+from app.i18n import L_
 from app.models import Setting
 from app.services.base.context import Ctx
 
@@ -142,8 +143,8 @@ def update(ctx: Ctx, **changes: object) -> CareConfig:
         return load(t)
 
 
-def _bad(key: str, value: object, expected: str, expected_zh: str) -> ValidationError:
-    return ValidationError("care_setting_invalid", key=key, value=value, expected=expected, expected_zh=expected_zh)
+def _bad(key: str, value: object, expected: object) -> ValidationError:
+    return ValidationError("care_setting_invalid", key=key, value=value, expected=expected)
 
 
 def _validate(key: str, value: object) -> None:
@@ -152,7 +153,7 @@ def _validate(key: str, value: object) -> None:
     default = getattr(CareConfig(), key)
     if key == "enabled":
         if not isinstance(value, (list, tuple)) or any(v not in RULES for v in value):
-            raise _bad(key, value, "a list of " + ", ".join(RULES), "以下规则的列表：" + "、".join(RULES))
+            raise _bad(key, value, L_("a list of {choices}", choices=", ".join(RULES)))
     elif key == "tier_plans":
         check_plans(value)
     elif key == "winback_voucher":
@@ -160,13 +161,13 @@ def _validate(key: str, value: object) -> None:
             check_voucher_spec(key, value)
     elif isinstance(default, bool):
         if not isinstance(value, bool):
-            raise _bad(key, value, "true or false", "true 或 false")
+            raise _bad(key, value, L_("true or false"))
     elif isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 3660:
-            raise _bad(key, value, "a whole number from 0 to 3660", "0 到 3660 之间的整数")
+            raise _bad(key, value, L_("a whole number from {min} to {max}", min=0, max=3660))
     elif isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 100:
-            raise _bad(key, value, "a number above 0", "大于 0 的数")
+            raise _bad(key, value, L_("a number above 0"))
 
 
 def check_voucher_spec(key: str, spec: object) -> None:
@@ -175,30 +176,27 @@ def check_voucher_spec(key: str, spec: object) -> None:
           and isinstance(spec.get("valid_days", 30), int) and spec.get("valid_days", 30) >= 1
           and spec.get("kind", "amount") in ("amount", "percent"))
     if not ok:
-        raise _bad(key, spec, "a voucher {value, min_spend, valid_days[, kind]} with value > 0",
-                   "优惠券设置 {value, min_spend, valid_days[, kind]}，且 value 大于 0")
+        raise _bad(key, spec, L_("a voucher {spec} with value > 0", spec="{value, min_spend, valid_days[, kind]}"))
 
 
 def check_plans(plans: object) -> None:
     if not isinstance(plans, dict):
-        raise _bad("tier_plans", plans, "tier code -> list of plans", "等级代码 -> 关怀计划列表")
+        raise _bad("tier_plans", plans, L_("tier code -> list of plans"))
     for tier, items in plans.items():
         if not isinstance(items, list):
-            raise _bad(f"tier_plans.{tier}", items, "a list of plans", "关怀计划列表")
+            raise _bad(f"tier_plans.{tier}", items, L_("a list of plans"))
         seen = set()
         for item in items:
             where = f"tier_plans.{tier}"
             if not isinstance(item, dict) or item.get("action") not in PLAN_ACTIONS:
-                raise _bad(where, item, "a plan whose action is " + ", ".join(PLAN_ACTIONS),
-                           "关怀方式为 " + "、".join(PLAN_ACTIONS) + " 之一的计划")
+                raise _bad(where, item, L_("a plan whose action is one of {choices}", choices=", ".join(PLAN_ACTIONS)))
             if item.get("every") not in PLAN_PERIODS:
-                raise _bad(where, item.get("every"), "one of " + ", ".join(PLAN_PERIODS),
-                           "以下周期之一：" + "、".join(PLAN_PERIODS))
+                raise _bad(where, item.get("every"), L_("one of {choices}", choices=", ".join(PLAN_PERIODS)))
             if item["action"] == "voucher":
                 check_voucher_spec(where, item)
             pid = plan_id(tier, item)
             if pid in seen:
-                raise _bad(where, pid, "plans with distinct ids", "各计划的 id 不重复")
+                raise _bad(where, pid, L_("plans with distinct ids"))
             seen.add(pid)
 
 

@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import ValidationError
+from app import i18n
+from app.i18n import NC_
 from app.models import CallbackTask, Member
 from app.money import format_money, format_plain
 from app.services.texts import outbox, templates
@@ -188,7 +190,7 @@ def _write(t: Ctx, a: Action, m: Member, on: date, shop, dry_run: bool, hold: bo
         spec = a.voucher
         expires = on + timedelta(days=int(spec.get("valid_days", 30)))
         if dry_run:
-            code = "(code)" if not lang.startswith("zh") else "（券码）"
+            code = i18n.T_(lang, "(code)")
         else:
             v = vouchers.issue(t.as_actor(SYSTEM), value=int(spec["value"]), kind=spec.get("kind", "amount"),
                                member_id=m.id, min_spend=int(spec.get("min_spend", 0)), expires_on=expires,
@@ -229,26 +231,25 @@ def _money(minor: int, shop, lang: str) -> str:
     return format_plain(minor, shop.currency, lang)
 
 
-OCCASIONS = {"wedding": ("wedding anniversary", "结婚纪念日"), "other": ("anniversary", "纪念日")}
+OCCASIONS = {"wedding": NC_("occasion:wedding", "wedding anniversary"), "other": NC_("occasion:other", "anniversary")}
 
 
 def text_values(a: Action, name: str, values: dict, shop) -> dict:
     """Placeholders for the templates: {name} {shop} and the rule's own ({days} {holiday} {years}
     {occasion} {tier} {product} {voucher} {voucher_code} {voucher_expiry} {min_spend})."""
     lang = shop.language
-    zh = lang.startswith("zh")
     out = {"name": name, "shop": shop.signature or shop.shop_name}
     if a.rule == "birthday":
         out["days"] = values["days"]
     elif a.rule == "anniversary":
-        en, cn = OCCASIONS.get(values.get("occasion_kind"), OCCASIONS["other"])
-        out["occasion"] = values.get("label") or (cn if zh else en)
+        kind = values.get("occasion_kind") if values.get("occasion_kind") in OCCASIONS else "other"
+        out["occasion"] = values.get("label") or i18n.entry(lang, OCCASIONS[kind], context="occasion:" + kind)
     elif a.rule == "member_anniversary":
         out["years"] = values["years"]
     elif a.rule == "holiday":
-        out["holiday"] = values["holiday_zh"] if zh else values["holiday_en"]
+        out["holiday"] = i18n.pick(lang, values["holiday_en"], values["holiday_zh"], context="holiday")
     elif a.rule == "tier_care":
-        out["tier"] = values["tier_zh"] if zh else values["tier_en"]
+        out["tier"] = i18n.pick(lang, values["tier_en"], values["tier_zh"], context="tier")
     elif a.rule == "winback":
         out["days"] = out["days_since_visit"] = values["days_silent"]
     elif a.rule == "repurchase":
@@ -264,27 +265,24 @@ def text_values(a: Action, name: str, values: dict, shop) -> dict:
 
 
 TASK_REASONS = {
-    "tier_care": ("{tier} care call: {name} ({period})", "{tier}关怀回访：{name}（{period}）"),
-    "gift": ("Prepare a gift for {name}: {gift} ({tier}, {period})", "为{name}准备礼品：{gift}（{tier}，{period}）"),
-    "winback": ("Win-back call: {name}, last visit {last} ({days} days ago; usually every {gap} days), "
-                "spent {spent} in {visits} visits",
-                "流失挽回回访：{name}，上次到店 {last}（已 {days} 天；平时约 {gap} 天一次），{visits} 次共消费 {spent}"),
+    "tier_care": NC_("task_reason:tier_care", "{tier} care call: {name} ({period})"),
+    "gift": NC_("task_reason:gift", "Prepare a gift for {name}: {gift} ({tier}, {period})"),
+    "winback": NC_("task_reason:winback", "Win-back call: {name}, last visit {last} ({days} days ago; usually every {gap} days), "
+                "spent {spent} in {visits} visits"),
 }
 
 
 def task_reason(a: Action, name: str, values: dict, shop) -> str:
     """What the task asks of the staff, in the shop's language."""
     lang = shop.language
-    zh = lang.startswith("zh")
-    en, cn = TASK_REASONS[a.task_source]
     params = {"name": name}
     if a.rule == "tier_care":
-        params.update(tier=values["tier_zh"] if zh else values["tier_en"], period=values["period"],
-                      gift=values.get("gift") or ("a gift" if not zh else "礼品"))
+        params.update(tier=i18n.pick(lang, values["tier_en"], values["tier_zh"], context="tier"), period=values["period"],
+                      gift=values.get("gift") or i18n.T_(lang, "a gift"))
     else:
         params.update(last=_date(values["last_visit"], shop.format_locale), days=values["days_silent"],
                       gap=f"{values['usual_gap']:g}", spent=_money(values["spent"], shop, lang), visits=values["visits"])
-    return (cn if zh else en).format(**params)
+    return i18n.entry(lang, TASK_REASONS[a.task_source], context="task_reason:" + a.task_source, **params)
 
 
 def _count(outcomes: list[CareOutcome]) -> tuple[RuleCount, ...]:

@@ -19,7 +19,9 @@ from functools import lru_cache
 
 import holidays as holidays_pkg
 
+from app import i18n
 from app.errors import NotFound, ValidationError
+from app.i18n import NC_
 from app.services.care import config as care_config
 from app.services.care.dates import SOLAR_TERMS, check_lunar, lunar_of, lunar_to_solar, solar_on, solar_term
 from app.services.base.context import Ctx
@@ -33,18 +35,19 @@ class HolidayEntry:
     name_zh: str
 
     def name(self, lang: str) -> str:
-        return self.name_zh if lang.startswith("zh") else self.name_en
+        return i18n.pick(lang, self.name_en, self.name_zh, context="holiday")
 
 
+# The names are the shop's data once saved; a default one reads in the reader's Chinese (i18n.pick).
 DEFAULT_CALENDAR = (
-    HolidayEntry("new_year", "public:New Year's Day", "New Year's Day", "元旦"),
-    HolidayEntry("spring_festival", "lunar:01-01", "Spring Festival", "春节"),
-    HolidayEntry("lantern", "lunar:01-15", "Lantern Festival", "元宵节"),
-    HolidayEntry("dragon_boat", "lunar:05-05", "Dragon Boat Festival", "端午节"),
-    HolidayEntry("mid_autumn", "lunar:08-15", "Mid-Autumn Festival", "中秋节"),
-    HolidayEntry("national_day", "public:National Day", "National Day", "国庆节"),
-    HolidayEntry("double_ninth", "lunar:09-09", "Double Ninth Festival", "重阳节"),
-    HolidayEntry("winter_solstice", "term:冬至", "Winter Solstice", "冬至"),
+    HolidayEntry("new_year", "public:New Year's Day", NC_("holiday", "New Year's Day"), "元旦"),
+    HolidayEntry("spring_festival", "lunar:01-01", NC_("holiday", "Spring Festival"), "春节"),
+    HolidayEntry("lantern", "lunar:01-15", NC_("holiday", "Lantern Festival"), "元宵节"),
+    HolidayEntry("dragon_boat", "lunar:05-05", NC_("holiday", "Dragon Boat Festival"), "端午节"),
+    HolidayEntry("mid_autumn", "lunar:08-15", NC_("holiday", "Mid-Autumn Festival"), "中秋节"),
+    HolidayEntry("national_day", "public:National Day", NC_("holiday", "National Day"), "国庆节"),
+    HolidayEntry("double_ninth", "lunar:09-09", NC_("holiday", "Double Ninth Festival"), "重阳节"),
+    HolidayEntry("winter_solstice", "term:冬至", NC_("holiday", "Winter Solstice"), "冬至"),
 )
 
 _RULE = re.compile(r"^(solar|lunar|term|public|date):(.+)$")

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, select
 
+from app import i18n
 from app.errors import Conflict, NotFound, ValidationError
 from app.models import ContactNote, KbArticle
 from app.services.base import audit, permissions
@@ -149,16 +150,15 @@ def save_case(ctx: Ctx, note_id: int, *, title: str | None = None, tags=()) -> A
             raise Conflict("complaint_open", id=note_id)
         if t.s.execute(select(KbArticle.id).where(KbArticle.note_id == note_id)).first():
             raise Conflict("kb_case_exists", id=note_id)
-        zh = shop_settings.load(t).language.startswith("zh")
-        labels = ("投诉", "处理", "结果", "典型案例") if zh else ("Complaint", "Resolution", "Outcome", "Typical case")
+        lang = shop_settings.load(t).language
         head = n.body if len(n.body) <= 40 else n.body[:39] + "…"
-        title = (title or "").strip() or f"{labels[3]}{'：' if zh else ': '}{head}"
-        parts = [f"{labels[0]}{'：' if zh else ': '}{n.body}", f"{labels[1]}{'：' if zh else ': '}{n.resolution}"]
+        title = (title or "").strip() or i18n.T_(lang, "Typical case: {text}", text=head)
+        parts = [i18n.T_(lang, "Complaint: {text}", text=n.body), i18n.T_(lang, "Resolution: {text}", text=n.resolution)]
         if n.outcome:
-            parts.append(f"{labels[2]}{'：' if zh else ': '}{n.outcome}")
+            parts.append(i18n.T_(lang, "Outcome: {text}", text=n.outcome))
         body = "\n".join(parts)
         title, body = _checked(title[:MAX_TITLE], body[:MAX_BODY])
-        tags = _tags(tuple(tags) + ("case" if not zh else "案例",))
+        tags = _tags(tuple(tags) + (i18n.T_(lang, "case"),))
         a = KbArticle(title=title, body=body, tags=tags, search_text=_search_text(title, body, tags), source="case",
                       note_id=note_id, created_at=t.now(), updated_at=t.now())
         t.s.add(a)

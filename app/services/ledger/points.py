@@ -27,6 +27,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, case, func, select
 
 from app.errors import InsufficientFunds, NotFound, ValidationError
+from app.i18n import L_
 from app.money import MAX_POINTS
 from app.models import Member, PointsEntry
 from app.services.base import audit, permissions
@@ -91,8 +92,7 @@ def expiry_date(cfg: ShopSettings, earned_on: date) -> date | None:
         return add_months(earned_on, cfg.points_expiry_months)
     if policy == "year_end":
         return date(earned_on.year + 1, 12, 31)
-    raise ValidationError("setting_invalid", key="points_expiry_policy", why="never, months or year_end",
-                          why_zh="应为 never（永不）、months（按月）或 year_end（年底）")
+    raise ValidationError("setting_invalid", key="points_expiry_policy", why=L_("never, months or year_end"))
 
 
 def earn_points(cfg: ShopSettings, base_minor: int, multiplier_pct: int) -> int:

@@ -24,8 +24,9 @@ from datetime import datetime
 
 from sqlalchemy import or_, select, update
 
-from app import money
+from app import i18n, money
 from app.errors import Conflict, InsufficientFunds, NotFound, ValidationError
+from app.i18n import NC_
 from app.models import Member, Topup, TopupBonusRule, WalletEntry
 from app.services.base import audit, permissions
 from app.services.ledger import ledger
@@ -37,17 +38,13 @@ from app.services.base.settings import load as load_settings
 PAY_METHODS = ("cash", "card")
 
 # Shown by the UI next to the cash-out button and on the cash-out dialog.
-CASHOUT_RULE = {
-    "en": ("Cash-out pays back the remaining paid principal only; the remaining bonus is forfeited "
-           "and the stored-value balance becomes zero."),
-    "zh_CN": "储值退现仅退还剩余的实付本金；剩余赠送金额作废，储值余额清零。",
-}
+CASHOUT_RULE = i18n.PerLanguage(NC_("wallet_rule", "Cash-out pays back the remaining paid principal only; the "
+                                             "remaining bonus is forfeited and the stored-value balance "
+                                             "becomes zero."), "wallet_rule")
 # Shown next to the top-up refund button.
-TOPUP_REFUND_RULE = {
-    "en": ("A top-up can be refunded only while the balance still holds all of its paid amount and "
-           "its bonus; the paid amount is returned and the bonus removed."),
-    "zh_CN": "仅当储值余额仍足额保留该笔充值的本金和赠送金额时才可退充值；退还本金，收回赠送金额。",
-}
+TOPUP_REFUND_RULE = i18n.PerLanguage(NC_("wallet_rule", "A top-up can be refunded only while the balance still holds "
+                                                  "all of its paid amount and its bonus; the paid amount is "
+                                                  "returned and the bonus removed."), "wallet_rule")
 
 
 # --- values out --------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, literal, or_, select, tuple_
 
 from app.errors import ValidationError
+from app.i18n import L_
 from app.models import Member, MemberTag, Tier
 from app.services.base import phones
 from app.services.base.context import Ctx
@@ -118,8 +119,7 @@ def _condition(q: Query):
 
 def _sort_column(sort: str):
     if sort not in SORTS:
-        raise ValidationError("setting_invalid", key="sort", why=", ".join(SORTS),
-                              why_zh="应为 " + "、".join(SORTS))
+        raise ValidationError("setting_invalid", key="sort", why=L_("one of {choices}", choices=", ".join(SORTS)))
     return {"last_visit": Member.last_visit_at, "name": Member.name_key, "total_spent": Member.total_spent,
             "balance": Member.wallet_principal + Member.wallet_bonus}[sort]
 

@@ -13,7 +13,7 @@ from app.errors import Conflict, Duplicate, NotFound, ValidationError
 from app.models import Member, MemberDate, MemberTag, Tier
 from app.services.base import audit, permissions, phones
 from app.services.members import tiers
-from app.services.base.text_rules import check_line, check_text, column_max
+from app.services.base.text_rules import check_line, check_text, column_max, field_name
 from app.services.base.context import Ctx
 from app.services.base.settings import load as load_settings
 
@@ -151,13 +151,13 @@ def parse_birthday(value: Birthday | str | date | None, calendar: str = "solar",
         bday = Birthday(value.month, value.day, value.year, calendar, leap_month)
     else:
         text = str(value).strip()
-        lunar = text.lower().startswith(("lunar", "农历", "阴历"))
+        lunar = text.lower().startswith(("lunar", "农历", "阴历", "農曆", "陰曆"))
         if lunar:
             calendar = "lunar"
-            text = re.sub(r"^(lunar|农历|阴历)\s*", "", text, flags=re.I)
-            if text.lower().startswith(("leap", "闰")):
+            text = re.sub(r"^(lunar|农历|阴历|農曆|陰曆)\s*", "", text, flags=re.I)
+            if text.lower().startswith(("leap", "闰", "閏")):
                 leap_month = True
-                text = re.sub(r"^(leap|闰)\s*", "", text, flags=re.I)
+                text = re.sub(r"^(leap|闰|閏)\s*", "", text, flags=re.I)
         match = _DATE_RE.match(text)
         if not match:
             raise ValidationError(code, value=str(value))
@@ -261,7 +261,7 @@ def clean_phone(raw: object, region: str) -> str:
     if raw is None:
         raise ValidationError("phone_empty")
     if not isinstance(raw, str):
-        raise ValidationError("text_not_text", field="Phone", field_zh="手机号")
+        raise ValidationError("text_not_text", field=field_name("phone"))
     check_text(raw, "phone")
     return phones.normalize(raw, region)
 

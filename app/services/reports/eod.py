@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
 
+from app import i18n
 from app.models import (Member, Message, Payment, PointsEntry, Sale, SaleLine, Staff, Topup, WalletEntry)
 from app.services.base import phones
 from app.services.base.sqlfuncs import days_between
@@ -235,11 +236,12 @@ def eod_report(ctx: Ctx, day: date | None = None) -> EodReport:
 def _member_rows(t: Ctx, q, note) -> tuple[MemberRow, ...]:
     from app.models import Tier
 
-    lang_zh = shop_settings.load(t).language.startswith("zh")
-    rows = t.s.execute(q.add_columns(Tier.name_zh if lang_zh else Tier.name_en)
+    lang = shop_settings.load(t).language
+    rows = t.s.execute(q.add_columns(Tier.name_en, Tier.name_zh)
                        .outerjoin(Tier, Tier.id == Member.tier_id)).all()
-    return tuple(MemberRow(r.id, r.name, phones.mask(r.phone) if r.phone else "", r[-1] or "", note(r),
-                           r.total_spent) for r in rows)
+    return tuple(MemberRow(r.id, r.name, phones.mask(r.phone) if r.phone else "",
+                           i18n.pick(lang, r[-2] or "", r[-1] or "", context="tier"), note(r), r.total_spent)
+                 for r in rows)
 
 
 def _birthdays(t: Ctx, day: date) -> tuple[MemberRow, ...]:

@@ -9,89 +9,87 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app import money
+from app import i18n, money
+from app.errors import method_name
+from app.i18n import NC_
 from app.services.reports import pdf
 from app.services.reports.eod import EodReport
-from app.services.sales.receipt import METHODS
 
-# key -> (English, Simplified Chinese)
-LABELS: dict[str, tuple[str, str]] = {
-    "title": ("End-of-day member report", "会员日结报表"),
-    "generated": ("Generated {at}", "生成时间 {at}"),
-    "net_sales": ("Net sales", "净销售额"),
-    "sales_count": ("Sales", "销售笔数"),
-    "member_share": ("Member sales", "会员消费占比"),
-    "cash_expected": ("Cash expected in the drawer", "钱箱应有现金"),
-    "sec_sales": ("Sales", "销售"),
-    "count": ("Count", "笔数"),
-    "amount": ("Amount", "金额"),
-    "sales": ("Sales", "销售"),
-    "refunds": ("Refunds", "退货"),
-    "voids": ("Voids", "作废"),
-    "net": ("Net", "净额"),
-    "member": ("Members", "会员"),
-    "walkin": ("Walk-in", "散客"),
-    "discounts": ("Discounts given (member and manual)", "已给折扣（会员与手工）"),
-    "sec_payments": ("Payments", "支付方式"),
-    "method": ("Method", "方式"),
-    "total": ("Total", "合计"),
-    "sec_hours": ("Sales by hour", "分时段销售"),
-    "sec_drawer": ("Cash drawer", "钱箱"),
-    "cash_sales": ("Cash from sales, less cash refunds", "销售现金（扣除现金退款）"),
-    "cash_topups": ("Top-ups paid in cash", "现金充值"),
-    "cash_out": ("Paid out in cash (cash-outs, top-up refunds)", "现金支出（退储值、退充值）"),
-    "expected": ("Expected on top of the opening float", "应有现金（不含备用金）"),
-    "sec_wallet": ("Stored value", "储值"),
-    "topped_up": ("Topped up, paid ({n})", "充值实收（{n} 笔）"),
-    "bonus": ("Bonus given", "赠送金额"),
-    "spent": ("Spent on sales", "消费扣减"),
-    "wallet_refunded": ("Back to wallets by refunds", "退货退回储值"),
-    "paid_out": ("Cash-outs and top-up refunds", "退储值与退充值"),
-    "adjusted": ("Adjustments and openings", "调整与期初"),
-    "outstanding": ("Outstanding at close (the shop's liability)", "日终储值余额（店铺负债）"),
-    "principal": ("Paid principal", "本金"),
-    "bonus_part": ("Bonus", "赠送"),
-    "sec_points": ("Points", "积分"),
-    "issued": ("Issued", "发放"),
-    "redeemed": ("Redeemed", "抵扣"),
-    "expired": ("Expired", "过期"),
-    "points_other": ("Refunds and adjustments", "退货与调整"),
-    "points_outstanding": ("Outstanding at close", "日终积分余额"),
-    "sec_other": ("Vouchers, members and texts", "优惠券、会员与短信"),
-    "vouchers": ("E-vouchers redeemed", "电子券核销"),
-    "new_members": ("New members", "新会员"),
-    "texts_sent": ("Texts sent", "短信已发送"),
-    "texts_failed": ("Texts failed", "短信失败"),
-    "texts_deferred": ("Texts deferred (quiet hours, daily cap)", "短信延后（免打扰、每日上限）"),
-    "segments": ("SMS segments billed", "计费短信条数"),
-    "sec_products": ("Top products", "热销商品"),
-    "product": ("Product", "商品"),
-    "qty": ("Qty", "数量"),
-    "sec_cashiers": ("Cashiers", "收银员"),
-    "cashier": ("Cashier", "收银员"),
-    "no_cashier": ("(no staff: imports, command line)", "（无员工：导入、命令行）"),
-    "sec_birthdays": ("Birthdays today and tomorrow", "今明两天生日"),
-    "day": ("Day", "日期"),
-    "today": ("Today", "今天"),
-    "tomorrow": ("Tomorrow", "明天"),
-    "name": ("Member", "会员"),
-    "phone": ("Phone", "手机"),
-    "tier": ("Tier", "等级"),
-    "age": ("Age", "年龄"),
-    "spent_total": ("Total spent", "累计消费"),
-    "sec_at_risk": ("Valuable members at risk", "流失风险的高价值会员"),
-    "at_risk_note": ("Three visits or more, and away more than 45 days and 2.5 times their usual gap.",
-                     "到店 3 次以上，且未到店超过 45 天、超过其平常间隔的 2.5 倍。"),
-    "days_away": ("Days away", "未到店天数"),
-    "none": ("None", "无"),
-    "page": ("Page {n}", "第 {n} 页"),
+# key -> English (msgctxt eod:<key>; translations in the shopcare PO)
+LABELS: dict[str, str] = {
+    "title": NC_("eod:title", "End-of-day member report"),
+    "generated": NC_("eod:generated", "Generated {at}"),
+    "net_sales": NC_("eod:net_sales", "Net sales"),
+    "sales_count": NC_("eod:sales_count", "Sales"),
+    "member_share": NC_("eod:member_share", "Member sales"),
+    "cash_expected": NC_("eod:cash_expected", "Cash expected in the drawer"),
+    "sec_sales": NC_("eod:sec_sales", "Sales"),
+    "count": NC_("eod:count", "Count"),
+    "amount": NC_("eod:amount", "Amount"),
+    "sales": NC_("eod:sales", "Sales"),
+    "refunds": NC_("eod:refunds", "Refunds"),
+    "voids": NC_("eod:voids", "Voids"),
+    "net": NC_("eod:net", "Net"),
+    "member": NC_("eod:member", "Members"),
+    "walkin": NC_("eod:walkin", "Walk-in"),
+    "discounts": NC_("eod:discounts", "Discounts given (member and manual)"),
+    "sec_payments": NC_("eod:sec_payments", "Payments"),
+    "method": NC_("eod:method", "Method"),
+    "total": NC_("eod:total", "Total"),
+    "sec_hours": NC_("eod:sec_hours", "Sales by hour"),
+    "sec_drawer": NC_("eod:sec_drawer", "Cash drawer"),
+    "cash_sales": NC_("eod:cash_sales", "Cash from sales, less cash refunds"),
+    "cash_topups": NC_("eod:cash_topups", "Top-ups paid in cash"),
+    "cash_out": NC_("eod:cash_out", "Paid out in cash (cash-outs, top-up refunds)"),
+    "expected": NC_("eod:expected", "Expected on top of the opening float"),
+    "sec_wallet": NC_("eod:sec_wallet", "Stored value"),
+    "topped_up": NC_("eod:topped_up", "Topped up, paid ({n})"),
+    "bonus": NC_("eod:bonus", "Bonus given"),
+    "spent": NC_("eod:spent", "Spent on sales"),
+    "wallet_refunded": NC_("eod:wallet_refunded", "Back to wallets by refunds"),
+    "paid_out": NC_("eod:paid_out", "Cash-outs and top-up refunds"),
+    "adjusted": NC_("eod:adjusted", "Adjustments and openings"),
+    "outstanding": NC_("eod:outstanding", "Outstanding at close (the shop's liability)"),
+    "principal": NC_("eod:principal", "Paid principal"),
+    "bonus_part": NC_("eod:bonus_part", "Bonus"),
+    "sec_points": NC_("eod:sec_points", "Points"),
+    "issued": NC_("eod:issued", "Issued"),
+    "redeemed": NC_("eod:redeemed", "Redeemed"),
+    "expired": NC_("eod:expired", "Expired"),
+    "points_other": NC_("eod:points_other", "Refunds and adjustments"),
+    "points_outstanding": NC_("eod:points_outstanding", "Outstanding at close"),
+    "sec_other": NC_("eod:sec_other", "Vouchers, members and texts"),
+    "vouchers": NC_("eod:vouchers", "E-vouchers redeemed"),
+    "new_members": NC_("eod:new_members", "New members"),
+    "texts_sent": NC_("eod:texts_sent", "Texts sent"),
+    "texts_failed": NC_("eod:texts_failed", "Texts failed"),
+    "texts_deferred": NC_("eod:texts_deferred", "Texts deferred (quiet hours, daily cap)"),
+    "segments": NC_("eod:segments", "SMS segments billed"),
+    "sec_products": NC_("eod:sec_products", "Top products"),
+    "product": NC_("eod:product", "Product"),
+    "qty": NC_("eod:qty", "Qty"),
+    "sec_cashiers": NC_("eod:sec_cashiers", "Cashiers"),
+    "cashier": NC_("eod:cashier", "Cashier"),
+    "no_cashier": NC_("eod:no_cashier", "(no staff: imports, command line)"),
+    "sec_birthdays": NC_("eod:sec_birthdays", "Birthdays today and tomorrow"),
+    "day": NC_("eod:day", "Day"),
+    "today": NC_("eod:today", "Today"),
+    "tomorrow": NC_("eod:tomorrow", "Tomorrow"),
+    "name": NC_("eod:name", "Member"),
+    "phone": NC_("eod:phone", "Phone"),
+    "tier": NC_("eod:tier", "Tier"),
+    "age": NC_("eod:age", "Age"),
+    "spent_total": NC_("eod:spent_total", "Total spent"),
+    "sec_at_risk": NC_("eod:sec_at_risk", "Valuable members at risk"),
+    "at_risk_note": NC_("eod:at_risk_note", "Three visits or more, and away more than 45 days and 2.5 times their usual gap."),
+    "days_away": NC_("eod:days_away", "Days away"),
+    "none": NC_("eod:none", "None"),
+    "page": NC_("eod:page", "Page {n}"),
 }
 
 
 def _l(key: str, lang: str, **params) -> str:
-    en, zh = LABELS[key]
-    text = zh if lang.startswith("zh") else en
-    return text.format(**params) if params else text
+    return i18n.entry(lang, LABELS[key], context="eod:" + key, **params)
 
 
 def write_eod_pdf(report: EodReport, path: str | Path, lang: str | None = None) -> Path:
@@ -221,8 +219,7 @@ def write_eod_pdf(report: EodReport, path: str | Path, lang: str | None = None) 
 
 
 def _method(method: str, lang: str) -> str:
-    en, zh = METHODS.get(method, (method, method))
-    return zh if lang.startswith("zh") else en
+    return method_name(method, lang)
 
 
 PALETTE = ("#2f6db5", "#e08a2e", "#3f9a5b", "#b5443f", "#7c5cb5", "#8c8c8c", "#c7a32b")

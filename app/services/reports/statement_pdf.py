@@ -4,56 +4,55 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app import money
-from app.services.reports import pdf
+from app import i18n, money
+from app.i18n import NC_
 from app.services.base import settings as shop_settings
 from app.services.base.context import Ctx
+from app.services.reports import pdf
 from app.services.reports.statement import Statement
 
-LABELS: dict[str, tuple[str, str]] = {
-    "title": ("Member statement", "会员对账单"),
-    "period": ("{start} to {end}", "{start} 至 {end}"),
-    "member": ("Member", "会员"),
-    "card": ("Card", "卡号"),
-    "tier": ("Tier", "等级"),
-    "since": ("Member since", "入会日期"),
-    "opening": ("Opening balance", "期初余额"),
-    "closing": ("Closing balance", "期末余额"),
-    "wallet": ("Stored value", "储值"),
-    "points": ("Points", "积分"),
-    "purchases": ("Purchases, net of refunds", "消费（扣除退货）"),
-    "topped_up": ("Topped up", "充值"),
-    "earned": ("Points earned", "获得积分"),
-    "used": ("Points used or expired", "使用或过期积分"),
-    "date": ("Date", "日期"),
-    "what": ("What", "内容"),
-    "amount": ("Amount", "金额"),
-    "wallet_change": ("Stored value ±", "储值变动"),
-    "wallet_after": ("Balance", "储值余额"),
-    "points_change": ("Points ±", "积分变动"),
-    "points_after": ("Points", "积分余额"),
-    "none": ("No movements in this period.", "本期无变动。"),
-    "printed": ("Printed {at} · {shop}", "打印时间 {at} · {shop}"),
+LABELS: dict[str, str] = {
+    "title": NC_("statement:title", "Member statement"),
+    "period": NC_("statement:period", "{start} to {end}"),
+    "member": NC_("statement:member", "Member"),
+    "card": NC_("statement:card", "Card"),
+    "tier": NC_("statement:tier", "Tier"),
+    "since": NC_("statement:since", "Member since"),
+    "opening": NC_("statement:opening", "Opening balance"),
+    "closing": NC_("statement:closing", "Closing balance"),
+    "wallet": NC_("statement:wallet", "Stored value"),
+    "points": NC_("statement:points", "Points"),
+    "purchases": NC_("statement:purchases", "Purchases, net of refunds"),
+    "topped_up": NC_("statement:topped_up", "Topped up"),
+    "earned": NC_("statement:earned", "Points earned"),
+    "used": NC_("statement:used", "Points used or expired"),
+    "date": NC_("statement:date", "Date"),
+    "what": NC_("statement:what", "What"),
+    "amount": NC_("statement:amount", "Amount"),
+    "wallet_change": NC_("statement:wallet_change", "Stored value ±"),
+    "wallet_after": NC_("statement:wallet_after", "Balance"),
+    "points_change": NC_("statement:points_change", "Points ±"),
+    "points_after": NC_("statement:points_after", "Points"),
+    "none": NC_("statement:none", "No movements in this period."),
+    "printed": NC_("statement:printed", "Printed {at} · {shop}"),
     # movement kinds
-    "sale": ("Purchase {ref}", "消费 {ref}"),
-    "refund": ("Refund {ref}", "退货 {ref}"),
-    "topup": ("Top-up", "充值"),
-    "topup_bonus": ("Top-up, bonus {bonus}", "充值，赠送 {bonus}"),
-    "topup_refund": ("Top-up refunded", "充值退款"),
-    "cashout": ("Stored value paid out", "储值退现"),
-    "adjustment": ("Adjustment", "调整"),
-    "opening_entry": ("Opening balance carried over", "期初结转"),
-    "expire": ("Points expired", "积分过期"),
-    "points_adjust": ("Points adjusted", "积分调整"),
-    "points_opening": ("Opening points carried over", "期初积分结转"),
-    "page": ("Page {n}", "第 {n} 页"),
+    "sale": NC_("statement:sale", "Purchase {ref}"),
+    "refund": NC_("statement:refund", "Refund {ref}"),
+    "topup": NC_("statement:topup", "Top-up"),
+    "topup_bonus": NC_("statement:topup_bonus", "Top-up, bonus {bonus}"),
+    "topup_refund": NC_("statement:topup_refund", "Top-up refunded"),
+    "cashout": NC_("statement:cashout", "Stored value paid out"),
+    "adjustment": NC_("statement:adjustment", "Adjustment"),
+    "opening_entry": NC_("statement:opening_entry", "Opening balance carried over"),
+    "expire": NC_("statement:expire", "Points expired"),
+    "points_adjust": NC_("statement:points_adjust", "Points adjusted"),
+    "points_opening": NC_("statement:points_opening", "Opening points carried over"),
+    "page": NC_("statement:page", "Page {n}"),
 }
 
 
 def _l(key: str, lang: str, **params) -> str:
-    en, zh = LABELS[key]
-    text = zh if lang.startswith("zh") else en
-    return text.format(**params) if params else text
+    return i18n.entry(lang, LABELS[key], context="statement:" + key, **params)
 
 
 def write_statement_pdf(ctx: Ctx, st: Statement, path: str | Path, lang: str | None = None) -> Path:
@@ -71,14 +70,13 @@ def write_statement_pdf(ctx: Ctx, st: Statement, path: str | Path, lang: str | N
     signed = lambda text, n: ("+" if n > 0 else "") + text if n else ""  # noqa: E731
     width = A4[0] - 36 * mm
     m = st.member
-    zh = lang.startswith("zh")
 
     story = [Paragraph(f"{L('title')} · {pdf.escape(cfg.shop_name)}", styles["title"]),
              Paragraph(L("period", start=money.format_day(st.start, lang, "long"),
                          end=money.format_day(st.end, lang, "long")), styles["small"]),
              Spacer(1, 4 * mm)]
     who = [[L("member"), f"{m.name}  {m.masked_phone}"],
-           [L("tier"), m.tier_name_zh if zh else m.tier_name_en],
+           [L("tier"), i18n.pick(lang, m.tier_name_en, m.tier_name_zh, context="tier")],
            [L("since"), money.format_day(m.join_date, lang, "long")]]
     if m.card_no:
         who.insert(1, [L("card"), m.card_no])
@@ -99,7 +97,7 @@ def write_statement_pdf(ctx: Ctx, st: Statement, path: str | Path, lang: str | N
         story.append(Paragraph(L("none"), styles["body"]))
     else:
         # English headings wrap between words (the CJK rule would split "value" in two)
-        head = styles["right"].clone("head", fontSize=8.5, leading=10.5, wordWrap="CJK" if zh else None)
+        head = styles["right"].clone("head", fontSize=8.5, leading=10.5, wordWrap="CJK" if i18n.is_han(lang) else None)
         rows = [[Paragraph(L("date"), styles["body"]), Paragraph(L("what"), styles["body"])]
                 + [Paragraph(L(k), head) for k in ("amount", "wallet_change", "wallet_after", "points_change",
                                                     "points_after")]]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 
 from app.errors import Duplicate, NotFound, ValidationError
+from app.i18n import L_
 from app.models import Product
 from app.money import check_amount
 from app.services.base import permissions
@@ -81,8 +82,7 @@ def add_product(ctx: Ctx, *, sku: str, name: str, price: int, category: str = ""
         raise ValidationError("name_empty")
     check_amount(price, field="price", allow_zero=True)
     if kind not in ("goods", "service", "count_card"):
-        raise ValidationError("setting_invalid", key="kind", why="goods, service or count_card",
-                              why_zh="应为 商品、服务 或 次卡")
+        raise ValidationError("setting_invalid", key="kind", why=L_("goods, service or count_card"))
     with ctx.tx() as t:
         clash = t.s.execute(select(Product.id).where(or_(Product.sku == sku, Product.barcode == sku,
                                                          *( [Product.sku == barcode, Product.barcode == barcode]
@@ -92,8 +92,7 @@ def add_product(ctx: Ctx, *, sku: str, name: str, price: int, category: str = ""
         service_id = None
         if kind == "count_card":
             if not card_uses or card_uses <= 0 or not card_service_sku:
-                raise ValidationError("setting_invalid", key="card_uses", why="a count card needs uses and a service",
-                                      why_zh="次卡须有次数和对应的服务项目")
+                raise ValidationError("setting_invalid", key="card_uses", why=L_("a count card needs uses and a service"))
             service_id = lookup(t, card_service_sku).id
         p = Product(sku=sku, barcode=barcode or None, name=name.strip(), category=category, price=price, kind=kind,
                     points_eligible=points_eligible, discount_eligible=discount_eligible, active=True,

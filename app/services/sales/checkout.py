@@ -15,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError, quoted
+from app import i18n
+from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError, method_name, quoted
 from app.models import Member, Payment, Product, Sale, SaleLine, Tier, Voucher
 from app.money import MAX_POINTS, check_amount, format_int, format_plain, round_half_up
 from app.services.sales import catalog, receipt_numbers
@@ -30,9 +31,6 @@ from app.services.base.settings import load as load_settings
 
 MAX_QTY = 9999
 METHODS = ("cash", "card", "wallet", "points", "voucher")
-METHOD_NAMES = {"cash": ("cash", "现金"), "card": ("card", "刷卡"), "wallet": ("stored value", "储值"),
-                "points": ("points", "积分"), "voucher": ("voucher", "券"), "other": ("other", "其他"),
-                "count_card": ("count card", "次卡")}
 
 
 # --- values in --------------------------------------------------------------------------------
@@ -201,7 +199,7 @@ def _line_input(t: Ctx, line_no: int, line: CartLine, p: Product, member: Member
             raise PermissionDenied("price_override_denied")
         check_amount(override, cfg.currency, field="price", allow_zero=True)
     if (line.count_card_id is not None or p.kind == "count_card") and member is None:
-        raise ValidationError("member_required", method="count card", method_zh="次卡")
+        raise ValidationError("member_required", method="count_card")
     return LineInput(line_no, p.id, p.sku, p.name, p.kind, line.qty, p.price, override, line.count_card_id,
                      p.discount_eligible, p.points_eligible)
 
@@ -435,8 +433,7 @@ def _plan_payments(t: Ctx, priced: PricedCart, member: Member | None, tenders: t
             check_amount(tender.amount, cfg.currency, field="cash")
             continue
         if method in ("wallet", "points") and member is None:
-            en, zh = METHOD_NAMES[method]
-            raise ValidationError("member_required", method=en, method_zh=zh)
+            raise ValidationError("member_required", method=method)
         if method == "card":
             check_amount(tender.amount, cfg.currency, field="card")
         elif method == "wallet":
@@ -483,7 +480,7 @@ def _plan_payments(t: Ctx, priced: PricedCart, member: Member | None, tenders: t
         elif method == "voucher":
             v = found[step.voucher_code]
             if amount <= 0:  # nothing left for it to pay
-                raise ValidationError("payment_over", method="voucher", method_zh="券",
+                raise ValidationError("payment_over", method="voucher",
                                       amount=format_plain(step.worth, cfg.currency),
                                       due=format_plain(due, cfg.currency))
             payments.append(_Tendered("voucher", amount, voucher=v, reference=v.code))
@@ -529,8 +526,7 @@ def _post_payments(t: Ctx, sale_id: int, payments: list[_Tendered], member: Memb
 
 def _not_over(method: str, amount: int, due: int, cfg: ShopSettings) -> None:
     if amount > due:
-        en, zh = METHOD_NAMES[method]
-        raise ValidationError("payment_over", method=en, method_zh=zh, amount=format_plain(amount, cfg.currency),
+        raise ValidationError("payment_over", method=method, amount=format_plain(amount, cfg.currency),
                               due=format_plain(due, cfg.currency))
 
 
@@ -642,13 +638,10 @@ def _replay(t: Ctx, sale: Sale) -> SaleResult:
 
 
 def describe_payments(payments, cfg: ShopSettings, lang: str) -> str:
-    zh = lang.startswith("zh")
-    parts = []
-    for p in payments:
-        en, cn = METHOD_NAMES.get(p.method, (p.method, p.method))
-        amount = format_plain(abs(p.amount), cfg.currency, lang)
-        parts.append(f"{cn}{amount}" if zh else f"{en} {amount}")
-    return ("，" if zh else ", ").join(parts)
+    """"Stored value 58.00, Cash 10.00" (an e-bill's {paid}), in ``lang``."""
+    parts = [i18n.T_(lang, "{method} {amount}", method=method_name(p.method, lang),
+                       amount=format_plain(abs(p.amount), cfg.currency, lang)) for p in payments]
+    return i18n.T_(lang, ", ").join(parts)
 
 
 def queue_ebill(t: Ctx, member: Member, sale: Sale, payments, cfg: ShopSettings, kind: str):

@@ -7,7 +7,7 @@ failure comes back as a ``PrintOutcome`` the till shows, with reprint one key aw
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from app.errors import ShopError, render
 from app.services.base.context import Ctx
@@ -23,19 +23,20 @@ class PrintOutcome:
     ok: bool
     error_code: str | None = None
     error_text_en: str | None = None
-    error_text_zh: str | None = None
+    error_text_zh: str | None = None      # kept for screens that read it; error_text(lang) speaks every language
     preview_lines: tuple[str, ...] = ()   # the receipt as laid out for this till's paper (empty if not built)
     receipt_no: str | None = None
     drawer_opened: bool = False
+    error: ShopError | None = field(default=None, compare=False, repr=False)
 
     def error_text(self, lang: str) -> str | None:
-        return self.error_text_zh if lang.startswith("zh") else self.error_text_en
+        return render(self.error, lang) if self.error is not None else self.error_text_en
 
 
 def _failed(exc: BaseException, lines: tuple[str, ...], receipt_no: str | None) -> PrintOutcome:
     if not isinstance(exc, ShopError):
         exc = PrinterError("printer_failed", printer="?", why=f"{type(exc).__name__}: {exc}")
-    return PrintOutcome(False, exc.code, render(exc, "en"), render(exc, "zh_CN"), lines, receipt_no)
+    return PrintOutcome(False, exc.code, render(exc, "en"), render(exc, "zh_CN"), lines, receipt_no, error=exc)
 
 
 def print_sale(ctx: Ctx, receipt_no: str, printer: ReceiptPrinter, cfg: TillConfig, *,

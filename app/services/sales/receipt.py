@@ -15,7 +15,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.errors import NotFound
+from app import i18n
+from app.errors import PAYMENT_METHODS, NotFound, method_name
+from app.i18n import NC_
 from app.models import Member, Sale, Staff
 from app.money import format_int, format_plain
 from app.safe_text import clean, printable
@@ -130,47 +132,47 @@ def latest_receipt_no(ctx: Ctx, *, with_member: bool = False, till: str | None =
 
 
 # --- text layout -----------------------------------------------------------------------------------
-# label -> (English, Simplified Chinese). Receipts follow the shop's language, not the UI's.
-LABELS: dict[str, tuple[str, str]] = {
-    "receipt": ("Receipt", "单号"),
-    "time": ("Time", "时间"),
-    "till": ("Till", "收银台"),
-    "cashier": ("Cashier", "收银员"),
-    "item": ("Item", "商品"),
-    "amount": ("Amount", "金额"),
-    "discount": ("Discount", "优惠"),
-    "subtotal": ("Subtotal", "小计"),
-    "tier_discount": ("Member discount", "会员折扣"),
-    "manual_discount": ("Discount", "折扣优惠"),
-    "total": ("TOTAL", "合计"),
-    "refund_total": ("REFUND TOTAL", "退款合计"),
-    "tendered": ("Cash tendered", "实收现金"),
-    "change": ("Change", "找零"),
-    "member": ("Member", "会员"),
-    "phone": ("Phone", "手机"),
-    "points_earned": ("Points earned", "本次积分"),
-    "points_reversed": ("Points taken back", "扣回积分"),
-    "points_balance": ("Points balance", "积分余额"),
-    "wallet_balance": ("Stored value balance", "储值余额"),
-    "refund": ("*** REFUND ***", "*** 退货单 ***"),
-    "original": ("Original receipt", "原单号"),
-    "reprint": ("*** REPRINT ***", "*** 重印 ***"),
-    "reprinted": ("Reprinted", "重印时间"),
-    "thanks": ("Thank you, see you soon!", "谢谢惠顾，欢迎再来！"),
-    "items": ("{n} item(s)", "共 {n} 件"),
-    "points_used": ("{points} pts", "{points} 积分"),
+# label -> English (msgctxt receipt:<label>; translations in the shopcare PO). Receipts follow the
+# shop's language, not the UI's.
+LABELS: dict[str, str] = {
+    "receipt": NC_("receipt:receipt", "Receipt"),
+    "time": NC_("receipt:time", "Time"),
+    "till": NC_("receipt:till", "Till"),
+    "cashier": NC_("receipt:cashier", "Cashier"),
+    "item": NC_("receipt:item", "Item"),
+    "amount": NC_("receipt:amount", "Amount"),
+    "discount": NC_("receipt:discount", "Discount"),
+    "subtotal": NC_("receipt:subtotal", "Subtotal"),
+    "tier_discount": NC_("receipt:tier_discount", "Member discount"),
+    "manual_discount": NC_("receipt:manual_discount", "Discount"),
+    "total": NC_("receipt:total", "TOTAL"),
+    "refund_total": NC_("receipt:refund_total", "REFUND TOTAL"),
+    "tendered": NC_("receipt:tendered", "Cash tendered"),
+    "change": NC_("receipt:change", "Change"),
+    "member": NC_("receipt:member", "Member"),
+    "phone": NC_("receipt:phone", "Phone"),
+    "points_earned": NC_("receipt:points_earned", "Points earned"),
+    "points_reversed": NC_("receipt:points_reversed", "Points taken back"),
+    "points_balance": NC_("receipt:points_balance", "Points balance"),
+    "wallet_balance": NC_("receipt:wallet_balance", "Stored value balance"),
+    "refund": NC_("receipt:refund", "*** REFUND ***"),
+    "original": NC_("receipt:original", "Original receipt"),
+    "reprint": NC_("receipt:reprint", "*** REPRINT ***"),
+    "reprinted": NC_("receipt:reprinted", "Reprinted"),
+    "thanks": NC_("receipt:thanks", "Thank you, see you soon!"),
+    "field": NC_("receipt:field", "{label}: {value}"),
+    "points_used": NC_("receipt:points_used", "{points} pts"),
 }
-METHODS: dict[str, tuple[str, str]] = {
-    "cash": ("Cash", "现金"), "card": ("Card", "刷卡"), "wallet": ("Stored value", "储值支付"),
-    "points": ("Points", "积分抵扣"), "voucher": ("Voucher", "优惠券"), "count_card": ("Count card", "次卡"),
-    "other": ("Other", "其他"),
-}
+METHODS = PAYMENT_METHODS   # one name per payment method: app/errors.py
 
 
 def label(key: str, lang: str, **params: object) -> str:
-    en, zh = LABELS[key]
-    text = zh if lang.startswith("zh") else en
-    return text.format(**params) if params else text
+    return i18n.entry(lang, LABELS[key], context="receipt:" + key, **params)
+
+
+def items_line(count: int, lang: str) -> str:
+    """"1 item" / "3 items": the plural the language uses."""
+    return i18n.ngettext(lang, "{n} item", "{n} items", count).format(n=format_int(count, lang))
 
 
 def char_width(ch: str) -> int:
@@ -258,7 +260,6 @@ def layout(receipt: Receipt, width_chars: int, lang: str | None = None, *, inclu
     48 for 80 mm). ``lang`` defaults to the receipt's (the shop's) language."""
     w = max(int(width_chars), 16)
     lang = lang or receipt.lang
-    zh = lang.startswith("zh")
     cur = receipt.currency
 
     def money(minor: int) -> str:
@@ -276,14 +277,17 @@ def layout(receipt: Receipt, width_chars: int, lang: str | None = None, *, inclu
     if receipt.is_refund:
         out += center(lbl("refund"), w)
     out.append(rule)
-    sep = "：" if zh else ": "
-    out += wrap(f"{lbl('receipt')}{sep}{receipt.receipt_no}", w)
+
+    def field(key: str, value: object) -> str:
+        return lbl("field", label=lbl(key), value=value)
+
+    out += wrap(field('receipt', receipt.receipt_no), w)
     if receipt.is_refund and receipt.original_receipt_no:
-        out += wrap(f"{lbl('original')}{sep}{receipt.original_receipt_no}", w)
-    out += wrap(f"{lbl('time')}{sep}{receipt.created_at:%Y-%m-%d %H:%M:%S}", w)
-    till = f"{lbl('till')}{sep}{receipt.till}"
+        out += wrap(field('original', receipt.original_receipt_no), w)
+    out += wrap(field('time', f"{receipt.created_at:%Y-%m-%d %H:%M:%S}"), w)
+    till = field('till', receipt.till)
     if receipt.cashier:
-        out += two_columns(till, f"{lbl('cashier')}{sep}{receipt.cashier}", w)
+        out += two_columns(till, field('cashier', receipt.cashier), w)
     else:
         out += wrap(till, w)
     out.append(rule)
@@ -297,7 +301,7 @@ def layout(receipt: Receipt, width_chars: int, lang: str | None = None, *, inclu
             out += two_columns(f"  {lbl('discount')}", money(-line.discount), w)
     out.append(rule)
     count = sum(abs(x.qty) for x in receipt.lines)
-    out += wrap(lbl("items", n=format_int(count, lang)), w)
+    out += wrap(items_line(count, lang), w)
     out += two_columns(lbl("subtotal"), money(receipt.subtotal), w)
     if receipt.tier_discount:
         out += two_columns(lbl("tier_discount"), money(-receipt.tier_discount), w)
@@ -307,8 +311,7 @@ def layout(receipt: Receipt, width_chars: int, lang: str | None = None, *, inclu
     out += two_columns(lbl("refund_total" if receipt.is_refund else "total"), money(receipt.total), w)
     out.append(rule)
     for p in receipt.payments:
-        en, cn = METHODS.get(p.method, (p.method, p.method))
-        name = cn if zh else en
+        name = method_name(p.method, lang)
         if p.method == "points" and p.points:
             name += " (" + lbl("points_used", points=format_int(abs(p.points), lang)) + ")"
         elif p.method == "voucher" and p.reference:
@@ -320,7 +323,7 @@ def layout(receipt: Receipt, width_chars: int, lang: str | None = None, *, inclu
     if receipt.member_name is not None:
         out.append(rule)
         who = receipt.member_name + (f" {receipt.member_phone}" if receipt.member_phone else "")
-        out += wrap(f"{lbl('member')}{sep}{who}", w)
+        out += wrap(field('member', who), w)
         if receipt.points_earned:
             key = "points_reversed" if receipt.points_earned < 0 else "points_earned"
             out += two_columns(lbl(key), format_int(abs(receipt.points_earned), lang), w)
@@ -330,7 +333,7 @@ def layout(receipt: Receipt, width_chars: int, lang: str | None = None, *, inclu
             out += two_columns(lbl("wallet_balance"), money(receipt.wallet_balance), w)
     out.append(rule)
     if receipt.reprint and receipt.printed_at is not None:
-        out += wrap(f"{lbl('reprinted')}{sep}{receipt.printed_at:%Y-%m-%d %H:%M:%S}", w)
+        out += wrap(field('reprinted', f"{receipt.printed_at:%Y-%m-%d %H:%M:%S}"), w)
     out += center(lbl("thanks"), w)
     # A Receipt may be made elsewhere than build_receipt (the UI, tests): no line leaves here with a
     # control character. They take no columns (char_width), so removing them keeps the layout.

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 
 from app.errors import Conflict, NotFound, ValidationError
+from app.i18n import L_
 from app.models import CountCard, Member, Payment, Sale, SaleLine, Voucher
 from app.services.ledger import countcards, ledger
 from app.services.base import permissions
@@ -88,8 +89,7 @@ def _load_sale(t: Ctx, receipt_no: str, *, lock: bool = False) -> Sale:
     if sale is None:
         raise NotFound("sale_not_found", receipt=receipt_no)
     if sale.kind != "sale":
-        raise ValidationError("sale_not_refundable", receipt=sale.receipt_no, why="it is itself a refund",
-                              why_zh="该单本身是退款单")
+        raise ValidationError("sale_not_refundable", receipt=sale.receipt_no, why=L_("it is itself a refund"))
     return sale
 
 
@@ -382,8 +382,8 @@ def _check_sums(rsale: Sale, t: Ctx) -> None:
     t.s.flush()
     paid = t.s.execute(select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.sale_id == rsale.id)).scalar()
     if paid != rsale.total:  # a bug, not user error: refuse rather than record a lopsided refund
-        raise Conflict("sale_not_refundable", receipt=rsale.receipt_no, why=f"payments {paid} != total {rsale.total}",
-                       why_zh="退款金额不平")
+        raise Conflict("sale_not_refundable", receipt=rsale.receipt_no, why=L_("its payments {paid} do not add up to its total {total}", paid=paid,
+                                                                  total=rsale.total))
 
 
 def void_sale(ctx: Ctx, receipt_no: str, reason: str) -> RefundResult:

@@ -9,7 +9,7 @@ import json
 import re
 from functools import lru_cache
 
-from app import paths
+from app import i18n, paths
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
@@ -36,12 +36,15 @@ def segments(body: str) -> tuple[int, str]:
 
 @lru_cache(maxsize=1)
 def default_templates() -> dict[str, dict[str, str]]:
-    """kind -> {lang: template}, from resources/templates/default.json."""
+    """kind -> {lang: template} for every language: the English of resources/templates/default.json,
+    translated by the shopcare PO (msgctxt ``template:<kind>``)."""
     with open(paths.resources_dir() / "templates" / "default.json", encoding="utf-8") as fh:
-        return json.load(fh)
+        english = json.load(fh)
+    return {kind: {lang: i18n.gettext(lang, t["en"], context="template:" + kind) for lang in i18n.LANGUAGES}
+            for kind, t in english.items()}
 
 
 def template_for(kind: str, lang: str) -> str:
     """The default text only; what a shop sends is templates.template_for / templates.compose."""
     table = default_templates()[kind]
-    return table.get(lang) or table["en"]
+    return table.get(i18n.normalise(lang)) or table["en"]

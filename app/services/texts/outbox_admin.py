@@ -13,15 +13,21 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select, update
 
+from app import i18n
 from app.errors import Conflict, NotFound, ValidationError
+from app.i18n import NC_
 from app.models import Member, Message
 from app.services.base import audit, permissions, phones
 from app.services.base.context import Ctx
 from app.services.base.settings import load as load_settings
 
 STATUSES = ("held", "queued", "sending", "sent", "delivered", "failed", "unknown", "cancelled")
-STATUS_ZH = {"held": "待审核", "queued": "待发送", "sending": "发送中", "sent": "已发送", "delivered": "已送达", "failed": "发送失败",
-             "unknown": "状态不明", "cancelled": "已取消"}
+# A text's status as a sentence names it (the English is the status itself).
+STATUS_NAMES = {"held": NC_("message_status:held", "held"), "queued": NC_("message_status:queued", "queued"),
+                "sending": NC_("message_status:sending", "sending"), "sent": NC_("message_status:sent", "sent"),
+                "delivered": NC_("message_status:delivered", "delivered"),
+                "failed": NC_("message_status:failed", "failed"), "unknown": NC_("message_status:unknown", "unknown"),
+                "cancelled": NC_("message_status:cancelled", "cancelled")}
 RETRYABLE = ("failed", "unknown")
 CANCELLABLE = ("held", "queued", "failed", "unknown")
 PAGE_MAX = 500
@@ -146,7 +152,8 @@ def _change(ctx: Ctx, message_id: int, allowed: tuple[str, ...], code: str, acti
                            .values(**values)).rowcount
         if done != 1:  # the status is not one this applies to (or a sender just claimed it)
             status = t.s.execute(select(_T.c.status).where(_T.c.id == message_id)).scalar()
-            raise Conflict(code, id=message_id, status=status, status_zh=STATUS_ZH.get(status, status))
+            raise Conflict(code, id=message_id, status=i18n.Lazy(STATUS_NAMES.get(status, status),
+                                                               "message_status:" + status))
         audit.record(t, action, "message", message_id, before={"status": before.status, "attempts": before.attempts},
                      after=values, reason=reason)
     return get_message(ctx, message_id)

@@ -31,7 +31,9 @@ from typing import Callable
 
 from sqlalchemy import func, or_, select, update
 
+from app import i18n
 from app.errors import ValidationError
+from app.i18n import N_
 from app.models import InboundMessage, Member, Message, SatisfactionScore
 from app.services.base import audit, permissions, phones
 from app.services.texts import outbox, bodies
@@ -50,9 +52,9 @@ POLL_LIMIT = 200
 SCORE_WINDOW = timedelta(days=3)           # a 1-5 reply this soon after a satisfaction text is its score
 SATISFACTION_KIND = "satisfaction"
 CAPPED = ("care", "marketing")
-STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "退订", "t", "td", "r"}
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "退订", "退訂", "t", "td", "r"}
 START_WORDS = {"start", "unstop", "yes"}
-TEST_TEXT = ("ShopCare test text from {shop}", "{shop}：ShopCare 测试短信")
+TEST_TEXT = N_("ShopCare test text from {shop}")
 #: the member phone flags each refusal sets (Twilio codes)
 PHONE_FLAGS = {"21211": "invalid", "21614": "not_mobile"}
 UNSUBSCRIBED = "21610"
@@ -311,8 +313,7 @@ def send_test(ctx: Ctx, gateway: SmsGateway, phone: str, text: str | None = None
     permissions.require(ctx, "manage_outbox")
     cfg = shop_settings.load(ctx)
     to = phones.normalize(phone, cfg.region)
-    zh = cfg.language.startswith("zh")
-    body = (text if text is not None else TEST_TEXT[1 if zh else 0].format(shop=cfg.signature or cfg.shop_name))
+    body = (text if text is not None else i18n.text(cfg.language, TEST_TEXT, shop=cfg.signature or cfg.shop_name))
     if not body.strip():
         raise ValidationError("sms_test_text_empty")
     with ctx.tx() as t:

@@ -19,21 +19,23 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
+from babel.dates import format_date
 from sqlalchemy import delete, select
 
-from app import money
-from app.errors import ValidationError
+from app import i18n, money
+from app.errors import ValidationError, method_name
+from app.i18n import N_, NC_
 from app.models import Setting
 from app.services.base import settings as shop_settings
 from app.services.texts import bodies
 from app.services.base.context import Ctx
 from app.services.base.settings import CACHE_SECONDS, ShopSettings
 
-LANGS = ("en", "zh_CN")
+LANGS = tuple(i18n.LANGUAGES)
 MAX_CHARS = 480            # 8 Chinese segments: longer is a letter, not a text
 SIGNED = ("care", "marketing")
-# Until the texting settings exist on ShopSettings (the sending side adds them), these are the defaults.
-OPTOUT_DEFAULT = {"zh_CN": "回T退订", "en": "Reply STOP to opt out"}
+# The opt-out line a shop that never set one sends (translated per language by the shopcare PO).
+OPTOUT_DEFAULT = N_("Reply STOP to opt out")
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ KINDS: dict[str, TemplateKind] = {
 
 
 def _lang(lang: str) -> str:
-    return "zh_CN" if (lang or "").lower().startswith("zh") else "en"
+    return i18n.normalise(lang)
 
 
 def _kind(kind: str) -> TemplateKind:
@@ -216,12 +218,18 @@ def signature(cfg: ShopSettings) -> str:
 
 
 def optout_line(cfg: ShopSettings, lang: str) -> str:
-    lang = _lang(lang)
-    return getattr(cfg, "optout_line_zh" if lang == "zh_CN" else "optout_line_en", OPTOUT_DEFAULT[lang])
+    """The shop's opt-out line for ``lang`` (a default one reads in ``lang`` itself: 回T退訂 in zh_TW)."""
+    en = getattr(cfg, "optout_line_en", OPTOUT_DEFAULT)
+    zh = getattr(cfg, "optout_line_zh", "") or i18n.gettext("zh_CN", OPTOUT_DEFAULT)
+    if en == OPTOUT_DEFAULT and not i18n.is_han(lang):
+        return i18n.gettext(lang, OPTOUT_DEFAULT)
+    if zh == i18n.gettext("zh_CN", OPTOUT_DEFAULT) and i18n.is_han(lang):
+        return i18n.gettext(lang, OPTOUT_DEFAULT)
+    return zh if i18n.is_han(lang) else en
 
 
 def _signed(body: str, cfg: ShopSettings, lang: str) -> str:
-    sig, stop, zh = signature(cfg), optout_line(cfg, lang), _lang(lang) == "zh_CN"
+    sig, stop, zh = signature(cfg), optout_line(cfg, lang), i18n.is_han(lang)
     if zh and f"【{sig}】" not in body:
         body = f"【{sig}】{body}"
     elif not zh and not body.startswith(sig):
@@ -262,24 +270,31 @@ class Preview:
     encoding: str   # "GSM-7" | "UCS-2"
 
 
+_SAMPLE_HOLIDAY = NC_("holiday", "Mid-Autumn Festival")
+_SAMPLE_TIER = NC_("tier", "Gold")
+_SAMPLE_OCCASION = NC_("occasion:wedding", "wedding anniversary")
+
+
 def sample_values(cfg: ShopSettings, lang: str) -> dict[str, str]:
     """Believable values for the editor's preview."""
     lang = _lang(lang)
-    zh = lang == "zh_CN"
     cur = cfg.currency
 
     def amount(minor: int) -> str:
         return money.format_plain(minor, cur, lang)
 
     return {
-        "shop": signature(cfg), "name": "王芳" if zh else "Fang Wang",
-        "amount": amount(5800), "paid": f"储值{amount(5800)}" if zh else f"stored value {amount(5800)}",
+        "shop": signature(cfg), "name": i18n.T_(lang, "Fang Wang"),
+        "amount": amount(5800),
+        "paid": i18n.T_(lang, "{method} {amount}", method=method_name("wallet", lang), amount=amount(5800)),
         "balance": amount(44200), "points": money.format_int(1280, lang), "bonus": amount(5000),
         "receipt": "T1-000123", "voucher_code": "BDAY-7K3Q",
-        "voucher_expiry": "2026年3月31日" if zh else date(2026, 3, 31).strftime("%d %b %Y"),
-        "years": "3", "holiday": "中秋节" if zh else "Mid-Autumn Festival", "tier": "金卡" if zh else "Gold",
-        "days_since_visit": "45", "days": "45", "occasion": "结婚纪念日" if zh else "wedding anniversary",
-        "product": "普洱熟茶饼" if zh else "Ripe Pu'er cake", "voucher": amount(2000), "min_spend": amount(10000),
+        "voucher_expiry": format_date(date(2026, 3, 31), "medium", locale=i18n.babel_locale(lang)),
+        "years": "3", "holiday": i18n.gettext(lang, _SAMPLE_HOLIDAY, context="holiday"),
+        "tier": i18n.gettext(lang, _SAMPLE_TIER, context="tier"),
+        "days_since_visit": "45", "days": "45",
+        "occasion": i18n.gettext(lang, _SAMPLE_OCCASION, context="occasion:wedding"),
+        "product": i18n.T_(lang, "Ripe Pu'er cake"), "voucher": amount(2000), "min_spend": amount(10000),
         "reward": "200",
     }
 

@@ -156,7 +156,6 @@ class AdjustDialog(QDialog):
 
 def _denied(state) -> ShopError:
     from app.errors import PermissionDenied
-    from app.services.base.permissions import ACTION_NAMES
+    from app.services.base.permissions import action_name
 
-    en, zh = ACTION_NAMES["adjust_balance"]
-    return PermissionDenied("permission_denied", role=state.actor.role, action=en, action_zh=zh)
+    return PermissionDenied("permission_denied", role=state.actor.role, action=action_name("adjust_balance"))

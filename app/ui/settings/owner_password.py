@@ -59,12 +59,11 @@ class OwnerPasswordDialog(QDialog):
         title = QLabel(self.tr("Owner's password"), self)
         title.setProperty("role", "title")
         outer.addWidget(title)
-        en, zh = permissions.ACTION_NAMES.get(action, (action, action))
         if self.ctx.actor.role == "owner":
             text = self.tr("To {action}, type the owner's password (not the PIN).")
         else:
             text = self.tr("To {action}, the owner types the owner's password (not the PIN).")
-        self.note = QLabel(text.format(action=zh if state.zh else en), self)
+        self.note = QLabel(text.format(action=permissions.action_name(action).render(state.lang)), self)
         self.note.setProperty("role", "muted")
         self.note.setWordWrap(True)
         outer.addWidget(self.note)
