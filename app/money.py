@@ -13,7 +13,6 @@ from functools import lru_cache
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 
-from app import i18n
 from app.errors import ValidationError, quoted
 
 # Shop-sized bounds. Every amount and count entering a service is an int (never a bool, float or
