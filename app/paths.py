@@ -3,7 +3,7 @@
 The files hold personal data (the member database with full phone numbers, its -wal/-shm, backups,
 exports, report PDFs, the outbox log), so they are the user's alone: every folder here is made
 0700 and every file 0600. Three steps keep it so: the process starts with umask 077
-(``private_umask``, in app/cli.py and app/ui/main.py) so whatever is created later is private;
+(``private_umask``, in app/cli/__init__.py and app/ui/main.py) so whatever is created later is private;
 every writer calls ``private_file`` on what it wrote (an export to a folder the user chose too,
 though that folder is left as it is); and ``fix_existing`` puts right what an older version (or a
 copy) left readable, at every start. On Windows none of this applies: the files sit in the user's

@@ -47,7 +47,7 @@ RULES: dict[str, frozenset[str]] = {
 #   opt-out lines the law asks for. A manager may still change them, with the owner typing the password.
 # - manage_staff is the Staff tab of Settings: a new owner or a new PIN must not come from a PIN alone.
 # - "system" (the command line and scheduled jobs) is not asked: who runs commands on the shop's computer
-#   can read the database file anyway; `shopcare export` asks on its own (app/cli.py).
+#   can read the database file anyway; `shopcare export` asks on its own (app/cli/env.py).
 # - manage_audit_key: whoever holds the audit key can re-sign a chain they edited.
 OWNER_PASSWORD: frozenset[str] = frozenset({"export", "adjust_balance", "change_settings", "change_texting",
                                             "manage_staff", "manage_audit_key"})

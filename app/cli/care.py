@@ -1,0 +1,72 @@
+"""shopcare care run: the care engine for one day, and its table of what it queued."""
+from __future__ import annotations
+
+from app import i18n
+from app.cli.env import EXIT_OK, Env
+from app.cli.messages import msg
+from app.errors import ShopError
+from app.i18n import NC_
+
+CARE_RULE_NAMES = {
+    "birthday": NC_("care_rule:birthday", "birthday"), "anniversary": NC_("care_rule:anniversary", "anniversary"),
+    "member_anniversary": NC_("care_rule:member_anniversary", "member anniversary"), "holiday": NC_("care_rule:holiday", "holiday"),
+    "tier_care": NC_("care_rule:tier_care", "tier care"), "winback": NC_("care_rule:winback", "win-back"), "repurchase": NC_("care_rule:repurchase", "repurchase"),
+    "total": NC_("care_rule:total", "total"),
+}
+
+
+CARE_HEADINGS = (NC_("care_heading", "rule"), NC_("care_heading", "due"), NC_("care_heading", "queued"),
+                 NC_("care_heading", "tasks"), NC_("care_heading", "no consent"), NC_("care_heading", "already done"),
+                 NC_("care_heading", "missed"), NC_("care_heading", "late"))
+
+
+def care_rule_name(rule: str, lang: str) -> str:
+    return i18n.entry(lang, CARE_RULE_NAMES[rule], context="care_rule:" + rule) if rule in CARE_RULE_NAMES else rule
+
+
+def _table(rows: list[list[object]]) -> list[str]:
+    """Rows as aligned columns (Chinese characters count two): text left, numbers right."""
+    from app.services.sales.receipt import text_width
+
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(text_width(row[i]) for row in cells) for i in range(len(cells[0]))]
+    out = []
+    for row in cells:
+        parts = [row[0] + " " * (widths[0] - text_width(row[0]))]
+        parts += [" " * (w - text_width(c)) + c for c, w in zip(row[1:], widths[1:])]
+        out.append("  ".join(parts).rstrip())
+    return out
+
+
+def cmd_care_run(env: Env) -> int:
+    from datetime import date
+
+    from app.services import care
+
+    on = None
+    if env.args.date is not None:
+        try:
+            on = date.fromisoformat(env.args.date.strip())
+        except ValueError:
+            raise ShopError("date_invalid", field="--date", value=env.args.date) from None
+    ctx = env.open()
+    report = care.run(ctx, on, dry_run=env.args.dry_run)
+    lang = env.lang
+    env.say(msg("care_head", lang, on=report.on.isoformat(), first=report.window_start.isoformat()))
+    if report.dry_run:
+        env.say(msg("care_dry", lang))
+    heads = [i18n.gettext(lang, h, context="care_heading") for h in CARE_HEADINGS]
+    rows = [[care_rule_name(c.rule, lang), c.due, c.queued, c.tasks, c.skipped_no_consent, c.duplicate,
+             c.missed, c.late] for c in report.rules + (report.total,)]
+    for line in _table([heads] + rows):
+        env.say(line)
+    if report.dry_run:
+        for o in report.outcomes:
+            name = care_rule_name(o.rule, lang)
+            if o.outcome == "queued":
+                env.say(msg("care_action_text", lang, due=o.due_on.isoformat(), rule=name, name=o.member_name,
+                            body=o.body))
+            elif o.outcome == "task":
+                env.say(msg("care_action_task", lang, due=o.due_on.isoformat(), rule=name, name=o.member_name,
+                            reason=o.task_reason))
+    return EXIT_OK
