@@ -8,371 +8,33 @@ spread over the lines in proportion (largest remainder); points earned are floor
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import i18n
-from app.errors import Conflict, InsufficientFunds, NotFound, PermissionDenied, ValidationError, method_name, quoted
-from app.models import Member, Payment, Product, Sale, SaleLine, Tier, Voucher
-from app.money import MAX_POINTS, check_amount, format_int, format_plain, round_half_up
-from app.services.sales import catalog, receipt_numbers
-from app.services.ledger import countcards, ledger, points, referrals
-from app.services.texts import outbox, templates
+from app.errors import Conflict, InsufficientFunds, NotFound, ValidationError, method_name, quoted
+from app.models import Member, Payment, Product, Sale, SaleLine, Voucher
+from app.money import MAX_POINTS, check_amount, format_int, format_plain
 from app.services.base import permissions
-from app.services.members import tiers
 from app.services.base.context import Ctx
-from app.services.members.members import get_row as get_member_row
-from app.services.base.settings import CASHIER_DISCOUNT_MAX_BP, ShopSettings
+from app.services.base.settings import ShopSettings
 from app.services.base.settings import load as load_settings
+from app.services.ledger import countcards, ledger, points, referrals
+from app.services.members import tiers
+from app.services.sales import receipt_numbers
+# The cart types, the pricing steps and the tender plan live in their own modules; a caller that
+# sells needs them with checkout, so they are importable from here too.
+from app.services.sales.cart import (MAX_QTY, METHODS, Cart, CartLine, PaymentView, PricedCart, PricedLine,
+                                     SaleResult, Tender)
+from app.services.sales.pricing import LineInput, price_cart, price_line, price_sale
+from app.services.sales.tenders import TenderPlan, VoucherValue, plan_tenders, voucher_discount
+from app.services.texts import outbox, templates
 
-MAX_QTY = 9999
-METHODS = ("cash", "card", "wallet", "points", "voucher")
-
-
-# --- values in --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CartLine:
-    sku: str
-    qty: int = 1
-    unit_price: int | None = None     # a price override (manager or owner)
-    count_card_id: int | None = None  # this service is paid with one use of that count card
-
-
-@dataclass(frozen=True)
-class Cart:
-    lines: tuple[CartLine, ...]
-    member_id: int | None = None
-    discount_bp: int = 0        # manual discount in basis points (1000 = 10% off)
-    discount_amount: int = 0    # manual discount off the whole cart, minor units
-
-
-@dataclass(frozen=True)
-class Tender:
-    method: str                 # cash, card, wallet, points, voucher
-    amount: int = 0             # cash: handed over; card / wallet: paid; unused for points and voucher
-    points: int = 0             # points: how many to redeem
-    voucher_code: str | None = None
-    reference: str | None = None
-
-
-# --- values out -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PricedLine:
-    line_no: int
-    product_id: int
-    sku: str
-    name: str
-    kind: str
-    qty: int
-    unit_price: int
-    price_overridden: bool
-    gross: int
-    tier_discount: int
-    manual_discount: int
-    line_total: int
-    points_eligible: bool
-    count_card_id: int | None
-
-
-@dataclass(frozen=True)
-class PricedCart:
-    lines: tuple[PricedLine, ...]
-    member_id: int | None
-    subtotal: int
-    tier_discount: int
-    manual_discount: int
-    total: int
-    points_base: int              # eligible amount points are earned on, before payment mix
-    max_points_value: int         # what the member's points could pay, at most the total
-
-
-@dataclass(frozen=True)
-class PaymentView:
-    method: str
-    amount: int
-    tendered: int | None = None
-    points: int | None = None
-    wallet_principal: int | None = None
-    wallet_bonus: int | None = None
-    voucher_code: str | None = None
-    reference: str | None = None
-
-
-@dataclass(frozen=True)
-class SaleResult:
-    sale_id: int
-    receipt_no: str
-    created_at: datetime
-    member_id: int | None
-    total: int
-    change: int
-    payments: tuple[PaymentView, ...]
-    points_earned: int
-    points_balance: int | None
-    wallet_balance: int | None
-    tier_upgraded_to: str | None
-    message_id: int | None
-    replayed: bool = False
-    lines: tuple[PricedLine, ...] = field(default=())
-
-
-# --- pricing ----------------------------------------------------------------------------------
-def _limit_bp(ctx: Ctx, cfg: ShopSettings) -> int:
-    if ctx.actor.role == "system":
-        return 10_000
-    limit = int(cfg.discount_limit_bp.get(ctx.actor.role, 0))
-    if ctx.actor.role == "cashier":  # a limit stored before the cap existed is held to it too
-        limit = min(limit, CASHIER_DISCOUNT_MAX_BP)
-    return limit
-
-
-def _spread(amount: int, weights: list[int]) -> list[int]:
-    """Split ``amount`` over ``weights`` in proportion; largest remainder gets the leftovers."""
-    total = sum(weights)
-    if amount == 0 or total == 0:
-        return [0] * len(weights)
-    shares = [amount * w // total for w in weights]
-    order = sorted(range(len(weights)), key=lambda i: (-(amount * weights[i] % total), i))
-    for i in order[: amount - sum(shares)]:
-        shares[i] += 1
-    return shares
-
-
-@dataclass(frozen=True)
-class LineInput:
-    """One cart line checked against the catalogue: everything the pricing steps work from."""
-    line_no: int
-    product_id: int
-    sku: str
-    name: str
-    kind: str
-    qty: int
-    list_price: int
-    override: int | None            # a price typed at the till that differs from the list price
-    count_card_id: int | None       # one count-card use pays the whole line
-    discount_eligible: bool
-    points_eligible: bool
-
-    @property
-    def covered(self) -> bool:
-        return self.count_card_id is not None
-
-    @property
-    def discountable(self) -> bool:
-        """Tier and manual discounts apply: the product allows them, at the price that applies."""
-        return self.discount_eligible and self.override is None and not self.covered
-
-
-@dataclass(frozen=True)
-class LinePrice:
-    """A line after the per-line steps, before the cart-level amount discount is spread."""
-    line: LineInput
-    unit_price: int
-    gross: int
-    tier_discount: int
-    percent_discount: int
-
-    @property
-    def after_discounts(self) -> int:
-        """What the cart-level amount discount may take from this line (0 if it takes none)."""
-        return self.gross - self.tier_discount - self.percent_discount if self.line.discountable else 0
-
-    @property
-    def limit_base(self) -> int:
-        """What the manual discount limit is measured against: the price after the tier discount."""
-        return self.gross - self.tier_discount if self.line.discountable else 0
-
-
-def _line_input(t: Ctx, line_no: int, line: CartLine, p: Product, member: Member | None,
-                cfg: ShopSettings) -> LineInput:
-    if isinstance(line.qty, bool) or not isinstance(line.qty, int) or not 1 <= line.qty <= MAX_QTY:
-        raise ValidationError("quantity_invalid", max=MAX_QTY, value=line.qty)
-    if not p.active:
-        raise ValidationError("product_inactive", name=p.name)
-    override = line.unit_price if line.unit_price is not None and line.unit_price != p.price else None
-    if override is not None:  # the permission is needed only for a price other than the one that applies
-        if not permissions.allowed(t, "override_price"):
-            raise PermissionDenied("price_override_denied")
-        check_amount(override, cfg.currency, field="price", allow_zero=True)
-    if (line.count_card_id is not None or p.kind == "count_card") and member is None:
-        raise ValidationError("member_required", method="count_card")
-    return LineInput(line_no, p.id, p.sku, p.name, p.kind, line.qty, p.price, override, line.count_card_id,
-                     p.discount_eligible, p.points_eligible)
-
-
-# The pricing steps, in order: list price -> member price -> tier discount -> manual discount.
-def list_price(line: LineInput) -> int:
-    return line.list_price
-
-
-def member_price(line: LineInput, unit: int) -> int:
-    """The unit price that applies: a price typed at the till, else ``unit`` (the catalogue keeps no
-    per-tier member prices: a tier's advantage is its discount)."""
-    return line.override if line.override is not None else unit
-
-
-def tier_discount(line: LineInput, gross: int, tier: Tier | None) -> int:
-    """The tier's discount on the line, where the product allows it; rounded half up per line."""
-    return round_half_up(gross * tier.discount_bp, 10_000) if tier is not None and line.discountable else 0
-
-
-def percent_discount(line: LineInput, after_tier: int, discount_bp: int) -> int:
-    """The cashier's percentage off, on the price after the tier discount; rounded half up per line."""
-    return round_half_up(after_tier * discount_bp, 10_000) if line.discountable else 0
-
-
-def price_line(line: LineInput, tier: Tier | None, discount_bp: int) -> LinePrice:
-    unit = member_price(line, list_price(line))
-    gross = unit * line.qty
-    tier_off = tier_discount(line, gross, tier)
-    return LinePrice(line, unit, gross, tier_off, percent_discount(line, gross - tier_off, discount_bp))
-
-
-def _check_manual_limit(t: Ctx, cfg: ShopSettings, prices: list[LinePrice], discount_amount: int) -> None:
-    """The role's limit applies to the manual discount as a whole, against the price after tier discount."""
-    manual_total = sum(x.percent_discount for x in prices) + discount_amount
-    base = sum(x.limit_base for x in prices)
-    limit = _limit_bp(t, cfg)
-    if manual_total and manual_total * 10_000 > limit * base:
-        asked = round_half_up(manual_total * 10_000, base) / 100 if base else 100
-        raise PermissionDenied("discount_over_limit", role=t.actor.role, limit=limit / 100, asked=asked)
-
-
-def _priced_line(x: LinePrice, amount_share: int) -> PricedLine:
-    line = x.line
-    manual = x.percent_discount + amount_share
-    covered = line.covered
-    return PricedLine(line.line_no, line.product_id, line.sku, line.name, line.kind, line.qty, x.unit_price,
-                      line.override is not None, x.gross, 0 if covered else x.tier_discount,
-                      0 if covered else manual, 0 if covered else x.gross - x.tier_discount - manual,
-                      line.points_eligible and not covered, line.count_card_id)
-
-
-def _price(t: Ctx, cart: Cart, cfg: ShopSettings) -> tuple[PricedCart, Member | None, Tier | None]:
-    if not cart.lines:
-        raise ValidationError("cart_empty")
-    member = get_member_row(t, cart.member_id) if cart.member_id is not None else None
-    if member is not None and member.erased_at is not None:
-        raise ValidationError("member_erased", key=member.id)
-    tier = next((x for x in tiers.all_tiers(t) if x.id == member.tier_id), None) if member is not None else None
-    bp = cart.discount_bp
-    if isinstance(bp, bool) or not isinstance(bp, int) or not 0 <= bp <= 10_000:  # 5.5 bp would be stored as a float
-        raise ValidationError("percent_invalid", field="discount",
-                              value=bp / 100 if isinstance(bp, int) and not isinstance(bp, bool) else quoted(repr(bp)))
-    check_amount(cart.discount_amount, cfg.currency, field="discount", allow_zero=True)
-
-    products = catalog.lookup_many(t, [line.sku for line in cart.lines])
-    inputs = [_line_input(t, i, line, products[line.sku.strip()], member, cfg)
-              for i, line in enumerate(cart.lines, start=1)]
-    prices = [price_line(line, tier, cart.discount_bp) for line in inputs]
-
-    after = [x.after_discounts for x in prices]
-    if cart.discount_amount > sum(after):
-        raise ValidationError("discount_over_total", discount=format_plain(cart.discount_amount, cfg.currency),
-                              total=format_plain(sum(after), cfg.currency))
-    shares = _spread(cart.discount_amount, after)
-    _check_manual_limit(t, cfg, prices, cart.discount_amount)
-
-    lines = [_priced_line(x, share) for x, share in zip(prices, shares, strict=True)]
-    total = sum(x.line_total for x in lines)
-    points_base = sum(x.line_total for x in lines if x.points_eligible)
-    max_pts = min(total, cfg.point_value(member.points_balance)) if member else 0
-    priced = PricedCart(tuple(lines), cart.member_id, sum(x.gross for x in lines),
-                        sum(x.tier_discount for x in lines), sum(x.manual_discount for x in lines),
-                        total, points_base, max_pts)
-    return priced, member, tier
-
-
-def price_cart(ctx: Ctx, cart: Cart) -> PricedCart:
-    """What the till shows before payment: lines, discounts, total."""
-    with ctx.tx(write=False) as t:
-        return _price(t, cart, load_settings(t))[0]
-
-
-# --- what the tenders pay (pure: the pay dialog's live figures and checkout's payments) ----------
-@dataclass(frozen=True)
-class VoucherValue:
-    """What plan_tenders needs of a voucher: ``amount`` (value in minor units) or ``percent`` (value in
-    basis points of the total)."""
-    kind: str
-    value: int
-
-
-@dataclass(frozen=True)
-class PlannedPayment:
-    """One non-cash tender: what it pays toward the sale, and what was still due when it came."""
-    method: str
-    amount: int                 # card / stored value: as given; points: their value; voucher: at most what is due
-    due_before: int             # negative once earlier tenders came to more than the total
-    points: int = 0             # points: how many
-    voucher_code: str = ""      # voucher: its code (upper case)
-    worth: int = 0              # voucher: what it takes off the total (percent: rounded half up)
-
-
-@dataclass(frozen=True)
-class TenderPlan:
-    total: int
-    payments: tuple[PlannedPayment, ...]   # the non-cash tenders, in the order given
-    card: int
-    wallet: int
-    points: int                 # points redeemed
-    points_value: int
-    voucher: int                # what the vouchers pay
-    non_cash: int               # card + stored value + points + vouchers
-    cash_tendered: int          # cash handed over
-    cash: int                   # cash kept for the sale
-    change: int
-    remaining: int              # still due after everything
-    over: int                   # what the non-cash tenders come to beyond the total (checkout refuses it)
-
-
-def voucher_discount(total: int, kind: str, value: int) -> int:
-    """What a voucher takes off ``total``: its amount, or ``value`` basis points of the total, rounded
-    half up (a 12% voucher on 9.99 takes 1.20)."""
-    return value if kind == "amount" else round_half_up(total * value, 10_000)
-
-
-def plan_tenders(total: int, tenders: Iterable[Tender], *, point_value: Callable[[int], int],
-                 vouchers: Mapping[str, VoucherValue] | None = None) -> TenderPlan:
-    """What each tender pays toward ``total``, the change and what remains, from values already
-    checked. Non-cash tenders pay in the order given (a voucher pays at most what is still due: no
-    change); cash, wherever it stands, comes last and is the only tender that gives change.
-
-    ``point_value(points)`` is what points pay for (ShopSettings.point_value); ``vouchers`` maps an
-    upper-case code to its VoucherValue (a code not in it, not looked up yet, pays nothing)."""
-    vouchers = vouchers or {}
-    due = total
-    steps: list[PlannedPayment] = []
-    cash_tendered = 0
-    for tender in tenders:
-        method = tender.method
-        if method == "cash":
-            cash_tendered += tender.amount
-            continue
-        if method == "points":
-            step = PlannedPayment("points", point_value(tender.points), due, points=tender.points)
-        elif method == "voucher":
-            code = (tender.voucher_code or "").strip().upper()
-            terms = vouchers.get(code)
-            worth = voucher_discount(total, terms.kind, terms.value) if terms else 0
-            step = PlannedPayment("voucher", min(worth, max(0, due)), due, voucher_code=code, worth=worth)
-        else:
-            step = PlannedPayment(method, tender.amount, due)
-        steps.append(step)
-        due -= step.amount
-    cash = min(cash_tendered, max(0, due))
-
-    def paid(method: str) -> int:
-        return sum(s.amount for s in steps if s.method == method)
-
-    return TenderPlan(total=total, payments=tuple(steps), card=paid("card"), wallet=paid("wallet"),
-                      points=sum(s.points for s in steps), points_value=paid("points"), voucher=paid("voucher"),
-                      non_cash=total - due, cash_tendered=cash_tendered, cash=cash, change=cash_tendered - cash,
-                      remaining=max(0, due) - cash, over=max(0, -due))
+__all__ = ["MAX_QTY", "METHODS", "Cart", "CartLine", "LineInput", "PaymentView", "PricedCart", "PricedLine",
+           "SaleResult", "Tender", "TenderPlan", "VoucherValue", "checkout", "describe_payments", "plan_tenders",
+           "price_cart", "price_line", "queue_ebill", "voucher_discount"]
 
 
 # --- payment ----------------------------------------------------------------------------------
@@ -548,7 +210,7 @@ def checkout(ctx: Ctx, cart: Cart, tenders: tuple[Tender, ...] | list[Tender], *
             done = t.s.execute(select(Sale).where(Sale.client_ref == client_ref)).scalar()
             if done is not None:
                 return _replay(t, done)
-        priced, member, tier = _price(t, cart, cfg)
+        priced, member, tier = price_sale(t, cart, cfg)
         payments, change = _plan_payments(t, priced, member, tenders, cfg)
         earned = 0
         if member is not None:
