@@ -265,7 +265,7 @@ def test_opening_balances_match_their_ledgers(ctx, tmp_path):
         b = t.s.execute(select(Member).where(Member.name == "B")).scalar_one()
         assert not b.consent_care and b.consent_care_source is None and b.wallet_principal == 1
         entry = t.s.execute(select(PointsEntry).where(PointsEntry.member_id == a.id)).scalar_one()
-        assert entry.expires_on == imports._points_expiry(settings.load(ctx), date(2026, 3, 2))
+        assert entry.expires_on == imports.points_expiry(settings.load(ctx), date(2026, 3, 2))
         audits = t.s.execute(select(AuditLog).where(AuditLog.action == "import.members")).scalars().all()
         assert len(audits) == 1 and '"imported": 4' in audits[0].after and "m.csv" in audits[0].after
         assert t.s.execute(select(func.count()).select_from(AuditLog)).scalar() == 1  # one, not one per member

@@ -1,0 +1,274 @@
+"""What every import shares: the column tables (the CLI and README document them), the result of an import, and the readers of one cell (yes/no, dates, amounts, whole numbers) that say what is wrong and where."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select, text
+
+from app.errors import ShopError, ValidationError, quoted, render
+from app.money import MAX_MAJOR, check_amount, decimal_digits, parse_amount, plain_number
+from app.services.base.context import Ctx
+from app.services.base.settings import ShopSettings
+from app.services.base.tabular import Cell, Row
+from app.services.members import members
+
+# --- the column tables (the CLI and README document these) -----------------------------------
+# canonical column -> aliases accepted in a header row (matched case-insensitively, trimmed,
+# spaces/dashes read as "_", a trailing unit in brackets ignored: "余额（元）" is "余额"); the
+# Traditional forms are what a Taiwan or Hong Kong shop's Big5 export has.
+MEMBER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "姓名"),
+    "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话", "手機", "手機號", "手機號碼", "電話"),
+    "birthday": ("birthday", "生日"),
+    "birthday_calendar": ("birthday_calendar", "历法", "曆法"),  # solar/lunar/公历/农历 (blank: solar)
+    "gender": ("gender", "性别", "性別"),                    # M/F/男/女/blank
+    "notes": ("notes", "备注", "備註"),
+    "consent": ("consent", "同意短信"),                      # yes/no/y/n/1/0/true/false/是/否
+    "card": ("card", "card_no", "卡号", "卡號"),
+    "balance": ("balance", "余额", "餘額"),                  # major units: opening paid principal
+    "bonus": ("bonus", "赠送余额", "贈送餘額"),              # major units: opening bonus
+    "points": ("points", "积分", "積分"),                    # whole number >= 0
+    "tags": ("tags", "标签", "標籤"),                        # separated by , ， 、 or ;
+    "join_date": ("join_date", "入会日期", "入會日期"),      # YYYY-MM-DD (blank: the import date)
+}
+
+
+MEMBER_REQUIRED: tuple[str, ...] = ("name", "phone")
+
+
+SALES_COLUMNS: dict[str, tuple[str, ...]] = {
+    "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话", "手機", "手機號", "手機號碼", "電話"),
+    "datetime": ("datetime", "date", "时间", "日期", "時間"),  # YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DD
+    "amount": ("amount", "金额", "金額"),                    # major units, > 0
+    "sku": ("sku", "货号", "商品编码", "貨號", "商品編碼"),  # optional: a product's SKU or barcode
+    "qty": ("qty", "quantity", "数量", "數量"),              # optional: whole number 1..9999 (blank: 1)
+    "receipt": ("receipt", "receipt_no", "小票号", "单号", "小票號", "單號"),  # optional: the old system's receipt no.
+}
+
+
+SALES_REQUIRED: tuple[str, ...] = ("phone", "datetime", "amount")
+
+
+IMPORT_TILL = "IMP"
+
+
+IMPORT_SKU = "IMPORT"
+
+
+IMPORT_LINE_NAME = "Imported purchase"
+
+
+QTY_MAX = 9999
+
+
+CARD_MAX = 32
+
+
+RECEIPT_MAX = 100  # "import:receipt:" + this fits sales.source_ref (128)
+
+
+YES_WORDS = {"yes", "y", "1", "true", "t", "是", "同意", "√", "✓"}
+
+
+NO_WORDS = {"no", "n", "0", "false", "f", "否", "不同意", "×", ""}
+
+
+SOLAR_WORDS = {"solar", "公历", "阳历", "新历", ""}
+
+
+LUNAR_WORDS = {"lunar", "农历", "阴历", "旧历"}
+
+
+TAG_SPLIT = re.compile(r"[,，、;；]")
+
+
+DATE_TIME = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
+                        r"(?:[ T]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2})(?:\.\d+)?)?)?$")
+
+
+MIDNIGHT = re.compile(r"\s+0{1,2}:00(:00)?$")
+
+
+# --- results ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RejectedRow:
+    row_no: int            # as the user sees it in the file (header = row 1)
+    reason_code: str       # an app.errors CATALOGUE code
+    error: ShopError = field(compare=False, repr=False)
+
+    @classmethod
+    def of(cls, row_no: int, err: ShopError) -> RejectedRow:
+        return cls(row_no, err.code, err)
+
+    def text(self, lang: str) -> str:
+        """Why the row was refused, in ``lang``."""
+        return render(self.error, lang)
+
+    @property
+    def reason_text_en(self) -> str:
+        return self.text("en")
+
+    @property
+    def reason_text_zh(self) -> str:
+        return self.text("zh_CN")
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    imported: int                         # members: rows written; sales: sales written
+    skipped: int                          # sales already in the database (re-import); not errors
+    rejected: tuple[RejectedRow, ...]     # rows left out, each with its reason (only ever non-empty
+                                          # with skip_bad)
+    members_created: int = 0              # members created (import_members: == imported)
+
+
+def points_expiry(cfg: ShopSettings, today: date) -> date | None:
+    """When opening points expire, by the points module's policy (None until that module exists)."""
+    try:
+        from app.services.ledger.points import expiry_date  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return expiry_date(cfg, today)
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+def big_cache(t: Ctx) -> None:
+    """SQLite: a 64 MB page cache for this connection (default 2 MB), so the bulk inserts find the
+    unique indexes' pages in memory: it shortens the time the write lock is held."""
+    if t.s.bind.dialect.name == "sqlite":
+        t.s.execute(text("PRAGMA cache_size = -65536"))
+
+
+CHUNK = 500
+
+
+def existing_values(t: Ctx, column, other, values: list) -> list[tuple]:
+    """Rows (column[, other]) whose column is one of ``values``, queried in chunks; ``other`` may
+    be a tuple of columns."""
+    wanted = sorted(set(values))
+    out: list[tuple] = []
+    cols = (column,) if other is None else (column, *other) if isinstance(other, tuple) else (column, other)
+    for i in range(0, len(wanted), CHUNK):
+        out.extend(tuple(row) for row in t.s.execute(select(*cols).where(column.in_(wanted[i:i + CHUNK]))))
+    return out
+
+
+def no_extra_columns(row: Row) -> None:
+    if row.extra:
+        raise ValidationError("import_extra_cells", value=cell_shown(row.extra))
+
+
+def cell_text(value: Cell) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value or "").strip()
+
+
+def cell_yes_no(value: Cell, field: str) -> bool:
+    text = cell_text(value).casefold()
+    if text in YES_WORDS:
+        return True
+    if text in NO_WORDS:
+        return False
+    raise ValidationError("import_yes_no", field=field, value=cell_shown(value))
+
+
+def cell_calendar(value: Cell, field: str) -> str:
+    text = cell_text(value).casefold()
+    if text in SOLAR_WORDS:
+        return "solar"
+    if text in LUNAR_WORDS:
+        return "lunar"
+    raise ValidationError("import_calendar", field=field, value=cell_shown(value))
+
+
+def cell_birthday(value: Cell, calendar: str) -> members.Birthday | None:
+    if isinstance(value, (date, datetime)):
+        return members.parse_birthday(value, calendar=calendar)
+    text = MIDNIGHT.sub("", cell_text(value))  # "1990-03-05 00:00:00" from a spreadsheet's CSV
+    return members.parse_birthday(text or None, calendar=calendar)
+
+
+def cell_amount(value: Cell, cfg: ShopSettings, field: str) -> int:
+    text = cell_text(value)
+    if not text:
+        return 0
+    return parse_amount(text, cfg.currency, field=field, allow_zero=True)
+
+
+def cell_whole(value: Cell, field: str) -> int:
+    text = cell_text(value)
+    if not text:
+        return 0
+    number = whole_number(text)
+    if number is None or number < 0:
+        raise ValidationError("import_whole_number", field=field, value=cell_shown(value))
+    if number > WHOLE_MAX:
+        raise ValidationError("amount_absurd", field=field, value=cell_shown(value))
+    return check_amount(number, field=field, allow_zero=True)
+
+
+# Points above this are absurd (check_amount's own limit, 10 million x 100); a larger whole number
+# is refused before it is computed ("1e999999" as an int would take minutes).
+WHOLE_MAX = MAX_MAJOR * 100
+
+
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number ("12", "1,200", "1.0"), exactly; None when it is not one or not
+    in a plain form (money.plain_number: no "1e3", "1_000" or "1,0,0"). A number far beyond any
+    count comes back as ``WHOLE_MAX + 1`` (its sign kept) without being computed."""
+    plain = plain_number(text)
+    if plain is None:
+        return None
+    number = Decimal(plain)
+    negative, significant, exp = decimal_digits(number)
+    if not significant:
+        return 0
+    if exp < 0:
+        return None
+    if len(significant) + exp > len(str(WHOLE_MAX)):
+        return -(WHOLE_MAX + 1) if negative else WHOLE_MAX + 1
+    return int(significant) * 10 ** exp * (-1 if negative else 1)
+
+
+def cell_shown(value: Cell) -> str:
+    """A cell as an error message quotes it: cut when very long."""
+    return quoted(cell_text(value))
+
+
+def parse_datetime(value: Cell) -> datetime | None:
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    match = DATE_TIME.match(cell_text(value))
+    if not match:
+        return None
+    y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+    try:
+        return datetime(y, mo, d, h, mi, s)
+    except ValueError:
+        return None
+
+
+def cell_datetime(value: Cell, field: str) -> datetime:
+    when = parse_datetime(value)
+    if when is None:
+        raise ValidationError("import_datetime", field=field, value=cell_shown(value))
+    return when
+
+
+def cell_date(value: Cell, field: str, today: date) -> date | None:
+    if not cell_text(value):
+        return None
+    when = parse_datetime(value)
+    if when is None or when.time() != datetime.min.time():
+        raise ValidationError("date_invalid", field=field, value=cell_shown(value))
+    if when.date() > today:
+        raise ValidationError("import_future", field=field, value=when.date().isoformat())
+    return when.date()
