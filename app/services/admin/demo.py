@@ -43,77 +43,43 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Callable
 
-from sqlalchemy import String, cast, func, literal, select, update
+from sqlalchemy import func, select
 
 from app.errors import ValidationError
-from app.models import CountCard, Member, Message, Product, Sale, Setting, Tier, Topup, Voucher
-from app.services.sales import catalog, refunds
-from app.services.base import phones, settings, setup
-from app.services.ledger import vouchers, wallet
-from app.services.sales.checkout import Cart, CartLine, Tender, checkout
-from app.services.base.context import Ctx, FixedClock
+from app.models import CountCard, Member, Message, Product, Sale, Setting, Tier, Topup
 from app.money import round_half_up
+from app.services.admin.demo_care import CAMPAIGN_DAYS_BEFORE_END, demo_campaign, demo_care_records, demo_text_history
+from app.services.admin.demo_data import (
+    CLOSE_HOUR,
+    CARD,
+    CARD_SKU,
+    COMPOUND_SURNAMES,
+    EXTRA_TAGS,
+    GIVEN_ANY,
+    GIVEN_F,
+    GIVEN_M,
+    NOTES,
+    OPEN_HOUR,
+    PRODUCTS,
+    REFUND_REASONS,
+    SHOP_NAME,
+    SURNAMES,
+    TAGS,
+    TASTES,
+    TOPUP_AMOUNTS,
+)
+from app.services.base import phones, settings, setup
+from app.services.base.context import Ctx, FixedClock
+from app.services.ledger import vouchers, wallet
 from app.services.members.members import MemberInput, create_member
+from app.services.sales import catalog, refunds
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout
 
 Progress = Callable[[int, int, str], None]
 
-SHOP_NAME = "街角茶咖 Corner Tea & Coffee"
-OPEN_HOUR, CLOSE_HOUR = 8, 21
-
-# sku, name (Chinese + English), category, price (fen), kind, points eligible, discount eligible
-PRODUCTS = [
-    ("AMER", "美式咖啡 Americano", "咖啡 Coffee", 1800, "goods", True, True),
-    ("LATTE", "拿铁 Caffè latte", "咖啡 Coffee", 2400, "goods", True, True),
-    ("CAPP", "卡布奇诺 Cappuccino", "咖啡 Coffee", 2400, "goods", True, True),
-    ("POUR", "手冲单品 Pour-over of the day", "咖啡 Coffee", 3200, "goods", True, True),
-    ("BEANS", "咖啡豆 250g Coffee beans 250g", "咖啡 Coffee", 6800, "goods", True, True),
-    ("JASM", "茉莉绿茶 Jasmine green tea", "茶饮 Tea drinks", 1500, "goods", True, True),
-    ("BOBA", "珍珠奶茶 Bubble milk tea", "茶饮 Tea drinks", 1600, "goods", True, True),
-    ("LEMON", "柠檬红茶 Lemon black tea", "茶饮 Tea drinks", 1400, "goods", True, True),
-    ("TGY", "铁观音一壶 Tieguanyin, one pot", "茶饮 Tea drinks", 3800, "goods", True, True),
-    ("LJ100", "西湖龙井 100g West Lake Longjing 100g", "茶叶 Tea leaves", 12800, "goods", True, True),
-    ("PUER", "普洱熟茶饼 357g Ripe Pu'er cake 357g", "茶叶 Tea leaves", 16800, "goods", True, True),
-    ("OOL", "大红袍 50g Da Hong Pao oolong 50g", "茶叶 Tea leaves", 8800, "goods", True, True),
-    ("CROIS", "可颂 Croissant", "烘焙 Bakery", 1200, "goods", True, True),
-    ("MATCHA", "抹茶蛋糕 Matcha cake", "烘焙 Bakery", 2800, "goods", True, True),
-    ("EGGT", "葡式蛋挞 Egg tart", "烘焙 Bakery", 900, "goods", True, True),
-    ("MUG", "马克杯 Shop mug", "周边 Merchandise", 4500, "goods", True, False),
-    ("GIFTBOX", "茶礼盒 Tea gift box", "周边 Merchandise", 26800, "goods", True, False),
-    ("BAG", "环保袋 Tote bag", "周边 Merchandise", 500, "goods", False, False),
-    ("CUT", "洗剪吹 Wash, cut & blow-dry", "美发 Salon", 6800, "service", True, True),
-    ("SCALP", "头皮护理 Scalp care", "美发 Salon", 12800, "service", True, True),
-    ("TRIM", "刘海修剪 Fringe trim", "美发 Salon", 2000, "service", True, True),
-]
-CARD_SKU = "CUT10"
-CARD = (CARD_SKU, "洗剪吹十次卡 10 × wash, cut & blow-dry", "美发 Salon", 58000)
-
-# What each kind of customer tends to buy: (sku, weight).
-TASTES = {
-    "coffee": [("AMER", 5), ("LATTE", 6), ("CAPP", 3), ("POUR", 2), ("CROIS", 3), ("EGGT", 2), ("BEANS", 1)],
-    "tea": [("JASM", 4), ("BOBA", 5), ("LEMON", 3), ("TGY", 2), ("EGGT", 2), ("MATCHA", 2), ("OOL", 1)],
-    "connoisseur": [("TGY", 4), ("LJ100", 3), ("PUER", 3), ("OOL", 3), ("GIFTBOX", 2), ("POUR", 2), ("BEANS", 2)],
-    "salon": [("CUT", 6), ("SCALP", 2), ("TRIM", 2), ("LATTE", 2), ("JASM", 2)],
-    "walkin": [("AMER", 5), ("LATTE", 5), ("BOBA", 5), ("JASM", 3), ("LEMON", 3), ("CROIS", 3), ("EGGT", 3),
-               ("MATCHA", 1), ("BAG", 1), ("MUG", 1)],
-}
-
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
-            "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
-COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛")
-GIVEN_F = "芳娜敏静丽艳娟霞秀英玲桂兰萍红燕华梅琳雪婷倩颖琪佳欣怡雯瑶晶璐蕾薇悦彤妍思涵梓萱诗雨"
-GIVEN_M = "伟强磊军洋勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆亮志文博昊然睿泽轩宸晨阳子豪"
-GIVEN_ANY = "一文子嘉佳思晓欣明安宁晨雨小"
-TAGS = {
-    "coffee": ["咖啡控", "上班族"], "tea": ["茶友", "奶茶"], "connoisseur": ["茶友", "企业客户", "送礼"],
-    "salon": ["美发", "附近小区"],
-}
-EXTRA_TAGS = ["附近小区", "学生", "宝妈", "甜品", "外卖", "素食", "周末常客"]
-NOTES = ["", "", "", "", "燕麦奶 oat milk", "少糖 less sugar", "喜欢靠窗的位置", "不要冰", "公司报销需开票",
-         "对坚果过敏 nut allergy"]
-REFUND_REASONS = ["顾客退货：口味不合适", "做错饮品 wrong drink made", "茶叶包装破损 damaged packing",
-                  "重复收款 charged twice", "顾客改变主意"]
-
-TOPUP_AMOUNTS = [(30_000, 2), (50_000, 5), (100_000, 3), (200_000, 1)]  # (fen, weight)
+# the shop's hours and name, read by tests and the screenshots: part of the demo's API
+__all__ = ["CLOSE_HOUR", "DEMO_MARK", "MAX_DAYS", "MAX_MEMBERS", "OPEN_HOUR", "PRODUCTS", "SHOP_NAME", "DemoSummary",
+           "build_demo"]
 
 
 @dataclass(frozen=True)
@@ -354,15 +320,15 @@ def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
                 elif kind == "walkin":
                     _walkin(t, rng, shop.prices)
                 elif kind == "campaign":
-                    _campaign(t, shop, today)
+                    demo_campaign(t, shop, today)
                 else:
                     _refund(t, rng, shop, kind.split(":", 1)[1])
             if progress is not None:
                 progress(day + 1, days, today.isoformat())
 
-    _care_records(dctx, rng, shop, end)
+    demo_care_records(dctx, rng, shop, end)
     if days > 1:  # a one-day demo leaves its texts queued, for a real sender to deliver (tests/test_texts_day.py)
-        _text_history(dctx, rng, msg_before, end)
+        demo_text_history(dctx, rng, msg_before, end)
     with dctx.tx(write=False) as t:
         sales = t.s.execute(select(func.count()).select_from(Sale)
                             .where(Sale.id > sale_before, Sale.kind == "sale")).scalar()
@@ -545,88 +511,3 @@ def _refund(t: Ctx, rng: random.Random, shop: _Shop, receipt_no: str) -> None:
             p.wallet = m.wallet_principal + m.wallet_bonus
             p.points = m.points_balance
             p.tier_bp = shop.tier_bp.get(m.tier_id, 0)
-
-
-# --- care: a campaign, contact notes, call-backs and the knowledge base ------------------------------------
-CAMPAIGN_DAYS_BEFORE_END = 10
-
-
-def _campaign(t: Ctx, shop: _Shop, today: date) -> None:
-    """A members' tasting week: a ¥15 voucher (spend ¥60, three weeks) to everyone seen in the last two
-    months who takes offers; the vouchers join what each member holds, so their visits redeem them."""
-    from app.errors import ValidationError
-    from app.services.care import campaigns
-
-    spec = campaigns.CampaignSpec(
-        "会员品鉴周 Members' tasting week", campaigns.Filters(last_visit_after=today - timedelta(days=60)),
-        voucher=campaigns.VoucherTerms(value=1500, min_spend=6000, expires_on=today + timedelta(days=21)))
-    try:
-        c = campaigns.send(t, spec)
-    except ValidationError:   # a tiny demo may reach nobody
-        return
-    for member_id, code in t.s.execute(select(Voucher.member_id, Voucher.code)
-                                       .where(Voucher.campaign == f"campaign:{c.id}")).all():
-        p = shop.members.get(member_id)
-        if p is not None:
-            p.vouchers.append((code, 1500, 6000, today + timedelta(days=21)))
-
-
-CARE_NOTES = [
-    ("call", "回访：很喜欢新到的凤凰单丛，想订两罐中秋送礼", "有意向"),
-    ("visit", "到店试饮春季龙井，提到家里茶具缺一个公道杯", "已推荐"),
-    ("suggestion", "建议周末增加燕麦拿铁的供应", "已转店长"),
-]
-
-
-def _care_records(dctx: Ctx, rng: random.Random, shop: _Shop, end: date) -> None:
-    """The service records of a shop in use: the default knowledge base articles, a few contact
-    notes, one complaint resolved (kept as a typical case) and one still open, call-backs by hand."""
-    from app.services.care import callbacks, knowledge
-
-    people = sorted(p.id for p in shop.members.values() if p.visits > 0 and p.persona in ("regular", "occasional"))
-    if len(people) < 6:
-        knowledge.seed_defaults(dctx)
-        return
-    picks = rng.sample(people, 6)
-    dctx.clock.set(datetime.combine(end, time(CLOSE_HOUR, 10)))
-    with dctx.tx() as t:
-        knowledge.seed_defaults(t)
-        for member_id, (kind, body, outcome) in zip(picks, CARE_NOTES):
-            callbacks.add_note(t, member_id, kind=kind, body=body, outcome=outcome)
-        done = callbacks.add_note(t, picks[3], kind="complaint", body="上周买的熟普洱茶饼有潮味", outcome="已致歉")
-        callbacks.resolve_complaint(t, done.id, "更换新茶饼，提醒密封干燥存放，赠送15元券")
-        knowledge.save_case(t, done.id)
-        callbacks.add_note(t, picks[4], kind="complaint", body="外带咖啡等了20分钟，杯盖没盖好洒了", outcome="待回复")
-        callbacks.add_task(t, picks[4], end + timedelta(days=1), "致电道歉并说明改进措施（外带咖啡等待过久）")
-        callbacks.add_task(t, picks[5], end + timedelta(days=3), "通知到货：预订的白毫银针已到")
-
-
-# --- texts: what happened to them ---------------------------------------------------------------------
-TEXT_ERRORS = ["30003: Unreachable destination handset", "30005: Unknown destination handset",
-               "21614: 'To' number is not a valid mobile number"]
-
-
-def _text_history(dctx: Ctx, rng: random.Random, msg_before: int, end: date) -> None:
-    """The demo's texts went out in their day, as a sender would have left them: most delivered,
-    some sent without a delivery receipt, a few failed; of the last day's, two were cut off by a
-    crash mid-send (unknown: the owner settles them) and the rest still wait in the queue."""
-    with dctx.tx() as t:
-        rows = t.s.execute(select(Message.id, Message.created_at).where(Message.id > msg_before)
-                           .order_by(Message.id)).all()
-        last_day = [mid for mid, created in rows if created.date() >= end]
-        fate: dict[str, list[int]] = {"unknown": last_day[:2]}
-        for mid, created in rows:
-            if created.date() < end:
-                roll = rng.random()
-                fate.setdefault("failed" if roll < 0.02 else "sent" if roll < 0.07 else "delivered", []).append(mid)
-        provider = literal("SM") + cast(Message.id, String)
-        for status, ids in fate.items():
-            for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
-                values = {"status": status, "attempts": 1}
-                if status in ("sent", "delivered"):
-                    values.update(sent_at=Message.created_at, provider_id=provider)
-                t.s.execute(update(Message).where(Message.id.in_(chunk)).values(**values))
-        failed = fate.get("failed", [])
-        for n, mid in enumerate(failed):  # a varied answer from the gateway
-            t.s.execute(update(Message).where(Message.id == mid).values(last_error=TEXT_ERRORS[n % len(TEXT_ERRORS)]))
