@@ -111,15 +111,20 @@ def lookup(lang: str | None, msgid: str, context: str | None = None, *, n: int |
     return found or None
 
 
-def text(lang: str | None, msgid: str, /, context: str | None = None, **params: object) -> str:
-    """Translate, then fill ``{name}`` placeholders from ``params`` (missing ones stay as typed)."""
-    out = gettext(lang, msgid, context)
+def _fill(out: str, params: dict) -> str:
+    """``{name}`` placeholders filled from ``params``; a text a translator broke stays as written."""
     if not params:
         return out
     try:
         return out.format(**params)
     except (KeyError, IndexError, ValueError):
         return out
+
+
+def text(lang: str | None, msgid: str, /, context: str | None = None, **params: object) -> str:
+    """Translate, then fill ``{name}`` placeholders from ``params`` (missing ones stay as typed)."""
+    out = gettext(lang, msgid, context)
+    return _fill(out, params)
 
 
 def T_(lang: str | None, msgid: str, /, context: str | None = None, **params: object) -> str:  # noqa: N802
@@ -177,12 +182,7 @@ def entry(lang: str | None, value: str | tuple[str, str], /, context: str | None
             out = zh
     else:
         out = gettext(lang, value, context)
-    if not params:
-        return out
-    try:
-        return out.format(**params)
-    except (KeyError, IndexError, ValueError):
-        return out
+    return _fill(out, params)
 
 
 class PerLanguage(Mapping):
