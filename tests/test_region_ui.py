@@ -241,3 +241,21 @@ def test_the_app_started_under_a_locale_proposes_it(tmp_path, lang_env, expected
                           encoding="utf-8", timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert expected in proc.stdout
+
+
+def test_a_first_run_before_any_language_is_installed_speaks_the_proposed_one(qtbot, ctx):
+    """A Taiwan system, nothing installed yet (the window's very first dialog): the first run is in
+    Traditional Chinese at once, not in the English of the code, even though Qt's default locale
+    already says zh_TW."""
+    from PySide6.QtCore import QLocale
+
+    i18n._language.clear()   # as at process start: no translator installed yet
+    QLocale.setDefault(QLocale("zh_TW"))
+    try:
+        dialog = startup.FirstRunDialog(ctx.as_actor(SYSTEM), locale="zh_TW.UTF-8")
+        qtbot.addWidget(dialog)
+        assert dialog.lang == "zh_TW" and i18n.current() == "zh_TW"
+        assert dialog.title.text() == "設定您的店家"
+        assert (dialog.currency.currency(), dialog.region.region()) == ("TWD", "TW")
+    finally:
+        i18n.install("en")

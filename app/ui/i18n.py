@@ -49,6 +49,14 @@ def qlocale(lang: str) -> QLocale:
     return QLocale(catalogues.babel_locale(lang))
 
 
+_language: list[str] = []   # the language installed last (none before the first install)
+
+
+def current() -> str | None:
+    """The language whose translators are installed now; None before any install."""
+    return _language[-1] if _language else None
+
+
 def install(lang: str) -> None:
     """Install the translators for ``lang`` on the running QCoreApplication (replacing earlier ones)."""
     app = QCoreApplication.instance()
@@ -56,6 +64,7 @@ def install(lang: str) -> None:
         app.removeTranslator(tr)
     _installed.clear()
     lang = catalogues.normalise(lang)
+    _language[:] = [lang]
     QLocale.setDefault(qlocale(lang))
     if lang != catalogues.DEFAULT:
         qt = QTranslator(app)

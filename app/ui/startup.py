@@ -37,8 +37,9 @@ def has_staff(ctx: Ctx) -> bool:
 
 
 def _current_lang() -> str:
-    """The system's language as one ShopCare speaks (zh_HK, zh_Hant… -> zh_TW; anything else -> English)."""
-    return normalise(QLocale().name())
+    """The language the screens speak now: the one installed, else the system's as one ShopCare
+    speaks (zh_HK, zh_Hant… -> zh_TW; anything else -> English)."""
+    return i18n.current() or normalise(QLocale().name())
 
 
 def _error_text(exc: BaseException, lang: str) -> str:
@@ -119,7 +120,7 @@ class FirstRunDialog(QDialog):
         self.owner = None
         self.proposal = first_run_proposal(ctx, locale, lang)
         self.lang = self.proposal.language
-        if self.lang != _current_lang():
+        if self.lang != i18n.current():   # not yet installed (or another language is)
             i18n.install(self.lang)
         self._touched: set[str] = set()
         self._submitted = False
