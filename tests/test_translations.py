@@ -197,3 +197,18 @@ def test_no_json_catalogues_left():
     run ``scripts/i18n_ui.py from-json``, review the zh_TW drafts, then delete the JSON."""
     left = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "resources" / "i18n").rglob("*.json"))
     assert not left, left
+
+
+def test_screens_show_a_default_tier_name_in_the_readers_chinese_and_a_shops_own_as_written(qapp, ctx):
+    """The tiers ShopCare made read 普通會員 on a zh_TW screen; a name the shop typed stays as typed."""
+    from dataclasses import replace
+
+    from app.ui.state import AppState
+
+    state = AppState(ctx)
+    state.settings = replace(state.settings, language="zh_TW")
+    assert state.tier_name("Ordinary", "普通会员") == "普通會員"
+    assert state.tier_name("Gold", "金卡会员") == "金卡會員"
+    assert state.tier_name("VIP", "贵宾") == "贵宾"          # the shop's own words, never converted
+    state.settings = replace(state.settings, language="en")
+    assert state.tier_name("Ordinary", "普通会员") == "Ordinary"

@@ -85,6 +85,12 @@ class AppState(QObject):
     def time(self, dt: datetime | None) -> str:
         return "" if dt is None else format_time(dt, "HH:mm", locale=babel_locale(self.lang))
 
+    def tier_name(self, en: str | None, zh: str | None) -> str:
+        """A tier's name as this reader sees it: the shop's own, or a default one in their Chinese."""
+        from app import i18n as catalogues
+
+        return catalogues.pick(self.lang, en or "", zh or "", context="tier")
+
     def error_text(self, exc: BaseException) -> str:
         """A failure in the user's language: the catalogue for ShopErrors; anything else is one plain
         sentence naming what the task was doing, never the raw exception (its traceback is in the

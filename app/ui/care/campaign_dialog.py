@@ -45,7 +45,7 @@ class CampaignDialog(ServiceDialog):
         self.tier_boxes: dict[str, QCheckBox] = {}
         tier_row = QHBoxLayout()
         for tier in tiers:
-            box = QCheckBox(tier.name_zh if state.zh else tier.name_en, self)
+            box = QCheckBox(state.tier_name(tier.name_en, tier.name_zh), self)
             self.tier_boxes[tier.code] = box
             tier_row.addWidget(box)
         tier_row.addStretch(1)

@@ -116,7 +116,7 @@ class MemberListModel(PagedTableModel):
             s = self.state
             return {
                 "name": r.name, "phone": r.masked_phone,
-                "tier": (r.tier_name_zh if s.zh else r.tier_name_en) or "",
+                "tier": s.tier_name(r.tier_name_en, r.tier_name_zh),
                 "balance": s.money(r.balance), "points": s.number(r.points), "spent": s.money(r.total_spent),
                 "visits": s.number(r.visits),
                 "last": s.date(r.last_visit_at.date()) if r.last_visit_at else "—",

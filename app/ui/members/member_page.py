@@ -268,7 +268,7 @@ class MemberPage(QDialog):
         s, m, c = self.state, data.member, data.consent
         self.setWindowTitle(self.tr("Member: {name}").format(name=m.name))
         self.name_label.setText(m.name)
-        tier = m.tier_name_zh if s.zh else m.tier_name_en
+        tier = s.tier_name(m.tier_name_en, m.tier_name_zh)
         self.tier_label.setText(tier)
         self.tier_label.setVisible(bool(tier))
         self.phone_label.setText(m.masked_phone)

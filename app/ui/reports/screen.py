@@ -181,7 +181,7 @@ class ReportsScreen(QWidget):
         self._picks = list(picks)
         self.pick.clear()
         for p in self._picks:
-            tier = p.tier_name_zh if self.state.zh else p.tier_name_en
+            tier = self.state.tier_name(p.tier_name_en, p.tier_name_zh)
             self.pick.addItem(f"{p.name} · {p.masked_phone} · {tier}", p.id)
         self.pick.setCurrentIndex(0 if self._picks else -1)
         self.statement_button.setEnabled(bool(self._picks))

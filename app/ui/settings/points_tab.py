@@ -143,7 +143,7 @@ class PointsTab(_Tab):
         chosen = self.vip_tier.currentData() or self.state.settings.vip_tier
         self.vip_tier.clear()
         for tier in tiers:
-            self.vip_tier.addItem(tier.name_zh if self.state.zh else tier.name_en, tier.code)
+            self.vip_tier.addItem(self.state.tier_name(tier.name_en, tier.name_zh), tier.code)
         self.vip_tier.setCurrentIndex(max(0, self.vip_tier.findData(chosen)))
 
     def _add_row(self, tier=None) -> None:

@@ -153,7 +153,7 @@ class MemberBar(QFrame):
                                          self.tr("%n open complaint(s)", "", c.open_complaints))
         m = c.member
         self.name_label.setText(self.tr("{name} · {phone}").format(name=m.name, phone=m.masked_phone))
-        tier = m.tier_name_zh if self.state.zh else m.tier_name_en
+        tier = self.state.tier_name(m.tier_name_en, m.tier_name_zh)
         self.tier_label.setText(tier or self.tr("Member"))
         self.balance_label.setText(self.tr("Stored value {amount}").format(amount=self.state.money(m.balance)))
         self.points_label.setText(self.tr("Points {points}").format(points=self.state.number(m.points)))
@@ -187,7 +187,7 @@ class MemberPickModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             s = self.state
-            return [p.name, p.masked_phone, p.tier_name_zh if s.zh else p.tier_name_en, s.money(p.balance),
+            return [p.name, p.masked_phone, s.tier_name(p.tier_name_en, p.tier_name_zh), s.money(p.balance),
                     s.number(p.points), s.date(p.last_visit_at.date()) if p.last_visit_at else "—"][col]
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (3, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
