@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
 
 import pytest
 
@@ -17,6 +16,7 @@ from app.models import Member, Payment, Sale  # noqa: E402
 from app.services.base import auth, settings  # noqa: E402
 from app.services.sales.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
 from app.ui.till import screen as till_module  # noqa: E402
+from app.ui.till import sale_actions  # noqa: E402
 from app.ui.till.held_dialog import HeldDialog  # noqa: E402
 from app.ui.till.member_bar import MemberPickDialog  # noqa: E402
 from app.ui.till.pay_dialog import PayDialog  # noqa: E402
@@ -32,7 +32,7 @@ ENTER = Qt.Key.Key_Return
 @pytest.fixture(autouse=True)
 def no_printing(monkeypatch):
     """No real printer in these tests unless a test says otherwise."""
-    monkeypatch.setattr(till_module, "print_job", lambda ctx, receipt_no, reprint: None)
+    monkeypatch.setattr(sale_actions, "print_job", lambda ctx, receipt_no, reprint: None)
 
 
 @pytest.fixture
@@ -240,7 +240,7 @@ def test_the_printer_failing_mid_sale_keeps_the_sale(qtbot, shop, db, monkeypatc
     def jammed(ctx, receipt_no, reprint):
         raise OSError("printer out of paper")
 
-    monkeypatch.setattr(till_module, "print_job", jammed)
+    monkeypatch.setattr(sale_actions, "print_job", jammed)
     till = make_till(qtbot, shop)
     _sell_by_keyboard(qtbot, till)
     qtbot.waitUntil(lambda: "printer failed" in till.banner.text(), timeout=10_000)
@@ -256,9 +256,11 @@ def test_the_printer_failing_mid_sale_keeps_the_sale(qtbot, shop, db, monkeypatc
 
 
 def test_a_print_outcome_that_failed_is_reported_in_the_users_words(qtbot, shop, db, monkeypatch):
-    outcome = SimpleNamespace(ok=False, error_code="printer_offline", error_text_en="the printer is offline",
-                              error_text_zh="打印机离线", preview_lines=())
-    monkeypatch.setattr(till_module, "print_job", lambda ctx, no, reprint: ("net:10.0.0.9", outcome))
+    from app.services.sales.printing import PrintOutcome
+
+    outcome = PrintOutcome(ok=False, error_code="printer_offline", error_text_en="the printer is offline",
+                           error_text_zh="打印机离线", preview_lines=())
+    monkeypatch.setattr(sale_actions, "print_job", lambda ctx, no, reprint: ("net:10.0.0.9", outcome))
     till = make_till(qtbot, shop)
     _sell_by_keyboard(qtbot, till)
     qtbot.waitUntil(lambda: "printer failed" in till.banner.text(), timeout=10_000)
@@ -289,7 +291,7 @@ def test_the_ui_thread_stays_free_while_the_db_worker_is_busy(qtbot, shop):
 
 def test_history_reprints_with_one_key_and_opens_a_refund(qtbot, shop, db, monkeypatch):
     calls = []
-    monkeypatch.setattr(till_module, "print_job", lambda ctx, no, reprint: calls.append((no, reprint)))
+    monkeypatch.setattr(sale_actions, "print_job", lambda ctx, no, reprint: calls.append((no, reprint)))
     till = make_till(qtbot, shop)
     _sell_by_keyboard(qtbot, till)
     qtbot.waitUntil(lambda: len(calls) == 1, timeout=10_000)
@@ -311,11 +313,11 @@ def _use_printer(monkeypatch, setting: str):
     localconfig = pytest.importorskip("app.services.base.localconfig")
     pytest.importorskip("app.services.sales.printing")
     pytest.importorskip("app.adapters.printers")
-    monkeypatch.setattr(till_module, "print_job", _REAL_PRINT_JOB)
+    monkeypatch.setattr(sale_actions, "print_job", _REAL_PRINT_JOB)
     monkeypatch.setattr(localconfig, "load", lambda: localconfig.TillConfig(printer=setting))
 
 
-_REAL_PRINT_JOB = till_module.print_job
+_REAL_PRINT_JOB = sale_actions.print_job
 
 
 def test_a_file_printer_that_cannot_be_written_never_undoes_the_sale(qtbot, shop, db, monkeypatch):
