@@ -3,7 +3,7 @@
     .venv/bin/python scripts/i18n_ui.py extract      # lupdate app/ui -> resources/locale/shopcare_ui.pot,
                                                      # and new strings added (untranslated) to every PO
     .venv/bin/python scripts/i18n_ui.py from-json    # merge resources/i18n/<lang>/*.json into the POs
-    .venv/bin/python scripts/i18n_ui.py draft-tw     # zh_TW drafts (fuzzy) from zh_CN: OpenCC s2twp + TERMS
+    .venv/bin/python scripts/i18n_ui.py draft-tw     # zh_TW drafts (fuzzy) from zh_CN: OpenCC s2twp + the glossary in scripts/i18n.py
     .venv/bin/python scripts/i18n_ui.py check        # exit 1 on any string without a translation
 
 The PO files are resources/locale/<lang>/LC_MESSAGES/shopcare_ui.po: ``msgctxt`` is the Qt
@@ -23,6 +23,7 @@ zh_TW drafts (search ``#, fuzzy`` in Poedit or any editor), and remove their fuz
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import shutil
@@ -44,87 +45,6 @@ LANGS = ("zh_CN", "zh_TW")   # the languages every string needs (English is the 
 PLURAL_ONLY = "en"           # English: only the plural forms of numerus strings
 DRAFT_NOTE = "drafted from zh_CN with OpenCC s2twp: review"
 
-# What a shop in Taiwan or Hong Kong says where OpenCC's s2twp (Taiwan phrasing) still gives the
-# mainland word, or a word a till does not use. Applied in order to each draft, after OpenCC.
-TERMS: tuple[tuple[str, str], ...] = (
-    ("小票", "收據"),
-    ("積分", "點數"),
-    ("結賬", "結帳"),
-    ("賬戶", "帳戶"),
-    ("賬號", "帳號"),
-    ("賬", "帳"),
-    ("充值", "儲值"),
-    ("審計日誌", "稽核紀錄"),
-    ("審計", "稽核"),
-    ("二維碼", "QR 碼"),
-    ("掃碼", "掃描"),
-    ("模板", "範本"),
-    ("模版", "範本"),
-    ("門店", "店家"),
-    ("店鋪", "店家"),
-    ("短訊", "簡訊"),
-    ("信息", "訊息"),
-    ("回訪", "回電"),
-    ("質量", "品質"),
-    ("復購", "回購"),
-    ("用戶", "使用者"),
-    ("新建", "新增"),
-    ("登錄", "登入"),
-    ("默認", "預設"),
-    ("打印", "列印"),
-    ("數據", "資料"),
-    ("視頻", "影片"),
-    ("激活", "啟用"),
-    ("導出", "匯出"),
-    ("導入", "匯入"),
-    ("儲值儲值", "儲值"),            # 储值充值 ("top up stored value"): one word in Taiwan
-    ("手機號碼", "手機號"),
-    ("手機號", "手機號碼"),
-    ("臺", "台"),                    # 收銀台, 一台: what shops write (臺 is the formal form)
-    ("營銷", "行銷"),
-    ("型別", "類型"),                # s2twp's 型別 is a programming "type"
-    ("專案", "項目"),                # an item to adjust, not a project
-    ("稽核記錄", "稽核紀錄"),
-    ("待稽核", "待審核"),            # waiting for approval (s2twp reads 审核 as audit)
-    ("按回車", "按 Enter"),
-    ("回車", "Enter"),
-    ("添加", "新增"),
-    ("公曆", "國曆"),
-    ("當前", "目前"),
-    ("發件箱", "寄件匣"),
-    ("“", "「"),
-    ("”", "」"),
-    ("校驗", "驗證"),
-    ("網關回復", "閘道器回覆"),
-    ("網關", "閘道器"),
-    ("回復", "回覆"),
-    ("發送", "傳送"),
-    ("程式碼", "代碼"),              # an ISO or tier code, not source code
-    ("示例", "範例"),
-    ("自定義", "自訂"),
-    ("生成", "產生"),
-    ("紙質", "紙本"),
-    ("演示", "示範"),
-    ("恢復", "還原"),                # restore a backup, restore the default text
-    ("主機名稱", "主機名"),
-    ("主機名", "主機名稱"),
-    ("列印QR", "列印 QR"),
-    ("許可權", "權限"),
-    ("到 U 盤", "到隨身碟"),
-    ("U 盤", "隨身碟"),
-    ("條簡訊", "則簡訊"),            # a text message is counted 則
-    ("周", "週"),
-    ("流水", "明細"),
-    ("補打", "補印"),
-    ("錄入", "輸入"),
-    ("{points} 分", "{points} 點"),
-    ("{points} 點數", "{points} 點"),
-    ("天后", "天後"),
-    ("匹配", "符合"),
-    ("退出", "結束"),                # Quit
-    ("查詢", "搜尋"),                # 查找 (find a member): s2twp gives 查詢
-    ("地址", "網址"),                # the gateway's API address
-)
 
 
 def po_path(lang: str, root: Path = LOCALE) -> Path:
@@ -294,16 +214,21 @@ def from_json(json_root: Path = JSON_DIR, locale_root: Path = LOCALE) -> dict[st
     return counts
 
 
-def to_taiwan(text: str, converter=None) -> str:
-    """zh_CN -> what a Taiwan/Hong Kong shop's screen says (OpenCC s2twp, then :data:`TERMS`)."""
-    if converter is None:
-        import opencc  # a translator's tool: pip install opencc (in the [test] extra)
+@functools.lru_cache(maxsize=1)
+def _shopcare_tool():
+    """scripts/i18n.py (the other catalogue's tool), loaded by path: both draft with its glossary."""
+    import importlib.util
 
-        converter = opencc.OpenCC("s2twp")
-    out = converter.convert(text)
-    for mainland, local in TERMS:
-        out = out.replace(mainland, local)
-    return out
+    spec = importlib.util.spec_from_file_location("shopcare_i18n_tool", Path(__file__).with_name("i18n.py"))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def to_taiwan(text: str, converter=None) -> str:
+    """zh_CN -> what a Taiwan/Hong Kong shop's screen says: OpenCC s2twp, then the one glossary both
+    catalogues are drafted with (scripts/i18n.py ``TW_GLOSSARY``)."""
+    return _shopcare_tool().to_tw(text, converter)
 
 
 def draft_tw(locale_root: Path = LOCALE, *, redo: bool = False) -> int:
