@@ -27,6 +27,7 @@ from app.services.base.context import Actor, Ctx
 from app.ui import i18n
 from app.ui.pickers import CurrencyPicker, RegionPicker
 from app.ui.tasks import TaskRunner
+from app.ui.widgets import error_label
 
 PIN_MIN, PIN_MAX = 4, 8
 
@@ -83,14 +84,6 @@ def _mark(edit: QWidget, bad: bool) -> None:
         edit.setProperty("invalid", bad)
         edit.style().unpolish(edit)
         edit.style().polish(edit)
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setProperty("role", "error")
-    label.setWordWrap(True)
-    label.hide()
-    return label
 
 
 def first_run_proposal(ctx: Ctx, locale: str | None = None, lang: str | None = None) -> shop_region.Proposal:
@@ -151,8 +144,8 @@ class FirstRunDialog(QDialog):
         self.password = password_edit(self)
         self.password_again = password_edit(self)
 
-        self.errors = {key: _error_label(self) for key in FIELDS}
-        self.form_error = _error_label(self)
+        self.errors = {key: error_label(self) for key in FIELDS}
+        self.form_error = error_label(self)
 
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -337,7 +330,7 @@ class LoginDialog(QDialog):
         self.staff.setMinimumWidth(220)
         self.pin = pin_edit(self)
         self.pin.setPlaceholderText(self.tr("PIN"))
-        self.error = _error_label(self)
+        self.error = error_label(self)
         self.ok = QPushButton(self.tr("Log in"), self)
         self.ok.setProperty("primary", True)
         self.ok.setDefault(True)

@@ -34,6 +34,15 @@ def run(widget, fn, on_done=None, on_error=None, *, pool: str = "db", what: str 
 
 
 # --- small widgets -------------------------------------------------------------------------------
+def error_label(parent: QWidget) -> QLabel:
+    """A red line under a field or a form, hidden until there is something wrong to say."""
+    label = QLabel(parent)
+    label.setProperty("role", "error")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
 class Status(QLabel):
     """One line under a tab's buttons: what was saved, or why not."""
 

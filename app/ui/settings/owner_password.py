@@ -17,14 +17,7 @@ from app.errors import ShopError, ValidationError
 from app.services.base import auth, permissions
 from app.services.base.context import Ctx
 from app.ui.startup import password_edit, password_problem
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setProperty("role", "error")
-    label.setWordWrap(True)
-    label.hide()
-    return label
+from app.ui.widgets import error_label
 
 
 def _button_row(dialog: QDialog, ok_text: str, cancel_text: str) -> tuple[QHBoxLayout, QPushButton, QPushButton]:
@@ -72,7 +65,7 @@ class OwnerPasswordDialog(QDialog):
         self.password = password_edit(self)
         form.addRow(self.tr("Password"), self.password)
         outer.addLayout(form)
-        self.error = _error_label(self)
+        self.error = error_label(self)
         outer.addWidget(self.error)
         row, self.ok_button, self.cancel_button = _button_row(self, self.tr("Confirm (Enter)"),
                                                                  self.tr("Cancel (Esc)"))
@@ -179,7 +172,7 @@ class SetOwnerPasswordDialog(QDialog):
         form.addRow(self.tr("New password"), self.new)
         form.addRow(self.tr("Password again"), self.again)
         outer.addLayout(form)
-        self.error = _error_label(self)
+        self.error = error_label(self)
         outer.addWidget(self.error)
         row, self.ok_button, self.cancel_button = _button_row(self, self.tr("Save (Enter)"),
                                                                  self.tr("Cancel (Esc)"))
