@@ -1,6 +1,7 @@
 """Test helpers: a small product range and ledger invariants checked straight from the tables."""
 from __future__ import annotations
 
+import multiprocessing as mp
 from dataclasses import replace
 
 from sqlalchemy import func, select
@@ -83,3 +84,18 @@ def fund(ctx, member_id, principal=0, bonus=0, points=0):
             ledger.post_wallet(t, member_id, "opening", principal, bonus)
         if points:
             ledger.post_points(t, member_id, "opening", points)
+
+
+def race(target, args: tuple, tills: list[str]) -> list:
+    """One spawned process per till running ``target(*args, till, start, queue)``, all released at
+    the same instant; the one result each puts on the queue, in the order they came."""
+    spawn = mp.get_context("spawn")
+    start, q = spawn.Event(), spawn.Queue()
+    procs = [spawn.Process(target=target, args=(*args, till, start, q)) for till in tills]
+    for p in procs:
+        p.start()
+    start.set()
+    results = [q.get(timeout=180) for _ in procs]
+    for p in procs:
+        p.join(60)
+    return results

@@ -3,14 +3,13 @@ pays out, the others are refused with the plain reason (nothing left / already r
 balance equals its ledger. On SQLite and (SHOPCARE_TEST_PG) PostgreSQL."""
 from __future__ import annotations
 
-import multiprocessing as mp
 from datetime import datetime
 
 from app.services.base import setup
 from app.services.ledger import wallet
 from app.services.base.context import Actor, Ctx, FixedClock
 from app.services.admin.integrity import run_check
-from tests.shop import confirmed, ledger_faults, member
+from tests.shop import confirmed, race, ledger_faults, member
 
 TILLS = 4
 
@@ -41,16 +40,7 @@ def _till(url: str, what: str, key: int, till: str, start, q) -> None:
 def _race(db, what: str, key: int):
     for code in ("T2", "T3", "T4", "T5"):
         setup.ensure_defaults(Ctx(db=db, till=code))
-    spawn = mp.get_context("spawn")
-    start, q = spawn.Event(), spawn.Queue()
-    procs = [spawn.Process(target=_till, args=(db.url, what, key, f"T{i + 2}", start, q)) for i in range(TILLS)]
-    for p in procs:
-        p.start()
-    start.set()
-    results = [q.get(timeout=180) for _ in procs]
-    for p in procs:
-        p.join(60)
-    return results
+    return race(_till, (db.url, what, key), [f"T{i + 2}" for i in range(TILLS)])
 
 
 def _ctx(db):

@@ -4,7 +4,6 @@ sold, the money back never exceeds the sale, the losers read "already refunded",
 clean. On SQLite (WAL, one file) and on PostgreSQL (SHOPCARE_TEST_PG)."""
 from __future__ import annotations
 
-import multiprocessing as mp
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -15,7 +14,7 @@ from app.services.base import setup
 from app.services.sales.checkout import Cart, CartLine, Tender, checkout
 from app.services.base.context import Actor, Ctx, FixedClock
 from app.services.admin.integrity import run_check
-from tests.shop import confirmed, fund, ledger_faults, member
+from tests.shop import confirmed, race, fund, ledger_faults, member
 
 TILLS = 4
 PRICE = 1800   # two at 18.00: a sale of 36.00
@@ -43,16 +42,7 @@ def _till(url: str, receipt: str, lines, till: str, start, q) -> None:
 def _race(db, receipt: str, lines) -> list[tuple[str, object]]:
     for code in ("T2", "T3", "T4", "T5"):
         setup.ensure_defaults(Ctx(db=db, till=code))
-    spawn = mp.get_context("spawn")
-    start, q = spawn.Event(), spawn.Queue()
-    procs = [spawn.Process(target=_till, args=(db.url, receipt, lines, f"T{i + 2}", start, q)) for i in range(TILLS)]
-    for p in procs:
-        p.start()
-    start.set()
-    results = [q.get(timeout=180) for _ in procs]
-    for p in procs:
-        p.join(60)
-    return results
+    return race(_till, (db.url, receipt, lines), [f"T{i + 2}" for i in range(TILLS)])
 
 
 def _shop(db):

@@ -3,7 +3,6 @@ once: exactly the affordable spends succeed, the rest are refused cleanly, and t
 its ledger, on SQLite (WAL, one file) and on PostgreSQL."""
 from __future__ import annotations
 
-import multiprocessing as mp
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -14,7 +13,7 @@ from app.services.sales import catalog
 from app.services.base import setup
 from app.services.base.context import Actor, Ctx, FixedClock
 from tests.shop import fund, ledger_faults, member
-from tests.shop import confirmed
+from tests.shop import confirmed, race
 
 TILLS, TRIES, PRICE, BALANCE = 4, 12, 700, 10_000   # 48 tries of 7.00 against 100.00: 14 can be paid
 
@@ -51,15 +50,7 @@ def test_four_tills_spend_one_balance(db):
     for code in ("T2", "T3", "T4"):
         setup.ensure_defaults(Ctx(db=db, till=code))
 
-    spawn = mp.get_context("spawn")
-    start, q = spawn.Event(), spawn.Queue()
-    procs = [spawn.Process(target=_till, args=(db.url, m.id, f"T{i + 1}", start, q)) for i in range(TILLS)]
-    for p in procs:
-        p.start()
-    start.set()
-    results = [q.get(timeout=180) for _ in procs]
-    for p in procs:
-        p.join(60)
+    results = race(_till, (db.url, m.id), [f"T{i + 1}" for i in range(TILLS)])
     errors = [r for r in results if r[0] == "error"]
     assert not errors, errors
     ok = sum(r[1] for r in results)
