@@ -18,12 +18,8 @@ def write(tmp_path, name: str, text: str):
     return path
 
 
-def test_the_write_transaction_does_not_grow_with_the_rows(ctx, tmp_path):
-    """Under the write lock (where a till's checkout waits) the import runs a handful of bulk
-    statements, not several per row: 300 rows, 300 sales, 60 new members."""
-    lines = ["phone,datetime,amount,sku"]
-    lines += [f"13800{i % 60:06d},2025-05-{1 + i % 28:02d} 15:{i % 60:02d},{10 + i},{'' if i % 3 else 'COF'}"
-              for i in range(300)]
+def _under_the_lock(ctx, run_import, path):
+    """The import's report, and every statement it ran on the write connection (under the lock)."""
     statements: list[str] = []
 
     def count(conn, _cursor, statement, *_args) -> None:
@@ -32,9 +28,18 @@ def test_the_write_transaction_does_not_grow_with_the_rows(ctx, tmp_path):
 
     event.listen(ctx.db.write_engine, "before_cursor_execute", count)
     try:
-        report = import_sales(ctx, write(tmp_path, "s.csv", "\n".join(lines) + "\n"))
+        return run_import(ctx, path), statements
     finally:
         event.remove(ctx.db.write_engine, "before_cursor_execute", count)
+
+
+def test_the_write_transaction_does_not_grow_with_the_rows(ctx, tmp_path):
+    """Under the write lock (where a till's checkout waits) the import runs a handful of bulk
+    statements, not several per row: 300 rows, 300 sales, 60 new members."""
+    lines = ["phone,datetime,amount,sku"]
+    lines += [f"13800{i % 60:06d},2025-05-{1 + i % 28:02d} 15:{i % 60:02d},{10 + i},{'' if i % 3 else 'COF'}"
+              for i in range(300)]
+    report, statements = _under_the_lock(ctx, import_sales, write(tmp_path, "s.csv", "\n".join(lines) + "\n"))
     assert (report.imported, report.members_created) == (300, 60)
     assert len(statements) < 40, statements[:50]
 
@@ -45,17 +50,7 @@ def test_the_member_import_writes_in_bulk_too(ctx, tmp_path):
     lines = ["name,phone,card,consent,balance,bonus,points,tags,birthday"]
     lines += [f"会员{i},139{i:08d},{f'C{i}' if i % 2 else ''},{'是' if i % 3 else '否'},{i % 7}.50,{i % 2},{i % 5 * 10},"
               f"{'常客、VIP' if i % 4 == 0 else ''},{'1990-03-05' if i % 2 else ''}" for i in range(300)]
-    statements: list[str] = []
-
-    def count(conn, _cursor, statement, *_args) -> None:
-        if conn.get_execution_options().get(WRITE):
-            statements.append(statement)
-
-    event.listen(ctx.db.write_engine, "before_cursor_execute", count)
-    try:
-        report = import_members(ctx, write(tmp_path, "m.csv", "\n".join(lines) + "\n"))
-    finally:
-        event.remove(ctx.db.write_engine, "before_cursor_execute", count)
+    report, statements = _under_the_lock(ctx, import_members, write(tmp_path, "m.csv", "\n".join(lines) + "\n"))
     assert report.imported == 300
     assert len(statements) < 40, statements[:50]
     assert ledger_faults(ctx.db) == []

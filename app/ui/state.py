@@ -8,7 +8,7 @@ from babel.dates import format_date, format_datetime, format_time
 from PySide6.QtCore import QObject, Signal
 
 from app.errors import ShopError, render
-from app.i18n import babel_locale, is_han
+from app.i18n import babel_locale, is_han, pick
 from app.money import format_int, format_money, format_plain
 from app.services.base import settings as shop_settings
 from app.services.base.context import Actor, Ctx
@@ -87,9 +87,7 @@ class AppState(QObject):
 
     def tier_name(self, en: str | None, zh: str | None) -> str:
         """A tier's name as this reader sees it: the shop's own, or a default one in their Chinese."""
-        from app import i18n as catalogues
-
-        return catalogues.pick(self.lang, en or "", zh or "", context="tier")
+        return pick(self.lang, en or "", zh or "", context="tier")
 
     def error_text(self, exc: BaseException) -> str:
         """A failure in the user's language: the catalogue for ShopErrors; anything else is one plain
