@@ -4,8 +4,8 @@ from app.models.care import (CallbackTask, Campaign, CampaignRecipient, ContactN
                               Message, SatisfactionScore)
 from app.models.ledgers import PointsEntry, Topup, WalletEntry
 from app.models.members import Member, MemberDate, MemberTag
-from app.models.sales import (CountCard, CountCardEntry, HeldCart, Payment, Product, Sale, SaleLine,
-                              Voucher)
+from app.models.sales import (Category, CountCard, CountCardEntry, HeldCart, MemberPrice, Payment, Product,
+                              ProductBarcode, ProductSearchKey, Sale, SaleLine, StockEntry, Voucher)
 from app.models.shop import AuditLog, Setting, Staff, Till, Tier, TopupBonusRule
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "SaleLine", "Setting", "Staff", "Till", "Tier", "Topup", "TopupBonusRule", "Voucher", "WalletEntry",
     "InboundMessage", "SatisfactionScore",  # texts
     "Campaign", "CampaignRecipient", "KbArticle",  # care: campaigns and knowledge base
+    "Category", "MemberPrice", "ProductBarcode", "ProductSearchKey", "StockEntry",  # the catalogue and stock
 ]

@@ -3,11 +3,23 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String,
+from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, text,
                         Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Amount, Base
+
+
+class Category(Base):
+    """A product category from the shop's managed list. Its rules apply to open-price lines (无码商品)
+    sold under it; a product carries its own flags."""
+    __tablename__ = "categories"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    points_eligible: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    discount_eligible: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    sort: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
 
 class Product(Base):
@@ -16,9 +28,8 @@ class Product(Base):
                       CheckConstraint("price >= 0", name="price_nonneg"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sku: Mapped[str] = mapped_column(String(32), unique=True)
-    barcode: Mapped[str | None] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(128))
-    category: Mapped[str] = mapped_column(String(64), default="")
+    category: Mapped[str] = mapped_column(String(64), default="")   # a name from ``categories`` (or "")
     price: Mapped[int] = mapped_column(Amount)
     kind: Mapped[str] = mapped_column(String(16), default="goods")
     points_eligible: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -28,6 +39,64 @@ class Product(Base):
     card_uses: Mapped[int | None] = mapped_column(Integer)
     card_valid_days: Mapped[int | None] = mapped_column(Integer)
     card_service_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    unit: Mapped[str] = mapped_column(String(8), default="", server_default=text("''"))      # 件, 杯, 斤, 次…
+    cost: Mapped[int | None] = mapped_column(Amount)        # cost price, minor units, when known
+    # True: no member price and no tier discount for this product ("no member discount").
+    no_member_price: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    points_price: Mapped[int | None] = mapped_column(Amount)   # points for one unit by exchange (积分兑换)
+    track_stock: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    reorder_level: Mapped[int | None] = mapped_column(Integer)
+    on_hand: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # caches stock_entries
+    favourite: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # on the till grid
+    colour: Mapped[str] = mapped_column(String(9), default="", server_default=text("''"))         # "#RRGGBB" or ""
+
+
+class ProductBarcode(Base):
+    """One of a product's barcodes (a product may have several: case and unit, old and new)."""
+    __tablename__ = "product_barcodes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    barcode: Mapped[str] = mapped_column(String(32), unique=True)
+
+
+class ProductSearchKey(Base):
+    """What finds a product as the cashier types: every suffix of its name, of its pinyin initials
+    and of its syllables, its SKU, barcodes and category, lower-cased. Searched by prefix, so the
+    index answers "nt" (拿铁) and "lj" (西湖龙井) at 100,000 products without reading them all."""
+    __tablename__ = "product_search_keys"
+    __table_args__ = (Index("ix_product_search_keys_key_product", "key", "product_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    # bytewise order on PostgreSQL too, so the prefix range is exact whatever the database's collation
+    key: Mapped[str] = mapped_column(String(64).with_variant(String(64, collation="C"), "postgresql"))
+
+
+class MemberPrice(Base):
+    """A tier's price for one product (会员价), in place of the tier's percentage discount."""
+    __tablename__ = "member_prices"
+    __table_args__ = (UniqueConstraint("product_id", "tier_id"), CheckConstraint("price >= 0", name="price_nonneg"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"))
+    price: Mapped[int] = mapped_column(Amount)
+
+
+class StockEntry(Base):
+    """A movement of a product's stock; ``products.on_hand`` is the sum of them (shopcare check)."""
+    __tablename__ = "stock_entries"
+    __table_args__ = (CheckConstraint(
+        "kind IN ('opening','received','sold','refunded','adjusted','counted')", name="kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    qty: Mapped[int] = mapped_column(Integer)             # signed units
+    unit_cost: Mapped[int | None] = mapped_column(Amount)  # received: what one unit cost
+    supplier: Mapped[str] = mapped_column(String(128), default="", server_default=text("''"))
+    sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"), index=True)
+    ref: Mapped[str | None] = mapped_column(String(64))    # a stocktake's or a delivery's reference
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    note: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
 
 
 class Sale(Base):
@@ -57,6 +126,7 @@ class Sale(Base):
     change_given: Mapped[int] = mapped_column(Amount, default=0)
     points_earned: Mapped[int] = mapped_column(Amount, default=0)  # negative on a refund: reversed
     note: Mapped[str] = mapped_column(Text, default="")
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # a refund's approving manager
 
     lines: Mapped[list[SaleLine]] = relationship(order_by="SaleLine.line_no", lazy="selectin",
                                                  back_populates="sale")
@@ -84,6 +154,13 @@ class SaleLine(Base):
     # Units of this (sold) line refunded so far: claimed by a conditional update, never above qty.
     refunded_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     count_card_id: Mapped[int | None] = mapped_column(ForeignKey("count_cards.id"))  # used or sold
+    # What the line was when sold, for receipts and reports: the list price before a member price,
+    # the category (open-price lines have no product), the unit cost where known (margin), and the
+    # points paid when the line was exchanged for points (积分兑换; its line_total is then 0).
+    list_price: Mapped[int | None] = mapped_column(Amount)
+    category: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
+    unit_cost: Mapped[int | None] = mapped_column(Amount)
+    exchange_points: Mapped[int | None] = mapped_column(Amount)
 
     sale: Mapped[Sale] = relationship(back_populates="lines")
 

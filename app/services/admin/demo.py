@@ -46,7 +46,7 @@ from typing import Callable
 from sqlalchemy import func, select
 
 from app.errors import ValidationError
-from app.models import CountCard, Member, Message, Product, Sale, Setting, Tier, Topup
+from app.models import CountCard, Member, Message, Product, ProductBarcode, Sale, Setting, Tier, Topup
 from app.money import round_half_up
 from app.services.admin.demo_care import CAMPAIGN_DAYS_BEFORE_END, demo_campaign, demo_care_records, demo_text_history
 from app.services.admin.demo_data import (
@@ -224,7 +224,7 @@ def _times(rng: random.Random, k: int) -> list[time]:
 def _stock(t: Ctx) -> dict[str, tuple[int, bool]]:
     """Add the demo range (skipping SKUs already there); returns sku -> (price, discount eligible)."""
     have = set(t.s.execute(select(Product.sku)).scalars())
-    barcodes = set(x for x in t.s.execute(select(Product.barcode)).scalars() if x)
+    barcodes = set(t.s.execute(select(ProductBarcode.barcode)).scalars())
     prices = {}
     for i, (sku, name, category, price, kind, pts, disc) in enumerate(PRODUCTS):
         prices[sku] = price

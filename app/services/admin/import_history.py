@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, case, insert, or_, select, update
 
 from app import i18n
 from app.errors import ImportFailed, ShopError, ValidationError
-from app.models import Member, Product, Sale, SaleLine, Till
+from app.models import Member, Product, ProductBarcode, Sale, SaleLine, Till
 from app.models import Payment as PaymentRow
 from app.money import parse_amount, round_half_up
 from app.services.admin.import_common import (
@@ -198,12 +198,14 @@ def _products(t: Ctx, skus: set[str]) -> dict[str, tuple[int, str, str]]:
     by_barcode: dict[str, tuple[int, str, str]] = {}
     for i in range(0, len(wanted), CHUNK):
         part = wanted[i:i + CHUNK]
-        for pid, sku, barcode, name in t.s.execute(
-                select(Product.id, Product.sku, Product.barcode, Product.name)
-                .where(or_(Product.sku.in_(part), Product.barcode.in_(part))).order_by(Product.id)):
+        for pid, sku, name in t.s.execute(
+                select(Product.id, Product.sku, Product.name).where(Product.sku.in_(part)).order_by(Product.id)):
             found[sku] = (pid, sku, name)
-            if barcode:
-                by_barcode.setdefault(barcode, (pid, sku, name))
+        for barcode, pid, sku, name in t.s.execute(
+                select(ProductBarcode.barcode, Product.id, Product.sku, Product.name)
+                .join(Product, Product.id == ProductBarcode.product_id)
+                .where(ProductBarcode.barcode.in_(part)).order_by(Product.id)):
+            by_barcode.setdefault(barcode, (pid, sku, name))
     return {code: found.get(code) or by_barcode[code] for code in wanted if code in found or code in by_barcode}
 
 

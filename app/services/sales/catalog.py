@@ -4,21 +4,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, func, insert, or_, select
 
 from app.errors import Duplicate, NotFound, ValidationError
 from app.i18n import L_
-from app.models import Product
+from app.models import Product, ProductBarcode, ProductSearchKey
 from app.money import check_amount
 from app.services.base import permissions
 from app.services.base.context import Ctx
+from app.services.sales.search_keys import normalise, prefix_range, product_keys
 
 
 @dataclass(frozen=True)
 class ProductView:
     id: int
     sku: str
-    barcode: str | None
+    barcodes: tuple[str, ...]
     name: str
     category: str
     price: int
@@ -29,17 +30,70 @@ class ProductView:
     card_uses: int | None
     card_valid_days: int | None
     card_service_id: int | None
+    unit: str = ""
+    cost: int | None = None
+    no_member_price: bool = False
+    points_price: int | None = None
+    track_stock: bool = False
+    reorder_level: int | None = None
+    on_hand: int = 0
+    favourite: bool = False
+    colour: str = ""
+
+    @property
+    def barcode(self) -> str | None:
+        """The first barcode (the one a label shows), if any."""
+        return self.barcodes[0] if self.barcodes else None
 
 
-def view(p: Product) -> ProductView:
-    return ProductView(p.id, p.sku, p.barcode, p.name, p.category, p.price, p.kind, p.points_eligible,
-                       p.discount_eligible, p.active, p.card_uses, p.card_valid_days, p.card_service_id)
+def view(p: Product, barcodes: tuple[str, ...] | list[str] = ()) -> ProductView:
+    return ProductView(p.id, p.sku, tuple(barcodes), p.name, p.category, p.price, p.kind, p.points_eligible,
+                       p.discount_eligible, p.active, p.card_uses, p.card_valid_days, p.card_service_id,
+                       p.unit or "", p.cost, bool(p.no_member_price), p.points_price, bool(p.track_stock),
+                       p.reorder_level, p.on_hand or 0, bool(p.favourite), p.colour or "")
+
+
+def barcodes_of(t: Ctx, product_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    out: dict[int, list[str]] = {}
+    for i in range(0, len(product_ids), 500):
+        for pid, code in t.s.execute(select(ProductBarcode.product_id, ProductBarcode.barcode)
+                                     .where(ProductBarcode.product_id.in_(product_ids[i:i + 500]))
+                                     .order_by(ProductBarcode.id)):
+            out.setdefault(pid, []).append(code)
+    return {pid: tuple(codes) for pid, codes in out.items()}
+
+
+def views(t: Ctx, products: list[Product]) -> list[ProductView]:
+    codes = barcodes_of(t, [p.id for p in products])
+    return [view(p, codes.get(p.id, ())) for p in products]
+
+
+def _find(t: Ctx, codes: set[str]) -> dict[str, Product]:
+    """Products for codes as typed: the SKU exactly, a barcode, else the SKU in any letter case."""
+    found: dict[str, Product] = {}
+    for p in t.s.execute(select(Product).where(Product.sku.in_(codes))).scalars():
+        found[p.sku] = p
+    rest = codes - found.keys()
+    if rest:
+        for code, p in t.s.execute(select(ProductBarcode.barcode, Product).join(
+                Product, Product.id == ProductBarcode.product_id).where(ProductBarcode.barcode.in_(rest))):
+            found[code] = p
+    rest = codes - found.keys()
+    if rest:  # "p001" for "P001": the normalised SKU is one of the product's search keys
+        norm = {normalise(c): c for c in rest if normalise(c)}
+        if norm:
+            for key, p in t.s.execute(select(ProductSearchKey.key, Product).join(
+                    Product, Product.id == ProductSearchKey.product_id).where(ProductSearchKey.key.in_(norm))):
+                code = norm[key]
+                if normalise(p.sku) == key and code not in found:
+                    found[code] = p
+    return found
 
 
 def lookup(t: Ctx, code: str) -> Product:
-    """A product by SKU or barcode, as a scanner types it."""
+    """A product by SKU (any letter case) or barcode, as a scanner or a cashier types it."""
     text = (code or "").strip()
-    p = t.s.execute(select(Product).where(or_(Product.sku == text, Product.barcode == text))).scalars().first()
+    p = _find(t, {text}).get(text) if text else None
     if p is None:
         raise NotFound("sku_unknown", sku=text)
     return p
@@ -58,22 +112,58 @@ def lookup_many(t: Ctx, codes: list[str]) -> dict[str, ProductView]:
     found = {c: hit[1] for c in wanted if (hit := cache.get(c)) is not None and now - hit[0] < CACHE_SECONDS}
     missing = wanted - found.keys()
     if missing:
-        for p in t.s.execute(select(Product).where(or_(Product.sku.in_(missing),
-                                                       Product.barcode.in_(missing)))).scalars():
-            for code in (p.sku, p.barcode):
-                if code in missing and code not in found:
-                    found[code] = view(p)
-                    cache[code] = (now, found[code])
+        rows = _find(t, {c for c in missing if c})
+        codes = barcodes_of(t, list({p.id for p in rows.values()}))
+        for code, p in rows.items():
+            found[code] = view(p, codes.get(p.id, ()))
+            cache[code] = (now, found[code])
     for code in wanted:
         if code not in found:
             raise NotFound("sku_unknown", sku=code)
     return found
 
 
+def write_keys(t: Ctx, product_id: int, name: str, sku: str, barcodes: list[str] | tuple[str, ...],
+               category: str) -> None:
+    """Replace one product's search keys (after it is added or its name, codes or category change)."""
+    t.s.execute(delete(ProductSearchKey).where(ProductSearchKey.product_id == product_id))
+    keys = product_keys(name, sku, barcodes, category)
+    if keys:
+        t.s.execute(insert(ProductSearchKey), [{"product_id": product_id, "key": k} for k in sorted(keys)])
+
+
+def _matches(t: Ctx, query: str, active_only: bool):
+    q = select(Product)
+    bounds = prefix_range(query)
+    if bounds is not None:
+        ids = (select(ProductSearchKey.product_id)
+               .where(ProductSearchKey.key >= bounds[0], ProductSearchKey.key < bounds[1]))
+        q = q.where(Product.id.in_(ids))
+    if active_only:
+        q = q.where(Product.active.is_(True))
+    return q
+
+
+def search(ctx: Ctx, query: str = "", *, limit: int = 50, offset: int = 0,
+           active_only: bool = True) -> list[ProductView]:
+    """Products whose name, pinyin initials or syllables, SKU, barcode or category start with (or,
+    for names and initials, contain) the typed text, by name; all products when it is empty."""
+    with ctx.tx(write=False) as t:
+        rows = t.s.execute(_matches(t, query, active_only).order_by(Product.name, Product.id)
+                           .limit(limit).offset(offset)).scalars().all()
+        return views(t, list(rows))
+
+
+def count(ctx: Ctx, query: str = "", *, active_only: bool = True) -> int:
+    with ctx.tx(write=False) as t:
+        sub = _matches(t, query, active_only).with_only_columns(Product.id).subquery()
+        return int(t.s.execute(select(func.count()).select_from(sub)).scalar() or 0)
+
+
 def add_product(ctx: Ctx, *, sku: str, name: str, price: int, category: str = "", barcode: str | None = None,
                 kind: str = "goods", points_eligible: bool = True, discount_eligible: bool = True,
                 card_uses: int | None = None, card_valid_days: int | None = None,
-                card_service_sku: str | None = None) -> ProductView:
+                card_service_sku: str | None = None, barcodes: tuple[str, ...] = ()) -> ProductView:
     permissions.require(ctx, "manage_products")
     sku = (sku or "").strip()
     if not sku:
@@ -83,24 +173,29 @@ def add_product(ctx: Ctx, *, sku: str, name: str, price: int, category: str = ""
     check_amount(price, field="price", allow_zero=True)
     if kind not in ("goods", "service", "count_card"):
         raise ValidationError("setting_invalid", key="kind", why=L_("goods, service or count_card"))
+    codes = tuple(dict.fromkeys(c.strip() for c in ((barcode,) if barcode else ()) + tuple(barcodes) if c and c.strip()))
     with ctx.tx() as t:
-        clash = t.s.execute(select(Product.id).where(or_(Product.sku == sku, Product.barcode == sku,
-                                                         *( [Product.sku == barcode, Product.barcode == barcode]
-                                                            if barcode else [])))).first()
-        if clash:
-            raise Duplicate("sku_duplicate", sku=barcode if barcode and clash else sku)
+        for code in (sku, *codes):
+            clash = t.s.execute(select(Product.id).where(Product.sku == code).union(
+                select(ProductBarcode.product_id).where(ProductBarcode.barcode == code))).first()
+            if clash:
+                raise Duplicate("sku_duplicate", sku=code)
         service_id = None
         if kind == "count_card":
             if not card_uses or card_uses <= 0 or not card_service_sku:
                 raise ValidationError("setting_invalid", key="card_uses", why=L_("a count card needs uses and a service"))
             service_id = lookup(t, card_service_sku).id
-        p = Product(sku=sku, barcode=barcode or None, name=name.strip(), category=category, price=price, kind=kind,
+        p = Product(sku=sku, name=name.strip(), category=category, price=price, kind=kind,
                     points_eligible=points_eligible, discount_eligible=discount_eligible, active=True,
                     card_uses=card_uses, card_valid_days=card_valid_days, card_service_id=service_id)
         t.s.add(p)
         t.s.flush()
+        for code in codes:
+            t.s.add(ProductBarcode(product_id=p.id, barcode=code))
+        write_keys(t, p.id, p.name, sku, codes, category)
+        t.s.flush()
         ctx.db.cache.pop("products", None)
-        return view(p)
+        return view(p, codes)
 
 
 def list_products(ctx: Ctx, active_only: bool = True) -> list[ProductView]:
@@ -108,4 +203,4 @@ def list_products(ctx: Ctx, active_only: bool = True) -> list[ProductView]:
         q = select(Product).order_by(Product.category, Product.name)
         if active_only:
             q = q.where(Product.active.is_(True))
-        return [view(p) for p in t.s.execute(q).scalars()]
+        return views(t, list(t.s.execute(q).scalars()))

@@ -1,0 +1,60 @@
+"""The keys that find a product as the cashier types: name, pinyin initials (拿铁 -> "nt"), pinyin
+syllables, SKU, barcodes and category, each kept with every suffix so that a prefix search through
+the index finds a match anywhere ("lj" finds 西湖龙井). Pure functions: the catalogue stores them,
+the migration that brought them in computed them the same way."""
+from __future__ import annotations
+
+import re
+
+from pypinyin import Style, lazy_pinyin
+
+KEY_LEN = 64                       # the column's width; a longer suffix is cut (a prefix search still finds it)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_KEEP = re.compile(r"[^0-9a-z\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def normalise(text: str) -> str:
+    """What is compared: lower case, letters, digits and Chinese characters only."""
+    return _KEEP.sub("", (text or "").strip().lower())
+
+
+def _suffixes(s: str) -> set[str]:
+    return {s[i:i + KEY_LEN] for i in range(len(s))}
+
+
+def _pinyin(name: str) -> tuple[str, list[str]]:
+    """(initials, syllables): 西湖龙井 Latte -> ("xhljlatte", ["xi", "hu", "long", "jing", "latte"])."""
+    syllables = [w for part in lazy_pinyin(name) if (w := normalise(part))]
+    initials = []
+    for ch in re.findall(r"[\u3400-\u9fff\uf900-\ufaff]|[0-9a-zA-Z]+", name):
+        if _CJK.match(ch):
+            py = lazy_pinyin(ch)
+            initials.append(normalise(py[0])[:1] if py else "")
+        else:
+            initials.append(ch.lower())
+    return "".join(initials), syllables
+
+
+def product_keys(name: str, sku: str, barcodes: list[str] | tuple[str, ...] = (), category: str = "") -> set[str]:
+    """Every key stored for one product."""
+    keys: set[str] = set()
+    n = normalise(name)
+    keys |= _suffixes(n)
+    initials, syllables = _pinyin(name)
+    keys |= _suffixes(initials)
+    keys |= {"".join(syllables[i:])[:KEY_LEN] for i in range(len(syllables))}
+    for code in (sku, *barcodes):
+        if normalise(code):
+            keys.add(normalise(code)[:KEY_LEN])
+    c = normalise(category)
+    if c:
+        keys.add(c[:KEY_LEN])
+        keys.add(_pinyin(category)[0][:KEY_LEN])
+    keys.discard("")
+    return keys
+
+
+def prefix_range(query: str) -> tuple[str, str] | None:
+    """The (low, high) bounds of keys that start with the typed text, or None when there is none."""
+    q = normalise(query)[:KEY_LEN]
+    return (q, q + "\U0010ffff") if q else None
