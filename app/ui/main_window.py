@@ -17,6 +17,7 @@ from app.ui.state import AppState
 SCREENS = [
     ("till", QT_TRANSLATE_NOOP("MainWindow", "Till"), "app.ui.till.screen", "TillScreen"),
     ("members", QT_TRANSLATE_NOOP("MainWindow", "Members"), "app.ui.members.screen", "MembersScreen"),
+    ("products", QT_TRANSLATE_NOOP("MainWindow", "Products"), "app.ui.products.screen", "ProductsScreen"),
     ("messages", QT_TRANSLATE_NOOP("MainWindow", "Messages"), "app.ui.texts.screen", "MessagesScreen"),
     ("care", QT_TRANSLATE_NOOP("MainWindow", "Care"), "app.ui.care.screen", "CareScreen"),
     ("reports", QT_TRANSLATE_NOOP("MainWindow", "Reports"), "app.ui.reports.screen", "ReportsScreen"),

@@ -1,0 +1,1 @@
+"""Products: the catalogue (list, search, editor, import and export) and stock (receiving, stocktake, low stock)."""
