@@ -88,6 +88,7 @@ CATALOGUE: dict[str, str] = {
     "sku_unknown": NC_("sku_unknown", "Unknown barcode or SKU '{sku}'"),
     "sku_duplicate": NC_("sku_duplicate", "SKU '{sku}' already exists"),
     "product_inactive": NC_("product_inactive", "'{name}' is not on sale"),
+    "stock_short": NC_("stock_short", "Only {on_hand} of '{name}' in stock, {qty} asked (the shop does not sell below zero)"),
     "cart_empty": NC_("cart_empty", "The cart is empty"),
     "price_override_denied": NC_("price_override_denied", "Only a manager or the owner may change a price"),
     "discount_over_limit": NC_("discount_over_limit", "A {role} may give at most {limit}% discount (asked {asked}%)"),

@@ -8,6 +8,8 @@ text templates). See docs/translations.md.
     python scripts/i18n.py import-tuples    # (English, Chinese) tuples left in the code -> zh_CN PO,
                                             # the code keeps NC_(context, English); then extract + update
     python scripts/i18n.py draft-tw [--force]   # zh_TW drafts from zh_CN: OpenCC s2twp + the shop glossary
+    python scripts/i18n.py from-json        # resources/i18n_svc/<lang>/*.json ({context: {English: text}},
+                                            # context "" for none) into the POs; then delete the JSON
 
 The message id is the English text. Tables keyed by a code mark their English with
 ``NC_(context, English)`` and the context names the entry (an error's code, ``cli:<key>``…), so one
@@ -412,6 +414,32 @@ def cmd_draft_tw(force: bool = False) -> None:
     print(f"{tw_path.relative_to(ROOT)}: {n} draft(s) from zh_CN (OpenCC s2twp + glossary): read them")
 
 
+JSON_DIR = ROOT / "resources" / "i18n_svc"
+
+
+def cmd_from_json() -> None:
+    """Translations a branch kept beside the PO (so two branches never edit one PO hunk): every
+    ``<lang>/*.json`` entry goes into that language's PO (clearing a fuzzy flag). Run update first."""
+    if not JSON_DIR.is_dir():
+        return
+    for folder in sorted(p for p in JSON_DIR.iterdir() if p.is_dir()):
+        path = po_path(folder.name)
+        po = read_catalog(path, folder.name)
+        n = 0
+        for file in sorted(folder.glob("*.json")):
+            for context, entries in json.loads(file.read_text(encoding="utf-8")).items():
+                for english, text in entries.items():
+                    m = po.get(english, context=context or None)
+                    if m is None:
+                        print(f"{file.relative_to(ROOT)}: not in the catalogue: {context}|{english}")
+                        continue
+                    m.string = text
+                    m.flags.discard("fuzzy")
+                    n += 1
+        write_catalog(po, path)
+        print(f"{path.relative_to(ROOT)}: {n} texts from JSON")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="scripts/i18n.py", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -422,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--dry-run", action="store_true")
     tw = sub.add_parser("draft-tw", help="zh_TW drafts from zh_CN with OpenCC s2twp and the glossary")
     tw.add_argument("--force", action="store_true", help="redraft texts already translated too")
+    sub.add_parser("from-json", help="resources/i18n_svc/<lang>/*.json -> each language's PO")
     args = p.parse_args(argv)
     if args.cmd == "extract":
         cmd_extract()
@@ -433,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
         cmd_import_tuples(args.dry_run)
     elif args.cmd == "draft-tw":
         cmd_draft_tw(args.force)
+    elif args.cmd == "from-json":
+        cmd_from_json()
     return 0
 
 

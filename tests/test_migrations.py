@@ -87,3 +87,36 @@ def test_start_up_skips_alembic_at_head(tmp_path):
             "print(any(m == 'alembic' or m.startswith('alembic.') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_catalogue_migration_keeps_a_shops_products_and_sales(tmp_path):
+    """0009 rebuilds products and sales, which other tables refer to: with rows in them (and the
+    foreign keys checked after), barcodes move to product_barcodes, search keys and categories come."""
+    from sqlalchemy import text
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(db.alembic_config(), "0008_refunded_qty")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO tills (code, name, last_receipt_seq) VALUES ('T1', '', 1)"))
+        pid = conn.execute(text(
+            "INSERT INTO products (sku, barcode, name, category, price, kind, points_eligible, discount_eligible,"
+            " active) VALUES ('LT1', '6901', '拿铁', '咖啡', 2800, 'goods', true, true, true) RETURNING id")).scalar()
+        sid = conn.execute(text(
+            "INSERT INTO sales (receipt_no, till, seq, kind, source, created_at, subtotal, tier_discount,"
+            " manual_discount, total, change_given, points_earned, note)"
+            " VALUES ('T1-1', 'T1', 1, 'sale', 'till', CURRENT_TIMESTAMP, 2800, 0, 0, 2800, 0, 0, '') RETURNING id")).scalar()
+        conn.execute(text(
+            "INSERT INTO sale_lines (sale_id, line_no, product_id, sku, name, qty, unit_price, price_overridden,"
+            " tier_discount, manual_discount, line_total, points_eligible, refunded_qty)"
+            " VALUES (:s, 1, :p, 'LT1', '拿铁', 1, 2800, false, 0, 0, 2800, true, 0)"), {"s": sid, "p": pid})
+    db.upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT product_id, barcode FROM product_barcodes")).all() == [(pid, "6901")]
+        keys = set(conn.execute(text("SELECT key FROM product_search_keys WHERE product_id = :p"), {"p": pid}).scalars())
+        assert {"nt", "natie", "lt1", "6901", "咖啡"} <= keys
+        assert conn.execute(text("SELECT name FROM categories")).scalars().all() == ["咖啡"]
+        assert conn.execute(text("SELECT l.category, p.on_hand FROM sale_lines l JOIN products p ON p.id = l.product_id")
+                            ).all() == [("咖啡", 0)]
+        assert conn.execute(text("SELECT COUNT(*) FROM sales")).scalar() == 1
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1     # on again for the app
+    db.dispose()

@@ -135,6 +135,15 @@ WHERE c.uses_left <> COALESCE(e.u, 0) OR c.uses_left < 0
 ORDER BY c.id
 """)
 
+_STOCK = text("""
+SELECT p.id, p.name, p.on_hand, COALESCE(e.q, 0)
+FROM products p
+LEFT JOIN (SELECT product_id, SUM(qty) AS q FROM stock_entries GROUP BY product_id) e
+       ON e.product_id = p.id
+WHERE p.on_hand <> COALESCE(e.q, 0)
+ORDER BY p.id
+""")
+
 _SALES = text("""
 SELECT x.sale_id, s.receipt_no, x.total, x.lines, x.paid
 FROM (SELECT sale_id, SUM(total) AS total, SUM(line) AS lines, SUM(paid) AS paid
@@ -152,6 +161,7 @@ _COUNTS = [
     ("wallet_entries", "SELECT COUNT(*) FROM wallet_entries"),
     ("points_entries", "SELECT COUNT(*) FROM points_entries"),
     ("count_cards", "SELECT COUNT(*) FROM count_cards"),
+    ("stock_entries", "SELECT COUNT(*) FROM stock_entries"),
     ("sales", "SELECT COUNT(*) FROM sales"),
     ("sale_lines", "SELECT COUNT(*) FROM sale_lines"),
     ("payments", "SELECT COUNT(*) FROM payments"),
@@ -162,6 +172,7 @@ _COUNTS = [
 COUNT_NAMES: dict[str, str] = {
     "members": NC_("count:members", "members"), "wallet_entries": NC_("count:wallet_entries", "stored-value entries"),
     "points_entries": NC_("count:points_entries", "points entries"), "count_cards": NC_("count:count_cards", "count cards"),
+    "stock_entries": NC_("count:stock_entries", "stock entries"),
     "sales": NC_("count:sales", "sales"), "sale_lines": NC_("count:sale_lines", "sale lines"),
     "payments": NC_("count:payments", "payments"), "audit_log": NC_("count:audit_log", "audit rows"),
 }
@@ -204,7 +215,7 @@ def run_check(ctx: Ctx) -> CheckReport:
                 _wal_reset_bug(b, version, _selling_tills(conn))
             for name, sql in _COUNTS:
                 b.counts.append((name, int(conn.execute(text(sql)).scalar() or 0)))
-            for check in (_check_wallets, _check_points, _check_count_cards, _check_sales, _check_refunds):
+            for check in (_check_wallets, _check_points, _check_count_cards, _check_stock, _check_sales, _check_refunds):
                 _guarded(b, t, check, conn)
             _guarded(b, t, _check_audit, t)
     except DBAPIError as exc:
@@ -276,6 +287,12 @@ def _check_count_cards(b: _Builder, conn) -> None:
            lambda r: dict(card=r[0], member=r[1], left=r[2], ledger=r[3]))
     b.many("count_card_negative", [r for r in rows if r[2] < 0],
            N_("Count card {card}: uses left is negative ({left})"), lambda r: dict(card=r[0], left=r[2]))
+
+
+def _check_stock(b: _Builder, conn) -> None:
+    b.many("stock_mismatch", conn.execute(_STOCK).all(),
+           N_("Product {product} ({name}): {on_hand} in stock, its stock ledger sums to {ledger}"),
+           lambda r: dict(product=r[0], name=r[1], on_hand=r[2], ledger=r[3]))
 
 
 def _check_sales(b: _Builder, conn) -> None:

@@ -50,6 +50,8 @@ class ShopSettings:
     daily_text_cap: int = 3
     optout_line_zh: str = "回T退订"
     optout_line_en: str = "Reply STOP to opt out"
+    # stock: "warn" lets a sale take a product below zero (the till warns), "refuse" stops it
+    negative_stock: str = "warn"
 
     @property
     def exponent(self) -> int:
@@ -205,6 +207,10 @@ def _validate(key: str, value: object) -> object:
         return value
     if key == "discount_limit_bp":
         return _discount_limits(value)
+    if key == "negative_stock":
+        if value not in ("warn", "refuse"):
+            raise bad(L_("warn or refuse"))
+        return value
     if key == "vip_tier":
         if not isinstance(value, str) or not value.strip() or len(value) > 32:
             raise ValidationError("tier_not_found", tier=quoted(str(value)))

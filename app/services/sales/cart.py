@@ -53,6 +53,11 @@ class PricedLine:
     line_total: int
     points_eligible: bool
     count_card_id: int | None
+    list_price: int | None = None     # the catalogue price before a member price or an override
+    category: str = ""
+    unit_cost: int | None = None      # the product's cost price when sold (margin in reports)
+    track_stock: bool = False         # the sale moves the product's stock
+    exchange_points: int | None = None  # points this line was exchanged for (积分兑换)
 
 
 @dataclass(frozen=True)

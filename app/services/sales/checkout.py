@@ -21,7 +21,7 @@ from app.services.base import permissions
 from app.services.base.context import Ctx
 from app.services.base.settings import ShopSettings
 from app.services.base.settings import load as load_settings
-from app.services.ledger import countcards, ledger, points, referrals
+from app.services.ledger import countcards, ledger, points, referrals, stock
 from app.services.members import tiers
 from app.services.sales import receipt_numbers
 # The cart types, the pricing steps and the tender plan live in their own modules; a caller that
@@ -250,8 +250,17 @@ def checkout(ctx: Ctx, cart: Cart, tenders: tuple[Tender, ...] | list[Tender], *
             {"sale_id": sale_id, "line_no": pl.line_no, "product_id": pl.product_id, "sku": pl.sku, "name": pl.name,
              "qty": pl.qty, "unit_price": pl.unit_price, "price_overridden": pl.price_overridden,
              "tier_discount": pl.tier_discount, "manual_discount": pl.manual_discount, "line_total": pl.line_total,
-             "points_eligible": pl.points_eligible, "count_card_id": card_for_line[pl.line_no]}
+             "points_eligible": pl.points_eligible, "count_card_id": card_for_line[pl.line_no],
+             "list_price": pl.list_price, "category": pl.category, "unit_cost": pl.unit_cost,
+             "exchange_points": pl.exchange_points}
             for pl in priced.lines])
+        sold = {}
+        for pl in priced.lines:
+            if pl.track_stock:
+                sold[pl.product_id] = sold.get(pl.product_id, 0) - pl.qty
+        if sold:
+            stock.post_stock_many(t, "sold", sorted(sold.items()), sale_id=sale_id,
+                                  refuse_below_zero=cfg.negative_stock == "refuse")
 
         upgraded, message_id = None, None
         if member is not None:

@@ -52,6 +52,9 @@ class LineInput:
     count_card_id: int | None       # one count-card use pays the whole line
     discount_eligible: bool
     points_eligible: bool
+    category: str = ""
+    unit_cost: int | None = None
+    track_stock: bool = False
 
     @property
     def covered(self) -> bool:
@@ -97,7 +100,7 @@ def _line_input(t: Ctx, line_no: int, line: CartLine, p: Product, member: Member
     if (line.count_card_id is not None or p.kind == "count_card") and member is None:
         raise ValidationError("member_required", method="count_card")
     return LineInput(line_no, p.id, p.sku, p.name, p.kind, line.qty, p.price, override, line.count_card_id,
-                     p.discount_eligible, p.points_eligible)
+                     p.discount_eligible, p.points_eligible, p.category, p.cost, p.track_stock)
 
 
 # The pricing steps, in order: list price -> member price -> tier discount -> manual discount.
@@ -145,7 +148,8 @@ def _priced_line(x: LinePrice, amount_share: int) -> PricedLine:
     return PricedLine(line.line_no, line.product_id, line.sku, line.name, line.kind, line.qty, x.unit_price,
                       line.override is not None, x.gross, 0 if covered else x.tier_discount,
                       0 if covered else manual, 0 if covered else x.gross - x.tier_discount - manual,
-                      line.points_eligible and not covered, line.count_card_id)
+                      line.points_eligible and not covered, line.count_card_id, line.list_price, line.category,
+                      line.unit_cost, line.track_stock)
 
 
 def price_sale(t: Ctx, cart: Cart, cfg: ShopSettings) -> tuple[PricedCart, Member | None, Tier | None]:

@@ -24,8 +24,8 @@ from sqlalchemy import func, select, update
 
 from app.errors import Conflict, NotFound, ValidationError
 from app.i18n import L_
-from app.models import CountCard, Member, Payment, Sale, SaleLine, Voucher
-from app.services.ledger import countcards, ledger
+from app.models import CountCard, Member, Payment, Sale, SaleLine, StockEntry, Voucher
+from app.services.ledger import countcards, ledger, stock
 from app.services.base import permissions
 from app.services.sales import receipt_numbers
 from app.services.members import tiers
@@ -293,6 +293,8 @@ def refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = None, *, 
         plan, preview, reverse_now = _build(t, sale, lines, cfg, member)
         for line, qty, *_ in plan:  # before any money moves
             _claim(t, sale, line, qty)
+        # stock comes back for the products whose stock the sale moved (none before tracking began)
+        tracked = set(t.s.execute(select(StockEntry.product_id).where(StockEntry.sale_id == sale.id)).scalars())
         now = t.now()
         receipt, seq = receipt_numbers.next_number(t)
         rsale = Sale(receipt_no=receipt, till=t.till, seq=seq, kind="refund", source="till",
@@ -307,7 +309,10 @@ def refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = None, *, 
                              name=line.name, qty=-qty, unit_price=line.unit_price,
                              price_overridden=line.price_overridden, tier_discount=-tier_d,
                              manual_discount=-manual_d, line_total=-value, points_eligible=line.points_eligible,
-                             original_line_id=line.id, count_card_id=line.count_card_id))
+                             original_line_id=line.id, count_card_id=line.count_card_id,
+                             list_price=line.list_price, category=line.category, unit_cost=line.unit_cost,
+                             exchange_points=-(line.exchange_points * qty // line.qty)
+                             if line.exchange_points else None))
             if line.count_card_id is not None:
                 card = t.s.get(CountCard, line.count_card_id)
                 if card is not None and card.sale_id == sale.id and card.product_id == line.product_id:
@@ -326,6 +331,12 @@ def refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = None, *, 
                 else:
                     for _ in range(qty):
                         countcards.restore_use(t, line.count_card_id, rsale.id)
+        back = {}
+        for line, qty, *_ in plan:
+            if line.product_id is not None and line.product_id in tracked:
+                back[line.product_id] = back.get(line.product_id, 0) + qty
+        if back:
+            stock.post_stock_many(t, "refunded", sorted(back.items()), sale_id=rsale.id)
         for pv in preview.back:
             t.s.add(Payment(sale_id=rsale.id, method=pv.method, amount=-pv.amount,
                             points=-pv.points if pv.points else None,
