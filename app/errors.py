@@ -94,6 +94,9 @@ CATALOGUE: dict[str, str] = {
     "discount_over_limit": NC_("discount_over_limit", "A {role} may give at most {limit}% discount (asked {asked}%)"),
     "discount_over_total": NC_("discount_over_total", "The discount {discount} is more than the total {total}"),
     "member_required": NC_("member_required", "{method} needs a member attached to the sale"),
+    "open_price_over": NC_("open_price_over", "Open price {price} is more than the shop's limit {max} (Settings › Shop)"),
+    "open_category_unknown": NC_("open_category_unknown", "No category {category} to sell an open-price item under"),
+    "exchange_unavailable": NC_("exchange_unavailable", "'{name}' cannot be exchanged for points (it has no points price)"),
     # payments
     "payment_method_unknown": NC_("payment_method_unknown", "Unknown payment method '{method}'"),
     "payment_short": NC_("payment_short", "Payments {paid} do not cover the total {total}"),
