@@ -18,10 +18,6 @@ from app.ui.till.product_grid import ProductGrid
 from app.ui.till.product_search import ProductSearch
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("TillScreen", text)
-
-
 class SellActions:
     def build_sell_parts(self) -> QWidget:
         """The grid with its two keys (open price, exchange); and the search list under the scan line."""
@@ -34,8 +30,9 @@ class SellActions:
         self.grid.left.connect(self.entry.setFocus)
         box.addWidget(self.grid, 1)
         keys = QHBoxLayout()
-        self.open_button = QPushButton(_tr("Open price (F3)"), panel)
-        self.exchange_button = QPushButton(_tr("Exchange for points (F11)"), panel)
+        self.open_button = QPushButton(QCoreApplication.translate("TillScreen", "Open price (F3)"), panel)
+        self.exchange_button = QPushButton(QCoreApplication.translate("TillScreen", "Exchange for points (F11)"),
+                                           panel)
         for b, action in ((self.open_button, self.open_price), (self.exchange_button, self.exchange_points)):
             b.setMinimumHeight(44)
             b.setFocusPolicy(self.pay_button.focusPolicy())  # a tap leaves the focus on the scan line
@@ -52,8 +49,9 @@ class SellActions:
     # --- F10: the grid ------------------------------------------------------------------------
     def focus_grid(self) -> None:
         if not self.grid.focus_grid():
-            self.show_error(_tr("No favourite products on the till yet: tick “Favourite on the till” in a"
-                                " product's editor on Products."))
+            self.show_error(QCoreApplication.translate(
+                "TillScreen", "No favourite products on the till yet: tick “Favourite on the till” in a"
+                " product's editor on Products."))
 
     # --- F3: open price -----------------------------------------------------------------------
     def open_price(self) -> None:
@@ -74,10 +72,10 @@ class SellActions:
     def exchange_points(self) -> None:
         row = self.selected_row()
         if row is None:
-            self.show_error(_tr("Scan an item first, then F11 exchanges it for points."))
+            self.show_error(QCoreApplication.translate("TillScreen", "Scan an item first, then F11 exchanges it for points."))
             return
         if self.member_bar.card is None:
-            self.show_error(_tr("Attach the member (F2) whose points pay for it first."))
+            self.show_error(QCoreApplication.translate("TillScreen", "Attach the member (F2) whose points pay for it first."))
             return
         line = self.model.cart.lines[row]
         self.try_change(lambda c: CartModel.with_line(c, row, exchange=not line.exchange)
