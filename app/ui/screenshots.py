@@ -185,6 +185,13 @@ def render_till(state, folder, langs: tuple[str, ...] | None = None) -> list[Pat
     return saved
 
 
+def render_till_sell(state, folder, langs: tuple[str, ...] | None = None) -> list[Path]:
+    """The till selling anything: grid, member prices, open price, points exchange, search, new product."""
+    from app.ui.screenshots_till_sell import render
+
+    return render(state, folder, langs)
+
+
 # --- members ----------------------------------------------------------------------------------------
 def _settle(state, rounds: int = 3) -> None:
     for _ in range(rounds):
@@ -533,7 +540,7 @@ def render_faults(state, folder) -> list[Path]:
     return [path]
 
 
-SCREENS = (render_till, render_members, render_settings, render_startup, render_receipt_preview,
+SCREENS = (render_till, render_till_sell, render_members, render_settings, render_startup, render_receipt_preview,
            render_messages, render_care, render_reports, render_analytics, render_owner_password, render_faults)
 
 

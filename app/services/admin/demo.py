@@ -49,6 +49,7 @@ from app.errors import ValidationError
 from app.models import CountCard, Member, Message, Product, ProductBarcode, Sale, Setting, Tier, Topup
 from app.money import round_half_up
 from app.services.admin.demo_care import CAMPAIGN_DAYS_BEFORE_END, demo_campaign, demo_care_records, demo_text_history
+from app.services.admin.demo_catalogue import dress_catalogue
 from app.services.admin.demo_data import (
     CLOSE_HOUR,
     CARD,
@@ -327,6 +328,8 @@ def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
                 progress(day + 1, days, today.isoformat())
 
     demo_care_records(dctx, rng, shop, end)
+    with dctx.tx() as t:  # after the history: its sales were made at the prices of their day
+        dress_catalogue(t)
     if days > 1:  # a one-day demo leaves its texts queued, for a real sender to deliver (tests/test_texts_day.py)
         demo_text_history(dctx, rng, msg_before, end)
     with dctx.tx(write=False) as t:

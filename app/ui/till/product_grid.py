@@ -8,15 +8,32 @@ goes back to the scan line. A tap never takes the focus from the scan line, so a
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QPushButton, QScrollArea, QTabBar, QVBoxLayout,
-                               QWidget)
+from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QTabBar,
+                               QVBoxLayout, QWidget)
 
 from app.services.sales import catalog
 from app.ui.widgets import run
 
 COLUMNS = 3
 ALL = -1
+
+
+def _wrapped(name: str, metrics, width: int, lines: int = 2) -> str:
+    """``name`` in at most ``lines`` lines of ``width`` pixels, broken at spaces where it can be (Chinese
+    anywhere), the last line elided: three buttons share the grid's width whatever the names."""
+    out, rest = [], name.strip()
+    while rest and len(out) < lines - 1:
+        cut = len(rest)
+        while cut > 1 and metrics.horizontalAdvance(rest[:cut]) > width:
+            cut -= 1
+        if cut < len(rest) and " " in rest[1:cut + 1]:
+            cut = rest.rindex(" ", 1, cut + 1)
+        out.append(rest[:cut].strip())
+        rest = rest[cut:].strip()
+    if rest:
+        out.append(metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+    return "\n".join(out)
 
 
 def _text_colour(background: str) -> str:
@@ -52,6 +69,7 @@ class ProductGrid(QFrame):
         self.area = QScrollArea(self)
         self.area.setWidgetResizable(True)
         self.area.setFrameShape(QFrame.Shape.NoFrame)
+        self.area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.inner = QWidget(self.area)
         self.grid = QGridLayout(self.inner)
@@ -116,22 +134,38 @@ class ProductGrid(QFrame):
             return
         self.empty.hide()
         self.area.show()
+        width = self._label_width()
+        font = QFont(self.font())
+        font.setPixelSize(14)
+        font.setBold(True)
+        metrics = QFontMetrics(font)
         for i, p in enumerate(self.shown):
-            b = QPushButton(f"{p.name}\n{self.state.plain(p.price)}", self.inner)
-            b.setMinimumHeight(64)
+            b = QPushButton(self.inner)
+            b.setText(f"{_wrapped(p.name, metrics, width)}\n{self.state.plain(p.price)}")
+            b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # equal columns
+            b.setMinimumHeight(76)
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a tap leaves the focus on the scan line
             b.setToolTip(f"{p.name} · {p.sku}")
             colour = p.colour or "#eef2f7"
             b.setStyleSheet("QPushButton { background: %s; color: %s; border: 1px solid #c9d1dc; border-radius: 6px;"
-                            " font-size: 14px; font-weight: 600; padding: 4px; }"
+                            " font-size: 14px; font-weight: 600; padding: 2px; }"
                             " QPushButton:focus { border: 3px solid #1d4ed8; }" % (colour, _text_colour(colour)))
             b.clicked.connect(lambda _c=False, product=p: self.chosen.emit(product))
             b.installEventFilter(self)
             self.grid.addWidget(b, i // COLUMNS, i % COLUMNS)
             b.show()  # now, not queued by the layout: a hidden button cannot take the focus
             self.buttons.append(b)
+        self._laid_for = width
         if focused is not None and self.buttons:
             self.buttons[min(focused, len(self.buttons) - 1)].setFocus()
+
+    def _label_width(self) -> int:
+        return max(60, (self.area.viewport().width() - 2 * self.grid.spacing()) // COLUMNS - 12)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.buttons and getattr(self, "_laid_for", None) != self._label_width():
+            self._fill()  # the names are wrapped to the buttons' width
 
     # --- keyboard ---------------------------------------------------------------------------
     def focused_index(self) -> int | None:

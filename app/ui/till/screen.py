@@ -206,7 +206,7 @@ class TillScreen(SaleActions, SellActions, QWidget):
             what.setObjectName("what")
             row.addWidget(cap)
             row.addWidget(what)
-            row.addSpacing(10)
+            row.addSpacing(6)  # fourteen keys fit 1366 px in English
         row.addStretch(1)
         return strip
 

@@ -39,7 +39,7 @@ class SellActions:
             b.clicked.connect(action)
             keys.addWidget(b)
         box.addLayout(keys)
-        panel.setMinimumWidth(340)
+        panel.setMinimumWidth(320)
         panel.setMaximumWidth(400)
         self.search_list = ProductSearch(self.state, self.entry, self)
         self.search_list.chosen.connect(self._add)
