@@ -12,6 +12,7 @@ from app.services.ledger import stock
 from app.services.members.members import get_member
 from app.services.sales.cart import OPEN_SKU
 from app.services.sales.checkout import Cart, CartLine, Tender, checkout, price_cart
+from app.services.sales import receipt
 from app.services.sales.refunds import RefundLine, refund
 from tests.sell_shop import add_category, set_product
 from tests.shop import fund, ledger_faults, member, stock_shop
@@ -45,6 +46,8 @@ def test_an_open_price_line_sells_without_a_product_named_in_the_shops_language(
         line = t.s.execute(select(SaleLine).where(SaleLine.sale_id == r.sale_id, SaleLine.line_no == 1)).scalar_one()
         assert (line.product_id, line.sku, line.name, line.unit_price, line.line_total, line.category) == \
             (None, "OPEN", "无码商品", 1250, 2500, "")     # the shop speaks zh_CN by default
+    printed = receipt.layout(receipt.build_receipt(shop, r.receipt_no), 32, "zh_CN")
+    assert any("无码商品" in x for x in printed)
     settings.update(shop, language="en")
     assert price_cart(shop, Cart(lines=(_open(100),))).lines[0].name == "Open item"
     assert ledger_faults(shop.db) == [] and run_check(shop).ok
@@ -135,6 +138,8 @@ def test_exchange_takes_points_moves_stock_earns_nothing_and_refunds_exactly(exc
         kinds = t.s.execute(select(PointsEntry.kind, PointsEntry.points).where(PointsEntry.sale_id == r.sale_id)).all()
     assert [tuple(k) for k in kinds] == [("redeem", -600)]
     assert ledger_faults(shop.db) == [] and run_check(shop).ok
+    printed = receipt.layout(receipt.build_receipt(shop, r.receipt_no), 32, "zh_CN")
+    assert any("积分兑换" in x and x.rstrip().endswith("600") for x in printed)   # the points show on the receipt
 
     part = refund(shop, r.receipt_no, [RefundLine(1, 1)], reason="one back")
     assert (part.preview.exchange_points_back, part.points_balance, _on_hand(shop)) == (300, 700, 9)
