@@ -234,3 +234,17 @@ def test_a_cashier_is_told_the_code_is_unknown(qtbot, cashier_ctx, shop, db):
     assert "Unknown" in till.error.text() and till.dialog is None
     with db.session(write=False) as s:
         assert s.execute(select(Product).where(Product.sku == "6912345678901")).first() is None
+
+
+def test_a_cashier_retypes_an_open_price_with_f4_without_a_manager(qtbot, shop, cashier_ctx):
+    till = make_till(qtbot, cashier_ctx)
+    till.add_open_line(1500, "")
+    settle(qtbot, till)
+    qtbot.keyClick(till.entry, Qt.Key.Key_F4)
+    dialog = till.dialog
+    assert dialog.edit.text() == "15.00"
+    dialog.edit.setText("18")
+    qtbot.keyClick(dialog.edit, ENTER)
+    settle(qtbot, till)
+    assert till.model.cart.lines[0].open_price == 1800 and till.model.cart.lines[0].unit_price is None
+    assert till.total_label.text().endswith("18.00") and till.error.text() == ""

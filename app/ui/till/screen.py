@@ -479,6 +479,8 @@ class TillScreen(SaleActions, SellActions, QWidget):
             return
         line = self.model.cart.lines[row]
         name, price = self.model.info.get(line.sku, (line.sku, 0))
+        if line.is_open:  # an open-price line: F4 types its price again, as F3 did
+            name, price = self.model.cell(row, 1), line.open_price
         current = line.unit_price if line.unit_price is not None else price
         dialog = AskDialog(self.tr("Change the price"), self.tr("New unit price for {item}").format(item=name),
                            self.tr("Managers and the owner may change prices."),
@@ -492,7 +494,9 @@ class TillScreen(SaleActions, SellActions, QWidget):
         except ShopError as exc:
             self.show_error(self.state.error_text(exc))
             return
-        self.try_change(lambda c: CartModel.with_line(c, row, unit_price=price)
+        lines = self.model.cart.lines
+        which = "open_price" if row < len(lines) and lines[row].is_open else "unit_price"
+        self.try_change(lambda c: CartModel.with_line(c, row, **{which: price})
                         if row < len(c.lines) and c.lines[row].sku == sku else c)
 
     def discount(self) -> None:
