@@ -181,3 +181,12 @@ def test_exchange_refusals_change_nothing(exchange_shop, points, lines, tenders,
     assert (_state(shop), _on_hand(shop)) == before
     if mid is not None:
         assert get_member(shop, mid).points == points
+
+
+def test_a_held_cart_keeps_its_open_price_and_exchanged_lines(exchange_shop):
+    from app.services.sales import held
+
+    m = member(exchange_shop)
+    cart = Cart(lines=(_open(1250, "Snacks 零食", qty=2), CartLine("MUG", exchange=True)), member_id=m.id)
+    view = held.hold(exchange_shop, cart, "x")
+    assert held.recall(exchange_shop, view.id) == cart
