@@ -75,11 +75,6 @@ class LineInput:
         return self.count_card_id is not None or self.exchange_points is not None
 
     @property
-    def applies(self) -> int:
-        """The unit price that applies to this customer before any override: the member price, if any."""
-        return self.member_price if self.member_price is not None else self.list_price
-
-    @property
     def discountable(self) -> bool:
         """Manual discounts apply: the product allows them, at the price that applies."""
         return self.discount_eligible and self.override is None and not self.covered
