@@ -186,6 +186,8 @@ def add_product(ctx: Ctx, *, sku: str, name: str, price: int, category: str = ""
                 kind: str = "goods", points_eligible: bool = True, discount_eligible: bool = True,
                 card_uses: int | None = None, card_valid_days: int | None = None,
                 card_service_sku: str | None = None, barcodes: tuple[str, ...] = ()) -> ProductView:
+    """A product in one call, for the demo, benchmarks and tests; the app and imports go through
+    ``products.create`` and its rules. A category not yet in the list is added to it."""
     permissions.require(ctx, "manage_products")
     sku = (sku or "").strip()
     if not sku:
@@ -207,6 +209,8 @@ def add_product(ctx: Ctx, *, sku: str, name: str, price: int, category: str = ""
             if not card_uses or card_uses <= 0 or not card_service_sku:
                 raise ValidationError("setting_invalid", key="card_uses", why=L_("a count card needs uses and a service"))
             service_id = lookup(t, card_service_sku).id
+        if category and t.s.execute(select(Category.id).where(Category.name == category)).first() is None:
+            t.s.add(Category(name=category))       # the demo and scripts name categories as they go
         p = Product(sku=sku, name=name.strip(), category=category, price=price, kind=kind,
                     points_eligible=points_eligible, discount_eligible=discount_eligible, active=True,
                     card_uses=card_uses, card_valid_days=card_valid_days, card_service_id=service_id)
