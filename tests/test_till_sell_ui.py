@@ -11,7 +11,7 @@ pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 from PySide6.QtCore import Qt  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from app.models import Product, ProductBarcode, Sale, SaleLine  # noqa: E402
+from app.models import Product, Sale, SaleLine  # noqa: E402
 from app.services.base import settings  # noqa: E402
 from app.ui.till import sale_actions  # noqa: E402
 from app.ui.till.new_product_dialog import NewProductDialog  # noqa: E402
@@ -222,9 +222,10 @@ def test_an_unknown_code_becomes_a_product_for_the_owner(qtbot, shop, db):
     assert till.total_label.text().endswith("26.50")
     with db.session(write=False) as s:
         p = s.execute(select(Product).where(Product.sku == "6912345678901")).scalar_one()
-        assert (p.name, p.price) == ("Oolong 乌龙茶", 2650)
-        assert s.execute(select(ProductBarcode.barcode).where(ProductBarcode.product_id == p.id)).scalar() == \
-            "6912345678901"
+        assert (p.name, p.price, p.active) == ("Oolong 乌龙茶", 2650, True)
+    scan(qtbot, till, "6912345678901")                         # the next scan finds it: one line, two
+    settle(qtbot, till)
+    assert [(x.sku, x.qty) for x in till.model.cart.lines] == [("6912345678901", 2)]
 
 
 def test_a_cashier_is_told_the_code_is_unknown(qtbot, cashier_ctx, shop, db):

@@ -28,6 +28,10 @@ def dress_catalogue(t: Ctx) -> None:
         if name not in have:
             pts, disc = RULES.get(name, (True, True))
             t.s.add(Category(name=name, points_eligible=pts, discount_eligible=disc, sort=sort, active=True))
+        elif name in RULES:  # named by the demo's products as they were added, with the default rules
+            pts, disc = RULES[name]
+            t.s.execute(update(Category).where(Category.name == name)
+                        .values(points_eligible=pts, discount_eligible=disc))
     if t.s.execute(select(Product.id).where(Product.favourite.is_(True)).limit(1)).first() is None:
         for sku, colour in FAVOURITES.items():
             t.s.execute(update(Product).where(Product.sku == sku).values(favourite=True, colour=colour))

@@ -249,12 +249,6 @@ def category_rules(t: Ctx, names: set[str] | None = None) -> dict[str, CategoryR
             for c in t.s.execute(q).scalars()}
 
 
-def till_categories(ctx: Ctx) -> list[CategoryRule]:
-    """The categories an open-price line may be sold under, in the shop's order."""
-    with ctx.tx(write=False) as t:
-        return list(category_rules(t).values())
-
-
 def list_products(ctx: Ctx, active_only: bool = True) -> list[ProductView]:
     with ctx.tx(write=False) as t:
         q = select(Product).order_by(Product.category, Product.name)

@@ -1,5 +1,5 @@
-"""An unknown code scanned by a manager or the owner: create the product on the spot (its SKU and
-barcode are the code) and sell it. A cashier is told the code is unknown instead (TillScreen)."""
+"""An unknown code scanned by a manager or the owner: create the product on the spot (its SKU is the
+code, found by a scan like a barcode) through the catalogue's rules (products.create) and sell it. A cashier is told the code is unknown instead (TillScreen)."""
 from __future__ import annotations
 
 import re
@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLa
 
 from app.errors import ShopError, ValidationError
 from app.money import parse_amount
-from app.services.sales import catalog
+from app.services.sales import products
 from app.ui.widgets import error_label, run
 
 # What may become a SKU and a barcode at once: a scanner's code, not a name typed by mistake.
@@ -41,7 +41,7 @@ class NewProductDialog(QDialog):
         self.price = QLineEdit(self)
         self.category = QComboBox(self)
         self.category.addItem(self.tr("No category"), "")
-        form.addRow(self.tr("Code (SKU and barcode)"), QLabel(code, self))
+        form.addRow(self.tr("Code (SKU)"), QLabel(code, self))
         form.addRow(self.tr("Name"), self.name)
         form.addRow(self.tr("Price"), self.price)
         form.addRow(self.tr("Category"), self.category)
@@ -67,8 +67,8 @@ class NewProductDialog(QDialog):
         layout.addLayout(row)
         self.setMinimumWidth(440)
         ctx = state.ctx
-        run(self, lambda: catalog.till_categories(ctx),
-            lambda rules: [self.category.addItem(r.name, r.name) for r in rules])
+        run(self, lambda: products.categories(ctx, active_only=True),
+            lambda found: [self.category.addItem(c.name, c.name) for c in found])
         self.name.setFocus()
 
     def _fail(self, text: str) -> None:
@@ -101,6 +101,8 @@ class NewProductDialog(QDialog):
             self.create_button.setEnabled(True)
             self._fail(self.state.error_text(exc))
 
-        self.state.tasks.write(lambda: catalog.add_product(ctx, sku=code, name=name, price=price, category=category,
-                                                           barcode=code), done, failed, owner=self,
+        # the code is the SKU, which a scan finds like a barcode (the catalogue's rules keep one code
+        # to one place, so it is not stored a second time as a barcode)
+        data = products.ProductInput(sku=code, name=name, price=price, category=category)
+        self.state.tasks.write(lambda: products.create(ctx, data), done, failed, owner=self,
                                what=self.tr("creating the product"))

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QLineEdit
 
 from app.errors import ShopError, ValidationError
 from app.money import format_plain, parse_amount
-from app.services.sales import catalog
+from app.services.sales import products
 from app.ui.widgets import error_label, run
 
 
@@ -48,12 +48,12 @@ class OpenPriceDialog(QDialog):
         layout.addLayout(row)
         self.setMinimumWidth(400)
         ctx = state.ctx
-        run(self, lambda: catalog.till_categories(ctx), self._categories)
+        run(self, lambda: products.categories(ctx, active_only=True), self._categories)
         self.amount.setFocus()
 
-    def _categories(self, rules) -> None:
-        for rule in rules:
-            self.category.addItem(rule.name, rule.name)
+    def _categories(self, categories) -> None:
+        for c in categories:
+            self.category.addItem(c.name, c.name)
 
     def value(self) -> int:
         """The typed amount in minor units; the same refusals checkout gives, before it is asked."""
