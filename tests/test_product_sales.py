@@ -231,3 +231,25 @@ def test_the_query_reads_the_period_through_the_sales_date_index(shop):
                 plan = " ".join(str(r[-1]) for r in t.s.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all())
                 assert "SCAN sale_lines" not in plan, plan
         assert "ix_sales_created_at" in plan, plan
+
+
+def test_end_of_day_top_products_show_the_margin_where_the_cost_is_known(shop, tmp_path):
+    import subprocess
+
+    from app.services.reports import eod_pdf
+
+    day = eod.eod_report(shop, DAY)
+    top = {p.sku: p for p in day.top_products}
+    ps = {r.sku: r for r in product_sales(shop, DAY, DAY).rows if not r.exchange and r.sku}
+    assert top["COF"].cost == ps["COF"].cost == 9_000 and top["COF"].margin == top["COF"].amount - 9_000
+    assert top["MUG"].cost is None and top["MUG"].margin is None and top["MUG"].margin_ratio is None
+    pdf = eod_pdf.write_eod_pdf(day, tmp_path / "eod.pdf", "en")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Margin" in text
+    cof_line = next(line for line in text.splitlines() if "Coffee beans" in line)
+    pct = round(100 * (top["COF"].amount - 9_000) / top["COF"].amount)
+    assert f"({pct}%)" in cof_line
+    mug_line = next(line for line in text.splitlines() if "Mug" in line)
+    assert mug_line.rstrip().endswith("–") and "100%" not in mug_line
+    zh = eod_pdf.write_eod_pdf(day, tmp_path / "eod-zh.pdf", "zh_CN")
+    assert zh.exists()
