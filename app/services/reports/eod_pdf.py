@@ -197,7 +197,7 @@ def write_eod_pdf(report: EodReport, path: str | Path, lang: str | None = None) 
     prod = [[L("product"), L("qty"), L("amount"), L("margin")]] + [
         [Paragraph(pdf.escape(p.name), st["body"]), N(p.qty), M(p.amount), margin(p)] for p in report.top_products]
     story.append(section(L("sec_products"), *((pdf.table(prod, [width * 0.46, width * 0.10, width * 0.20, width * 0.24]),
-                                               Paragraph(L("margin_unknown"), st["small"]))
+                                               Spacer(1, 1.5 * mm), Paragraph(L("margin_unknown"), st["small"]))
                                               if report.top_products else (Paragraph(L("none"), st["body"]),))))
     cash = [[L("cashier"), L("sales_count"), L("net")]] + [
         [c.name or L("no_cashier"), N(c.sales), M(c.amount)] for c in report.cashiers]
