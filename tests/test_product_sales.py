@@ -76,6 +76,7 @@ def shop(ctx, clock):
     _loose_sale(ctx, datetime.combine(DAY, datetime.min.time()) + timedelta(hours=13), [
         dict(product_id=None, sku="OPEN", name="Snacks", category="Snacks", qty=1, line_total=1_200, unit_cost=None),
         dict(product_id=None, sku="OPEN", name="Snacks", category="Snacks", qty=2, line_total=800, unit_cost=None),
+        dict(product_id=None, sku="HIST", name="Imported line", category="", qty=1, line_total=500, unit_cost=None),
         dict(product_id=_pid(ctx, "TEA"), sku="TEA", name="Green tea 绿茶", category="", qty=2, line_total=0,
              unit_cost=1_000, exchange_points=600),
     ], seq=9001)
@@ -127,6 +128,8 @@ def test_by_product_matches_the_lines(shop):
     # open-price lines under their category; the exchange on its own row with its points
     snacks = rows[("", "Snacks", False)]
     assert snacks.open_price and (snacks.sold, snacks.net_sales, snacks.cost) == (3, 2_000, None)
+    history = rows[("HIST", "", False)]   # no product and no category (imported history): its own SKU
+    assert not history.open_price and history.name == "Imported line" and history.net_sales == 500
     swap = rows[("TEA", "", True)]
     assert (swap.sold, swap.net_sales, swap.points, swap.cost, swap.margin) == (2, 0, 600, 2_000, -2_000)
     # the totals: every line of the day once; the cost unknown because some lines have none

@@ -92,25 +92,22 @@ def _query(start: datetime, end: datetime, by: str):
     )
     in_period = (Sale.created_at >= start, Sale.created_at < end)
     if by == "category":
-        keys = (SaleLine.category.label("category"),)
-        q = (select(*keys, literal("").label("sku"), literal("").label("name"),
-                    literal(False).label("open_price"), literal(False).label("exchange"), *measures)
-             .select_from(Sale).join(SaleLine, SaleLine.sale_id == Sale.id)
-             .where(*in_period).group_by(SaleLine.category))
-        return q
+        return (select(SaleLine.category.label("category"), literal(False).label("exchange"), *measures)
+                .select_from(Sale).join(SaleLine, SaleLine.sale_id == Sale.id)
+                .where(*in_period).group_by(SaleLine.category))
     no_product = SaleLine.product_id.is_(None)
     exchange = case((SaleLine.exchange_points.is_not(None), 1), else_=0)
     # A product's row carries its current SKU, name and category; lines without a product (open
     # price, imported history with an unknown SKU) are told apart by what the line kept.
     loose_sku = case((no_product, SaleLine.sku), else_=literal(""))
     loose_cat = case((no_product, SaleLine.category), else_=literal(""))
-    q = (select(SaleLine.product_id, loose_sku.label("loose_sku"), loose_cat.label("loose_cat"),
-                exchange.label("exchange"), func.max(Product.sku).label("sku"), func.max(Product.name).label("name"),
-                func.max(Product.category).label("category"), func.max(SaleLine.name).label("line_name"), *measures)
-         .select_from(Sale).join(SaleLine, SaleLine.sale_id == Sale.id)
-         .outerjoin(Product, Product.id == SaleLine.product_id)
-         .where(*in_period).group_by(SaleLine.product_id, loose_sku, loose_cat, exchange))
-    return q
+    return (select(SaleLine.product_id, loose_sku.label("loose_sku"), loose_cat.label("loose_cat"),
+                   exchange.label("exchange"), func.max(Product.sku).label("sku"),
+                   func.max(Product.name).label("name"), func.max(Product.category).label("category"),
+                   func.max(SaleLine.name).label("line_name"), *measures)
+            .select_from(Sale).join(SaleLine, SaleLine.sale_id == Sale.id)
+            .outerjoin(Product, Product.id == SaleLine.product_id)
+            .where(*in_period).group_by(SaleLine.product_id, loose_sku, loose_cat, exchange))
 
 
 def product_sales(ctx: Ctx, start: date, end: date, by: str = "product") -> ProductSales:
