@@ -205,6 +205,7 @@ CATALOGUE: dict[str, str] = {
     "bonus_negative": NC_("bonus_negative", "The bonus cannot be negative ({value})"),
     "bonus_over_amount": NC_("bonus_over_amount", "A bonus of {bonus} is more than the top-up of {amount} itself"),
     "date_range_invalid": NC_("date_range_invalid", "The end date {end} is before the start date {start}"),
+    "report_by_invalid": NC_("report_by_invalid", "A product sales report is by {choices}, not {value}"),
     "bonus_rule_duplicate": NC_("bonus_rule_duplicate", "Two active bonus rules for top-ups of {amount} apply on the same days"),
     "bonus_rule_not_found": NC_("bonus_rule_not_found", "No bonus rule {id}"),
     "last_owner": NC_("last_owner", "{name} is the last active owner: make someone else an owner first"),

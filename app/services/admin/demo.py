@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.errors import ValidationError
 from app.models import CountCard, Member, Message, Product, ProductBarcode, Sale, Setting, Tier, Topup
@@ -55,6 +55,7 @@ from app.services.admin.demo_data import (
     CARD,
     CARD_SKU,
     COMPOUND_SURNAMES,
+    COST_SHARE,
     EXTRA_TAGS,
     GIVEN_ANY,
     GIVEN_F,
@@ -236,6 +237,9 @@ def _stock(t: Ctx) -> dict[str, tuple[int, bool]]:
             barcode = None
         catalog.add_product(t, sku=sku, name=name, price=price, category=category, barcode=barcode, kind=kind,
                             points_eligible=pts, discount_eligible=disc)
+        if category in COST_SHARE:   # goods have a cost price (the product report's margins); services none
+            t.s.execute(update(Product).where(Product.sku == sku).values(cost=price * COST_SHARE[category] // 100))
+            t.db.cache.pop("products", None)
     sku, name, category, price = CARD
     prices[sku] = price
     if sku not in have:
