@@ -6,14 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QSizePolicy, QVBoxLayout,
                                QWidget)
 
 from app.services.admin import shop_admin
 from app.services.sales import product_list, products
 
-ERROR_WIDTH = 210
+ERROR_WIDTH = 230
+FONT_PX = 12
 
 
 class ErrorSlot(QLabel):
@@ -27,11 +28,14 @@ class ErrorSlot(QLabel):
         self.setProperty("role", "error")
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        font = self.font()
-        font.setPixelSize(12)
-        self.setFont(font)
+        # The app's style sheet sets every widget's font size: this one's is set the same way, and
+        # measured with the same font, so the box holds exactly LINES lines.
+        self.setStyleSheet(f"font-size: {FONT_PX}px;")
+        font = QFont(self.font())
+        font.setPixelSize(FONT_PX)
+        self.metrics = QFontMetrics(font)
         self.setFixedWidth(ERROR_WIDTH)
-        self.setFixedHeight(QFontMetrics(font).lineSpacing() * self.LINES + 4)
+        self.setFixedHeight(self.metrics.lineSpacing() * self.LINES + 4)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.full = ""
 
@@ -41,7 +45,7 @@ class ErrorSlot(QLabel):
         self.setText(self._fitted(self.full))
 
     def _fitted(self, text: str) -> str:
-        fm = QFontMetrics(self.font())
+        fm = self.metrics
         room = self.height()
         flags = int(Qt.TextFlag.TextWordWrap)
         if fm.boundingRect(0, 0, self.width(), 10_000, flags, text).height() <= room:

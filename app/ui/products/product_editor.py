@@ -63,7 +63,7 @@ class ProductEditor(QDialog):
         for grid in (self._left, self._right):
             grid.setHorizontalSpacing(8)
             grid.setVerticalSpacing(4)
-            grid.setColumnMinimumWidth(1, 230)
+            grid.setColumnMinimumWidth(1, 250)
             columns.addLayout(grid)
         outer.addLayout(columns)
         self.slots: dict[str, ErrorSlot] = {}

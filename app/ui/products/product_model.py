@@ -3,7 +3,7 @@
 Qt asks ``canFetchMore``/``fetchMore`` as the view scrolls near the end; each fetch asks
 ``product_list.page`` on the db worker for the next page. A new query bumps the generation number
 of ``PagedTableModel``: an older query's pages are dropped when they arrive. ``fetched`` counts the
-rows the service handed over (tests check the list never reads more than it shows)."""
+rows the service handed over for the current query (tests check the list never reads more than it shows)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QModelIndex, Qt, Signal
@@ -54,6 +54,7 @@ class ProductListModel(PagedTableModel):
     def _forget(self) -> None:
         self._more = False
         self.total = None
+        self.fetched = 0
 
     # --- what to show -------------------------------------------------------------------------------
     def set_query(self, text: str, active_only: bool | None = None) -> None:

@@ -120,6 +120,7 @@ class ProductsTab(Tab):
         self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_text.setStyleSheet("font-size: 16px;")
         box.addWidget(self.empty_text)
+        box.addSpacing(12)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.empty_new = QPushButton(self.tr("New product"), page)
