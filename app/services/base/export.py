@@ -38,6 +38,11 @@ FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
 class Column:
     name: str
     kind: str = "text"   # text | int | money | date | ratio | bool
+    label: str = ""      # the header written (default: the name)
+
+    @property
+    def header(self) -> str:
+        return self.label or self.name
 
 
 def export_format(path: Path) -> str:
@@ -48,7 +53,7 @@ def export_format(path: Path) -> str:
 
 
 def export_table(ctx: Ctx, path: str | Path, columns: tuple[Column, ...], rows: Callable[[Ctx], Iterable[tuple]],
-                 *, currency: str, action: str, details: dict, sheet: str = "Members",
+                 *, currency: str, action: str, details: dict, sheet: str = "Members", entity: str = "members",
                  progress: Callable[[int, int, str], None] | None = None, total: int = 0) -> int:
     """Write ``rows(t)`` (read in the export's own transaction) to ``path``; returns the row count.
     ``action`` and ``details`` go into the audit row with the file name, format and count."""
@@ -66,7 +71,7 @@ def export_table(ctx: Ctx, path: str | Path, columns: tuple[Column, ...], rows: 
             n = write(tmp, columns, _counted(rows(r), total, path.name, progress), currency, sheet)
         paths.private_file(tmp)   # full phone numbers: the owner's eyes only, wherever it is saved
         with ctx.tx() as t:
-            audit.record(t, action, "members", None, after={
+            audit.record(t, action, entity, None, after={
                 "file": path.name, "format": fmt, "rows": n, "columns": [c.name for c in columns], **details})
             os.replace(tmp, path)
     except OSError as exc:
@@ -129,7 +134,7 @@ def _write_csv(path: Path, columns, rows, currency: str, _sheet: str) -> int:
     n = 0
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
-        w.writerow([c.name for c in columns])
+        w.writerow([csv_text(c.header) for c in columns])
         for row in rows:
             w.writerow([_csv_cell(v, c.kind, currency) for v, c in zip(row, columns, strict=True)])
             n += 1
@@ -153,7 +158,7 @@ def _write_xlsx(path: Path, columns, rows, currency: str, sheet: str) -> int:
             return cell
         return value
 
-    ws.append([c.name for c in columns])
+    ws.append([text_cell(clean_cell(c.header)) for c in columns])
     n = 0
     for row in rows:
         ws.append([text_cell(_xlsx_cell(v, c.kind, currency)) for v, c in zip(row, columns, strict=True)])
