@@ -407,3 +407,85 @@ def test_100000_products_the_list_reads_a_page_or_two(qtbot, ctx, db, state):
         assert all(word in r.product.name for r in m.rows), typed
         assert m.fetched <= 2 * m.page_size and m.pages_loaded <= 2, (typed, m.fetched)
     assert [r.product.sku for r in m.rows] == ["P012345"]
+
+
+# --- import and export ----------------------------------------------------------------------------
+def price_list(path, rows) -> str:
+    """A real Excel price list with the headers a Chinese shop writes."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["商品名称", "货号", "条码", "售价", "会员价", "分类", "库存"])
+    for r in rows:
+        ws.append(list(r))
+    wb.save(path)
+    return str(path)
+
+
+def test_import_an_excel_price_list_preview_then_import(qtbot, ctx, state, tmp_path):
+    products.add_category(ctx, "咖啡")
+    path = price_list(tmp_path / "价目表.xlsx", [
+        ("拿铁", "LT01", "6901000000017", "28.00", "25", "咖啡", 12),
+        ("摩卡", "MK01", "6901000000024", "30.505", "", "咖啡", 0),       # row 3: too many decimals
+        ("西湖龙井", "LJ01", "6901000000031", "¥168.00", "158", "茶", 5),  # a new category
+    ])
+    tab = tab_for(qtbot, state)
+    d = tab.open_import(path)
+    qtbot.addWidget(d)
+    qtbot.waitUntil(lambda: d.table.rowCount() == 1, timeout=10_000)
+    assert d.table.item(0, 0).text() == "3" and "30.505" in d.table.item(0, 2).text()
+    assert not d.import_button.isEnabled() and "1 bad row" in d.summary.text()
+    assert catalog.count(ctx, "", active_only=False) == 0              # the preview wrote nothing
+    d.skip_bad.setChecked(True)
+    qtbot.waitUntil(lambda: d.import_button.isEnabled(), timeout=10_000)
+    assert "2 to add" in d.summary.text() and "茶" in d.summary.text()
+    qtbot.mouseClick(d.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: d.result is not None, timeout=20_000)
+    r = d.result
+    assert (r.added, r.skipped, r.new_categories, r.opening_stock) == (2, 1, ("茶",), 17)
+    assert "2 added" in d.summary.text() and "opening stock 17" in d.summary.text()
+    assert d.progress.value() == d.progress.maximum()
+    assert sorted(p.sku for p in catalog.search(ctx, "", active_only=False)) == ["LJ01", "LT01"]
+    d.close_button.click()
+    settle(qtbot, state)
+    assert tab.model.rowCount() == 2 and tab.stack.currentIndex() == 0
+
+
+def test_import_update_lists_the_changes(qtbot, ctx, state, tmp_path):
+    coffee_shop(ctx)
+    path = price_list(tmp_path / "prices.xlsx", [("拿铁", "LT01", "6901000000017", "29.50", "", "咖啡", "")])
+    tab = tab_for(qtbot, state)
+    d = tab.open_import(path)
+    qtbot.addWidget(d)
+    qtbot.waitUntil(lambda: d.table.rowCount() >= 1, timeout=10_000)
+    assert not d.import_button.isEnabled()                         # LT01 exists: refused without Update
+    d.update_existing.setChecked(True)
+    qtbot.waitUntil(lambda: d.import_button.isEnabled(), timeout=10_000)
+    d.run_import()
+    qtbot.waitUntil(lambda: d.result is not None, timeout=20_000)
+    assert d.result.updated == 1
+    changes = [d.table.item(i, 2).text() for i in range(d.table.rowCount())]
+    assert any("28.00" in c and "29.50" in c for c in changes), changes
+    assert products.detail(ctx, catalog.search(ctx, "LT01")[0].id).product.price == 2950
+
+
+def test_export_asks_the_owners_password_then_writes_the_file(qtbot, ctx, english, tmp_path):
+    from app.services.base import auth
+    from app.services.base.context import SYSTEM
+
+    settings.update(ctx, language="en")
+    coffee_shop(ctx)
+    system = ctx.as_actor(SYSTEM).without_owner()
+    boss = auth.add_staff(system, "Boss", "owner", "2468")
+    auth.set_owner_password(system, "corner-tea-2026", staff_id=boss.id)
+    state = AppState(system.as_actor(Actor(boss.id, "Boss", "owner")))
+    tab = tab_for(qtbot, state)
+    out = tmp_path / "products.xlsx"
+    dialog = tab.export_products(str(out))
+    assert dialog is not None and not out.exists()
+    dialog.password.setText("corner-tea-2026")
+    dialog.submit()
+    qtbot.waitUntil(lambda: "exported" in tab.status.text(), timeout=20_000)
+    assert out.exists() and tab.status.text() == "3 products exported to products.xlsx"
+    state.tasks.wait()

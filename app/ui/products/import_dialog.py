@@ -21,16 +21,14 @@ class _Progress(QObject):
     moved = Signal(int, int)
 
 
-def _parts(err) -> tuple[str, str, str]:
-    """(row, column, reason) of one row error, as the service gives it (a tuple or a small record)."""
-    if isinstance(err, (tuple, list)):
-        items = list(err) + ["", "", ""]
-        if len(err) == 2:          # ImportFailed's (row number, reason)
-            return str(items[0]), "", str(items[1])
-        return str(items[0]), str(items[1]), str(items[2])
-    row = getattr(err, "row", "")
-    column = getattr(err, "column", None) or getattr(err, "field", "")
-    return str(row), str(column or ""), str(getattr(err, "message", "") or getattr(err, "reason", ""))
+def _parts(err, state) -> tuple[str, str, str]:
+    """(row, column, reason) of one row error (``import_products.RowError``), the reason in the
+    reader's language."""
+    if isinstance(err, (tuple, list)):   # (row number, reason), as other imports refuse a file
+        return str(err[0]), "", str(err[1])
+    cause = getattr(err, "error", None)
+    reason = state.error_text(cause) if cause is not None else str(getattr(err, "message", ""))
+    return str(err.row), str(getattr(err, "column", "") or ""), reason
 
 
 class ImportDialog(QDialog):
@@ -115,22 +113,23 @@ class ImportDialog(QDialog):
     def _previewed(self, r) -> None:
         self.preview = r
         errors = list(r.errors)
-        self._rows([_parts(e) for e in errors])
+        self._rows([_parts(e, self.state) for e in errors])
         head = self.tr("Ready: {added} to add, {updated} to update, {unchanged} unchanged, {skipped} skipped.").format(
             added=self.state.number(r.added), updated=self.state.number(r.updated),
             unchanged=self.state.number(r.unchanged), skipped=self.state.number(r.skipped))
         if r.new_categories:
             head += " " + self.tr("New categories: {names}.").format(names=", ".join(r.new_categories))
+        bad = len({getattr(e, "row", None) for e in errors})     # a row may break several rules
         if errors and not self.skip_bad.isChecked():
-            head = self.tr("%Ln bad row(s): fix them in the file, or tick Skip bad rows.", "", len(errors))
+            head = self.tr("%Ln bad row(s): fix them in the file, or tick Skip bad rows.", "", bad)
         elif errors:
-            head += " " + self.tr("%Ln bad row(s) will be skipped.", "", len(errors))
+            head += " " + self.tr("%Ln bad row(s) will be skipped.", "", bad)
         self.summary.setText(head)
         self.import_button.setEnabled(not errors or self.skip_bad.isChecked())
 
     def _refused(self, exc: BaseException) -> None:
         rows = exc.params.get("rows") if isinstance(exc, ImportFailed) else None
-        self._rows([_parts(r) for r in rows or ()])
+        self._rows([_parts(r, self.state) for r in rows or ()])
         self.summary.setText(self.state.error_text(exc))
         self.import_button.setEnabled(False)
 
@@ -180,7 +179,7 @@ class ImportDialog(QDialog):
         rows = [(str(row), str(sku), self.tr("{field}: {before} → {after}").format(field=field, before=before,
                                                                                    after=after))
                 for row, sku, field, before, after in r.changes]
-        rows += [_parts(e) for e in r.errors]
+        rows += [_parts(e, self.state) for e in r.errors]
         self._rows(rows)
 
     def _failed(self, exc: BaseException) -> None:
