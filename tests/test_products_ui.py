@@ -16,25 +16,10 @@ from app.services.base.context import Actor  # noqa: E402
 from app.services.sales import catalog, products  # noqa: E402
 from app.services.sales.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
 from app.services.sales.products import ProductInput  # noqa: E402
-from app.ui import i18n  # noqa: E402
 from app.ui.products.products_tab import ProductsTab  # noqa: E402
 from app.ui.state import AppState  # noqa: E402
-from tests.test_members_ui import commit_text  # noqa: E402  (typing Chinese as an input method does)
-
-
-@pytest.fixture
-def english():
-    i18n.install("en")
-    yield
-    i18n.install("en")
-
-
-@pytest.fixture
-def state(ctx, english):
-    settings.update(ctx, language="en")
-    s = AppState(ctx)
-    yield s
-    s.tasks.wait()
+# the Members screen's tests' English app state, and typing Chinese as an input method does
+from tests.test_members_ui import commit_text, english, state  # noqa: E402,F401
 
 
 def settle(qtbot, state, rounds: int = 3) -> None:

@@ -4,11 +4,11 @@ worker; the list is read again after it, and ``changed`` carries it to whoever o
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QDialog, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from app.services.sales import products
-from app.ui.widgets import Status
+from app.ui.widgets import Status, pick_table
 
 
 class CategoriesDialog(QDialog):
@@ -29,16 +29,8 @@ class CategoriesDialog(QDialog):
         note.setProperty("role", "muted")
         note.setWordWrap(True)
         outer.addWidget(note)
-        self.table = QTableWidget(0, 4, self)
-        self.table.setHorizontalHeaderLabels([self.tr("Name"), self.tr("Earns points"), self.tr("Discounts apply"),
-                                              self.tr("Products")])
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table = pick_table(self, [self.tr("Name"), self.tr("Earns points"), self.tr("Discounts apply"),
+                                       self.tr("Products")], 0)
         outer.addWidget(self.table, 1)
         form = QHBoxLayout()
         self.name = QLineEdit(self)

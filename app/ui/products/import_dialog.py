@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QCheckBox, QDialog, QHBoxLayout, QLabel, QProgressBar, QTableWidgetItem, QVBoxLayout, QWidget
 
 from app.errors import ImportFailed
+from app.ui.widgets import closing_buttons, pick_table
 
 
 class _Progress(QObject):
@@ -61,31 +61,15 @@ class ImportDialog(QDialog):
         self.summary = QLabel(self)
         self.summary.setWordWrap(True)
         outer.addWidget(self.summary)
-        self.table = QTableWidget(0, 3, self)
-        self.table.setHorizontalHeaderLabels([self.tr("Row"), self.tr("Column"), self.tr("Reason")])
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = pick_table(self, [self.tr("Row"), self.tr("Column"), self.tr("Reason")], 2)
         self.table.setWordWrap(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         outer.addWidget(self.table, 1)
         self.progress = QProgressBar(self)
         self.progress.hide()
         outer.addWidget(self.progress)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.close_button = QPushButton(self.tr("Close"), self)
-        self.close_button.setAutoDefault(False)
-        self.close_button.clicked.connect(self.reject)
-        self.import_button = QPushButton(self.tr("Import"), self)
-        self.import_button.setProperty("primary", True)
-        self.import_button.setAutoDefault(False)
+        buttons, self.import_button, self.close_button = closing_buttons(self, self.tr("Close"), self.tr("Import"),
+                                                                         self.run_import)
         self.import_button.setEnabled(False)
-        self.import_button.clicked.connect(self.run_import)
-        buttons.addWidget(self.close_button)
-        buttons.addWidget(self.import_button)
         outer.addLayout(buttons)
         self._progress = _Progress(self)
         self._progress.moved.connect(self._moved)

@@ -17,7 +17,7 @@ from app.money import MAX_CARD_USES, parse_amount
 from app.services.sales import products
 from app.services.sales.products import ProductInput
 from app.ui.products.editor_parts import BarcodeList, EditorData, ErrorSlot
-from app.ui.widgets import error_label
+from app.ui.widgets import closing_buttons, error_label
 
 CHECK_MS = 150
 UNITS_ZH = ("件", "杯", "斤", "千克", "次", "个", "盒", "瓶", "份", "包", "袋")
@@ -72,20 +72,10 @@ class ProductEditor(QDialog):
         self._build_right()
         self.general_error = error_label(self)
         outer.addWidget(self.general_error)
-        buttons = QHBoxLayout()
         self.checking = QLabel(self)
         self.checking.setProperty("role", "muted")
-        buttons.addWidget(self.checking)
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton(self.tr("Cancel (Esc)"), self)
-        self.cancel_button.setAutoDefault(False)
-        self.cancel_button.clicked.connect(self.reject)
-        self.save_button = QPushButton(self.tr("Save (Ctrl+S)"), self)
-        self.save_button.setProperty("primary", True)
-        self.save_button.setAutoDefault(False)
-        self.save_button.clicked.connect(self.save)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.save_button)
+        buttons, self.save_button, self.cancel_button = closing_buttons(
+            self, self.tr("Cancel (Esc)"), self.tr("Save (Ctrl+S)"), self.save, left=self.checking)
         outer.addLayout(buttons)
         QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save)
         self._timer = QTimer(self, singleShot=True, interval=CHECK_MS)

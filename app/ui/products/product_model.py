@@ -25,7 +25,6 @@ COLUMNS = [
     ("status", QT_TRANSLATE_NOOP("ProductListModel", "Status")),
 ]
 _ROOT = QModelIndex()
-_RIGHT = {"price", "stock"}
 PAGE_SIZE = 100
 LOW_BG = "#fdecea"     # a light red behind a stock at or below its reorder level
 
@@ -34,6 +33,7 @@ class ProductListModel(PagedTableModel):
     loaded = Signal(int, bool)      # products matching the query, the shop has none at all?
     COLUMNS = COLUMNS
     CONTEXT = "ProductListModel"
+    RIGHT = frozenset({"price", "stock"})
 
     def __init__(self, state, parent=None, page_size: int = PAGE_SIZE) -> None:
         super().__init__(state, parent, page_size)
@@ -115,13 +115,6 @@ class ProductListModel(PagedTableModel):
         p = r.product
         return p.track_stock and p.reorder_level is not None and p.on_hand <= p.reorder_level
 
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole:
-            right = COLUMNS[section][0] in _RIGHT
-            return int((Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft)
-                       | Qt.AlignmentFlag.AlignVCenter)
-        return super().headerData(section, orientation, role)
-
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         cell = self._at(index)
         if cell is None:
@@ -136,8 +129,7 @@ class ProductListModel(PagedTableModel):
                            else QCoreApplication.translate("ProductListModel", "Off sale")),
             }[key]
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int((Qt.AlignmentFlag.AlignRight if key in _RIGHT else Qt.AlignmentFlag.AlignLeft)
-                       | Qt.AlignmentFlag.AlignVCenter)
+            return self.align(key)
         if role == Qt.ItemDataRole.ForegroundRole:
             if key == "stock" and self.low(r):
                 return QBrush(QColor(style.DANGER))
