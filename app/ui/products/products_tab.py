@@ -74,7 +74,7 @@ class ProductsTab(Tab):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
-        widths = {"name": 220, "sku": 90, "barcodes": 130, "category": 100, "price": 90, "member": 190,
+        widths = {"name": 200, "sku": 80, "barcodes": 130, "category": 90, "price": 90, "member": 250,
                   "stock": 80, "status": 80}
         for i, (key, _h) in enumerate(COLUMNS):
             self.table.setColumnWidth(i, widths[key])
