@@ -3,6 +3,8 @@ the empty shop, search as you type, the lazy list at 100,000 products, the produ
 inline errors, deactivate and delete, the categories dialog, cashiers read-only."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 or Qt's system libraries are missing")
@@ -98,6 +100,34 @@ def test_typing_nt_finds_the_latte_and_the_columns_say_it_all(qtbot, ctx, state)
     settle(qtbot, state)
     # 0 on hand with a reorder level of 5: highlighted
     assert m.data(m.index(0, 6)) == "0" and m.data(m.index(0, 6), Qt.ItemDataRole.BackgroundRole) is not None
+
+
+def test_an_older_searchs_answer_is_dropped(qtbot, ctx, state, monkeypatch):
+    from app.services.sales import product_list
+
+    coffee_shop(ctx)
+    real = product_list.page
+
+    def slow_for_nt(ctx_, query, **kw):
+        if query == "nt":
+            time.sleep(0.3)
+        return real(ctx_, query, **kw)
+
+    monkeypatch.setattr(product_list, "page", slow_for_nt)
+    tab = tab_for(qtbot, state)
+    loaded = []
+    tab.model.loaded.connect(lambda n, _e: loaded.append(n))
+    tab.model.set_query("nt")
+    time.sleep(0.05)                 # the "nt" search is running on the worker now
+    tab.model.set_query("lj")
+    settle(qtbot, state)
+    assert [r.product.sku for r in tab.model.rows] == ["LJ01"] and loaded == [1]
+
+
+def test_a_manager_edits_but_does_not_export(qtbot, ctx, state):
+    state.set_actor(Actor(None, "manager", "manager"))
+    tab = tab_for(qtbot, state)
+    assert tab.new_button.isVisible() and tab.import_button.isVisible() and not tab.export_button.isVisible()
 
 
 def test_a_cashier_sees_the_list_read_only(qtbot, ctx, state):

@@ -140,8 +140,9 @@ class ProductsTab(Tab):
     def apply_permissions(self) -> None:
         edit = self.can_change()
         for b in (self.new_button, self.edit_button, self.active_button, self.delete_button,
-                  self.categories_button, self.import_button, self.export_button, self.empty_new, self.empty_import):
+                  self.categories_button, self.import_button, self.empty_new, self.empty_import):
             b.setVisible(edit)
+        self.export_button.setVisible(edit and self.state.role_allowed("export"))   # the owner's, as for members
         if edit:
             self.empty_text.setText(self.tr(
                 "No products yet. Add your first product with New product, or bring in your price list with "
