@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import chain
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.converter import DefaultConverter
+from pypinyin.core import Pinyin
 
 KEY_LEN = 64                       # the column's width; a longer suffix is cut (a prefix search still finds it)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -25,10 +28,25 @@ def _suffixes(s: str) -> set[str]:
 
 def _pinyin(name: str) -> tuple[str, list[str]]:
     """(initials, syllables): 西湖龙井 Latte -> ("xhljlatte", ["xi", "hu", "long", "jing", "latte"])."""
-    syllables = [w for part in lazy_pinyin(name) if (w := normalise(part))]
+    syllables = [w for part in _lazy_pinyin(name) if (w := normalise(part))]
     initials = [_initial(ch) if _CJK.match(ch) else ch.lower()
                 for ch in re.findall(r"[\u3400-\u9fff\uf900-\ufaff]|[0-9a-zA-Z]+", name)]
     return "".join(initials), syllables
+
+
+# lazy_pinyin(text) is its segmenter's words, each converted on its own (pypinyin.core.Pinyin): the
+# same, with each word's reading kept per process. Converting is most of the cost and a catalogue
+# repeats its words (茶, 咖啡, 250g), so an import of 100,000 products converts a few thousand.
+_PINYIN = Pinyin(DefaultConverter())
+
+
+def _lazy_pinyin(text: str) -> list[str]:
+    return [py for word in _PINYIN.seg(text) for py in _word_pinyin(word)]
+
+
+@lru_cache(maxsize=65536)
+def _word_pinyin(word: str) -> tuple[str, ...]:
+    return tuple(chain.from_iterable(_PINYIN._converter.convert(word, Style.NORMAL, False, "default", strict=True)))
 
 
 @lru_cache(maxsize=8192)
