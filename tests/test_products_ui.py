@@ -504,3 +504,20 @@ def test_export_asks_the_owners_password_then_writes_the_file(qtbot, ctx, englis
     qtbot.waitUntil(lambda: "exported" in tab.status.text(), timeout=20_000)
     assert out.exists() and tab.status.text() == "3 products exported to products.xlsx"
     state.tasks.wait()
+
+
+def test_screenshots_of_the_products_screen(qtbot, ctx, state, tmp_path):
+    from PySide6.QtGui import QImage
+
+    from app.ui import screenshots
+
+    empty = screenshots.render_products(state, tmp_path)
+    assert [p.name for p in empty] == ["products_empty_en.png", "product_editor_en.png"]
+    coffee_shop(ctx)
+    path = price_list(tmp_path / "prices.xlsx", [("摩卡", "MK02", "", "30.505", "", "咖啡", "")])
+    shots = screenshots.render_products(state, tmp_path, import_file=path)
+    assert [p.name for p in shots] == ["products_list_en.png", "product_editor_en.png", "product_editor_edit_en.png",
+                                       "product_import_en.png"]
+    for p in shots:
+        image = QImage(str(p))
+        assert image.width() > 400 and image.height() > 300, p.name
