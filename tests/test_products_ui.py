@@ -338,15 +338,18 @@ def test_categories_dialog_adds_renames_sets_rules_and_removes_unused(qtbot, ctx
     assert "already exists" in d.status.text()
 
 
-def test_the_editor_takes_a_category_added_meanwhile(qtbot, ctx, state):
+def test_the_editor_takes_a_category_added_meanwhile_with_its_rules(qtbot, ctx, state):
     tab = tab_for(qtbot, state)
     e = open_editor(qtbot, state, tab)
     d = e.open_categories()
     settle(qtbot, state)
     d.name.setText("面包")
+    d.points.setChecked(False)
     d.add()
     settle(qtbot, state)
-    assert e.category.findData("面包") >= 0
+    assert e.category.findData("面包") >= 0 and e.points.isChecked()
+    e.category.setCurrentIndex(e.category.findData("面包"))
+    assert not e.points.isChecked() and e.discount.isChecked()     # the category's rules, to start from
 
 
 # --- 100,000 products -----------------------------------------------------------------------------

@@ -7,6 +7,8 @@ space is kept, so nothing moves), and Save stays disabled while any field is wro
 nothing: only Save calls the service (create or update, one transaction)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
@@ -203,6 +205,7 @@ class ProductEditor(QDialog):
 
     def set_categories(self, cats) -> None:
         """After the categories dialog: the new list, the choice kept."""
+        self.data = replace(self.data, categories=list(cats))
         self._fill_categories(cats)
         self._changed("category")
 
@@ -247,6 +250,7 @@ class ProductEditor(QDialog):
                            ("card_service_sku", self.card_service), ("colour", self.colour)):
             combo.currentIndexChanged.connect(lambda _i, k=key: self._changed(k))
         self.kind.currentIndexChanged.connect(lambda _i: self._kind_changed())
+        self.category.currentIndexChanged.connect(lambda _i: self._category_rules())
         for box in (self.no_member, self.track, self.favourite, self.points, self.discount):
             box.toggled.connect(lambda _on: self._changed(""))
         self.manage_categories.clicked.connect(self.open_categories)
@@ -258,6 +262,13 @@ class ProductEditor(QDialog):
             for w in self._rows[key]:
                 w.setVisible(card)
         self._enable()
+
+    def _category_rules(self) -> None:
+        """A category picked: its points and discount rules become the product's (still editable)."""
+        cat = next((c for c in self.data.categories if c.name == self.category.currentData()), None)
+        if cat is not None:
+            self.points.setChecked(cat.points_eligible)
+            self.discount.setChecked(cat.discount_eligible)
 
     def _enable(self) -> None:
         no_member = self.no_member.isChecked()
