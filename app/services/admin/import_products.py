@@ -34,6 +34,7 @@ from typing import Callable, NamedTuple
 
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
 
+from app import i18n
 from app.errors import ImportFailed, ShopError, render
 from app.models import Category, MemberPrice, Product, ProductBarcode, ProductSearchKey, StockEntry, Tier
 from app.money import to_major_str
@@ -67,7 +68,9 @@ class RowError:
 
     def text(self, lang: str | None) -> str:
         why = render(self.error, lang) if self.error is not None else self.message
-        return f"{self.column}: {why}" if self.column and not why.startswith(self.column) else why
+        if not self.column or why.startswith(self.column):
+            return why
+        return f"{self.column}{'：' if i18n.is_han(lang) else ': '}{why}"
 
 
 class Change(NamedTuple):
