@@ -459,6 +459,8 @@ def test_import_an_excel_price_list_preview_then_import(qtbot, ctx, state, tmp_p
     qtbot.waitUntil(lambda: d.import_button.isEnabled(), timeout=10_000)
     assert "2 to add" in d.summary.text() and "茶" in d.summary.text()
     qtbot.mouseClick(d.import_button, Qt.MouseButton.LeftButton)
+    d.reject()                      # Esc while it imports: the dialog waits for the import
+    assert d.isVisible() and not d.close_button.isEnabled()
     qtbot.waitUntil(lambda: d.result is not None, timeout=20_000)
     r = d.result
     assert (r.added, r.skipped, r.new_categories, r.opening_stock) == (2, 1, ("茶",), 17)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QCheckBox, QDialog, QHBoxLayout, QLabel, QProgressBar, QTableWidgetItem, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from app.errors import ImportFailed
 from app.ui.widgets import closing_buttons, pick_table
@@ -130,15 +131,24 @@ class ImportDialog(QDialog):
             return
         from app.services.admin.import_products import import_products
 
-        ctx, path, opts, progress = self.state.ctx, self.path, self._options(), self._progress
+        ctx, path, opts, relay = self.state.ctx, self.path, self._options(), self._progress
+
+        def progress(done: int, total: int) -> None:
+            if isValid(relay):     # the bar may be gone; the import goes on regardless
+                relay.moved.emit(done, total)
+
         self._running = True
         for w in (self.import_button, self.close_button, self.skip_bad, self.update_existing, self.add_categories):
             w.setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.show()
         self.summary.setText(self.tr("Importing…"))
-        self.state.tasks.write(lambda: import_products(ctx, path, progress=progress.moved.emit, **opts),
+        self.state.tasks.write(lambda: import_products(ctx, path, progress=progress, **opts),
                                self._imported, self._failed, owner=self, what=self.tr("importing the products"))
+
+    def reject(self) -> None:
+        if not self._running:      # Esc or the window's close button while importing: wait for it
+            super().reject()
 
     def _moved(self, done: int, total: int) -> None:
         if total > 0:
