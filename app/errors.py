@@ -402,6 +402,18 @@ CATALOGUE: dict[str, str] = {
     # the support bundle (app/services/admin/support.py)
     "support_bundle_exists": NC_("support_bundle_exists", "{path} already exists: choose another name, or replace it with --force"),
     "support_bundle_name": NC_("support_bundle_name", "{path}: a support bundle is a .zip file"),
+    # the product catalogue import (app/services/admin/import_products.py)
+    "import_sheet_missing": NC_("import_sheet_missing", "{file} has no sheet {sheet} (its sheets: {sheets})"),
+    "import_tier_column": NC_("import_tier_column", "{file}: column '{column}' names no member tier (the tiers: {tiers}); "
+                              "rename the column or add the tier first"),
+    "import_sku_repeated": NC_("import_sku_repeated", "SKU {sku} is also on row {row}"),
+    "import_barcode_repeated": NC_("import_barcode_repeated", "Barcode {barcode} is also on row {row}"),
+    "import_product_exists": NC_("import_product_exists", "{code} is already product {sku} {name} (import with "
+                                 "\"update products that exist\" to change it)"),
+    "import_price_missing": NC_("import_price_missing", "{field}: a new product needs a price"),
+    "import_stock_existing": NC_("import_stock_existing", "{field}: {name} already has {on_hand} in stock from its stock "
+                                 "record; change it with a stock count, not an import ({value})"),
+    "import_matches_two": NC_("import_matches_two", "SKU {sku} and barcode {barcode} are two different products"),
     "support_bundle_failed": NC_("support_bundle_failed", "The support bundle could not be written to {path}: {why}"),
     "countcard_too_few": NC_("countcard_too_few", "Count card {id} has only {left} use(s) left, not {asked}"),
 }

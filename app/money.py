@@ -33,7 +33,9 @@ MAX_POINTS_BALANCE = 10 ** 13
 MAX_CARD_USES = 10_000
 
 
+@lru_cache(maxsize=64)
 def exponent(currency: str) -> int:
+    """Decimal places of ``currency`` (asked for every amount an import reads: babel looks it up anew)."""
     return get_currency_precision(currency)
 
 
@@ -47,6 +49,12 @@ def parse_amount(text: str | int | Decimal, currency: str = "CNY", *, field: str
     has, zero (unless allowed), negatives (unless allowed) and absurd sizes, each with a clear error.
     """
     raw = format(text, "f") if isinstance(text, Decimal) else str(text).strip()
+    simple = _SIMPLE.fullmatch(raw)
+    if simple is not None and len(simple.group(2) or "") <= exponent(currency):
+        # "28", "28.5": most cells of a price list, read without the general path's Decimal work
+        exp = exponent(currency)
+        minor = int(simple.group(1)) * 10 ** exp + int((simple.group(2) or "").ljust(exp, "0") or 0)
+        return check_amount(minor, currency, field=field, allow_zero=allow_zero, allow_negative=allow_negative)
     shown = quoted(raw)
     number = plain_number(raw, symbols=True)
     bare = raw.lstrip("-+ ").upper()
@@ -73,6 +81,7 @@ def parse_amount(text: str | int | Decimal, currency: str = "CNY", *, field: str
 # "5e2", "1_000", "Infinity" and digits of any script, and stripping every comma made "1,0,0" a
 # hundred and "1.000,00" one: a guess about which form a file meant is never made.
 _PLAIN = re.compile(r"([-+]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.([0-9]*))?")  # "12." as typed, on its way to "12.5"
+_SIMPLE = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,4}))?")
 _CURRENCY_SIGNS = "¥￥$"
 # The signs the shops' currencies are written with before the digits (longest first): "NT$200",
 # "HK$50", "US$5", "MOP$10" are read as typed in a TWD, HKD, USD or MOP shop, and refused in any

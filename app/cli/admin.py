@@ -204,6 +204,51 @@ def _import(env: Env, fn_name: str) -> int:
     return EXIT_OK
 
 
+def cmd_import_products(env: Env) -> int:
+    """shopcare import products: every error with its row, every change, the counts."""
+    from app.errors import ImportFailed
+    from app.services.admin.import_products import import_products
+
+    path: Path = env.args.file
+    if not path.is_file():
+        raise ShopError("file_not_found", path=str(path))
+    ctx = env.open()
+    a = env.args
+    progress = Progress(env.err)
+    try:
+        result = import_products(ctx, path, skip_bad=a.skip_bad, update=a.update, add_categories=a.add_categories,
+                                 sheet=a.sheet, dry_run=a.dry_run,
+                                 progress=lambda done, total: progress(done, total, path.name))
+    except ImportFailed as exc:
+        progress.finish()
+        env.say_err(render(exc, env.lang))
+        for row in exc.params.get("rows") or ():
+            env.say_err(_rejected_line(row, env.lang))
+        return EXIT_ERROR
+    progress.finish()
+    lang = env.lang
+    if a.dry_run:
+        env.say(msg("import_checked_products", lang, file=path.name, added=result.added, updated=result.updated,
+                    unchanged=result.unchanged, bad=len({e.row for e in result.errors})))
+    else:
+        env.say(msg("import_done_products", lang, file=path.name, added=result.added, updated=result.updated,
+                    unchanged=result.unchanged, skipped=result.skipped))
+    if result.new_categories:
+        env.say(msg("import_new_categories", lang, names=", ".join(result.new_categories)))
+    if result.opening_stock:
+        env.say(msg("import_opening_stock", lang, units=result.opening_stock))
+    if result.changes:
+        env.say(msg("import_changes", lang))
+        for c in result.changes:
+            env.say(msg("import_change", lang, row=c.row, sku=c.sku, field=c.field, before=c.before or "-",
+                        after=c.after or "-"))
+    if result.errors:
+        env.say(msg("import_skipped_rows" if a.skip_bad else "import_bad_rows", lang))
+        for row in result.errors:
+            env.say(_rejected_line(row, lang))
+    return EXIT_ERROR if result.errors and not a.skip_bad else EXIT_OK
+
+
 def _rejected_line(row: object, lang: str) -> str:
     """A rejected row: a RejectedRow, or a (row number, reason) pair whose reason is text or a ShopError."""
     if hasattr(row, "row_no"):

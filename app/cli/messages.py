@@ -30,6 +30,16 @@ MESSAGES: dict[str, str] = {
                           "{rejected} rows rejected"),
     "import_row": NC_("cli:import_row", "  row {row}: {reason}"),
     "import_skipped_rows": NC_("cli:import_skipped_rows", "Rows left out (--skip-bad):"),
+    "import_done_products": NC_("cli:import_done_products", "{file}: {added} products added, {updated} updated, {unchanged} "
+                             "unchanged, {skipped} bad rows left out"),
+    "import_checked_products": NC_("cli:import_checked_products", "{file} checked (--dry-run, nothing written): {added} products "
+                                "to add, {updated} to update, {unchanged} unchanged, {bad} bad rows"),
+    "import_changes": NC_("cli:import_changes", "Changes:"),
+    "import_change": NC_("cli:import_change", "  row {row} {sku}: {field} {before} -> {after}"),
+    "import_bad_rows": NC_("cli:import_bad_rows", "Bad rows:"),
+    "import_new_categories": NC_("cli:import_new_categories", "New categories: {names}"),
+    "import_opening_stock": NC_("cli:import_opening_stock", "Opening stock: {units} units in the stock record"),
+    "products_exported": NC_("cli:products_exported", "{rows} products written to {path} (recorded in the audit log)"),
     "demo_done": NC_("cli:demo_done", "Demo shop data written:"),
     "reprint_sent": NC_("cli:reprint_sent", "Receipt {receipt} reprinted on {printer}"),
     "report_written": NC_("cli:report_written", "Report written: {path}"),

@@ -15,6 +15,7 @@ from app.cli.admin import (
     cmd_check,
     cmd_demo,
     cmd_import_members,
+    cmd_import_products,
     cmd_import_sales,
     cmd_init,
     cmd_owner_password,
@@ -23,7 +24,8 @@ from app.cli.admin import (
 )
 from app.cli.care import cmd_care_run
 from app.cli.messages import msg
-from app.cli.reports import cmd_export_members, cmd_report_eod, cmd_report_products, cmd_report_statement, cmd_rfm
+from app.cli.reports import (cmd_export_members, cmd_export_products, cmd_report_eod, cmd_report_products,
+                             cmd_report_statement, cmd_rfm)
 from app.cli.sales import cmd_reprint
 from app.cli.texts import cmd_outbox_send, cmd_outbox_test
 from app.i18n import NC_
@@ -41,6 +43,8 @@ summary:
   shopcare demo [--members N] [--days D] [--seed S]   fill with realistic demo shop data
   shopcare import members FILE      CSV or XLSX; reports each rejected row and why; all-or-nothing unless --skip-bad
   shopcare import sales FILE        CSV history: member phone, datetime, amount [, sku, qty]
+  shopcare import products FILE [--skip-bad] [--update] [--add-categories] [--sheet NAME] [--dry-run]
+                                    the catalogue (CSV/XLSX, English or Chinese headers)
   shopcare check                    integrity check + every cached balance equals its ledger; exit 1 on any fault
   shopcare backup [PATH]            hot, consistent backup
   shopcare restore PATH [--yes]     restore a backup (checked on a copy; the current database is
@@ -53,6 +57,7 @@ summary:
                                     owner, audited)
   shopcare export members -o FILE.csv|FILE.xlsx   the member list (owner only, audited; asks the
                                     owner's password once one is set)
+  shopcare export products -o FILE.csv|FILE.xlsx [--active-only]   the catalogue (audited)
   shopcare owner-password [--name NAME]   set or reset the owner's password (forgotten or first)
   shopcare audit-key show           this till's audit key, to copy to the other tills sharing the
                                     database (owner; asks the owner's password once one is set)
@@ -226,8 +231,9 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     c.add_argument("--seed", metavar="S", type=int, help="random seed: the same seed makes the same shop")
     c.set_defaults(func=cmd_demo)
 
-    imp = sub.add_parser("import", help="import members or sales history from a file",
-                         description="Import members (CSV or XLSX) or sales history (CSV). Every row is "
+    imp = sub.add_parser("import", help="import members, sales history or products from a file",
+                         description="Import members (CSV or XLSX), sales history (CSV) or products (CSV or "
+                                     "XLSX). Every row is "
                                      "checked first; each rejected row is reported with its row number "
                                      "and the reason. All or nothing, unless --skip-bad.",
                          formatter_class=_Formatter)
@@ -250,6 +256,26 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     c.add_argument("file", metavar="FILE", type=Path, help="the CSV file")
     c.add_argument("--skip-bad", action="store_true", help="import the good rows and list the bad ones")
     c.set_defaults(func=cmd_import_sales)
+    c = isub.add_parser("products", help="the catalogue (CSV/XLSX, English or Chinese headers)",
+                        description="Import products from a CSV or XLSX file with English or Chinese column "
+                                    "names: name/商品名称/品名, sku/货号/编码, barcode/条码 (several in one cell "
+                                    "separated by , ; / or spaces, or several barcode columns), price/售价, "
+                                    "member price/会员价 (every tier) or 'member price <tier>'/'会员价(<tier>)'/"
+                                    "'<tier>价' (one tier), category/分类, cost/进价, stock/库存 (opening stock), "
+                                    "unit/单位, reorder level/库存下限, points price/兑换积分. Every row is "
+                                    "checked first and each bad row reported with its row number, column and "
+                                    "reason; nothing is imported if any row is bad, unless --skip-bad. A SKU or "
+                                    "barcode already in the catalogue is refused unless --update, which changes "
+                                    "that product and lists every change.", formatter_class=_Formatter)
+    c.add_argument("file", metavar="FILE", type=Path, help="the CSV or XLSX file")
+    c.add_argument("--skip-bad", action="store_true", help="import the good rows and list the bad ones")
+    c.add_argument("--update", action="store_true",
+                   help="change the products the file names (by SKU, else barcode) instead of refusing them")
+    c.add_argument("--add-categories", action="store_true",
+                   help="add categories the shop does not have yet (else such rows are refused)")
+    c.add_argument("--sheet", metavar="NAME", default=None, help="the XLSX sheet to read (default: the first)")
+    c.add_argument("--dry-run", action="store_true", help="check and report everything; write nothing")
+    c.set_defaults(func=cmd_import_products)
 
     c = sub.add_parser("check", help="integrity check + every cached balance equals its ledger; "
                                      "exit 1 on any fault",
@@ -339,7 +365,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                    help="write the rows to a CSV or XLSX file instead of printing them")
     c.set_defaults(func=cmd_report_products)
 
-    ex = sub.add_parser("export", help="the member list to CSV or XLSX (owner only, audited)",
+    ex = sub.add_parser("export", help="the member list or the catalogue to CSV or XLSX (owner only, audited)",
                         description="Write every member (not erased) to a CSV or XLSX file: name, full phone, "
                                     "card, birthday, tier, join date, stored value (principal and bonus), "
                                     "points, total spent, visits, last visit, consent, e-bill, tags. Personal "
@@ -353,6 +379,14 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                         formatter_class=_Formatter)
     c.add_argument("-o", "--output", metavar="FILE", type=Path, required=True, help="FILE.csv or FILE.xlsx")
     c.set_defaults(func=cmd_export_members)
+    c = esub.add_parser("products", help="the catalogue, to FILE.csv or FILE.xlsx",
+                        description="Every product (or those on sale, --active-only) to FILE.csv (UTF-8, opens "
+                                    "in Excel) or FILE.xlsx, with headers in the language of messages; "
+                                    "'shopcare import products FILE --update' reads it back. Recorded in the "
+                                    "audit log.", formatter_class=_Formatter)
+    c.add_argument("-o", "--output", metavar="FILE", type=Path, required=True, help="FILE.csv or FILE.xlsx")
+    c.add_argument("--active-only", action="store_true", help="only the products on sale")
+    c.set_defaults(func=cmd_export_products)
 
     c = sub.add_parser("owner-password", help="set or reset the owner's password",
                        description="Set the owner's password (asked for exports, balance adjustments and "

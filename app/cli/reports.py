@@ -64,6 +64,19 @@ def cmd_export_members(env: Env) -> int:
     return EXIT_OK
 
 
+def cmd_export_products(env: Env) -> int:
+    from app.services.admin.import_products import export_products
+    from app.services.base import export
+
+    export.export_format(env.args.output)
+    env.require_file()
+    ctx = env.owner_confirmed(env.open())
+    with env.new_file(env.args.output) as out:
+        result = export_products(ctx, out, lang=env.lang, active_only=env.args.active_only)
+    env.say(msg("products_exported", env.lang, rows=result.rows, path=out))
+    return EXIT_OK
+
+
 def cmd_rfm(env: Env) -> int:
     from app.money import format_money
     from app.services.analytics import rfm

@@ -539,6 +539,55 @@ def render_owner_password(state, folder) -> list[Path]:
     return saved
 
 
+# --- products ---------------------------------------------------------------------------------------
+def render_products(state, folder, langs: tuple[str, ...] | None = None, import_file: str | None = None) -> list[Path]:
+    """products_list_<lang> (or products_empty_<lang> in a shop without products), the product editor
+    for a new product with an inline error (product_editor_<lang>), an existing one's
+    (product_editor_edit_<lang>) and, given ``import_file``, the import preview (product_import_<lang>),
+    in each of ``langs`` (default: the current language)."""
+    from app.ui.products.products_tab import ProductsTab
+
+    _styled()
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    for lang in _each_language(state, langs or (state.lang,)):
+        tab = ProductsTab(state)
+        tab.resize(1180, 640)
+        tab.show()
+        _settle(state, 6)
+        empty = tab.stack.currentIndex() == 1
+        _shot(tab, out, f"products_{'empty' if empty else 'list'}_{lang}", saved)
+        for pid, name in ((None, "product_editor"), (tab.selected_id(), "product_editor_edit")):
+            if name.endswith("edit") and pid is None:
+                continue
+            tab.dialog = None
+            tab.open_editor(pid)
+            _settle(state, 6)
+            e = tab.dialog
+            if pid is None:
+                e.name.setText("拿铁" if is_han(lang) else "Latte 拿铁")
+                e.sku.setText("LT01")
+                e.barcodes.set_codes(("6901234567892",))
+                e.price.setText("28.505")
+                for edit in list(e.tier_prices.values())[-1:]:
+                    edit.setText("25")
+            e.validate()
+            _settle(state, 6)
+            e.adjustSize()
+            _pump()
+            _shot(e, out, f"{name}_{lang}", saved)
+            _close(e)
+        if import_file:
+            d = tab.open_import(import_file)
+            _settle(state, 10)
+            _shot(d, out, f"product_import_{lang}", saved)
+            _close(d)
+        _close(tab)
+        _pump()
+    return saved
+
+
 # --- every screen -----------------------------------------------------------------------------------
 def render_faults(state, folder) -> list[Path]:
     """fault_bar_<lang>.png: the main window as a failure nobody foresaw leaves it, in the current language."""
@@ -560,8 +609,9 @@ def render_faults(state, folder) -> list[Path]:
     return [path]
 
 
-SCREENS = (render_till, render_till_sell, render_members, render_settings, render_startup, render_receipt_preview,
-           render_messages, render_care, render_reports, render_analytics, render_owner_password, render_faults)
+SCREENS = (render_till, render_till_sell, render_members, render_products, render_settings, render_startup,
+           render_receipt_preview, render_messages, render_care, render_reports, render_analytics,
+           render_owner_password, render_faults)
 
 
 def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = None) -> list[Path]:

@@ -52,6 +52,28 @@ SALES_COLUMNS: dict[str, tuple[str, ...]] = {
 SALES_REQUIRED: tuple[str, ...] = ("phone", "datetime", "amount")
 
 
+# The product catalogue (import_products.py). Besides these: several barcode columns ("barcode 2",
+# "条码2"), and a member price for one tier: "member price <tier code or name>", "会员价(<tier>)",
+# "<tier name>价" (product_columns.py). The headers export_products writes, in each language, are
+# aliases too (added there), so an export reads back whatever language wrote it.
+PRODUCT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "product", "商品名称", "品名", "名称", "商品名", "商品名稱", "名稱"),
+    "sku": ("sku", "code", "货号", "编码", "商品编码", "貨號", "編碼", "商品編碼"),
+    "barcode": ("barcode", "barcodes", "条码", "条形码", "條碼", "條形碼"),
+    "price": ("price", "售价", "零售价", "价格", "售價", "零售價", "價格"),
+    "member_price": ("member_price", "会员价", "會員價"),     # every tier
+    "category": ("category", "分类", "类别", "分類", "類別"),
+    "cost": ("cost", "cost_price", "进价", "成本价", "進價", "成本價"),
+    "stock": ("stock", "opening_stock", "on_hand", "库存", "庫存"),    # opening stock: whole number >= 0
+    "unit": ("unit", "单位", "單位"),
+    "reorder_level": ("reorder_level", "库存下限", "庫存下限"),
+    "points_price": ("points_price", "兑换积分", "兌換積分", "兌換點數"),
+}
+
+
+PRODUCT_REQUIRED: tuple[str, ...] = ("name",)
+
+
 IMPORT_TILL = "IMP"
 
 

@@ -38,6 +38,11 @@ FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
 class Column:
     name: str
     kind: str = "text"   # text | int | money | date | ratio | bool
+    label: str = ""      # the header written (default: the name)
+
+    @property
+    def header(self) -> str:
+        return self.label or self.name
 
 
 def export_format(path: Path) -> str:
@@ -130,7 +135,7 @@ def _write_csv(path: Path, columns, rows, currency: str, _sheet: str) -> int:
     n = 0
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
-        w.writerow([c.name for c in columns])
+        w.writerow([csv_text(c.header) for c in columns])
         for row in rows:
             w.writerow([_csv_cell(v, c.kind, currency) for v, c in zip(row, columns, strict=True)])
             n += 1
@@ -154,7 +159,7 @@ def _write_xlsx(path: Path, columns, rows, currency: str, sheet: str) -> int:
             return cell
         return value
 
-    ws.append([c.name for c in columns])
+    ws.append([text_cell(clean_cell(c.header)) for c in columns])
     n = 0
     for row in rows:
         ws.append([text_cell(_xlsx_cell(v, c.kind, currency)) for v, c in zip(row, columns, strict=True)])

@@ -6,13 +6,15 @@
   text holding NUL characters (UTF-16, binaries), a Shift-JIS file or a close call is refused:
   ``ImportFailed('import_encoding')``. The delimiter is a comma, or a tab or semicolon when the
   header line has more of those.
-- XLSX: the first sheet, values only (openpyxl, read-only), every row whatever its <dimension>
+- XLSX: the first sheet (or the one named), values only (openpyxl, read-only), every row whatever its <dimension>
   element claims. Dates arrive as ``datetime``; numbers
   become text the way a person would type them (``13800138000.0`` -> ``'13800138000'``,
   ``58.5`` -> ``'58.5'``), so a phone number Excel stored as a number survives.
 - The header is the first non-empty row. Headers are matched against a table of aliases
   (``{canonical: (alias, ...)}``) case-insensitively, trimmed, with spaces/dashes read as ``_`` and
   a trailing unit in brackets ignored (``余额（元）`` is ``余额``). Unknown columns are ignored.
+  An importer may name columns the table cannot list (a member price per tier, a second barcode
+  column) with ``classify``, which sees each header first and may refuse the file.
 - Row numbers are the ones the user sees in the file (the header is row 1 when it is the first
   line); rows with no value at all are skipped. A row with a value beyond the header's last named
   column keeps it in ``Row.extra``; the importers refuse such a row (``import_extra_cells``).
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from app.errors import ImportFailed, quoted
 
@@ -79,18 +81,22 @@ def alias_index(columns: Mapping[str, Iterable[str]]) -> dict[str, str]:
 
 
 def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required: Iterable[str], *,
-               region: str = "CN") -> Table:
+               region: str = "CN", sheet: str | None = None,
+               classify: Callable[[str], str | None] | None = None) -> Table:
     """Read ``path`` (CSV or XLSX) and map its header onto ``columns``. ``region`` (the shop's)
-    settles a CSV that reads as well in GB18030 as in Big5 (see ``decode_text``).
+    settles a CSV that reads as well in GB18030 as in Big5 (see ``decode_text``). ``sheet``: the
+    workbook's sheet of that name instead of the first. ``classify(header text)``, when given, is
+    asked first for each header cell: a canonical name it returns wins over the aliases (it may
+    raise ImportFailed to refuse the file for a header it knows to be wrong).
 
     Raises ImportFailed: ``import_unreadable`` (missing file, damaged workbook or sheet),
     ``import_no_sheet`` (a workbook without a worksheet), ``import_xls``,
-    ``import_encoding``, ``import_csv_broken`` (an open quote, a cell past the csv module's limit),
+    ``import_sheet_missing``, ``import_encoding``, ``import_csv_broken`` (an open quote, a cell past the csv module's limit),
     ``import_columns`` (required columns missing), ``import_column_twice``, ``import_empty`` (no data rows).
     """
     p = Path(path)
     name = p.name
-    raw_rows = _read_raw(p, region)
+    raw_rows = _read_raw(p, region, sheet)
     header_at = next((i for i, (_, cells) in enumerate(raw_rows) if _non_empty(cells)), None)
     if header_at is None:
         raise ImportFailed("import_empty", file=name)
@@ -103,7 +109,9 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required:
         text = _text(cell).strip()
         if not text:
             continue
-        canonical = index.get(header_key(text))
+        canonical = classify(text) if classify is not None else None
+        if canonical is None:
+            canonical = index.get(header_key(text))
         if canonical is None:
             ignored.append(text)
             continue
@@ -135,7 +143,7 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required:
 
 
 # --- raw reading ------------------------------------------------------------------------------
-def _read_raw(p: Path, region: str = "CN") -> list[tuple[int, list[Cell]]]:
+def _read_raw(p: Path, region: str = "CN", sheet: str | None = None) -> list[tuple[int, list[Cell]]]:
     try:
         data = p.read_bytes()
     except OSError as exc:
@@ -144,7 +152,7 @@ def _read_raw(p: Path, region: str = "CN") -> list[tuple[int, list[Cell]]]:
     if suffix == ".xls" or data.startswith(_OLE_MAGIC):
         raise ImportFailed("import_xls", file=p.name)
     if suffix in XLSX_SUFFIXES or data.startswith(_ZIP_MAGIC):
-        return _read_xlsx(p, data)
+        return _read_xlsx(p, data, sheet)
     return _read_csv(p.name, data, region)
 
 
@@ -240,7 +248,7 @@ def _read_csv(name: str, data: bytes, region: str = "CN") -> list[tuple[int, lis
     return rows
 
 
-def _read_xlsx(p: Path, data: bytes) -> list[tuple[int, list[Cell]]]:
+def _read_xlsx(p: Path, data: bytes, sheet: str | None = None) -> list[tuple[int, list[Cell]]]:
     import openpyxl
 
     # A damaged workbook fails anywhere in openpyxl (zip, XML, relationships, a cell's attributes),
@@ -253,7 +261,10 @@ def _read_xlsx(p: Path, data: bytes) -> list[tuple[int, list[Cell]]]:
     try:
         if not wb.worksheets:
             raise ImportFailed("import_no_sheet", file=p.name)
-        ws = wb.worksheets[0]
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise ImportFailed("import_sheet_missing", file=p.name, sheet=quoted(sheet),
+                               sheets=", ".join(wb.sheetnames))
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
         # The <dimension> a program wrote may claim fewer rows or columns than the sheet holds, and
         # read-only mode would stop there without a word: read every row the sheet really has.
         ws.reset_dimensions()

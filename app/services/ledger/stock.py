@@ -46,6 +46,9 @@ def post_stock_many(t: Ctx, kind: str, moves: list[tuple[int, int]], *, refuse_b
     t.s.flush()
     conn = t.s.connection()
     now, staff = t.now(), t.actor.id
+    if len(moves) > 1 and not (refuse_below_zero and any(qty < 0 for _pid, qty in moves)):
+        return _post_in_bulk(t, conn, kind, moves, dict(unit_cost=unit_cost, supplier=supplier, sale_id=sale_id,
+                                                        ref=ref, staff_id=staff, created_at=now, note=note))
     out = []
     for pid, qty in moves:
         stmt = _MOVE_NOT_BELOW if refuse_below_zero and qty < 0 else _MOVE
@@ -60,3 +63,20 @@ def post_stock_many(t: Ctx, kind: str, moves: list[tuple[int, int]], *, refuse_b
         if obj is not None:
             t.s.expire(obj, ["on_hand"])
     return out
+
+
+def _post_in_bulk(t: Ctx, conn, kind: str, moves: list[tuple[int, int]], common: dict) -> list[SimpleNamespace]:
+    """Movements that cannot be refused (an import's opening stock, a stocktake): each statement
+    once for all of them (executemany), the same rows as one by one."""
+    moved = conn.execute(_MOVE, [{"b_id": pid, "b_n": qty} for pid, qty in moves]).rowcount
+    if moved != len(moves):  # a product that is not there: name it as the one-by-one path does
+        there = set(conn.execute(select(_p.c.id).where(_p.c.id.in_([pid for pid, _ in moves]))).scalars())
+        pid, qty = next(m for m in moves if m[0] not in there)
+        raise ValidationError("stock_short", name="?", on_hand=0, qty=-qty)
+    rows = [dict(product_id=pid, kind=kind, qty=qty, **common) for pid, qty in moves]
+    conn.execute(_INSERT, rows)
+    for pid, _qty in moves:
+        obj = t.s.identity_map.get(t.s.identity_key(Product, pid))  # type: ignore[arg-type]
+        if obj is not None:
+            t.s.expire(obj, ["on_hand"])
+    return [SimpleNamespace(**r) for r in rows]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy import update as sql_update
@@ -77,17 +78,40 @@ class CategoryView:
 
 
 # --- the rules ----------------------------------------------------------------------------------
-def problems(t: Ctx, data: ProductInput, product_id: int | None = None) -> list[tuple[str, ShopError]]:
-    """Every rule ``data`` breaks, as (field, error); empty when it can be saved. Reads only."""
+@dataclass(frozen=True)
+class Known:
+    """What the rules read from the database, read once: an import checks 100,000 rows against one
+    of these instead of querying for each (``known`` of :func:`problems`)."""
+    currency: str
+    tiers: frozenset[str]                          # tier codes
+    categories: frozenset[str]
+    taken: Callable[[tuple[str, ...], int | None], set[str]]   # (codes, product id) -> codes others use
+    service_kind: Callable[[str], str | None]      # SKU -> its kind (a count card's service)
+
+
+def known(t: Ctx) -> Known:
+    """The database as the rules of one product need it (queried when asked)."""
+    def service_kind(sku: str) -> str | None:
+        return t.s.execute(select(Product.kind).where(Product.sku == sku)).scalar()
+
+    return Known(load_settings(t).currency, frozenset(t.s.execute(select(Tier.code)).scalars()),
+                 frozenset(t.s.execute(select(Category.name)).scalars()),
+                 lambda codes, product_id: _codes_taken(t, codes, product_id), service_kind)
+
+
+def problems(t: Ctx, data: ProductInput, product_id: int | None = None, *,
+             known_now: Known | None = None) -> list[tuple[str, ShopError]]:
+    """Every rule ``data`` breaks, as (field, error); empty when it can be saved. Reads only
+    (``known_now``: what it reads, when the caller has it already)."""
     d = data.tidy()
-    cfg = load_settings(t)
+    k = known_now or known(t)
     out: list[tuple[str, ShopError]] = []
 
     def amount(name: str, value: int | None, *, allow_zero: bool = True, label: str = "price") -> None:
         if value is None:
             return
         try:
-            check_amount(value, cfg.currency, field=label, allow_zero=allow_zero)
+            check_amount(value, k.currency, field=label, allow_zero=allow_zero)
         except ShopError as exc:
             out.append((name, exc))
 
@@ -110,15 +134,14 @@ def problems(t: Ctx, data: ProductInput, product_id: int | None = None) -> list[
             out.append(("barcodes", ValidationError("code_too_long", code=code[:40], max=BARCODE_MAX)))
     if d.sku in d.barcodes:
         out.append(("barcodes", Duplicate("sku_duplicate", sku=d.sku)))
-    taken = _codes_taken(t, (d.sku, *d.barcodes), product_id)
+    taken = k.taken((d.sku, *d.barcodes), product_id)
     for code in (d.sku, *d.barcodes):
         if code and code in taken:
             out.append(("sku" if code == d.sku else "barcodes", Duplicate("sku_duplicate", sku=code)))
-    if d.category and t.s.execute(select(Category.id).where(Category.name == d.category)).first() is None:
+    if d.category and d.category not in k.categories:
         out.append(("category", NotFound("category_unknown", name=d.category)))
-    tiers = dict(t.s.execute(select(Tier.code, Tier.id)).all())
     for code, price in d.member_prices.items():
-        if code not in tiers:
+        if code not in k.tiers:
             out.append(("member_prices", NotFound("tier_not_found", tier=code)))
             continue
         before = len(out)
@@ -138,10 +161,7 @@ def problems(t: Ctx, data: ProductInput, product_id: int | None = None) -> list[
             out.append(("card_uses", ValidationError("card_uses_invalid", max=MAX_CARD_USES)))
         if d.card_valid_days is not None and (not isinstance(d.card_valid_days, int) or d.card_valid_days < 0):
             out.append(("card_valid_days", ValidationError("card_days_invalid")))
-        service = None
-        if d.card_service_sku:
-            service = t.s.execute(select(Product).where(Product.sku == d.card_service_sku)).scalar()
-        if service is None or service.kind != "service":
+        if not d.card_service_sku or k.service_kind(d.card_service_sku) != "service":
             out.append(("card_service_sku", NotFound("card_service_unknown", sku=d.card_service_sku or "")))
     return out
 

@@ -5,8 +5,12 @@ the migration that brought them in computed them the same way."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from itertools import chain
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.converter import DefaultConverter
+from pypinyin.core import Pinyin
 
 KEY_LEN = 64                       # the column's width; a longer suffix is cut (a prefix search still finds it)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -24,15 +28,33 @@ def _suffixes(s: str) -> set[str]:
 
 def _pinyin(name: str) -> tuple[str, list[str]]:
     """(initials, syllables): 西湖龙井 Latte -> ("xhljlatte", ["xi", "hu", "long", "jing", "latte"])."""
-    syllables = [w for part in lazy_pinyin(name) if (w := normalise(part))]
-    initials = []
-    for ch in re.findall(r"[\u3400-\u9fff\uf900-\ufaff]|[0-9a-zA-Z]+", name):
-        if _CJK.match(ch):
-            py = lazy_pinyin(ch)
-            initials.append(normalise(py[0])[:1] if py else "")
-        else:
-            initials.append(ch.lower())
+    syllables = [w for part in _lazy_pinyin(name) if (w := normalise(part))]
+    initials = [_initial(ch) if _CJK.match(ch) else ch.lower()
+                for ch in re.findall(r"[\u3400-\u9fff\uf900-\ufaff]|[0-9a-zA-Z]+", name)]
     return "".join(initials), syllables
+
+
+# lazy_pinyin(text) is its segmenter's words, each converted on its own (pypinyin.core.Pinyin): the
+# same, with each word's reading kept per process. Converting is most of the cost and a catalogue
+# repeats its words (茶, 咖啡, 250g), so an import of 100,000 products converts a few thousand.
+_PINYIN = Pinyin(DefaultConverter())
+
+
+def _lazy_pinyin(text: str) -> list[str]:
+    return [py for word in _PINYIN.seg(text) for py in _word_pinyin(word)]
+
+
+@lru_cache(maxsize=65536)
+def _word_pinyin(word: str) -> tuple[str, ...]:
+    return tuple(chain.from_iterable(_PINYIN._converter.convert(word, Style.NORMAL, False, "default", strict=True)))
+
+
+@lru_cache(maxsize=8192)
+def _initial(ch: str) -> str:
+    """One character's pinyin initial, as read alone; kept per process (an import of 100,000
+    products asks for the same few thousand characters again and again)."""
+    py = lazy_pinyin(ch)
+    return normalise(py[0])[:1] if py else ""
 
 
 def product_keys(name: str, sku: str, barcodes: list[str] | tuple[str, ...] = (), category: str = "") -> set[str]:
@@ -46,12 +68,16 @@ def product_keys(name: str, sku: str, barcodes: list[str] | tuple[str, ...] = ()
     for code in (sku, *barcodes):
         if normalise(code):
             keys.add(normalise(code)[:KEY_LEN])
-    c = normalise(category)
-    if c:
-        keys.add(c[:KEY_LEN])
-        keys.add(_pinyin(category)[0][:KEY_LEN])
+    keys |= _category_keys(category)
     keys.discard("")
     return keys
+
+
+@lru_cache(maxsize=1024)
+def _category_keys(category: str) -> frozenset[str]:
+    """A category's keys (a shop has a few dozen categories, shared by thousands of products)."""
+    c = normalise(category)
+    return frozenset((c[:KEY_LEN], _pinyin(category)[0][:KEY_LEN])) if c else frozenset()
 
 
 def prefix_range(query: str) -> tuple[str, str] | None:
