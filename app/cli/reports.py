@@ -150,5 +150,5 @@ def cmd_report_products(env: Env) -> int:
     ctx = env.owner_confirmed(ctx)
     with env.new_file(env.args.output) as out:
         n = product_sales_export.export_product_sales(ctx, out, start, end, by)
-    env.say(msg("products_exported", env.lang, rows=n, path=out))
+    env.say(msg("product_sales_exported", env.lang, rows=n, path=out))
     return EXIT_OK
