@@ -393,6 +393,7 @@ CATALOGUE: dict[str, str] = {
     "stock_adjust_below_zero": NC_("stock_adjust_below_zero", "Taking {qty} off '{name}' would leave less than nothing (in stock: "
                                 "{on_hand}); count it instead"),
     "stocktake_empty": NC_("stocktake_empty", "The stocktake has no counts"),
+    "stocktake_rows": NC_("stocktake_rows", "{file}: {count} bad row(s); nothing was counted"),
     "stocktake_twice": NC_("stocktake_twice", "'{name}' is counted twice (as {first} and as {second})"),
 }
 
@@ -437,6 +438,8 @@ PLURALS: dict[str, tuple[str, tuple[str, str]]] = {
                                  "Tier {name} cannot be deleted: {count} members hold it")),
     "import_rows": ("count", NN_("{file}: {count} bad row; nothing was imported",
                                  "{file}: {count} bad rows; nothing was imported")),
+    "stocktake_rows": ("count", NN_("{file}: {count} bad row; nothing was counted",
+                                    "{file}: {count} bad rows; nothing was counted")),
     "campaign_selects_nobody": ("matched", NN_(
         "This campaign reaches nobody: {matched} member matches, who may not get offers (consent, opt-out or "
         "phone). Widen the filters.",

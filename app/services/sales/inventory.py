@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from app import money
 from app.errors import NotFound, ValidationError, quoted
+from app.i18n import NC_
 from app.models import Product, Sale, Staff, StockEntry
 from app.services.base import audit, permissions
 from app.services.base.context import Ctx
@@ -26,6 +27,13 @@ from app.services.sales.cart import PricedCart
 # number past this is a slip of the keyboard (an extra zero, a barcode typed into the quantity).
 MAX_UNITS = 100_000
 REASON_MAX = 200
+
+# What each kind of stock movement is called (msgctxt stock_kind:<kind>), for the screens and the CLI.
+KIND_NAMES = {
+    "opening": NC_("stock_kind:opening", "opening stock"), "received": NC_("stock_kind:received", "received"),
+    "sold": NC_("stock_kind:sold", "sold"), "refunded": NC_("stock_kind:refunded", "refunded"),
+    "adjusted": NC_("stock_kind:adjusted", "adjusted"), "counted": NC_("stock_kind:counted", "stocktake"),
+}
 
 
 @dataclass(frozen=True)
@@ -127,7 +135,7 @@ def check_units(value: object, field: str, name: str, *, low: int, high: int = M
     return value
 
 
-def _product(t: Ctx, key: int | str) -> Product:
+def find_product(t: Ctx, key: int | str) -> Product:
     """A product by id, or by SKU (any case) or barcode as typed."""
     if isinstance(key, bool):
         raise NotFound("sku_unknown", sku=repr(key))
@@ -137,6 +145,13 @@ def _product(t: Ctx, key: int | str) -> Product:
             raise NotFound("sku_unknown", sku=str(key))
         return p
     return catalog.lookup(t, str(key))
+
+
+def countable(p: Product) -> None:
+    """Refuse a product a stocktake cannot count: one no longer sold, or one that does not track stock."""
+    if not p.active:
+        raise ValidationError("stock_inactive", name=p.name, sku=p.sku)
+    _tracked(p)
 
 
 def _tracked(p: Product, *, active: bool = True) -> None:
@@ -171,7 +186,7 @@ def receive(ctx: Ctx, sku_or_id: int | str, qty: object, *, unit_cost: int | Non
     if unit_cost is not None:
         money.check_amount(unit_cost, field="unit cost", allow_zero=True)
     with ctx.tx() as t:
-        p = _product(t, sku_or_id)
+        p = find_product(t, sku_or_id)
         qty = check_units(qty, "received", p.name, low=1)
         _tracked(p)
         before = _on_hand(t, p.id)
@@ -190,7 +205,7 @@ def adjust(ctx: Ctx, product: int | str, qty: object, reason: str) -> StockMove:
     permissions.require(ctx, "adjust_stock")
     why = _reason(reason)
     with ctx.tx() as t:
-        p = _product(t, product)
+        p = find_product(t, product)
         qty = check_units(qty, "adjustment", p.name, low=-MAX_UNITS)
         if qty == 0:
             raise ValidationError("adjust_nothing")
@@ -213,11 +228,9 @@ def _count_rows(t: Ctx, counts: dict) -> list[tuple[Product, int]]:
         raise ValidationError("stock_qty_range", field="counted", name="-", value=len(counts), min=1, max=100_000)
     found: dict[int, tuple[Product, int, object]] = {}
     for key, value in counts.items():
-        p = _product(t, key.strip() if isinstance(key, str) else key)
+        p = find_product(t, key.strip() if isinstance(key, str) else key)
         counted = check_units(value, "counted", p.name, low=0)
-        if not p.active:
-            raise ValidationError("stock_inactive", name=p.name, sku=p.sku)
-        _tracked(p)
+        countable(p)
         if p.id in found:
             raise ValidationError("stocktake_twice", name=p.name, first=str(found[p.id][2]), second=str(key))
         found[p.id] = (p, counted, key)
@@ -294,7 +307,7 @@ def history(ctx: Ctx, product: int | str, limit: int = 50) -> list[HistoryRow]:
     """A product's stock movements, newest first, each with the stock right after it."""
     limit = max(0, min(int(limit), 1000))
     with ctx.tx(write=False) as t:
-        p = _product(t, product)
+        p = find_product(t, product)
         rows = t.s.execute(select(StockEntry, Sale.receipt_no, Staff.name)
                            .outerjoin(Sale, Sale.id == StockEntry.sale_id)
                            .outerjoin(Staff, Staff.id == StockEntry.staff_id)
