@@ -27,6 +27,9 @@ class ShopTab(_Tab):
         self.signature = QLineEdit(self)
         self.signature.setMaxLength(shop_admin.SIGNATURE_MAX)
         self.signature.setPlaceholderText(self.tr("The shop name when empty"))
+        self.negative_stock = QComboBox(self)
+        self.negative_stock.addItem(self.tr("Sell, with a warning at the till"), "warn")
+        self.negative_stock.addItem(self.tr("Refuse the sale"), "refuse")
         self.save = QPushButton(self.tr("Save shop details"), self)
         self.save.setProperty("primary", True)
         self.save_buttons = [self.save]
@@ -46,6 +49,11 @@ class ShopTab(_Tab):
         region_hint.setWordWrap(True)
         form.addRow("", region_hint)
         form.addRow(self.tr("Text message signature"), self.signature)
+        form.addRow(self.tr("Selling more than is in stock"), self.negative_stock)
+        stock_hint = QLabel(self.tr("For products that track stock: when a sale would take one below zero."), self)
+        stock_hint.setProperty("role", "muted")
+        stock_hint.setWordWrap(True)
+        form.addRow("", stock_hint)
         box = QVBoxLayout(self)
         box.addWidget(_capped(form, self))
         box.addWidget(note)
@@ -61,6 +69,7 @@ class ShopTab(_Tab):
         self.language.setCurrentIndex(max(0, self.language.findData(cfg.language)))
         self.region.set_region(cfg.region)
         self.signature.setText(cfg.signature)
+        self.negative_stock.setCurrentIndex(max(0, self.negative_stock.findData(cfg.negative_stock)))
         self.apply_permissions()
 
     @owner_gated("change_settings")
@@ -71,7 +80,7 @@ class ShopTab(_Tab):
             return
         ctx, old_lang = self.state.ctx, self.state.lang
         args = (self.shop_name.text(), self.currency.currency(), self.language.currentData(), self.signature.text(),
-                self.region.region())
+                self.region.region(), self.negative_stock.currentData())
 
         def saved(cfg) -> None:
             self.state.settings = cfg
