@@ -455,6 +455,55 @@ def render_reports(state, folder: str | Path) -> list[Path]:
     return saved
 
 
+def render_stock(state, folder: str | Path) -> list[Path]:
+    """stock_tab (every tracked product, the first one's history), stock_receive (a delivery typed,
+    not recorded) and stock_stocktake (counts typed, differences shown, not posted), in the current
+    language, from the current database."""
+    from app.ui.products.receive_dialog import ReceiveDialog
+    from app.ui.products.screen import ProductsScreen
+    from app.ui.products.stocktake_dialog import StocktakeDialog
+
+    out, lang, saved = Path(folder), state.lang, []
+    screen = ProductsScreen(state)
+    screen.resize(1180, 720)
+    screen.tabs.setCurrentWidget(screen.stock)
+    screen.show()
+    screen.activated()
+    _settle(state)
+    tab = screen.stock
+    if tab.any_tracked:
+        tab.show_combo.setCurrentIndex(1)
+        _settle(state)
+        busiest = showcase.busiest_stock(state.ctx)
+        tab.list.selectRow(next((i for i, r in enumerate(tab.rows) if r.product_id == busiest), 0))
+        _settle(state)
+    _shot(screen, out, f"stock_tab_{lang}", saved)
+    if tab.any_tracked:
+        receive = ReceiveDialog(state)
+        receive.show()
+        receive.finder.query.setText(tab.rows[0].sku)
+        receive.finder.search()
+        _settle(state)
+        receive.qty.setText("12")
+        receive.cost.setText("34.00")
+        receive.supplier.setText("云南豆仓" if is_han(lang) else "Yunnan Bean Co.")
+        _pump()
+        _shot(receive, out, f"stock_receive_{lang}", saved)
+        _close(receive)
+        count = StocktakeDialog(state)
+        count.resize(860, 560)
+        count.show()
+        _settle(state)
+        for r, row in enumerate(count.rows[:4]):
+            count.table.item(r, 3).setText(str(max(0, row.on_hand + (1 if r == 3 else -(r % 3)))))
+        _pump()
+        _shot(count, out, f"stock_stocktake_{lang}", saved)
+        _close(count)
+    _close(screen)
+    _pump()
+    return saved
+
+
 def render_analytics(state, folder: str | Path) -> list[Path]:
     """analytics_<lang>.png in each language (app.i18n.LANGUAGES) from the current database."""
     from app.ui.reports.analytics import AnalyticsScreen
@@ -534,7 +583,8 @@ def render_faults(state, folder) -> list[Path]:
 
 
 SCREENS = (render_till, render_members, render_settings, render_startup, render_receipt_preview,
-           render_messages, render_care, render_reports, render_analytics, render_owner_password, render_faults)
+           render_messages, render_care, render_reports, render_analytics, render_owner_password, render_faults,
+           render_stock)
 
 
 def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = None) -> list[Path]:

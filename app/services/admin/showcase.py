@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from app.models import Member, Payment, Product, Sale, SaleLine
+from app.models import Member, Payment, Product, Sale, SaleLine, StockEntry
 from app.services.base.context import Ctx
 
 _CART_PICKS = (1, 5, 9, 11)   # which of the first 12 goods make the till's 4-line cart
@@ -69,3 +69,12 @@ def last_sale_at(ctx: Ctx) -> datetime | None:
     """When the newest sale (or refund) was made; None in an empty shop."""
     with ctx.tx(write=False) as t:
         return t.s.execute(select(func.max(Sale.created_at))).scalar()
+
+
+def busiest_stock(ctx: Ctx) -> int | None:
+    """The tracked product with the most stock movements (the Stock tab's picture shows its history)."""
+    with ctx.tx(write=False) as t:
+        return t.s.execute(select(StockEntry.product_id).join(Product, Product.id == StockEntry.product_id)
+                           .where(Product.track_stock.is_(True), Product.active.is_(True))
+                           .group_by(StockEntry.product_id)
+                           .order_by(func.count().desc(), StockEntry.product_id).limit(1)).scalar()
