@@ -456,9 +456,10 @@ def render_reports(state, folder: str | Path) -> list[Path]:
 
 
 def render_stock(state, folder: str | Path) -> list[Path]:
-    """stock_tab (every tracked product, the first one's history), stock_receive (a delivery typed,
-    not recorded) and stock_stocktake (counts typed, differences shown, not posted), in the current
-    language, from the current database."""
+    """stock_tab (every tracked product, the busiest one's history), stock_receive (a delivery typed,
+    not recorded), stock_stocktake (counts typed, differences shown, not posted) and
+    stock_pay_warning (the pay dialog's line for a sale below zero), in the current language, from
+    the current database."""
     from app.ui.products.receive_dialog import ReceiveDialog
     from app.ui.products.screen import ProductsScreen
     from app.ui.products.stocktake_dialog import StocktakeDialog
@@ -481,12 +482,14 @@ def render_stock(state, folder: str | Path) -> list[Path]:
     if tab.any_tracked:
         receive = ReceiveDialog(state)
         receive.show()
-        receive.finder.query.setText(tab.rows[0].sku)
+        # typed as at the till: the first two characters of the product's Chinese name, else its SKU
+        shown = next((r for r in tab.rows if r.product_id == busiest), tab.rows[0])
+        receive.finder.query.setText(shown.name[:2] if "\u4e00" <= shown.name[:1] <= "\u9fff" else shown.sku)
         receive.finder.search()
         _settle(state)
         receive.qty.setText("12")
         receive.cost.setText("34.00")
-        receive.supplier.setText("云南豆仓" if is_han(lang) else "Yunnan Bean Co.")
+        receive.supplier.setText({"zh_CN": "云南豆仓", "zh_TW": "雲南豆倉"}.get(lang, "Yunnan Bean Co."))
         _pump()
         _shot(receive, out, f"stock_receive_{lang}", saved)
         _close(receive)
@@ -499,6 +502,18 @@ def render_stock(state, folder: str | Path) -> list[Path]:
         _pump()
         _shot(count, out, f"stock_stocktake_{lang}", saved)
         _close(count)
+        # the till's pay dialog when a sale takes the product with the least stock below zero
+        from app.services.sales import pricing
+        from app.services.sales.cart import Cart, CartLine
+        from app.ui.till.pay_dialog import PayDialog
+
+        low = min(tab.rows, key=lambda r: r.on_hand)
+        cart = Cart((CartLine(low.sku, max(1, low.on_hand + 2)),))
+        pay = PayDialog(state, cart, pricing.price_cart(state.ctx, cart))
+        pay.show()
+        _settle(state)
+        _shot(pay, out, f"stock_pay_warning_{lang}", saved)
+        _close(pay)
     _close(screen)
     _pump()
     return saved
