@@ -252,10 +252,14 @@ def post_stocktake(ctx: Ctx, counts: dict, ref: str | None = None, note: str = "
     note = check_text((note or "").strip(), "notes", max_len=500, multiline=True)
     with ctx.tx() as t:
         ref = check_line(ref, "label", max_len=column_max(StockEntry.ref)) or f"{t.till}-{t.now():%Y%m%d-%H%M%S}"
-        rows = []
-        for p, counted in _count_rows(t, counts):
-            on_hand = _on_hand(t, p.id)
-            rows.append(CountRow(p.id, p.sku, p.name, p.unit or "", on_hand, counted, counted - on_hand))
+        counted_rows = _count_rows(t, counts)
+        # the stock now, every counted row locked (PostgreSQL) in id order, the order checkout locks in
+        ids, now = sorted(p.id for p, _n in counted_rows), {}
+        for i in range(0, len(ids), 500):
+            now.update(t.s.execute(select(Product.id, Product.on_hand).where(Product.id.in_(ids[i:i + 500]))
+                                   .order_by(Product.id).with_for_update()).all())
+        rows = [CountRow(p.id, p.sku, p.name, p.unit or "", now[p.id] or 0, n, n - (now[p.id] or 0))
+                for p, n in counted_rows]
         moves = [(r.product_id, r.difference) for r in rows if r.difference]
         if moves:
             stock.post_stock_many(t, "counted", moves, ref=ref, note=note)
