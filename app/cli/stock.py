@@ -4,7 +4,6 @@ The group's help is translated (msgctxt cli_help) and its sentences are its own 
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from app import i18n
