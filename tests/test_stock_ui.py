@@ -249,3 +249,16 @@ def test_shop_tab_sets_selling_below_zero(qtbot, shop):
     tab.submit()
     settle(qtbot, state)
     assert shop_settings.load(shop).negative_stock == "refuse" and state.settings.negative_stock == "refuse"
+
+
+def test_a_sale_recorded_on_this_till_reloads_the_shown_list(qtbot, tracked, db):
+    from app.services.sales.checkout import Tender, checkout
+
+    tab = tab_for(qtbot, tracked)
+    tab.show_combo.setCurrentIndex(1)
+    settle(qtbot, tab.state)
+    assert cells(tab.list, 3) == ["0", "9"]
+    result = checkout(tracked, Cart((CartLine("TEA", 8),)), [Tender("cash", 8 * 3333)])
+    tab.state.sale_recorded.emit(result)
+    settle(qtbot, tab.state)
+    assert cells(tab.list, 3) == ["0", "1"]

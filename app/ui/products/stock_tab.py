@@ -64,6 +64,8 @@ class StockTab(Tab):
         self.adjust_button.clicked.connect(self.adjust)
         self.show_combo.currentIndexChanged.connect(lambda _i: self.load())
         self.list.itemSelectionChanged.connect(self._selected)
+        # a sale or refund on this till moves stock: a shown list follows it
+        state.sale_recorded.connect(self._sale_recorded)
         self.apply_permissions()
 
     # --- reading ------------------------------------------------------------------------------------
@@ -94,6 +96,10 @@ class StockTab(Tab):
         else:
             self.history.setRowCount(0)
         self.apply_permissions()
+
+    def _sale_recorded(self, _result) -> None:
+        if self.isVisible():
+            self.load()
 
     def current(self):
         picked = self.list.selectionModel().selectedRows()
