@@ -416,6 +416,18 @@ CATALOGUE: dict[str, str] = {
     "import_matches_two": NC_("import_matches_two", "SKU {sku} and barcode {barcode} are two different products"),
     "support_bundle_failed": NC_("support_bundle_failed", "The support bundle could not be written to {path}: {why}"),
     "countcard_too_few": NC_("countcard_too_few", "Count card {id} has only {left} use(s) left, not {asked}"),
+    # stock: receiving, adjustments, the stocktake (services/sales/inventory.py)
+    "stock_qty_invalid": NC_("stock_qty_invalid", "{name}: the {field} '{value}' is not a whole number of units"),
+    "stock_qty_range": NC_("stock_qty_range", "{name}: the {field} {value} is not from {min} to {max} units"),
+    "stock_not_tracked": NC_("stock_not_tracked", "'{name}' ({sku}) does not track stock: turn on Track stock in its editor on "
+                          "the Products tab"),
+    "stock_inactive": NC_("stock_inactive", "'{name}' ({sku}) is inactive (no longer sold): its stock cannot be received or "
+                       "counted"),
+    "stock_adjust_below_zero": NC_("stock_adjust_below_zero", "Taking {qty} off '{name}' would leave less than nothing (in stock: "
+                                "{on_hand}); count it instead"),
+    "stocktake_empty": NC_("stocktake_empty", "The stocktake has no counts"),
+    "stocktake_rows": NC_("stocktake_rows", "{file}: {count} bad row(s); nothing was counted"),
+    "stocktake_twice": NC_("stocktake_twice", "'{name}' is counted twice (as {first} and as {second})"),
 }
 
 # The names services give the {field} of an amount or a date (import files pass
@@ -435,6 +447,10 @@ FIELD_LABELS: dict[str, str] = {
     "points_expiry_policy": NC_("field:points_expiry_policy", "points expiry"), "discount_limit_bp": NC_("field:discount_limit_bp", "discount limits"),
     "vip_single_purchase": NC_("field:vip_single_purchase", "VIP single purchase"), "vip_month_spend": NC_("field:vip_month_spend", "VIP month spend"),
     "ebill_default": NC_("field:ebill_default", "e-bills by default"), "signature": NC_("field:signature", "signature"),
+    # stock (services/sales/inventory.py)
+    "received": NC_("field:received", "quantity received"), "adjustment": NC_("field:adjustment", "adjustment"),
+    "counted": NC_("field:counted", "count"), "unit cost": NC_("field:unit cost", "unit cost"),
+    "negative_stock": NC_("field:negative_stock", "selling below zero"),
 }
 
 ROLE_NAMES = {"owner": NC_("role:owner", "owner"), "manager": NC_("role:manager", "manager"), "cashier": NC_("role:cashier", "cashier"),
@@ -456,6 +472,8 @@ PLURALS: dict[str, tuple[str, tuple[str, str]]] = {
                                  "Tier {name} cannot be deleted: {count} members hold it")),
     "import_rows": ("count", NN_("{file}: {count} bad row; nothing was imported",
                                  "{file}: {count} bad rows; nothing was imported")),
+    "stocktake_rows": ("count", NN_("{file}: {count} bad row; nothing was counted",
+                                    "{file}: {count} bad rows; nothing was counted")),
     "campaign_selects_nobody": ("matched", NN_(
         "This campaign reaches nobody: {matched} member matches, who may not get offers (consent, opt-out or "
         "phone). Widen the filters.",

@@ -433,7 +433,7 @@ def cmd_from_json() -> None:
                     if m is None:
                         print(f"{file.relative_to(ROOT)}: not in the catalogue: {context}|{english}")
                         continue
-                    m.string = text
+                    m.string = tuple(text) if isinstance(text, list) else text   # a list: plural forms
                     m.flags.discard("fuzzy")
                     n += 1
         write_catalog(po, path)

@@ -27,6 +27,7 @@ from app.services.admin import imports, shop_admin
 from app.services.texts import outbox, outbox_admin, sender
 from app.services.ledger import points, vouchers, wallet
 from app.services.care.campaigns import CampaignSpec, Filters
+from app.services.sales import inventory
 from app.services.sales.checkout import Cart, CartLine, Tender, checkout
 from app.services.base.context import SYSTEM, Actor, Ctx
 from tests.shop import fund, member, stock_shop
@@ -187,7 +188,31 @@ def _edit_knowledge(shop):
     return lambda c: knowledge.add(c, "Brewing green tea", "80 °C, two minutes")
 
 
+def _tracked(shop) -> str:
+    from tests.stock_shop import track
+
+    track(shop.sys, "COF", reorder_level=2)
+    return "COF"
+
+
+def _receive_stock(shop):
+    sku = _tracked(shop)
+    return lambda c: inventory.receive(c, sku, 5, supplier="Yunnan")
+
+
+def _adjust_stock(shop):
+    sku = _tracked(shop)
+    return lambda c: inventory.adjust(c, sku, 1, "found one")
+
+
+def _stocktake(shop):
+    sku = _tracked(shop)
+    shop.n += 1
+    return lambda c: inventory.post_stocktake(c, {sku: 100 + shop.n})
+
+
 PROBES = {
+    "receive_stock": _receive_stock, "adjust_stock": _adjust_stock, "stocktake": _stocktake,
     "sell": _sell, "topup": _topup, "edit_member": _edit_member, "override_price": _override_price,
     "refund": _refund, "refund_topup": _refund_topup, "cashout": _cashout, "adjust_balance": _adjust_balance,
     "expire_points": _expire_points, "import": _import, "export": _export, "erase_member": _erase_member,

@@ -27,6 +27,7 @@ from app.cli.messages import msg
 from app.cli.reports import (cmd_export_members, cmd_export_products, cmd_report_eod, cmd_report_products,
                              cmd_report_statement, cmd_rfm)
 from app.cli.sales import cmd_reprint
+from app.cli.stock import add_parser as add_stock_parser
 from app.cli.texts import cmd_outbox_send, cmd_outbox_test
 from app.i18n import NC_
 
@@ -50,6 +51,11 @@ summary:
   shopcare restore PATH [--yes]     restore a backup (checked on a copy; the current database is
                                     backed up first)
   shopcare reprint RECEIPT_NO [--printer SETTING]   reprint a past receipt
+  shopcare stock receive SKU QTY [--cost AMOUNT] [--supplier NAME]   goods delivered (入库)
+  shopcare stock adjust SKU QTY --reason TEXT   a correction by hand (audited)
+  shopcare stock count FILE.csv|FILE.xlsx [--dry-run]   a stocktake (盘点): sku/货号, counted/实盘数量
+  shopcare stock low                products at or below their reorder level
+  shopcare stock history SKU        a product's stock movements
   shopcare report eod [--date D] [-o FILE.pdf]  end-of-day member report
   shopcare report statement MEMBER [--from D] [--to D] [-o FILE.pdf]   one member's statement
   shopcare report products [--from D] [--to D] [--by product|category] [-o FILE.csv|FILE.xlsx]
@@ -437,6 +443,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                    help="usb:VID:PID, net:HOST[:PORT], serial:DEVICE, file:PATH or preview "
                         "(default: this till's printer setting, else preview)")
     c.set_defaults(func=cmd_reprint)
+    add_stock_parser(sub, lang, _Formatter)
 
     # texts: gateways and sending
     out = sub.add_parser("outbox", help="send due texts, or one test text",

@@ -482,6 +482,70 @@ def _product_sales(screen, last, settle, out: Path, lang: str, saved: list[Path]
     screen.tabs.setCurrentIndex(0)
 
 
+def render_stock(state, folder: str | Path) -> list[Path]:
+    """stock_tab (every tracked product, the busiest one's history), stock_receive (a delivery typed,
+    not recorded), stock_stocktake (counts typed, differences shown, not posted) and
+    stock_pay_warning (the pay dialog's line for a sale below zero), in the current language, from
+    the current database."""
+    from app.ui.products.receive_dialog import ReceiveDialog
+    from app.ui.products.screen import ProductsScreen
+    from app.ui.products.stocktake_dialog import StocktakeDialog
+
+    out, lang, saved = Path(folder), state.lang, []
+    screen = ProductsScreen(state)
+    screen.resize(1180, 720)
+    screen.tabs.setCurrentWidget(screen.stock)
+    screen.show()
+    screen.activated()
+    _settle(state)
+    tab = screen.stock
+    if tab.any_tracked:
+        tab.show_combo.setCurrentIndex(1)
+        _settle(state)
+        busiest = showcase.busiest_stock(state.ctx)
+        tab.list.selectRow(next((i for i, r in enumerate(tab.rows) if r.product_id == busiest), 0))
+        _settle(state)
+    _shot(screen, out, f"stock_tab_{lang}", saved)
+    if tab.any_tracked:
+        receive = ReceiveDialog(state)
+        receive.show()
+        # typed as at the till: the first two characters of the product's Chinese name, else its SKU
+        shown = next((r for r in tab.rows if r.product_id == busiest), tab.rows[0])
+        receive.finder.query.setText(shown.name[:2] if "\u4e00" <= shown.name[:1] <= "\u9fff" else shown.sku)
+        receive.finder.search()
+        _settle(state)
+        receive.qty.setText("12")
+        receive.cost.setText("34.00")
+        receive.supplier.setText({"zh_CN": "云南豆仓", "zh_TW": "雲南豆倉"}.get(lang, "Yunnan Bean Co."))
+        _pump()
+        _shot(receive, out, f"stock_receive_{lang}", saved)
+        _close(receive)
+        count = StocktakeDialog(state)
+        count.resize(860, 560)
+        count.show()
+        _settle(state)
+        for r, row in enumerate(count.rows[:4]):
+            count.table.item(r, 3).setText(str(max(0, row.on_hand + (1 if r == 3 else -(r % 3)))))
+        _pump()
+        _shot(count, out, f"stock_stocktake_{lang}", saved)
+        _close(count)
+        # the till's pay dialog when a sale takes the product with the least stock below zero
+        from app.services.sales import pricing
+        from app.services.sales.cart import Cart, CartLine
+        from app.ui.till.pay_dialog import PayDialog
+
+        low = min(tab.rows, key=lambda r: r.on_hand)
+        cart = Cart((CartLine(low.sku, max(1, low.on_hand + 2)),))
+        pay = PayDialog(state, cart, pricing.price_cart(state.ctx, cart))
+        pay.show()
+        _settle(state)
+        _shot(pay, out, f"stock_pay_warning_{lang}", saved)
+        _close(pay)
+    _close(screen)
+    _pump()
+    return saved
+
+
 def render_analytics(state, folder: str | Path) -> list[Path]:
     """analytics_<lang>.png in each language (app.i18n.LANGUAGES) from the current database."""
     from app.ui.reports.analytics import AnalyticsScreen
@@ -609,8 +673,8 @@ def render_faults(state, folder) -> list[Path]:
     return [path]
 
 
-SCREENS = (render_till, render_till_sell, render_members, render_products, render_settings, render_startup,
-           render_receipt_preview, render_messages, render_care, render_reports, render_analytics,
+SCREENS = (render_till, render_till_sell, render_members, render_products, render_stock, render_settings,
+           render_startup, render_receipt_preview, render_messages, render_care, render_reports, render_analytics,
            render_owner_password, render_faults)
 
 

@@ -23,6 +23,9 @@ Who shops here:
 Top-ups follow the shop's bonus ladder; stored value, points and a few e-vouchers pay for sales;
 salon regulars buy a ten-visit count card and use it; a few sales are partly refunded.
 
+Stock (``demo_stock``): two weeks before the end the packaged goods start tracking stock, with a
+delivery five days before the end.
+
 Care: ten days before the end a campaign (``campaigns.send``) gives everyone seen in the last two
 months who takes offers a voucher, which their later visits redeem at the till; at the end the
 default knowledge base articles, a few contact notes, a complaint resolved into a typical case, one
@@ -50,6 +53,7 @@ from app.models import CountCard, Member, Message, Product, ProductBarcode, Sale
 from app.money import round_half_up
 from app.services.admin.demo_care import CAMPAIGN_DAYS_BEFORE_END, demo_campaign, demo_care_records, demo_text_history
 from app.services.admin.demo_catalogue import dress_catalogue
+from app.services.admin import demo_stock
 from app.services.admin.demo_data import (
     CLOSE_HOUR,
     CARD,
@@ -308,6 +312,10 @@ def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
             events.append((_times(rng, 1)[0], len(events), "refund:" + receipt, None))
         if day == days - CAMPAIGN_DAYS_BEFORE_END:   # care: a campaign the members redeem at their next visits
             events.append((time(OPEN_HOUR, 5), len(events), "campaign", None))
+        if day == max(0, days - demo_stock.START_DAYS_BEFORE_END):   # stock: packaged goods start tracking it
+            events.append((time(OPEN_HOUR, 1), len(events), "stock_start", None))
+        if day == max(0, days - demo_stock.DELIVERY_DAYS_BEFORE_END) and days > demo_stock.DELIVERY_DAYS_BEFORE_END:
+            events.append((time(OPEN_HOUR, 2), len(events), "stock_delivery", None))
         events.sort(key=lambda e: (e[0], e[1]))
 
         with dctx.tx() as t:
@@ -326,6 +334,10 @@ def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
                     _walkin(t, rng, shop.prices)
                 elif kind == "campaign":
                     demo_campaign(t, shop, today)
+                elif kind == "stock_start":
+                    demo_stock.start_stock(t)
+                elif kind == "stock_delivery":
+                    demo_stock.deliver(t)
                 else:
                     _refund(t, rng, shop, kind.split(":", 1)[1])
             if progress is not None:

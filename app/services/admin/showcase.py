@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from app.models import Member, Payment, Product, Sale, SaleLine
+from app.models import Member, Payment, Product, Sale, SaleLine, StockEntry
 from app.services.base.context import Ctx
 
 _CART_PICKS = (1, 5, 9, 11)   # which of the first 12 goods make the till's 4-line cart
@@ -97,3 +97,12 @@ def till_sell_showcase(ctx: Ctx) -> TillSellShowcase:
                                                          Product.points_price <= row.points_balance)
                                .order_by(Product.points_price.desc()).limit(1)).scalar()
     return TillSellShowcase(row.id, skus, exchange, "nt")
+
+
+def busiest_stock(ctx: Ctx) -> int | None:
+    """The tracked product with the most stock movements (the Stock tab's picture shows its history)."""
+    with ctx.tx(write=False) as t:
+        return t.s.execute(select(StockEntry.product_id).join(Product, Product.id == StockEntry.product_id)
+                           .where(Product.track_stock.is_(True), Product.active.is_(True))
+                           .group_by(StockEntry.product_id)
+                           .order_by(func.count().desc(), StockEntry.product_id).limit(1)).scalar()

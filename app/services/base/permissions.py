@@ -38,6 +38,10 @@ RULES: dict[str, frozenset[str]] = {
     "send_campaign": frozenset({"manager", "owner", "system"}),
     "resolve_complaint": frozenset({"manager", "owner", "system"}),
     "edit_knowledge": frozenset({"manager", "owner", "system"}),
+    # stock: receiving, adjustments by hand and the stocktake (sales/inventory.py)
+    "receive_stock": frozenset({"manager", "owner", "system"}),
+    "adjust_stock": frozenset({"manager", "owner", "system"}),
+    "stocktake": frozenset({"manager", "owner", "system"}),
 }
 
 # Actions that need, on top of the role, the owner's password typed for this ctx (auth.confirm_owner):
@@ -71,6 +75,10 @@ ACTION_NAMES = {
     "send_campaign": NC_("action:send_campaign", "send campaigns"),
     "resolve_complaint": NC_("action:resolve_complaint", "resolve complaints"),
     "edit_knowledge": NC_("action:edit_knowledge", "edit the knowledge base"),
+    # stock
+    "receive_stock": NC_("action:receive_stock", "receive stock"),
+    "adjust_stock": NC_("action:adjust_stock", "adjust stock"),
+    "stocktake": NC_("action:stocktake", "post a stocktake"),
 }
 
 

@@ -28,6 +28,7 @@ FIELDS = {
     "note": NC_("text_field:note", "Contact note"), "outcome": NC_("text_field:outcome", "Outcome"), "reason": NC_("text_field:reason", "Reason"),
     "title": NC_("text_field:title", "Title"), "body": NC_("text_field:body", "Text"), "kb_tags": NC_("text_field:kb_tags", "Tags"),
     "campaign_name": NC_("text_field:campaign_name", "Campaign name"), "resolution": NC_("text_field:resolution", "Resolution"),
+    "supplier": NC_("text_field:supplier", "Supplier"),
 }
 
 

@@ -31,6 +31,9 @@ class ShopTab(_Tab):
         self.signature.setPlaceholderText(self.tr("The shop name when empty"))
         self.open_price_max = QLineEdit(self)
         self.open_price_max.setToolTip(self.tr("The most the till's open-price key (F3) takes for one item"))
+        self.negative_stock = QComboBox(self)
+        self.negative_stock.addItem(self.tr("Sell, with a warning at the till"), "warn")
+        self.negative_stock.addItem(self.tr("Refuse the sale"), "refuse")
         self.save = QPushButton(self.tr("Save shop details"), self)
         self.save.setProperty("primary", True)
         self.save_buttons = [self.save]
@@ -51,6 +54,11 @@ class ShopTab(_Tab):
         form.addRow("", region_hint)
         form.addRow(self.tr("Text message signature"), self.signature)
         form.addRow(self.tr("Open price at most"), self.open_price_max)
+        form.addRow(self.tr("Selling more than is in stock"), self.negative_stock)
+        stock_hint = QLabel(self.tr("For products that track stock: when a sale would take one below zero."), self)
+        stock_hint.setProperty("role", "muted")
+        stock_hint.setWordWrap(True)
+        form.addRow("", stock_hint)
         box = QVBoxLayout(self)
         box.addWidget(_capped(form, self))
         box.addWidget(note)
@@ -67,6 +75,7 @@ class ShopTab(_Tab):
         self.region.set_region(cfg.region)
         self.signature.setText(cfg.signature)
         self.open_price_max.setText(self.state.plain(cfg.open_price_max).replace(",", ""))
+        self.negative_stock.setCurrentIndex(max(0, self.negative_stock.findData(cfg.negative_stock)))
         self.apply_permissions()
 
     @owner_gated("change_settings")
@@ -83,7 +92,7 @@ class ShopTab(_Tab):
             return
         ctx, old_lang = self.state.ctx, self.state.lang
         args = (self.shop_name.text(), self.currency.currency(), self.language.currentData(), self.signature.text(),
-                self.region.region(), open_max)
+                self.region.region(), open_max, self.negative_stock.currentData())
 
         def saved(cfg) -> None:
             self.state.settings = cfg

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QDialog, QFrame, QGridLayout, QHBoxLayout, QLabel
 from app.errors import Busy, ShopError
 from app.money import parse_amount
 from app.services.ledger import vouchers
-from app.services.sales import checkout
+from app.services.sales import checkout, inventory
 from app.services.sales.checkout import Cart, PricedCart, Tender
 from app.ui.widgets import run
 
@@ -57,6 +57,12 @@ class PayDialog(QDialog):
         change_box.addWidget(self.change_label)
         tl.addLayout(change_box)
         layout.addWidget(top)
+        # One line under the total when the sale would take a tracked product below zero (filled by _stock).
+        self.stock_line = QLabel(self)
+        self.stock_line.setWordWrap(True)
+        self.stock_line.setProperty("role", "error")
+        self.stock_line.hide()
+        layout.addWidget(self.stock_line)
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
@@ -122,6 +128,20 @@ class PayDialog(QDialog):
         self.voucher_code.editingFinished.connect(self._check_voucher)
         self.update_totals()
         self.cash.setFocus()
+        run(self, lambda: inventory.shortages(state.ctx, priced), self._stock)
+
+    def _stock(self, short) -> None:
+        """Warn (the shop sells below zero) or say it will be refused (the setting "refuse")."""
+        if not short:
+            return
+        names = ", ".join(self.tr("{name} ({n} in stock)").format(name=s.name, n=self.state.number(s.on_hand))
+                          for s in short)
+        if self.state.settings.negative_stock == "refuse":
+            text = self.tr("Not enough in stock, the shop does not sell below zero: {products}")
+        else:
+            text = self.tr("This sale takes stock below zero: {products}")
+        self.stock_line.setText(text.format(products=names))
+        self.stock_line.show()
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
