@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import resource
 import shutil
@@ -178,11 +179,12 @@ def raw_import(file: Path, path: Path) -> int:
     return len(rows)
 
 
-def run_process(cmd: list[str]) -> tuple[float, float]:
-    """(wall, cpu) seconds of one run of ``cmd`` as a new process."""
+def run_process(cmd: list[str], home: Path) -> tuple[float, float]:
+    """(wall, cpu) seconds of one run of ``cmd`` as a new process (its own SHOPCARE_HOME: the audit
+    chain's head is kept beside the database's user, one per database)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "SHOPCARE_HOME": str(home)})
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -226,9 +228,9 @@ def main(argv: list[str] | None = None) -> int:
             cmd = ([py, "-m", "app", "--db", f"sqlite:///{target}", "import", "products", str(price_list),
                     "--add-categories"] if side == "app" else
                    [py, str(Path(__file__).resolve()), "--raw-import", str(price_list), str(target)])
-            results[side].append(run_process(cmd))
+            results[side].append(run_process(cmd, out / f"home-{side}-{i}"))
     check = subprocess.run([py, "-m", "app", "--db", f"sqlite:///{out / 'app-0.db'}", "check"], cwd=ROOT,
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env={**os.environ, "SHOPCARE_HOME": str(out / "home-app-0")})
     bench_reads(out / "app-0.db", args.lookups, args.searches, args.seed)
     print(f"(c) import of {args.n:,} products as a new process ({args.runs} runs each; median)")
     app_wall = statistics.median(w for w, _ in results["app"])

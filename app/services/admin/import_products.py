@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -445,13 +446,8 @@ def _insert_all(conn, table, names: tuple[str, ...], rows, chunk: int = 50_000) 
     SQLAlchemy's per-row parameter processing would take longer than the database's inserting."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(mark for _ in names)})"
-    batch: list[tuple] = []
-    for r in rows:
-        batch.append(r)
-        if len(batch) >= chunk:
-            conn.exec_driver_sql(sql, batch)
-            batch = []
-    if batch:
+    rows = iter(rows)
+    while batch := list(islice(rows, chunk)):
         conn.exec_driver_sql(sql, batch)
 
 
