@@ -111,6 +111,9 @@ CATALOGUE: dict[str, str] = {
     "discount_over_limit": NC_("discount_over_limit", "A {role} may give at most {limit}% discount (asked {asked}%)"),
     "discount_over_total": NC_("discount_over_total", "The discount {discount} is more than the total {total}"),
     "member_required": NC_("member_required", "{method} needs a member attached to the sale"),
+    "open_price_over": NC_("open_price_over", "Open price {price} is more than the shop's limit {max} (Settings › Shop)"),
+    "open_category_unknown": NC_("open_category_unknown", "No category {category} to sell an open-price item under"),
+    "exchange_unavailable": NC_("exchange_unavailable", "'{name}' cannot be exchanged for points (it has no points price)"),
     # payments
     "payment_method_unknown": NC_("payment_method_unknown", "Unknown payment method '{method}'"),
     "payment_short": NC_("payment_short", "Payments {paid} do not cover the total {total}"),
@@ -202,6 +205,7 @@ CATALOGUE: dict[str, str] = {
     "bonus_negative": NC_("bonus_negative", "The bonus cannot be negative ({value})"),
     "bonus_over_amount": NC_("bonus_over_amount", "A bonus of {bonus} is more than the top-up of {amount} itself"),
     "date_range_invalid": NC_("date_range_invalid", "The end date {end} is before the start date {start}"),
+    "report_by_invalid": NC_("report_by_invalid", "A product sales report is by {choices}, not {value}"),
     "bonus_rule_duplicate": NC_("bonus_rule_duplicate", "Two active bonus rules for top-ups of {amount} apply on the same days"),
     "bonus_rule_not_found": NC_("bonus_rule_not_found", "No bonus rule {id}"),
     "last_owner": NC_("last_owner", "{name} is the last active owner: make someone else an owner first"),

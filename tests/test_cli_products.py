@@ -1,72 +1,93 @@
-"""``shopcare import products`` and ``export products`` run as a person would: a subprocess, against
-the ``db`` fixture's database (a SQLite file, or PostgreSQL with SHOPCARE_TEST_PG)."""
+"""``shopcare report products`` run as a person would, against the test database (SQLite, or
+PostgreSQL on a SHOPCARE_TEST_PG run) filled through checkout and refunds."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import csv
 
-from app.models import Product
-from app.services.sales import catalog
-from tests.test_cli import run
+import openpyxl
 
-
-def products_in(ctx) -> int:
-    with ctx.tx(write=False) as t:
-        return t.s.execute(select(func.count()).select_from(Product)).scalar()
+from app.services.reports.product_sales import product_sales
+from app.services.sales.receipt import text_width
+from tests.test_cli import home, run  # noqa: F401  (home is a fixture)
+from tests.test_product_sales import DAY, shop  # noqa: F401  (shop is a fixture)
 
 
-def test_import_prints_counts_changes_and_every_bad_row(ctx, db, tmp_path):
-    home = tmp_path / "home"
-    bad = tmp_path / "bad.csv"
-    bad.write_text("商品名称,货号,条码,售价,分类,库存\n拿铁,L1,6901,28,饮料,3\n,L2,6902,x,,\n美式,L3,6902,20,,1.5\n",
-                   encoding="gb18030")
-    refused = run(home, "--db", db.url, "--lang", "zh_CN", "import", "products", str(bad))
-    assert refused.returncode == 2
-    assert "有 3 行错误，未导入任何数据" in refused.stderr
-    for row in ("第 2 行", "第 3 行", "第 4 行"):
-        assert row in refused.stderr, refused.stderr
-    assert "第 2 行：分类：没有分类“饮料”" in refused.stderr and "“x”" in refused.stderr and "“1.5”" in refused.stderr
-    assert "第 3 行：条码 6902 在第 4 行也出现了" in refused.stderr
-    assert products_in(ctx) == 0
-
-    dry = run(home, "--db", db.url, "import", "products", str(bad), "--dry-run", "--add-categories")
-    assert dry.returncode == 2 and "nothing written" in dry.stdout and "row 3:" in dry.stdout
-    assert products_in(ctx) == 0
-
-    good = run(home, "--db", db.url, "import", "products", str(bad), "--skip-bad", "--add-categories")
-    assert good.returncode == 0, good.stderr
-    assert "1 products added" in good.stdout and "New categories: 饮料" in good.stdout
-    assert "Opening stock: 3" in good.stdout and "row 3:" in good.stdout and "row 4:" in good.stdout
-
-    change = tmp_path / "change.csv"
-    change.write_text("sku,name,price\nL1,拿铁 大杯,30\n", encoding="utf-8")
-    updated = run(home, "--db", db.url, "import", "products", str(change), "--update")
-    assert updated.returncode == 0, updated.stderr
-    assert "1 updated" in updated.stdout
-    assert "row 2 L1: name 拿铁 -> 拿铁 大杯" in updated.stdout and "price 28.00 -> 30.00" in updated.stdout
-    with ctx.tx(write=False) as t:
-        assert catalog.lookup(t, "6901").price == 3000
-    assert run(home, "--db", db.url, "check").returncode == 0
+def _run(home, db, *args, **kw):
+    return run(home, "--db", db.url, *args, **kw)
 
 
-def test_export_then_import_changes_nothing(ctx, db, tmp_path):
-    home = tmp_path / "home"
-    src = tmp_path / "src.csv"
-    src.write_text("name,sku,barcode,price,会员价(金卡会员),stock\n=1+2,A1,6901 6902,5,4.5,7\n龙井,A2,,128,,\n",
-                   encoding="utf-8")
-    assert run(home, "--db", db.url, "import", "products", str(src)).returncode == 0
-    out = tmp_path / "catalogue.xlsx"
-    exported = run(home, "--db", db.url, "--lang", "zh_TW", "export", "products", "-o", str(out))
-    assert exported.returncode == 0, exported.stderr
-    assert "2 個商品" in exported.stdout and out.is_file()
-    again = run(home, "--db", db.url, "import", "products", str(out), "--update")
-    assert again.returncode == 0, again.stderr
-    assert "0 products added, 0 updated, 2 unchanged" in again.stdout and "Changes" not in again.stdout
-    only = run(home, "--db", db.url, "export", "products", "-o", str(tmp_path / "x.txt"))
-    assert only.returncode == 2 and ".csv or .xlsx" in only.stderr
+def test_the_table_on_the_terminal(home, shop, db):
+    proc = _run(home, db, "--lang", "en", "report", "products", "--from", "2026-03-02", "--to", "2026-03-02")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.splitlines()
+    assert out[0] == "Product sales 2026-03-02 to 2026-03-02, by product"
+    report = product_sales(shop, DAY, DAY)
+    total = next(line for line in out if line.startswith("Total"))
+    assert f"{report.total.net_sales / 100:,.2f}" in total and total.split()[-1] == "600"   # points
+    tea = next(line for line in out if line.startswith("TEA ") and "for points" not in line)
+    r = next(r for r in report.rows if r.sku == "TEA" and not r.exchange)
+    assert tea.split()[-5:] == [f"{r.net_sales / 100:,.2f}", f"{r.cost / 100:,.2f}", f"{r.margin / 100:,.2f}",
+                                f"{100 * r.margin_ratio:.1f}%", "0"]
+    assert f"{100 * r.margin_ratio:.1f}%" in tea
+    mug = next(line for line in out if line.startswith("MUG "))
+    assert mug.split()[-4:-1] == ["–", "–", "–"]          # unknown cost: no margin, never 100%
+    assert any("Open price: Snacks" in line for line in out)
+    assert any("Green tea 绿茶 (for points)" in line for line in out)
+    # columns line up by display width: every "Net sales" figure ends in the same column
+    head = next(line for line in out if line.startswith("SKU"))
+    assert "Margin %" in head
+    ends = {text_width(line[:line.index(f"{x.net_sales / 100:,.2f}")]) + len(f"{x.net_sales / 100:,.2f}")
+            for x, line in ((r, tea), (report.total, total))}
+    assert len(ends) == 1
+
+    zh = _run(home, db, "--lang", "zh_CN", "report", "products", "--from", "2026-03-02", "--to", "2026-03-02",
+              "--by", "category")
+    assert zh.returncode == 0, zh.stderr
+    assert "按类别" in zh.stdout and "净销售额" in zh.stdout and "毛利" in zh.stdout and "合计" in zh.stdout
+    tw = _run(home, db, "--lang", "zh_TW", "report", "products", "--from", "2026-03-02", "--to", "2026-03-02")
+    assert "商品" in tw.stdout and "點數" in tw.stdout
+    empty = _run(home, db, "report", "products", "--from", "2020-01-01", "--to", "2020-01-31")
+    assert empty.returncode == 0 and "No sales in this period." in empty.stdout
 
 
-def test_help_names_every_option(tmp_path):
-    text = run(tmp_path / "home", "import", "products", "--help").stdout
-    for option in ("--skip-bad", "--update", "--add-categories", "--sheet", "--dry-run", "商品名称"):
-        assert option in text
-    assert "--active-only" in run(tmp_path / "home", "export", "products", "--help").stdout
+def test_to_csv_and_xlsx(home, shop, db, tmp_path):
+    out = tmp_path / "p.csv"
+    proc = _run(home, db, "report", "products", "--from", "2026-03-02", "--to", "2026-03-02", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    n = len(product_sales(shop, DAY, DAY).rows)
+    assert f"{n} rows written to {out}" in proc.stdout
+    with open(out, encoding="utf-8-sig", newline="") as f:
+        assert len(list(csv.DictReader(f))) == n
+    again = _run(home, db, "report", "products", "--from", "2026-03-02", "--to", "2026-03-02", "-o", str(out))
+    assert again.returncode == 0 and (tmp_path / "p (2).csv").exists() and "already exists" in again.stderr
+    xl = tmp_path / "c.xlsx"
+    proc = _run(home, db, "report", "products", "--from", "2026-03-02", "--to", "2026-03-02", "--by", "category",
+                "-o", str(xl))
+    assert proc.returncode == 0, proc.stderr
+    rows = list(openpyxl.load_workbook(xl).active.values)
+    assert rows[0][0] == "category" and len(rows) == 1 + len(product_sales(shop, DAY, DAY, by="category").rows)
+
+
+def test_mistakes_are_sentences_with_exit_2(home, shop, db, tmp_path):
+    backwards = _run(home, db, "report", "products", "--from", "2026-03-02", "--to", "2026-03-01")
+    assert backwards.returncode == 2 and "before the start date" in backwards.stderr
+    pdf = _run(home, db, "report", "products", "-o", str(tmp_path / "x.pdf"))
+    assert pdf.returncode == 2 and "x.pdf" in pdf.stderr and ".csv or .xlsx" in pdf.stderr
+    assert not (tmp_path / "x.pdf").exists()
+    bad_by = _run(home, db, "--lang", "zh_CN", "report", "products", "--by", "colour")
+    assert bad_by.returncode == 2 and "colour" in bad_by.stderr and "用法" in bad_by.stderr
+    bad_day = _run(home, db, "report", "products", "--from", "2026-02-30")
+    assert bad_day.returncode == 2 and "is not a date" in bad_day.stderr
+
+
+def test_help_names_what_it_does(home):
+    for words, expected in ((("report",), ["products", "product sales"]),
+                            (("report", "products"), ["--from D", "--to D", "--by", "FILE.csv|FILE.xlsx",
+                                                      "never 100%", "owner only, audited"]),
+                            ((), ["report products"])):
+        proc = run(home, *words, "--help")
+        assert proc.returncode == 0
+        text = " ".join(proc.stdout.split())
+        assert all(e in text for e in expected), (words, proc.stdout)
+    zh = run(home, "--lang", "zh_CN", "report", "products", "--help")
+    assert zh.returncode == 0 and zh.stdout.startswith("用法")

@@ -92,6 +92,7 @@ MESSAGES: dict[str, str] = {
     "support_bundle_done": NC_("cli:support_bundle_done", "Support bundle written: {path} ({n} files; no member names, phones cut to their "
                             "last 4 digits). Logs are kept in {logs}"),
     "rfm_exported": NC_("cli:rfm_exported", "{rows} members written to {path} (as of {as_of})"),
+    "product_sales_exported": NC_("cli:product_sales_exported", "{rows} rows written to {path} (recorded in the audit log)"),
     "interrupted": NC_("cli:interrupted", "interrupted"),
     "demo_count": NC_("cli:demo_count", "  {what}: {n}"),
 }
@@ -118,6 +119,8 @@ PLURALS: dict[str, tuple[str, tuple[str, str]]] = {
                                      "{rows} members written to {path} (recorded in the audit log)")),
     "rfm_exported": ("rows", NN_("{rows} member written to {path} (as of {as_of})",
                                  "{rows} members written to {path} (as of {as_of})")),
+    "product_sales_exported": ("rows", NN_("{rows} row written to {path} (recorded in the audit log)",
+                                      "{rows} rows written to {path} (recorded in the audit log)")),
 }
 
 

@@ -185,6 +185,13 @@ def render_till(state, folder, langs: tuple[str, ...] | None = None) -> list[Pat
     return saved
 
 
+def render_till_sell(state, folder, langs: tuple[str, ...] | None = None) -> list[Path]:
+    """The till selling anything: grid, member prices, open price, points exchange, search, new product."""
+    from app.ui.screenshots_till_sell import render
+
+    return render(state, folder, langs)
+
+
 # --- members ----------------------------------------------------------------------------------------
 def _settle(state, rounds: int = 3) -> None:
     for _ in range(rounds):
@@ -411,8 +418,8 @@ def render_care(state, folder: Path) -> list[Path]:
 
 # --- reports and analytics --------------------------------------------------------------------------
 def render_reports(state, folder: str | Path) -> list[Path]:
-    """reports_eod (the last day with sales) and reports_statement (the best customer's last 90
-    days), in the current language."""
+    """reports_eod (the last day with sales), reports_statement (the best customer's last 90
+    days) and the product sales tab, in the current language."""
     from app.ui.reports.screen import ReportsScreen, _qdate
 
     out = Path(folder)
@@ -451,8 +458,28 @@ def render_reports(state, folder: str | Path) -> list[Path]:
         screen.make_statement()
         settle()
         _shot(screen, out, f"reports_statement_{lang}", saved)
+    _product_sales(screen, last, settle, out, lang, saved)
     screen.close()
     return saved
+
+
+def _product_sales(screen, last, settle, out: Path, lang: str, saved: list[Path]) -> None:
+    """reports_products (the 30 days to the last sale, by product) and reports_categories."""
+    from app.ui.reports.screen import _qdate
+
+    panel = screen.products
+    screen.tabs.setCurrentWidget(panel)
+    if last is not None:
+        panel.end.setDate(_qdate(last.date()))
+        panel.start.setDate(_qdate(last.date() - timedelta(days=29)))
+    panel.reload()
+    settle()
+    panel.table.setFocus()   # not the date field's selected year
+    _shot(screen, out, f"reports_products_{lang}", saved)
+    panel.by.setCurrentIndex(panel.by.findData("category"))
+    settle()
+    _shot(screen, out, f"reports_categories_{lang}", saved)
+    screen.tabs.setCurrentIndex(0)
 
 
 def render_analytics(state, folder: str | Path) -> list[Path]:
@@ -512,6 +539,55 @@ def render_owner_password(state, folder) -> list[Path]:
     return saved
 
 
+# --- products ---------------------------------------------------------------------------------------
+def render_products(state, folder, langs: tuple[str, ...] | None = None, import_file: str | None = None) -> list[Path]:
+    """products_list_<lang> (or products_empty_<lang> in a shop without products), the product editor
+    for a new product with an inline error (product_editor_<lang>), an existing one's
+    (product_editor_edit_<lang>) and, given ``import_file``, the import preview (product_import_<lang>),
+    in each of ``langs`` (default: the current language)."""
+    from app.ui.products.products_tab import ProductsTab
+
+    _styled()
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    for lang in _each_language(state, langs or (state.lang,)):
+        tab = ProductsTab(state)
+        tab.resize(1180, 640)
+        tab.show()
+        _settle(state, 6)
+        empty = tab.stack.currentIndex() == 1
+        _shot(tab, out, f"products_{'empty' if empty else 'list'}_{lang}", saved)
+        for pid, name in ((None, "product_editor"), (tab.selected_id(), "product_editor_edit")):
+            if name.endswith("edit") and pid is None:
+                continue
+            tab.dialog = None
+            tab.open_editor(pid)
+            _settle(state, 6)
+            e = tab.dialog
+            if pid is None:
+                e.name.setText("拿铁" if is_han(lang) else "Latte 拿铁")
+                e.sku.setText("LT01")
+                e.barcodes.set_codes(("6901234567892",))
+                e.price.setText("28.505")
+                for edit in list(e.tier_prices.values())[-1:]:
+                    edit.setText("25")
+            e.validate()
+            _settle(state, 6)
+            e.adjustSize()
+            _pump()
+            _shot(e, out, f"{name}_{lang}", saved)
+            _close(e)
+        if import_file:
+            d = tab.open_import(import_file)
+            _settle(state, 10)
+            _shot(d, out, f"product_import_{lang}", saved)
+            _close(d)
+        _close(tab)
+        _pump()
+    return saved
+
+
 # --- every screen -----------------------------------------------------------------------------------
 def render_faults(state, folder) -> list[Path]:
     """fault_bar_<lang>.png: the main window as a failure nobody foresaw leaves it, in the current language."""
@@ -533,8 +609,9 @@ def render_faults(state, folder) -> list[Path]:
     return [path]
 
 
-SCREENS = (render_till, render_members, render_settings, render_startup, render_receipt_preview,
-           render_messages, render_care, render_reports, render_analytics, render_owner_password, render_faults)
+SCREENS = (render_till, render_till_sell, render_members, render_products, render_settings, render_startup,
+           render_receipt_preview, render_messages, render_care, render_reports, render_analytics,
+           render_owner_password, render_faults)
 
 
 def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = None) -> list[Path]:

@@ -69,6 +69,40 @@ def button_row(*widgets: QWidget) -> QHBoxLayout:
     return row
 
 
+def closing_buttons(dialog: QDialog, cancel_text: str, ok_text: str, on_ok, *,
+                    left: QWidget | None = None) -> tuple[QHBoxLayout, QPushButton, QPushButton]:
+    """A dialog's bottom row: ``left`` (a note, optional), then Cancel (rejects) and the primary
+    button (calls ``on_ok``) on the right; neither is pressed by Enter in a field."""
+    row = QHBoxLayout()
+    if left is not None:
+        row.addWidget(left)
+    row.addStretch(1)
+    cancel = QPushButton(cancel_text, dialog)
+    cancel.clicked.connect(dialog.reject)
+    ok = QPushButton(ok_text, dialog)
+    ok.setProperty("primary", True)
+    ok.clicked.connect(on_ok)
+    for b in (cancel, ok):
+        b.setAutoDefault(False)
+        row.addWidget(b)
+    return row, ok, cancel
+
+
+def pick_table(parent: QWidget, headers: list[str], stretch: int) -> QTableWidget:
+    """A read-only table of ``headers`` where a click picks one whole row; column ``stretch`` takes
+    the room left, the others fit their contents."""
+    table = QTableWidget(0, len(headers), parent)
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return table
+
+
 def capped(layout, parent: QWidget, width: int = 680) -> QWidget:
     """A form that does not stretch across a wide window."""
     holder = QWidget(parent)
@@ -175,6 +209,7 @@ class PagedTableModel(QAbstractTableModel):
     busy_changed = Signal(bool)
     COLUMNS: list = []              # (key, header marked with QT_TRANSLATE_NOOP, ...) per column
     CONTEXT = ""                    # the headers' translation context
+    RIGHT: frozenset = frozenset()  # the keys of the columns aligned right (amounts, counts)
 
     def __init__(self, state, parent=None, page_size: int = 200) -> None:
         super().__init__(parent)
@@ -273,9 +308,16 @@ class PagedTableModel(QAbstractTableModel):
     def columnCount(self, parent=_ROOT) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.COLUMNS)
 
+    def align(self, key: str) -> int:
+        """How the column ``key``'s cells and header are aligned."""
+        return int((Qt.AlignmentFlag.AlignRight if key in self.RIGHT else Qt.AlignmentFlag.AlignLeft)
+                   | Qt.AlignmentFlag.AlignVCenter)
+
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return QCoreApplication.translate(self.CONTEXT, self.COLUMNS[section][1])
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole:
+            return self.align(self.COLUMNS[section][0])
         return None
 
 
@@ -294,15 +336,7 @@ class ListDialog(QDialog):
         self.setWindowTitle(title)
         self.resize(*size)
         layout = QVBoxLayout(self)
-        self.table = QTableWidget(0, len(headers), self)
-        self.table.setHorizontalHeaderLabels(headers)
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+        self.table = pick_table(self, headers, stretch)
         layout.addWidget(self.table, 1)
         self.message = QLabel(loading, self)
         self.message.setProperty("role", "muted")

@@ -53,10 +53,11 @@ def export_format(path: Path) -> str:
 
 
 def export_table(ctx: Ctx, path: str | Path, columns: tuple[Column, ...], rows: Callable[[Ctx], Iterable[tuple]],
-                 *, currency: str, action: str, details: dict, sheet: str = "Members", entity: str = "members",
-                 progress: Callable[[int, int, str], None] | None = None, total: int = 0) -> int:
+                 *, currency: str, action: str, details: dict, sheet: str = "Members",
+                 entity: str = "members", progress: Callable[[int, int, str], None] | None = None, total: int = 0) -> int:
     """Write ``rows(t)`` (read in the export's own transaction) to ``path``; returns the row count.
-    ``action`` and ``details`` go into the audit row with the file name, format and count."""
+    ``action`` and ``details`` go into the audit row (about ``entity``) with the file name, format and
+    count."""
     permissions.require(ctx, "export")
     path = Path(path)
     fmt = export_format(path)

@@ -26,13 +26,13 @@ COLUMNS = [
 ]
 _ROOT = QModelIndex()
 SORT_COLUMN = {sort: i for i, (_k, _h, sort) in enumerate(COLUMNS) if sort}
-_RIGHT = {"balance", "points", "spent", "visits"}
 
 
 class MemberListModel(PagedTableModel):
     loaded = Signal(int, bool)      # members matching (first page), exact?
     COLUMNS = COLUMNS
     CONTEXT = "MemberListModel"
+    RIGHT = frozenset({"balance", "points", "spent", "visits"})
 
     def __init__(self, state, parent=None, page_size: int = member_list.PAGE_SIZE) -> None:
         super().__init__(state, parent, page_size)
@@ -100,13 +100,6 @@ class MemberListModel(PagedTableModel):
         return self.rows[row].id if 0 <= row < len(self.rows) else None
 
     # --- Qt's table interface ---------------------------------------------------------------------
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole:
-            key = COLUMNS[section][0]
-            return int((Qt.AlignmentFlag.AlignRight if key in _RIGHT else Qt.AlignmentFlag.AlignLeft)
-                       | Qt.AlignmentFlag.AlignVCenter)
-        return super().headerData(section, orientation, role)
-
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         cell = self._at(index)
         if cell is None:
@@ -122,8 +115,7 @@ class MemberListModel(PagedTableModel):
                 "last": s.date(r.last_visit_at.date()) if r.last_visit_at else "—",
             }[key]
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int((Qt.AlignmentFlag.AlignRight if key in _RIGHT else Qt.AlignmentFlag.AlignLeft)
-                       | Qt.AlignmentFlag.AlignVCenter)
+            return self.align(key)
         if role == Qt.ItemDataRole.UserRole:
             return r.id
         if role == Qt.ItemDataRole.ToolTipRole and key == "name" and r.card_no:
