@@ -7,9 +7,9 @@ from datetime import datetime
 
 import openpyxl
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from app.db import WRITE, Database
+from app.db import Database
 from app.errors import ImportFailed, PermissionDenied
 from app.models import AuditLog, Category, MemberPrice, Product, ProductBarcode, StockEntry, Tier
 from app.services.admin.import_products import export_products, import_products
@@ -17,6 +17,7 @@ from app.services.admin.integrity import run_check
 from app.services.base.context import Actor, Ctx, FixedClock
 from app.services.sales import catalog, products
 from tests.shop import confirmed, race
+from tests.test_import_lock import _under_the_lock
 
 
 def write(tmp_path, name: str, text: str, encoding: str = "utf-8"):
@@ -224,17 +225,7 @@ def test_the_write_transaction_does_not_grow_with_the_rows(ctx, tmp_path):
     products.add_category(ctx, "咖啡")
     lines = ["商品名称,货号,条码,售价,会员价,分类,库存"]
     lines += [f"咖啡{i},K{i},69{i:08d} 68{i:08d},{10 + i},{9 + i},咖啡,{i % 4}" for i in range(300)]
-    statements: list[str] = []
-
-    def counted(conn, _cursor, statement, *_args) -> None:
-        if conn.get_execution_options().get(WRITE):
-            statements.append(statement)
-
-    event.listen(ctx.db.write_engine, "before_cursor_execute", counted)
-    try:
-        result = import_products(ctx, write(tmp_path, "k.csv", "\n".join(lines) + "\n"))
-    finally:
-        event.remove(ctx.db.write_engine, "before_cursor_execute", counted)
+    result, statements = _under_the_lock(ctx, import_products, write(tmp_path, "k.csv", "\n".join(lines) + "\n"))
     assert result.added == 300 and result.opening_stock == sum(i % 4 for i in range(300))
     assert len(statements) < 40, statements[:50]
     assert run_check(ctx).faults == ()

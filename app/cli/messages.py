@@ -119,6 +119,8 @@ PLURALS: dict[str, tuple[str, tuple[str, str]]] = {
                                      "{rows} members written to {path} (recorded in the audit log)")),
     "rfm_exported": ("rows", NN_("{rows} member written to {path} (as of {as_of})",
                                  "{rows} members written to {path} (as of {as_of})")),
+    "products_exported": ("rows", NN_("{rows} product written to {path} (recorded in the audit log)",
+                                      "{rows} products written to {path} (recorded in the audit log)")),
     "product_sales_exported": ("rows", NN_("{rows} row written to {path} (recorded in the audit log)",
                                       "{rows} rows written to {path} (recorded in the audit log)")),
 }

@@ -29,13 +29,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 from typing import Callable, NamedTuple
 
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
 
 from app import i18n
-from app.errors import ImportFailed, ShopError, render
+from app.errors import Duplicate, ImportFailed, ShopError, ValidationError, render
 from app.models import Category, MemberPrice, Product, ProductBarcode, ProductSearchKey, StockEntry, Tier
 from app.money import to_major_str
 from app.services.admin import product_columns
@@ -176,7 +177,7 @@ class _Existing:
         by_code = next((self.code_owner[c] for c in barcodes if c in self.code_owner), None)
         if by_sku is not None and by_code is not None and by_sku != by_code:
             code = next(c for c in barcodes if self.code_owner.get(c) == by_code)
-            return by_sku, ShopError("import_matches_two", sku=sku, barcode=code)
+            return by_sku, Duplicate("import_matches_two", sku=sku, barcode=code)
         return (by_sku if by_sku is not None else by_code), None
 
     def taken(self, codes: tuple[str, ...], product_id: int | None) -> set[str]:
@@ -239,13 +240,17 @@ def _check(t: Ctx, parsed: list[Parsed], cols: Columns, currency: str, lang: str
         matches[p.row_no] = pid
         if err is not None:
             bad(p.row_no, cols.of_field("sku"), str(p.values.get("sku")), err)
-        elif pid is not None and not update:
-            det = t.s.get(Product, pid)
-            code = str(p.values.get("sku") or "") if p.values.get("sku") in ex.sku_id else \
-                next(c for c in p.values.get("barcodes") or () if c in ex.code_owner)
-            bad(p.row_no, cols.of_field("sku" if code == p.values.get("sku") else "barcodes"), code,
-                ShopError("import_product_exists", code=code, sku=det.sku, name=det.name))
     existing = ex.load(sorted({pid for pid in matches.values() if pid is not None}))
+    if not update:
+        for p in parsed:
+            pid = matches[p.row_no]
+            if pid is None or any(e.row == p.row_no and e.code == "import_matches_two" for e in errors):
+                continue
+            sku = str(p.values.get("sku") or "")
+            code = sku if sku in ex.sku_id else next(c for c in p.values.get("barcodes") or () if c in ex.code_owner)
+            there = existing[pid][0]
+            bad(p.row_no, cols.of_field("sku" if code == sku else "barcodes"), code,
+                Duplicate("import_product_exists", code=code, sku=there.sku, name=there.name))
     if add_categories:
         for p in parsed:
             c = " ".join(str(p.values.get("category") or "").split())
@@ -299,7 +304,7 @@ def _file_duplicates(parsed: list[Parsed], cols: Columns, bad) -> None:
             continue
         for row, kind in rows:
             other = next(r for r, _ in rows if r != row) if any(r != row for r, _ in rows) else row
-            err = ShopError("import_sku_repeated" if kind == "sku" else "import_barcode_repeated",
+            err = Duplicate("import_sku_repeated" if kind == "sku" else "import_barcode_repeated",
                             **({"sku": code} if kind == "sku" else {"barcode": code}), row=other)
             bad(row, cols.of_field(kind), code, err)
 
@@ -311,7 +316,7 @@ def _plan(p: Parsed, pid: int | None, before, cols: Columns, currency: str, skus
     if pid is None:
         if v.get("price") is None:
             if not any(c == cols.header("price") for c, _, _ in p.faults):
-                bad(p.row_no, cols.header("price"), "", ShopError("import_price_missing", field=cols.header("price")))
+                bad(p.row_no, cols.header("price"), "", ValidationError("import_price_missing", field=cols.header("price")))
             v = {**v, "price": 0, "member_prices": {}}     # the row's other faults are still listed
         sku = str(v.get("sku") or "") or _free_sku(skus, next_sku)
         data = products.ProductInput(
@@ -340,7 +345,7 @@ def _plan(p: Parsed, pid: int | None, before, cols: Columns, currency: str, skus
         if not old.track_stock and not stocked:
             data, opening = replace(data, track_stock=True), stock
         elif stock != on_hand:
-            bad(p.row_no, cols.header("stock"), str(stock), ShopError(
+            bad(p.row_no, cols.header("stock"), str(stock), ValidationError(
                 "import_stock_existing", field=cols.header("stock"), name=old.name, on_hand=on_hand, value=stock))
     report = _differences(p, old, data, cols, currency)
     if opening is not None:
@@ -441,13 +446,8 @@ def _insert_all(conn, table, names: tuple[str, ...], rows, chunk: int = 50_000) 
     SQLAlchemy's per-row parameter processing would take longer than the database's inserting."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(mark for _ in names)})"
-    batch: list[tuple] = []
-    for r in rows:
-        batch.append(r)
-        if len(batch) >= chunk:
-            conn.exec_driver_sql(sql, batch)
-            batch = []
-    if batch:
+    rows = iter(rows)
+    while batch := list(islice(rows, chunk)):
         conn.exec_driver_sql(sql, batch)
 
 

@@ -171,8 +171,9 @@ def search(ctx: Ctx, query: str = "", *, limit: int = 50, offset: int = 0,
     """Products whose name, pinyin initials or syllables, SKU, barcode or category start with (or,
     for names and initials, contain) the typed text, by name; all products when it is empty."""
     with ctx.tx(write=False) as t:
-        rows = t.s.execute(_matches(t, query, active_only).order_by(Product.name, Product.id)
-                           .limit(limit).offset(offset)).scalars().all()
+        # plain rows, not ORM objects: a page is read, shown and dropped as the cashier types
+        q = _matches(t, query, active_only).with_only_columns(*Product.__table__.c)
+        rows = t.s.execute(q.order_by(Product.name, Product.id).limit(limit).offset(offset)).all()
         return views(t, list(rows))
 
 
