@@ -165,7 +165,8 @@ def render_till(state, folder, langs: tuple[str, ...] | None = None) -> list[Pat
                 if dialog.detail is not None and len(dialog.detail.lines) > 1:
                     dialog.set_quantity(dialog.detail.lines[-1].line_no, 0)
                 dialog.reason.setCurrentIndex(1)
-                dialog.manager.setText("李店长" if is_han(lang) else "Mia")
+                _settle_till(state)
+                dialog.approver.choose("李店长")
                 dialog.pin.setText("2468")
                 dialog.run_preview()
                 _settle_till(state)

@@ -222,8 +222,13 @@ class TopupDialog(StoredValueDialog):
                              what=self.tr("recording the top-up"))
 
     def _done(self, result: wallet.TopupResult) -> None:
+        from app.ui.members.topup_slip import SlipPrinter
+
         self._busy = False
         self.result_value = result
+        # the member's slip, printed (or shown) after the top-up is recorded; never undoes it
+        self.slip = SlipPrinter(self.state, self.parentWidget())
+        self.slip.print(result.topup_id)
         self.state.member_changed.emit(result.member_id)
         self.done_signal.emit(result)
         self.accept()

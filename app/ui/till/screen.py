@@ -4,7 +4,7 @@ Every service call (product look-up, pricing, checkout, hold, recall, refund) ru
 worker; printing runs in the io worker after the sale has committed and never undoes it.
 
 Keys: F1 help · F2 member · F4 price · F5 discount · F6 hold · F7 recall · F8 refund ·
-F9 history / reprint · F12 pay (or Enter on an empty entry line) · Del remove line · Esc clear.
+F9 history / reprint · F10 lock / switch cashier (app/ui/till/lock.py) · F12 pay (or Enter on an empty entry line) · Del remove line · Esc clear.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from app.services.sales.checkout import Cart
 from app.ui.till.cart_model import CartModel
 from app.ui.till.sale_actions import SaleActions
 from app.ui.till.member_bar import MemberBar
-from app.ui.widgets import run, row_table
+from app.ui.widgets import FlowLayout, run, row_table
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ KEYS = [
     ("F7", QT_TRANSLATE_NOOP("TillScreen", "Recall")),
     ("F8", QT_TRANSLATE_NOOP("TillScreen", "Refund")),
     ("F9", QT_TRANSLATE_NOOP("TillScreen", "History / reprint")),
+    ("F10", QT_TRANSLATE_NOOP("TillScreen", "Lock / switch")),
     ("F12", QT_TRANSLATE_NOOP("TillScreen", "Pay")),
     ("Del", QT_TRANSLATE_NOOP("TillScreen", "Remove line")),
     ("Esc", QT_TRANSLATE_NOOP("TillScreen", "Clear")),
@@ -188,18 +189,21 @@ class TillScreen(SaleActions, QWidget):
                             " font-weight: 700; font-size: 12px; }"
                             " QLabel#what { color: #dfe6ef; font-size: 13px; }")
         strip.setObjectName("keys")
-        row = QHBoxLayout(strip)
-        row.setContentsMargins(10, 6, 10, 6)
-        row.setSpacing(4)
+        # wraps onto a second line rather than widening the till past a 1366-pixel screen
+        flow = FlowLayout(strip, spacing=4)
+        flow.setContentsMargins(10, 6, 10, 6)
         for key, text in KEYS:
-            cap = QLabel(key, strip)
+            pair = QWidget(strip)
+            row = QHBoxLayout(pair)
+            row.setContentsMargins(0, 0, 10, 0)
+            row.setSpacing(4)
+            cap = QLabel(key, pair)
             cap.setObjectName("cap")
-            what = QLabel(QCoreApplication.translate("TillScreen", text), strip)
+            what = QLabel(QCoreApplication.translate("TillScreen", text), pair)
             what.setObjectName("what")
             row.addWidget(cap)
             row.addWidget(what)
-            row.addSpacing(10)
-        row.addStretch(1)
+            flow.addWidget(pair)
         return strip
 
     def activated(self) -> None:
