@@ -73,7 +73,6 @@ class MainWindow(QMainWindow):
         state.actor_changed.connect(lambda _a: self._update_status())
         state.settings_changed.connect(self._update_status)
         self._update_status()
-        self.setMinimumSize(1024, 600)
         self.resize(*window_state.DEFAULT_SIZE)
         self.till_lock = TillLock(self)
         self.lock_button.clicked.connect(self.till_lock.lock)

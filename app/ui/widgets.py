@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import (QAbstractTableModel, QCoreApplication, QDate, QModelIndex, QPoint, QRect, QSize, Qt,
+from PySide6.QtCore import (QAbstractTableModel, QCoreApplication, QDate, QEvent, QModelIndex, QPoint, QRect, QSize, Qt,
                             Signal)
 from PySide6.QtWidgets import (QAbstractItemView, QDateEdit, QDialog, QDoubleSpinBox, QHBoxLayout, QHeaderView,
                                QLabel, QLayout, QPushButton, QSizePolicy, QTableView, QTableWidget, QTableWidgetItem,
@@ -128,6 +128,36 @@ class ErrorLabel(QLabel):
     def setText(self, text: str) -> None:  # noqa: N802
         super().setText(text)
         self.setToolTip(text)
+
+    # Hidden, it stays in its layout, only unpainted: a QFormLayout drops a row whose field is hidden
+    # whatever its size policy says, and the rows below would jump when the message appears.
+    _showing = True
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802
+        self._showing = bool(visible)
+        if self.parentWidget() is None:
+            super().setVisible(visible)
+            return
+        super().setVisible(True)
+        self.update()
+
+    def isHidden(self) -> bool:  # noqa: N802
+        return not self._showing or super().isHidden()
+
+    def isVisible(self) -> bool:  # noqa: N802
+        return self._showing and super().isVisible()
+
+    def isVisibleTo(self, ancestor) -> bool:  # noqa: N802
+        return self._showing and super().isVisibleTo(ancestor)
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        if self._showing:
+            super().paintEvent(event)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip and not self._showing:
+            return True   # no tooltip for a message that is not there
+        return super().event(event)
 
 
 def error_label(parent: QWidget, lines: int = 2) -> ErrorLabel:

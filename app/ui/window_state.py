@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRect
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from app import paths
 from app.services.base.localconfig import write_private_json
@@ -59,7 +59,8 @@ def is_small(area: QRect) -> bool:
 
 
 def available_area(window: QMainWindow) -> QRect:
-    screen = window.screen() or QGuiApplication.primaryScreen()
+    # QWidget.screen by name: MainWindow.screen(key) is its own (the screen for a navigation key)
+    screen = QWidget.screen(window) or QGuiApplication.primaryScreen()
     return screen.availableGeometry() if screen is not None else QRect(0, 0, *DEFAULT_SIZE)
 
 
