@@ -11,10 +11,6 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 log = logging.getLogger(__name__)
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("TopupSlip", text)
-
-
 def slip_job(ctx, topup_id: int):
     """On the io worker: (printer setting, PrintOutcome)."""
     from app.adapters.printers import printer_from_setting
@@ -40,7 +36,7 @@ class SlipPrinter:
     def print(self, topup_id: int) -> None:
         ctx = self.state.ctx
         self.state.tasks.run(lambda: slip_job(ctx, topup_id), self._printed, self._failed, pool="io",
-                             what=_tr("printing the top-up slip"))
+                             what=QCoreApplication.translate("TopupSlip", "printing the top-up slip"))
 
     def _printed(self, out) -> None:
         setting, outcome = out
@@ -52,7 +48,7 @@ class SlipPrinter:
             from app.ui.till.receipt_preview import ReceiptPreviewDialog
 
             self.preview = ReceiptPreviewDialog(self.state, list(outcome.preview_lines), self.parent)
-            self.preview.setWindowTitle(_tr("Top-up slip"))
+            self.preview.setWindowTitle(QCoreApplication.translate("TopupSlip", "Top-up slip"))
             self.preview.setModal(False)
             self.preview.show()
 
@@ -60,7 +56,7 @@ class SlipPrinter:
         self._failed_text(self.state.error_text(exc))
 
     def _failed_text(self, why: str) -> None:
-        self.failure = QMessageBox(QMessageBox.Icon.Warning, _tr("Top-up slip"),
-                                   _tr("The top-up is recorded; its slip did not print: {why}").format(why=why),
+        self.failure = QMessageBox(QMessageBox.Icon.Warning, QCoreApplication.translate("TopupSlip", "Top-up slip"),
+                                   QCoreApplication.translate("TopupSlip", "The top-up is recorded; its slip did not print: {why}").format(why=why),
                                    QMessageBox.StandardButton.Ok, self.parent)
         self.failure.open()

@@ -4,6 +4,7 @@ action is confirmed. A wrong PIN is refused, counted toward that person's lockou
 done."""
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from app.services.base import auth
@@ -19,7 +20,7 @@ class ApproverPicker:
         self.combo = QComboBox(parent)
         self.combo.setMinimumWidth(200)
         self.pin: QLineEdit = pin_edit(parent)
-        self.pin.setPlaceholderText(parent.tr("PIN"))
+        self.pin.setPlaceholderText(QCoreApplication.translate("ApproverPicker", "PIN"))
         self.combo.currentIndexChanged.connect(lambda _i: self.pin.clear())
         self.loaded = False
 

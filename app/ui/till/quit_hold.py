@@ -12,10 +12,6 @@ from app.services.sales import held
 from app.ui import window_state
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("CartKeeper", text)
-
-
 def cart_label(till) -> str:
     """The name a held cart is listed under: the member's, else its first item's."""
     cart = till.model.cart
@@ -61,12 +57,12 @@ class CartKeeper(QObject):
 
         def failed(exc: BaseException) -> None:
             self.busy = False
-            self.box = QMessageBox(QMessageBox.Icon.Warning, _tr("The cart could not be held"),
-                                   _tr("The cart on the till could not be held: {why}\n\nQuit anyway and lose "
+            self.box = QMessageBox(QMessageBox.Icon.Warning, QCoreApplication.translate("CartKeeper", "The cart could not be held"),
+                                   QCoreApplication.translate("CartKeeper", "The cart on the till could not be held: {why}\n\nQuit anyway and lose "
                                        "the cart?").format(why=self.state.error_text(exc)),
                                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.window)
-            self.box.button(QMessageBox.StandardButton.Yes).setText(_tr("Quit and lose it"))
-            self.box.button(QMessageBox.StandardButton.No).setText(_tr("Stay"))
+            self.box.button(QMessageBox.StandardButton.Yes).setText(QCoreApplication.translate("CartKeeper", "Quit and lose it"))
+            self.box.button(QMessageBox.StandardButton.No).setText(QCoreApplication.translate("CartKeeper", "Stay"))
             self.box.setDefaultButton(QMessageBox.StandardButton.No)
             self.box.accepted.connect(self._drop)
             self.box.open()
@@ -89,7 +85,7 @@ class CartKeeper(QObject):
         def listed(views) -> None:
             view = next((v for v in views if v.id == held_id), None)
             if view is not None:
-                till.show_banner(_tr("The cart left on the till when ShopCare closed is held ({label}, {n} lines)"
+                till.show_banner(QCoreApplication.translate("CartKeeper", "The cart left on the till when ShopCare closed is held ({label}, {n} lines)"
                                      " — F7 recalls it").format(label=view.label, n=view.lines), "info")
 
         self.state.tasks.query(lambda: held.list_held(ctx), listed, owner=self)
