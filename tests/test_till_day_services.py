@@ -74,7 +74,7 @@ def test_a_pin_approved_refund_stays_the_cashiers_and_names_the_approver(staff, 
     text = "\n".join(layout(receipt, 48, "en"))
     assert "Cashier: Cai" in text and "Approved by: Mia" in text
     zh = "\n".join(layout(receipt, 32, "zh_CN"))
-    assert "收银员：Cai" in zh and "批准人：Mia" in zh
+    assert "收银员：Cai" in zh and "授权人：Mia" in zh
     assert "Approved by" not in "\n".join(layout(build_receipt(shop, sale.receipt_no), 48, "en"))
     assert ledger_faults(db) == []
 

@@ -534,7 +534,14 @@ def render_faults(state, folder) -> list[Path]:
     return [path]
 
 
-SCREENS = (render_till, render_members, render_settings, render_startup, render_receipt_preview,
+def render_till_day(state, folder) -> list[Path]:
+    """The till at 1366×768, the lock screen and the top-up slip (app/ui/screenshots_till_day.py)."""
+    from app.ui.screenshots_till_day import render
+
+    return render(state, folder)
+
+
+SCREENS = (render_till, render_till_day, render_members, render_settings, render_startup, render_receipt_preview,
            render_messages, render_care, render_reports, render_analytics, render_owner_password, render_faults)
 
 

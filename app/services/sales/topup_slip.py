@@ -158,3 +158,10 @@ def print_topup_slip(ctx: Ctx, topup_id: int, printer: ReceiptPrinter, cfg: Till
             log.exception("printing the slip of top-up %s failed", topup_id)
         return _failed(exc, lines, None)
     return PrintOutcome(True, preview_lines=lines, drawer_opened=drawer)
+
+
+def demo_slip(lang: str = "zh_CN") -> TopupSlip:
+    """A believable slip that needs no database: for layout previews and screenshots."""
+    return TopupSlip(shop_name="街角茶咖 Corner Tea & Coffee", topup_id=1024, created_at=datetime(2026, 3, 2, 10, 20, 0),
+                     till="T1", cashier="李娜", member_name="王芳", member_phone="138****8000", amount=50000,
+                     bonus=5000, pay_method="cash", balance_after=80000, lang=lang)

@@ -47,8 +47,8 @@ class SlipPrinter:
         if str(setting).strip().lower() == "preview" and outcome.preview_lines:
             from app.ui.till.receipt_preview import ReceiptPreviewDialog
 
-            self.preview = ReceiptPreviewDialog(self.state, list(outcome.preview_lines), self.parent)
-            self.preview.setWindowTitle(QCoreApplication.translate("TopupSlip", "Top-up slip"))
+            self.preview = ReceiptPreviewDialog(self.state, list(outcome.preview_lines), self.parent,
+                                                title=QCoreApplication.translate("TopupSlip", "Top-up slip"))
             self.preview.setModal(False)
             self.preview.show()
 
