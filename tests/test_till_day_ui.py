@@ -362,3 +362,18 @@ def test_a_top_up_shows_its_slip_when_there_is_no_printer(qtbot, people, shop):
                  "Cashier: Cai"):
         assert part in text, part
     assert "13812345678" not in text and preview.isVisible() and not preview.isModal()
+
+
+def test_the_till_day_screenshots_render_in_every_language(qtbot, shop, tmp_path):
+    from PySide6.QtGui import QImage
+
+    from app.ui import screenshots
+
+    saved = screenshots.render_till_day(AppState(shop), tmp_path)
+    names = sorted(p.name for p in saved)
+    assert names == sorted(f"{n}_{lang}.png" for n in ("till_1366x768", "till_lock", "topup_slip")
+                           for lang in ("en", "zh_CN", "zh_TW"))
+    till = QImage(str(tmp_path / "till_1366x768_en.png"))
+    assert (till.width(), till.height()) == (1366, 708)
+    with shop.db.session(write=False) as s:
+        assert s.execute(select(HeldCart)).first() is None      # pictures write nothing
