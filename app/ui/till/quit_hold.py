@@ -40,6 +40,11 @@ class CartKeeper(QObject):
         """True when nothing on the till needs keeping; otherwise starts holding it and closes the
         window again once it is held."""
         till = self._till()
+        lock = getattr(self.window, "till_lock", None)
+        if lock is not None and lock.held_id is not None:
+            # quitting from the lock screen: the cart it held is announced at the next start too
+            window_state.save(held_on_quit={"id": lock.held_id, "label": lock.held_label,
+                                            "till": self.state.ctx.till})
         if self.done or till is None or not till.model.cart.lines:
             return True
         if self.busy:
