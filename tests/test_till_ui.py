@@ -130,8 +130,8 @@ def test_a_whole_sale_by_keyboard_with_a_member_pick_list_and_split_payment(qtbo
     assert ledger_faults(db) == []
 
 
-def test_an_unknown_barcode_shows_the_error_inline_and_changes_nothing(qtbot, shop, db):
-    till = make_till(qtbot, shop)
+def test_an_unknown_barcode_shows_the_error_inline_and_changes_nothing(qtbot, shop, db, cashier_ctx):
+    till = make_till(qtbot, cashier_ctx)  # a manager or the owner is offered to create it (test_till_sell_ui.py)
     scan(qtbot, till, "COF")
     settle(qtbot, till)
     before = till.model.cart

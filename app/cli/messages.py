@@ -82,6 +82,7 @@ MESSAGES: dict[str, str] = {
     "support_bundle_done": NC_("cli:support_bundle_done", "Support bundle written: {path} ({n} files; no member names, phones cut to their "
                             "last 4 digits). Logs are kept in {logs}"),
     "rfm_exported": NC_("cli:rfm_exported", "{rows} members written to {path} (as of {as_of})"),
+    "products_exported": NC_("cli:products_exported", "{rows} rows written to {path} (recorded in the audit log)"),
     "interrupted": NC_("cli:interrupted", "interrupted"),
     "demo_count": NC_("cli:demo_count", "  {what}: {n}"),
 }
@@ -108,6 +109,8 @@ PLURALS: dict[str, tuple[str, tuple[str, str]]] = {
                                      "{rows} members written to {path} (recorded in the audit log)")),
     "rfm_exported": ("rows", NN_("{rows} member written to {path} (as of {as_of})",
                                  "{rows} members written to {path} (as of {as_of})")),
+    "products_exported": ("rows", NN_("{rows} row written to {path} (recorded in the audit log)",
+                                      "{rows} rows written to {path} (recorded in the audit log)")),
 }
 
 

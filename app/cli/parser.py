@@ -23,7 +23,7 @@ from app.cli.admin import (
 )
 from app.cli.care import cmd_care_run
 from app.cli.messages import msg
-from app.cli.reports import cmd_export_members, cmd_report_eod, cmd_report_statement, cmd_rfm
+from app.cli.reports import cmd_export_members, cmd_report_eod, cmd_report_products, cmd_report_statement, cmd_rfm
 from app.cli.sales import cmd_reprint
 from app.cli.texts import cmd_outbox_send, cmd_outbox_test
 from app.i18n import NC_
@@ -48,6 +48,9 @@ summary:
   shopcare reprint RECEIPT_NO [--printer SETTING]   reprint a past receipt
   shopcare report eod [--date D] [-o FILE.pdf]  end-of-day member report
   shopcare report statement MEMBER [--from D] [--to D] [-o FILE.pdf]   one member's statement
+  shopcare report products [--from D] [--to D] [--by product|category] [-o FILE.csv|FILE.xlsx]
+                                    product sales: units, net sales, cost and margin (export:
+                                    owner, audited)
   shopcare export members -o FILE.csv|FILE.xlsx   the member list (owner only, audited; asks the
                                     owner's password once one is set)
   shopcare owner-password [--name NAME]   set or reset the owner's password (forgotten or first)
@@ -285,9 +288,11 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     c.add_argument("--yes", action="store_true", help="do not ask for confirmation (for scripts)")
     c.set_defaults(func=cmd_restore)
 
-    rep = sub.add_parser("report", help="end-of-day report and member statements (PDF)",
-                         description="PDF reports in the shop's language (or --lang). Without -o they are "
-                                     "written to the reports folder in the user data dir.",
+    rep = sub.add_parser("report", help="end-of-day report, member statements, product sales",
+                         description="Reports in the shop's language (or --lang). The end-of-day report and "
+                                     "statements are PDFs, written to the reports folder in the user data dir "
+                                     "without -o; product sales print on the terminal, or go to a CSV or XLSX "
+                                     "file with -o.",
                          formatter_class=_Formatter)
     rsub = rep.add_subparsers(dest="what", metavar="REPORT", title="reports", required=True)
     c = rsub.add_parser("eod", help="end-of-day member report",
@@ -315,6 +320,24 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", metavar="FILE.pdf", type=Path, default=None,
                    help="where to write the PDF (default: reports/statement-<member number>-<to>.pdf in the data dir)")
     c.set_defaults(func=cmd_report_statement)
+    c = rsub.add_parser("products", help="product sales over a period, by product or category",
+                        description="Product sales over a period (default: the 30 days to today), by product or "
+                                    "by category: units sold and refunded, net units, net sales (refunds "
+                                    "netted), and cost, margin and margin % where the cost of every line is "
+                                    "known (lines sold before costs were kept show -, never 100%). Open-price "
+                                    "lines are grouped under their category; lines exchanged for points show "
+                                    "the points. Without -o the table is printed; with -o it is written to a "
+                                    "CSV or XLSX file (costs are the shop's secrets: owner only, audited; asks "
+                                    "the owner's password once one is set).",
+                        formatter_class=_Formatter)
+    c.add_argument("--from", dest="start", metavar="D", type=day, default=None,
+                   help="first day, YYYY-MM-DD (default: 29 days before --to)")
+    c.add_argument("--to", dest="end", metavar="D", type=day, default=None, help="last day (default: today)")
+    c.add_argument("--by", choices=["product", "category"], default="product",
+                   help="one row per product (default) or per category")
+    c.add_argument("-o", "--output", metavar="FILE.csv|FILE.xlsx", type=Path, default=None,
+                   help="write the rows to a CSV or XLSX file instead of printing them")
+    c.set_defaults(func=cmd_report_products)
 
     ex = sub.add_parser("export", help="the member list to CSV or XLSX (owner only, audited)",
                         description="Write every member (not erased) to a CSV or XLSX file: name, full phone, "

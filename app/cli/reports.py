@@ -113,3 +113,29 @@ def cmd_rfm(env: Env) -> int:
         method = msg("rfm_churn_hand", lang)
     env.say(msg("rfm_churn", lang, method=method))
     return EXIT_OK
+
+
+def cmd_report_products(env: Env) -> int:
+    from datetime import timedelta
+
+    from app.cli import product_table
+    from app.services.base import export
+    from app.services.reports import product_sales, product_sales_export
+
+    if env.args.output is not None:
+        export.export_format(env.args.output)  # a bad file name is refused before any work
+    env.require_file()
+    ctx = env.open()
+    end = env.args.end or ctx.today()
+    start = env.args.start or end - timedelta(days=29)
+    by = env.args.by
+    product_sales.check_period(start, end, by)
+    if env.args.output is None:
+        for line in product_table.lines(product_sales.product_sales(ctx, start, end, by), env.lang):
+            env.say(line)
+        return EXIT_OK
+    ctx = env.owner_confirmed(ctx)
+    with env.new_file(env.args.output) as out:
+        n = product_sales_export.export_product_sales(ctx, out, start, end, by)
+    env.say(msg("products_exported", env.lang, rows=n, path=out))
+    return EXIT_OK

@@ -65,8 +65,9 @@ class MainWindow(QMainWindow):
         self.status = QLabel(self)
         self.status.setProperty("role", "muted")
         self.statusBar().addPermanentWidget(self.status)
-        # Lock / switch cashier, from any screen: F10 or this button (app/ui/till/lock.py)
-        self.lock_button = QPushButton(self.tr("Lock / switch cashier (F10)"), self)
+        # Lock / switch cashier, from any screen: Ctrl+L or this button (app/ui/till/lock.py); every
+        # F-key already has a job on the till
+        self.lock_button = QPushButton(self.tr("Lock / switch cashier (Ctrl+L)"), self)
         self.lock_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.lock_button.setStyleSheet("padding: 2px 10px;")
         self.statusBar().addPermanentWidget(self.lock_button)
@@ -76,7 +77,7 @@ class MainWindow(QMainWindow):
         self.resize(*window_state.DEFAULT_SIZE)
         self.till_lock = TillLock(self)
         self.lock_button.clicked.connect(self.till_lock.lock)
-        QShortcut(QKeySequence("F10"), self, activated=self.till_lock.lock)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.till_lock.lock)
         self.cart_keeper = CartKeeper(self)
         self.show_screen("till")
         self.cart_keeper.announce(self.screens["till"])

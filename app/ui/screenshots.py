@@ -186,6 +186,13 @@ def render_till(state, folder, langs: tuple[str, ...] | None = None) -> list[Pat
     return saved
 
 
+def render_till_sell(state, folder, langs: tuple[str, ...] | None = None) -> list[Path]:
+    """The till selling anything: grid, member prices, open price, points exchange, search, new product."""
+    from app.ui.screenshots_till_sell import render
+
+    return render(state, folder, langs)
+
+
 # --- members ----------------------------------------------------------------------------------------
 def _settle(state, rounds: int = 3) -> None:
     for _ in range(rounds):
@@ -412,8 +419,8 @@ def render_care(state, folder: Path) -> list[Path]:
 
 # --- reports and analytics --------------------------------------------------------------------------
 def render_reports(state, folder: str | Path) -> list[Path]:
-    """reports_eod (the last day with sales) and reports_statement (the best customer's last 90
-    days), in the current language."""
+    """reports_eod (the last day with sales), reports_statement (the best customer's last 90
+    days) and the product sales tab, in the current language."""
     from app.ui.reports.screen import ReportsScreen, _qdate
 
     out = Path(folder)
@@ -452,8 +459,28 @@ def render_reports(state, folder: str | Path) -> list[Path]:
         screen.make_statement()
         settle()
         _shot(screen, out, f"reports_statement_{lang}", saved)
+    _product_sales(screen, last, settle, out, lang, saved)
     screen.close()
     return saved
+
+
+def _product_sales(screen, last, settle, out: Path, lang: str, saved: list[Path]) -> None:
+    """reports_products (the 30 days to the last sale, by product) and reports_categories."""
+    from app.ui.reports.screen import _qdate
+
+    panel = screen.products
+    screen.tabs.setCurrentWidget(panel)
+    if last is not None:
+        panel.end.setDate(_qdate(last.date()))
+        panel.start.setDate(_qdate(last.date() - timedelta(days=29)))
+    panel.reload()
+    settle()
+    panel.table.setFocus()   # not the date field's selected year
+    _shot(screen, out, f"reports_products_{lang}", saved)
+    panel.by.setCurrentIndex(panel.by.findData("category"))
+    settle()
+    _shot(screen, out, f"reports_categories_{lang}", saved)
+    screen.tabs.setCurrentIndex(0)
 
 
 def render_analytics(state, folder: str | Path) -> list[Path]:
@@ -541,7 +568,8 @@ def render_till_day(state, folder) -> list[Path]:
     return render(state, folder)
 
 
-SCREENS = (render_till, render_till_day, render_members, render_settings, render_startup, render_receipt_preview,
+SCREENS = (render_till, render_till_sell, render_till_day, render_members, render_settings, render_startup,
+           render_receipt_preview,
            render_messages, render_care, render_reports, render_analytics, render_owner_password, render_faults)
 
 

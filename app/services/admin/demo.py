@@ -43,17 +43,19 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.errors import ValidationError
 from app.models import CountCard, Member, Message, Product, ProductBarcode, Sale, Setting, Tier, Topup
 from app.money import round_half_up
 from app.services.admin.demo_care import CAMPAIGN_DAYS_BEFORE_END, demo_campaign, demo_care_records, demo_text_history
+from app.services.admin.demo_catalogue import dress_catalogue
 from app.services.admin.demo_data import (
     CLOSE_HOUR,
     CARD,
     CARD_SKU,
     COMPOUND_SURNAMES,
+    COST_SHARE,
     EXTRA_TAGS,
     GIVEN_ANY,
     GIVEN_F,
@@ -235,6 +237,9 @@ def _stock(t: Ctx) -> dict[str, tuple[int, bool]]:
             barcode = None
         catalog.add_product(t, sku=sku, name=name, price=price, category=category, barcode=barcode, kind=kind,
                             points_eligible=pts, discount_eligible=disc)
+        if category in COST_SHARE:   # goods have a cost price (the product report's margins); services none
+            t.s.execute(update(Product).where(Product.sku == sku).values(cost=price * COST_SHARE[category] // 100))
+            t.db.cache.pop("products", None)
     sku, name, category, price = CARD
     prices[sku] = price
     if sku not in have:
@@ -327,6 +332,8 @@ def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
                 progress(day + 1, days, today.isoformat())
 
     demo_care_records(dctx, rng, shop, end)
+    with dctx.tx() as t:  # after the history: its sales were made at the prices of their day
+        dress_catalogue(t)
     if days > 1:  # a one-day demo leaves its texts queued, for a real sender to deliver (tests/test_texts_day.py)
         demo_text_history(dctx, rng, msg_before, end)
     with dctx.tx(write=False) as t:

@@ -5,6 +5,10 @@ OPEN_HOUR, CLOSE_HOUR = 8, 21
 SHOP_NAME = "街角茶咖 Corner Tea & Coffee"
 
 
+# What a unit costs the shop, in percent of its price, by category (the rest have no cost recorded).
+COST_SHARE = {"咖啡 Coffee": 28, "茶饮 Tea drinks": 25, "茶叶 Tea leaves": 55, "烘焙 Bakery": 40,
+              "周边 Merchandise": 60}
+
 # sku, name (Chinese + English), category, price (fen), kind, points eligible, discount eligible
 PRODUCTS = [
     ("AMER", "美式咖啡 Americano", "咖啡 Coffee", 1800, "goods", True, True),

@@ -156,12 +156,14 @@ def propose_shop(ctx: Ctx, language: str, currency: str, region: str) -> ShopSet
 
 # --- shop details -----------------------------------------------------------------------------------
 def update_shop(ctx: Ctx, shop_name: str, currency: str, language: str, signature: str = "",
-                region: str | None = None) -> ShopSettings:
+                region: str | None = None, open_price_max: int | None = None) -> ShopSettings:
     """Shop name, currency, language, text signature and (when given) the region phone numbers are
     read in (owner only). The currency cannot change once sales or stored value are recorded
     (settings.update enforces it for every caller); while it still can, defaults left as seeded
     follow it (setup.scale_defaults)."""
     where = {} if region is None else {"region": region}
+    if open_price_max is not None:  # the most an open-price line (无码商品) may be
+        where["open_price_max"] = open_price_max
     permissions.require(ctx, "change_settings")
     code = shop_settings.validate(currency=currency)["currency"]
     with ctx.tx() as t:

@@ -69,3 +69,31 @@ def last_sale_at(ctx: Ctx) -> datetime | None:
     """When the newest sale (or refund) was made; None in an empty shop."""
     with ctx.tx(write=False) as t:
         return t.s.execute(select(func.max(Sale.created_at))).scalar()
+
+
+@dataclass(frozen=True)
+class TillSellShowcase:
+    member_id: int | None            # a member whose tier has member prices and who has points to exchange
+    member_price_skus: tuple[str, ...]   # products with a member price for that member's tier
+    exchange_sku: str | None         # a product with a points price the member can afford
+    search: str                      # pinyin initials of a product, for the search list
+
+
+def till_sell_showcase(ctx: Ctx) -> TillSellShowcase:
+    """What the till's selling screenshots show: member prices on the lines, a points exchange."""
+    from app.models import MemberPrice
+
+    with ctx.tx(write=False) as t:
+        row = t.s.execute(select(Member.id, Member.tier_id, Member.points_balance)
+                          .where(Member.erased_at.is_(None),
+                                 Member.tier_id.in_(select(MemberPrice.tier_id)))
+                          .order_by(Member.points_balance.desc()).limit(1)).first()
+        if row is None:
+            return TillSellShowcase(None, (), None, "nt")
+        skus = tuple(t.s.execute(select(Product.sku).join(MemberPrice, MemberPrice.product_id == Product.id)
+                                 .where(MemberPrice.tier_id == row.tier_id, Product.active.is_(True))
+                                 .order_by(Product.price).limit(2)).scalars())
+        exchange = t.s.execute(select(Product.sku).where(Product.points_price.is_not(None),
+                                                         Product.points_price <= row.points_balance)
+                               .order_by(Product.points_price.desc()).limit(1)).scalar()
+    return TillSellShowcase(row.id, skus, exchange, "nt")

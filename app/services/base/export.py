@@ -49,9 +49,10 @@ def export_format(path: Path) -> str:
 
 def export_table(ctx: Ctx, path: str | Path, columns: tuple[Column, ...], rows: Callable[[Ctx], Iterable[tuple]],
                  *, currency: str, action: str, details: dict, sheet: str = "Members",
-                 progress: Callable[[int, int, str], None] | None = None, total: int = 0) -> int:
+                 entity: str = "members", progress: Callable[[int, int, str], None] | None = None, total: int = 0) -> int:
     """Write ``rows(t)`` (read in the export's own transaction) to ``path``; returns the row count.
-    ``action`` and ``details`` go into the audit row with the file name, format and count."""
+    ``action`` and ``details`` go into the audit row (about ``entity``) with the file name, format and
+    count."""
     permissions.require(ctx, "export")
     path = Path(path)
     fmt = export_format(path)
@@ -66,7 +67,7 @@ def export_table(ctx: Ctx, path: str | Path, columns: tuple[Column, ...], rows: 
             n = write(tmp, columns, _counted(rows(r), total, path.name, progress), currency, sheet)
         paths.private_file(tmp)   # full phone numbers: the owner's eyes only, wherever it is saved
         with ctx.tx() as t:
-            audit.record(t, action, "members", None, after={
+            audit.record(t, action, entity, None, after={
                 "file": path.name, "format": fmt, "rows": n, "columns": [c.name for c in columns], **details})
             os.replace(tmp, path)
     except OSError as exc:

@@ -52,6 +52,8 @@ class ShopSettings:
     optout_line_en: str = "Reply STOP to opt out"
     # stock: "warn" lets a sale take a product below zero (the till warns), "refuse" stops it
     negative_stock: str = "warn"
+    # the most an open-price line (无码商品) may be, minor units: a slip of the finger stops here
+    open_price_max: int = 10_000_000
 
     @property
     def exponent(self) -> int:
@@ -215,7 +217,7 @@ def _validate(key: str, value: object) -> object:
         if not isinstance(value, str) or not value.strip() or len(value) > 32:
             raise ValidationError("tier_not_found", tier=quoted(str(value)))
         return value.strip()
-    if key in ("vip_single_purchase", "vip_month_spend"):
+    if key in ("vip_single_purchase", "vip_month_spend", "open_price_max"):
         # whole minor units within the shop's bound (the currency's own digits: see _check_together)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise bad(L_("an amount ≥ 0 in minor units"))
@@ -279,8 +281,8 @@ def _check_together(t: Ctx, old: ShopSettings, new: ShopSettings, changes: dict)
     """The rules that need the database or other settings."""
     if new.currency != old.currency and money_recorded(t):
         raise Conflict("currency_locked", old=old.currency, new=new.currency)
-    for key in ("vip_single_purchase", "vip_month_spend"):
+    for key in ("vip_single_purchase", "vip_month_spend", "open_price_max"):
         if key in changes or "currency" in changes:
-            check_amount(getattr(new, key), new.currency, field=key, allow_zero=True)
+            check_amount(getattr(new, key), new.currency, field=key, allow_zero=key != "open_price_max")
     if "vip_tier" in changes and t.s.execute(select(Tier.id).where(Tier.code == new.vip_tier)).first() is None:
         raise NotFound("tier_not_found", tier=quoted(new.vip_tier))

@@ -57,7 +57,7 @@ def scale_defaults(t: Ctx, old: str, new: str) -> dict[str, int]:
 
     cfg, base = shop_settings.load(t), ShopSettings()
     out = {}
-    for key in ("vip_single_purchase", "vip_month_spend"):
+    for key in ("vip_single_purchase", "vip_month_spend", "open_price_max"):
         if getattr(cfg, key) == default_amount(getattr(base, key), old):
             out[key] = default_amount(getattr(base, key), new)
     return out

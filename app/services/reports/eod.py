@@ -37,6 +37,17 @@ class ProductRow:
     name: str
     qty: int          # net of refunds
     amount: int       # net of refunds
+    cost: int | None = None   # of the net units; None when a line's cost was not recorded (sold before
+                              # costs were kept, or a product without a cost): margin unknown, not 100%
+
+    @property
+    def margin(self) -> int | None:
+        return None if self.cost is None else self.amount - self.cost
+
+    @property
+    def margin_ratio(self) -> float | None:
+        m = self.margin
+        return None if m is None or self.amount <= 0 else m / self.amount
 
 
 @dataclass(frozen=True)
@@ -199,7 +210,9 @@ def eod_report(ctx: Ctx, day: date | None = None) -> EodReport:
                                    .where(made_day, Message.status == "queued", Message.due_at >= end)).scalar()
 
         top = s.execute(
-            select(SaleLine.sku, func.max(SaleLine.name), func.sum(SaleLine.qty), func.sum(SaleLine.line_total))
+            select(SaleLine.sku, func.max(SaleLine.name), func.sum(SaleLine.qty), func.sum(SaleLine.line_total),
+                   func.sum(SaleLine.qty * SaleLine.unit_cost),
+                   func.sum(case((SaleLine.unit_cost.is_(None), 1), else_=0)))
             .join(Sale, Sale.id == SaleLine.sale_id).where(in_day)
             .group_by(SaleLine.sku).order_by(func.sum(SaleLine.line_total).desc(), SaleLine.sku)
             .limit(TOP_PRODUCTS)).all()
@@ -225,7 +238,8 @@ def eod_report(ctx: Ctx, day: date | None = None) -> EodReport:
             vouchers_redeemed=vouchers, new_members=new_members,
             texts_sent=int(texts_sent or 0), texts_failed=int(texts_failed or 0),
             texts_deferred=int(texts_deferred or 0), text_segments=int(segments or 0),
-            top_products=tuple(ProductRow(sku, name, int(q), int(a)) for sku, name, q, a in top),
+            top_products=tuple(ProductRow(sku, name, int(q), int(a), None if uncosted else int(c or 0))
+                               for sku, name, q, a, c, uncosted in top),
             cashiers=tuple(CashierRow(n or "", int(c), int(a)) for n, c, a in cashiers),
             birthdays_today=_birthdays(t, day), birthdays_tomorrow=_birthdays(t, day + timedelta(days=1)),
             at_risk=_at_risk(t, end),

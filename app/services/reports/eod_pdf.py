@@ -68,6 +68,8 @@ LABELS: dict[str, str] = {
     "sec_products": NC_("eod:sec_products", "Top products"),
     "product": NC_("eod:product", "Product"),
     "qty": NC_("eod:qty", "Qty"),
+    "margin": NC_("eod:margin", "Margin"),
+    "margin_unknown": NC_("eod:margin_unknown", "Margin: where the cost of every unit sold is known; – where it is not."),
     "sec_cashiers": NC_("eod:sec_cashiers", "Cashiers"),
     "cashier": NC_("eod:cashier", "Cashier"),
     "no_cashier": NC_("eod:no_cashier", "(no staff: imports, command line)"),
@@ -186,10 +188,17 @@ def write_eod_pdf(report: EodReport, path: str | Path, lang: str | None = None) 
         (L("texts_deferred"), N(report.texts_deferred)), (L("segments"), N(report.text_segments))])))
 
     # Lists.
-    prod = [[L("product"), L("qty"), L("amount")]] + [
-        [Paragraph(pdf.escape(p.name), st["body"]), N(p.qty), M(p.amount)] for p in report.top_products]
-    story.append(section(L("sec_products"), pdf.table(prod, [width * 0.62, width * 0.12, width * 0.26])
-                         if report.top_products else Paragraph(L("none"), st["body"])))
+    def margin(p) -> str:
+        if p.margin is None:
+            return "–"
+        ratio = p.margin_ratio
+        return M(p.margin) + ("" if ratio is None else f" ({round(100 * ratio)}%)")
+
+    prod = [[L("product"), L("qty"), L("amount"), L("margin")]] + [
+        [Paragraph(pdf.escape(p.name), st["body"]), N(p.qty), M(p.amount), margin(p)] for p in report.top_products]
+    story.append(section(L("sec_products"), *((pdf.table(prod, [width * 0.46, width * 0.10, width * 0.20, width * 0.24]),
+                                               Spacer(1, 1.5 * mm), Paragraph(L("margin_unknown"), st["small"]))
+                                              if report.top_products else (Paragraph(L("none"), st["body"]),))))
     cash = [[L("cashier"), L("sales_count"), L("net")]] + [
         [c.name or L("no_cashier"), N(c.sales), M(c.amount)] for c in report.cashiers]
     story.append(section(L("sec_cashiers"), pdf.table(cash, [width * 0.56, width * 0.16, width * 0.28])

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 MAX_QTY = 9999
+# The SKU an open-price line (无码商品: no product, a price typed at the till) is sold and stored under.
+OPEN_SKU = "OPEN"
 
 
 METHODS = ("cash", "card", "wallet", "points", "voucher")
@@ -17,6 +19,13 @@ class CartLine:
     qty: int = 1
     unit_price: int | None = None     # a price override (manager or owner)
     count_card_id: int | None = None  # this service is paid with one use of that count card
+    open_price: int | None = None     # an open-price line (无码商品): no product, this unit price
+    category: str = ""                # the category an open-price line is sold under ("" for none)
+    exchange: bool = False            # exchanged for the product's points price (积分兑换)
+
+    @property
+    def is_open(self) -> bool:
+        return self.open_price is not None
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,7 @@ class Tender:
 @dataclass(frozen=True)
 class PricedLine:
     line_no: int
-    product_id: int
+    product_id: int | None            # None on an open-price line
     sku: str
     name: str
     kind: str
@@ -58,6 +67,8 @@ class PricedLine:
     unit_cost: int | None = None      # the product's cost price when sold (margin in reports)
     track_stock: bool = False         # the sale moves the product's stock
     exchange_points: int | None = None  # points this line was exchanged for (积分兑换)
+    member_price: int | None = None   # the member's tier price for the product, when it applied
+    points_price: int | None = None   # points for one unit by exchange, when the product has one
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class PricedCart:
     total: int
     points_base: int              # eligible amount points are earned on, before payment mix
     max_points_value: int         # what the member's points could pay, at most the total
+    exchange_points: int = 0      # points the exchanged lines take from the member (积分兑换)
 
 
 @dataclass(frozen=True)

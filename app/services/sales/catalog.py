@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, insert, or_, select
 
 from app.errors import Duplicate, NotFound, ValidationError
 from app.i18n import L_
-from app.models import Product, ProductBarcode, ProductSearchKey
+from app.models import Category, MemberPrice, Product, ProductBarcode, ProductSearchKey
 from app.money import check_amount
 from app.services.base import permissions
 from app.services.base.context import Ctx
@@ -39,6 +39,13 @@ class ProductView:
     on_hand: int = 0
     favourite: bool = False
     colour: str = ""
+    member_prices: tuple[tuple[int, int], ...] = ()   # (tier id, price): the tiers' member prices (会员价)
+
+    def member_price(self, tier_id: int | None) -> int | None:
+        """The price for a member of ``tier_id``, if the product has one and allows member prices."""
+        if tier_id is None or self.no_member_price:
+            return None
+        return next((price for tier, price in self.member_prices if tier == tier_id), None)
 
     @property
     def barcode(self) -> str | None:
@@ -46,11 +53,13 @@ class ProductView:
         return self.barcodes[0] if self.barcodes else None
 
 
-def view(p: Product, barcodes: tuple[str, ...] | list[str] = ()) -> ProductView:
+def view(p: Product, barcodes: tuple[str, ...] | list[str] = (),
+         member_prices: tuple[tuple[int, int], ...] = ()) -> ProductView:
     return ProductView(p.id, p.sku, tuple(barcodes), p.name, p.category, p.price, p.kind, p.points_eligible,
                        p.discount_eligible, p.active, p.card_uses, p.card_valid_days, p.card_service_id,
                        p.unit or "", p.cost, bool(p.no_member_price), p.points_price, bool(p.track_stock),
-                       p.reorder_level, p.on_hand or 0, bool(p.favourite), p.colour or "")
+                       p.reorder_level, p.on_hand or 0, bool(p.favourite), p.colour or "",
+                       tuple(member_prices))
 
 
 def barcodes_of(t: Ctx, product_ids: list[int]) -> dict[int, tuple[str, ...]]:
@@ -63,9 +72,21 @@ def barcodes_of(t: Ctx, product_ids: list[int]) -> dict[int, tuple[str, ...]]:
     return {pid: tuple(codes) for pid, codes in out.items()}
 
 
+def member_prices_of(t: Ctx, product_ids: list[int]) -> dict[int, tuple[tuple[int, int], ...]]:
+    """Every tier's member price of these products, in one query per 500 products."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    for i in range(0, len(product_ids), 500):
+        for pid, tier_id, price in t.s.execute(select(MemberPrice.product_id, MemberPrice.tier_id, MemberPrice.price)
+                                               .where(MemberPrice.product_id.in_(product_ids[i:i + 500]))
+                                               .order_by(MemberPrice.tier_id)):
+            out.setdefault(pid, []).append((tier_id, price))
+    return {pid: tuple(rows) for pid, rows in out.items()}
+
+
 def views(t: Ctx, products: list[Product]) -> list[ProductView]:
-    codes = barcodes_of(t, [p.id for p in products])
-    return [view(p, codes.get(p.id, ())) for p in products]
+    ids = [p.id for p in products]
+    codes, prices = barcodes_of(t, ids), member_prices_of(t, ids)
+    return [view(p, codes.get(p.id, ()), prices.get(p.id, ())) for p in products]
 
 
 def _find(t: Ctx, codes: set[str]) -> dict[str, Product]:
@@ -113,9 +134,10 @@ def lookup_many(t: Ctx, codes: list[str]) -> dict[str, ProductView]:
     missing = wanted - found.keys()
     if missing:
         rows = _find(t, {c for c in missing if c})
-        codes = barcodes_of(t, list({p.id for p in rows.values()}))
+        ids = list({p.id for p in rows.values()})
+        codes, prices = barcodes_of(t, ids), member_prices_of(t, ids)  # a cart's prices in one query
         for code, p in rows.items():
-            found[code] = view(p, codes.get(p.id, ()))
+            found[code] = view(p, codes.get(p.id, ()), prices.get(p.id, ()))
             cache[code] = (now, found[code])
     for code in wanted:
         if code not in found:
@@ -164,6 +186,8 @@ def add_product(ctx: Ctx, *, sku: str, name: str, price: int, category: str = ""
                 kind: str = "goods", points_eligible: bool = True, discount_eligible: bool = True,
                 card_uses: int | None = None, card_valid_days: int | None = None,
                 card_service_sku: str | None = None, barcodes: tuple[str, ...] = ()) -> ProductView:
+    """A product in one call, for the demo, benchmarks and tests; the app and imports go through
+    ``products.create`` and its rules. A category not yet in the list is added to it."""
     permissions.require(ctx, "manage_products")
     sku = (sku or "").strip()
     if not sku:
@@ -185,6 +209,8 @@ def add_product(ctx: Ctx, *, sku: str, name: str, price: int, category: str = ""
             if not card_uses or card_uses <= 0 or not card_service_sku:
                 raise ValidationError("setting_invalid", key="card_uses", why=L_("a count card needs uses and a service"))
             service_id = lookup(t, card_service_sku).id
+        if category and t.s.execute(select(Category.id).where(Category.name == category)).first() is None:
+            t.s.add(Category(name=category))       # the demo and scripts name categories as they go
         p = Product(sku=sku, name=name.strip(), category=category, price=price, kind=kind,
                     points_eligible=points_eligible, discount_eligible=discount_eligible, active=True,
                     card_uses=card_uses, card_valid_days=card_valid_days, card_service_id=service_id)
@@ -196,6 +222,31 @@ def add_product(ctx: Ctx, *, sku: str, name: str, price: int, category: str = ""
         t.s.flush()
         ctx.db.cache.pop("products", None)
         return view(p, codes)
+
+
+def favourites(ctx: Ctx) -> list[ProductView]:
+    """The products on the till's touch grid (ticked "Favourite on the till"), by category and name."""
+    with ctx.tx(write=False) as t:
+        rows = t.s.execute(select(Product).where(Product.favourite.is_(True), Product.active.is_(True))
+                           .order_by(Product.category, Product.name, Product.id)).scalars().all()
+        return views(t, list(rows))
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    """A category as an open-price line uses it: may it earn points, may it be discounted."""
+    name: str
+    points_eligible: bool
+    discount_eligible: bool
+
+
+def category_rules(t: Ctx, names: set[str] | None = None) -> dict[str, CategoryRule]:
+    """Active categories (all, or those named), in the shop's order."""
+    q = select(Category).where(Category.active.is_(True)).order_by(Category.sort, Category.name)
+    if names is not None:
+        q = q.where(Category.name.in_(names))
+    return {c.name: CategoryRule(c.name, bool(c.points_eligible), bool(c.discount_eligible))
+            for c in t.s.execute(q).scalars()}
 
 
 def list_products(ctx: Ctx, active_only: bool = True) -> list[ProductView]:

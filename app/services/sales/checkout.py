@@ -134,7 +134,7 @@ def _plan_payments(t: Ctx, priced: PricedCart, member: Member | None, tenders: t
             payments.append(_Tendered("wallet", amount, wallet_principal=p_part, wallet_bonus=b_part))
         elif method == "points":
             _not_over(method, amount, due, cfg)
-            used = sum(p.points or 0 for p in payments)
+            used = priced.exchange_points + sum(p.points or 0 for p in payments)  # exchanged lines first
             if step.points > member.points_balance - used:
                 raise InsufficientFunds("points_insufficient", member=member.name,
                                         balance=member.points_balance - used, points=step.points)
@@ -227,6 +227,12 @@ def checkout(ctx: Ctx, cart: Cart, tenders: tuple[Tender, ...] | list[Tender], *
             tier_discount=priced.tier_discount, manual_discount=priced.manual_discount, total=priced.total,
             change_given=change, points_earned=earned, note="")).scalar_one()
         _post_payments(t, sale_id, payments, member, cfg)
+        if priced.exchange_points:  # products exchanged for points (积分兑换): one conditional update
+            try:
+                ledger.post_points(t, member.id, "redeem", -priced.exchange_points, sale_id=sale_id)
+            except InsufficientFunds:
+                raise InsufficientFunds("points_insufficient", member=member.name, balance="?",
+                                        points=priced.exchange_points) from None
 
         # Count cards: use a card for each covered service; sell packages (one card per unit).
         card_for_line: dict[int, int | None] = {}

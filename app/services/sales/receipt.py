@@ -33,6 +33,7 @@ class ReceiptLine:
     unit_price: int
     discount: int          # tier + manual discount of this line (positive on a sale)
     line_total: int
+    exchange_points: int | None = None   # points the line was exchanged for (积分兑换)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def build_receipt(ctx: Ctx, receipt_no: str, *, reprint: bool = False) -> Receip
         # Every string from the database made printable here: a name holding ESC p 0 would open the
         # cash drawer, and rows written before input was checked exist (see app/safe_text.py).
         lines = tuple(ReceiptLine(printable(x.name), x.qty, x.unit_price, x.tier_discount + x.manual_discount,
-                                  x.line_total) for x in sale.lines)
+                                  x.line_total, x.exchange_points) for x in sale.lines)
         payments = []
         for p in sale.payments:
             change = (p.tendered - p.amount) if (p.method == "cash" and p.tendered is not None) else 0
@@ -148,6 +149,7 @@ LABELS: dict[str, str] = {
     "item": NC_("receipt:item", "Item"),
     "amount": NC_("receipt:amount", "Amount"),
     "discount": NC_("receipt:discount", "Discount"),
+    "exchanged": NC_("receipt:exchanged", "Points exchanged"),
     "subtotal": NC_("receipt:subtotal", "Subtotal"),
     "tier_discount": NC_("receipt:tier_discount", "Member discount"),
     "manual_discount": NC_("receipt:manual_discount", "Discount"),
@@ -307,6 +309,8 @@ def layout(receipt: Receipt, width_chars: int, lang: str | None = None, *, inclu
         out += two_columns(detail, money(line.qty * line.unit_price), w)
         if line.discount:
             out += two_columns(f"  {lbl('discount')}", money(-line.discount), w)
+        if line.exchange_points:
+            out += two_columns(f"  {lbl('exchanged')}", format_int(line.exchange_points, lang), w)
     out.append(rule)
     count = sum(abs(x.qty) for x in receipt.lines)
     out += wrap(items_line(count, lang), w)

@@ -15,6 +15,9 @@ the original; nothing is edited or deleted. It reverses exactly what those lines
   refunded (shown in the preview before the cashier confirms).
 * Count cards: a covered service gives its use back; a package sold on the sale is revoked (only
   while unused).
+* Products exchanged for points (积分兑换) give the member their points back, in proportion to the
+  quantity returned (exact: a line's points are its unit points price times its quantity).
+* Open-price lines (无码商品) have no product: they refund like any other line and move no stock.
 """
 from __future__ import annotations
 
@@ -67,6 +70,7 @@ class RefundPreview:
     shortfall_deducted: int               # their value, withheld from the money back
     whole_sale: bool
     withheld: tuple[tuple[str, int], ...] = ()  # (method, amount) the shortfall was taken from
+    exchange_points_back: int = 0         # points given back for lines exchanged for points
 
 
 @dataclass(frozen=True)
@@ -264,10 +268,16 @@ def _build(t: Ctx, sale: Sale, wanted, cfg: ShopSettings, member: Member | None)
         else:
             views.append(PaymentView(m, amt))
     lines = tuple(RefundLinePreview(line.line_no, line.sku, line.name, q, v) for line, q, v, *_ in plan)
+    exchanged = sum(_exchange_back(line, q) for line, q, *_ in plan)
     preview = RefundPreview(sale.receipt_no, lines, value, tuple(views), voucher_kept, voucher_code,
                             min(reverse, balance_after_credit), shortfall, deducted, whole,
-                            tuple(sorted(withheld.items())))
+                            tuple(sorted(withheld.items())), exchanged)
     return plan, preview, reverse - shortfall
+
+
+def _exchange_back(line: SaleLine, qty: int) -> int:
+    """The points ``qty`` returned units of a line exchanged for points give back."""
+    return line.exchange_points * qty // line.qty if line.exchange_points else 0
 
 
 def preview_refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = None) -> RefundPreview:
@@ -313,8 +323,7 @@ def refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = None, *, 
                              manual_discount=-manual_d, line_total=-value, points_eligible=line.points_eligible,
                              original_line_id=line.id, count_card_id=line.count_card_id,
                              list_price=line.list_price, category=line.category, unit_cost=line.unit_cost,
-                             exchange_points=-(line.exchange_points * qty // line.qty)
-                             if line.exchange_points else None))
+                             exchange_points=-_exchange_back(line, qty) if line.exchange_points else None))
             if line.count_card_id is not None:
                 card = t.s.get(CountCard, line.count_card_id)
                 if card is not None and card.sale_id == sale.id and card.product_id == line.product_id:
@@ -361,6 +370,9 @@ def refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = None, *, 
             t.s.execute(update(Voucher).where(Voucher.id == v.id, Voucher.status == "used")
                         .values(status="active", used_sale_id=None, used_at=None)
                         .execution_options(synchronize_session=False))
+        if preview.exchange_points_back and member is not None:
+            ledger.post_points(t, member.id, "refund", preview.exchange_points_back, sale_id=rsale.id,
+                               expires_on=_points_expiry(cfg, now))
         if member is not None:
             if reverse_now:
                 ledger.post_points(t, member.id, "refund", -reverse_now, sale_id=rsale.id)

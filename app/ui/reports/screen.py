@@ -1,5 +1,5 @@
 """The Reports screen: the end-of-day member report and member statements, previewed as the very
-PDF that prints. Figures are read on the db worker; the PDF is written and its pages rendered on
+PDF that prints; product sales on a second tab (app/ui/reports/product_sales.py). Figures are read on the db worker; the PDF is written and its pages rendered on
 the io worker, so a report of a busy day never holds up the till.
 
 F5 makes the end-of-day report, F6 a statement for the member picked, Ctrl+P prints what is shown.
@@ -13,11 +13,12 @@ from pathlib import Path
 from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
+                               QLineEdit, QPushButton, QTabWidget, QVBoxLayout, QWidget)
 
 from app.services.reports import eod, eod_pdf, report_files, statement, statement_pdf
 from app.services.members import members
 from app.ui.pdf_preview import PdfPreview, print_pdf, render_pages
+from app.ui.reports.product_sales import ProductSalesPanel
 
 SEARCH_DEBOUNCE_MS = 300
 
@@ -55,7 +56,9 @@ class ReportsScreen(QWidget):
         self._search_seq = 0
         today = state.ctx.today()
 
-        outer = QHBoxLayout(self)
+        # Two tabs: the member reports (PDFs) and product sales (a table), each its own page.
+        page = QWidget(self)
+        outer = QHBoxLayout(page)
         outer.setContentsMargins(18, 14, 18, 12)
         outer.setSpacing(14)
         side = QVBoxLayout()
@@ -135,6 +138,14 @@ class ReportsScreen(QWidget):
         self.preview = PdfPreview(self)
         right.addWidget(self.preview, 1)
         outer.addLayout(right, 1)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(page, self.tr("End of day and statements"))
+        self.products = ProductSalesPanel(state, self.tabs)
+        self.tabs.addTab(self.products, self.tr("Product sales"))
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.tabs)
 
         self._debounce = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS, timeout=self.find_member)
         self.search.textEdited.connect(lambda _t: self._debounce.start())

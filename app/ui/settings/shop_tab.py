@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from app.errors import ShopError
+from app.money import parse_amount
 from app.services.admin import shop_admin
 from app.ui import i18n
 from app.ui.settings.owner_password import owner_gated
@@ -27,6 +29,8 @@ class ShopTab(_Tab):
         self.signature = QLineEdit(self)
         self.signature.setMaxLength(shop_admin.SIGNATURE_MAX)
         self.signature.setPlaceholderText(self.tr("The shop name when empty"))
+        self.open_price_max = QLineEdit(self)
+        self.open_price_max.setToolTip(self.tr("The most the till's open-price key (F3) takes for one item"))
         self.save = QPushButton(self.tr("Save shop details"), self)
         self.save.setProperty("primary", True)
         self.save_buttons = [self.save]
@@ -46,6 +50,7 @@ class ShopTab(_Tab):
         region_hint.setWordWrap(True)
         form.addRow("", region_hint)
         form.addRow(self.tr("Text message signature"), self.signature)
+        form.addRow(self.tr("Open price at most"), self.open_price_max)
         box = QVBoxLayout(self)
         box.addWidget(_capped(form, self))
         box.addWidget(note)
@@ -61,6 +66,7 @@ class ShopTab(_Tab):
         self.language.setCurrentIndex(max(0, self.language.findData(cfg.language)))
         self.region.set_region(cfg.region)
         self.signature.setText(cfg.signature)
+        self.open_price_max.setText(self.state.plain(cfg.open_price_max).replace(",", ""))
         self.apply_permissions()
 
     @owner_gated("change_settings")
@@ -69,9 +75,15 @@ class ShopTab(_Tab):
         if problem:
             self.status.error(problem)
             return
+        try:
+            open_max = parse_amount(self.open_price_max.text(), self.currency.currency(),
+                                    field=self.tr("Open price at most"))
+        except ShopError as exc:
+            self.status.error(self.state.error_text(exc))
+            return
         ctx, old_lang = self.state.ctx, self.state.lang
         args = (self.shop_name.text(), self.currency.currency(), self.language.currentData(), self.signature.text(),
-                self.region.region())
+                self.region.region(), open_max)
 
         def saved(cfg) -> None:
             self.state.settings = cfg

@@ -7,7 +7,7 @@ from dataclasses import replace
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-from app.services.sales.checkout import Cart, CartLine, PricedCart
+from app.services.sales.checkout import Cart, CartLine, PricedCart, PricedLine
 
 _ROOT = QModelIndex()
 COLUMNS = [
@@ -55,6 +55,8 @@ class CartModel(QAbstractTableModel):
         if p is None or p.member_id != self.cart.member_id or len(p.lines) != len(self.cart.lines):
             return False
         return all(pl.sku == cl.sku and pl.qty == cl.qty and (cl.unit_price is None or pl.unit_price == cl.unit_price)
+                   and (pl.exchange_points is not None) == cl.exchange
+                   and (cl.open_price is None or cl.unit_price is not None or pl.unit_price == cl.open_price)
                    for pl, cl in zip(p.lines, self.cart.lines, strict=True))
 
     @staticmethod
@@ -62,7 +64,7 @@ class CartModel(QAbstractTableModel):
         """The cart with ``qty`` more of ``sku`` (the same SKU again adds to its line); and that row."""
         lines = list(cart.lines)
         for i, line in enumerate(lines):
-            if line.sku == sku and line.count_card_id is None:
+            if line.sku == sku and line.count_card_id is None and not line.exchange and not line.is_open:
                 lines[i] = replace(line, qty=line.qty + qty)
                 return replace(cart, lines=tuple(lines)), i
         lines.append(CartLine(sku, qty))
@@ -96,9 +98,21 @@ class CartModel(QAbstractTableModel):
                            | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    def _unit_text(self, pl: PricedLine) -> str:
+        """The unit price; "58.00 → 50.00" where a member price applies, the points of an exchange."""
+        if pl.exchange_points is not None:
+            return QCoreApplication.translate("CartModel", "{points} points").format(
+                points=self.state.number(pl.exchange_points))
+        if pl.member_price is not None and pl.list_price is not None and pl.list_price != pl.unit_price:
+            return f"{self.state.plain(pl.list_price)} → {self.state.plain(pl.unit_price)}"
+        return self.state.plain(pl.unit_price)
+
     def cell(self, row: int, col: int) -> str:
         line = self.cart.lines[row]
         name, price = self.info.get(line.sku, (line.sku, 0))
+        if line.is_open:  # every open-price line shares one SKU: its own price and category
+            name = line.category or QCoreApplication.translate("CartModel", "Open item")
+            price = line.open_price
         pl = self.priced.lines[row] if self.fresh() else None
         if col == 0:
             return str(row + 1)
@@ -107,8 +121,9 @@ class CartModel(QAbstractTableModel):
         if col == 2:
             return self.state.number(line.qty)
         if col == 3:
-            unit = pl.unit_price if pl else (line.unit_price if line.unit_price is not None else price)
-            return self.state.plain(unit)
+            if pl is not None:
+                return self._unit_text(pl)
+            return self.state.plain(line.unit_price if line.unit_price is not None else price)
         if col == 4:
             if pl is None:
                 return ""
@@ -135,6 +150,9 @@ class CartModel(QAbstractTableModel):
                 return QColor("#2e7d32")
             if col == 3 and self.cart.lines[row].unit_price is not None:
                 return QColor("#b45309")  # an overridden price stands out
+            pl = self.priced.lines[row] if col in (1, 3) and self.fresh() else None
+            if pl is not None and (pl.member_price is not None or pl.exchange_points is not None):
+                return QColor("#6d28d9")  # a member price or a points exchange
             if col == 5 and not self.fresh():
                 return QColor("#9aa1ab")  # not yet repriced
         if role == Qt.ItemDataRole.FontRole and col == 5:
@@ -143,4 +161,11 @@ class CartModel(QAbstractTableModel):
             return f
         if role == Qt.ItemDataRole.ToolTipRole and col == 3 and self.cart.lines[row].unit_price is not None:
             return QCoreApplication.translate("CartModel", "Price changed by hand")
+        if role == Qt.ItemDataRole.ToolTipRole and col == 3 and self.fresh():
+            pl = self.priced.lines[row]
+            if pl.exchange_points is not None:
+                return QCoreApplication.translate("CartModel", "Exchanged for points")
+            if pl.member_price is not None:
+                return QCoreApplication.translate("CartModel", "List price {list}, member price {member}").format(
+                    list=self.state.plain(pl.list_price), member=self.state.plain(pl.member_price))
         return None

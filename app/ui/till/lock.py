@@ -1,4 +1,4 @@
-"""Lock the till or switch cashier (F10, or the status bar's button) without quitting.
+"""Lock the till or switch cashier (Ctrl+L, or the status bar's button) without quitting.
 
 The lock screen covers the whole window (nothing of the last customer stays on view) and asks for
 a name and PIN, as at start-up. What happens to a cart on the till: it is HELD at once, under the

@@ -3,8 +3,11 @@
 Every service call (product look-up, pricing, checkout, hold, recall, refund) runs in the db
 worker; printing runs in the io worker after the sale has committed and never undoes it.
 
-Keys: F1 help · F2 member · F4 price · F5 discount · F6 hold · F7 recall · F8 refund ·
-F9 history / reprint · F10 lock / switch cashier (app/ui/till/lock.py) · F12 pay (or Enter on an empty entry line) · Del remove line · Esc clear.
+Keys: F1 help · F2 member · F3 open price · F4 price · F5 discount · F6 hold · F7 recall · F8 refund ·
+F9 history / reprint · F10 favourites grid · F11 exchange for points · F12 pay (or Enter on an empty
+entry line) · Del remove line · Esc clear · Ctrl+L lock / switch cashier (app/ui/till/lock.py; every
+F-key has a till job). Letters in the entry line offer products by name or pinyin (sell_actions.py
+and the modules it names).
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from app.services.sales import checkout
 from app.services.sales.checkout import Cart
 from app.ui.till.cart_model import CartModel
 from app.ui.till.sale_actions import SaleActions
+from app.ui.till.sell_actions import SellActions
 from app.ui.till.member_bar import MemberBar
 from app.ui.widgets import FlowLayout, run, row_table
 
@@ -31,16 +35,19 @@ log = logging.getLogger(__name__)
 KEYS = [
     ("F1", QT_TRANSLATE_NOOP("TillScreen", "Help")),
     ("F2", QT_TRANSLATE_NOOP("TillScreen", "Member")),
+    ("F3", QT_TRANSLATE_NOOP("TillScreen", "Open price")),
     ("F4", QT_TRANSLATE_NOOP("TillScreen", "Price")),
     ("F5", QT_TRANSLATE_NOOP("TillScreen", "Discount")),
     ("F6", QT_TRANSLATE_NOOP("TillScreen", "Hold")),
     ("F7", QT_TRANSLATE_NOOP("TillScreen", "Recall")),
     ("F8", QT_TRANSLATE_NOOP("TillScreen", "Refund")),
     ("F9", QT_TRANSLATE_NOOP("TillScreen", "History / reprint")),
-    ("F10", QT_TRANSLATE_NOOP("TillScreen", "Lock / switch")),
+    ("F10", QT_TRANSLATE_NOOP("TillScreen", "Grid")),
+    ("F11", QT_TRANSLATE_NOOP("TillScreen", "Points")),
     ("F12", QT_TRANSLATE_NOOP("TillScreen", "Pay")),
     ("Del", QT_TRANSLATE_NOOP("TillScreen", "Remove line")),
     ("Esc", QT_TRANSLATE_NOOP("TillScreen", "Clear")),
+    ("Ctrl+L", QT_TRANSLATE_NOOP("TillScreen", "Lock / switch")),
 ]
 _QTY = re.compile(r"^\s*(\d{1,4})\s*[*xX×]\s*(.*)$")
 REPRICE_MS = 60
@@ -69,7 +76,7 @@ class AskDialog(QDialog):
         return self.edit.text().strip()
 
 
-class TillScreen(SaleActions, QWidget):
+class TillScreen(SaleActions, SellActions, QWidget):
     def __init__(self, state, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
@@ -118,7 +125,9 @@ class TillScreen(SaleActions, QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(60)
         middle.addWidget(self.table, 1)
-        middle.addWidget(self._totals_panel())
+        totals = self._totals_panel()
+        middle.addWidget(self.build_sell_parts())
+        middle.addWidget(totals)
         root.addLayout(middle, 1)
 
         self.banner = QLabel(self)
@@ -208,6 +217,7 @@ class TillScreen(SaleActions, QWidget):
 
     def activated(self) -> None:
         self.entry.setFocus()
+        self.grid.load()  # favourites ticked on Products since
 
     # --- messages ---------------------------------------------------------------------------
     def show_error(self, text: str) -> None:
@@ -243,7 +253,9 @@ class TillScreen(SaleActions, QWidget):
         return super().eventFilter(obj, event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
-        actions = {Qt.Key.Key_F1: self.help, Qt.Key.Key_F2: self.member_key, Qt.Key.Key_F4: self.change_price,
+        actions = {Qt.Key.Key_F1: self.help, Qt.Key.Key_F2: self.member_key, Qt.Key.Key_F3: self.open_price,
+                   Qt.Key.Key_F10: self.focus_grid, Qt.Key.Key_F11: self.exchange_points,
+                   Qt.Key.Key_F4: self.change_price,
                    Qt.Key.Key_F5: self.discount, Qt.Key.Key_F6: self.hold, Qt.Key.Key_F7: self.recall,
                    Qt.Key.Key_F8: self.refund, Qt.Key.Key_F9: self.history, Qt.Key.Key_F12: self.pay,
                    Qt.Key.Key_Delete: self.remove_line, Qt.Key.Key_Escape: self.escape}
@@ -285,7 +297,8 @@ class TillScreen(SaleActions, QWidget):
     def scan(self, code: str, qty: int = 1) -> None:
         self.show_error("")
         ctx = self.state.ctx
-        run(self, lambda: sales.find_product(ctx, code), lambda p: self._add(p, qty), self._entry_error)
+        run(self, lambda: sales.find_product(ctx, code), lambda p: self._add(p, qty),
+            lambda exc: self.scan_failed(code, qty, exc))
 
     def _add(self, product, qty: int) -> None:
         if qty < 1 or qty > checkout.MAX_QTY:
@@ -471,6 +484,8 @@ class TillScreen(SaleActions, QWidget):
             return
         line = self.model.cart.lines[row]
         name, price = self.model.info.get(line.sku, (line.sku, 0))
+        if line.is_open:  # an open-price line: F4 types its price again, as F3 did
+            name, price = self.model.cell(row, 1), line.open_price
         current = line.unit_price if line.unit_price is not None else price
         dialog = AskDialog(self.tr("Change the price"), self.tr("New unit price for {item}").format(item=name),
                            self.tr("Managers and the owner may change prices."),
@@ -484,7 +499,9 @@ class TillScreen(SaleActions, QWidget):
         except ShopError as exc:
             self.show_error(self.state.error_text(exc))
             return
-        self.try_change(lambda c: CartModel.with_line(c, row, unit_price=price)
+        lines = self.model.cart.lines
+        which = "open_price" if row < len(lines) and lines[row].is_open else "unit_price"
+        self.try_change(lambda c: CartModel.with_line(c, row, **{which: price})
                         if row < len(c.lines) and c.lines[row].sku == sku else c)
 
     def discount(self) -> None:
