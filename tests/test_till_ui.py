@@ -179,7 +179,9 @@ def test_a_cashiers_refund_needs_a_managers_pin(qtbot, shop, cashier_ctx, db):
     assert dialog.preview.value == 3333
     assert "Back in stored value: CN¥33.33" in dialog.preview_label.text()
     dialog.reason.setEditText("Faulty")
-    qtbot.keyClicks(dialog.manager, "Mia")
+    qtbot.waitUntil(lambda: dialog.approver.loaded, timeout=5000)
+    assert [dialog.manager.itemText(i) for i in range(dialog.manager.count())] == ["Boss", "Mia"]
+    dialog.approver.choose("Mia")
     qtbot.keyClicks(dialog.pin, "9999")
     qtbot.keyClick(dialog.pin, ENTER)
     qtbot.waitUntil(lambda: dialog.error.text() == "Wrong name or PIN", timeout=5000)

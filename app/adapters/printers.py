@@ -26,7 +26,7 @@ from app import paths
 from app.safe_text import printable
 from app.services.base.localconfig import PAPER_WIDTHS, PrinterSetting, parse_printer_setting
 from app.services.base.ports import PrinterError
-from app.services.sales.receipt import Receipt, layout, wrap
+from app.services.sales.receipt import Receipt, center, layout, wrap
 
 ESC_INIT = b"\x1b@"          # ESC @: initialise (clear buffer, reset modes)
 FS_CHINESE_ON = b"\x1c\x26"  # FS &: select Chinese (double-byte) character mode
@@ -107,6 +107,21 @@ def render_escpos(p: Any, receipt: Receipt, width_chars: int, *, print_qr: bool,
         p.cashdraw(2)
 
 
+def render_slip(p: Any, heading: str, lines: list[str], width_chars: int, *, open_drawer: bool) -> None:
+    """A slip (a top-up's): the heading large as on a receipt, its lines, a cut; GB18030 in Chinese mode."""
+    p._raw(ESC_INIT)
+    p._raw(FS_CHINESE_ON)
+    _big(p, True)
+    for line in wrap(heading, width_chars // 2):
+        p._raw(encode(line) + b"\n")
+    _big(p, False)
+    for line in lines:
+        p._raw(encode(line) + b"\n")
+    p.cut()
+    if open_drawer:
+        p.cashdraw(2)
+
+
 def render_test_page(p: Any, setting_text: str, width_chars: int, when: datetime) -> None:
     p._raw(ESC_INIT)
     p._raw(FS_CHINESE_ON)
@@ -141,6 +156,9 @@ class EscposPrinter:
         data = self._render(lambda p: render_escpos(p, receipt, self.width_chars, print_qr=self.print_qr,
                                                     open_drawer=open_drawer))
         self._send(data)
+
+    def print_slip(self, heading: str, lines: list[str], *, open_drawer: bool) -> None:
+        self._send(self._render(lambda p: render_slip(p, heading, lines, self.width_chars, open_drawer=open_drawer)))
 
     def test_print(self) -> None:
         data = self._render(lambda p: render_test_page(p, self.description, self.width_chars, datetime.now()))
@@ -252,6 +270,11 @@ class PreviewPrinter:
     def print_receipt(self, receipt: Receipt, *, open_drawer: bool) -> None:
         self.lines = layout(receipt, self.width_chars)   # no control characters (layout removes them)
         self.printed.append(receipt)
+        if open_drawer:
+            self.drawer_kicks += 1
+
+    def print_slip(self, heading: str, lines: list[str], *, open_drawer: bool) -> None:
+        self.lines = [printable(x) for x in center(heading, self.width_chars) + list(lines)]
         if open_drawer:
             self.drawer_kicks += 1
 

@@ -62,7 +62,7 @@ def run(db_url: str | None = None, lang: str | None = None, *, actor: Actor | No
             return 0
         actor = login.actor
     window = main_window(Ctx(db=ctx.db, actor=actor, till=ctx.till, clock=ctx.clock))
-    window.show()
+    window.show_restored()
     window.start_background_sender()
     window.start_background_care()
     window.start_daily_backup()

@@ -7,11 +7,14 @@ import importlib
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QStackedWidget,
-                               QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QPushButton,
+                               QStackedWidget, QWidget)
 
+from app.ui import window_state
 from app.ui.faults import FaultBar
 from app.ui.state import AppState
+from app.ui.till.lock import TillLock
+from app.ui.till.quit_hold import CartKeeper
 
 # key, label (translated at runtime), module, class
 SCREENS = [
@@ -62,11 +65,26 @@ class MainWindow(QMainWindow):
         self.status = QLabel(self)
         self.status.setProperty("role", "muted")
         self.statusBar().addPermanentWidget(self.status)
+        # Lock / switch cashier, from any screen: Ctrl+L or this button (app/ui/till/lock.py); every
+        # F-key already has a job on the till
+        self.lock_button = QPushButton(self.tr("Lock / switch cashier (Ctrl+L)"), self)
+        self.lock_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.lock_button.setStyleSheet("padding: 2px 10px;")
+        self.statusBar().addPermanentWidget(self.lock_button)
         state.actor_changed.connect(lambda _a: self._update_status())
         state.settings_changed.connect(self._update_status)
         self._update_status()
-        self.resize(1280, 800)
+        self.resize(*window_state.DEFAULT_SIZE)
+        self.till_lock = TillLock(self)
+        self.lock_button.clicked.connect(self.till_lock.lock)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.till_lock.lock)
+        self.cart_keeper = CartKeeper(self)
         self.show_screen("till")
+        self.cart_keeper.announce(self.screens["till"])
+
+    def show_restored(self) -> None:
+        """Show as last time (size, place, maximised), fitted to this screen (app/ui/window_state.py)."""
+        window_state.show(self)
 
     def screen(self, key: str) -> QWidget:
         """The screen for ``key``, built on first use."""
@@ -83,6 +101,8 @@ class MainWindow(QMainWindow):
 
     def show_screen(self, key: str) -> QWidget:
         widget = self.screen(key)
+        if getattr(self, "till_lock", None) is not None and self.till_lock.locked:
+            return widget   # nothing changes behind the lock screen
         if self.stack.currentWidget() is not widget:
             self.state.forget_owner()  # the owner's password, typed for settings, stays with that screen
         self.stack.setCurrentWidget(widget)
@@ -151,6 +171,10 @@ class MainWindow(QMainWindow):
             shop=s.settings.shop_name, till=s.ctx.till, who=s.actor.name))
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        if not self.cart_keeper.may_close():
+            event.ignore()   # the cart is being held first; the window closes again once it is
+            return
+        window_state.remember(self)
         for worker in (self.state.sender, self.state.care):
             if worker is not None:
                 worker.stop()

@@ -165,7 +165,8 @@ def render_till(state, folder, langs: tuple[str, ...] | None = None) -> list[Pat
                 if dialog.detail is not None and len(dialog.detail.lines) > 1:
                     dialog.set_quantity(dialog.detail.lines[-1].line_no, 0)
                 dialog.reason.setCurrentIndex(1)
-                dialog.manager.setText("李店长" if is_han(lang) else "Mia")
+                _settle_till(state)
+                dialog.approver.choose("李店长")
                 dialog.pin.setText("2468")
                 dialog.run_preview()
                 _settle_till(state)
@@ -673,9 +674,16 @@ def render_faults(state, folder) -> list[Path]:
     return [path]
 
 
-SCREENS = (render_till, render_till_sell, render_members, render_products, render_stock, render_settings,
-           render_startup, render_receipt_preview, render_messages, render_care, render_reports, render_analytics,
-           render_owner_password, render_faults)
+def render_till_day(state, folder) -> list[Path]:
+    """The till at 1366×768, the lock screen and the top-up slip (app/ui/screenshots_till_day.py)."""
+    from app.ui.screenshots_till_day import render
+
+    return render(state, folder)
+
+
+SCREENS = (render_till, render_till_sell, render_till_day, render_members, render_products, render_stock,
+           render_settings, render_startup, render_receipt_preview, render_messages, render_care, render_reports,
+           render_analytics, render_owner_password, render_faults)
 
 
 def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = None) -> list[Path]:

@@ -18,8 +18,14 @@ QPushButton:default, QPushButton[primary="true"] {{ background: {ACCENT}; color:
 QPushButton:disabled {{ color: #a0a6b0; background: #eef0f3; }}
 QLineEdit, QComboBox, QSpinBox, QDateEdit, QPlainTextEdit, QTextEdit {{
     padding: 5px 8px; border: 1px solid #c9ced6; border-radius: 6px; background: white; }}
+QComboBox {{ selection-background-color: {ACCENT}; selection-color: white; }}
 QLineEdit:focus, QComboBox:focus, QSpinBox:focus {{ border-color: {ACCENT}; }}
 QLineEdit[invalid="true"] {{ border-color: {DANGER}; background: #fff5f5; }}
+QComboBox QAbstractItemView {{ background: white; color: #1b1f24; border: 1px solid #c9ced6; outline: 0;
+    selection-background-color: {ACCENT}; selection-color: white; }}
+QComboBox QAbstractItemView::item {{ min-height: 26px; padding: 2px 8px; color: #1b1f24; background: white; }}
+QComboBox QAbstractItemView::item:hover, QComboBox QAbstractItemView::item:selected {{
+    background: {ACCENT}; color: white; }}
 QTableView {{ background: white; border: 1px solid #d8dce3; border-radius: 6px; gridline-color: #eceff3;
     selection-background-color: #dbe9ff; selection-color: black; }}
 QHeaderView::section {{ background: #eef1f5; padding: 6px; border: none; border-bottom: 1px solid #d8dce3;

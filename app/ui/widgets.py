@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QDate, QModelIndex, Qt, Signal
+from PySide6.QtCore import (QAbstractTableModel, QCoreApplication, QDate, QEvent, QModelIndex, QPoint, QRect, QSize, Qt,
+                            Signal)
 from PySide6.QtWidgets import (QAbstractItemView, QDateEdit, QDialog, QDoubleSpinBox, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QTableView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QLabel, QLayout, QPushButton, QSizePolicy, QTableView, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 from shiboken6 import isValid
 
 from app.ui import style
@@ -34,11 +36,134 @@ def run(widget, fn, on_done=None, on_error=None, *, pool: str = "db", what: str 
 
 
 # --- small widgets -------------------------------------------------------------------------------
-def error_label(parent: QWidget) -> QLabel:
-    """A red line under a field or a form, hidden until there is something wrong to say."""
-    label = QLabel(parent)
-    label.setProperty("role", "error")
-    label.setWordWrap(True)
+class FlowLayout(QLayout):
+    """Items left to right, wrapping onto the next line when the width runs out (Qt's flow layout
+    example): a row of key hints that stays whole on a narrow screen instead of widening it."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._items: list = []
+        self._gap = spacing
+
+    def addItem(self, item) -> None:  # noqa: N802 (Qt's name)
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int):  # noqa: N802
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int):  # noqa: N802
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self):  # noqa: N802
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return self._place(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:  # noqa: N802
+        super().setGeometry(rect)
+        self._place(rect, move=True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:  # noqa: N802
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        m = self.contentsMargins()
+        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def _place(self, rect: QRect, *, move: bool) -> int:
+        m = self.contentsMargins()
+        area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
+        x, y, line = area.x(), area.y(), 0
+        for item in self._items:
+            hint = item.sizeHint()
+            if x + hint.width() > area.right() + 1 and line > 0:
+                x, y, line = area.x(), y + line + self._gap, 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._gap
+            line = max(line, hint.height())
+        return y + line - rect.y() + m.bottom()
+
+
+class ErrorLabel(QLabel):
+    """A red message under a field or a form. It keeps its room (``lines`` lines of text) whether
+    shown or hidden, so a message appearing never moves the fields below it: a click aimed at the
+    next field lands there. A longer message is cut at that height; its tooltip has all of it."""
+
+    def __init__(self, parent: QWidget | None = None, lines: int = 2) -> None:
+        super().__init__(parent)
+        self.lines = lines
+        self.setProperty("role", "error")
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        policy = self.sizePolicy()
+        policy.setVerticalPolicy(QSizePolicy.Policy.Fixed)
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
+
+    def _height(self) -> int:
+        m = self.contentsMargins()
+        return self.lines * self.fontMetrics().lineSpacing() + m.top() + m.bottom() + 2
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
+        return False  # the same height whatever the text: that is the point
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(200, self._height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, self._height())
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        super().setText(text)
+        self.setToolTip(text)
+
+    # Hidden, it stays in its layout, only unpainted: a QFormLayout drops a row whose field is hidden
+    # whatever its size policy says, and the rows below would jump when the message appears.
+    _showing = True
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802
+        self._showing = bool(visible)
+        if self.parentWidget() is None:
+            super().setVisible(visible)
+            return
+        super().setVisible(True)
+        self.update()
+
+    def isHidden(self) -> bool:  # noqa: N802
+        return not self._showing or super().isHidden()
+
+    def isVisible(self) -> bool:  # noqa: N802
+        return self._showing and super().isVisible()
+
+    def isVisibleTo(self, ancestor) -> bool:  # noqa: N802
+        return self._showing and super().isVisibleTo(ancestor)
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        if self._showing:
+            super().paintEvent(event)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip and not self._showing:
+            return True   # no tooltip for a message that is not there
+        return super().event(event)
+
+
+def error_label(parent: QWidget, lines: int = 2) -> ErrorLabel:
+    """A red line under a field or a form, hidden until there is something wrong to say; it takes
+    its room even while hidden (``ErrorLabel``)."""
+    label = ErrorLabel(parent, lines)
     label.hide()
     return label
 

@@ -118,12 +118,25 @@ def login(ctx: Ctx, name: str, pin: str) -> Actor:
 
 
 def approve(ctx: Ctx, name: str, pin: str, action: str) -> Ctx:
-    """A manager's or owner's PIN typed at a cashier's till: a ctx acting as that approver."""
+    """A manager's or owner's PIN typed at a cashier's till: ``ctx`` still acting as the cashier,
+    carrying the approver (``ctx.approver``) whose role may do ``action``. The approval is audited,
+    and a wrong PIN counts toward the approver's lockout like a wrong login."""
     approver = login(ctx, name, pin)
-    approved = replace(ctx, actor=approver)
-    if not permissions.allowed(approved, action):
+    if not permissions.allowed(replace(ctx, actor=approver, approver=None), action):
         raise PermissionDenied("approval_required", action=permissions.action_name(action))
-    return approved
+    with ctx.tx() as t:
+        audit.record(t, "staff.approved", "staff", approver.id,
+                     after={"action": action, "approver": approver.name, "for": ctx.actor.name})
+    return replace(ctx, approver=approver, owner_ok=None)
+
+
+def approvers(ctx: Ctx, action: str) -> list[StaffView]:
+    """The active staff whose role may approve ``action`` (managers, owners), for the till's picker:
+    any signed-in staff member may see these names (the login screen shows every name anyway)."""
+    with ctx.tx(write=False) as t:
+        rows = t.s.execute(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)).scalars()
+        return [_view(s) for s in rows
+                if permissions.allowed(replace(ctx, actor=Actor(s.id, s.name, s.role), approver=None), action)]
 
 
 def list_staff(ctx: Ctx) -> list[StaffView]:

@@ -66,6 +66,9 @@ class Ctx:
     clock: Clock = field(default_factory=SystemClock)
     session: Session | None = None
     owner_ok: OwnerConfirmation | None = None  # set by auth.confirm_owner, never by hand
+    # A manager or owner who typed their PIN at this (cashier's) till for one action (auth.approve):
+    # the actor stays the cashier, who did the work; the approver lends only their authority.
+    approver: Actor | None = None
 
     @contextmanager
     def tx(self, write: bool = True) -> Iterator[Ctx]:

@@ -39,6 +39,11 @@ class ReceiptPrinter(Protocol):
         within a few seconds: never hangs on a printer that is off."""
         ...
 
+    def print_slip(self, heading: str, lines: list[str], *, open_drawer: bool) -> None:
+        """Print a slip that is not a sale (a top-up): ``heading`` (the shop name) large, then
+        ``lines`` already laid out for the paper. Raises PrinterError on failure."""
+        ...
+
     def test_print(self) -> None:
         """Print a short test page (shop name, printer setting, Chinese sample). Raises PrinterError."""
         ...

@@ -74,6 +74,7 @@ class Receipt:
     reprint: bool = False
     printed_at: datetime | None = None   # when a reprint was made
     qr_payload: str | None = None
+    approver: str | None = None        # a refund's approving manager (the cashier stays ``cashier``)
 
     @property
     def has_cash(self) -> bool:
@@ -93,6 +94,9 @@ def build_receipt(ctx: Ctx, receipt_no: str, *, reprint: bool = False) -> Receip
         cashier = ""
         if sale.staff_id is not None:
             cashier = t.s.execute(select(Staff.name).where(Staff.id == sale.staff_id)).scalar() or ""
+        approver = None
+        if sale.approved_by is not None and sale.kind == "refund":
+            approver = t.s.execute(select(Staff.name).where(Staff.id == sale.approved_by)).scalar()
         member = t.s.get(Member, sale.member_id) if sale.member_id else None
         original = None
         if sale.original_sale_id is not None:
@@ -118,7 +122,8 @@ def build_receipt(ctx: Ctx, receipt_no: str, *, reprint: bool = False) -> Receip
             points_balance=member.points_balance if known else None,
             wallet_balance=(member.wallet_principal + member.wallet_bonus) if known else None,
             is_refund=sale.kind == "refund", original_receipt_no=printable(original) if original else None,
-            reprint=reprint, printed_at=ctx.now() if reprint else None, qr_payload=printable(sale.receipt_no))
+            reprint=reprint, printed_at=ctx.now() if reprint else None, qr_payload=printable(sale.receipt_no),
+            approver=printable(approver) if approver else None)
 
 
 def latest_receipt_no(ctx: Ctx, *, with_member: bool = False, till: str | None = None) -> str | None:
@@ -140,6 +145,7 @@ LABELS: dict[str, str] = {
     "time": NC_("receipt:time", "Time"),
     "till": NC_("receipt:till", "Till"),
     "cashier": NC_("receipt:cashier", "Cashier"),
+    "approved_by": NC_("receipt:approved_by", "Approved by"),
     "item": NC_("receipt:item", "Item"),
     "amount": NC_("receipt:amount", "Amount"),
     "discount": NC_("receipt:discount", "Discount"),
@@ -292,6 +298,8 @@ def layout(receipt: Receipt, width_chars: int, lang: str | None = None, *, inclu
         out += two_columns(till, field('cashier', receipt.cashier), w)
     else:
         out += wrap(till, w)
+    if receipt.approver:
+        out += wrap(field('approved_by', receipt.approver), w)
     out.append(rule)
     out += two_columns(lbl("item"), lbl("amount"), w)
     out.append(rule)

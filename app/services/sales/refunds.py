@@ -21,7 +21,7 @@ the original; nothing is edited or deleted. It reverses exactly what those lines
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select, update
 
@@ -33,7 +33,7 @@ from app.services.base import permissions
 from app.services.sales import receipt_numbers
 from app.services.members import tiers
 from app.services.sales.checkout import PaymentView, queue_ebill
-from app.services.base.context import Ctx
+from app.services.base.context import Actor, Ctx
 from app.services.base.settings import ShopSettings
 from app.services.base.settings import load as load_settings
 
@@ -292,8 +292,9 @@ def preview_refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = N
 def refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = None, *, reason: str = "",
            void: bool = False) -> RefundResult:
     """Refund some lines (or, with ``lines=None``, all that is left) of a sale. Manager or owner;
-    a cashier's till passes a ctx acting as the approving manager (see auth.approve)."""
-    permissions.require(ctx, "refund")
+    a cashier's till passes its own ctx carrying the manager's PIN approval (``auth.approve``): the
+    refund is then the cashier's (``staff_id``) and names the approver (``approved_by``)."""
+    approver = _authority(ctx)
     if not (reason or "").strip():
         raise ValidationError("reason_required")
     cfg = load_settings(ctx)
@@ -308,7 +309,8 @@ def refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = None, *, 
         now = t.now()
         receipt, seq = receipt_numbers.next_number(t)
         rsale = Sale(receipt_no=receipt, till=t.till, seq=seq, kind="refund", source="till",
-                     original_sale_id=sale.id, staff_id=t.actor.id, member_id=sale.member_id, created_at=now,
+                     original_sale_id=sale.id, staff_id=t.actor.id, approved_by=approver.id,
+                     member_id=sale.member_id, created_at=now,
                      subtotal=-sum(p[3] for p in plan), tier_discount=-sum(p[4] for p in plan),
                      manual_discount=-sum(p[5] for p in plan), total=-preview.value, change_given=0,
                      points_earned=-reverse_now, note=("void: " if void else "") + reason.strip())
@@ -389,10 +391,21 @@ def refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = None, *, 
         from app.services.base import audit
 
         audit.record(t, "sale.void" if void else "sale.refund", "sale", sale.id,
-                     after={"refund": receipt, "value": preview.value}, reason=reason.strip())
+                     after={"refund": receipt, "value": preview.value, "cashier": t.actor.name,
+                            "approved_by": approver.name}, reason=reason.strip())
         return RefundResult(rsale.id, receipt, sale.receipt_no, preview,
                             member.points_balance if member else None,
                             (member.wallet_principal + member.wallet_bonus) if member else None, message_id)
+
+
+def _authority(ctx: Ctx) -> Actor:
+    """Whose authority a refund uses: the approver's when one typed their PIN (auth.approve), else
+    the actor's own; refused when that role may not refund."""
+    if ctx.approver is not None:
+        permissions.require(replace(ctx, actor=ctx.approver, approver=None, owner_ok=None), "refund")
+        return ctx.approver
+    permissions.require(ctx, "refund")
+    return ctx.actor
 
 
 def _points_expiry(cfg: ShopSettings, now):

@@ -14,6 +14,7 @@ from app import money
 from app.errors import ShopError, ValidationError
 from app.services.ledger import points, wallet
 from app.ui.settings.owner_password import ask_owner
+from app.ui.widgets import error_label
 
 
 class AdjustDialog(QDialog):
@@ -58,10 +59,7 @@ class AdjustDialog(QDialog):
         self.reason = QLineEdit(self)
         self.reason.setPlaceholderText(self.tr("Required, e.g. counted twice at the till"))
         form.addRow(self.tr("Reason"), self.reason)
-        self.error = QLabel(self)
-        self.error.setProperty("role", "error")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label(self)
         outer.addWidget(self.error)
         row = QHBoxLayout()
         row.addStretch(1)

@@ -17,6 +17,7 @@ from app.errors import ShopError
 from app.services.members import members
 from app.services.base import phones
 from app.services.members.members import MemberInput, MemberView
+from app.ui.widgets import error_label
 
 
 def _repolish(widget: QWidget) -> None:
@@ -33,10 +34,7 @@ class _Field(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
         self.editor = editor
-        self.error = QLabel(self)
-        self.error.setProperty("role", "error")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label(self, lines=1)   # keeps its room: the next field never moves
         box.addWidget(editor)
         box.addWidget(self.error)
 
@@ -128,10 +126,7 @@ class MemberEditDialog(QDialog):
             consent.addWidget(box)
         form.addRow(self.tr("Consent"), consent)
 
-        self.general_error = QLabel(self)
-        self.general_error.setProperty("role", "error")
-        self.general_error.setWordWrap(True)
-        self.general_error.hide()
+        self.general_error = error_label(self)
         outer.addWidget(self.general_error)
         buttons = QHBoxLayout()
         buttons.addStretch(1)

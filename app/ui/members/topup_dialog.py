@@ -11,6 +11,7 @@ from app import money
 from app.errors import Conflict, ShopError
 from app.i18n import DEFAULT, is_han
 from app.services.ledger import wallet
+from app.ui.widgets import error_label
 
 QUICK_AMOUNTS = (100, 200, 500, 1000, 2000)  # major units of yuan: round amounts of the shop's currency
 
@@ -48,10 +49,7 @@ class StoredValueDialog(QDialog):
         heading = QLabel(title, self)
         heading.setProperty("role", "title")
         self.outer.addWidget(heading)
-        self.error = QLabel(self)
-        self.error.setProperty("role", "error")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label(self)   # keeps its room: the buttons below never move under the mouse
         self.cancel_button = QPushButton(QCoreApplication.translate("StoredValueDialog", "Cancel (Esc)"), self)
         self.cancel_button.setAutoDefault(False)
         self.cancel_button.clicked.connect(self.reject)
@@ -222,8 +220,13 @@ class TopupDialog(StoredValueDialog):
                              what=self.tr("recording the top-up"))
 
     def _done(self, result: wallet.TopupResult) -> None:
+        from app.ui.members.topup_slip import SlipPrinter
+
         self._busy = False
         self.result_value = result
+        # the member's slip, printed (or shown) after the top-up is recorded; never undoes it
+        self.slip = SlipPrinter(self.state, self.parentWidget())
+        self.slip.print(result.topup_id)
         self.state.member_changed.emit(result.member_id)
         self.done_signal.emit(result)
         self.accept()

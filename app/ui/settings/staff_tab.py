@@ -19,7 +19,7 @@ from app.ui.settings.owner_password import SetOwnerPasswordDialog, owner_gated
 from app.ui.settings.rows import row_item, rows_table
 from app.ui.startup import PIN_MAX, PIN_MIN, pin_edit
 from app.ui.state import AppState
-from app.ui.widgets import Tab as _Tab
+from app.ui.widgets import Tab as _Tab, error_label
 from app.ui.widgets import button_row as _buttons
 
 ROLE_LABELS = {
@@ -49,9 +49,7 @@ class StaffDialog(QDialog):
         self.pin = pin_edit(self)
         self.pin_again = pin_edit(self)
         self.pin.setPlaceholderText(self.tr("4 to 8 digits"))
-        self.error = QLabel(self)
-        self.error.setProperty("role", "error")
-        self.error.hide()
+        self.error = error_label(self)
         ok = QPushButton(self.tr("Save"), self)
         ok.setDefault(True)
         cancel = QPushButton(self.tr("Cancel"), self)

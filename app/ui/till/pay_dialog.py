@@ -13,7 +13,7 @@ from app.money import parse_amount
 from app.services.ledger import vouchers
 from app.services.sales import checkout, inventory
 from app.services.sales.checkout import Cart, PricedCart, Tender
-from app.ui.widgets import run
+from app.ui.widgets import error_label, run
 
 
 class PayDialog(QDialog):
@@ -102,9 +102,8 @@ class PayDialog(QDialog):
             self.wallet.setEnabled(False)
             self.points.setEnabled(False)
 
-        self.error = QLabel(self)
-        self.error.setProperty("role", "error")
-        self.error.setWordWrap(True)
+        self.error = error_label(self)
+        self.error.show()   # always there, empty until something is wrong: nothing below it moves
         layout.addWidget(self.error)
         keys = self._muted(self.tr("↑ ↓ move between methods · Enter confirms · Esc goes back to the cart"))
         layout.addWidget(keys)

@@ -89,12 +89,12 @@ class ReceiptPreviewDialog(QDialog):
     printed = Signal(object)  # a printing.PrintOutcome
 
     def __init__(self, state: AppState, lines: list[str], parent: QWidget | None = None, *,
-                 receipt_no: str | None = None) -> None:
+                 receipt_no: str | None = None, title: str | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self.receipt_no = receipt_no
-        self.setWindowTitle(self.tr("Receipt {receipt}").format(receipt=receipt_no) if receipt_no
-                            else self.tr("Receipt preview"))
+        self.setWindowTitle(title or (self.tr("Receipt {receipt}").format(receipt=receipt_no) if receipt_no
+                                      else self.tr("Receipt preview")))
         self.paper = ReceiptPaper(lines)
 
         title = QLabel(self.windowTitle())

@@ -1,18 +1,20 @@
-"""Returns and refunds: pick a receipt, choose lines and quantities and a reason, see the numbers
-(refunds.preview_refund) before confirming; a cashier needs a manager's name and PIN."""
+"""Returns and refunds: find the sale by the last digits of its receipt number or pick it from the
+till's recent sales, choose lines and quantities and a reason, see the numbers
+(refunds.preview_refund) before confirming; a cashier needs a manager, chosen from a list, to type
+their PIN. The refund stays the cashier's and names the approver (sales.approved_by)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFormLayout, QFrame, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QPushButton, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout)
+                               QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout)
 
-from app.errors import ShopError
-from app.services.base import auth
-from app.services.reports import sales
+from app.errors import NotFound, ShopError
+from app.services.reports import receipt_search, sales
 from app.services.sales import refunds
 from app.services.sales.refunds import RefundLine
-from app.ui.widgets import run
+from app.ui.till.approver import ApproverPicker
+from app.ui.widgets import error_label, run
 
 METHODS = {
     "cash": QT_TRANSLATE_NOOP("TillPayments", "cash"),
@@ -46,17 +48,28 @@ class RefundDialog(QDialog):
         self._gen = 0
         self.needs_approval = not state.role_allowed("refund") if needs_approval is None else needs_approval
         self.setWindowTitle(self.tr("Refund"))
-        self.resize(780, 640)
-        layout = QVBoxLayout(self)
-
-        find = QHBoxLayout()
-        find.addWidget(QLabel(self.tr("Receipt no."), self))
+        self.resize(1000, 640)
+        outer = QHBoxLayout(self)
+        side = QVBoxLayout()
+        find_label = QLabel(self.tr("Receipt no. or its last digits"), self)
+        side.addWidget(find_label)
         self.receipt = QLineEdit(self)
-        self.receipt.setPlaceholderText(self.tr("Scan or type the receipt number + Enter"))
+        self.receipt.setPlaceholderText(self.tr("e.g. 128 + Enter"))
         self.receipt.returnPressed.connect(self.load)
-        find.addWidget(self.receipt, 1)
-        layout.addLayout(find)
-        self.sale_label = QLabel(self)
+        find_label.setBuddy(self.receipt)
+        side.addWidget(self.receipt)
+        self.list_title = QLabel(self.tr("Recent sales on this till"), self)
+        self.list_title.setProperty("role", "muted")
+        side.addWidget(self.list_title)
+        self.sales_list = QListWidget(self)
+        self.sales_list.setMinimumWidth(250)
+        self.sales_list.itemActivated.connect(self._picked)
+        self.sales_list.itemClicked.connect(self._picked)
+        side.addWidget(self.sales_list, 1)
+        outer.addLayout(side)
+        layout = QVBoxLayout()
+        outer.addLayout(layout, 1)
+        self.sale_label = QLabel(self.tr("Pick a sale on the left, or type its last digits."), self)
         self.sale_label.setProperty("role", "muted")
         layout.addWidget(self.sale_label)
 
@@ -84,16 +97,13 @@ class RefundDialog(QDialog):
         self.reason.setCurrentIndex(-1)
         self.reason.lineEdit().setPlaceholderText(self.tr("Why is it coming back?"))
         form.addRow(self.tr("Reason"), self.reason)
-        self.manager = QLineEdit(self)
-        self.pin = QLineEdit(self)
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setMaxLength(8)
+        self.approver = ApproverPicker(state, self, "refund")
+        self.manager, self.pin = self.approver.combo, self.approver.pin
         self.pin.returnPressed.connect(self.confirm)
         if self.needs_approval:
-            self.manager.setPlaceholderText(self.tr("Manager's name"))
-            self.pin.setPlaceholderText(self.tr("PIN"))
             form.addRow(self.tr("Approved by"), self.manager)
-            form.addRow(self.tr("Manager PIN"), self.pin)
+            form.addRow(self.tr("Their PIN"), self.pin)
+            self.approver.load(self)
         else:
             self.manager.hide()
             self.pin.hide()
@@ -111,9 +121,8 @@ class RefundDialog(QDialog):
         pv.addWidget(self.preview_label)
         layout.addWidget(self.preview_box)
 
-        self.error = QLabel(self)
-        self.error.setProperty("role", "error")
-        self.error.setWordWrap(True)
+        self.error = error_label(self)
+        self.error.show()
         layout.addWidget(self.error)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -135,6 +144,8 @@ class RefundDialog(QDialog):
         if receipt_no:
             self.receipt.setText(receipt_no)
             QTimer.singleShot(0, self.load)
+        else:
+            self.find("")   # the till's recent sales to pick from
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         mods = event.modifiers()
@@ -150,12 +161,44 @@ class RefundDialog(QDialog):
 
     # --- the sale ---------------------------------------------------------------------------
     def load(self) -> None:
-        no = self.receipt.text().strip()
-        if not no:
-            return
+        """Enter in the receipt box: the whole number, or its last digits (one match loads it; several
+        are listed to pick from)."""
+        self.find(self.receipt.text().strip())
+
+    def find(self, text: str) -> None:
+        ctx, till = self.state.ctx, (None if text else self.state.ctx.till)
+        self.error.setText("")
+        run(self, lambda: receipt_search.find_sales(ctx, text, till=till), lambda found: self._found(text, found),
+            self._failed)
+
+    def _found(self, text: str, found) -> None:
+        s = self.state
+        self.sales_list.clear()
+        for summary in found:
+            who = summary.member_name or self.tr("no member")
+            item = QListWidgetItem(f"{summary.receipt_no} · {s.money(summary.total)}\n{s.datetime(summary.created_at)} · {who}")
+            item.setData(Qt.ItemDataRole.UserRole, summary.receipt_no)
+            self.sales_list.addItem(item)
+        if text:
+            self.list_title.setText(self.tr("Sales ending in {digits}: {n}").format(digits=text, n=len(found)))
+        if text and not found:
+            self.error.setText(self.state.error_text(NotFound("sale_not_found", receipt=text)))
+            self.receipt.setFocus()
+            self.receipt.selectAll()
+        elif text and len(found) == 1:
+            self.open_sale(found[0].receipt_no)
+        elif found:
+            self.sales_list.setCurrentRow(0)
+            if text:
+                self.sales_list.setFocus()
+
+    def _picked(self, item: QListWidgetItem) -> None:
+        self.open_sale(item.data(Qt.ItemDataRole.UserRole))
+
+    def open_sale(self, receipt_no: str) -> None:
         ctx = self.state.ctx
         self.error.setText("")
-        run(self, lambda: sales.sale_detail(ctx, no), self._loaded, self._failed)
+        run(self, lambda: sales.sale_detail(ctx, receipt_no), self._loaded, self._failed)
 
     def _loaded(self, detail) -> None:
         self.detail = detail
@@ -290,15 +333,16 @@ class RefundDialog(QDialog):
             self.error.setText(self.tr("Wait for the preview, check it, then confirm."))
             self.run_preview()
             return
-        name, pin = self.manager.text().strip(), self.pin.text()
+        name, pin = self.approver.name(), self.pin.text()
         if self.needs_approval and (not name or not pin):
-            self.error.setText(self.tr("A manager's name and PIN are needed to refund."))
+            self.error.setText(self.tr("Choose the approving manager and have them type their PIN."))
             (self.manager if not name else self.pin).setFocus()
             return
         ctx, no, approval = self.state.ctx, self.detail.receipt_no, self.needs_approval
+        approver = self.approver
 
         def work():
-            acting = auth.approve(ctx, name, pin, "refund") if approval else ctx
+            acting = approver.approve(ctx, name, pin) if approval else ctx
             return refunds.refund(acting, no, lines, reason=reason)
 
         self._busy = True

@@ -7,7 +7,6 @@ import logging
 from dataclasses import replace
 
 from PySide6.QtCore import QCoreApplication, QTimer
-from shiboken6 import isValid
 
 from app.services.sales import held
 from app.services.sales.checkout import Cart
@@ -82,17 +81,9 @@ class SaleActions:
         setting, outcome = out
         if outcome.ok:
             if str(setting).strip().lower() == "preview" and outcome.preview_lines:
-                try:
-                    from app.ui.till.receipt_preview import ReceiptPreviewDialog
-                except ImportError:
-                    return
-                if self.preview_dialog is not None and isValid(self.preview_dialog):
-                    self.preview_dialog.close()
-                self.preview_dialog = ReceiptPreviewDialog(self.state, list(outcome.preview_lines), self,
-                                                           receipt_no=receipt_no)
-                self.preview_dialog.setModal(False)
-                self.preview_dialog.show()
-                self.entry.setFocus()
+                from app.ui.till.preview_side import show_beside
+
+                show_beside(self, outcome.preview_lines, receipt_no)   # never in the way of the next sale
             elif reprint:
                 self.show_banner(QCoreApplication.translate("TillScreen", "Receipt {receipt} reprinted").format(receipt=receipt_no), "info")
             return

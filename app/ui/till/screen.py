@@ -5,8 +5,9 @@ worker; printing runs in the io worker after the sale has committed and never un
 
 Keys: F1 help · F2 member · F3 open price · F4 price · F5 discount · F6 hold · F7 recall · F8 refund ·
 F9 history / reprint · F10 favourites grid · F11 exchange for points · F12 pay (or Enter on an empty
-entry line) · Del remove line · Esc clear. Letters in the entry line offer products by name or pinyin
-(sell_actions.py and the modules it names).
+entry line) · Del remove line · Esc clear · Ctrl+L lock / switch cashier (app/ui/till/lock.py; every
+F-key has a till job). Letters in the entry line offer products by name or pinyin (sell_actions.py
+and the modules it names).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from app.ui.till.cart_model import CartModel
 from app.ui.till.sale_actions import SaleActions
 from app.ui.till.sell_actions import SellActions
 from app.ui.till.member_bar import MemberBar
-from app.ui.widgets import run, row_table
+from app.ui.widgets import FlowLayout, run, row_table
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ KEYS = [
     ("F12", QT_TRANSLATE_NOOP("TillScreen", "Pay")),
     ("Del", QT_TRANSLATE_NOOP("TillScreen", "Remove line")),
     ("Esc", QT_TRANSLATE_NOOP("TillScreen", "Clear")),
+    ("Ctrl+L", QT_TRANSLATE_NOOP("TillScreen", "Lock / switch")),
 ]
 _QTY = re.compile(r"^\s*(\d{1,4})\s*[*xX×]\s*(.*)$")
 REPRICE_MS = 60
@@ -196,18 +198,21 @@ class TillScreen(SaleActions, SellActions, QWidget):
                             " font-weight: 700; font-size: 12px; }"
                             " QLabel#what { color: #dfe6ef; font-size: 13px; }")
         strip.setObjectName("keys")
-        row = QHBoxLayout(strip)
-        row.setContentsMargins(10, 6, 10, 6)
-        row.setSpacing(4)
+        # wraps onto a second line rather than widening the till past a 1366-pixel screen
+        flow = FlowLayout(strip, spacing=4)
+        flow.setContentsMargins(10, 6, 10, 6)
         for key, text in KEYS:
-            cap = QLabel(key, strip)
+            pair = QWidget(strip)
+            row = QHBoxLayout(pair)
+            row.setContentsMargins(0, 0, 10, 0)
+            row.setSpacing(4)
+            cap = QLabel(key, pair)
             cap.setObjectName("cap")
-            what = QLabel(QCoreApplication.translate("TillScreen", text), strip)
+            what = QLabel(QCoreApplication.translate("TillScreen", text), pair)
             what.setObjectName("what")
             row.addWidget(cap)
             row.addWidget(what)
-            row.addSpacing(6)  # fourteen keys fit 1366 px in English
-        row.addStretch(1)
+            flow.addWidget(pair)
         return strip
 
     def activated(self) -> None:
