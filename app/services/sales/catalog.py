@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, literal, or_, select, union_all
 
 from app.errors import Duplicate, NotFound, ValidationError
 from app.i18n import L_
@@ -125,6 +125,27 @@ def lookup(t: Ctx, code: str) -> Product:
 CACHE_SECONDS = 10.0
 
 
+_P = Product.__table__
+_B = ProductBarcode.__table__
+
+
+def _find_rows(t: Ctx, codes: set[str]) -> dict[str, object]:
+    """``_find`` for the till, without the ORM: code as typed -> the product's row. SKUs and
+    barcodes are matched in one statement (a SKU wins), the SKU in another letter case after."""
+    conn = t.s.connection()
+    ids: dict[str, int] = {}
+    for code, pid, is_sku in conn.execute(union_all(
+            select(_P.c.sku, _P.c.id, literal(1)).where(_P.c.sku.in_(codes)),
+            select(_B.c.barcode, _B.c.product_id, literal(0)).where(_B.c.barcode.in_(codes)))):
+        if is_sku or code not in ids:
+            ids[code] = pid
+    rest = codes - ids.keys()
+    if rest:
+        ids.update({code: p.id for code, p in _find(t, rest).items()})
+    rows = {r.id: r for r in conn.execute(select(_P).where(_P.c.id.in_(set(ids.values()))))} if ids else {}
+    return {code: rows[pid] for code, pid in ids.items()}
+
+
 def lookup_many(t: Ctx, codes: list[str]) -> dict[str, ProductView]:
     """Several products at once, keyed by the code as typed (SKU or barcode)."""
     wanted = {(c or "").strip() for c in codes}
@@ -133,7 +154,7 @@ def lookup_many(t: Ctx, codes: list[str]) -> dict[str, ProductView]:
     found = {c: hit[1] for c in wanted if (hit := cache.get(c)) is not None and now - hit[0] < CACHE_SECONDS}
     missing = wanted - found.keys()
     if missing:
-        rows = _find(t, {c for c in missing if c})
+        rows = _find_rows(t, {c for c in missing if c})
         ids = list({p.id for p in rows.values()})
         codes, prices = barcodes_of(t, ids), member_prices_of(t, ids)  # a cart's prices in one query
         for code, p in rows.items():
