@@ -136,6 +136,9 @@ def test_member_prices_show_on_the_lines_and_follow_the_member(qtbot, shop):
     till.member_bar.attach(gold.id)
     settle(qtbot, till)
     assert till.model.cell(0, 3) == "58.00 → 50.00" and till.model.cell(0, 5) == "50.00"
+    # the summary counts the member price as the member's discount, off the shelf price
+    assert till.totals["subtotal"].text().endswith("58.00") and till.totals["tier"].text().endswith("8.00")
+    assert till.total_label.text().endswith("50.00")
     till.member_bar.detach()
     settle(qtbot, till)
     assert till.model.cell(0, 3) == "58.00"

@@ -83,6 +83,12 @@ class PricedCart:
     max_points_value: int         # what the member's points could pay, at most the total
     exchange_points: int = 0      # points the exchanged lines take from the member (积分兑换)
 
+    @property
+    def member_savings(self) -> int:
+        """What member prices took off the list prices (the subtotal is already at member prices)."""
+        return sum((pl.list_price - pl.unit_price) * pl.qty for pl in self.lines
+                   if pl.member_price is not None and not pl.price_overridden and pl.list_price is not None)
+
 
 @dataclass(frozen=True)
 class PaymentView:

@@ -436,8 +436,10 @@ class TillScreen(SaleActions, SellActions, QWidget):
                 self.totals[key].setText("…")
             self.total_label.setText("…")
         else:
-            self.totals["subtotal"].setText(s.money(p.subtotal))
-            self.totals["tier"].setText(s.money(-p.tier_discount) if p.tier_discount else s.money(0))
+            # member prices count as the member's discount, off the list prices the shelf shows
+            member_off = p.tier_discount + p.member_savings
+            self.totals["subtotal"].setText(s.money(p.subtotal + p.member_savings))
+            self.totals["tier"].setText(s.money(-member_off) if member_off else s.money(0))
             self.totals["manual"].setText(s.money(-p.manual_discount) if p.manual_discount else s.money(0))
             self.total_label.setText(s.money(p.total))
         cart = m.cart
