@@ -433,7 +433,7 @@ def _write(t: Ctx, new: list[_Plan], changed: list[_Plan], new_categories: list[
     with _indexes_rebuilt(conn, keys, len(plans) * 20):
         _insert_all(conn, keys, ("product_id", "key"), (
             (p.product_id, k) for p in plans
-            for k in sorted(product_keys(p.data.name, p.data.sku, p.data.barcodes, p.data.category))))
+            for k in product_keys(p.data.name, p.data.sku, p.data.barcodes, p.data.category)))
     if progress is not None:
         progress(total * 7 // 8, total)
     moves = [(p.product_id, p.stock) for p in plans if p.stock]
