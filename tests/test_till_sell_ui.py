@@ -89,6 +89,14 @@ def test_an_empty_grid_says_how_to_add_a_favourite(qtbot, ctx):
     assert "Favourite on the till" in till.error.text()
 
 
+def test_a_new_shops_till_says_where_products_come_from(qtbot, ctx):
+    settings.update(ctx, language="en")
+    till = make_till(qtbot, ctx)                     # no product at all yet
+    qtbot.waitUntil(lambda: till.grid.empty.isVisible() and "No products yet" in till.grid.empty.text(),
+                    timeout=5000)
+    assert "Import" in till.grid.empty.text() and "Open price (F3)" in till.grid.empty.text()
+
+
 def test_the_open_price_key_refuses_bad_amounts_and_sells_under_a_category(qtbot, shop, db):
     m = member(shop, tier="silver")   # 5% off where the category allows it
     till = make_till(qtbot, shop)

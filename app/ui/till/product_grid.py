@@ -77,8 +77,9 @@ class ProductGrid(QFrame):
         self.grid.setSpacing(6)
         self.area.setWidget(self.inner)
         layout.addWidget(self.area, 1)
-        self.empty = QLabel(self.tr("No favourite products yet. To put a product here, tick “Favourite on the"
-                                    " till” in its editor on Products."), self)
+        self.favourites_hint = self.tr("No favourite products yet. To put a product here, tick “Favourite on the"
+                                       " till” in its editor on Products.")
+        self.empty = QLabel(self.favourites_hint, self)
         self.empty.setWordWrap(True)
         self.empty.setProperty("role", "muted")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignTop)
@@ -92,11 +93,20 @@ class ProductGrid(QFrame):
     # --- data -------------------------------------------------------------------------------
     def load(self) -> None:
         ctx = self.state.ctx
-        run(self, lambda: catalog.favourites(ctx), self.set_products,
+
+        def read():
+            favs = catalog.favourites(ctx)
+            return favs, bool(favs) or catalog.count(ctx, "", active_only=False) > 0
+
+        run(self, read, lambda found: self.set_products(found[0], has_catalogue=found[1]),
             lambda exc: self._show_empty(self.state.error_text(exc)))
 
-    def set_products(self, products) -> None:
+    def set_products(self, products, *, has_catalogue: bool = True) -> None:
         self.products = list(products)
+        # a new shop's first day: nothing in the catalogue yet, so say where products come from
+        self.empty.setText(self.favourites_hint if has_catalogue else self.tr(
+            "No products yet. Add them on Products (New product, or Import… a price list from Excel or "
+            "CSV); meanwhile sell any item with Open price (F3)."))
         categories = list(dict.fromkeys(p.category for p in self.products))
         current = self.current_category()
         self.categories = categories
