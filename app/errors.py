@@ -89,6 +89,7 @@ CATALOGUE: dict[str, str] = {
     "sku_duplicate": NC_("sku_duplicate", "SKU '{sku}' already exists"),
     "product_inactive": NC_("product_inactive", "'{name}' is not on sale"),
     "sku_empty": NC_("sku_empty", "The SKU cannot be empty"),
+    "product_name_empty": NC_("product_name_empty", "A product needs a name"),
     "code_too_long": NC_("code_too_long", "'{code}' is too long for a SKU or barcode (at most {max} characters)"),
     "product_kind_invalid": NC_("product_kind_invalid", "'{kind}' is not a kind of product (goods, service or count_card)"),
     "unit_too_long": NC_("unit_too_long", "The unit is too long (at most {max} characters)"),

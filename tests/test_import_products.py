@@ -142,7 +142,7 @@ def test_every_bad_row_is_listed_and_nothing_is_written(ctx, tmp_path):
         import_products(ctx, path)
     assert failed.value.code == "import_rows" and failed.value.params["count"] == 13
     assert faults(failed.value) == {
-        (2, "name", "name_empty"), (3, "price", "amount_negative"), (4, "price", "amount_absurd"),
+        (2, "name", "product_name_empty"), (3, "price", "amount_negative"), (4, "price", "amount_absurd"),
         (5, "price", "amount_too_precise"), (6, "会员价", "member_price_above"), (7, "category", "category_unknown"),
         (8, "stock", "import_whole_number"), (9, "sku", "import_sku_repeated"), (10, "sku", "import_sku_repeated"),
         (11, "barcode", "import_barcode_repeated"), (12, "barcode", "import_barcode_repeated"),

@@ -40,7 +40,7 @@ def test_create_keeps_every_field_and_finds_it_by_each_code_and_pinyin(shop):
 
 
 @pytest.mark.parametrize("change, field, code", [
-    (dict(name="  "), "name", "name_empty"),
+    (dict(name="  "), "name", "product_name_empty"),
     (dict(sku=""), "sku", "sku_empty"),
     (dict(price=-1), "price", "amount_negative"),
     (dict(price=10 ** 15), "price", "amount_absurd"),

@@ -215,7 +215,7 @@ def add_product(ctx: Ctx, *, sku: str, name: str, price: int, category: str = ""
     if not sku:
         raise NotFound("sku_unknown", sku=sku)
     if not (name or "").strip():
-        raise ValidationError("name_empty")
+        raise ValidationError("product_name_empty")
     check_amount(price, field="price", allow_zero=True)
     if kind not in ("goods", "service", "count_card"):
         raise ValidationError("setting_invalid", key="kind", why=L_("goods, service or count_card"))

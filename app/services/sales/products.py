@@ -120,7 +120,7 @@ def problems(t: Ctx, data: ProductInput, product_id: int | None = None, *,
     elif len(d.sku) > SKU_MAX:
         out.append(("sku", ValidationError("code_too_long", code=d.sku[:40], max=SKU_MAX)))
     if not d.name:
-        out.append(("name", ValidationError("name_empty")))
+        out.append(("name", ValidationError("product_name_empty")))
     elif len(d.name) > NAME_MAX:
         out.append(("name", ValidationError("name_too_long", max=NAME_MAX)))
     if d.kind not in KINDS:
