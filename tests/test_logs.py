@@ -165,6 +165,7 @@ def test_cli_support_bundle_has_logs_check_versions_settings_and_no_personal_dat
     assert versions["schema_revision"] == versions["schema_head"] and versions["database"] == "sqlite"
     settings = json.loads(files["settings.json"])
     assert settings["shop"]["currency"] and settings["gateway"]["kind"] == "log"
+    assert isinstance(settings["shop"]["open_price_max"], int)   # an amount, not a phone to mask
     # a file that is there already is not replaced, unless --force
     before = out.read_bytes()
     refused = run(home, "support-bundle", "-o", str(out))

@@ -130,6 +130,14 @@ def settings_data(ctx) -> dict[str, object]:
     return _scrubbed(out, secrets)
 
 
+def _strings_cleaned(value, clean):
+    if isinstance(value, dict):
+        return {k: _strings_cleaned(v, clean) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strings_cleaned(v, clean) for v in value]
+    return clean(value) if isinstance(value, str) else value
+
+
 def _scrubbed(value, secrets):
     if isinstance(value, dict):
         return {k: _scrubbed(v, secrets) for k, v in value.items()}
@@ -240,7 +248,10 @@ def build_bundle(ctx, target: str | Path, *, force: bool = False, now: datetime 
         "README.txt": README.format(when=(now or datetime.now()).isoformat(timespec="seconds")),
         "check.txt": check,
         "versions.json": json.dumps(versions(ctx.db if ctx is not None else None), indent=2, ensure_ascii=False),
-        "settings.json": json.dumps(settings_data(ctx), indent=2, ensure_ascii=False, default=str),
+        # cleaned value by value: a setting's number (an amount of 100000.00) is no phone to mask,
+        # and masking digits inside the JSON text would break the file
+        "settings.json": json.dumps(_strings_cleaned(settings_data(ctx), private.clean), indent=2,
+                                    ensure_ascii=False, default=str),
     }
     for path in logs.log_files():
         members[f"logs/{path.name}"] = path.read_text(encoding="utf-8", errors="replace")
@@ -252,7 +263,7 @@ def build_bundle(ctx, target: str | Path, *, force: bool = False, now: datetime 
     try:
         with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
             for name, body in members.items():
-                zf.writestr(name, private.clean(body))
+                zf.writestr(name, body if name == "settings.json" else private.clean(body))
         paths.private_file(tmp)
         os.replace(tmp, target)
     except OSError as exc:
