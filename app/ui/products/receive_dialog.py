@@ -3,25 +3,20 @@ barcode), then the units received, what one unit cost and from whom. Manager or 
 checks it too); the quantity is checked as it is typed, the receipt written by the db worker."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from app.errors import PermissionDenied, ShopError
 from app.money import parse_amount
 from app.services.base.permissions import action_name
 from app.services.sales import inventory
-from app.ui.products.stock_parts import ProductFinder, buttons
+from app.ui.products.stock_parts import ProductFinder, StockWriteDialog, buttons
 from app.ui.widgets import error_label
 
 
-class ReceiveDialog(QDialog):
-    received = Signal(object)   # inventory.StockMove
+class ReceiveDialog(StockWriteDialog):
 
     def __init__(self, state, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
-        self._busy = False
-        self.result_value = None
+        super().__init__(state, parent)
         self.setWindowTitle(self.tr("Receive stock"))
         self.setMinimumWidth(560)
         outer = QVBoxLayout(self)
@@ -71,9 +66,6 @@ class ReceiveDialog(QDialog):
                 name=product.name, sku=product.sku, n=self.state.number(product.on_hand)))
         self.validate()
 
-    def show_error(self, text: str | None) -> None:
-        self.error.setText(text or "")
-        self.error.setVisible(bool(text))
 
     def values(self) -> tuple[int, int | None]:
         """(units, unit cost in minor units or None); ShopError when either is not right."""
@@ -106,19 +98,5 @@ class ReceiveDialog(QDialog):
         qty, cost = self.values()
         ctx, sku = self.state.ctx, self.finder.product.sku
         supplier, note, set_cost = self.supplier.text(), self.note.text(), self.set_cost.isChecked()
-        self._busy = True
-        self.confirm_button.setEnabled(False)
-        self.state.tasks.write(lambda: inventory.receive(ctx, sku, qty, unit_cost=cost, supplier=supplier, note=note,
-                                                         update_cost=set_cost and cost is not None),
-                               self._done, self._failed, what=self.tr("receiving stock"), owner=self)
-
-    def _done(self, move) -> None:
-        self._busy = False
-        self.result_value = move
-        self.received.emit(move)
-        self.accept()
-
-    def _failed(self, exc: BaseException) -> None:
-        self._busy = False
-        self.show_error(self.state.error_text(exc))
-        self.confirm_button.setEnabled(True)
+        self.write(lambda: inventory.receive(ctx, sku, qty, unit_cost=cost, supplier=supplier, note=note,
+                                             update_cost=set_cost and cost is not None), self.tr("receiving stock"))

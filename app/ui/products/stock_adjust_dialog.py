@@ -2,18 +2,16 @@
 units with a required reason; recorded in the audit log. Manager or owner (the service checks it)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from app.errors import PermissionDenied, ShopError, ValidationError
 from app.services.base.permissions import action_name
 from app.services.sales import inventory
-from app.ui.products.stock_parts import buttons
+from app.ui.products.stock_parts import StockWriteDialog, buttons
 from app.ui.widgets import error_label
 
 
-class StockAdjustDialog(QDialog):
-    adjusted = Signal(object)   # inventory.StockMove
+class StockAdjustDialog(StockWriteDialog):
 
     def __init__(self, state, row, parent: QWidget | None = None) -> None:
         """``row``: the inventory.StockRow of the product to adjust."""
@@ -57,9 +55,6 @@ class StockAdjustDialog(QDialog):
         self.validate()
         self.qty.setFocus()
 
-    def show_error(self, text: str | None) -> None:
-        self.error.setText(text or "")
-        self.error.setVisible(bool(text))
 
     def delta(self) -> int:
         n = inventory.check_units(self.qty.text(), "adjustment", self.row.name, low=-inventory.MAX_UNITS)
@@ -88,18 +83,4 @@ class StockAdjustDialog(QDialog):
         if self._busy or not self.validate():
             return
         ctx, pid, n, why = self.state.ctx, self.row.product_id, self.delta(), self.reason.text()
-        self._busy = True
-        self.confirm_button.setEnabled(False)
-        self.state.tasks.write(lambda: inventory.adjust(ctx, pid, n, why), self._done, self._failed,
-                               what=self.tr("adjusting stock"), owner=self)
-
-    def _done(self, move) -> None:
-        self._busy = False
-        self.result_value = move
-        self.adjusted.emit(move)
-        self.accept()
-
-    def _failed(self, exc: BaseException) -> None:
-        self._busy = False
-        self.show_error(self.state.error_text(exc))
-        self.confirm_button.setEnabled(True)
+        self.write(lambda: inventory.adjust(ctx, pid, n, why), self.tr("adjusting stock"))

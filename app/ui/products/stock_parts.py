@@ -3,7 +3,7 @@ product finder of the receive dialog and the dialogs' button rows."""
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QHeaderView, QLineEdit, QListWidget, QListWidgetItem,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from app import i18n
@@ -119,3 +119,37 @@ class ProductFinder(QWidget):
     def _chosen(self, item, _old=None) -> None:
         self.product = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
         self.picked.emit(self.product)
+
+
+class StockWriteDialog(QDialog):
+    """What the receive, adjust and stocktake dialogs share: one write at a time on the task runner,
+    its answer kept in ``result_value``, emitted on ``written`` and the dialog accepted, a refusal shown
+    in the dialog's error line (``self.error``) with the confirm button (``self.confirm_button``)
+    enabled again."""
+    written = Signal(object)    # inventory.StockMove or StocktakeResult
+
+    def __init__(self, state, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._busy = False
+        self.result_value = None
+
+    def show_error(self, text: str | None) -> None:
+        self.error.setText(text or "")
+        self.error.setVisible(bool(text))
+
+    def write(self, fn, what: str) -> None:
+        self._busy = True
+        self.confirm_button.setEnabled(False)
+        self.state.tasks.write(fn, self._done, self._failed, what=what, owner=self)
+
+    def _done(self, result) -> None:
+        self._busy = False
+        self.result_value = result
+        self.written.emit(result)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy = False
+        self.show_error(self.state.error_text(exc))
+        self.confirm_button.setEnabled(True)

@@ -127,9 +127,9 @@ class StockTab(Tab):
         self.count_button.setEnabled(allowed("stocktake") and self.any_tracked)
         self.adjust_button.setEnabled(allowed("adjust_stock") and self.current() is not None)
 
-    def _open(self, dialog, signal) -> None:
+    def _open(self, dialog) -> None:
         self.dialog = dialog
-        signal.connect(self._changed)
+        dialog.written.connect(self._changed)
         dialog.open()
 
     def _changed(self, result) -> None:
@@ -143,15 +143,15 @@ class StockTab(Tab):
 
     def receive(self) -> None:
         dialog = ReceiveDialog(self.state, self)
-        self._open(dialog, dialog.received)
+        self._open(dialog)
 
     def stocktake(self) -> None:
         dialog = StocktakeDialog(self.state, self)
-        self._open(dialog, dialog.posted)
+        self._open(dialog)
 
     def adjust(self) -> None:
         row = self.current()
         if row is None:
             return
         dialog = StockAdjustDialog(self.state, row, self)
-        self._open(dialog, dialog.adjusted)
+        self._open(dialog)

@@ -4,23 +4,22 @@ what was counted, as one stocktake in one transaction (audited); a product left 
 counted. Cancel changes nothing."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from app.errors import PermissionDenied, ShopError
 from app.services.base.permissions import action_name
 from app.services.sales import inventory
 from app.ui import style
-from app.ui.products.stock_parts import RIGHT, buttons, signed, table
+from app.ui.products.stock_parts import RIGHT, StockWriteDialog, buttons, signed, table
 from app.ui.widgets import error_label, run
 
 COUNTED, DIFF = 3, 4
 
 
-class StocktakeDialog(QDialog):
-    posted = Signal(object)     # inventory.StocktakeResult
+class StocktakeDialog(StockWriteDialog):
 
     def __init__(self, state, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -162,27 +161,11 @@ class StocktakeDialog(QDialog):
         self.confirm_button.setEnabled(ok)
         return ok
 
-    def show_error(self, text: str | None) -> None:
-        self.error.setText(text or "")
-        self.error.setVisible(bool(text))
 
     # --- posting ------------------------------------------------------------------------------------
     def confirm(self) -> None:
         if self._busy or not self.validate():
             return
         ctx, counts, ref, note = self.state.ctx, self.counts(), self.ref.text(), self.note.text()
-        self._busy = True
-        self.confirm_button.setEnabled(False)
-        self.state.tasks.write(lambda: inventory.post_stocktake(ctx, counts, ref=ref or None, note=note),
-                               self._done, self._failed, what=self.tr("posting the stocktake"), owner=self)
-
-    def _done(self, result) -> None:
-        self._busy = False
-        self.result_value = result
-        self.posted.emit(result)
-        self.accept()
-
-    def _failed(self, exc: BaseException) -> None:
-        self._busy = False
-        self.show_error(self.state.error_text(exc))
-        self.confirm_button.setEnabled(True)
+        self.write(lambda: inventory.post_stocktake(ctx, counts, ref=ref or None, note=note),
+                   self.tr("posting the stocktake"))
