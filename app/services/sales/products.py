@@ -14,7 +14,7 @@ from sqlalchemy import delete, exists, func, select
 from sqlalchemy import update as sql_update
 
 from app.errors import Duplicate, NotFound, ShopError, ValidationError
-from app.models import Category, MemberPrice, Product, ProductBarcode, SaleLine, StockEntry, Tier
+from app.models import Category, CountCard, MemberPrice, Product, ProductBarcode, SaleLine, StockEntry, Tier
 from app.money import MAX_CARD_USES, MAX_POINTS_BALANCE, check_amount
 from app.services.base import audit, permissions
 from app.services.base.context import Ctx
@@ -269,8 +269,6 @@ def remove(ctx: Ctx, product_id: int) -> None:
 
 
 def _has_history(t: Ctx, product_id: int) -> bool:
-    from app.models import CountCard
-
     return bool(t.s.execute(select(
         exists().where(SaleLine.product_id == product_id)
         | exists().where(StockEntry.product_id == product_id)
