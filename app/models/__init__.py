@@ -6,7 +6,7 @@ from app.models.ledgers import PointsEntry, Topup, WalletEntry
 from app.models.members import Member, MemberDate, MemberTag
 from app.models.sales import (Category, CountCard, CountCardEntry, HeldCart, MemberPrice, Payment, Product,
                               ProductBarcode, ProductSearchKey, Sale, SaleLine, StockEntry, Voucher)
-from app.models.shop import AuditLog, Setting, Staff, Till, Tier, TopupBonusRule
+from app.models.shop import AuditLog, ImportBatch, ImportChange, Setting, Staff, Till, Tier, TopupBonusRule
 
 __all__ = [
     "AuditLog", "Base", "CallbackTask", "ContactNote", "CountCard", "CountCardEntry", "HeldCart",
@@ -15,4 +15,5 @@ __all__ = [
     "InboundMessage", "SatisfactionScore",  # texts
     "Campaign", "CampaignRecipient", "KbArticle",  # care: campaigns and knowledge base
     "Category", "MemberPrice", "ProductBarcode", "ProductSearchKey", "StockEntry",  # the catalogue and stock
+    "ImportBatch", "ImportChange",  # imports and their undo
 ]

@@ -32,6 +32,8 @@ class WalletEntry(Base):
         "kind IN ('opening','topup','spend','refund','adjustment','cashout','topup_refund')",
         name="kind"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The import that brought this row in (import_batches.id), for `shopcare import undo`.
+    import_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     principal: Mapped[int] = mapped_column(Amount, default=0)  # signed change of paid principal
@@ -49,6 +51,8 @@ class PointsEntry(Base):
     __table_args__ = (CheckConstraint(
         "kind IN ('opening','earn','redeem','expire','adjust','refund')", name="kind"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The import that brought this row in (import_batches.id), for `shopcare import undo`.
+    import_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))
     points: Mapped[int] = mapped_column(Amount)  # signed

@@ -22,6 +22,8 @@ class Member(Base):
         Index("ix_members_name_pick", "name_key", "erased_at", "last_visit_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The import that brought this row in (import_batches.id), for `shopcare import undo`.
+    import_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
     name: Mapped[str] = mapped_column(String(64))
     name_key: Mapped[str] = mapped_column(String(64))  # casefolded, for prefix search (ix_members_name_pick)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # E.164; NULL once erased

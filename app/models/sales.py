@@ -27,6 +27,8 @@ class Product(Base):
     __table_args__ = (CheckConstraint("kind IN ('goods','service','count_card')", name="kind"),
                       CheckConstraint("price >= 0", name="price_nonneg"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The import that brought this row in (import_batches.id), for `shopcare import undo`.
+    import_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
     sku: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(128))
     category: Mapped[str] = mapped_column(String(64), default="")   # a name from ``categories`` (or "")
@@ -87,6 +89,8 @@ class StockEntry(Base):
     __table_args__ = (CheckConstraint(
         "kind IN ('opening','received','sold','refunded','adjusted','counted')", name="kind"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The import that brought this row in (import_batches.id), for `shopcare import undo`.
+    import_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     qty: Mapped[int] = mapped_column(Integer)             # signed units
@@ -108,6 +112,8 @@ class Sale(Base):
         Index("ix_sales_member_created", "member_id", "created_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The import that brought this row in (import_batches.id), for `shopcare import undo`.
+    import_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
     receipt_no: Mapped[str] = mapped_column(String(48), unique=True)
     till: Mapped[str] = mapped_column(ForeignKey("tills.code"))
     seq: Mapped[int] = mapped_column(Integer)
@@ -223,6 +229,8 @@ class CountCard(Base):
     __tablename__ = "count_cards"
     __table_args__ = (CheckConstraint("uses_left >= 0", name="uses_nonneg"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The import that brought this row in (import_batches.id), for `shopcare import undo`.
+    import_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))   # the package sold
     service_id: Mapped[int] = mapped_column(ForeignKey("products.id"))   # the service it covers
@@ -239,6 +247,8 @@ class CountCardEntry(Base):
     __table_args__ = (CheckConstraint(
         "kind IN ('sold','used','expired','refund','adjust','opening')", name="kind"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The import that brought this row in (import_batches.id), for `shopcare import undo`.
+    import_batch_id: Mapped[int | None] = mapped_column(Integer)
     card_id: Mapped[int] = mapped_column(ForeignKey("count_cards.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))
     uses: Mapped[int] = mapped_column(Integer)  # +N sold, -1 used, -N expired, …

@@ -79,3 +79,33 @@ class AuditLog(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class ImportBatch(Base):
+    """One import (members, sales or products): who, when, which file, what it counted, and
+    whether it was undone. Every row an import writes carries its ``import_batch_id``."""
+    __tablename__ = "import_batches"
+    __table_args__ = (
+        CheckConstraint("kind IN ('members','sales','products')", name="kind"),
+        CheckConstraint("status IN ('running','done','undone','failed')", name="status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    file: Mapped[str] = mapped_column(String(255))           # the file's name, not its folder
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    counts: Mapped[str] = mapped_column(Text, default="{}")   # JSON: imported, skipped, rejected, ...
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class ImportChange(Base):
+    """A row an import with ``--update`` changed: its values before, so an undo can put them back."""
+    __tablename__ = "import_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    entity: Mapped[str] = mapped_column(String(32))          # table name: members, products, ...
+    entity_id: Mapped[int] = mapped_column(Integer)
+    before: Mapped[str] = mapped_column(Text)                 # JSON of the columns the import changed

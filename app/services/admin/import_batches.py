@@ -1,0 +1,57 @@
+"""Import batches: every import is recorded (who, when, which file, what it counted), and every
+row it writes carries the batch's id, so the owner can see past imports and undo the latest.
+
+``begin`` and ``finish`` run inside the import's own transaction: a failed or cancelled import
+rolls its batch back with its rows, so a batch that exists is an import that happened."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import insert, select, update
+
+from app.models import ImportBatch
+from app.services.base.context import Ctx
+
+KINDS = ("members", "sales", "products")
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: int
+    kind: str
+    file: str
+    staff_id: int | None
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    counts: dict
+    undone_at: datetime | None
+
+
+def begin(t: Ctx, kind: str, path: str | Path) -> int:
+    """Record an import starting now in ``t``'s transaction; returns the batch id to tag rows with.
+    Only the file's name is kept: its folder may name a person (``C:/Users/Wang Fang/...``)."""
+    assert kind in KINDS, kind
+    result = t.s.connection().execute(insert(ImportBatch.__table__).values(
+        kind=kind, file=Path(str(path)).name[:255], staff_id=t.actor.id, started_at=t.now(), status="running",
+        counts="{}"))
+    return int(result.inserted_primary_key[0])
+
+
+def finish(t: Ctx, batch_id: int, counts: dict) -> None:
+    """The import wrote everything: record what it counted (plain numbers, no personal data)."""
+    b = ImportBatch.__table__
+    t.s.connection().execute(update(b).where(b.c.id == batch_id).values(
+        status="done", finished_at=t.now(), counts=json.dumps(counts, sort_keys=True)))
+
+
+def recent(t: Ctx, limit: int = 50) -> list[Batch]:
+    """The latest imports first."""
+    b = ImportBatch.__table__
+    rows = t.s.connection().execute(select(b).order_by(b.c.id.desc()).limit(limit)).mappings().all()
+    return [Batch(id=r["id"], kind=r["kind"], file=r["file"], staff_id=r["staff_id"], started_at=r["started_at"],
+                  finished_at=r["finished_at"], status=r["status"], counts=json.loads(r["counts"] or "{}"),
+                  undone_at=r["undone_at"]) for r in rows]
