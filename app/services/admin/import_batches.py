@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
-from app.models import ImportBatch
+from app.models import ImportBatch, ImportChange
 from app.services.base.context import Ctx
 
 KINDS = ("members", "sales", "products")
@@ -46,6 +46,16 @@ def finish(t: Ctx, batch_id: int, counts: dict) -> None:
     b = ImportBatch.__table__
     t.s.connection().execute(update(b).where(b.c.id == batch_id).values(
         status="done", finished_at=t.now(), counts=json.dumps(counts, sort_keys=True)))
+
+
+def remember(t: Ctx, batch_id: int, entity: str, rows: list[tuple[int, dict]]) -> None:
+    """Keep the values an import is about to change (``(row id, {column: value before})``; dates and
+    datetimes as ISO text), so an undo can put them back: members an ``--update`` changes, and the
+    totals, visits, last visit and tier of members who get imported history."""
+    if rows:
+        t.s.connection().execute(insert(ImportChange.__table__), [
+            {"batch_id": batch_id, "entity": entity, "entity_id": rid, "before": json.dumps(before, default=str)}
+            for rid, before in rows])
 
 
 def recent(t: Ctx, limit: int = 50) -> list[Batch]:
