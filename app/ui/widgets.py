@@ -194,10 +194,11 @@ def button_row(*widgets: QWidget) -> QHBoxLayout:
     return row
 
 
-def closing_buttons(dialog: QDialog, cancel_text: str, ok_text: str, on_ok, *,
-                    left: QWidget | None = None) -> tuple[QHBoxLayout, QPushButton, QPushButton]:
+def closing_buttons(dialog: QDialog, cancel_text: str, ok_text: str, on_ok, *, left: QWidget | None = None,
+                    default: bool = False) -> tuple[QHBoxLayout, QPushButton, QPushButton]:
     """A dialog's bottom row: ``left`` (a note, optional), then Cancel (rejects) and the primary
-    button (calls ``on_ok``) on the right; neither is pressed by Enter in a field."""
+    button (calls ``on_ok``) on the right; Enter in a field presses the primary one only when
+    ``default`` (a dialog whose fields answer Enter themselves leaves it off)."""
     row = QHBoxLayout()
     if left is not None:
         row.addWidget(left)
@@ -210,6 +211,7 @@ def closing_buttons(dialog: QDialog, cancel_text: str, ok_text: str, on_ok, *,
     for b in (cancel, ok):
         b.setAutoDefault(False)
         row.addWidget(b)
+    ok.setDefault(default)
     return row, ok, cancel
 
 

@@ -9,7 +9,7 @@ from app.errors import PermissionDenied, ShopError
 from app.money import parse_amount
 from app.services.base.permissions import action_name
 from app.services.sales import inventory
-from app.ui.products.stock_parts import ProductFinder, StockWriteDialog, buttons
+from app.ui.products.stock_parts import ProductFinder, StockWriteDialog
 from app.ui.widgets import error_label
 
 
@@ -46,11 +46,7 @@ class ReceiveDialog(StockWriteDialog):
         form.addRow(self.tr("Note"), self.note)
         outer.addLayout(form)
         self.error = error_label(self)
-        outer.addWidget(self.error)
-        row, self.cancel_button, self.confirm_button = buttons(self, self.tr("Cancel (Esc)"), self.tr("Receive"))
-        outer.addLayout(row)
-        self.cancel_button.clicked.connect(self.reject)
-        self.confirm_button.clicked.connect(self.confirm)
+        self.footer(outer, self.tr("Receive"))
         self.finder.picked.connect(self._picked)
         for w in (self.qty, self.cost):
             w.textChanged.connect(self.validate)

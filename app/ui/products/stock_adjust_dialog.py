@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidg
 from app.errors import PermissionDenied, ShopError, ValidationError
 from app.services.base.permissions import action_name
 from app.services.sales import inventory
-from app.ui.products.stock_parts import StockWriteDialog, buttons
+from app.ui.products.stock_parts import StockWriteDialog
 from app.ui.widgets import error_label
 
 
@@ -45,11 +45,7 @@ class StockAdjustDialog(StockWriteDialog):
         form.addRow(self.tr("Reason"), self.reason)
         outer.addLayout(form)
         self.error = error_label(self)
-        outer.addWidget(self.error)
-        line, self.cancel_button, self.confirm_button = buttons(self, self.tr("Cancel (Esc)"), self.tr("Adjust"))
-        outer.addLayout(line)
-        self.cancel_button.clicked.connect(self.reject)
-        self.confirm_button.clicked.connect(self.confirm)
+        self.footer(outer, self.tr("Adjust"))
         for w in (self.qty, self.reason):
             w.textChanged.connect(self.validate)
         self.validate()

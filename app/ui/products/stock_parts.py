@@ -3,12 +3,12 @@ product finder of the receive dialog and the dialogs' button rows."""
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QHeaderView, QLineEdit, QListWidget, QListWidgetItem,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHeaderView, QLineEdit, QListWidget, QListWidgetItem,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from app import i18n
 from app.services.sales import catalog, inventory
-from app.ui.widgets import run
+from app.ui.widgets import closing_buttons, run
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
@@ -45,20 +45,6 @@ def fill(t: QTableWidget, rows: list[list[str]], right: frozenset[int] = frozens
             if c in right:
                 item.setTextAlignment(RIGHT)
             t.setItem(r, c, item)
-
-
-def buttons(parent: QWidget, cancel: str, confirm: str) -> tuple[QHBoxLayout, QPushButton, QPushButton]:
-    """Cancel and the primary button, at the right of a dialog."""
-    row = QHBoxLayout()
-    row.addStretch(1)
-    no = QPushButton(cancel, parent)
-    no.setAutoDefault(False)
-    yes = QPushButton(confirm, parent)
-    yes.setProperty("primary", True)
-    yes.setDefault(True)
-    row.addWidget(no)
-    row.addWidget(yes)
-    return row, no, yes
 
 
 class ProductFinder(QWidget):
@@ -133,6 +119,14 @@ class StockWriteDialog(QDialog):
         self.state = state
         self._busy = False
         self.result_value = None
+
+    def footer(self, outer, confirm: str) -> None:
+        """The note line, the error line and Cancel / ``confirm`` at the bottom of ``outer``'s form,
+        wired to reject and ``self.confirm``."""
+        outer.addWidget(self.error)
+        line, self.confirm_button, self.cancel_button = closing_buttons(
+            self, self.tr("Cancel (Esc)"), confirm, self.confirm, default=True)
+        outer.addLayout(line)
 
     def show_error(self, text: str | None) -> None:
         self.error.setText(text or "")

@@ -13,7 +13,7 @@ from app.errors import PermissionDenied, ShopError
 from app.services.base.permissions import action_name
 from app.services.sales import inventory
 from app.ui import style
-from app.ui.products.stock_parts import RIGHT, StockWriteDialog, buttons, signed, table
+from app.ui.products.stock_parts import RIGHT, StockWriteDialog, signed, table
 from app.ui.widgets import error_label, run
 
 COUNTED, DIFF = 3, 4
@@ -62,11 +62,7 @@ class StocktakeDialog(StockWriteDialog):
         form.addRow(self.tr("Note"), self.note)
         outer.addLayout(form)
         self.error = error_label(self)
-        outer.addWidget(self.error)
-        line, self.cancel_button, self.confirm_button = buttons(self, self.tr("Cancel (Esc)"), self.tr("Post stocktake"))
-        outer.addLayout(line)
-        self.cancel_button.clicked.connect(self.reject)
-        self.confirm_button.clicked.connect(self.confirm)
+        self.footer(outer, self.tr("Post stocktake"))
         self.fill_button.clicked.connect(self.fill_blanks)
         self.table.itemChanged.connect(self._changed)
         self.scope.currentIndexChanged.connect(lambda _i: self.load())

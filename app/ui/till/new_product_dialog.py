@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QVBoxLayout)
+from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout)
 
 from app.errors import ShopError, ValidationError
 from app.money import parse_amount
 from app.services.sales import products
-from app.ui.widgets import error_label, run
+from app.ui.widgets import closing_buttons, error_label, run
 
 # What may become a SKU and a barcode at once: a scanner's code, not a name typed by mistake.
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,31}")
@@ -52,16 +51,7 @@ class NewProductDialog(QDialog):
         layout.addWidget(hint)
         self.error = error_label(self)
         layout.addWidget(self.error)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        cancel = QPushButton(self.tr("Cancel (Esc)"), self)
-        self.create_button = QPushButton(self.tr("Create and add (Enter)"), self)
-        self.create_button.setProperty("primary", True)
-        for b in (cancel, self.create_button):
-            b.setAutoDefault(False)
-            row.addWidget(b)
-        cancel.clicked.connect(self.reject)
-        self.create_button.clicked.connect(self.create)
+        row, self.create_button, _cancel = closing_buttons(self, self.tr("Cancel (Esc)"), self.tr("Create and add (Enter)"), self.create)
         self.name.returnPressed.connect(self.create)
         self.price.returnPressed.connect(self.create)
         layout.addLayout(row)

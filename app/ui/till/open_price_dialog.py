@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QVBoxLayout
 
 from app.errors import ShopError, ValidationError
 from app.money import format_plain, parse_amount
 from app.services.sales import products
-from app.ui.widgets import error_label, run
+from app.ui.widgets import closing_buttons, error_label, run
 
 
 class OpenPriceDialog(QDialog):
@@ -35,16 +35,7 @@ class OpenPriceDialog(QDialog):
         layout.addWidget(hint)
         self.error = error_label(self)
         layout.addWidget(self.error)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        cancel = QPushButton(self.tr("Cancel (Esc)"), self)
-        self.add_button = QPushButton(self.tr("Add (Enter)"), self)
-        self.add_button.setProperty("primary", True)
-        for b in (cancel, self.add_button):
-            b.setAutoDefault(False)
-            row.addWidget(b)
-        cancel.clicked.connect(self.reject)
-        self.add_button.clicked.connect(self.add)
+        row, self.add_button, _cancel = closing_buttons(self, self.tr("Cancel (Esc)"), self.tr("Add (Enter)"), self.add)
         layout.addLayout(row)
         self.setMinimumWidth(400)
         ctx = state.ctx
