@@ -16,6 +16,7 @@ from app.models import Member, Payment, Sale  # noqa: E402
 from app.services.base import auth, settings  # noqa: E402
 from app.services.sales.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
 from app.ui.till import screen as till_module  # noqa: E402
+from app.ui.till import price_actions  # noqa: E402
 from app.ui.till import sale_actions  # noqa: E402
 from app.ui.till.held_dialog import HeldDialog  # noqa: E402
 from app.ui.till.member_bar import MemberPickDialog  # noqa: E402
@@ -151,7 +152,7 @@ def test_a_cashier_is_refused_a_price_override_with_the_services_message(qtbot, 
     scan(qtbot, till, "COF")
     settle(qtbot, till)
     qtbot.keyClick(till.entry, Qt.Key.Key_F4)
-    qtbot.waitUntil(lambda: isinstance(till.dialog, till_module.AskDialog), timeout=3000)
+    qtbot.waitUntil(lambda: isinstance(till.dialog, price_actions.AskDialog), timeout=3000)
     ask = till.dialog
     ask.edit.selectAll()
     qtbot.keyClicks(ask.edit, "10")

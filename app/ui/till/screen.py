@@ -19,14 +19,14 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, QTim
 from PySide6.QtWidgets import (QDialog, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
-from app.errors import ShopError, ValidationError
-from app.money import parse_amount
+from app.errors import ValidationError
 from app.services.reports import sales
 from app.services.sales import checkout
 from app.services.sales.checkout import Cart
 from app.ui.till.cart_model import CartModel
 from app.ui.till.sale_actions import SaleActions
 from app.ui.till.sell_actions import SellActions
+from app.ui.till.price_actions import PriceActions
 from app.ui.till.member_bar import MemberBar
 from app.ui.widgets import FlowLayout, run, row_table
 
@@ -53,30 +53,7 @@ _QTY = re.compile(r"^\s*(\d{1,4})\s*[*xX×]\s*(.*)$")
 REPRICE_MS = 60
 
 
-class AskDialog(QDialog):
-    """One line of input (a price, a discount): Enter accepts, Esc cancels."""
-
-    def __init__(self, title: str, label: str, hint: str = "", text: str = "", parent=None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(label, self))
-        self.edit = QLineEdit(text, self)
-        self.edit.selectAll()
-        self.edit.setStyleSheet("font-size: 18px;")
-        self.edit.returnPressed.connect(self.accept)
-        layout.addWidget(self.edit)
-        if hint:
-            h = QLabel(hint, self)
-            h.setProperty("role", "muted")
-            layout.addWidget(h)
-        self.setMinimumWidth(380)
-
-    def value(self) -> str:
-        return self.edit.text().strip()
-
-
-class TillScreen(SaleActions, SellActions, QWidget):
+class TillScreen(SaleActions, SellActions, PriceActions, QWidget):
     def __init__(self, state, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
@@ -477,63 +454,6 @@ class TillScreen(SaleActions, SellActions, QWidget):
     def _member_changed(self, member_id: int) -> None:
         if self.member_bar.member_id == member_id:
             self.member_bar.refresh()
-
-    # --- price and discount -----------------------------------------------------------------
-    def change_price(self) -> None:
-        row = self.selected_row()
-        if row is None:
-            self.show_error(self.tr("Scan an item first, then F4 changes its price."))
-            return
-        line = self.model.cart.lines[row]
-        name, price = self.model.info.get(line.sku, (line.sku, 0))
-        if line.is_open:  # an open-price line: F4 types its price again, as F3 did
-            name, price = self.model.cell(row, 1), line.open_price
-        current = line.unit_price if line.unit_price is not None else price
-        dialog = AskDialog(self.tr("Change the price"), self.tr("New unit price for {item}").format(item=name),
-                           self.tr("Managers and the owner may change prices."),
-                           self.state.plain(current).replace(",", ""), self)
-        dialog.accepted.connect(lambda: self._set_price(row, line.sku, dialog.value()))
-        self._open(dialog)
-
-    def _set_price(self, row: int, sku: str, text: str) -> None:
-        try:
-            price = parse_amount(text, self.state.settings.currency, field=self.tr("price"), allow_zero=True)
-        except ShopError as exc:
-            self.show_error(self.state.error_text(exc))
-            return
-        lines = self.model.cart.lines
-        which = "open_price" if row < len(lines) and lines[row].is_open else "unit_price"
-        self.try_change(lambda c: CartModel.with_line(c, row, **{which: price})
-                        if row < len(c.lines) and c.lines[row].sku == sku else c)
-
-    def discount(self) -> None:
-        if not self.model.cart.lines:
-            self.show_error(self.tr("Scan an item first, then F5 gives a discount."))
-            return
-        dialog = AskDialog(self.tr("Manual discount"), self.tr("Discount on the whole cart"),
-                           self.tr("Type 10% for a percentage or 5 for an amount; 0 removes the discount."),
-                           "", self)
-        dialog.accepted.connect(lambda: self._set_discount(dialog.value()))
-        self._open(dialog)
-
-    def _set_discount(self, text: str) -> None:
-        text = text.replace("％", "%").strip()
-        try:
-            if text.endswith("%"):
-                raw = text[:-1].strip()
-                try:
-                    bp = round(float(raw) * 100)
-                except ValueError:
-                    raise ValidationError("percent_invalid", field=self.tr("discount"), value=raw) from None
-                change = lambda c: replace(c, discount_bp=bp, discount_amount=0)  # noqa: E731
-            else:
-                amount = parse_amount(text or "0", self.state.settings.currency, field=self.tr("discount"),
-                                      allow_zero=True)
-                change = lambda c: replace(c, discount_bp=0, discount_amount=amount)  # noqa: E731
-        except ShopError as exc:
-            self.show_error(self.state.error_text(exc))
-            return
-        self.try_change(change)
 
     def help(self) -> None:
         lines = [self.tr("Scan a barcode or type a SKU, then Enter. 3*SKU adds three; 5* then Enter sets the"
