@@ -24,7 +24,7 @@ from app.services.members import member_list, members
 from app.services.base import settings, setup
 from app.services.ledger import wallet  # noqa: E402
 from app.services.base.context import Actor, Ctx, FixedClock  # noqa: E402
-from app.services.admin.demo import GIVEN_ANY, SURNAMES  # noqa: E402
+from app.services.admin.demo_data import GIVEN_ANY, SURNAMES  # noqa: E402
 from app.ui import i18n  # noqa: E402
 from app.ui.members.adjust_dialog import AdjustDialog  # noqa: E402
 from app.ui.members.member_edit import MemberEditDialog  # noqa: E402

@@ -53,31 +53,24 @@ from app.models import CountCard, Member, Message, Product, ProductBarcode, Sale
 from app.money import round_half_up
 from app.services.admin.demo_care import CAMPAIGN_DAYS_BEFORE_END, demo_campaign, demo_care_records, demo_text_history
 from app.services.admin.demo_catalogue import dress_catalogue
+from app.services.admin.demo_people import DemoMember, ean13, plan_members, visit_times, weighted
 from app.services.admin import demo_stock
 from app.services.admin.demo_data import (
     CLOSE_HOUR,
     CARD,
     CARD_SKU,
-    COMPOUND_SURNAMES,
     COST_SHARE,
-    EXTRA_TAGS,
-    GIVEN_ANY,
-    GIVEN_F,
-    GIVEN_M,
-    NOTES,
     OPEN_HOUR,
     PRODUCTS,
     REFUND_REASONS,
     SHOP_NAME,
-    SURNAMES,
-    TAGS,
     TASTES,
     TOPUP_AMOUNTS,
 )
-from app.services.base import phones, settings, setup
+from app.services.base import settings, setup
 from app.services.base.context import Ctx, FixedClock
 from app.services.ledger import vouchers, wallet
-from app.services.members.members import MemberInput, create_member
+from app.services.members.members import create_member
 from app.services.sales import catalog, refunds
 from app.services.sales.checkout import Cart, CartLine, Tender, checkout
 
@@ -99,133 +92,6 @@ class DemoSummary:
     days: int
 
 
-@dataclass
-class _Member:
-    """What the demo remembers about one of its members between days (mirrors their balances)."""
-    persona: str            # regular, occasional, lapsed, onetime, newcomer
-    taste: str              # coffee, tea, connoisseur, salon
-    join_day: int
-    stop_day: int           # last day they may visit (inclusive)
-    weekdays: frozenset[int]
-    rate: float             # chance to come on a likely day
-    saver: bool             # keeps stored value
-    data: MemberInput
-    id: int | None = None
-    tier_bp: int = 0        # the tier's discount, basis points
-    visits: int = 0
-    wallet: int = 0
-    points: int = 0
-    vouchers: list[tuple[str, int, int, date]] = field(default_factory=list)  # code, value, min spend, expires
-    card: tuple[int, int, date | None] | None = None  # count card id, uses left, expires on
-
-
-# --- building blocks ------------------------------------------------------------------------------
-def _ean13(body12: str) -> str:
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body12))
-    return body12 + str((10 - total % 10) % 10)
-
-
-def _weighted(rng: random.Random, pairs):
-    items = [p[0] for p in pairs]
-    weights = [p[1] for p in pairs]
-    return rng.choices(items, weights=weights, k=1)[0]
-
-
-def _name(rng: random.Random, gender: str | None) -> str:
-    surname = rng.choice(COMPOUND_SURNAMES) if rng.random() < 0.02 else rng.choice(SURNAMES)
-    pool = GIVEN_F if gender == "F" else GIVEN_M if gender == "M" else GIVEN_ANY + GIVEN_F + GIVEN_M
-    given = rng.choice(pool) if rng.random() < 0.3 else rng.choice(pool) + rng.choice(pool)
-    return surname + given
-
-
-_PREFIXES = [str(p) for p in (*range(130, 140), 150, 151, 152, 153, 155, 156, 157, 158, 159, *range(180, 190))]
-
-
-def _phone(rng: random.Random, taken: set[str]) -> str:
-    while True:
-        raw = rng.choice(_PREFIXES) + f"{rng.randrange(100_000_000):08d}"[-8:]
-        e164 = phones.normalize(raw, "CN")
-        if e164 not in taken:
-            taken.add(e164)
-            return raw
-
-
-def _birthday(rng: random.Random) -> str | None:
-    roll = rng.random()
-    if roll < 0.12:
-        return None
-    year = rng.randint(1958, 2006)
-    if roll < 0.15:  # born on 29 February
-        return f"{rng.choice((1968, 1972, 1976, 1980, 1984, 1988, 1992, 1996, 2000, 2004))}-02-29"
-    if roll < 0.35:  # the older generation keeps the lunar birthday
-        # day 29 at most: every lunar month has it (a day 30 must exist in that very year's month)
-        return f"农历{rng.randint(1958, 1985)}-{rng.randint(1, 12):02d}-{rng.randint(1, 29):02d}"
-    month = rng.randint(1, 12)
-    day = rng.randint(1, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
-    return f"{year}-{month:02d}-{day:02d}" if roll < 0.92 else f"{month:02d}-{day:02d}"
-
-
-def _plan_members(rng: random.Random, n: int, days: int, taken_phones: set[str],
-                  taken_cards: set[str]) -> list[_Member]:
-    lapse_min, lapse_max = (120, min(200, days - 40)) if days >= 180 else (int(days * 0.6), int(days * 0.6))
-    plans = []
-    for i in range(n):
-        roll = rng.random()
-        persona = ("regular" if roll < 0.30 else "occasional" if roll < 0.60 else "lapsed" if roll < 0.70
-                   else "onetime" if roll < 0.85 else "newcomer")
-        taste = _weighted(rng, [("coffee", 4), ("tea", 4), ("connoisseur", 1), ("salon", 2)])
-        if persona == "lapsed":
-            taste = rng.choice(("connoisseur", "connoisseur", "salon", "coffee"))
-        if persona in ("regular", "lapsed"):
-            join = rng.randrange(max(1, days // 4 if persona == "regular" else days // 6))
-        elif persona == "newcomer":
-            join = rng.randrange(max(0, days - 60), days)
-        else:
-            join = rng.randrange(days)
-        stop = days - 1
-        if persona == "lapsed":
-            stop = max(join, days - 1 - rng.randint(lapse_min, max(lapse_min, lapse_max)))
-        elif persona == "onetime":
-            stop = join
-        weekdays = frozenset(rng.sample(range(7), rng.randint(2, 4)))
-        rate = {"regular": rng.uniform(0.18, 0.32), "lapsed": rng.uniform(0.3, 0.5),
-                "occasional": rng.uniform(0.02, 0.06), "newcomer": rng.uniform(0.08, 0.2), "onetime": 0.0}[persona]
-        if taste == "salon" and persona in ("regular", "lapsed"):
-            rate *= 0.5  # a haircut is not a daily coffee
-        gender = rng.choice(("F", "F", "F", "M", "M", None)) if taste != "salon" else rng.choice(("F", "F", "M"))
-        card = None
-        if rng.random() < 0.35:
-            while card is None or card in taken_cards:
-                card = f"88{rng.randrange(1_000_000):06d}"
-            taken_cards.add(card)
-        bday = _birthday(rng)
-        wedding = None
-        if rng.random() < 0.25:
-            wedding = f"{rng.randint(1985, 2023)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-        tags = list(TAGS[taste][: rng.randint(0, len(TAGS[taste]))])
-        if rng.random() < 0.3:
-            tags.append(rng.choice(EXTRA_TAGS))
-        data = MemberInput(
-            name=_name(rng, gender), phone=_phone(rng, taken_phones), card_no=card, gender=gender,
-            birthday=bday, tags=tuple(tags), notes=rng.choice(NOTES),
-            consent_care=rng.random() < 0.85, consent_marketing=rng.random() < 0.7, consent_source="counter",
-            ebill_enabled=rng.random() < 0.85, wedding=wedding,
-        )
-        saver = persona in ("regular", "lapsed") and rng.random() < 0.7 or persona == "occasional" and rng.random() < 0.15
-        plans.append(_Member(persona, taste, join, stop, weekdays, rate, saver, data))
-    return plans
-
-
-def _times(rng: random.Random, k: int) -> list[time]:
-    """``k`` moments within opening hours: a breakfast, lunch and after-work rush."""
-    hours = [(8, 6), (9, 4), (10, 3), (11, 3), (12, 6), (13, 5), (14, 3), (15, 4), (16, 3), (17, 5), (18, 5),
-             (19, 3), (20, 2)]
-    out = []
-    for _ in range(k):
-        out.append(time(_weighted(rng, hours), rng.randrange(60), rng.randrange(60)))
-    return out
-
-
 # --- the shop ----------------------------------------------------------------------------------------
 def _stock(t: Ctx) -> dict[str, tuple[int, bool]]:
     """Add the demo range (skipping SKUs already there); returns sku -> (price, discount eligible)."""
@@ -236,7 +102,7 @@ def _stock(t: Ctx) -> dict[str, tuple[int, bool]]:
         prices[sku] = price
         if sku in have:
             continue
-        barcode = _ean13(f"6923{i + 1:08d}") if kind == "goods" else None
+        barcode = ean13(f"6923{i + 1:08d}") if kind == "goods" else None
         if barcode in barcodes:
             barcode = None
         catalog.add_product(t, sku=sku, name=name, price=price, category=category, barcode=barcode, kind=kind,
@@ -282,20 +148,20 @@ def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
         sale_before = t.s.execute(select(func.coalesce(func.max(Sale.id), 0))).scalar()
         topup_before = t.s.execute(select(func.coalesce(func.max(Topup.id), 0))).scalar()
 
-    plans = _plan_members(rng, members, days, taken_phones, taken_cards)
-    by_join: dict[int, list[_Member]] = {}
+    plans = plan_members(rng, members, days, taken_phones, taken_cards)
+    by_join: dict[int, list[DemoMember]] = {}
     for p in plans:
         by_join.setdefault(p.join_day, []).append(p)
-    active: list[_Member] = []
+    active: list[DemoMember] = []
     shop = _Shop(prices, tier_bp, days)
     walkin_base = max(1.0, members * 0.006)
 
     for day in range(days):
         today = start + timedelta(days=day)
         weekday = today.weekday()
-        events: list[tuple[time, int, str, _Member | None]] = []
+        events: list[tuple[time, int, str, DemoMember | None]] = []
         newcomers = by_join.get(day, [])
-        for tm, p in zip(_times(rng, len(newcomers)), newcomers):
+        for tm, p in zip(visit_times(rng, len(newcomers)), newcomers):
             events.append((tm, len(events), "join", p))
         for p in active:
             if day > p.stop_day:
@@ -303,13 +169,13 @@ def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
             likely = weekday in p.weekdays if p.persona in ("regular", "lapsed") else True
             chance = p.rate * (1.0 if likely else 0.12)
             if rng.random() < chance:
-                events.append((_times(rng, 1)[0], len(events), "visit", p))
+                events.append((visit_times(rng, 1)[0], len(events), "visit", p))
         weekend = 1.5 if weekday >= 5 else 1.0
         n_walkins = max(0, int(rng.gauss(walkin_base * weekend, walkin_base * 0.3) + 0.5))
-        for tm in _times(rng, n_walkins):
+        for tm in visit_times(rng, n_walkins):
             events.append((tm, len(events), "walkin", None))
         for receipt in shop.refunds_due.pop(day, []):
-            events.append((_times(rng, 1)[0], len(events), "refund:" + receipt, None))
+            events.append((visit_times(rng, 1)[0], len(events), "refund:" + receipt, None))
         if day == days - CAMPAIGN_DAYS_BEFORE_END:   # care: a campaign the members redeem at their next visits
             events.append((time(OPEN_HOUR, 5), len(events), "campaign", None))
         if day == max(0, days - demo_stock.START_DAYS_BEFORE_END):   # stock: packaged goods start tracking it
@@ -378,10 +244,10 @@ def _claim(t: Ctx) -> None:
 
 # --- one visit ---------------------------------------------------------------------------------------
 def _basket(rng: random.Random, taste: str, persona: str) -> list[tuple[str, int]]:
-    n = _weighted(rng, [(1, 5), (2, 4), (3, 2)])
+    n = weighted(rng, [(1, 5), (2, 4), (3, 2)])
     skus: dict[str, int] = {}
     for _ in range(n):
-        sku = _weighted(rng, TASTES[taste])
+        sku = weighted(rng, TASTES[taste])
         skus[sku] = skus.get(sku, 0) + (2 if rng.random() < 0.12 else 1)
     if persona == "lapsed" and rng.random() < 0.4:  # the big spenders buy the expensive things
         sku = rng.choice(("PUER", "LJ100", "GIFTBOX", "SCALP" if taste == "salon" else "OOL"))
@@ -401,15 +267,15 @@ class _Shop:
     tier_bp: dict[str | int, int]                # tier code and tier id -> discount in basis points
     days: int
     refunds_due: dict[int, list[str]] = field(default_factory=dict)  # day -> receipts to refund a line of
-    members: dict[int, _Member] = field(default_factory=dict)
+    members: dict[int, DemoMember] = field(default_factory=dict)
 
 
-def _visit(t: Ctx, rng: random.Random, shop: _Shop, p: _Member, today: date, day: int) -> None:
+def _visit(t: Ctx, rng: random.Random, shop: _Shop, p: DemoMember, today: date, day: int) -> None:
     prices, tier_bp, refunds_due, days = shop.prices, shop.tier_bp, shop.refunds_due, shop.days
     # Top up first when the member keeps stored value and it runs low (or on a whim, at the till).
     want_topup = p.saver and (p.wallet < 6_000 and rng.random() < 0.6 or p.visits == 0 and rng.random() < 0.5)
     if want_topup:
-        amount = _weighted(rng, TOPUP_AMOUNTS)
+        amount = weighted(rng, TOPUP_AMOUNTS)
         if p.persona == "lapsed":
             amount = max(amount, rng.choice((100_000, 200_000)))
         r = wallet.topup(t, p.id, amount, rng.choice(("cash", "card", "card")))
@@ -423,7 +289,7 @@ def _visit(t: Ctx, rng: random.Random, shop: _Shop, p: _Member, today: date, day
         if card_ok and rng.random() < 0.85:
             lines.append(CartLine("CUT", 1, count_card_id=p.card[0]))
             if rng.random() < 0.3:
-                lines.append(CartLine(_weighted(rng, TASTES["salon"][3:]), 1))
+                lines.append(CartLine(weighted(rng, TASTES["salon"][3:]), 1))
         elif not card_ok and p.persona in ("regular", "lapsed") and p.visits >= 1 and rng.random() < 0.5:
             lines.append(CartLine(CARD_SKU, 1))
     if not lines:
@@ -507,10 +373,10 @@ def _pay(t: Ctx, rng: random.Random, cart: Cart, tenders: list[Tender], due: int
 
 
 def _walkin(t: Ctx, rng: random.Random, prices: dict[str, tuple[int, bool]]) -> None:
-    n = _weighted(rng, [(1, 6), (2, 3), (3, 1)])
+    n = weighted(rng, [(1, 6), (2, 3), (3, 1)])
     lines = {}
     for _ in range(n):
-        sku = _weighted(rng, TASTES["walkin"])
+        sku = weighted(rng, TASTES["walkin"])
         lines[sku] = lines.get(sku, 0) + 1
     cart = Cart(tuple(CartLine(s, q) for s, q in lines.items()))
     total = sum(prices[s][0] * q for s, q in lines.items())

@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QLabel, QPushButton, QTableWidgetItem, QVBoxLayout
 
 from app import money
 from app.errors import ShopError
-from app.services.admin import shop_admin
-from app.services.admin.shop_admin import BonusRuleInput
+from app.services.admin import bonus_rules
+from app.services.admin.bonus_rules import BonusRuleInput
 from app.ui.settings.owner_password import owner_gated
 from app.ui.settings.rows import RowError, row_item, rows_table
 from app.ui.state import AppState
@@ -43,7 +43,7 @@ class BonusTab(_Tab):
 
     def load(self) -> None:
         ctx = self.state.ctx
-        self.run(lambda: shop_admin.list_bonus_rules(ctx), self.show_rules)
+        self.run(lambda: bonus_rules.list_bonus_rules(ctx), self.show_rules)
 
     def show_rules(self, rules) -> None:
         self.table.setRowCount(0)
@@ -113,7 +113,7 @@ class BonusTab(_Tab):
             self.show_rules(rules)
             self.status.ok(self.tr("Bonus rules saved: new top-ups use them now."))
 
-        self.run(lambda: shop_admin.save_bonus_rules(ctx, rows), saved, busy=[self.save])
+        self.run(lambda: bonus_rules.save_bonus_rules(ctx, rows), saved, busy=[self.save])
 
     @owner_gated("change_settings")
     def deactivate_selected(self) -> None:
@@ -128,8 +128,8 @@ class BonusTab(_Tab):
         ctx = self.state.ctx
 
         def work():
-            shop_admin.deactivate_bonus_rule(ctx, rule_id)
-            return shop_admin.list_bonus_rules(ctx)
+            bonus_rules.deactivate_bonus_rule(ctx, rule_id)
+            return bonus_rules.list_bonus_rules(ctx)
 
         def done(rules) -> None:
             self.show_rules(rules)
