@@ -35,9 +35,10 @@ class BgNbdParams:
 
 
 def _time_scale(T: np.ndarray) -> float:
-    """Fit on time scaled so the oldest member is 10 units old (lifetimes does the same)."""
+    """Fit on time scaled so the oldest member is 1 unit old, as lifetimes does (``1 / T.max()``): the
+    penalty on alpha then weighs what it weighs there, and the fits agree."""
     top = float(np.max(T)) if len(T) else 0.0
-    return 10.0 / top if top > 0 else 1.0
+    return 1.0 / top if top > 0 else 1.0
 
 
 def log_likelihood(params, x, tx, T) -> np.ndarray:
