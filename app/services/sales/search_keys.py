@@ -8,10 +8,6 @@ import re
 from functools import lru_cache
 from itertools import chain
 
-from pypinyin import Style, lazy_pinyin
-from pypinyin.converter import DefaultConverter
-from pypinyin.core import Pinyin
-
 KEY_LEN = 64                       # the column's width; a longer suffix is cut (a prefix search still finds it)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _KEEP = re.compile(r"[^0-9a-z\u3400-\u9fff\uf900-\ufaff]+")
@@ -37,22 +33,34 @@ def _pinyin(name: str) -> tuple[str, list[str]]:
 # lazy_pinyin(text) is its segmenter's words, each converted on its own (pypinyin.core.Pinyin): the
 # same, with each word's reading kept per process. Converting is most of the cost and a catalogue
 # repeats its words (茶, 咖啡, 250g), so an import of 100,000 products converts a few thousand.
-_PINYIN = Pinyin(DefaultConverter())
+# pypinyin loads its dictionaries on first use (0.15 s): the till imports this module but computes
+# keys only when a product is saved or imported.
+@lru_cache(maxsize=1)
+def _converter():
+    from pypinyin.converter import DefaultConverter
+    from pypinyin.core import Pinyin
+
+    return Pinyin(DefaultConverter())
 
 
 def _lazy_pinyin(text: str) -> list[str]:
-    return [py for word in _PINYIN.seg(text) for py in _word_pinyin(word)]
+    return [py for word in _converter().seg(text) for py in _word_pinyin(word)]
 
 
 @lru_cache(maxsize=65536)
 def _word_pinyin(word: str) -> tuple[str, ...]:
-    return tuple(chain.from_iterable(_PINYIN._converter.convert(word, Style.NORMAL, False, "default", strict=True)))
+    from pypinyin import Style
+
+    return tuple(chain.from_iterable(_converter()._converter.convert(word, Style.NORMAL, False, "default",
+                                                                      strict=True)))
 
 
 @lru_cache(maxsize=8192)
 def _initial(ch: str) -> str:
     """One character's pinyin initial, as read alone; kept per process (an import of 100,000
     products asks for the same few thousand characters again and again)."""
+    from pypinyin import lazy_pinyin
+
     py = lazy_pinyin(ch)
     return normalise(py[0])[:1] if py else ""
 
