@@ -39,6 +39,14 @@ TABLES = {
     "product_search_keys": NC_("undo_table", "search keys"),
 }
 
+# What a batch counted (import_batches.finish), as the list names it.
+COUNTS = {"imported": NC_("import_count", "imported"), "skipped": NC_("import_count", "skipped"),
+          "rejected": NC_("import_count", "rejected"), "added": NC_("import_count", "added"),
+          "updated": NC_("import_count", "updated"), "unchanged": NC_("import_count", "unchanged"),
+          "opening_stock": NC_("import_count", "opening stock"),
+          "members_created": NC_("import_count", "new members")}
+COMMAND_LINE = NC_("import_who", "command line")
+
 HELP = {
     "list": NC_("cli_help", "the imports done: id, kind, file, who, when, status, counts"),
     "list_desc": NC_("cli_help", "The imports done, newest first: batch id, kind (members, purchase history, products), "
@@ -96,12 +104,12 @@ def cmd_import_list(env: Env) -> int:
         env.say(_t(env, "none"))
         return EXIT_OK
     for b in batches:
-        counts = ", ".join(f"{_name(TABLES, 'undo_table', k, env.lang)} {v}" for k, v in sorted(b.counts.items()))
+        counts = ", ".join(f"{_name(COUNTS, 'import_count', k, env.lang)} {v}" for k, v in sorted(b.counts.items()))
         status = _name(STATUS, "import_status", b.status, env.lang)
         if b.status == "undone":
             status += f" {_when(b.undone_at)}"
         env.say(_t(env, "row", id=b.id, kind=_name(KINDS, "import_kind", b.kind, env.lang), file=b.file,
-                   who=b.staff_name or "-", when=_when(b.started_at), status=status, counts=counts))
+                   who=b.staff_name or i18n.gettext(env.lang, COMMAND_LINE, context="import_who"), when=_when(b.started_at), status=status, counts=counts))
     return EXIT_OK
 
 
