@@ -395,3 +395,123 @@ def test_a_sale_racing_an_undo_leaves_no_half_state(ctx, tmp_path, attempt):
             m = t.s.get(Member, mid)
             assert m.wallet_principal + m.wallet_bonus == 10050 + 2000 - 3333
     check_green(ctx)
+
+
+def test_refused_when_an_imported_member_was_edited_since(ctx, clock, tmp_path):
+    from datetime import timedelta
+
+    from app.services.members.members import update_member
+
+    stock_shop(ctx)
+    import_members_batch(ctx, tmp_path, cards=False)
+    clock.set(clock.now() + timedelta(minutes=5))
+    update_member(ctx, member_id(ctx, "+8613700137003"), notes="likes oolong")
+    err = refused(ctx)
+    assert reasons(err) == {"undo_members_edited": 1}
+    assert "1 of these members has been edited since" in render(err, "en")
+
+
+def test_undo_of_an_update_puts_the_members_values_back(ctx, tmp_path):
+    """What the engine's --update keeps (import_batches.remember: the changed columns, dates as ISO
+    text) comes back exactly; the member, who was there before, stays."""
+    old = member(ctx, "13600136000", "老会员", notes="first visit 2019")
+    before = snapshot(ctx)
+    ids = _max_ids(ctx)
+    with ctx.tx(write=False) as t:
+        m = t.s.get(Member, old.id)
+        kept = [(m.id, {"name": m.name, "name_key": m.name_key, "notes": m.notes, "card_no": m.card_no,
+                        "join_date": m.join_date.isoformat(), "updated_at": m.updated_at.isoformat()})]
+    with ctx.tx() as t:                             # the import's --update
+        t.s.execute(update(Member).where(Member.id == old.id).values(
+            name="王老板", name_key="王老板", notes="", card_no="C900", join_date=datetime(2018, 1, 2).date()))
+    b = _tag(ctx, "members", tmp_path / "m.csv", ids, remember=kept)
+    result = import_batches.undo(ctx, b)
+    assert result.removed == () and dict(result.restored) == {"members": 1}
+    assert snapshot(ctx) == before
+
+
+# --- a sale and an undo at the same moment: whichever holds the database first wins, whole ------------
+def _undo_once(url: str, q) -> None:
+    from app.db import Database
+    from app.errors import ShopError
+    from app.services.base.context import Ctx, FixedClock
+
+    db = Database(url)
+    ctx = Ctx(db=db, actor=Actor(None, "owner", "owner"), till="T9", clock=FixedClock(datetime(2026, 3, 2, 12)))
+    q.put("started")
+    try:
+        import_batches.undo(ctx)
+        q.put("undone")
+    except ShopError as exc:
+        q.put("refused:" + exc.code)
+    finally:
+        db.dispose()
+
+
+def _sell_once(url: str, member_id: int, q) -> None:
+    from app.db import Database
+    from app.errors import ShopError
+    from app.services.base.context import Ctx, FixedClock
+
+    db = Database(url)
+    ctx = Ctx(db=db, actor=Actor(None, "cashier", "cashier"), till="T2", clock=FixedClock(datetime(2026, 3, 2, 12)))
+    q.put("started")
+    try:
+        checkout(ctx, Cart((CartLine("TEA"),), member_id=member_id), [Tender("wallet", 3333)])
+        q.put("sold")
+    except ShopError as exc:
+        q.put("refused:" + exc.code)
+    except Exception as exc:                        # noqa: BLE001 (the member went away under the sale)
+        q.put("failed:" + type(exc).__name__)
+    finally:
+        db.dispose()
+
+
+def _held(ctx, tmp_path, first: str):
+    """``first`` (a sale or the undo) runs in this process and holds its transaction open while the
+    other one starts in another process and waits; then the first commits. Returns the other's outcome."""
+    import multiprocessing as mp
+    import time
+
+    from app.services.base import setup
+    from app.services.base.context import Ctx
+
+    stock_shop(ctx)
+    import_members_batch(ctx, tmp_path)
+    setup.ensure_defaults(Ctx(db=ctx.db, till="T2"))
+    mid = member_id(ctx, "+8613800138001")
+    spawn = mp.get_context("spawn")
+    q = spawn.Queue()
+    with ctx.tx() as t:
+        if first == "sale":
+            checkout(t, Cart((CartLine("TEA"),), member_id=mid), [Tender("wallet", 3333)])
+            other = spawn.Process(target=_undo_once, args=(ctx.db.url, q))
+        else:
+            import_batches.undo(t)
+            other = spawn.Process(target=_sell_once, args=(ctx.db.url, mid, q))
+        other.start()
+        assert q.get(timeout=60) == "started"
+        time.sleep(1.5)                              # it is waiting on the database, not finished
+        assert q.empty()
+    outcome = q.get(timeout=60)
+    other.join(30)
+    return outcome, mid
+
+
+def test_a_sale_holding_the_member_makes_the_waiting_undo_refuse(ctx, tmp_path):
+    outcome, mid = _held(ctx, tmp_path, "sale")
+    assert outcome == "refused:import_undo_refused"
+    with ctx.tx(write=False) as t:
+        assert t.s.get(Member, mid) is not None
+        assert t.s.execute(select(func.count()).select_from(ImportBatch).where(ImportBatch.status == "done")).scalar() == 1
+    check_green(ctx)
+
+
+def test_an_undo_in_progress_makes_the_waiting_sale_fail_whole(ctx, tmp_path):
+    outcome, mid = _held(ctx, tmp_path, "undo")
+    print("the waiting sale:", outcome)
+    assert outcome != "sold" and outcome.split(":")[0] in ("refused", "failed")
+    with ctx.tx(write=False) as t:
+        assert t.s.get(Member, mid) is None
+        assert t.s.execute(text("SELECT COUNT(*) FROM sales")).scalar() == 0
+    check_green(ctx)
