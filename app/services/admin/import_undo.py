@@ -424,10 +424,12 @@ class _Undo:
 
     def _restore_members(self) -> None:
         """Values an import replaced on members who were there before; totals recomputed from the
-        sales that remain for members with imported history and no kept values."""
+        sales that remain for members with imported history and no kept values. In bulk: one
+        executemany per set of columns."""
         c = self.conn
         types = {col.name: col.type for col in _M.c}
         kept_history: set[int] = set()
+        by_columns: dict[tuple[str, ...], list[dict]] = defaultdict(list)
         for mid, rows in self.changes["members"].items():
             if mid not in self.changed_members:
                 continue
@@ -440,7 +442,7 @@ class _Undo:
                     elif k in types and k != "id":
                         values[k] = _when(v, types[k])
             if values:
-                c.execute(update(_M).where(_M.c.id == mid).values(**values))
+                by_columns[tuple(sorted(values))].append({"b_id": mid, **{"v_" + k: v for k, v in values.items()}})
             if tags is not None:
                 mt = MemberTag.__table__
                 c.execute(delete(mt).where(mt.c.member_id == mid))
@@ -448,13 +450,19 @@ class _Undo:
                     c.execute(insert(mt), [{"member_id": mid, "tag": tg} for tg in dict.fromkeys(tags)])
             if {"total_spent", "visits", "last_visit_at"} <= set(values):
                 kept_history.add(mid)
-        for mid in sorted(self.history_members - kept_history):
-            total, visits, last = c.execute(select(
-                func.coalesce(func.sum(_S.c.total), 0),
-                func.coalesce(func.sum(case((_S.c.kind == "sale", 1), else_=0)), 0),
-                func.max(_S.c.created_at)).where(_S.c.member_id == mid)).first()
-            c.execute(update(_M).where(_M.c.id == mid).values(total_spent=int(total), visits=int(visits),
-                                                               last_visit_at=last))
+        for columns, params in by_columns.items():
+            c.execute(update(_M).where(_M.c.id == bindparam("b_id")).values(
+                **{k: bindparam("v_" + k) for k in columns}), params)
+        recompute = sorted(self.history_members - kept_history)
+        for part in _chunks(recompute):
+            found = {mid: (total, visits, last) for mid, total, visits, last in c.execute(select(
+                _S.c.member_id, func.sum(_S.c.total), func.sum(case((_S.c.kind == "sale", 1), else_=0)),
+                func.max(_S.c.created_at)).where(_S.c.member_id.in_(part)).group_by(_S.c.member_id))}
+            c.execute(update(_M).where(_M.c.id == bindparam("b_id")).values(
+                total_spent=bindparam("v_total"), visits=bindparam("v_visits"), last_visit_at=bindparam("v_last")),
+                [{"b_id": mid, "v_total": int(found.get(mid, (0,))[0] or 0),
+                  "v_visits": int((found.get(mid) or (0, 0))[1] or 0), "v_last": (found.get(mid) or (0, 0, None))[2]}
+                 for mid in part])
 
     def _restore_products(self) -> None:
         """Columns, barcodes, member prices (and so search keys) of products an --update changed."""
