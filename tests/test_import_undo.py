@@ -515,3 +515,20 @@ def test_an_undo_in_progress_makes_the_waiting_sale_fail_whole(ctx, tmp_path):
         assert t.s.get(Member, mid) is None
         assert t.s.execute(text("SELECT COUNT(*) FROM sales")).scalar() == 0
     check_green(ctx)
+
+
+def test_categories_the_import_added_go_with_it_unless_used_since(ctx, tmp_path):
+    stock_shop(ctx)
+    before = snapshot(ctx)
+    path = write(tmp_path, "c.csv", "name,sku,price,category\nOolong,OOL,45,茶叶\nPu'er,PUE,80,茶叶\n")
+    assert import_products(ctx, path, add_categories=True).new_categories == ("茶叶",)
+    assert dict(import_batches.undo_preview(ctx).removed)["categories"] == 1
+    import_batches.undo(ctx)
+    assert snapshot(ctx) == before
+    check_green(ctx)
+
+    import_products(ctx, path, add_categories=True)
+    catalog.add_product(ctx, sku="LJ", name="Longjing", price=9000, category="茶叶")
+    err = refused(ctx)
+    assert reasons(err) == {"undo_categories_used": 1}
+    assert "1 of the categories it added has been used or changed since" in render(err, "en")

@@ -36,7 +36,7 @@ TABLES = {
     "sale_lines": NC_("undo_table", "sale lines"), "payments": NC_("undo_table", "payments"),
     "stock_entries": NC_("undo_table", "stock entries"), "products": NC_("undo_table", "products"),
     "product_barcodes": NC_("undo_table", "barcodes"), "member_prices": NC_("undo_table", "member prices"),
-    "product_search_keys": NC_("undo_table", "search keys"),
+    "product_search_keys": NC_("undo_table", "search keys"), "categories": NC_("undo_table", "categories"),
 }
 
 # What a batch counted (import_batches.finish), as the list names it.

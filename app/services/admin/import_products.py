@@ -415,6 +415,10 @@ def _write(t: Ctx, new: list[_Plan], changed: list[_Plan], new_categories: list[
         conn.execute(insert(Category.__table__), [
             {"name": c, "points_eligible": True, "discount_eligible": True, "sort": sort + i, "active": True}
             for i, c in enumerate(new_categories)])
+        cat = Category.__table__
+        import_batches.remember(t, batch, "categories", [
+            (cid, {"name": name}) for cid, name in conn.execute(select(cat.c.id, cat.c.name).where(
+                cat.c.name.in_(list(new_categories))))])
     _insert_all(conn, _P, (*_COLUMNS, "active", "on_hand", "import_batch_id"),
                 (tuple(getattr(p.data, c) for c in _COLUMNS) + (True, 0, batch) for p in new))
     ids = {}

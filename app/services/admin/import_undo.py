@@ -39,7 +39,7 @@ from sqlalchemy import Date, DateTime, and_, bindparam, case, delete, func, inse
 
 from app import i18n
 from app.errors import Conflict, NotFound, ShopError, render
-from app.models import (Base, CountCard, CountCardEntry, ImportBatch, ImportChange, Member, MemberDate, MemberPrice,
+from app.models import (Base, Category, CountCard, CountCardEntry, ImportBatch, ImportChange, Member, MemberDate, MemberPrice,
                         MemberTag, Payment, PointsEntry, Product, ProductBarcode, ProductSearchKey, Sale, SaleLine,
                         StockEntry, Till, WalletEntry)
 from app.services.admin.import_batches import Batch, _batch
@@ -56,7 +56,7 @@ _W, _PT, _ST, _CE = WalletEntry.__table__, PointsEntry.__table__, StockEntry.__t
 # Tables an undo deletes rows of, in a safe order (what refers to a row goes before it).
 TABLES = ("count_card_entries", "payments", "sale_lines", "wallet_entries", "points_entries", "stock_entries",
           "count_cards", "sales", "member_tags", "member_dates", "members", "product_barcodes", "member_prices",
-          "product_search_keys", "products")
+          "product_search_keys", "products", "categories")
 
 
 class ImportUndoRefused(Conflict):
@@ -206,6 +206,7 @@ class _Undo:
         self.changed_products = set(self.changes["products"]) - set(c.execute(self.products_q).scalars())
         self.sale_span = c.execute(select(func.min(_S.c.id), func.max(_S.c.id)).where(_S.c.import_batch_id == b)).first()
         self.products_touched = bool(self.changed_products)
+        self.new_categories = {cid: kept[0]["name"] for cid, kept in self.changes.get("categories", {}).items()}
 
     # --- PostgreSQL: hold what the undo takes back, so nothing slips in between check and delete ----
     def lock(self) -> None:
@@ -301,6 +302,18 @@ class _Undo:
             edited |= set(self.conn.execute(edited_q.where(_M.c.id.in_(part))).scalars())
         already = set().union(*(ids for key, ids in by_reason.items() if key.startswith("undo_members")), set())
         by_reason["undo_members_edited"] |= edited - already
+        if self.new_categories:
+            names = sorted(self.new_categories.values())
+            cat = Category.__table__
+            used = set(self.conn.execute(select(_P.c.category).where(
+                _P.c.category.in_(names), or_(_P.c.import_batch_id.is_(None), _P.c.import_batch_id != self.b),
+                _P.c.id.not_in(sorted(self.changed_products) or [-1]))).scalars())
+            used |= set(self.conn.execute(select(_L.c.category).where(
+                _L.c.category.in_(names), _L.c.sale_id.not_in(self.sales_q))).scalars())
+            used |= set(names) - set(self.conn.execute(select(cat.c.name).where(
+                cat.c.id.in_(sorted(self.new_categories)))).scalars())        # renamed or removed since
+            if used:
+                by_reason["undo_categories_used"] |= set(used)
         changed = self._products_changed_since()
         if changed:
             by_reason["undo_products_changed"] |= changed
@@ -315,7 +328,7 @@ class _Undo:
         order = ("undo_members_bought", "undo_members_wallet", "undo_members_points", "undo_members_cards",
                  "undo_cards_used", "undo_members_texts", "undo_members_care", "undo_members_vouchers",
                  "undo_members_held", "undo_members_referred", "undo_members_edited", "undo_products_sold",
-                 "undo_products_stock", "undo_products_changed", "undo_sales_refunded")
+                 "undo_products_stock", "undo_products_changed", "undo_categories_used", "undo_sales_refunded")
         for key in order:
             if by_reason.get(key):
                 out.append(Conflict(key, count=len(by_reason[key])))
@@ -349,6 +362,7 @@ class _Undo:
         for model in (ProductBarcode, MemberPrice, ProductSearchKey):
             count(model.__table__, model.__table__.c.product_id.in_(self.products_q))
         count(_P, _P.c.import_batch_id == b)
+        n["categories"] = len(self.new_categories)
         return tuple((name, n[name]) for name in TABLES if n.get(name))
 
     def restored_counts(self) -> tuple[tuple[str, int], ...]:
@@ -381,6 +395,9 @@ class _Undo:
         c.execute(update(_P).where(_P.c.import_batch_id == b, _P.c.card_service_id.is_not(None))
                   .values(card_service_id=None))
         c.execute(delete(_P).where(_P.c.import_batch_id == b))
+        if self.new_categories:
+            cat = Category.__table__
+            c.execute(delete(cat).where(cat.c.id.in_(sorted(self.new_categories))))
 
     def _reverse_balances(self) -> None:
         """Balances of rows that stay, moved back by exactly what the batch's entries moved them."""
