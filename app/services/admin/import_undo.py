@@ -210,14 +210,21 @@ class _Undo:
 
     # --- PostgreSQL: hold what the undo takes back, so nothing slips in between check and delete ----
     def lock(self) -> None:
-        c = self.conn
-        ids = sorted(self.history_members | self.changed_members)
-        c.execute(select(_M.c.id).where(or_(_M.c.import_batch_id == self.b, _M.c.id.in_(ids)))
-                  .order_by(_M.c.id).with_for_update()).all()
-        c.execute(select(_P.c.id).where(or_(_P.c.import_batch_id == self.b, _P.c.id.in_(sorted(self.changed_products))))
+        """Every row the undo deletes or gives back its values, FOR UPDATE (subqueries: a batch can
+        name more rows than a statement takes parameters)."""
+        c, b = self.conn, self.b
+        ch = ImportChange.__table__
+        changed = lambda entity: select(ch.c.entity_id).where(ch.c.batch_id == b, ch.c.entity == entity)  # noqa: E731
+        history = select(_S.c.member_id).where(_S.c.import_batch_id == b, _S.c.member_id.is_not(None))
+        c.execute(select(_M.c.id).where(or_(_M.c.import_batch_id == b, _M.c.id.in_(history),
+                                            _M.c.id.in_(changed("members")))).order_by(_M.c.id).with_for_update()).all()
+        c.execute(select(_P.c.id).where(or_(_P.c.import_batch_id == b, _P.c.id.in_(changed("products"))))
                   .order_by(_P.c.id).with_for_update()).all()
-        c.execute(select(_C.c.id).where(_C.c.import_batch_id == self.b).order_by(_C.c.id).with_for_update()).all()
-        c.execute(select(_S.c.id).where(_S.c.import_batch_id == self.b).order_by(_S.c.id).with_for_update()).all()
+        c.execute(select(_C.c.id).where(_C.c.import_batch_id == b).order_by(_C.c.id).with_for_update()).all()
+        c.execute(select(_S.c.id).where(_S.c.import_batch_id == b).order_by(_S.c.id).with_for_update()).all()
+        if self.new_categories:
+            cat = Category.__table__
+            c.execute(select(cat.c.id).where(cat.c.id.in_(sorted(self.new_categories))).with_for_update()).all()
 
     # --- what happened since ------------------------------------------------------------------------
     def _owned(self, table):
@@ -305,9 +312,10 @@ class _Undo:
         if self.new_categories:
             names = sorted(self.new_categories.values())
             cat = Category.__table__
-            used = set(self.conn.execute(select(_P.c.category).where(
-                _P.c.category.in_(names), or_(_P.c.import_batch_id.is_(None), _P.c.import_batch_id != self.b),
-                _P.c.id.not_in(sorted(self.changed_products) or [-1]))).scalars())
+            used = set(self.conn.execute(select(_P.c.id, _P.c.category).where(
+                _P.c.category.in_(names), or_(_P.c.import_batch_id.is_(None), _P.c.import_batch_id != self.b)))
+                .all())
+            used = {name for pid, name in used if pid not in self.changed_products}
             used |= set(self.conn.execute(select(_L.c.category).where(
                 _L.c.category.in_(names), _L.c.sale_id.not_in(self.sales_q))).scalars())
             used |= set(names) - set(self.conn.execute(select(cat.c.name).where(
@@ -322,9 +330,10 @@ class _Undo:
             _ST.c.import_batch_id == self.b, _ST.c.product_id.not_in(self.products_q)).distinct()).scalars())
         if stocked:
             first = self.conn.execute(select(func.min(_ST.c.id)).where(_ST.c.import_batch_id == self.b)).scalar()
-            by_reason["undo_products_stock"] |= set(self.conn.execute(select(_ST.c.product_id).where(
-                _ST.c.product_id.in_(sorted(stocked)), _ST.c.id > first,
-                or_(_ST.c.import_batch_id.is_(None), _ST.c.import_batch_id != self.b)).distinct()).scalars())
+            for part in _chunks(sorted(stocked)):
+                by_reason["undo_products_stock"] |= set(self.conn.execute(select(_ST.c.product_id).where(
+                    _ST.c.product_id.in_(part), _ST.c.id > first,
+                    or_(_ST.c.import_batch_id.is_(None), _ST.c.import_batch_id != self.b)).distinct()).scalars())
         order = ("undo_members_bought", "undo_members_wallet", "undo_members_points", "undo_members_cards",
                  "undo_cards_used", "undo_members_texts", "undo_members_care", "undo_members_vouchers",
                  "undo_members_held", "undo_members_referred", "undo_members_edited", "undo_products_sold",
