@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import Date, DateTime, and_, bindparam, case, delete, func, insert, or_, select, update
@@ -104,14 +104,16 @@ def undo_preview(ctx: Ctx, batch_id: int | None = None) -> UndoResult:
 
 
 def _run(ctx: Ctx, batch_id: int | None, *, dry_run: bool) -> UndoResult:
-    permissions.require(ctx, "manage_products")      # the least an undo needs; members/sales: "import"
+    # who may run an import may take it back: products a manager too ("manage_products"), members
+    # and history the owner ("import"); asked again below once the batch's kind is known
+    if not permissions.allowed(ctx, "manage_products"):
+        permissions.require(ctx, "import")
     with ctx.tx(write=not dry_run) as t:
         pg = t.s.bind.dialect.name == "postgresql"
         conn = t.s.connection()
         row = _pick(t, batch_id, lock=pg and not dry_run)
         batch = _batch(row)
-        if batch.kind != "products":
-            permissions.require(ctx, "import")
+        permissions.require(ctx, "manage_products" if batch.kind == "products" else "import")
         try:
             _refuse_state(t, batch)
             u = _Undo(t, batch)
@@ -138,7 +140,6 @@ def _run(ctx: Ctx, batch_id: int | None, *, dry_run: bool) -> UndoResult:
                      after={"removed": dict(removed), "restored": dict(restored)})
         if batch.kind == "products" or u.products_touched:
             ctx.db.cache.pop("products", None)
-        from dataclasses import replace
         return UndoResult(replace(batch, status="undone", undone_at=now), removed, restored)
 
 
