@@ -527,3 +527,46 @@ def test_categories_the_import_added_go_with_it_unless_used_since(ctx, tmp_path)
     err = refused(ctx)
     assert reasons(err) == {"undo_categories_used": 1}
     assert "1 of the categories it added has been used or changed since" in render(err, "en")
+
+
+def _history(ctx, path) -> int:
+    """A history import as the engine writes it: the touched members' totals kept first."""
+    phones = ["+86" + line.split(",")[0] for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    with ctx.tx(write=False) as t:
+        kept = [(m.id, {"total_spent": m.total_spent, "visits": m.visits, "tier_id": m.tier_id,
+                        "last_visit_at": m.last_visit_at.isoformat() if m.last_visit_at else None})
+                for m in t.s.execute(select(Member).where(Member.phone.in_(phones))).scalars()]
+    ids = _max_ids(ctx)
+    import_sales(ctx, path)
+    return _tag(ctx, "sales", path, ids, remember=kept)
+
+
+def test_moving_in_undo_the_history_and_import_it_again(ctx, tmp_path):
+    """The issue's newcomer: members with balances, then two years of history; the history undone and
+    imported again; then everything undone, newest first, back to the empty shop."""
+    stock_shop(ctx)
+    empty = snapshot(ctx)
+    import_members_batch(ctx, tmp_path)
+    with_members = snapshot(ctx)
+    path = write(tmp_path, "history.csv", "手机号,日期,金额\n"
+                                          "13800138001,2024-01-05 10:00,3000.00\n"
+                                          "13900139002,2024-06-05 10:00,120.00\n"
+                                          "13800138001,2025-11-05 10:00,80.00\n"
+                                          "13500135009,2025-03-01 09:30,45.00\n")
+    first = _history(ctx, path)
+    with_history = snapshot(ctx)
+    assert with_history["sales"] == 4 and with_history["members"] == with_members["members"] + 1
+    import_batches.undo(ctx, first)
+    assert snapshot(ctx) == with_members
+    second = _history(ctx, path)
+    assert second > first
+    again = snapshot(ctx)
+    strip = lambda s: {k: v for k, v in s.items() if k != "member_rows"}          # noqa: E731 (new ids)
+    assert strip(again) == strip(with_history)
+    check_green(ctx)
+    import_batches.undo(ctx)                       # the history again
+    import_batches.undo(ctx)                       # the members
+    assert snapshot(ctx) == empty
+    check_green(ctx)
+    with ctx.tx(write=False) as t:
+        assert [b.status for b in import_batches.recent(t)] == ["undone", "undone", "undone"]
