@@ -23,6 +23,7 @@ from app.cli.admin import (
     cmd_support_bundle,
 )
 from app.cli.care import cmd_care_run
+from app.cli.imports_undo import add_parsers as add_import_undo_parsers
 from app.cli.messages import msg
 from app.cli.reports import (cmd_export_members, cmd_export_products, cmd_report_eod, cmd_report_products,
                              cmd_report_statement, cmd_rfm)
@@ -46,6 +47,8 @@ summary:
   shopcare import sales FILE        CSV history: member phone, datetime, amount [, sku, qty]
   shopcare import products FILE [--skip-bad] [--update] [--add-categories] [--sheet NAME] [--dry-run]
                                     the catalogue (CSV/XLSX, English or Chinese headers)
+  shopcare import list              the imports done: id, kind, file, who, when, status, counts
+  shopcare import undo [--batch N] [--dry-run]   take back the latest import while nothing since touches it
   shopcare check                    integrity check + every cached balance equals its ledger; exit 1 on any fault
   shopcare backup [PATH]            hot, consistent backup
   shopcare restore PATH [--yes]     restore a backup (checked on a copy; the current database is
@@ -282,6 +285,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     c.add_argument("--sheet", metavar="NAME", default=None, help="the XLSX sheet to read (default: the first)")
     c.add_argument("--dry-run", action="store_true", help="check and report everything; write nothing")
     c.set_defaults(func=cmd_import_products)
+    add_import_undo_parsers(isub, lang, _Formatter)          # import list, import undo
 
     c = sub.add_parser("check", help="integrity check + every cached balance equals its ledger; "
                                      "exit 1 on any fault",

@@ -40,7 +40,7 @@ class Member(Base):
     tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
     tier_floor_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))  # set by hand: never below
     join_date: Mapped[date] = mapped_column(Date)
-    referrer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    referrer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     # Consent, with when and how it was given (shop counter, paper form, import, reply…).
     consent_care: Mapped[bool] = mapped_column(Boolean, default=False)

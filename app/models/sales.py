@@ -156,10 +156,10 @@ class SaleLine(Base):
     manual_discount: Mapped[int] = mapped_column(Amount, default=0)
     line_total: Mapped[int] = mapped_column(Amount)
     points_eligible: Mapped[bool] = mapped_column(Boolean, default=True)
-    original_line_id: Mapped[int | None] = mapped_column(ForeignKey("sale_lines.id"))
+    original_line_id: Mapped[int | None] = mapped_column(ForeignKey("sale_lines.id"), index=True)
     # Units of this (sold) line refunded so far: claimed by a conditional update, never above qty.
     refunded_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    count_card_id: Mapped[int | None] = mapped_column(ForeignKey("count_cards.id"))  # used or sold
+    count_card_id: Mapped[int | None] = mapped_column(ForeignKey("count_cards.id"), index=True)  # used or sold
     # What the line was when sold, for receipts and reports: the list price before a member price,
     # the category (open-price lines have no product), the unit cost where known (margin), and the
     # points paid when the line was exchanged for points (积分兑换; its line_total is then 0).
@@ -234,7 +234,7 @@ class CountCard(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))   # the package sold
     service_id: Mapped[int] = mapped_column(ForeignKey("products.id"))   # the service it covers
-    sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"))
+    sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"), index=True)
     uses_total: Mapped[int] = mapped_column(Integer)
     uses_left: Mapped[int] = mapped_column(Integer)
     price_paid: Mapped[int] = mapped_column(Amount, default=0)
@@ -252,7 +252,7 @@ class CountCardEntry(Base):
     card_id: Mapped[int] = mapped_column(ForeignKey("count_cards.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))
     uses: Mapped[int] = mapped_column(Integer)  # +N sold, -1 used, -N expired, …
-    sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"))
+    sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"), index=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     note: Mapped[str] = mapped_column(Text, default="")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
-from app.models import ImportBatch, ImportChange
+from app.models import ImportBatch, ImportChange, Staff
+from app.services.base import permissions
 from app.services.base.context import Ctx
 
 KINDS = ("members", "sales", "products")
@@ -29,6 +30,8 @@ class Batch:
     status: str
     counts: dict
     undone_at: datetime | None
+    undone_by: int | None = None
+    staff_name: str | None = None     # who ran it (None: the command line)
 
 
 def begin(t: Ctx, kind: str, path: str | Path) -> int:
@@ -60,8 +63,34 @@ def remember(t: Ctx, batch_id: int, entity: str, rows: list[tuple[int, dict]]) -
 
 def recent(t: Ctx, limit: int = 50) -> list[Batch]:
     """The latest imports first."""
-    b = ImportBatch.__table__
-    rows = t.s.connection().execute(select(b).order_by(b.c.id.desc()).limit(limit)).mappings().all()
-    return [Batch(id=r["id"], kind=r["kind"], file=r["file"], staff_id=r["staff_id"], started_at=r["started_at"],
-                  finished_at=r["finished_at"], status=r["status"], counts=json.loads(r["counts"] or "{}"),
-                  undone_at=r["undone_at"]) for r in rows]
+    b, st = ImportBatch.__table__, Staff.__table__
+    rows = t.s.connection().execute(select(b, st.c.name.label("staff_name")).outerjoin(st, st.c.id == b.c.staff_id)
+                                    .order_by(b.c.id.desc()).limit(limit)).mappings().all()
+    return [_batch(r) for r in rows]
+
+
+def list_batches(ctx: Ctx, limit: int = 50) -> list[Batch]:
+    """The latest imports first, for ``shopcare import list`` and the app (manager or owner)."""
+    permissions.require(ctx, "manage_products")
+    with ctx.tx(write=False) as t:
+        return recent(t, limit)
+
+
+def _batch(r) -> Batch:
+    return Batch(id=r["id"], kind=r["kind"], file=r["file"], staff_id=r["staff_id"], started_at=r["started_at"],
+                 finished_at=r["finished_at"], status=r["status"], counts=json.loads(r["counts"] or "{}"),
+                 undone_at=r["undone_at"], undone_by=r["undone_by"], staff_name=r.get("staff_name"))
+
+
+def undo(ctx: Ctx, batch_id: int | None = None):
+    """Take back an import (None: the latest done and not undone): see import_undo.py."""
+    from app.services.admin.import_undo import undo as _undo
+
+    return _undo(ctx, batch_id)
+
+
+def undo_preview(ctx: Ctx, batch_id: int | None = None):
+    """What ``undo`` would remove and put back, or why it would refuse; writes nothing."""
+    from app.services.admin.import_undo import undo_preview as _preview
+
+    return _preview(ctx, batch_id)

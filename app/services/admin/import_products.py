@@ -39,7 +39,7 @@ from app import i18n
 from app.errors import Duplicate, ImportFailed, ShopError, ValidationError, render
 from app.models import Category, MemberPrice, Product, ProductBarcode, ProductSearchKey, StockEntry, Tier
 from app.money import to_major_str
-from app.services.admin import product_columns
+from app.services.admin import import_batches, product_columns
 from app.services.admin.import_common import CHUNK, big_cache
 from app.services.admin.product_rows import FIELDS, Columns, Parsed, parse
 from app.services.base import audit, language, permissions
@@ -147,11 +147,16 @@ def import_products(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, updat
             new_categories=tuple(new_categories), opening_stock=opening)
         if dry_run:
             return result
-        _write(t, new, changed, new_categories, table.file, progress, total)
+        batch = import_batches.begin(t, "products", table.file)
+        _write(t, new, changed, new_categories, table.file, progress, total, batch)
+        import_batches.finish(t, batch, {"added": result.added, "updated": result.updated,
+                                         "unchanged": result.unchanged, "skipped": result.skipped,
+                                         "opening_stock": opening})
         audit.record(t, "import.products", "import", None, after={
             "file": table.file, "added": result.added, "updated": result.updated, "unchanged": result.unchanged,
             "skipped": result.skipped, "skipped_rows": sorted(bad_rows)[:1000],
-            "new_categories": list(new_categories), "opening_stock": opening, "ignored_columns": list(table.ignored)})
+            "new_categories": list(new_categories), "opening_stock": opening, "ignored_columns": list(table.ignored),
+            "batch": batch})
         ctx.db.cache.pop("products", None)
         if progress is not None:
             progress(total, total)
@@ -397,15 +402,25 @@ def _row(d: products.ProductInput) -> dict:
 
 
 def _write(t: Ctx, new: list[_Plan], changed: list[_Plan], new_categories: list[str], file: str,
-           progress, total: int) -> None:
+           progress, total: int, batch: int) -> None:
+    """Everything the import writes carries ``batch``; what an --update replaces is kept first
+    (import_batches.remember: columns, barcodes, member prices before, and after to tell later edits),
+    so ``shopcare import undo`` can put the catalogue back."""
+    from app.services.admin.import_undo import product_states
+
     conn = t.s.connection()
+    before = product_states(conn, [p.product_id for p in changed]) if changed else {}
     if new_categories:
         sort = (t.s.execute(select(func.max(Category.sort))).scalar() or 0) + 1
         conn.execute(insert(Category.__table__), [
             {"name": c, "points_eligible": True, "discount_eligible": True, "sort": sort + i, "active": True}
             for i, c in enumerate(new_categories)])
-    _insert_all(conn, _P, (*_COLUMNS, "active", "on_hand"),
-                (tuple(getattr(p.data, c) for c in _COLUMNS) + (True, 0) for p in new))
+        cat = Category.__table__
+        import_batches.remember(t, batch, "categories", [
+            (cid, {"name": name}) for cid, name in conn.execute(select(cat.c.id, cat.c.name).where(
+                cat.c.name.in_(list(new_categories))))])
+    _insert_all(conn, _P, (*_COLUMNS, "active", "on_hand", "import_batch_id"),
+                (tuple(getattr(p.data, c) for c in _COLUMNS) + (True, 0, batch) for p in new))
     ids = {}
     wanted = [p.data.sku for p in new]
     for i in range(0, len(wanted), CHUNK):
@@ -438,7 +453,11 @@ def _write(t: Ctx, new: list[_Plan], changed: list[_Plan], new_categories: list[
         progress(total * 7 // 8, total)
     moves = [(p.product_id, p.stock) for p in plans if p.stock]
     if moves:
-        post_stock_many(t, "opening", moves, note=f"opening stock imported from {file}")
+        post_stock_many(t, "opening", moves, note=f"opening stock imported from {file}", batch_id=batch)
+    if changed:
+        after = product_states(conn, list(before))
+        import_batches.remember(t, batch, "products", [(pid, {**state, "after": after[pid]})
+                                                       for pid, state in sorted(before.items())])
 
 
 def _insert_all(conn, table, names: tuple[str, ...], rows, chunk: int = 50_000) -> None:

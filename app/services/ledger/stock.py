@@ -36,8 +36,9 @@ def post_stock(t: Ctx, product_id: int, kind: str, qty: int, *, refuse_below_zer
 
 def post_stock_many(t: Ctx, kind: str, moves: list[tuple[int, int]], *, refuse_below_zero: bool = False,
                     unit_cost: int | None = None, supplier: str = "", sale_id: int | None = None,
-                    ref: str | None = None, note: str = "") -> list[SimpleNamespace]:
-    """Several movements of one kind (a sale's lines, a stocktake, an import's opening stock)."""
+                    ref: str | None = None, note: str = "", batch_id: int | None = None) -> list[SimpleNamespace]:
+    """Several movements of one kind (a sale's lines, a stocktake, an import's opening stock;
+    ``batch_id``: the import batch the entries belong to, for its undo)."""
     if kind not in KINDS:
         raise ValidationError("setting_invalid", key="kind", why=", ".join(KINDS))
     for _pid, qty in moves:
@@ -48,7 +49,8 @@ def post_stock_many(t: Ctx, kind: str, moves: list[tuple[int, int]], *, refuse_b
     now, staff = t.now(), t.actor.id
     if len(moves) > 1 and not (refuse_below_zero and any(qty < 0 for _pid, qty in moves)):
         return _post_in_bulk(t, conn, kind, moves, dict(unit_cost=unit_cost, supplier=supplier, sale_id=sale_id,
-                                                        ref=ref, staff_id=staff, created_at=now, note=note))
+                                                        ref=ref, staff_id=staff, created_at=now, note=note,
+                                                        import_batch_id=batch_id))
     out = []
     for pid, qty in moves:
         stmt = _MOVE_NOT_BELOW if refuse_below_zero and qty < 0 else _MOVE
@@ -56,7 +58,7 @@ def post_stock_many(t: Ctx, kind: str, moves: list[tuple[int, int]], *, refuse_b
             name, on_hand = conn.execute(select(_p.c.name, _p.c.on_hand).where(_p.c.id == pid)).first() or ("?", 0)
             raise ValidationError("stock_short", name=name, on_hand=on_hand, qty=-qty)
         values = dict(product_id=pid, kind=kind, qty=qty, unit_cost=unit_cost, supplier=supplier,
-                      sale_id=sale_id, ref=ref, staff_id=staff, created_at=now, note=note)
+                      sale_id=sale_id, ref=ref, staff_id=staff, created_at=now, note=note, import_batch_id=batch_id)
         conn.execute(_INSERT, values)
         out.append(SimpleNamespace(**values))
         obj = t.s.identity_map.get(t.s.identity_key(Product, pid))  # type: ignore[arg-type]
