@@ -1,0 +1,293 @@
+"""The import wizard, driven as the owner would on real files: a GB18030 CSV with Chinese headers,
+an XLSX with two sheets; the column mapping guessed, changed and remembered; the preview's bad rows;
+the import in the background while the till sells; Cancel taking everything back; the empty
+screens offering the wizard."""
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("PySide6.QtWidgets", reason="PySide6 or Qt's system libraries are missing")
+pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
+
+from sqlalchemy import func, select  # noqa: E402
+
+from app.errors import ImportFailed  # noqa: E402
+from app.models import Member, Product, Sale, Setting  # noqa: E402
+from app.services.admin import import_mapping  # noqa: E402
+from app.services.admin.import_run import IGNORE  # noqa: E402
+from app.services.sales import products  # noqa: E402
+from app.services.sales.checkout import Cart, CartLine, Tender, checkout  # noqa: E402
+from app.services.sales.products import ProductInput  # noqa: E402
+from app.ui.imports.wizard import ImportWizard  # noqa: E402
+from app.ui.members.screen import MembersScreen  # noqa: E402
+from app.ui.products.products_tab import ProductsTab  # noqa: E402
+from tests.test_members_ui import english, state  # noqa: E402,F401
+
+HEADERS = ["姓名", "手机号", "生日", "余额", "积分", "备注"]
+
+
+def members_csv(path, rows, headers=HEADERS, encoding="gb18030") -> str:
+    lines = [",".join(headers)] + [",".join(str(c) for c in r) for r in rows]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    return str(path)
+
+
+def good_rows(n: int, start: int = 0):
+    return [(f"会员{i}", f"139{i:08d}", "1990-03-05", "100.00", 50, "老客户") for i in range(start, start + n)]
+
+
+def two_sheet_book(path) -> str:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "说明"
+    ws.append(["这是导出说明"])
+    ws2 = wb.create_sheet("会员")
+    ws2.append(["会员姓名", "联系电话", "卡号", "积分"])
+    ws2.append(["张伟", 13800138000, "A001", 10])
+    ws2.append(["李娜", 13900139000, "A002", 20])
+    wb.save(path)
+    return str(path)
+
+
+def count(db, model) -> int:
+    with db.session(write=False) as s:
+        return s.execute(select(func.count()).select_from(model)).scalar()
+
+
+def settle(qtbot, state, rounds: int = 3) -> None:
+    for _ in range(rounds):
+        state.tasks.wait()
+        qtbot.wait(20)
+
+
+def wizard(qtbot, state, kind="members", path=None) -> ImportWizard:
+    w = ImportWizard(state, kind, path)
+    qtbot.addWidget(w)
+    w.show()
+    if path:
+        qtbot.waitUntil(lambda: w.sample is not None or "Cannot" in w.file_info.text(), timeout=10_000)
+        settle(qtbot, state)
+    return w
+
+
+def to_preview(qtbot, state, w) -> None:
+    w.next()
+    assert w.page() == "columns"
+    w.next()
+    assert w.page() == "preview"
+    qtbot.waitUntil(lambda: w.preview_result is not None or w.preview_error is not None, timeout=20_000)
+
+
+# --- the service: inspect, guess, remember ---------------------------------------------------------
+def test_inspect_reads_a_gb18030_csv_and_guesses_the_chinese_headers(tmp_path):
+    path = members_csv(tmp_path / "会员.csv", good_rows(25))
+    sample = import_mapping.inspect(path)
+    assert sample.headers == tuple(HEADERS) and sample.sheets == () and sample.header_row == 1
+    assert len(sample.rows) == import_mapping.SAMPLE_ROWS and sample.more
+    assert sample.rows[0] == ("会员0", "13900000000", "1990-03-05", "100.00", "50", "老客户")
+    assert import_mapping.guess("members", sample.headers) == {
+        "姓名": "name", "手机号": "phone", "生日": "birthday", "余额": "balance", "积分": "points", "备注": "notes"}
+    assert import_mapping.guess("sales", ["手机", "日期", "金额", "备注"]) == {
+        "手机": "phone", "日期": "datetime", "金额": "amount", "备注": IGNORE}
+    assert import_mapping.guess("products", ["商品名称", "条码", "条码2", "售价"]) == {
+        "商品名称": "name", "条码": "barcode", "条码2": "barcode#2", "售价": "price"}
+
+
+def test_inspect_a_workbook_lists_its_sheets_and_reads_the_chosen_one(tmp_path):
+    path = two_sheet_book(tmp_path / "导出.xlsx")
+    first = import_mapping.inspect(path)               # the notes sheet holds no rows: the next one
+    assert first.sheets == ("说明", "会员") and first.sheet == "会员"
+    notes = import_mapping.inspect(path, "说明")
+    assert notes.sheet == "说明" and notes.rows == () and notes.headers == ()
+    with pytest.raises(ImportFailed) as e:
+        import_mapping.inspect(path, "nope")
+    assert e.value.code == "import_sheet_missing"
+    second = import_mapping.inspect(path, "会员")
+    assert second.headers == ("会员姓名", "联系电话", "卡号", "积分")
+    assert second.rows[0] == ("张伟", "13800138000", "A001", "10")        # a phone Excel kept as a number
+    assert import_mapping.guess("members", second.headers) == {
+        "会员姓名": IGNORE, "联系电话": IGNORE, "卡号": "card", "积分": "points"}
+
+
+def test_check_refuses_two_columns_for_one_field_and_a_missing_required_one():
+    with pytest.raises(ImportFailed) as e:
+        import_mapping.check("members", {"a": "name", "b": "name", "c": "phone"})
+    assert e.value.code == "import_column_twice"
+    with pytest.raises(ImportFailed) as e:
+        import_mapping.check("members", {"a": "name", "b": IGNORE})
+    assert e.value.code == "import_columns" and e.value.params["missing"] == "phone"
+    import_mapping.check("members", {"a": "name", "b": "phone", "c": IGNORE})
+
+
+def test_a_mapping_is_remembered_for_the_same_headers_only(ctx, db, cashier_ctx):
+    headers = ["会员姓名", "联系电话", "卡号"]
+    assert import_mapping.remembered(ctx, "members", headers) is None
+    chosen = {"会员姓名": "name", "联系电话": "phone", "卡号": IGNORE}
+    import_mapping.save(ctx, "members", headers, chosen)
+    assert import_mapping.remembered(ctx, "members", headers) == chosen
+    assert import_mapping.proposed(ctx, "members", headers) == (chosen, True)
+    assert import_mapping.remembered(ctx, "members", headers + ["备注"]) is None     # other headers
+    assert import_mapping.remembered(ctx, "sales", headers) is None                 # another kind
+    assert import_mapping.proposed(ctx, "members", headers[:2])[1] is False
+    with db.session(write=False) as s:
+        keys = s.execute(select(Setting.key).where(Setting.key.like("import_mapping:%"))).scalars().all()
+    assert len(keys) == 1 and keys[0] == import_mapping.headers_key("members", headers)
+    with pytest.raises(Exception) as e:                # a cashier cannot change the shop's import choices
+        import_mapping.save(cashier_ctx, "members", headers, chosen)
+    assert getattr(e.value, "code", "") == "permission_denied"
+
+
+# --- the wizard --------------------------------------------------------------------------------------
+def test_wizard_guesses_changes_and_remembers_the_mapping(qtbot, ctx, db, state, tmp_path):
+    path = two_sheet_book(tmp_path / "导出.xlsx")
+    w = wizard(qtbot, state, "members", path)
+    assert w.sheet_combo.isVisible() and [w.sheet_combo.itemText(i) for i in range(2)] == ["说明", "会员"]
+    assert w.sheet_combo.currentText() == "会员"             # the notes sheet before it holds no rows
+    w.sheet_combo.setCurrentIndex(0)
+    w.sheet_combo.activated.emit(0)
+    qtbot.waitUntil(lambda: "no rows" in w.file_info.text(), timeout=10_000)
+    assert w.sample is None and not w.next_button.isEnabled() and "说明" in w.file_info.text()
+    w.sheet_combo.setCurrentIndex(1)
+    w.sheet_combo.activated.emit(1)
+    qtbot.waitUntil(lambda: w.sample is not None and w.sample.sheet == "会员", timeout=10_000)
+    settle(qtbot, state)
+    assert w.file_table.rowCount() == 2 and w.next_button.isEnabled()
+    w.next()
+    assert w.page() == "columns"
+    assert w.combos["卡号"].currentData() == "card" and w.combos["会员姓名"].currentData() == IGNORE
+    assert not w.next_button.isEnabled() and "Name" in w.columns_error.text() and "Phone" in w.columns_error.text()
+    w.combos["会员姓名"].setCurrentIndex(w.combos["会员姓名"].findData("name"))
+    w.combos["联系电话"].setCurrentIndex(w.combos["联系电话"].findData("name"))     # two columns for Name
+    assert not w.next_button.isEnabled() and "Two columns" in w.columns_error.text()
+    w.combos["联系电话"].setCurrentIndex(w.combos["联系电话"].findData("phone"))
+    assert w.next_button.isEnabled() and w.columns_error.text() == ""
+    assert w.options().mapping == {"会员姓名": "name", "联系电话": "phone", "卡号": "card", "积分": "points"}
+    assert w.options().sheet == "会员" and w.options().marketing_consent is False
+    w.next()
+    qtbot.waitUntil(lambda: w.preview_result is not None or w.preview_error is not None, timeout=20_000)
+    if w.preview_result is not None:        # the members importer takes the mapping
+        assert count(db, Member) == 0       # the preview wrote nothing
+        w.next()
+        qtbot.waitUntil(lambda: w.result is not None, timeout=30_000)
+        assert count(db, Member) == 2
+    else:                                   # it does not yet: it refuses the headers it cannot read
+        w.mapping_saved = import_mapping.save(ctx, "members", w.sample.headers, w.mapping)
+    # the same headers next time: the owner's choices, not the guess
+    again = wizard(qtbot, state, "members", two_sheet_book(tmp_path / "again.xlsx"))
+    qtbot.waitUntil(lambda: again.remembered, timeout=10_000)
+    again.next()
+    assert again.combos["会员姓名"].currentData() == "name" and again.combos["联系电话"].currentData() == "phone"
+    assert "last import" in again.columns_note.text()
+
+
+def test_preview_lists_every_bad_row_and_writes_nothing(qtbot, ctx, db, state, tmp_path):
+    rows = good_rows(3) + [("坏手机", "12345", "1990-03-05", "10", 1, ""),
+                           ("坏生日", "13700000001", "1990-02-30", "10", 1, ""),
+                           ("坏余额", "13700000002", "1990-03-05", "十元", 1, "")]
+    path = members_csv(tmp_path / "会员.csv", rows)
+    w = wizard(qtbot, state, "members", path)
+    assert w.sample.headers == tuple(HEADERS)
+    to_preview(qtbot, state, w)
+    assert count(db, Member) == 0
+    assert [w.bad_table.item(i, 0).text() for i in range(w.bad_table.rowCount())] == ["5", "6", "7"]
+    assert "3 bad rows" in w.preview_summary.text() and not w.next_button.isEnabled()
+    w.skip_bad.setChecked(True)
+    qtbot.waitUntil(lambda: w.preview_result is not None and w.next_button.isEnabled(), timeout=20_000)
+    assert count(db, Member) == 0                                  # still nothing written
+    assert w.bad_table.rowCount() == 3 and "3 bad rows will be skipped" in w.preview_summary.text()
+    w.next()
+    qtbot.waitUntil(lambda: w.result is not None, timeout=30_000)
+    assert count(db, Member) == 3
+    assert "3 members imported" in w.summary.text() and "3 bad rows skipped" in w.summary.text()
+    assert w.result_table.rowCount() == 3
+    assert w.undo_button.isVisible() == import_mapping.undo_available()
+
+
+def test_import_runs_in_the_background_while_the_till_sells(qtbot, ctx, db, state, tmp_path):
+    products.create(ctx, ProductInput(sku="LT01", name="拿铁", price=2800))
+    path = members_csv(tmp_path / "big.csv", good_rows(6000))
+    w = wizard(qtbot, state, "members", path)
+    to_preview(qtbot, state, w)
+    assert w.next_button.isEnabled()
+    w.next()
+    assert w._running and w.page() == "import" and not w.close_button.isEnabled()
+    # the till on the same database, meanwhile: a sale goes through
+    sale = checkout(ctx, Cart((CartLine("LT01"),)), [Tender("cash", 2800)])
+    assert sale.total == 2800
+    qtbot.waitUntil(lambda: w.result is not None, timeout=60_000)
+    assert count(db, Member) == 6000 and count(db, Sale) == 1
+    assert "6,000 members imported" in w.summary.text()
+    assert w.close_button.isEnabled()
+
+
+def test_cancel_takes_the_whole_import_back(qtbot, ctx, db, state, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["商品名称", "货号", "售价", "库存"])
+    for i in range(3000):
+        ws.append([f"商品{i}", f"SKU{i:05d}", "12.50", 3])
+    path = str(tmp_path / "价目表.xlsx")
+    wb.save(path)
+    tab = ProductsTab(state)
+    qtbot.addWidget(tab)
+    tab.show()
+    settle(qtbot, state)
+    w = tab.open_import(path)
+    qtbot.waitUntil(lambda: w.sample is not None, timeout=10_000)
+    settle(qtbot, state)
+    assert w.kind == "products"
+    to_preview(qtbot, state, w)
+    assert "3,000 to add" in w.preview_summary.text()
+    w.next()
+    w.cancel_import()                  # at once: the import stops at its next step and rolls back
+    assert not w.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: not w._running, timeout=60_000)
+    assert w.result is None and getattr(w.failure, "code", None) == "import_cancelled"
+    assert "nothing was changed" in w.import_status.text()
+    assert count(db, Product) == 0
+    assert w.close_button.isEnabled()
+
+
+def test_empty_screens_offer_the_wizard(qtbot, ctx, state, tmp_path):
+    screen = MembersScreen(state)
+    qtbot.addWidget(screen)
+    screen.resize(1000, 600)
+    screen.show()
+    qtbot.waitUntil(lambda: screen.empty_panel.isVisible(), timeout=10_000)
+    assert screen.empty_import.isVisible() and not screen.table.isVisible()
+    assert screen.import_button.isVisible()
+    screen.empty_import.click()
+    w = screen.dialog
+    qtbot.addWidget(w)
+    assert isinstance(w, ImportWizard) and w.kind == "members" and w.page() == "file"
+    w.reject()
+    tab = ProductsTab(state)
+    qtbot.addWidget(tab)
+    tab.show()
+    settle(qtbot, state)
+    assert tab.stack.currentIndex() == 1 and tab.empty_import.isVisible()
+    assert "old software" in tab.empty_import.text()
+    w2 = tab.open_import()
+    qtbot.addWidget(w2)
+    assert isinstance(w2, ImportWizard) and w2.kind == "products"
+    w2.reject()
+
+
+def test_a_cashier_sees_no_import(qtbot, ctx, english):
+    from app.services.base import settings
+    from app.services.base.context import Actor
+    from app.ui.state import AppState
+
+    settings.update(ctx, language="en")
+    s = AppState(ctx.as_actor(Actor(None, "cashier", "cashier")))
+    screen = MembersScreen(s)
+    qtbot.addWidget(screen)
+    screen.show()
+    qtbot.waitUntil(lambda: screen.empty_panel.isVisible(), timeout=10_000)
+    assert not screen.import_button.isVisible() and not screen.empty_import.isVisible()
+    assert not screen.undo_import_button.isVisible()
+    s.tasks.wait()
