@@ -291,3 +291,18 @@ def test_a_cashier_sees_no_import(qtbot, ctx, english):
     assert not screen.import_button.isVisible() and not screen.empty_import.isVisible()
     assert not screen.undo_import_button.isVisible()
     s.tasks.wait()
+
+
+def test_screenshots_of_every_step(qtbot, ctx, db, state, tmp_path):
+    from PySide6.QtGui import QImage
+
+    from app.ui import screenshots_wizard
+
+    shots = screenshots_wizard.render(state, tmp_path)
+    names = [p.name for p in shots]
+    assert names == ["members_empty_en.png", "import_wizard_file_en.png", "import_wizard_columns_en.png",
+                     "import_wizard_preview_en.png", "import_wizard_running_en.png", "import_wizard_done_en.png"]
+    for p in shots:
+        image = QImage(str(p))
+        assert image.width() > 600 and image.height() > 400, p.name
+    assert count(db, Member) == (0 if import_mapping.undo_available() else 10)   # the 10 good rows came in

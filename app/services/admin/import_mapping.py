@@ -40,6 +40,7 @@ class FileSample:
     headers: tuple[str, ...]                # the header row's texts (blank ones dropped), in file order
     rows: tuple[tuple[str, ...], ...]       # the first data rows as text, one cell per header
     more: bool                              # the file holds more rows than ``rows``
+    row_numbers: tuple[int, ...] = ()       # each of ``rows``' number as the user sees it in the file
 
     def sample(self, header: str) -> str:
         """The first non-blank value under ``header`` (what the mapping page shows beside it)."""
@@ -110,13 +111,15 @@ def _sample(name: str, sheets, sheet, raw: Iterable[tuple[int, list]], limit: in
         raise ImportFailed("import_empty", file=name)
     positions = [(i, _text(c).strip()) for i, c in enumerate(header) if _text(c).strip()]
     rows: list[tuple[str, ...]] = []
+    numbers: list[int] = []
     more = False
-    for _n, cells in rows_iter:
+    for row_no, cells in rows_iter:
         if not _filled(cells):
             continue
         if len(rows) == limit:
             more = True
             break
+        numbers.append(row_no)
         rows.append(tuple(_text(cells[i]).strip() if i < len(cells) else "" for i, _h in positions))
     if not rows:
         if empty_ok:
@@ -124,7 +127,8 @@ def _sample(name: str, sheets, sheet, raw: Iterable[tuple[int, list]], limit: in
                               rows=(), more=False)
         raise ImportFailed("import_empty", file=name)
     return FileSample(file=name, sheets=tuple(sheets), sheet=sheet, header_row=header_no,
-                      headers=tuple(h for _i, h in positions), rows=tuple(rows), more=more)
+                      headers=tuple(h for _i, h in positions), rows=tuple(rows), more=more,
+                      row_numbers=tuple(numbers))
 
 
 def _csv_rows(name: str, data: bytes, region: str, limit: int):

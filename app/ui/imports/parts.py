@@ -60,9 +60,10 @@ def tr(text: str) -> str:
 
 def field_name(canonical: str) -> str:
     if canonical.startswith("barcode#"):
-        return tr("Barcode {n}").format(n=canonical.split("#", 1)[1])
+        return QCoreApplication.translate("ImportFields", "Barcode {n}").format(n=canonical.split("#", 1)[1])
     if canonical.startswith("tier:"):
-        return tr("Member price ({tier})").format(tier=canonical.split(":", 1)[1])
+        return QCoreApplication.translate("ImportFields", "Member price ({tier})").format(
+            tier=canonical.split(":", 1)[1])
     name = FIELD_NAMES.get(canonical)
     return tr(name) if name else canonical
 

@@ -184,6 +184,7 @@ class ImportWizard(QDialog):
         self.bad_table = pick_table(page, [self.tr("Row"), self.tr("What is wrong")], 1)
         self.bad_table.setWordWrap(True)
         box.addWidget(self.bad_table, 1)
+        box.addStretch(0)
         return page
 
     def _import_page(self) -> QWidget:
@@ -328,6 +329,7 @@ class ImportWizard(QDialog):
         t.setColumnCount(len(sample.headers))
         t.setHorizontalHeaderLabels(list(sample.headers))
         t.setRowCount(len(sample.rows))
+        t.setVerticalHeaderLabels([str(n) for n in sample.row_numbers])    # the file's own row numbers
         for r, cells in enumerate(sample.rows):
             for c, text in enumerate(cells):
                 t.setItem(r, c, QTableWidgetItem(text))
@@ -485,6 +487,10 @@ class ImportWizard(QDialog):
                     self.tr("Imported: {added} added, {updated} updated, {unchanged} unchanged.")).format(
                 added=self.state.number(r.added), updated=self.state.number(r.updated),
                 unchanged=self.state.number(r.unchanged))
+            if getattr(r, "new_categories", None):
+                text += " " + self.tr("New categories: {names}.").format(names=", ".join(r.new_categories))
+            if not preview and getattr(r, "opening_stock", 0):
+                text += " " + self.tr("Opening stock: {stock}.").format(stock=self.state.number(r.opening_stock))
         else:
             count = int(getattr(r, "imported", 0) or 0)
             if self.kind == "members":
@@ -586,12 +592,15 @@ class ImportWizard(QDialog):
         self.import_status.setText(self.tr("Done: {file} is imported.").format(file=self.sample.file))
         self.summary.setText(self._counts_text(r, parts.bad_row_reasons(parts.bad_rows(r), self.state),
                                                preview=False))
-        bad = parts.bad_row_reasons(parts.bad_rows(r), self.state)
-        self.result_table.setRowCount(len(bad))
-        for i, (no, reasons) in enumerate(bad):
-            self.result_table.setItem(i, 0, QTableWidgetItem(str(no)))
-            self.result_table.setItem(i, 1, QTableWidgetItem(self.tr("skipped: {why}").format(why="; ".join(reasons))))
-        self.result_table.setVisible(bool(bad))
+        notes = [(str(c[0]), self.tr("{record} {field}: {before} → {after}").format(
+            record=c[1], field=c[2], before=c[3], after=c[4])) for c in getattr(r, "changes", ()) or ()]
+        notes += [(str(no), self.tr("skipped: {why}").format(why="; ".join(reasons)))
+                  for no, reasons in parts.bad_row_reasons(parts.bad_rows(r), self.state)]
+        self.result_table.setRowCount(len(notes))
+        for i, (no, note) in enumerate(notes):
+            self.result_table.setItem(i, 0, QTableWidgetItem(no))
+            self.result_table.setItem(i, 1, QTableWidgetItem(note))
+        self.result_table.setVisible(bool(notes))
         self.undo_button.setVisible(import_mapping.undo_available())
         self._buttons()
         self.imported.emit(self.kind)

@@ -106,7 +106,7 @@ class MembersScreen(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         outer.addWidget(self.table, 1)
         self.empty_panel = self._empty_panel()
-        outer.addWidget(self.empty_panel)
+        outer.addWidget(self.empty_panel, 1)
         self.hint = QLabel(self.tr("Enter open · F4 new member · F5 top up · F6 edit · Ctrl+F search · "
                                    "click Name, Balance, Total spent or Last visit to sort"), self)
         self.hint.setProperty("role", "muted")
@@ -145,6 +145,7 @@ class MembersScreen(QWidget):
         """A new shop's empty list: where members come from (F4, or the import wizard)."""
         panel = QWidget(self)
         box = QVBoxLayout(panel)
+        box.addStretch(1)
         self.empty_text = QLabel(self.tr("No members yet. Add one with New member (F4), or bring your members, their "
                                          "balances, points and purchase history over from the software you used "
                                          "before."), panel)
@@ -155,7 +156,9 @@ class MembersScreen(QWidget):
         self.empty_import = QPushButton(self.tr("Import from your old software…"), panel)
         self.empty_import.setProperty("primary", True)
         self.empty_import.clicked.connect(lambda: self.open_import())
+        box.addSpacing(12)
         box.addWidget(self.empty_import, 0, Qt.AlignmentFlag.AlignCenter)
+        box.addStretch(2)
         panel.hide()
         return panel
 
