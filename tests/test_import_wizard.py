@@ -306,3 +306,48 @@ def test_screenshots_of_every_step(qtbot, ctx, db, state, tmp_path):
         image = QImage(str(p))
         assert image.width() > 600 and image.height() > 400, p.name
     assert count(db, Member) == (0 if import_mapping.undo_available() else 10)   # the 10 good rows came in
+
+
+def test_purchase_history_through_the_wizard(qtbot, ctx, db, state, tmp_path):
+    from tests.shop import member
+
+    member(ctx, "13800138000", "王芳")
+    path = tmp_path / "消费记录.csv"
+    path.write_bytes("手机号,日期,金额,小票号\r\n13800138000,2024-03-05 10:30,¥1,200.00,A1\r\n"
+                     "13800138000,2024-03-06 11:00,58.50,A2\r\n".replace("¥1,200.00", '"¥1,200.00"')
+                     .encode("gb18030"))
+    w = wizard(qtbot, state, "sales", str(path))
+    assert w.kind == "sales"
+    w.next()
+    assert {h: c.currentData() for h, c in w.combos.items()} == {
+        "手机号": "phone", "日期": "datetime", "金额": "amount", "小票号": "receipt"}
+    assert not w.marketing.isVisible() and not w.update_existing.isVisible()
+    w.next()
+    qtbot.waitUntil(lambda: w.preview_result is not None, timeout=20_000)
+    assert count(db, Sale) == 0                                      # the preview wrote nothing
+    assert "2 sales to import" in w.preview_summary.text()
+    w.next()
+    qtbot.waitUntil(lambda: w.result is not None, timeout=30_000)
+    assert count(db, Sale) == 2 and "2 sales imported" in w.summary.text()
+
+
+def test_undo_last_import_names_the_latest_batch(qtbot, ctx, db, state):
+    from app.services.admin import import_batches
+    from app.ui.imports.undo import UndoLastImport
+
+    screen = MembersScreen(state)
+    qtbot.addWidget(screen)
+    d = UndoLastImport(state, screen)
+    qtbot.addWidget(d)
+    qtbot.waitUntil(lambda: "no import" in d.text.text(), timeout=10_000)
+    assert not d.undo_button.isEnabled()
+    with ctx.tx() as t:
+        batch = import_batches.begin(t, "members", "/home/wang/会员.csv")
+        import_batches.finish(t, batch, {"members": 12})
+    d2 = UndoLastImport(state, screen)
+    qtbot.addWidget(d2)
+    qtbot.waitUntil(lambda: d2.batch is not None, timeout=10_000)
+    assert d2.batch.id == batch and "会员.csv" in d2.text.text() and "members: 12" in d2.text.text()
+    assert "/home/wang" not in d2.text.text()
+    assert d2.undo_button.isEnabled() == import_mapping.undo_available()
+    assert screen.undo_import_button.isVisibleTo(screen) == import_mapping.undo_available()
