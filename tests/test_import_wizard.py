@@ -81,6 +81,15 @@ def to_preview(qtbot, state, w) -> None:
 
 
 # --- the service: inspect, guess, remember ---------------------------------------------------------
+def test_inspect_reads_a_utf8_bom_csv_with_blank_lines_first(tmp_path):
+    path = members_csv(tmp_path / "m.csv", good_rows(2), headers=["\ufeffname", "phone"], encoding="utf-8")
+    path_text = open(path, encoding="utf-8").read()
+    open(path, "w", encoding="utf-8-sig").write("\n\n" + path_text.replace("\ufeff", ""))
+    sample = import_mapping.inspect(path)
+    assert sample.headers == ("name", "phone") and sample.header_row == 3 and sample.row_numbers == (4, 5)
+    assert sample.rows[1][:2] == ("会员1", "13900000001") and not sample.more
+
+
 def test_inspect_reads_a_gb18030_csv_and_guesses_the_chinese_headers(tmp_path):
     path = members_csv(tmp_path / "会员.csv", good_rows(25))
     sample = import_mapping.inspect(path)
@@ -193,6 +202,9 @@ def test_preview_lists_every_bad_row_and_writes_nothing(qtbot, ctx, db, state, t
     assert count(db, Member) == 0
     assert [w.bad_table.item(i, 0).text() for i in range(w.bad_table.rowCount())] == ["5", "6", "7"]
     assert "3 bad rows" in w.preview_summary.text() and not w.next_button.isEnabled()
+    shown = [w.rows_table.item(r, c).text() for r in range(w.rows_table.rowCount())
+             for c in range(w.rows_table.columnCount()) if w.rows_table.item(r, c)]
+    assert "会员0" in shown and "会员2" in shown and "坏手机" not in shown      # the good rows, as stored or read
     w.skip_bad.setChecked(True)
     qtbot.waitUntil(lambda: w.preview_result is not None and w.next_button.isEnabled(), timeout=20_000)
     assert count(db, Member) == 0                                  # still nothing written

@@ -54,6 +54,27 @@ KIND_NAMES: dict[str, str] = {
 }
 
 
+# what an import batch counted (import_batches counts' keys) -> its name on screen
+COUNT_NAMES: dict[str, str] = {
+    "members": QT_TRANSLATE_NOOP("ImportFields", "members"),
+    "members_created": QT_TRANSLATE_NOOP("ImportFields", "members added"),
+    "members_updated": QT_TRANSLATE_NOOP("ImportFields", "members updated"),
+    "imported": QT_TRANSLATE_NOOP("ImportFields", "imported"),
+    "sales": QT_TRANSLATE_NOOP("ImportFields", "sales"),
+    "skipped": QT_TRANSLATE_NOOP("ImportFields", "skipped"),
+    "rejected": QT_TRANSLATE_NOOP("ImportFields", "bad rows"),
+    "added": QT_TRANSLATE_NOOP("ImportFields", "added"),
+    "updated": QT_TRANSLATE_NOOP("ImportFields", "updated"),
+    "unchanged": QT_TRANSLATE_NOOP("ImportFields", "unchanged"),
+    "products": QT_TRANSLATE_NOOP("ImportFields", "products"),
+}
+
+
+def count_name(key: str) -> str:
+    name = COUNT_NAMES.get(key)
+    return tr(name) if name else key
+
+
 def tr(text: str) -> str:
     return QCoreApplication.translate(CONTEXT, text)
 

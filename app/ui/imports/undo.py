@@ -42,8 +42,8 @@ class UndoLastImport(QDialog):
         if batch is None:
             self.text.setText(self.tr("There is no import to undo."))
             return
-        counts = ", ".join(f"{k}: {self.state.number(v)}" for k, v in sorted(batch.counts.items())
-                           if isinstance(v, int))
+        counts = ", ".join(f"{parts.count_name(k)}: {self.state.number(v)}" for k, v in sorted(batch.counts.items())
+                           if isinstance(v, int) and not isinstance(v, bool))
         self.text.setText(self.tr("The latest import: {what} from {file}, {when}{counts}.\n\nUndo puts the shop back "
                                   "as it was before it, unless something since touches what it brought in.").format(
             what=parts.tr(parts.KIND_NAMES.get(batch.kind, batch.kind)), file=batch.file,

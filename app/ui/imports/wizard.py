@@ -456,8 +456,14 @@ class ImportWizard(QDialog):
 
     def _previewed(self, r) -> None:
         self.preview_result = r
-        self._fill_rows(parts.preview_rows(r))
         bad = parts.bad_row_reasons(parts.bad_rows(r), self.state)
+        rows = parts.preview_rows(r)
+        if rows:
+            self.rows_label.setText(self.tr("The first rows as they will be stored"))
+            self._fill_rows(rows)
+        else:       # an importer that shows no rows of its own: the good rows as read, field by field
+            self.rows_label.setText(self.tr("The first good rows as read from the file, by ShopCare field"))
+            self._fill_rows(*self._read_rows({no for no, _r in bad}))
         self._fill_bad(bad)
         self.preview_summary.setText(self._counts_text(r, bad, preview=True))
         self._buttons()
@@ -468,7 +474,8 @@ class ImportWizard(QDialog):
             # an importer without a dry run refuses the file for its bad rows: skip them and look again
             self.preview_error = exc
             self._fill_bad(bad)
-            self._fill_rows([])
+            self.rows_label.setText(self.tr("The first good rows as read from the file, by ShopCare field"))
+            self._fill_rows(*self._read_rows({no for no, _r in bad}))
             self.preview_summary.setText(self.tr("%Ln bad row(s): fix them in the file, or tick Skip bad rows.", "",
                                                  len(bad)))
             if self.skip_bad.isChecked():
@@ -509,7 +516,14 @@ class ImportWizard(QDialog):
                            else self.tr("%Ln bad row(s) skipped.", "", n))
         return text
 
-    def _fill_rows(self, rows) -> None:
+    def _read_rows(self, bad: set[int]) -> tuple[list[dict], list[int]]:
+        """The sample's good rows as {field: text}, and their row numbers in the file."""
+        sample, mapping = self.sample, self.mapping
+        fields = [(i, mapping.get(h, IGNORE)) for i, h in enumerate(sample.headers) if mapping.get(h, IGNORE)]
+        good = [(no, cells) for no, cells in zip(sample.row_numbers, sample.rows) if no not in bad]
+        return [{c: cells[i] for i, c in fields} for _no, cells in good], [no for no, _c in good]
+
+    def _fill_rows(self, rows, numbers: list[int] | None = None) -> None:
         t = self.rows_table
         cells = [parts.row_cells(r, self.state) for r in rows[:import_mapping.SAMPLE_ROWS]]
         names = [n for n, _v in cells[0]] if cells else []
@@ -517,6 +531,8 @@ class ImportWizard(QDialog):
         t.setColumnCount(len(names))
         t.setHorizontalHeaderLabels([parts.field_name(n) for n in names])
         t.setRowCount(len(cells))
+        if numbers:
+            t.setVerticalHeaderLabels([str(n) for n in numbers[:len(cells)]])
         for r, row in enumerate(cells):
             for c, (_n, text) in enumerate(row):
                 t.setItem(r, c, QTableWidgetItem(text))
