@@ -45,7 +45,24 @@ FIELD_NAMES: dict[str, str] = {
     "unit": QT_TRANSLATE_NOOP("ImportFields", "Unit"),
     "reorder_level": QT_TRANSLATE_NOOP("ImportFields", "Reorder level"),
     "points_price": QT_TRANSLATE_NOOP("ImportFields", "Points price"),
+    # the importers' preview rows (MemberPreview, SalePreview)
+    "action": QT_TRANSLATE_NOOP("ImportFields", "New or update"),
+    "phone_shown": QT_TRANSLATE_NOOP("ImportFields", "Phone"),
+    "consent_care": QT_TRANSLATE_NOOP("ImportFields", "Care texts"),
+    "consent_marketing": QT_TRANSLATE_NOOP("ImportFields", "Marketing texts"),
+    "count_cards": QT_TRANSLATE_NOOP("ImportFields", "Count cards"),
+    "when": QT_TRANSLATE_NOOP("ImportFields", "Date and time"),
+    "lines": QT_TRANSLATE_NOOP("ImportFields", "Lines"),
+    "new_member": QT_TRANSLATE_NOOP("ImportFields", "New member"),
+    "already": QT_TRANSLATE_NOOP("ImportFields", "Imported before"),
+    "changes": QT_TRANSLATE_NOOP("ImportFields", "Changes"),
 }
+
+ACTIONS = {"new": QT_TRANSLATE_NOOP("ImportFields", "new"), "update": QT_TRANSLATE_NOOP("ImportFields", "update")}
+
+# preview fields not shown as a column: the row number (the row's label), the number in E.164
+# when the shop's own writing of it is there too, ids
+HIDDEN = {"row_no", "member_id", "sale_id", "product_id"}
 
 KIND_NAMES: dict[str, str] = {
     "members": QT_TRANSLATE_NOOP("ImportFields", "Members (with balances, points, count cards)"),
@@ -108,7 +125,33 @@ def row_cells(row, state) -> list[tuple[str, str]]:
         pairs = list(row.items())
     else:
         pairs = [(str(i + 1), v) for i, v in enumerate(row)]
+    names = {n for n, _v in pairs}
+    pairs = [(n, v) for n, v in pairs if n not in HIDDEN and not (n == "phone" and "phone_shown" in names)]
     return [(name, shown(name, value, state)) for name, value in pairs]
+
+
+def row_number(row) -> int | None:
+    return getattr(row, "row_no", None)
+
+
+def change_text(change) -> str:
+    """One field an update changes (FieldChange: field, before, after)."""
+    return QCoreApplication.translate("ImportFields", "{field}: {before} → {after}").format(
+        field=field_name(change.field), before=change.before or "—", after=change.after or "—")
+
+
+def change_notes(changes) -> list[tuple[str, str]]:
+    """(row, note) per change an import made or will make: members' (MemberChange: a member and
+    its changed fields) and products' (Change: row, sku, field, before, after)."""
+    out = []
+    for c in changes or ():
+        if hasattr(c, "fields"):
+            out.append((str(c.row_no), f"{c.name} " + "; ".join(change_text(f) for f in c.fields)))
+        else:
+            row, record, name, before, after = tuple(c)[:5]
+            out.append((str(row), QCoreApplication.translate("ImportFields", "{record} {field}: {before} → {after}").format(
+                record=record, field=name, before=before, after=after)))
+    return out
 
 
 _MONEY = {"balance", "bonus", "amount", "price", "cost", "member_price", "total"}
@@ -117,6 +160,14 @@ _MONEY = {"balance", "bonus", "amount", "price", "cost", "member_price", "total"
 def shown(name: str, value, state) -> str:
     if value is None:
         return ""
+    if name == "action" and value in ACTIONS:
+        return tr(ACTIONS[value])
+    if name == "changes":
+        return "; ".join(change_text(c) for c in value)
+    if hasattr(value, "uses_left") and hasattr(value, "service"):     # an opening count card
+        until = getattr(value, "expires_on", None)
+        text = f"{value.service} ×{value.uses_left}"
+        return text + (f" ({state.date(until)})" if until else "")
     if isinstance(value, bool):
         return "✓" if value else ""
     if isinstance(value, datetime):

@@ -460,7 +460,7 @@ class ImportWizard(QDialog):
         rows = parts.preview_rows(r)
         if rows:
             self.rows_label.setText(self.tr("The first rows as they will be stored"))
-            self._fill_rows(rows)
+            self._fill_rows(rows, [parts.row_number(x) for x in rows])
         else:       # an importer that shows no rows of its own: the good rows as read, field by field
             self.rows_label.setText(self.tr("The first good rows as read from the file, by ShopCare field"))
             self._fill_rows(*self._read_rows({no for no, _r in bad}))
@@ -531,7 +531,7 @@ class ImportWizard(QDialog):
         t.setColumnCount(len(names))
         t.setHorizontalHeaderLabels([parts.field_name(n) for n in names])
         t.setRowCount(len(cells))
-        if numbers:
+        if numbers and all(n is not None for n in numbers):
             t.setVerticalHeaderLabels([str(n) for n in numbers[:len(cells)]])
         for r, row in enumerate(cells):
             for c, (_n, text) in enumerate(row):
@@ -608,8 +608,7 @@ class ImportWizard(QDialog):
         self.import_status.setText(self.tr("Done: {file} is imported.").format(file=self.sample.file))
         self.summary.setText(self._counts_text(r, parts.bad_row_reasons(parts.bad_rows(r), self.state),
                                                preview=False))
-        notes = [(str(c[0]), self.tr("{record} {field}: {before} → {after}").format(
-            record=c[1], field=c[2], before=c[3], after=c[4])) for c in getattr(r, "changes", ()) or ()]
+        notes = parts.change_notes(getattr(r, "changes", ()))
         notes += [(str(no), self.tr("skipped: {why}").format(why="; ".join(reasons)))
                   for no, reasons in parts.bad_row_reasons(parts.bad_rows(r), self.state)]
         self.result_table.setRowCount(len(notes))
@@ -640,7 +639,11 @@ class ImportWizard(QDialog):
         self.undo_button.setEnabled(False)
         self.summary.setText(self.tr("Taking the import back…"))
 
+        batch_id = getattr(self.result, "batch_id", None)   # the import's own batch, where it says
+
         def work():
+            if batch_id is not None:
+                return import_mapping.undo(ctx, batch_id)
             batch = import_mapping.latest_batch(ctx, kind)
             return import_mapping.undo(ctx, batch.id if batch is not None else None)
 
