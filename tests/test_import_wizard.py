@@ -363,3 +363,31 @@ def test_undo_last_import_names_the_latest_batch(qtbot, ctx, db, state):
     assert "/home/wang" not in d2.text.text()
     assert d2.undo_button.isEnabled() == import_mapping.undo_available()
     assert screen.undo_import_button.isVisibleTo(screen) == import_mapping.undo_available()
+
+
+def test_cancel_halfway_through_members_takes_everything_back(qtbot, ctx, db, state, tmp_path):
+    if not import_mapping._dry_runs("members"):
+        pytest.skip("this members importer reports no progress and polls no cancel yet")
+    path = members_csv(tmp_path / "big.csv", good_rows(30_000))
+    w = wizard(qtbot, state, "members", path)
+    to_preview(qtbot, state, w)
+    w.next()
+    qtbot.waitUntil(lambda: w.progress.maximum() > 0 and w.progress.value() > 0, timeout=60_000)
+    w.cancel_import()                                   # halfway: the bar has moved
+    qtbot.waitUntil(lambda: not w._running, timeout=60_000)
+    assert getattr(w.failure, "code", None) == "import_cancelled" and w.result is None
+    assert count(db, Member) == 0 and "nothing was changed" in w.import_status.text()
+
+
+def test_undo_this_import_from_the_summary(qtbot, ctx, db, state, tmp_path):
+    if not import_mapping.undo_available():
+        pytest.skip("this ShopCare cannot undo imports yet")
+    path = members_csv(tmp_path / "m.csv", good_rows(5))
+    w = wizard(qtbot, state, "members", path)
+    to_preview(qtbot, state, w)
+    w.next()
+    qtbot.waitUntil(lambda: w.result is not None, timeout=30_000)
+    assert count(db, Member) == 5 and w.undo_button.isVisible()
+    w.undo_button.click()
+    qtbot.waitUntil(lambda: w.undone is not None, timeout=30_000)
+    assert count(db, Member) == 0 and "undone" in w.summary.text() and not w.undo_button.isVisible()

@@ -526,6 +526,9 @@ class ImportWizard(QDialog):
     def _fill_rows(self, rows, numbers: list[int] | None = None) -> None:
         t = self.rows_table
         cells = [parts.row_cells(r, self.state) for r in rows[:import_mapping.SAMPLE_ROWS]]
+        # a field no shown row fills (no card numbers in this file) takes no room
+        filled = {n for row in cells for n, text in row if text}
+        cells = [[(n, text) for n, text in row if n in filled] for row in cells]
         names = [n for n, _v in cells[0]] if cells else []
         t.clear()
         t.setColumnCount(len(names))
