@@ -43,8 +43,9 @@ def kinds_allowed(state) -> tuple[str, ...]:
 
 
 class _Relay(QObject):
-    """Carries progress from the importing thread to the bar (a queued signal)."""
+    """Carries progress from the importing thread to the bar (queued signals)."""
     moved = Signal(int, int)
+    checked = Signal(int, int, int)     # the preview's generation, done, total
 
 
 class ImportWizard(QDialog):
@@ -99,6 +100,7 @@ class ImportWizard(QDialog):
         self.next_button.clicked.connect(self.next)
         self._relay = _Relay(self)
         self._relay.moved.connect(self._moved)
+        self._relay.checked.connect(self._checking)
         self.kind_combo.setCurrentIndex(max(0, self.kinds.index(kind) if kind in self.kinds else 0))
         self.show_page(0)
         if path:
@@ -270,6 +272,7 @@ class ImportWizard(QDialog):
 
     def reject(self) -> None:
         if not self._running:       # Esc or the window's close button while importing: Cancel first
+            self._gen += 1          # a preview still running stops at its next step
             super().reject()
 
     # --- 1 the file ------------------------------------------------------------------------------------
@@ -445,10 +448,25 @@ class ImportWizard(QDialog):
         self.preview_result = self.preview_error = None
         self.preview_summary.setText(self.tr("Checking every row…"))
         self._buttons()
-        self.state.tasks.query(lambda: import_mapping.preview(ctx, path, opts),
+        relay, wizard = self._relay, self
+
+        def stale() -> bool:        # another choice was made, or the wizard closed: this run is of no use
+            return not isValid(relay) or wizard._gen != gen
+
+        def progress(done: int, total: int) -> None:
+            if stale():
+                raise ImportFailed("import_cancelled")
+            relay.checked.emit(gen, done, total)
+
+        self.state.tasks.query(lambda: import_mapping.preview(ctx, path, opts, progress=progress, cancel=stale),
                                lambda r: gen == self._gen and self._previewed(r),
                                lambda exc: gen == self._gen and self._preview_refused(exc), owner=self,
                                what=self.tr("checking the file"))
+
+    def _checking(self, gen: int, done: int, total: int) -> None:
+        if gen == self._gen and self.preview_result is None and self.preview_error is None and total > 0:
+            self.preview_summary.setText(self.tr("Checking every row… {percent}%").format(
+                percent=min(100, done * 100 // total)))
 
     def _bad_count(self) -> int:
         source = self.preview_result if self.preview_result is not None else self.preview_error
