@@ -461,7 +461,7 @@ class ImportWizard(QDialog):
         self.state.tasks.query(lambda: import_mapping.preview(ctx, path, opts, progress=progress, cancel=stale),
                                lambda r: gen == self._gen and self._previewed(r),
                                lambda exc: gen == self._gen and self._preview_refused(exc), owner=self,
-                               what=self.tr("checking the file"))
+                               what=self.tr("checking the file"), pool="bulk")
 
     def _checking(self, gen: int, done: int, total: int) -> None:
         if gen == self._gen and self.preview_result is None and self.preview_error is None and total > 0:
@@ -607,7 +607,9 @@ class ImportWizard(QDialog):
             file=self.sample.file))
         self.summary.setText("")
         self._buttons()
-        self.state.tasks.write(work, self._imported, self._failed, owner=self, what=self.tr("importing the file"))
+        # on the bulk worker: the till's sales (db worker) do not queue behind the file's reading
+        self.state.tasks.write(work, self._imported, self._failed, owner=self, what=self.tr("importing the file"),
+                               pool="bulk")
 
     def cancel_import(self) -> None:
         if self._running:
