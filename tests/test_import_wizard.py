@@ -67,7 +67,7 @@ def wizard(qtbot, state, kind="members", path=None) -> ImportWizard:
     qtbot.addWidget(w)
     w.show()
     if path:
-        qtbot.waitUntil(lambda: w.sample is not None or "Cannot" in w.file_info.text(), timeout=10_000)
+        qtbot.waitUntil(lambda: w.file_info.text() not in ("", "Reading the file…"), timeout=10_000)
         settle(qtbot, state)
     return w
 
@@ -401,3 +401,48 @@ def test_undo_this_import_from_the_summary(qtbot, ctx, db, state, tmp_path):
     w.undo_button.click()
     qtbot.waitUntil(lambda: w.undone is not None, timeout=30_000)
     assert count(db, Member) == 0 and "undone" in w.summary.text() and not w.undo_button.isVisible()
+
+
+def test_a_file_in_an_unknown_encoding_is_refused_on_the_first_page(qtbot, ctx, state, tmp_path):
+    path = members_csv(tmp_path / "sjis.csv", [("山田太郎", "13800138000")], headers=["氏名", "電話"],
+                       encoding="shift_jis")
+    w = wizard(qtbot, state, "members", path)
+    qtbot.waitUntil(lambda: "encoding" in w.file_info.text(), timeout=10_000)
+    assert "GB18030" in w.file_info.text() and "Big5" in w.file_info.text()     # says what was tried
+    assert w.sample is None and not w.next_button.isEnabled()
+
+
+def test_an_import_from_the_empty_members_screen_fills_it(qtbot, ctx, db, state, tmp_path):
+    screen = MembersScreen(state)
+    qtbot.addWidget(screen)
+    screen.resize(1000, 600)
+    screen.show()
+    qtbot.waitUntil(lambda: screen.empty_panel.isVisible(), timeout=10_000)
+    w = screen.open_import(members_csv(tmp_path / "会员.csv", good_rows(4)))
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.sample is not None, timeout=10_000)
+    settle(qtbot, state)
+    to_preview(qtbot, state, w)
+    w.next()
+    qtbot.waitUntil(lambda: w.result is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: screen.table.isVisible() and screen.model.rowCount() == 4, timeout=10_000)
+    assert not screen.empty_panel.isVisible() and count(db, Member) == 4
+
+
+def test_a_manager_imports_products_only(qtbot, ctx, english):
+    from app.services.base import settings
+    from app.services.base.context import Actor
+    from app.ui.imports.wizard import kinds_allowed
+    from app.ui.state import AppState
+
+    settings.update(ctx, language="en")
+    s = AppState(ctx.as_actor(Actor(None, "manager", "manager")))
+    assert kinds_allowed(s) == ("products",)
+    tab = ProductsTab(s)
+    qtbot.addWidget(tab)
+    tab.show()
+    w = tab.open_import()
+    qtbot.addWidget(w)
+    assert [w.kind_combo.itemData(i) for i in range(w.kind_combo.count())] == ["products"]
+    w.reject()
+    s.tasks.wait()
