@@ -90,6 +90,18 @@ def test_inspect_reads_a_utf8_bom_csv_with_blank_lines_first(tmp_path):
     assert sample.rows[1][:2] == ("会员1", "13900000001") and not sample.more
 
 
+def test_inspect_shows_the_start_of_a_big_csv_without_reading_it_whole(tmp_path):
+    rows = [(f"会员{i}", f"139{i:08d}", "1990-03-05", "100.00", 50, "老客户" * (i % 7)) for i in range(40_000)]
+    path = members_csv(tmp_path / "big.csv", rows)
+    assert (tmp_path / "big.csv").stat().st_size > 2 * import_mapping.CSV_PREFIX
+    sample = import_mapping.inspect(path, limit=5)
+    assert sample.headers == tuple(HEADERS) and sample.more and sample.row_numbers == (2, 3, 4, 5, 6)
+    assert sample.rows[4] == ("会员4", "13900000004", "1990-03-05", "100.00", "50", "老客户" * 4)
+    every = import_mapping.inspect(path, limit=100_000)     # as many rows as the start holds, none cut
+    assert 1_000 < len(every.rows) < 40_000 and every.more
+    assert all(r[0] == f"会员{i}" and r[5] == "老客户" * (i % 7) for i, r in enumerate(every.rows))
+
+
 def test_inspect_reads_a_gb18030_csv_and_guesses_the_chinese_headers(tmp_path):
     path = members_csv(tmp_path / "会员.csv", good_rows(25))
     sample = import_mapping.inspect(path)

@@ -9,6 +9,7 @@ The mapping is ``{header text as written: canonical column, or import_run.IGNORE
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import itertools
@@ -88,14 +89,18 @@ def inspect(path: str | Path, sheet: str | None = None, *, region: str = "CN",
     ``import_empty`` (no header row, or no row under it)."""
     p = Path(path)
     try:
-        data = p.read_bytes()
+        with p.open("rb") as f:
+            data = f.read(CSV_PREFIX + 1)
+            if p.suffix.lower() in XLSX_SUFFIXES or data.startswith(_ZIP_MAGIC):
+                data += f.read()            # a workbook: openpyxl needs the whole zip (a CSV: its start)
     except OSError as exc:
         raise ImportFailed("import_unreadable", file=p.name, why=exc.strerror or str(exc)) from None
     if p.suffix.lower() == ".xls" or data.startswith(_OLE_MAGIC):
         raise ImportFailed("import_xls", file=p.name)
     if p.suffix.lower() in XLSX_SUFFIXES or data.startswith(_ZIP_MAGIC):
         return _xlsx_sample(p.name, data, sheet, limit)
-    return _sample(p.name, (), None, _csv_rows(p.name, data, region, limit), limit)
+    sample = _sample(p.name, (), None, _csv_rows(p.name, data, region, limit), limit)
+    return sample if sample.more or len(data) <= CSV_PREFIX else dataclasses.replace(sample, more=True)
 
 
 def _sample(name: str, sheets, sheet, raw: Iterable[tuple[int, list]], limit: int,
@@ -131,7 +136,16 @@ def _sample(name: str, sheets, sheet, raw: Iterable[tuple[int, list]], limit: in
                       row_numbers=tuple(numbers))
 
 
+# A CSV's first bytes are what the wizard shows (the import itself reads the whole file): a
+# million-row file is not read whole to show 20 rows. The start is cut after its last line break,
+# which no multibyte character of UTF-8, GB18030 or Big5 contains, so no character is split.
+CSV_PREFIX = 1 << 20
+
+
 def _csv_rows(name: str, data: bytes, region: str, limit: int):
+    cut = len(data) > CSV_PREFIX
+    if cut:
+        data = data[:data.rfind(b"\n", 0, CSV_PREFIX) + 1] or data[:CSV_PREFIX]
     text = decode_text(data, name, region)
     first = next((line for line in text.splitlines() if line.strip()), "")
     counts = {d: first.count(d) for d in (",", "\t", ";")}
@@ -143,7 +157,8 @@ def _csv_rows(name: str, data: bytes, region: str, limit: int):
         for cells in itertools.islice(reader, limit * 4 + 50):
             out.append((reader.line_num, list(cells)))
     except csv.Error:
-        raise ImportFailed("import_csv_broken", file=name, row=max(reader.line_num, 1)) from None
+        if not (cut and out):       # a quoted cell cut at the end of the start read: the rows before it stand
+            raise ImportFailed("import_csv_broken", file=name, row=max(reader.line_num, 1)) from None
     return out
 
 
