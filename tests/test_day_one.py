@@ -53,10 +53,14 @@ def test_day_one_import_sell_refund_receive_count_and_check(qtbot, ctx, db, tmp_
     state = AppState(ctx)
     tab = tab_for(qtbot, state)
     assert tab.stack.currentIndex() == 1                             # the empty list says what to do
-    d = tab.open_import(path)
+    d = tab.open_import(path)                                       # the import wizard
     qtbot.addWidget(d)
-    qtbot.waitUntil(lambda: d.import_button.isEnabled(), timeout=15_000)
-    d.run_import()
+    qtbot.waitUntil(lambda: d.sample is not None, timeout=15_000)
+    settle_state(qtbot, state)
+    d.next()                                                         # the columns, as guessed
+    d.next()                                                         # the preview
+    qtbot.waitUntil(lambda: d.next_button.isEnabled(), timeout=15_000)
+    d.next()                                                         # Import
     qtbot.waitUntil(lambda: d.result is not None, timeout=30_000)
     assert (d.result.added, d.result.opening_stock) == (3, 26)
     assert set(d.result.new_categories) == {"咖啡", "茶", "面包"}

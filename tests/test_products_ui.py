@@ -449,22 +449,21 @@ def test_import_an_excel_price_list_preview_then_import(qtbot, ctx, state, tmp_p
         ("西湖龙井", "LJ01", "6901000000031", "¥168.00", "158", "茶", 5),  # a new category
     ])
     tab = tab_for(qtbot, state)
-    d = tab.open_import(path)
-    qtbot.addWidget(d)
-    qtbot.waitUntil(lambda: d.table.rowCount() == 1, timeout=10_000)
-    assert d.table.item(0, 0).text() == "3" and "30.505" in d.table.item(0, 2).text()
-    assert not d.import_button.isEnabled() and "1 bad row" in d.summary.text()
+    d = to_import_preview(qtbot, state, tab, path)
+    qtbot.waitUntil(lambda: d.bad_table.rowCount() == 1, timeout=10_000)
+    assert d.bad_table.item(0, 0).text() == "3" and "30.505" in d.bad_table.item(0, 1).text()
+    assert not d.next_button.isEnabled() and "1 bad row" in d.preview_summary.text()
     assert catalog.count(ctx, "", active_only=False) == 0              # the preview wrote nothing
     d.skip_bad.setChecked(True)
-    qtbot.waitUntil(lambda: d.import_button.isEnabled(), timeout=10_000)
-    assert "2 to add" in d.summary.text() and "茶" in d.summary.text()
-    qtbot.mouseClick(d.import_button, Qt.MouseButton.LeftButton)
-    d.reject()                      # Esc while it imports: the dialog waits for the import
+    qtbot.waitUntil(lambda: d.next_button.isEnabled(), timeout=10_000)
+    assert "2 to add" in d.preview_summary.text() and "茶" in d.preview_summary.text()
+    qtbot.mouseClick(d.next_button, Qt.MouseButton.LeftButton)        # Import
+    d.reject()                      # Esc while it imports: the wizard waits for the import
     assert d.isVisible() and not d.close_button.isEnabled()
     qtbot.waitUntil(lambda: d.result is not None, timeout=20_000)
     r = d.result
     assert (r.added, r.skipped, r.new_categories, r.opening_stock) == (2, 1, ("茶",), 17)
-    assert "2 added" in d.summary.text() and "opening stock 17" in d.summary.text()
+    assert "2 added" in d.summary.text() and "Opening stock: 17" in d.summary.text()
     assert d.progress.value() == d.progress.maximum()
     assert sorted(p.sku for p in catalog.search(ctx, "", active_only=False)) == ["LJ01", "LT01"]
     d.close_button.click()
@@ -472,20 +471,31 @@ def test_import_an_excel_price_list_preview_then_import(qtbot, ctx, state, tmp_p
     assert tab.model.rowCount() == 2 and tab.stack.currentIndex() == 0
 
 
+def to_import_preview(qtbot, state, tab, path):
+    """Products › Import… on ``path``: the wizard's file page read, the guessed columns taken, the preview."""
+    d = tab.open_import(path)
+    qtbot.addWidget(d)
+    qtbot.waitUntil(lambda: d.sample is not None, timeout=10_000)
+    settle(qtbot, state)
+    d.next()
+    d.next()
+    assert d.page() == "preview"
+    return d
+
+
 def test_import_update_lists_the_changes(qtbot, ctx, state, tmp_path):
     coffee_shop(ctx)
     path = price_list(tmp_path / "prices.xlsx", [("拿铁", "LT01", "6901000000017", "29.50", "", "咖啡", "")])
     tab = tab_for(qtbot, state)
-    d = tab.open_import(path)
-    qtbot.addWidget(d)
-    qtbot.waitUntil(lambda: d.table.rowCount() >= 1, timeout=10_000)
-    assert not d.import_button.isEnabled()                         # LT01 exists: refused without Update
+    d = to_import_preview(qtbot, state, tab, path)
+    qtbot.waitUntil(lambda: d.bad_table.rowCount() >= 1, timeout=10_000)
+    assert not d.next_button.isEnabled()                           # LT01 exists: refused without Update
     d.update_existing.setChecked(True)
-    qtbot.waitUntil(lambda: d.import_button.isEnabled(), timeout=10_000)
+    qtbot.waitUntil(lambda: d.next_button.isEnabled(), timeout=10_000)
     d.run_import()
     qtbot.waitUntil(lambda: d.result is not None, timeout=20_000)
     assert d.result.updated == 1
-    changes = [d.table.item(i, 2).text() for i in range(d.table.rowCount())]
+    changes = [d.result_table.item(i, 1).text() for i in range(d.result_table.rowCount())]
     assert any("28.00" in c and "29.50" in c for c in changes), changes
     assert products.detail(ctx, catalog.search(ctx, "LT01")[0].id).product.price == 2950
 

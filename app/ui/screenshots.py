@@ -433,9 +433,16 @@ def render_till_day(state, folder) -> list[Path]:
     return render(state, folder)
 
 
+def render_import_wizard(state, folder) -> list[Path]:
+    """Moving in: the import wizard's steps (app/ui/screenshots_wizard.py)."""
+    from app.ui.screenshots_wizard import render
+
+    return render(state, folder)
+
+
 SCREENS = (render_till, render_till_sell, render_till_day, render_members, render_products, render_stock,
            render_settings, render_startup, render_receipt_preview, render_messages, render_care, render_reports,
-           render_analytics, render_owner_password, render_faults)
+           render_analytics, render_owner_password, render_faults, render_import_wizard)
 
 
 def render_all(folder: Path, *, db_url: str | None = None, lang: str | None = None) -> list[Path]:

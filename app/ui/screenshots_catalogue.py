@@ -48,7 +48,10 @@ def render_products(state, folder, langs: tuple[str, ...] | None = None, import_
             _shot(e, out, f"{name}_{lang}", saved)
             _close(e)
         if import_file:
-            d = tab.open_import(import_file)
+            d = tab.open_import(import_file)        # the import wizard: its preview step
+            _settle(state, 10)
+            d.next()
+            d.next()
             _settle(state, 10)
             _shot(d, out, f"product_import_{lang}", saved)
             _close(d)

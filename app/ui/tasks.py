@@ -2,7 +2,8 @@
 background work (shaped like Anki's QueryOp / CollectionOp).
 
 - ``tasks.query(fn, on_done, on_error, what=...)``, the read flavour: ``fn()`` runs on a worker
-  (``pool="db"``, or ``"io"`` for printers, gateways, files and PDFs) and its result reaches
+  (``pool="db"``, ``"io"`` for printers, gateways, files and PDFs, or ``"bulk"`` for an import that
+  reads a whole file) and its result reaches
   ``on_done`` on the UI thread by a queued signal.
 - ``tasks.write(fn, on_done, on_error, what=..., owner=..., on_wait=...)``, the write flavour: ``fn``
   is one whole service call (one unit of work) on the db worker; while it fails with ``Busy`` (it
@@ -78,15 +79,18 @@ class _Job(QRunnable):
 
 
 class TaskRunner(QObject):
-    """Worker pools: ``db`` (one thread: every service call) and ``io`` (printers, gateways, PDFs)."""
+    """Worker pools: ``db`` (one thread: every service call), ``io`` (printers, gateways, PDFs) and
+    ``bulk`` (one thread: an import's minutes of reading and checking a file, which must not queue the
+    till's sales behind it; its writes still go through the database's one writing connection)."""
 
     busy_changed = Signal(int)  # number of tasks still running
     fault = Signal(str)         # a failure nobody foresaw (already logged): the sentence to show
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pools = {"db": QThreadPool(self), "io": QThreadPool(self)}
+        self._pools = {"db": QThreadPool(self), "io": QThreadPool(self), "bulk": QThreadPool(self)}
         self._pools["db"].setMaxThreadCount(1)
+        self._pools["bulk"].setMaxThreadCount(1)
         self._pools["io"].setMaxThreadCount(2)
         self._relay = _Relay()
         self._relay.finished.connect(self._finished)
@@ -121,7 +125,7 @@ class TaskRunner(QObject):
     def write(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
               on_error: Callable[[BaseException], None] | None = None, *, what: str | None = None,
               owner: QObject | None = None, on_wait: Callable[[int, int], None] | None = None,
-              limit_s: float | None = None) -> None:
+              limit_s: float | None = None, pool: str = "db") -> None:
         """The write flavour: ``fn``, one whole service call, on the db worker, run again while the
         database is busy (``on_wait(attempts, seconds waited)`` after each busy attempt and every
         second) for up to ``limit_s`` (default ``BUSY_WAIT_S``); then ``on_error(Busy)``, and the
@@ -129,7 +133,7 @@ class TaskRunner(QObject):
         if owner is None and isinstance(getattr(on_done, "__self__", None), QObject):
             owner = on_done.__self__
         _Patient(self, fn, on_done or (lambda _r: None), on_error, on_wait or (lambda _a, _s: None),
-                 BUSY_WAIT_S if limit_s is None else limit_s, owner or self, what)
+                 BUSY_WAIT_S if limit_s is None else limit_s, owner or self, what, pool)
 
     @property
     def busy(self) -> int:
@@ -167,8 +171,9 @@ class _Patient(QObject):
     """One call run again while it fails with ``Busy``; lives as long as the widget it reports to."""
 
     def __init__(self, runner: TaskRunner, fn, on_done, on_error, on_wait, limit_s: float,
-                 parent: QObject, what: str | None = None) -> None:
+                 parent: QObject, what: str | None = None, pool: str = "db") -> None:
         super().__init__(parent)
+        self.pool = pool
         self.runner, self.fn, self.on_done, self.on_error, self.on_wait = runner, fn, on_done, on_error, on_wait
         self.what = what
         self.limit_s, self.attempts, self.started = limit_s, 0, time.monotonic()
@@ -178,7 +183,7 @@ class _Patient(QObject):
 
     def _attempt(self) -> None:
         self.attempts += 1
-        self.runner.run(self.fn, self._done, self._failed, owner=self, what=self.what)
+        self.runner.run(self.fn, self._done, self._failed, owner=self, what=self.what, pool=self.pool)
 
     def _done(self, result) -> None:
         self._tick.stop()

@@ -286,3 +286,27 @@ def _check_together(t: Ctx, old: ShopSettings, new: ShopSettings, changes: dict)
             check_amount(getattr(new, key), new.currency, field=key, allow_zero=key != "open_price_max")
     if "vip_tier" in changes and t.s.execute(select(Tier.id).where(Tier.code == new.vip_tier)).first() is None:
         raise NotFound("tier_not_found", tier=quoted(new.vip_tier))
+
+
+# --- free values kept beside the typed settings (the import wizard's remembered mappings) ------
+VALUE_KEY_MAX = 64
+
+
+def stored_value(ctx: Ctx, key: str) -> str | None:
+    """The text kept under ``key`` (not a ShopSettings field), or None."""
+    assert key not in _FIELDS and len(key) <= VALUE_KEY_MAX, key
+    with ctx.tx(write=False) as t:
+        return t.s.execute(select(Setting.value).where(Setting.key == key)).scalar()
+
+
+def store_value(ctx: Ctx, key: str, value: str) -> None:
+    """Keep ``value`` under ``key`` (not a ShopSettings field: those change through ``update``).
+    The caller checks its own permission."""
+    assert key not in _FIELDS and len(key) <= VALUE_KEY_MAX, key
+    with ctx.tx() as t:
+        row = t.s.get(Setting, key)
+        if row is None:
+            t.s.add(Setting(key=key, value=value))
+        else:
+            row.value = value
+        t.s.flush()

@@ -21,6 +21,12 @@ from app.ui.widgets import row_table
 DEBOUNCE_MS = 250
 
 
+def _undo_available() -> bool:
+    from app.services.admin import import_mapping
+
+    return import_mapping.undo_available()
+
+
 class MembersScreen(QWidget):
     def __init__(self, state, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,12 +65,19 @@ class MembersScreen(QWidget):
         self.export_button = QPushButton(self.tr("Export…"), self)
         self.export_button.setToolTip(self.tr("Every member to a CSV or Excel file (owner only; recorded in the audit log)"))
         self.export_button.clicked.connect(self.export_members)
-        for b in (self.export_button, self.topup_button, self.edit_button, self.new_button):
+        # Moving in (the owner): the import wizard, and taking the latest import back
+        self.import_button = QPushButton(self.tr("Import…"), self)
+        self.import_button.setToolTip(self.tr("Members, balances, points and purchase history from your old software "
+                                              "(Excel or CSV)"))
+        self.import_button.clicked.connect(lambda: self.open_import())
+        self.undo_import_button = QPushButton(self.tr("Undo last import…"), self)
+        self.undo_import_button.clicked.connect(lambda: self.undo_last_import())
+        for b in (self.undo_import_button, self.import_button, self.export_button, self.topup_button,
+                  self.edit_button, self.new_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             head.addWidget(b)
         outer.addLayout(head)
-        self.export_button.setVisible(state.role_allowed("export"))
-        state.actor_changed.connect(lambda _a: self.export_button.setVisible(state.role_allowed("export")))
+        state.actor_changed.connect(lambda _a: self._permissions())
 
         self.search = QLineEdit(self)
         self.search.setPlaceholderText(self.tr("Search: phone, last 4 digits, card no., name or #tag  (Ctrl+F)"))
@@ -92,6 +105,8 @@ class MembersScreen(QWidget):
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         outer.addWidget(self.table, 1)
+        self.empty_panel = self._empty_panel()
+        outer.addWidget(self.empty_panel, 1)
         self.hint = QLabel(self.tr("Enter open · F4 new member · F5 top up · F6 edit · Ctrl+F search · "
                                    "click Name, Balance, Total spent or Last visit to sort"), self)
         self.hint.setProperty("role", "muted")
@@ -116,7 +131,56 @@ class MembersScreen(QWidget):
         QShortcut(QKeySequence("F4"), self, activated=self.new_member)
         QShortcut(QKeySequence("F5"), self, activated=self.topup_selected)
         QShortcut(QKeySequence("F6"), self, activated=self.edit_selected)
+        self._permissions()
         self.model.set_query("")
+
+    def _permissions(self) -> None:
+        self.export_button.setVisible(self.state.role_allowed("export"))
+        owner = self.state.role_allowed("import")
+        self.import_button.setVisible(owner)
+        self.undo_import_button.setVisible(owner and _undo_available())
+        self.empty_import.setVisible(owner)
+
+    def _empty_panel(self) -> QWidget:
+        """A new shop's empty list: where members come from (F4, or the import wizard)."""
+        panel = QWidget(self)
+        box = QVBoxLayout(panel)
+        box.addStretch(1)
+        self.empty_text = QLabel(self.tr("No members yet. Add one with New member (F4), or bring your members, their "
+                                         "balances, points and purchase history over from the software you used "
+                                         "before."), panel)
+        self.empty_text.setWordWrap(True)
+        self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_text.setStyleSheet("font-size: 16px;")
+        box.addWidget(self.empty_text)
+        self.empty_import = QPushButton(self.tr("Import from your old software…"), panel)
+        self.empty_import.setProperty("primary", True)
+        self.empty_import.clicked.connect(lambda: self.open_import())
+        box.addSpacing(12)
+        box.addWidget(self.empty_import, 0, Qt.AlignmentFlag.AlignCenter)
+        box.addStretch(2)
+        panel.hide()
+        return panel
+
+    # --- moving in (owner) -------------------------------------------------------------------------
+    def open_import(self, path: str | None = None, kind: str = "members"):
+        """The import wizard (``path``: a file already chosen, as tests and screenshots do)."""
+        from app.ui.imports.wizard import ImportWizard
+
+        self.dialog = ImportWizard(self.state, kind, path, self)
+        self.dialog.imported.connect(lambda _k: self.model.set_query(self.search.text().strip()))
+        self.dialog.open()
+        return self.dialog
+
+    def undo_last_import(self):
+        """Take the latest import back, after saying which one (the service refuses when anything
+        since touches what it brought in, and says what)."""
+        from app.ui.imports.undo import UndoLastImport
+
+        self.dialog = UndoLastImport(self.state, self)
+        self.dialog.undone.connect(lambda: self.model.set_query(self.search.text().strip()))
+        self.dialog.open()
+        return self.dialog
 
     # --- export (owner) ----------------------------------------------------------------------------
     def export_members(self, path: str | None = None) -> None:
@@ -194,6 +258,9 @@ class MembersScreen(QWidget):
         else:
             text = self.tr("{count} found").format(count=n) if exact else self.tr("{count}+ found").format(count=n)
         self.count_label.setText(text)
+        empty = not self.model.query and total == 0 and exact
+        self.empty_panel.setVisible(empty)
+        self.table.setVisible(not empty)
         if self.model.rowCount() and not self.table.currentIndex().isValid():
             self.table.setCurrentIndex(self.model.index(0, 0))
 

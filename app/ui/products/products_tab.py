@@ -125,7 +125,7 @@ class ProductsTab(Tab):
         buttons.addStretch(1)
         self.empty_new = QPushButton(self.tr("New product"), page)
         self.empty_new.setProperty("primary", True)
-        self.empty_import = QPushButton(self.tr("Import…"), page)
+        self.empty_import = QPushButton(self.tr("Import from your old software…"), page)
         buttons.addWidget(self.empty_new)
         buttons.addWidget(self.empty_import)
         buttons.addStretch(1)
@@ -290,18 +290,13 @@ class ProductsTab(Tab):
 
     # --- import and export --------------------------------------------------------------------------
     def open_import(self, path: str | None = None):
-        """Choose a file (``path`` skips the file dialog) and open the import dialog on it."""
-        if path is None:
-            from PySide6.QtWidgets import QFileDialog
+        """The import wizard on a price list (``path``: a file already chosen, as tests do; else the
+        wizard's first page asks for one)."""
+        from app.ui.imports.wizard import ImportWizard
 
-            path, _ = QFileDialog.getOpenFileName(self, self.tr("Import products"), str(Path.home()),
-                                                  self.tr("Excel or CSV (*.xlsx *.csv)"))
-            if not path:
-                return None
-        from app.ui.products.import_dialog import ImportDialog
-
-        self.dialog = ImportDialog(self.state, path, self)
+        self.dialog = ImportWizard(self.state, "products", path, self)
         self.dialog.finished.connect(lambda _r: self.model.refresh())
+        self.dialog.imported.connect(lambda _k: self.model.refresh())
         self.dialog.open()
         return self.dialog
 
