@@ -414,6 +414,14 @@ CATALOGUE: dict[str, str] = {
     "import_price_missing": NC_("import_price_missing", "{field}: a new product needs a price"),
     "import_stock_existing": NC_("import_stock_existing", "{field}: {name} already has {on_hand} in stock from its stock "
                                  "record; change it with a stock count, not an import ({value})"),
+    # members and history imports (app/services/admin/imports.py, import_history.py)
+    "import_cancelled": NC_("import_cancelled", "The import was cancelled; nothing was imported"),
+    "import_tier_unknown": NC_("import_tier_unknown", "{field}: '{value}' is no member tier (the tiers: {tiers})"),
+    "import_service_unknown": NC_("import_service_unknown", "{field}: '{value}' is no service or count-card package in the products"),
+    "import_uses_over": NC_("import_uses_over", "{field}: {uses} uses left is more than the package {name} holds ({total})"),
+    "import_uses_missing": NC_("import_uses_missing", "{field}: a count card needs its uses left (a whole number of 1 or more)"),
+    "import_uses_no_card": NC_("import_uses_no_card", "{field}: uses left is given but no count card is named"),
+    "import_member_two": NC_("import_member_two", "Phone {phone} is {name}'s but card {card} is {other}'s: two different members"),
     "import_matches_two": NC_("import_matches_two", "SKU {sku} and barcode {barcode} are two different products"),
     "support_bundle_failed": NC_("support_bundle_failed", "The support bundle could not be written to {path}: {why}"),
     "countcard_too_few": NC_("countcard_too_few", "Count card {id} has only {left} use(s) left, not {asked}"),
