@@ -421,6 +421,7 @@ CATALOGUE: dict[str, str] = {
     "import_uses_over": NC_("import_uses_over", "{field}: {uses} uses left is more than the package {name} holds ({total})"),
     "import_uses_missing": NC_("import_uses_missing", "{field}: a count card needs its uses left (a whole number of 1 or more)"),
     "import_uses_no_card": NC_("import_uses_no_card", "{field}: uses left is given but no count card is named"),
+    "import_same_member": NC_("import_same_member", "Row {row} already updates this member ({name})"),
     "import_member_two": NC_("import_member_two", "Phone {phone} is {name}'s but card {card} is {other}'s: two different members"),
     "import_matches_two": NC_("import_matches_two", "SKU {sku} and barcode {barcode} are two different products"),
     "support_bundle_failed": NC_("support_bundle_failed", "The support bundle could not be written to {path}: {why}"),

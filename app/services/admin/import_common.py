@@ -291,10 +291,26 @@ class PhoneReader:
     def __init__(self, region: str) -> None:
         self.region = region
         self.known: dict[str, str | ShopError] = {}
+        self.mobile = None
+        self.prefix = ""
+        # The region's mobile numbers as phonenumbers' own metadata describes them: a plain national
+        # number that matches is valid and needs no parse (a mainland history is mostly these).
+        import phonenumbers
+
+        md = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if md is not None and md.mobile is not None and md.mobile.national_number_pattern and md.country_code:
+            self.mobile = re.compile(md.mobile.national_number_pattern)
+            self.prefix = f"+{md.country_code}"
 
     def __call__(self, raw: str) -> str:
         got = self.known.get(raw)
         if got is None:
+            if self.mobile is not None and raw.isascii() and raw.isdigit() and raw[0] != "0" \
+                    and self.mobile.fullmatch(raw):
+                got = sys.intern(self.prefix + raw)
+                if len(self.known) < 1_000_000:
+                    self.known[raw] = got
+                return got
             try:
                 got = sys.intern(phones.normalize(raw, self.region))
             except ShopError as err:

@@ -53,7 +53,7 @@ from app.services.sales import receipt_numbers
 # (row no, phone E.164, when, amount in minor units, sku, qty, receipt, n) where n counts identical
 # receipt-less rows so far (0 for a receipt's row).
 _R_NO, _R_PHONE, _R_WHEN, _R_AMOUNT, _R_SKU, _R_QTY, _R_RECEIPT, _R_N = range(8)
-WRITE_CHUNK = 5000
+WRITE_CHUNK = 2000   # sales per executemany: progress and cancel between them
 _ANY_IMPORTED = select(Sale.id).where(Sale.source == "import").limit(1)
 
 

@@ -98,7 +98,7 @@ from app.services.members import members, tiers
 __all__ = ["MEMBER_COLUMNS", "SALES_COLUMNS", "ImportReport", "RejectedRow", "import_members", "import_sales",
            "points_expiry"]
 
-WRITE_CHUNK = 5000
+WRITE_CHUNK = 2000   # rows per executemany: progress and cancel between them
 
 
 # --- members ----------------------------------------------------------------------------------
@@ -320,6 +320,7 @@ def _member_duplicates(t: Ctx, keys, bad: dict[int, list[ShopError]], update: bo
     first_phone: dict[str, int] = {}
     first_card: dict[str, int] = {}
     matched: dict[int, int] = {}
+    updated_by: dict[int, int] = {}    # member id -> the row that updates it
     for row_no, phone, card in keys:
         errs: list[ShopError] = []
         by_phone = existing_phone.get(phone) if phone else None
@@ -340,10 +341,16 @@ def _member_duplicates(t: Ctx, keys, bad: dict[int, list[ShopError]], update: bo
             first_phone.setdefault(phone, row_no)
         if card:
             first_card.setdefault(card, row_no)
+        target = (by_phone or by_card) if update else None
+        if not errs and target is not None:
+            if target[0] in updated_by:
+                errs.append(ValidationError("import_same_member", row=updated_by[target[0]], name=target[1]))
+            else:
+                updated_by[target[0]] = row_no
         if errs:
             bad.setdefault(row_no, []).extend(errs)
-        elif update and (by_phone or by_card):
-            matched[row_no] = (by_phone or by_card)[0]
+        elif target is not None:
+            matched[row_no] = target[0]
     return matched
 
 
