@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from app.errors import ImportFailed, ShopError, ValidationError, quoted, render
 from app.money import MAX_MAJOR, check_amount, decimal_digits, parse_amount, plain_number
@@ -484,3 +484,31 @@ def cell_date(value: Cell, field: str, today: date) -> date | None:
     if when.date() > today:
         raise ValidationError("import_future", field=field, value=when.date().isoformat())
     return when.date()
+
+
+class Bulk:
+    """Many rows into one table: on SQLite straight to the driver's executemany (the statement
+    built once, values already in SQLite's storage forms: :meth:`dt`, :meth:`day`), so a million
+    rows cost no per-row SQLAlchemy work; elsewhere Core executemany (PostgreSQL batches it)."""
+
+    def __init__(self, t: Ctx, table, columns: tuple[str, ...]) -> None:
+        self.conn = t.s.connection()
+        self.sqlite = t.s.bind.dialect.name == "sqlite"
+        self.table, self.columns = table, columns
+        self.sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+                    if self.sqlite else None)
+
+    def dt(self, value: datetime | None):
+        """A datetime as SQLAlchemy's SQLite DateTime stores it (so it compares and reads back alike)."""
+        if self.sqlite and value is not None:
+            return value.isoformat(" ", "microseconds")
+        return value
+
+    def __call__(self, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        if self.sqlite:
+            self.conn.exec_driver_sql(self.sql, rows)
+        else:
+            cols = self.columns
+            self.conn.execute(insert(self.table), [dict(zip(cols, r)) for r in rows])

@@ -38,6 +38,7 @@ from app.services.admin.import_common import (
     import_lock,
     phone_shown,
     whole_number,
+    Bulk,
 )
 from app.services.base import audit, permissions, phones
 from app.services.base.context import Ctx
@@ -247,7 +248,12 @@ def _parse_sale(row: Row, headers, cfg: ShopSettings, now: datetime, phone_of, t
         errs.append(err)
     sku = cell_text(get("sku"))
     qty_text = cell_text(get("qty"))
-    qty = whole_number(qty_text) if qty_text else 1
+    if not qty_text:
+        qty = 1
+    elif len(qty_text) <= 4 and qty_text.isascii() and qty_text.isdigit():
+        qty = int(qty_text)
+    else:
+        qty = whole_number(qty_text)
     if qty is None or not 1 <= qty <= QTY_MAX:
         errs.append(ValidationError("quantity_invalid", value=cell_shown(qty_text), max=QTY_MAX))
     receipt = cell_text(get("receipt"))
@@ -331,6 +337,15 @@ def _write_sales(t: Ctx, h: _History, present, member_ids: dict[str, int], new_i
     amount = 0
     n = 0
     chunk: list[tuple[str, list[tuple]]] = []
+    sales_in = Bulk(t, Sale.__table__, (
+        "import_batch_id", "receipt_no", "till", "seq", "kind", "source", "source_ref", "staff_id", "member_id",
+        "created_at", "subtotal", "tier_discount", "manual_discount", "total", "change_given", "points_earned", "note"))
+    lines_in = Bulk(t, SaleLine.__table__, (
+        "sale_id", "line_no", "product_id", "sku", "name", "qty", "unit_price", "price_overridden", "tier_discount",
+        "manual_discount", "line_total", "points_eligible"))
+    payments_in = Bulk(t, PaymentRow.__table__, ("sale_id", "method", "amount", "reference"))
+    dt = sales_in.dt
+    no_product = (None, IMPORT_SKU, IMPORT_LINE_NAME)
 
     def flush() -> None:
         nonlocal n
@@ -340,19 +355,16 @@ def _write_sales(t: Ctx, h: _History, present, member_ids: dict[str, int], new_i
         sale_rows = []
         for k, (ref, rows) in enumerate(chunk):
             first = rows[0]
-            total = sum(r[_R_AMOUNT] for r in rows)
+            total = sum(r[_R_AMOUNT] for r in rows) if len(rows) > 1 else first[_R_AMOUNT]
             note = f"imported receipt {first[_R_RECEIPT]}" if first[_R_RECEIPT] else "imported"
-            unknown = list(dict.fromkeys(r[_R_SKU] for r in rows if r[_R_SKU] and r[_R_SKU] not in products))
-            if unknown:
-                note += "; sku " + ", ".join(unknown)
+            if any(r[_R_SKU] and r[_R_SKU] not in products for r in rows):
+                note += "; sku " + ", ".join(dict.fromkeys(r[_R_SKU] for r in rows
+                                                           if r[_R_SKU] and r[_R_SKU] not in products))
             seq = first_seq + k
             mid = member_ids[first[_R_PHONE]]
-            sale_rows.append({"import_batch_id": batch, "receipt_no": f"{IMPORT_TILL}-{seq:06d}", "till": IMPORT_TILL,
-                              "seq": seq, "kind": "sale", "source": "import", "source_ref": ref, "staff_id": actor,
-                              "member_id": mid, "created_at": first[_R_WHEN], "subtotal": total,
-                              "tier_discount": 0, "manual_discount": 0, "total": total, "change_given": 0,
-                              "points_earned": 0, "note": note})
             when = first[_R_WHEN]
+            sale_rows.append((batch, f"{IMPORT_TILL}-{seq:06d}", IMPORT_TILL, seq, "sale", "import", ref, actor, mid,
+                              dt(when), total, 0, 0, total, 0, 0, note))
             p = per.get(mid)
             if p is None:
                 p = per[mid] = [0, 0, when, 0, {}]
@@ -364,7 +376,7 @@ def _write_sales(t: Ctx, h: _History, present, member_ids: dict[str, int], new_i
                 p[3] = total
             month = (when.year, when.month)
             p[4][month] = p[4].get(month, 0) + total
-        conn.execute(insert(Sale.__table__), sale_rows)
+        sales_in(sale_rows)
         sale_ids = dict(conn.execute(select(Sale.seq, Sale.id).where(
             Sale.till == IMPORT_TILL, Sale.seq >= first_seq, Sale.seq < first_seq + len(chunk))).all())
         lines, payments = [], []
@@ -372,17 +384,17 @@ def _write_sales(t: Ctx, h: _History, present, member_ids: dict[str, int], new_i
             sid = sale_ids[first_seq + k]
             total = 0
             for line_no, r in enumerate(rows, start=1):
-                pid, sku, name = products.get(r[_R_SKU]) or (None, IMPORT_SKU, IMPORT_LINE_NAME)
-                lines.append({"sale_id": sid, "line_no": line_no, "product_id": pid, "sku": sku, "name": name,
-                              "qty": r[_R_QTY], "unit_price": round_half_up(r[_R_AMOUNT], r[_R_QTY]),  # the line total is the truth
-                              "price_overridden": False, "tier_discount": 0, "manual_discount": 0,
-                              "line_total": r[_R_AMOUNT], "points_eligible": False})
-                total += r[_R_AMOUNT]
+                pid, sku, name = products.get(r[_R_SKU]) or no_product if r[_R_SKU] else no_product
+                qty, line_total = r[_R_QTY], r[_R_AMOUNT]
+                # the line total is the truth; the unit price is shown
+                lines.append((sid, line_no, pid, sku, name, qty,
+                              line_total if qty == 1 else round_half_up(line_total, qty), False, 0, 0, line_total,
+                              False))
+                total += line_total
             # payments.reference is 64 characters; the full receipt number is in the source_ref and note.
-            payments.append({"sale_id": sid, "method": "other", "amount": total,
-                             "reference": rows[0][_R_RECEIPT][:64] or "import"})
-        conn.execute(insert(SaleLine.__table__), lines)
-        conn.execute(insert(PaymentRow.__table__), payments)
+            payments.append((sid, "other", total, rows[0][_R_RECEIPT][:64] or "import"))
+        lines_in(lines)
+        payments_in(payments)
         ticker.tick(len(lines))
         n += len(chunk)
         chunk.clear()
