@@ -504,6 +504,12 @@ class Bulk:
             return value.isoformat(" ", "microseconds")
         return value
 
+    def day(self, value: date | None):
+        """A date as SQLAlchemy's SQLite Date stores it."""
+        if self.sqlite and value is not None:
+            return value.isoformat()
+        return value
+
     def __call__(self, rows: list[tuple]) -> None:
         if not rows:
             return

@@ -54,6 +54,7 @@ from sqlalchemy import bindparam, insert, select, update
 from app import i18n
 from app.errors import ImportFailed, ShopError, ValidationError
 from app.models import CountCard, CountCardEntry, Member, MemberTag, PointsEntry, Product, WalletEntry
+from app.money import MAX_BALANCE, MAX_CARD_USES, MAX_POINTS_BALANCE
 from app.services.admin import import_batches
 from app.services.admin.import_common import (
     CARD_MAX,
@@ -67,6 +68,7 @@ from app.services.admin.import_common import (
     ImportReport,
     MemberChange,
     MemberPreview,
+    Bulk,
     PhoneReader,
     RejectedRow,
     Ticker,
@@ -175,6 +177,7 @@ def import_members(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, update
         look = _Lookups(t)
     today = ctx.today()
     phone_of = PhoneReader(cfg.region)
+    memo = _Memo()
     parsed: list[_MemberRow] = []
     bad: dict[int, list[ShopError]] = {}
     keys: list[tuple[int, str | None, str | None]] = []   # every row's (row no, phone, card) for repeats
@@ -185,7 +188,7 @@ def import_members(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, update
         has_marketing = "marketing_consent" in headers
         for row in table.rows():
             rec, errs, phone, card = _parse_member(row, headers, cfg, today, look, phone_of,
-                                                   marketing_consent and not has_marketing)
+                                                   marketing_consent and not has_marketing, memo)
             keys.append((row.row_no, phone, card))
             if errs:
                 bad[row.row_no] = errs
@@ -221,7 +224,7 @@ def import_members(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, update
         ids = _write_members(t, new_rows, batch, cfg, ticker)
         _update_members(t, good, matched, changes, new_values, t.now())
         ids.update({r.row_no: matched[r.row_no] for r in good if r.row_no in matched})
-        wallet_total, points_total = _write_openings(t, good, ids, batch, file, cfg, look, ticker)
+        wallet_total, points_total = _write_openings(t, good, ids, set(matched), batch, file, cfg, look, ticker)
         counts = {"rows": len(keys), "imported": len(good), "created": len(new_rows),
                   "updated": len(good) - len(new_rows), "rejected": len(rejected), "count_cards": cards,
                   "opening_wallet": wallet_total, "opening_points": points_total}
@@ -237,14 +240,40 @@ def import_members(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, update
                             batch_id=batch, preview=preview, changes=change_list)
 
 
-def _parse_member(row: Row, headers, cfg: ShopSettings, today: date, look: _Lookups, phone_of,
-                  consent_covers_marketing: bool):
-    """One row, checked cell by cell with the members service's own rules: (record or None, every
-    problem, phone or None, card or None)."""
-    def field(col: str) -> str:
-        return headers.get(col, col)
+class _Memo:
+    """Cells that repeat across a file (birthdays, dates, yes/no) read once: value or the error."""
 
+    def __init__(self) -> None:
+        self.known: dict[tuple, object] = {}
+
+    def __call__(self, fn, *args):
+        key = (fn, *args)
+        got = self.known.get(key, _MISSING)
+        if got is _MISSING:
+            try:
+                got = fn(*args)
+            except ShopError as err:
+                got = err
+            if len(self.known) < 200_000:
+                self.known[key] = got
+        if isinstance(got, ShopError):
+            raise got
+        return got
+
+
+_MISSING = object()
+
+
+def _parse_member(row: Row, headers, cfg: ShopSettings, today: date, look: _Lookups, phone_of,
+                  consent_covers_marketing: bool, memo: _Memo):
+    """One row, checked cell by cell with the members service's own rules: (record or None, every
+    problem, phone or None, card or None). Blank cells are not read at all."""
     errs: list[ShopError] = []
+    values = row.values
+
+    def text(col: str) -> str:
+        v = values.get(col, "")
+        return v if type(v) is str else cell_text(v)
 
     def read(fn, *args, default=None):
         try:
@@ -255,53 +284,78 @@ def _parse_member(row: Row, headers, cfg: ShopSettings, today: date, look: _Look
 
     if row.extra:
         errs.append(ValidationError("import_extra_cells", value=cell_shown(row.extra)))
-    get = row.get
-    name = read(members.clean_name, cell_text(get("name")))
-    phone = read(phone_of, cell_text(get("phone")))
-    card = read(members.clean_card, cell_text(get("card")))
-    if card and len(card) > CARD_MAX:
-        errs.append(ValidationError("import_too_long", field=field("card"), value=cell_shown(card), max=CARD_MAX))
-        card = None
-    gender = read(members.clean_gender, cell_text(get("gender")))
-    calendar = read(cell_calendar, get("birthday_calendar"), field("birthday_calendar"))
-    birthday = read(cell_birthday, get("birthday"), calendar or "solar")
-    care_text = cell_text(get("consent"))
-    care = read(cell_yes_no, care_text, field("consent")) if care_text else None
-    marketing_text = cell_text(get("marketing_consent"))
-    marketing = read(cell_yes_no, marketing_text, field("marketing_consent")) if marketing_text else None
+    name = read(members.clean_name, text("name"))
+    phone = read(phone_of, text("phone"))
+    card = None
+    raw = text("card")
+    if raw:
+        card = read(members.clean_card, raw)
+        if card and len(card) > CARD_MAX:
+            errs.append(ValidationError("import_too_long", field=headers["card"], value=cell_shown(card),
+                                        max=CARD_MAX))
+            card = None
+    raw = text("gender")
+    gender = read(memo, members.clean_gender, raw) if raw else None
+    birthday = None
+    raw = values.get("birthday", "")
+    if raw:
+        raw_cal = text("birthday_calendar")
+        calendar = read(memo, cell_calendar, raw_cal, headers.get("birthday_calendar", "")) if raw_cal else "solar"
+        birthday = read(memo, cell_birthday, raw, calendar or "solar")
+    elif text("birthday_calendar"):
+        read(memo, cell_calendar, text("birthday_calendar"), headers["birthday_calendar"])
+    raw = text("consent")
+    care = read(memo, cell_yes_no, raw, headers["consent"]) if raw else None
+    raw = text("marketing_consent")
+    marketing = read(memo, cell_yes_no, raw, headers["marketing_consent"]) if raw else None
     if marketing is None and consent_covers_marketing:
         marketing = care
-    balance = read(cell_amount, get("balance"), cfg, field("balance"), default=0)
-    bonus = read(cell_amount, get("bonus"), cfg, field("bonus"), default=0)
-    points = read(cell_whole, get("points"), field("points"), default=0)
-    expiry = read(cell_any_date, get("points_expiry"), field("points_expiry"))
-    tags = tuple(read(members.clean_tags, TAG_SPLIT.split(cell_text(get("tags")))) or ())
-    join_date = read(cell_date, get("join_date"), field("join_date"), today)
-    notes = read(members.clean_notes, cell_text(get("notes")), default="")
+    raw = text("balance")
+    balance = read(cell_amount, raw, cfg, headers["balance"], default=0) if raw else 0
+    raw = text("bonus")
+    bonus = read(cell_amount, raw, cfg, headers["bonus"], default=0) if raw else 0
+    raw = text("points")
+    points = read(cell_whole, raw, headers["points"], default=0) if raw else 0
+    for col, value, most in (("balance", balance, MAX_BALANCE), ("bonus", bonus, MAX_BALANCE),
+                             ("points", points, MAX_POINTS_BALANCE)):
+        if value > most:
+            errs.append(ValidationError("amount_absurd", field=headers[col], value=cell_shown(text(col))))
+    raw = values.get("points_expiry", "")
+    expiry = read(memo, cell_any_date, raw, headers["points_expiry"]) if raw else None
+    raw = text("tags")
+    tags = tuple(read(members.clean_tags, TAG_SPLIT.split(raw)) or ()) if raw else ()
+    raw = values.get("join_date", "")
+    join_date = read(memo, cell_date, raw, headers["join_date"], today) if raw else None
+    raw = text("notes")
+    notes = read(members.clean_notes, raw, default="") if raw else ""
     tier_id = None
-    tier_text = cell_text(get("tier"))
-    if tier_text:
-        tier_id = look.tiers.get(tier_text.casefold())
+    raw = text("tier")
+    if raw:
+        tier_id = look.tiers.get(raw.casefold())
         if tier_id is None:
-            errs.append(ValidationError("import_tier_unknown", field=field("tier"), value=cell_shown(tier_text),
+            errs.append(ValidationError("import_tier_unknown", field=headers["tier"], value=cell_shown(raw),
                                         tiers=look.tier_list))
-    card_text = cell_text(get("count_card"))
-    uses_text = cell_text(get("uses_left"))
-    uses = read(cell_whole, get("uses_left"), field("uses_left"), default=0)
-    card_expiry = read(cell_any_date, get("count_card_expiry"), field("count_card_expiry"))
+    card_text = text("count_card")
+    uses_text = text("uses_left")
+    uses = read(cell_whole, uses_text, headers["uses_left"], default=0) if uses_text else 0
+    raw = values.get("count_card_expiry", "")
+    card_expiry = read(memo, cell_any_date, raw, headers["count_card_expiry"]) if raw else None
     card_product = None
     if card_text:
         card_product = look.products.get(card_text.casefold())
         if card_product is None:
-            errs.append(ValidationError("import_service_unknown", field=field("count_card"),
+            errs.append(ValidationError("import_service_unknown", field=headers["count_card"],
                                         value=cell_shown(card_text)))
-        if not uses and (not uses_text or uses == 0):
-            errs.append(ValidationError("import_uses_missing", field=field("uses_left")))
+        if not uses:
+            if not uses_text or uses == 0:
+                errs.append(ValidationError("import_uses_missing", field=headers.get("uses_left", "uses_left")))
         elif card_product is not None and card_product[2] is not None and uses > card_product[2]:
-            errs.append(ValidationError("import_uses_over", field=field("uses_left"), uses=uses,
+            errs.append(ValidationError("import_uses_over", field=headers["uses_left"], uses=uses,
                                         name=card_product[3], total=card_product[2]))
     elif uses:
-        errs.append(ValidationError("import_uses_no_card", field=field("uses_left")))
+        errs.append(ValidationError("import_uses_no_card", field=headers["uses_left"]))
+    if uses > MAX_CARD_USES:
+        errs.append(ValidationError("amount_absurd", field=headers["uses_left"], value=cell_shown(uses_text)))
     if errs:
         return None, errs, phone, card
     return (_MemberRow(row.row_no, name, phone, card, gender, birthday, care, marketing, balance, bonus, points,
@@ -501,27 +555,29 @@ def _write_members(t: Ctx, new_rows: list[_MemberRow], batch: int, cfg: ShopSett
     base = tiers.base_tier(t)
     conn = t.s.connection()
     m = Member.__table__
+    cols = ("import_batch_id", "name", "name_key", "phone", "phone_last4", "card_no", "gender", "birthday_month",
+            "birthday_day", "birth_year", "birthday_calendar", "birthday_leap_month", "tier_id", "join_date", "notes",
+            "created_at", "updated_at", "ebill_enabled", "wallet_principal", "wallet_bonus", "points_balance",
+            "total_spent", "visits", "consent_care", "consent_care_at", "consent_care_source", "consent_marketing",
+            "consent_marketing_at", "consent_marketing_source")
+    bulk = Bulk(t, m, cols)
+    at = bulk.dt(now)
+    day = bulk.day
+    base_id = base.id if base else None
+    ebill = cfg.ebill_default
     for i in range(0, len(new_rows), WRITE_CHUNK):
         rows = []
         for r in new_rows[i:i + WRITE_CHUNK]:
             b = r.birthday
             care, marketing = bool(r.care), bool(r.marketing)
-            rows.append({
-                "import_batch_id": batch,
-                "name": r.name, "name_key": members.name_key(r.name), "phone": r.phone,
-                "phone_last4": phones.last4(r.phone), "card_no": r.card, "gender": r.gender,
-                "birthday_month": b.month if b else None, "birthday_day": b.day if b else None,
-                "birth_year": b.year if b else None, "birthday_calendar": b.calendar if b else "solar",
-                "birthday_leap_month": b.leap_month if b else False,
-                "tier_id": r.tier_id if r.tier_id is not None else (base.id if base else None),
-                "join_date": r.join_date or now.date(), "notes": r.notes or "", "created_at": now, "updated_at": now,
-                "ebill_enabled": cfg.ebill_default, "wallet_principal": 0, "wallet_bonus": 0, "points_balance": 0,
-                "total_spent": 0, "visits": 0,
-                "consent_care": care, "consent_care_at": now if care else None,
-                "consent_care_source": "import" if care else None,
-                "consent_marketing": marketing, "consent_marketing_at": now if marketing else None,
-                "consent_marketing_source": "import" if marketing else None})
-        conn.execute(insert(m), rows)
+            rows.append((
+                batch, r.name, members.name_key(r.name), r.phone, phones.last4(r.phone), r.card, r.gender,
+                b.month if b else None, b.day if b else None, b.year if b else None, b.calendar if b else "solar",
+                b.leap_month if b else False, r.tier_id if r.tier_id is not None else base_id,
+                day(r.join_date or now.date()), r.notes or "", at, at, ebill, r.balance, r.bonus, r.points, 0, 0,
+                care, at if care else None, "import" if care else None,
+                marketing, at if marketing else None, "import" if marketing else None))
+        bulk(rows)
         ticker.tick(len(rows))
     ids_by_phone = dict(conn.execute(select(m.c.phone, m.c.id).where(m.c.import_batch_id == batch)).all())
     ids = {r.row_no: ids_by_phone[r.phone] for r in new_rows}
@@ -531,30 +587,37 @@ def _write_members(t: Ctx, new_rows: list[_MemberRow], batch: int, cfg: ShopSett
     return ids
 
 
-def _write_openings(t: Ctx, good: list[_MemberRow], ids: dict[int, int], batch: int, file: str, cfg: ShopSettings,
-                    look: _Lookups, ticker: Ticker) -> tuple[int, int]:
+def _write_openings(t: Ctx, good: list[_MemberRow], ids: dict[int, int], updated: set[int], batch: int, file: str,
+                    cfg: ShopSettings, look: _Lookups, ticker: Ticker) -> tuple[int, int]:
     """Opening stored value, points and count cards, each table in chunks of executemany, through
     the ledger's own conditional balance updates. Returns (opening stored value, opening points)."""
     now = t.now()
     staff = t.actor.id
     conn = t.s.connection()
+    # A member this import creates was written with its opening balances (members start at their
+    # ledger's sum); a member it updates gets them through the ledger's conditional update.
     wallet = [r for r in good if r.balance or r.bonus]
+    wallet_in = Bulk(t, WalletEntry.__table__, ("import_batch_id", "member_id", "kind", "principal", "bonus",
+                                                "staff_id", "created_at", "note"))
+    at = wallet_in.dt(now)
     for i in range(0, len(wallet), WRITE_CHUNK):
         part = wallet[i:i + WRITE_CHUNK]
-        conn.execute(ledger._MOVE_WALLET, [{"b_id": ids[r.row_no], "b_p": r.balance, "b_b": r.bonus} for r in part])
-        conn.execute(insert(WalletEntry.__table__), [
-            {"import_batch_id": batch, "member_id": ids[r.row_no], "kind": "opening", "principal": r.balance,
-             "bonus": r.bonus, "sale_id": None, "topup_id": None, "staff_id": staff, "created_at": now,
-             "note": f"opening balance imported from {file} row {r.row_no}"} for r in part])
+        moved = [{"b_id": ids[r.row_no], "b_p": r.balance, "b_b": r.bonus} for r in part if r.row_no in updated]
+        if moved:
+            conn.execute(ledger._MOVE_WALLET, moved)
+        wallet_in([(batch, ids[r.row_no], "opening", r.balance, r.bonus, staff, at,
+                    f"opening balance imported from {file} row {r.row_no}") for r in part])
     points = [r for r in good if r.points]
     policy = points_expiry(cfg, now.date())
+    points_in = Bulk(t, PointsEntry.__table__, ("import_batch_id", "member_id", "kind", "points", "expires_on",
+                                                "staff_id", "created_at", "note"))
     for i in range(0, len(points), WRITE_CHUNK):
         part = points[i:i + WRITE_CHUNK]
-        conn.execute(ledger._MOVE_POINTS, [{"b_id": ids[r.row_no], "b_n": r.points} for r in part])
-        conn.execute(insert(PointsEntry.__table__), [
-            {"import_batch_id": batch, "member_id": ids[r.row_no], "kind": "opening", "points": r.points,
-             "expires_on": r.points_expiry or policy, "sale_id": None, "staff_id": staff, "created_at": now,
-             "note": f"opening balance imported from {file} row {r.row_no}"} for r in part])
+        moved = [{"b_id": ids[r.row_no], "b_n": r.points} for r in part if r.row_no in updated]
+        if moved:
+            conn.execute(ledger._MOVE_POINTS, moved)
+        points_in([(batch, ids[r.row_no], "opening", r.points, points_in.day(r.points_expiry or policy), staff, at,
+                    f"opening balance imported from {file} row {r.row_no}") for r in part])
     cards = [r for r in good if r.card_product]
     if cards:
         c = CountCard.__table__
