@@ -318,3 +318,29 @@ def test_two_processes_import_one_file_at_once(ctx, db, tmp_path):
         batches = t.s.execute(select(func.count()).select_from(ImportBatch)).scalar()
     assert sales == refs == total and batches == 2
     assert ledger_faults(ctx.db) == []
+
+
+# --- the command line -------------------------------------------------------------------------------
+def test_cli_update_dry_run_marketing_consent_and_progress(ctx, db, tmp_path):
+    home = tmp_path / "home"
+    member(ctx, "13800138001", "Wang")
+    path = write(tmp_path, "m.csv", "姓名,手机号,同意短信,备注\nWang Fang,13800138001,是,VIP\nLi,13800138002,是,\n")
+    refused = cli(home, "--db", db.url, "import", "members", str(path))
+    assert refused.returncode == 2 and "row 2:" in refused.stderr
+    dry = cli(home, "--db", db.url, "import", "members", str(path), "--update", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "nothing written" in dry.stdout and "1 existing member updated" in dry.stdout
+    assert "row 2 Wang Fang: name Wang -> Wang Fang" in dry.stdout and "Import batch" not in dry.stdout
+    assert "m.csv 100%" in dry.stderr                      # progress lines off a terminal
+    assert counts(ctx)["import_batches"] == 0
+    done = cli(home, "--db", db.url, "--lang", "zh_CN", "import", "members", str(path), "--update",
+               "--marketing-consent")
+    assert done.returncode == 0, done.stderr
+    assert "已导入 2 位会员" in done.stdout and "导入批次" in done.stdout
+    with ctx.tx(write=False) as t:
+        got = {m.name: (m.consent_care, m.consent_marketing, m.notes) for m in t.s.execute(select(Member)).scalars()}
+    assert got == {"Wang Fang": (True, True, "VIP"), "Li": (True, True, "")}
+    helped = cli(home, "import", "members", "--help")
+    for option in ("--update", "--marketing-consent", "--sheet", "--dry-run", "--skip-bad", "marketing_consent"):
+        assert option in helped.stdout, option
+    assert cli(home, "--db", db.url, "check").returncode == 0

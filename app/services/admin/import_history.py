@@ -171,6 +171,7 @@ def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, sheet: s
         created = len(first_seen) - len(known)
         preview = _preview(h, present, known, cfg, preview_rows)
         if dry_run:
+            ticker.end()
             return ImportReport(imported=todo, skipped=skipped, rejected=tuple(rejected), members_created=created,
                                 rows=h.rows, dry_run=True, preview=preview)
         batch = import_batches.begin(t, "sales", path)

@@ -216,6 +216,7 @@ def import_members(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, update
         preview = tuple(_preview(r, matched, existing, changes, look, cfg, today) for r in good[:preview_rows])
         change_list = tuple(changes[r.row_no] for r in good if r.row_no in changes and changes[r.row_no].fields)
         if dry_run:
+            ticker.end()
             return ImportReport(imported=len(good), skipped=0, rejected=tuple(rejected), members_created=len(new_rows),
                                 members_updated=len(good) - len(new_rows), count_cards=cards, rows=len(keys),
                                 dry_run=True, preview=preview, changes=change_list)
@@ -461,8 +462,8 @@ def _member_changes(good: list[_MemberRow], matched: dict[int, int], existing: d
         diff("notes", old["notes"], new["notes"])
         diff("join_date", old["join_date"], new["join_date"])
         diff("tier", look.tier_names.get(old["tier_id"], ""), look.tier_names.get(new["tier_id"], ""))
-        diff("consent", old["consent_care"], new["consent_care"])
-        diff("marketing_consent", old["consent_marketing"], new["consent_marketing"])
+        diff("consent", _yes(old["consent_care"]), _yes(new["consent_care"]))
+        diff("marketing_consent", _yes(old["consent_marketing"]), _yes(new["consent_marketing"]))
         if r.balance or r.bonus:
             diff("balance", old["wallet_principal"] + old["wallet_bonus"],
                  old["wallet_principal"] + old["wallet_bonus"] + r.balance + r.bonus)
@@ -474,6 +475,11 @@ def _member_changes(good: list[_MemberRow], matched: dict[int, int], existing: d
         before[mid] = {c: old[c] for c in _BEFORE}
         new_values[r.row_no] = new
     return changes, before, new_values
+
+
+def _yes(value) -> str:
+    """A consent as a change shows it: the neutral words "yes" and "no" (the wizard names them)."""
+    return "yes" if value else "no"
 
 
 def _new_values(r: _MemberRow, old: dict, now) -> dict:
