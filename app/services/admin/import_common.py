@@ -307,10 +307,7 @@ class PhoneReader:
         if got is None:
             if self.mobile is not None and raw.isascii() and raw.isdigit() and raw[0] != "0" \
                     and self.mobile.fullmatch(raw):
-                got = sys.intern(self.prefix + raw)
-                if len(self.known) < 1_000_000:
-                    self.known[raw] = got
-                return got
+                return sys.intern(self.prefix + raw)   # cheap: not remembered (memory)
             try:
                 got = sys.intern(phones.normalize(raw, self.region))
             except ShopError as err:
@@ -518,3 +515,21 @@ class Bulk:
         else:
             cols = self.columns
             self.conn.execute(insert(self.table), [dict(zip(cols, r)) for r in rows])
+
+
+class gc_paused:
+    """Python's cycle collector off while an import builds its million small objects (it would
+    walk all of them again and again, for nothing: they hold no cycles); reference counting still
+    frees everything. Back on, as it was, when the import ends."""
+
+    def __enter__(self) -> None:
+        import gc
+
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc) -> None:
+        import gc
+
+        if self.was:
+            gc.enable()

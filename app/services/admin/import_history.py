@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,7 @@ from app.services.admin.import_common import (
     phone_shown,
     whole_number,
     Bulk,
+    gc_paused,
 )
 from app.services.base import audit, permissions, phones
 from app.services.base.context import Ctx
@@ -59,32 +61,120 @@ _ANY_IMPORTED = select(Sale.id).where(Sale.source == "import").limit(1)
 
 
 class _History:
-    """The file's readable rows and how they group into sales."""
+    """The file's readable rows, column by column in typed arrays (about 50 bytes a row, so a
+    million rows take some 50 MB, not the 200+ MB of a tuple per row), and how they group into
+    sales. A row comes back as a tuple (``_R_*``) when it is asked for."""
 
     def __init__(self) -> None:
-        self.parsed: list[tuple] = []
-        self.lines_of: dict[str, list[int]] = {}    # receipt -> indexes in parsed (file order)
-        self.sunk: set[str] = set()                 # receipts left out whole (a bad row)
+        self.no = array("q")
+        self.phone = array("i")      # index into self.phones
+        self.when = array("q")       # YYYYMMDDhhmmss: ordered like the datetime
+        self.amount = array("q")
+        self.sku = array("i")        # index into self.texts ('' is 0)
+        self.qty = array("i")
+        self.receipt = array("i")    # index into self.texts ('' is 0)
+        self.n = array("i")          # receipt-less: which of the identical rows (1, 2, ...); else 0
+        self.key = array("q")        # receipt-less: 63 bits of the row's content digest; else 0
+        self.phones: list[str] = []
+        self.phone_ix: dict[str, int] = {}
+        self.texts: list[str] = [""]
+        self.text_ix: dict[str, int] = {"": 0}
+        self.lines_of: dict[int, list[int]] = {}    # receipt -> its rows' indexes (file order)
+        self.sunk: set[int] = set()                 # receipts left out whole (a bad row)
         self.rows = 0
+
+    def __len__(self) -> int:
+        return len(self.no)
+
+    def _text(self, value: str) -> int:
+        ix = self.text_ix.get(value)
+        if ix is None:
+            ix = self.text_ix[value] = len(self.texts)
+            self.texts.append(value)
+        return ix
+
+    def add(self, rec: tuple) -> int:
+        i = len(self.no)
+        phone = rec[_R_PHONE]
+        pix = self.phone_ix.get(phone)
+        if pix is None:
+            pix = self.phone_ix[phone] = len(self.phones)
+            self.phones.append(phone)
+        w = rec[_R_WHEN]
+        self.no.append(rec[_R_NO])
+        self.phone.append(pix)
+        self.when.append(((((w.year * 100 + w.month) * 100 + w.day) * 100 + w.hour) * 100 + w.minute) * 100 + w.second)
+        self.amount.append(rec[_R_AMOUNT])
+        self.sku.append(self._text(rec[_R_SKU]))
+        self.qty.append(rec[_R_QTY])
+        rix = self._text(rec[_R_RECEIPT]) if rec[_R_RECEIPT] else 0
+        self.receipt.append(rix)
+        self.n.append(0 if rix else 1)
+        if rix:
+            self.key.append(0)
+            self.lines_of.setdefault(rix, []).append(i)
+        else:
+            digest = hashlib.blake2b(repr((phone, w, rec[_R_AMOUNT], rec[_R_SKU], rec[_R_QTY])).encode(),
+                                     digest_size=8).digest()
+            self.key.append(int.from_bytes(digest, "big") >> 1 or 1)
+        return i
+
+    def first_of(self, receipt: str) -> int | None:
+        rix = self.text_ix.get(receipt)
+        idx = self.lines_of.get(rix) if rix else None
+        return idx[0] if idx else None
+
+    def count_identical(self) -> None:
+        """Number identical receipt-less rows 1, 2, ... in file order: rows whose digest bits
+        repeat are compared in full (two different rows sharing 63 bits are told apart)."""
+        keys = sorted(k for k in self.key if k)
+        twice = {a for a, b in zip(keys, keys[1:]) if a == b}
+        del keys
+        if not twice:
+            return
+        seen: dict[tuple, int] = {}
+        for i, k in enumerate(self.key):
+            if k in twice:
+                content = (self.phone[i], self.when[i], self.amount[i], self.sku[i], self.qty[i])
+                self.n[i] = seen[content] = seen.get(content, 0) + 1
+
+    def row(self, i: int) -> tuple:
+        w = self.when[i]
+        when = datetime(w // 10_000_000_000, w // 100_000_000 % 100, w // 1_000_000 % 100, w // 10_000 % 100,
+                        w // 100 % 100, w % 100)
+        return (self.no[i], self.phones[self.phone[i]], when, self.amount[i], self.texts[self.sku[i]], self.qty[i],
+                self.texts[self.receipt[i]], self.n[i])
+
+    def skus(self) -> set[str]:
+        return {self.texts[x] for x in set(self.sku) if x}
 
     def sales(self) -> Iterator[tuple[str, list[tuple]]]:
         """(source_ref, rows) per sale, in file order."""
-        parsed, lines_of, sunk = self.parsed, self.lines_of, self.sunk
-        for i, r in enumerate(parsed):
-            receipt = r[_R_RECEIPT]
-            if not receipt:
+        lines_of, sunk, receipts, row = self.lines_of, self.sunk, self.receipt, self.row
+        for i in range(len(self.no)):
+            rix = receipts[i]
+            if not rix:
+                r = row(i)
                 yield (f"import:row:{row_digest(r[_R_PHONE], r[_R_WHEN], r[_R_AMOUNT], r[_R_SKU], r[_R_QTY])}"
                        f":{r[_R_N]}"), [r]
                 continue
-            if receipt in sunk:
+            if rix in sunk:
                 continue
-            idx = lines_of[receipt]
+            idx = lines_of[rix]
             if idx[0] == i:
-                yield f"import:receipt:{receipt}", [parsed[j] for j in idx]
+                yield f"import:receipt:{self.texts[rix]}", [row(j) for j in idx]
 
 
 def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, sheet: str | None = None, mapping=None,
                  dry_run: bool = False, progress=None, cancel=None, preview_rows: int = PREVIEW_ROWS) -> ImportReport:
+    """Import purchase history from a CSV/XLSX file (see the module docstring for the rules)."""
+    with gc_paused():
+        return _import_sales(ctx, path, skip_bad=skip_bad, sheet=sheet, mapping=mapping, dry_run=dry_run,
+                             progress=progress, cancel=cancel, preview_rows=preview_rows)
+
+
+def _import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool, sheet: str | None, mapping, dry_run: bool,
+                  progress, cancel, preview_rows: int) -> ImportReport:
     """Import purchase history from a CSV/XLSX file (see the module docstring for the rules).
 
     Everything that needs no write lock is done first: reading, validating and grouping every row,
@@ -98,8 +188,6 @@ def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, sheet: s
     h = _History()
     bad: dict[int, list[ShopError]] = {}
     receipt_bad: dict[str, list[int]] = {}      # receipt as written -> its bad rows
-    first_of: dict[str, int] = {}               # receipt -> index of its first readable row
-    seen: dict[bytes, int] = {}                 # identical receipt-less rows so far
     texts: dict[str, str] = {}                  # one string per SKU / receipt text
     with stream_table(path, SALES_COLUMNS, SALES_REQUIRED, region=cfg.region, sheet=sheet,
                       classify=classifier(mapping)) as table:
@@ -111,9 +199,9 @@ def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, sheet: s
             rec, errs = _parse_sale(row, headers, cfg, now, phone_of, texts)
             receipt = rec[_R_RECEIPT] if rec else cell_text(row.get("receipt"))
             if rec is not None and receipt:
-                head_i = first_of.get(receipt)
+                head_i = h.first_of(receipt)
                 if head_i is not None:
-                    head = h.parsed[head_i]
+                    head = h.row(head_i)
                     if rec[_R_PHONE] != head[_R_PHONE] or rec[_R_WHEN] != head[_R_WHEN]:
                         errs = [ValidationError(
                             "import_receipt_mismatch", receipt=receipt, row=head[_R_NO],
@@ -123,30 +211,23 @@ def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, sheet: s
                 if receipt:
                     receipt_bad.setdefault(receipt, []).append(row.row_no)
                 continue
-            if receipt:
-                first_of.setdefault(receipt, len(h.parsed))
-                h.lines_of.setdefault(receipt, []).append(len(h.parsed))
-            else:
-                key = hashlib.blake2b(repr((rec[_R_PHONE], rec[_R_WHEN], rec[_R_AMOUNT], rec[_R_SKU],
-                                            rec[_R_QTY])).encode(), digest_size=16).digest()
-                n = seen[key] = seen.get(key, 0) + 1
-                rec = (*rec[:_R_N], n)
-            h.parsed.append(rec)
+            h.add(rec)
         file, ignored = table.file, table.ignored
-    del seen, first_of
+    del texts
+    h.count_identical()
     ticker.rows_known(h.rows)
     ticker.done = h.rows
     ticker.check()
-    h.sunk = set(receipt_bad) & set(h.lines_of)
-    left_out = [RejectedRow.of(h.parsed[i][_R_NO], ValidationError(
-        "import_receipt_left_out", receipt=receipt, rows=", ".join(map(str, receipt_bad[receipt]))))
-        for receipt in h.sunk for i in h.lines_of[receipt]]
+    h.sunk = {h.text_ix[r] for r in receipt_bad if r in h.text_ix} & set(h.lines_of)
+    left_out = [RejectedRow.of(h.no[i], ValidationError(
+        "import_receipt_left_out", receipt=h.texts[rix],
+        rows=", ".join(map(str, receipt_bad[h.texts[rix]])))) for rix in h.sunk for i in h.lines_of[rix]]
     rejected = sorted([*(RejectedRow.many(n, e) for n, e in bad.items()), *left_out], key=lambda r: r.row_no)
     if bad and not skip_bad and not dry_run:
         rows = tuple(RejectedRow.many(n, e) for n, e in sorted(bad.items()))
         raise ImportFailed("import_rows", file=file, count=len(rows), rows=rows)
     with ctx.tx(write=False) as t:
-        products = _products(t, {r[_R_SKU] for r in h.parsed if r[_R_SKU]})
+        products = _products(t, h.skus())
 
     with ctx.tx(write=not dry_run) as t:
         if not dry_run:
@@ -347,6 +428,8 @@ def _write_sales(t: Ctx, h: _History, present, member_ids: dict[str, int], new_i
     payments_in = Bulk(t, PaymentRow.__table__, ("sale_id", "method", "amount", "reference"))
     dt = sales_in.dt
     no_product = (None, IMPORT_SKU, IMPORT_LINE_NAME)
+    cfg = load_settings(t)
+    months_wanted = bool(cfg.vip_month_spend and cfg.vip_tier)   # the VIP rule's calendar months
 
     def flush() -> None:
         nonlocal n
@@ -368,15 +451,16 @@ def _write_sales(t: Ctx, h: _History, present, member_ids: dict[str, int], new_i
                               dt(when), total, 0, 0, total, 0, 0, note))
             p = per.get(mid)
             if p is None:
-                p = per[mid] = [0, 0, when, 0, {}]
+                p = per[mid] = [0, 0, when, 0, {} if months_wanted else None]
             p[0] += total
             p[1] += 1
             if when > p[2]:
                 p[2] = when
             if total > p[3]:
                 p[3] = total
-            month = (when.year, when.month)
-            p[4][month] = p[4].get(month, 0) + total
+            if months_wanted:
+                month = (when.year, when.month)
+                p[4][month] = p[4].get(month, 0) + total
         sales_in(sale_rows)
         sale_ids = dict(conn.execute(select(Sale.seq, Sale.id).where(
             Sale.till == IMPORT_TILL, Sale.seq >= first_seq, Sale.seq < first_seq + len(chunk))).all())
@@ -451,7 +535,7 @@ def _member_totals(t: Ctx, per: dict[int, list], new_ids: set[int], batch: int) 
     state = {mid: (spent, tier_id) for mid, spent, tier_id in existing_values(t, Member.id, (Member.total_spent, Member.tier_id),
                                                                          list(per))}
     # A member created by this import has only these sales; the others' months are read back.
-    months = {(mid, y, mo): amount for mid in new_ids if mid in per for (y, mo), amount in per[mid][4].items()}
+    months = {(mid, y, mo): amount for mid in new_ids if mid in per for (y, mo), amount in (per[mid][4] or {}).items()}
     if vip is not None and cfg.vip_month_spend:
         # Only members who could reach it: a month's spend is part of the total spent.
         maybe = [mid for mid, p in per.items() if mid not in new_ids and state[mid][0] >= cfg.vip_month_spend
@@ -466,7 +550,7 @@ def _member_totals(t: Ctx, per: dict[int, list], new_ids: set[int], batch: int) 
         target = tiers._by_spend(ladder, spent)
         if vip is not None and ((cfg.vip_single_purchase and p[3] >= cfg.vip_single_purchase)
                                 or (cfg.vip_month_spend and any(months.get((mid, y, mo), 0) >= cfg.vip_month_spend
-                                                                for y, mo in p[4]))):
+                                                                for y, mo in (p[4] or ())))):
             if target is None or vip.rank > target.rank:
                 target = vip
         if target is not None and target.rank > rank.get(current, 0):

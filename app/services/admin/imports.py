@@ -84,6 +84,7 @@ from app.services.admin.import_common import (
     cell_yes_no,
     classifier,
     existing_values,
+    gc_paused,
     import_lock,
     phone_shown,
     points_expiry,
@@ -168,9 +169,19 @@ def import_members(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, update
                    preview_rows: int = PREVIEW_ROWS) -> ImportReport:
     """Import members from a CSV/XLSX file (see the module docstring for the rules).
 
+    The cycle collector is paused meanwhile (``gc_paused``).
+
     Every row is read and validated before the write transaction; under the write lock the import
     checks the phones and cards against the members there now and writes in bulk (Core
     executemany), so a till's checkout waits for seconds, not minutes."""
+    with gc_paused():
+        return _import_members(ctx, path, skip_bad=skip_bad, update=update, marketing_consent=marketing_consent,
+                               sheet=sheet, mapping=mapping, dry_run=dry_run, progress=progress, cancel=cancel,
+                               preview_rows=preview_rows)
+
+
+def _import_members(ctx: Ctx, path, *, skip_bad: bool, update: bool, marketing_consent: bool, sheet, mapping,
+                    dry_run: bool, progress, cancel, preview_rows: int) -> ImportReport:
     permissions.require(ctx, "import")
     cfg = load_settings(ctx)
     with ctx.tx(write=False) as t:
