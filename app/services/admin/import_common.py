@@ -334,11 +334,11 @@ def points_expiry(cfg: ShopSettings, today: date) -> date | None:
 
 
 # --- shared helpers ---------------------------------------------------------------------------
-def big_cache(t: Ctx) -> None:
-    """SQLite: a 64 MB page cache for this connection (default 2 MB), so the bulk inserts find the
-    unique indexes' pages in memory: it shortens the time the write lock is held."""
+def big_cache(t: Ctx, mb: int = 64) -> None:
+    """SQLite: a page cache of ``mb`` MB for this connection (default 2 MB), so the bulk inserts
+    find the unique indexes' pages in memory: it shortens the time the write lock is held."""
     if t.s.bind.dialect.name == "sqlite":
-        t.s.execute(text("PRAGMA cache_size = -65536"))
+        t.s.execute(text(f"PRAGMA cache_size = -{int(mb) * 1024}"))
 
 
 CHUNK = 500

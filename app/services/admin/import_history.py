@@ -79,7 +79,10 @@ class _History:
         self.phone_ix: dict[str, int] = {}
         self.texts: list[str] = [""]
         self.text_ix: dict[str, int] = {"": 0}
-        self.lines_of: dict[int, list[int]] = {}    # receipt -> its rows' indexes (file order)
+        # A receipt's rows (file order), as a chain: first[receipt], then next_row[row] (-1 ends it).
+        self.first = array("i", [-1])                # by receipt index
+        self.last = array("i", [-1])
+        self.next_row = array("i")
         self.sunk: set[int] = set()                 # receipts left out whole (a bad row)
         self.rows = 0
 
@@ -91,7 +94,22 @@ class _History:
         if ix is None:
             ix = self.text_ix[value] = len(self.texts)
             self.texts.append(value)
+            self.first.append(-1)
+            self.last.append(-1)
         return ix
+
+    def lines_of(self, rix: int) -> list[int]:
+        """The rows of receipt ``rix``, in file order."""
+        out = []
+        i = self.first[rix]
+        while i >= 0:
+            out.append(i)
+            i = self.next_row[i]
+        return out
+
+    def receipts(self) -> set[int]:
+        """The receipts with readable rows."""
+        return {rix for rix in range(1, len(self.first)) if self.first[rix] >= 0}
 
     def add(self, rec: tuple) -> int:
         i = len(self.no)
@@ -110,9 +128,14 @@ class _History:
         rix = self._text(rec[_R_RECEIPT]) if rec[_R_RECEIPT] else 0
         self.receipt.append(rix)
         self.n.append(0 if rix else 1)
+        self.next_row.append(-1)
         if rix:
             self.key.append(0)
-            self.lines_of.setdefault(rix, []).append(i)
+            if self.first[rix] < 0:
+                self.first[rix] = i
+            else:
+                self.next_row[self.last[rix]] = i
+            self.last[rix] = i
         else:
             digest = hashlib.blake2b(repr((phone, w, rec[_R_AMOUNT], rec[_R_SKU], rec[_R_QTY])).encode(),
                                      digest_size=8).digest()
@@ -121,8 +144,8 @@ class _History:
 
     def first_of(self, receipt: str) -> int | None:
         rix = self.text_ix.get(receipt)
-        idx = self.lines_of.get(rix) if rix else None
-        return idx[0] if idx else None
+        i = self.first[rix] if rix else -1
+        return i if i >= 0 else None
 
     def count_identical(self) -> None:
         """Number identical receipt-less rows 1, 2, ... in file order: rows whose digest bits
@@ -150,7 +173,7 @@ class _History:
 
     def sales(self) -> Iterator[tuple[str, list[tuple]]]:
         """(source_ref, rows) per sale, in file order."""
-        lines_of, sunk, receipts, row = self.lines_of, self.sunk, self.receipt, self.row
+        first, sunk, receipts, row = self.first, self.sunk, self.receipt, self.row
         for i in range(len(self.no)):
             rix = receipts[i]
             if not rix:
@@ -160,9 +183,8 @@ class _History:
                 continue
             if rix in sunk:
                 continue
-            idx = lines_of[rix]
-            if idx[0] == i:
-                yield f"import:receipt:{self.texts[rix]}", [row(j) for j in idx]
+            if first[rix] == i:
+                yield f"import:receipt:{self.texts[rix]}", [row(j) for j in self.lines_of(rix)]
 
 
 def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, sheet: str | None = None, mapping=None,
@@ -188,7 +210,6 @@ def _import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool, sheet: str | No
     h = _History()
     bad: dict[int, list[ShopError]] = {}
     receipt_bad: dict[str, list[int]] = {}      # receipt as written -> its bad rows
-    texts: dict[str, str] = {}                  # one string per SKU / receipt text
     with stream_table(path, SALES_COLUMNS, SALES_REQUIRED, region=cfg.region, sheet=sheet,
                       classify=classifier(mapping)) as table:
         ticker = Ticker(progress, cancel, table.estimate)
@@ -196,7 +217,7 @@ def _import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool, sheet: str | No
         for row in table.rows():
             h.rows += 1
             ticker.tick()
-            rec, errs = _parse_sale(row, headers, cfg, now, phone_of, texts)
+            rec, errs = _parse_sale(row, headers, cfg, now, phone_of)
             receipt = rec[_R_RECEIPT] if rec else cell_text(row.get("receipt"))
             if rec is not None and receipt:
                 head_i = h.first_of(receipt)
@@ -213,15 +234,15 @@ def _import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool, sheet: str | No
                 continue
             h.add(rec)
         file, ignored = table.file, table.ignored
-    del texts
     h.count_identical()
+    del h.key
     ticker.rows_known(h.rows)
     ticker.done = h.rows
     ticker.check()
-    h.sunk = {h.text_ix[r] for r in receipt_bad if r in h.text_ix} & set(h.lines_of)
+    h.sunk = {h.text_ix[r] for r in receipt_bad if r in h.text_ix} & h.receipts()
     left_out = [RejectedRow.of(h.no[i], ValidationError(
         "import_receipt_left_out", receipt=h.texts[rix],
-        rows=", ".join(map(str, receipt_bad[h.texts[rix]])))) for rix in h.sunk for i in h.lines_of[rix]]
+        rows=", ".join(map(str, receipt_bad[h.texts[rix]])))) for rix in h.sunk for i in h.lines_of(rix)]
     rejected = sorted([*(RejectedRow.many(n, e) for n, e in bad.items()), *left_out], key=lambda r: r.row_no)
     if bad and not skip_bad and not dry_run:
         rows = tuple(RejectedRow.many(n, e) for n, e in sorted(bad.items()))
@@ -232,7 +253,7 @@ def _import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool, sheet: str | No
     with ctx.tx(write=not dry_run) as t:
         if not dry_run:
             import_lock(t)
-            big_cache(t)
+            big_cache(t, 32)
         # What others may have changed meanwhile is read again under the lock: sales already
         # imported (a re-import racing this one) and the members the phones belong to.
         present = _present(t, h)
@@ -257,6 +278,7 @@ def _import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool, sheet: str | No
                                 rows=h.rows, dry_run=True, preview=preview)
         batch = import_batches.begin(t, "sales", path)
         member_ids, new_ids = _members_for(t, first_seen, known, cfg, batch)
+        del first_seen
         total = _write_sales(t, h, present, member_ids, new_ids, products, batch, ticker)
         counts = {"rows": h.rows, "imported": todo, "skipped": skipped, "rejected": len(rejected),
                   "members_created": created, "amount": total}
@@ -304,7 +326,7 @@ def _preview(h: _History, present, known: dict[str, int], cfg: ShopSettings, lim
     return tuple(out)
 
 
-def _parse_sale(row: Row, headers, cfg: ShopSettings, now: datetime, phone_of, texts: dict[str, str]):
+def _parse_sale(row: Row, headers, cfg: ShopSettings, now: datetime, phone_of):
     """(the compact row or None, every problem the row has)."""
     def field(col: str) -> str:
         return headers.get(col, col)
@@ -344,8 +366,6 @@ def _parse_sale(row: Row, headers, cfg: ShopSettings, now: datetime, phone_of, t
                                     max=RECEIPT_MAX))
     if errs:
         return None, errs
-    sku = texts.setdefault(sku, sku)
-    receipt = texts.setdefault(receipt, receipt) if receipt else ""
     return (row.row_no, phone, when, amount, sku, qty, receipt, 0), errs
 
 
@@ -379,8 +399,8 @@ def _members_for(t: Ctx, first_seen: dict[str, datetime], known: dict[str, int],
     """Phone -> member id for every sale to write; an unknown phone gets a new member (``会员1234``
     or ``Member 1234``) who joined on the day of their first imported purchase. Returns the map and
     the ids of the members created."""
-    ids = dict(known)
-    new = sorted(set(first_seen) - set(ids))
+    ids = known    # filled in place: a million-row history has hundreds of thousands of phones
+    new = sorted(p for p in first_seen if p not in ids)
     if new:
         base = tiers.base_tier(t)
         now = t.now()
@@ -399,9 +419,11 @@ def _members_for(t: Ctx, first_seen: dict[str, datetime], known: dict[str, int],
                              "points_balance": 0, "total_spent": 0, "visits": 0, "birthday_calendar": "solar",
                              "birthday_leap_month": False, "consent_care": False, "consent_marketing": False})
             t.s.connection().execute(insert(m), rows)
-        created = dict(t.s.connection().execute(select(m.c.phone, m.c.id).where(m.c.import_batch_id == batch)).all())
-        ids.update(created)
-        return ids, set(created.values())
+        created: set[int] = set()
+        for phone, mid in t.s.connection().execute(select(m.c.phone, m.c.id).where(m.c.import_batch_id == batch)):
+            ids[phone] = mid
+            created.add(mid)
+        return ids, created
     return ids, set()
 
 
@@ -459,7 +481,7 @@ def _write_sales(t: Ctx, h: _History, present, member_ids: dict[str, int], new_i
             if total > p[3]:
                 p[3] = total
             if months_wanted:
-                month = (when.year, when.month)
+                month = when.year * 12 + when.month - 1
                 p[4][month] = p[4].get(month, 0) + total
         sales_in(sale_rows)
         sale_ids = dict(conn.execute(select(Sale.seq, Sale.id).where(
@@ -523,38 +545,52 @@ def _member_totals(t: Ctx, per: dict[int, list], new_ids: set[int], batch: int) 
         last_visit_at=case((or_(m.c.last_visit_at.is_(None), m.c.last_visit_at < last), last),
                            else_=m.c.last_visit_at),
         updated_at=bindparam("b_now"))
-    items = list(per.items())
-    for i in range(0, len(items), WRITE_CHUNK * 4):
-        t.s.connection().execute(stmt, [{"b_id": mid, "b_total": p[0], "b_visits": p[1], "b_last": p[2], "b_now": now}
-                                        for mid, p in items[i:i + WRITE_CHUNK * 4]])
+    params: list[dict] = []
+    for mid, p in per.items():
+        params.append({"b_id": mid, "b_total": p[0], "b_visits": p[1], "b_last": p[2], "b_now": now})
+        if len(params) >= WRITE_CHUNK * 4:
+            t.s.connection().execute(stmt, params)
+            params.clear()
+    if params:
+        t.s.connection().execute(stmt, params)
 
     cfg = load_settings(t)
     ladder = tiers.all_tiers(t)
     rank = {tier.id: tier.rank for tier in ladder}
     vip = next((x for x in ladder if x.code == cfg.vip_tier), None)
-    state = {mid: (spent, tier_id) for mid, spent, tier_id in existing_values(t, Member.id, (Member.total_spent, Member.tier_id),
-                                                                         list(per))}
-    # A member created by this import has only these sales; the others' months are read back.
-    months = {(mid, y, mo): amount for mid in new_ids if mid in per for (y, mo), amount in (per[mid][4] or {}).items()}
+    # A member this import created has these sales' total and the base tier; the others are read.
+    base = tiers.base_tier(t)
+    state = {mid: (spent, tier_id) for mid, spent, tier_id in existing_values(
+        t, Member.id, (Member.total_spent, Member.tier_id), [mid for mid in per if mid not in new_ids])}
+    # A month's spend (month = year * 12 + month - 1): a member this import created has only these
+    # sales (per[mid][4]); a member who was there before has every sale of that month read back
+    # (``earlier``: this import's sales are already written).
+    earlier: dict[tuple[int, int], int] = {}
     if vip is not None and cfg.vip_month_spend:
         # Only members who could reach it: a month's spend is part of the total spent.
         maybe = [mid for mid, p in per.items() if mid not in new_ids and state[mid][0] >= cfg.vip_month_spend
                  and not (cfg.vip_single_purchase and p[3] >= cfg.vip_single_purchase)]
         for mid, when, amount in existing_values(t, Sale.member_id, (Sale.created_at, Sale.total), maybe):
-            if (when.year, when.month) in per[mid][4]:
-                key = (mid, when.year, when.month)
-                months[key] = months.get(key, 0) + amount
-    raised = []
+            month = when.year * 12 + when.month - 1
+            if month in per[mid][4]:
+                key = (mid, month)
+                earlier[key] = earlier.get(key, 0) + amount
+    raised: list[dict] = []
+    raise_tier = update(m).where(m.c.id == bindparam("b_id")).values(tier_id=bindparam("b_tier"))
+    base_id = base.id if base else None
     for mid, p in per.items():
-        spent, current = state[mid]
+        spent, current = state[mid] if mid not in new_ids else (p[0], base_id)
         target = tiers._by_spend(ladder, spent)
         if vip is not None and ((cfg.vip_single_purchase and p[3] >= cfg.vip_single_purchase)
-                                or (cfg.vip_month_spend and any(months.get((mid, y, mo), 0) >= cfg.vip_month_spend
-                                                                for y, mo in (p[4] or ())))):
+                                or (cfg.vip_month_spend and p[4] and any(
+                                    (amount if mid in new_ids else earlier.get((mid, month), 0)) >= cfg.vip_month_spend
+                                    for month, amount in p[4].items()))):
             if target is None or vip.rank > target.rank:
                 target = vip
         if target is not None and target.rank > rank.get(current, 0):
             raised.append({"b_id": mid, "b_tier": target.id})
+            if len(raised) >= WRITE_CHUNK * 4:
+                t.s.connection().execute(raise_tier, raised)
+                raised.clear()
     if raised:
-        t.s.connection().execute(update(m).where(m.c.id == bindparam("b_id")).values(tier_id=bindparam("b_tier")),
-                                 raised)
+        t.s.connection().execute(raise_tier, raised)
