@@ -344,3 +344,26 @@ def test_cli_update_dry_run_marketing_consent_and_progress(ctx, db, tmp_path):
     for option in ("--update", "--marketing-consent", "--sheet", "--dry-run", "--skip-bad", "marketing_consent"):
         assert option in helped.stdout, option
     assert cli(home, "--db", db.url, "check").returncode == 0
+
+
+def test_progress_is_a_bar_on_a_terminal_and_a_few_lines_otherwise():
+    import io
+
+    from app.cli.env import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Tty()
+    bar = Progress(tty)
+    for done in range(0, 1001, 50):
+        bar(done, 1000, "h.csv")
+    bar.finish()
+    assert "[" + "#" * 30 + "] 100% (1000/1000)" in tty.getvalue() and "\r" in tty.getvalue()
+    log = io.StringIO()
+    lines = Progress(log)
+    for done in range(0, 100_001, 100):
+        lines(done, 100_000, "h.csv")
+    out = log.getvalue().splitlines()
+    assert out[0].startswith("h.csv 0%") and out[-1] == "h.csv 100% (100000/100000)" and len(out) <= 5
