@@ -45,6 +45,7 @@ however many rows it has. The report counts sales (``imported``, ``skipped``) an
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -191,7 +192,8 @@ def _import_members(ctx: Ctx, path, *, skip_bad: bool, update: bool, marketing_c
     memo = _Memo()
     parsed: list[_MemberRow] = []
     bad: dict[int, list[ShopError]] = {}
-    keys: list[tuple[int, str | None, str | None]] = []   # every row's (row no, phone, card) for repeats
+    bad_keys: list[tuple[int, str | None, str | None]] = []   # a bad row's (row no, phone, card), for repeats
+    rows = 0
     with stream_table(path, MEMBER_COLUMNS, MEMBER_REQUIRED, region=cfg.region, sheet=sheet,
                       classify=classifier(mapping)) as table:
         ticker = Ticker(progress, cancel, table.estimate)
@@ -200,15 +202,21 @@ def _import_members(ctx: Ctx, path, *, skip_bad: bool, update: bool, marketing_c
         for row in table.rows():
             rec, errs, phone, card = _parse_member(row, headers, cfg, today, look, phone_of,
                                                    marketing_consent and not has_marketing, memo)
-            keys.append((row.row_no, phone, card))
+            rows += 1
             if errs:
                 bad[row.row_no] = errs
+                bad_keys.append((row.row_no, phone, card))
             else:
                 parsed.append(rec)
             ticker.tick()
         file, ignored = table.file, table.ignored
-    ticker.rows_known(len(keys))
-    ticker.done = len(keys)
+    ticker.rows_known(rows)
+    ticker.done = rows
+
+    def keys():
+        """Every row's (row no, phone, card), in file order (good rows' from their records)."""
+        return heapq.merge(((r.row_no, r.phone, r.card) for r in parsed), bad_keys)
+
     ticker.check()
 
     with ctx.tx(write=not dry_run) as t:
@@ -229,15 +237,15 @@ def _import_members(ctx: Ctx, path, *, skip_bad: bool, update: bool, marketing_c
         if dry_run:
             ticker.end()
             return ImportReport(imported=len(good), skipped=0, rejected=tuple(rejected), members_created=len(new_rows),
-                                members_updated=len(good) - len(new_rows), count_cards=cards, rows=len(keys),
+                                members_updated=len(good) - len(new_rows), count_cards=cards, rows=rows,
                                 dry_run=True, preview=preview, changes=change_list)
         batch = import_batches.begin(t, "members", path)
         import_batches.remember(t, batch, "members", [(mid, before[mid]) for mid in sorted(before)])
         ids = _write_members(t, new_rows, batch, cfg, ticker)
         _update_members(t, good, matched, changes, new_values, t.now())
-        ids.update({r.row_no: matched[r.row_no] for r in good if r.row_no in matched})
+        ids.update({r.phone: matched[r.row_no] for r in good if r.row_no in matched})
         wallet_total, points_total = _write_openings(t, good, ids, set(matched), batch, file, cfg, look, ticker)
-        counts = {"rows": len(keys), "imported": len(good), "created": len(new_rows),
+        counts = {"rows": rows, "imported": len(good), "created": len(new_rows),
                   "updated": len(good) - len(new_rows), "rejected": len(rejected), "count_cards": cards,
                   "opening_wallet": wallet_total, "opening_points": points_total}
         import_batches.finish(t, batch, counts)
@@ -248,7 +256,7 @@ def _import_members(ctx: Ctx, path, *, skip_bad: bool, update: bool, marketing_c
             "ignored_columns": list(ignored)})
         ticker.end()
         return ImportReport(imported=len(good), skipped=0, rejected=tuple(rejected), members_created=len(new_rows),
-                            members_updated=len(good) - len(new_rows), count_cards=cards, rows=len(keys),
+                            members_updated=len(good) - len(new_rows), count_cards=cards, rows=rows,
                             batch_id=batch, preview=preview, changes=change_list)
 
 
@@ -380,14 +388,14 @@ def _member_duplicates(t: Ctx, keys, bad: dict[int, list[ShopError]], update: bo
     member (unless ``update``: then returns row number -> the member it updates)."""
     m = Member.__table__
     existing_phone = {p: (mid, n) for p, mid, n in existing_values(
-        t, m.c.phone, (m.c.id, m.c.name), [p for _, p, _ in keys if p])}
+        t, m.c.phone, (m.c.id, m.c.name), [p for _, p, _ in keys() if p])}
     existing_card = {c: (mid, n) for c, mid, n in existing_values(
-        t, m.c.card_no, (m.c.id, m.c.name), [c for _, _, c in keys if c])}
+        t, m.c.card_no, (m.c.id, m.c.name), [c for _, _, c in keys() if c])}
     first_phone: dict[str, int] = {}
     first_card: dict[str, int] = {}
     matched: dict[int, int] = {}
     updated_by: dict[int, int] = {}    # member id -> the row that updates it
-    for row_no, phone, card in keys:
+    for row_no, phone, card in keys():
         errs: list[ShopError] = []
         by_phone = existing_phone.get(phone) if phone else None
         by_card = existing_card.get(card) if card else None
@@ -563,9 +571,9 @@ def _card_expiry(r: _MemberRow, look: _Lookups, today: date) -> date | None:
     return None
 
 
-def _write_members(t: Ctx, new_rows: list[_MemberRow], batch: int, cfg: ShopSettings, ticker: Ticker) -> dict[int, int]:
+def _write_members(t: Ctx, new_rows: list[_MemberRow], batch: int, cfg: ShopSettings, ticker: Ticker) -> dict[str, int]:
     """The new members and their tags, in chunks of executemany: what ``members._insert`` writes
-    row by row. Returns row number -> member id."""
+    row by row. Returns phone -> member id."""
     if not new_rows:
         return {}
     now = t.now()
@@ -596,11 +604,17 @@ def _write_members(t: Ctx, new_rows: list[_MemberRow], batch: int, cfg: ShopSett
                 marketing, at if marketing else None, "import" if marketing else None))
         bulk(rows)
         ticker.tick(len(rows))
-    ids_by_phone = dict(conn.execute(select(m.c.phone, m.c.id).where(m.c.import_batch_id == batch)).all())
-    ids = {r.row_no: ids_by_phone[r.phone] for r in new_rows}
-    tags = [{"member_id": ids[r.row_no], "tag": tag} for r in new_rows for tag in members.clean_tags(r.tags)]
-    for i in range(0, len(tags), WRITE_CHUNK * 4):
-        conn.execute(insert(MemberTag.__table__), tags[i:i + WRITE_CHUNK * 4])
+    # phone -> id: a good row's phone is its own (a phone twice in a file is a bad row)
+    ids = {phone: mid for phone, mid in conn.execute(select(m.c.phone, m.c.id).where(m.c.import_batch_id == batch))}
+    tags: list[dict] = []
+    for r in new_rows:
+        for tag in members.clean_tags(r.tags) if r.tags else ():
+            tags.append({"member_id": ids[r.phone], "tag": tag})
+        if len(tags) >= WRITE_CHUNK * 4:
+            conn.execute(insert(MemberTag.__table__), tags)
+            tags.clear()
+    if tags:
+        conn.execute(insert(MemberTag.__table__), tags)
     return ids
 
 
@@ -619,10 +633,10 @@ def _write_openings(t: Ctx, good: list[_MemberRow], ids: dict[int, int], updated
     at = wallet_in.dt(now)
     for i in range(0, len(wallet), WRITE_CHUNK):
         part = wallet[i:i + WRITE_CHUNK]
-        moved = [{"b_id": ids[r.row_no], "b_p": r.balance, "b_b": r.bonus} for r in part if r.row_no in updated]
+        moved = [{"b_id": ids[r.phone], "b_p": r.balance, "b_b": r.bonus} for r in part if r.row_no in updated]
         if moved:
             conn.execute(ledger._MOVE_WALLET, moved)
-        wallet_in([(batch, ids[r.row_no], "opening", r.balance, r.bonus, staff, at,
+        wallet_in([(batch, ids[r.phone], "opening", r.balance, r.bonus, staff, at,
                     f"opening balance imported from {file} row {r.row_no}") for r in part])
     points = [r for r in good if r.points]
     policy = points_expiry(cfg, now.date())
@@ -630,17 +644,17 @@ def _write_openings(t: Ctx, good: list[_MemberRow], ids: dict[int, int], updated
                                                 "staff_id", "created_at", "note"))
     for i in range(0, len(points), WRITE_CHUNK):
         part = points[i:i + WRITE_CHUNK]
-        moved = [{"b_id": ids[r.row_no], "b_n": r.points} for r in part if r.row_no in updated]
+        moved = [{"b_id": ids[r.phone], "b_n": r.points} for r in part if r.row_no in updated]
         if moved:
             conn.execute(ledger._MOVE_POINTS, moved)
-        points_in([(batch, ids[r.row_no], "opening", r.points, points_in.day(r.points_expiry or policy), staff, at,
+        points_in([(batch, ids[r.phone], "opening", r.points, points_in.day(r.points_expiry or policy), staff, at,
                     f"opening balance imported from {file} row {r.row_no}") for r in part])
     cards = [r for r in good if r.card_product]
     if cards:
         c = CountCard.__table__
         for i in range(0, len(cards), WRITE_CHUNK):
             conn.execute(insert(c), [
-                {"import_batch_id": batch, "member_id": ids[r.row_no], "product_id": r.card_product[0],
+                {"import_batch_id": batch, "member_id": ids[r.phone], "product_id": r.card_product[0],
                  "service_id": r.card_product[1], "sale_id": None,
                  "uses_total": r.card_product[2] if r.card_product[2] is not None else r.uses_left,
                  "uses_left": 0, "price_paid": 0, "expires_on": _card_expiry(r, look, now.date()), "created_at": now}
@@ -648,9 +662,9 @@ def _write_openings(t: Ctx, good: list[_MemberRow], ids: dict[int, int], updated
         card_ids = dict(conn.execute(select(c.c.member_id, c.c.id).where(c.c.import_batch_id == batch)).all())
         for i in range(0, len(cards), WRITE_CHUNK):
             part = cards[i:i + WRITE_CHUNK]
-            conn.execute(ledger._MOVE_USES, [{"b_id": card_ids[ids[r.row_no]], "b_n": r.uses_left} for r in part])
+            conn.execute(ledger._MOVE_USES, [{"b_id": card_ids[ids[r.phone]], "b_n": r.uses_left} for r in part])
             conn.execute(insert(CountCardEntry.__table__), [
-                {"import_batch_id": batch, "card_id": card_ids[ids[r.row_no]], "kind": "opening", "uses": r.uses_left,
+                {"import_batch_id": batch, "card_id": card_ids[ids[r.phone]], "kind": "opening", "uses": r.uses_left,
                  "sale_id": None, "staff_id": staff, "created_at": now,
                  "note": f"opening count card imported from {file} row {r.row_no}"} for r in part])
     return sum(r.balance + r.bonus for r in wallet), sum(r.points for r in points)
