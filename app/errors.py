@@ -414,6 +414,15 @@ CATALOGUE: dict[str, str] = {
     "import_price_missing": NC_("import_price_missing", "{field}: a new product needs a price"),
     "import_stock_existing": NC_("import_stock_existing", "{field}: {name} already has {on_hand} in stock from its stock "
                                  "record; change it with a stock count, not an import ({value})"),
+    # members and history imports (app/services/admin/imports.py, import_history.py)
+    "import_cancelled": NC_("import_cancelled", "The import was cancelled; nothing was imported"),
+    "import_tier_unknown": NC_("import_tier_unknown", "{field}: '{value}' is no member tier (the tiers: {tiers})"),
+    "import_service_unknown": NC_("import_service_unknown", "{field}: '{value}' is no service or count-card package in the products"),
+    "import_uses_over": NC_("import_uses_over", "{field}: {uses} uses left is more than the package {name} holds ({total})"),
+    "import_uses_missing": NC_("import_uses_missing", "{field}: a count card needs its uses left (a whole number of 1 or more)"),
+    "import_uses_no_card": NC_("import_uses_no_card", "{field}: uses left is given but no count card is named"),
+    "import_same_member": NC_("import_same_member", "Row {row} already updates this member ({name})"),
+    "import_member_two": NC_("import_member_two", "Phone {phone} is {name}'s but card {card} is {other}'s: two different members"),
     "import_matches_two": NC_("import_matches_two", "SKU {sku} and barcode {barcode} are two different products"),
     # undoing an import (app/services/admin/import_undo.py); the reasons' counts are plural-aware (PLURALS)
     "import_undo_none": NC_("import_undo_none", "There is no import to undo"),

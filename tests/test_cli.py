@@ -233,7 +233,7 @@ def test_import_members_reports_every_bad_row(home, tmp_path):
 
     skipped = run(home, "import", "members", str(bad), "--skip-bad")
     assert skipped.returncode == 0, skipped.stderr
-    assert "1 members imported" in skipped.stdout and "row 3:" in skipped.stdout and "row 4:" in skipped.stdout
+    assert "1 member imported" in skipped.stdout and "row 3:" in skipped.stdout and "row 4:" in skipped.stdout
     assert names(db_file(home)) == ["王芳", "李雷", "韩梅梅"]
     assert run(home, "check").returncode == 0
 

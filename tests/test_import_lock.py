@@ -59,7 +59,7 @@ def test_the_member_import_writes_in_bulk_too(ctx, tmp_path):
         assert (m.name, m.card_no, m.consent_care, m.consent_care_source, m.wallet_principal, m.wallet_bonus,
                 m.points_balance, sorted(x.tag for x in m.tags)) == ("会员4", None, True, "import", 450, 0, 40,
                                                                    ["VIP", "常客"])
-        assert (m.birthday_month, m.consent_marketing_at) == (None, m.created_at)
+        assert (m.birthday_month, m.consent_care_at, m.consent_marketing_at) == (None, m.created_at, None)
 
 
 def tier_of(ctx, phone: str) -> str:

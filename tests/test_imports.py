@@ -260,7 +260,8 @@ def test_opening_balances_match_their_ledgers(ctx, tmp_path):
         assert t.s.execute(select(func.count()).select_from(WalletEntry)).scalar() == 3  # D has none
         a = t.s.execute(select(Member).where(Member.name == "A")).scalar_one()
         assert (a.wallet_principal, a.wallet_bonus, a.points_balance) == (10000, 2000, 500)
-        assert a.consent_care and a.consent_marketing and a.consent_care_source == "import"
+        # a single consent column grants care texts only: marketing needs its own column
+        assert a.consent_care and not a.consent_marketing and a.consent_care_source == "import"
         assert a.consent_care_at == datetime(2026, 3, 2, 10, 0)
         b = t.s.execute(select(Member).where(Member.name == "B")).scalar_one()
         assert not b.consent_care and b.consent_care_source is None and b.wallet_principal == 1

@@ -170,38 +170,61 @@ def cmd_audit_key_set(env: Env) -> int:
 
 
 def cmd_import_members(env: Env) -> int:
-    return _import(env, "import_members")
+    return _import(env, "members")
 
 
 def cmd_import_sales(env: Env) -> int:
-    return _import(env, "import_sales")
+    return _import(env, "sales")
 
 
-def _import(env: Env, fn_name: str) -> int:
+def _import(env: Env, kind: str) -> int:
+    """shopcare import members|sales: progress on stderr, every bad row with every problem, the
+    counts (and with --update, every change), the batch to undo."""
     from app.errors import ImportFailed
-    from app.services.admin import imports
+    from app.services.admin import import_run
 
     path: Path = env.args.file
     if not path.is_file():
         raise ShopError("file_not_found", path=str(path))
     ctx = env.open()
-    fn: Callable = getattr(imports, fn_name)
+    a = env.args
+    opts = import_run.ImportOptions(kind=kind, sheet=getattr(a, "sheet", None), skip_bad=a.skip_bad,
+                                    update=getattr(a, "update", False),
+                                    marketing_consent=getattr(a, "marketing_consent", False))
+    progress = Progress(env.err)
+    entry = import_run.preview if getattr(a, "dry_run", False) else import_run.run
     try:
-        report = fn(ctx, path, skip_bad=env.args.skip_bad)
+        report = entry(ctx, path, opts, progress=lambda done, total: progress(done, total, path.name))
     except ImportFailed as exc:
+        progress.finish()
         env.say_err(render(exc, env.lang))
         for row in exc.params.get("rows") or ():
             env.say_err(_rejected_line(row, env.lang))
         return EXIT_ERROR
+    progress.finish()
+    lang = env.lang
     rejected = tuple(getattr(report, "rejected", ()) or ())
-    key = "import_done_sales" if fn_name == "import_sales" else "import_done_members"
-    env.say(msg(key, env.lang, file=path.name, imported=report.imported, skipped=report.skipped,
-                created=report.members_created, rejected=len(rejected)))
+    if report.dry_run:
+        key = "import_checked_sales" if kind == "sales" else "import_checked_members"
+    else:
+        key = "import_done_sales" if kind == "sales" else "import_done_members"
+    env.say(msg(key, lang, file=path.name, imported=report.imported, skipped=report.skipped,
+                created=report.members_created, updated=report.members_updated, rejected=len(rejected)))
+    if report.count_cards:
+        env.say(msg("import_count_cards", lang, n=report.count_cards))
+    if report.changes:
+        env.say(msg("import_updated_members", lang, updated=len(report.changes)))
+        for c in report.changes:
+            for f in c.fields:
+                env.say(msg("import_member_change", lang, row=c.row_no, name=c.name, field=f.field,
+                            before=f.before or "-", after=f.after or "-"))
     if rejected:
-        env.say(msg("import_skipped_rows", env.lang))
+        env.say(msg("import_skipped_rows" if a.skip_bad else "import_bad_rows", lang))
         for row in rejected:
-            env.say(_rejected_line(row, env.lang))
-    return EXIT_OK
+            env.say(_rejected_line(row, lang))
+    if report.batch_id is not None:
+        env.say(msg("import_batch", lang, batch=report.batch_id))
+    return EXIT_ERROR if report.dry_run and rejected and not a.skip_bad else EXIT_OK
 
 
 def cmd_import_products(env: Env) -> int:

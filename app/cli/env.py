@@ -153,27 +153,41 @@ class Env:
 
 
 class Progress:
-    """A progress callback ``(done, total, label)`` printing on stderr: one line rewritten with \\r
-    on a terminal, an occasional line (every 10 %) otherwise."""
+    """A progress callback ``(done, total, label)`` printing on stderr: a bar rewritten with \\r on a
+    terminal (at most ten times a second), otherwise a percentage line every few seconds (and
+    the first and the last), so a log or a pipe gets a handful of lines, not thousands."""
+
+    BAR = 30
+    EVERY = 5.0   # seconds between lines off a terminal
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
         self._last: tuple[str, int] | None = None
         self._dirty = False
+        self._at = 0.0
 
     def __call__(self, done: int, total: int, label: str = "") -> None:
+        import time
+
         pct = 100 if total <= 0 else max(0, min(100, done * 100 // total))
+        now = time.monotonic()
         if self.tty:
-            self.stream.write(f"\r{label} {pct:3d}% ({done}/{total})\033[K")
+            if pct < 100 and now - self._at < 0.1 and self._dirty:
+                return
+            self._at = now
+            filled = self.BAR * pct // 100
+            bar = "#" * filled + "-" * (self.BAR - filled)
+            self.stream.write(f"\r{label} [{bar}] {pct:3d}% ({done}/{total})\033[K")
             self.stream.flush()
             self._dirty = True
             return
-        step = pct // 10
-        if self._last != (label, step):
-            self._last = (label, step)
-            self.stream.write(f"{label} {pct}% ({done}/{total})\n")
-            self.stream.flush()
+        if self._last is not None and self._last[0] == label and (
+                self._last[1] == pct or (pct < 100 and now - self._at < self.EVERY)):
+            return
+        self._last, self._at = (label, pct), now
+        self.stream.write(f"{label} {pct}% ({done}/{total})\n")
+        self.stream.flush()
 
     def finish(self) -> None:
         if self.tty and self._dirty:

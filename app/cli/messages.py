@@ -37,6 +37,8 @@ MESSAGES: dict[str, str] = {
     "import_changes": NC_("cli:import_changes", "Changes:"),
     "import_change": NC_("cli:import_change", "  row {row} {sku}: {field} {before} -> {after}"),
     "import_bad_rows": NC_("cli:import_bad_rows", "Bad rows:"),
+    "import_member_change": NC_("cli:import_member_change", "  row {row} {name}: {field} {before} -> {after}"),
+    "import_batch": NC_("cli:import_batch", "Import batch {batch} (undo: shopcare import undo --batch {batch})"),
     "import_new_categories": NC_("cli:import_new_categories", "New categories: {names}"),
     "import_opening_stock": NC_("cli:import_opening_stock", "Opening stock: {units} units in the stock record"),
     "products_exported": NC_("cli:products_exported", "{rows} products written to {path} (recorded in the audit log)"),
@@ -119,6 +121,23 @@ PLURALS: dict[str, tuple[str, tuple[str, str]]] = {
                                      "{rows} members written to {path} (recorded in the audit log)")),
     "rfm_exported": ("rows", NN_("{rows} member written to {path} (as of {as_of})",
                                  "{rows} members written to {path} (as of {as_of})")),
+    "import_done_members": ("imported", NN_("{file}: {imported} member imported, {rejected} rows rejected",
+                                            "{file}: {imported} members imported, {rejected} rows rejected")),
+    "import_done_sales": ("imported", NN_("{file}: {imported} sale imported ({created} new members), {skipped} already "
+                                          "there, {rejected} rows rejected",
+                                          "{file}: {imported} sales imported ({created} new members), {skipped} already "
+                                          "there, {rejected} rows rejected")),
+    "import_updated_members": ("updated", NN_("{updated} existing member updated (--update):",
+                                              "{updated} existing members updated (--update):")),
+    "import_checked_members": ("imported", NN_("{file} checked (--dry-run, nothing written): {imported} member to "
+                                               "import ({updated} updates), {rejected} bad rows",
+                                               "{file} checked (--dry-run, nothing written): {imported} members to "
+                                               "import ({updated} updates), {rejected} bad rows")),
+    "import_checked_sales": ("imported", NN_("{file} checked (--dry-run, nothing written): {imported} sale to import "
+                                             "({created} new members), {skipped} already there, {rejected} bad rows",
+                                             "{file} checked (--dry-run, nothing written): {imported} sales to import "
+                                             "({created} new members), {skipped} already there, {rejected} bad rows")),
+    "import_count_cards": ("n", NN_("{n} opening count card", "{n} opening count cards")),
     "products_exported": ("rows", NN_("{rows} product written to {path} (recorded in the audit log)",
                                       "{rows} products written to {path} (recorded in the audit log)")),
     "product_sales_exported": ("rows", NN_("{rows} row written to {path} (recorded in the audit log)",

@@ -43,8 +43,8 @@ summary:
                                     before the first run, the shop's language, currency and phone
                                     region (proposed from the system locale)
   shopcare demo [--members N] [--days D] [--seed S]   fill with realistic demo shop data
-  shopcare import members FILE      CSV or XLSX; reports each rejected row and why; all-or-nothing unless --skip-bad
-  shopcare import sales FILE        CSV history: member phone, datetime, amount [, sku, qty]
+  shopcare import members FILE [--skip-bad] [--update] [--marketing-consent] [--sheet NAME] [--dry-run]
+  shopcare import sales FILE [--skip-bad] [--sheet NAME] [--dry-run]   history: phone, datetime, amount [, sku, qty, receipt]
   shopcare import products FILE [--skip-bad] [--update] [--add-categories] [--sheet NAME] [--dry-run]
                                     the catalogue (CSV/XLSX, English or Chinese headers)
   shopcare import list              the imports done: id, kind, file, who, when, status, counts
@@ -250,20 +250,36 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     c = isub.add_parser("members", help="CSV or XLSX; reports each rejected row and why; all-or-nothing "
                                          "unless --skip-bad",
                         description="Import members from a CSV or XLSX file (English or Chinese column "
-                                    "names, e.g. name/姓名, phone/手机号; see README). Phone numbers "
-                                    "without a country code are read in the shop's phone region (Settings › "
-                                    "Shop). Reports each rejected row and why; imports nothing if any row is "
-                                    "bad, unless --skip-bad.", formatter_class=_Formatter)
+                                    "names, e.g. name/姓名, phone/手机号, card/卡号, tier/等级, balance/余额, "
+                                    "bonus/赠送余额, points/积分, points_expiry/积分到期, count_card/次卡, "
+                                    "uses_left/剩余次数, count_card_expiry/次卡到期, consent/同意短信, "
+                                    "marketing_consent/营销短信; see README). Phone numbers without a country "
+                                    "code are read in the shop's phone region (Settings › Shop). A consent "
+                                    "column grants care texts only; marketing texts need their own column or "
+                                    "--marketing-consent. Reports each rejected row with every problem it has; "
+                                    "imports nothing if any row is bad, unless --skip-bad. Recorded as an "
+                                    "import batch: shopcare import undo takes it back.",
+                        formatter_class=_Formatter)
     c.add_argument("file", metavar="FILE", type=Path, help="the CSV or XLSX file")
     c.add_argument("--skip-bad", action="store_true", help="import the good rows and list the bad ones")
+    c.add_argument("--update", action="store_true",
+                   help="update the members the file names (by phone, else card number) instead of refusing "
+                        "them; lists every change; opening balances are added")
+    c.add_argument("--marketing-consent", action="store_true",
+                   help="a yes in the consent column also grants marketing texts (the shop has that consent)")
+    c.add_argument("--sheet", metavar="NAME", default=None, help="the XLSX sheet to read (default: the first)")
+    c.add_argument("--dry-run", action="store_true", help="check and report everything; write nothing")
     c.set_defaults(func=cmd_import_members)
-    c = isub.add_parser("sales", help="CSV history: member phone, datetime, amount [, sku, qty]",
-                        description="Import purchase history from a CSV file with the columns member "
-                                    "phone, datetime, amount [, sku, qty] (English or Chinese names; see "
-                                    "README). Re-importing the same file adds nothing twice. All or "
-                                    "nothing, unless --skip-bad.", formatter_class=_Formatter)
-    c.add_argument("file", metavar="FILE", type=Path, help="the CSV file")
+    c = isub.add_parser("sales", help="CSV or XLSX history: member phone, datetime, amount [, sku, qty, receipt]",
+                        description="Import purchase history from a CSV or XLSX file with the columns member "
+                                    "phone, datetime, amount [, sku, qty, receipt] (English or Chinese names; "
+                                    "see README). Re-importing the same file adds nothing twice. All or "
+                                    "nothing, unless --skip-bad. Recorded as an import batch: shopcare import "
+                                    "undo takes it back.", formatter_class=_Formatter)
+    c.add_argument("file", metavar="FILE", type=Path, help="the CSV or XLSX file")
     c.add_argument("--skip-bad", action="store_true", help="import the good rows and list the bad ones")
+    c.add_argument("--sheet", metavar="NAME", default=None, help="the XLSX sheet to read (default: the first)")
+    c.add_argument("--dry-run", action="store_true", help="check and report everything; write nothing")
     c.set_defaults(func=cmd_import_sales)
     c = isub.add_parser("products", help="the catalogue (CSV/XLSX, English or Chinese headers)",
                         description="Import products from a CSV or XLSX file with English or Chinese column "

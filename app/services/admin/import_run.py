@@ -3,7 +3,14 @@ history or products, from a file, with the owner's column mapping and choices.
 
 ``run`` imports; ``preview`` is the same import as a dry run (reads and checks every row, writes
 nothing). ``progress(done, total)`` is called from the importing thread; ``cancel()`` returning True
-stops the import, which then rolls back as a whole (``ImportFailed('import_cancelled')``)."""
+stops the import, which then rolls back as a whole (``ImportFailed('import_cancelled')``).
+
+Members and sales return an ``import_common.ImportReport``: counts, ``rejected`` (every bad row
+with every problem: ``RejectedRow.errors``), ``preview`` (the first rows as they will be stored:
+``MemberPreview`` / ``SalePreview``), ``changes`` (members an update changes: ``MemberChange`` with
+``FieldChange(field, before, after)``; consents as "yes"/"no") and ``batch_id`` (None for a
+preview). ``progress(done, total)`` counts every row twice, read and written; ``total`` is an
+estimate until the file has been read."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -44,13 +51,17 @@ def preview(ctx: Ctx, path: str | Path, opts: ImportOptions, *, progress: Progre
 
 
 def _dispatch(ctx: Ctx, path, opts: ImportOptions, **kw):
-    # First cut: the members and sales importers learn mapping, dry run, progress and cancel in
-    # their own change; until then they ignore what they do not take.
     if opts.kind == "products":
         from app.services.admin.import_products import import_products
         return import_products(ctx, path, skip_bad=opts.skip_bad, update=opts.update,
                                add_categories=opts.add_categories, sheet=opts.sheet, dry_run=kw["dry_run"],
                                progress=kw["progress"])
     from app.services.admin import imports
-    fn = imports.import_members if opts.kind == "members" else imports.import_sales
-    return fn(ctx, path, skip_bad=opts.skip_bad)
+    common = dict(skip_bad=opts.skip_bad, sheet=opts.sheet, mapping=opts.mapping, dry_run=kw["dry_run"],
+                  progress=kw["progress"], cancel=kw["cancel"])
+    if opts.kind == "members":
+        return imports.import_members(ctx, path, update=opts.update, marketing_consent=opts.marketing_consent,
+                                      **common)
+    if opts.kind == "sales":
+        return imports.import_sales(ctx, path, **common)
+    raise ValueError(opts.kind)

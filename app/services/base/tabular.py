@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from app.errors import ImportFailed, quoted
 
@@ -86,74 +87,183 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], required:
     """Read ``path`` (CSV or XLSX) and map its header onto ``columns``. ``region`` (the shop's)
     settles a CSV that reads as well in GB18030 as in Big5 (see ``decode_text``). ``sheet``: the
     workbook's sheet of that name instead of the first. ``classify(header text)``, when given, is
-    asked first for each header cell: a canonical name it returns wins over the aliases (it may
-    raise ImportFailed to refuse the file for a header it knows to be wrong).
+    asked first for each header cell: a canonical name it returns wins over the aliases, ``""``
+    (``import_run.IGNORE``) leaves the column out, None asks the aliases (it may raise ImportFailed
+    to refuse the file for a header it knows to be wrong).
 
     Raises ImportFailed: ``import_unreadable`` (missing file, damaged workbook or sheet),
     ``import_no_sheet`` (a workbook without a worksheet), ``import_xls``,
     ``import_sheet_missing``, ``import_encoding``, ``import_csv_broken`` (an open quote, a cell past the csv module's limit),
     ``import_columns`` (required columns missing), ``import_column_twice``, ``import_empty`` (no data rows).
+    The whole table is kept in memory: a big file is read with :func:`stream_table`.
     """
+    st = stream_table(path, columns, required, region=region, sheet=sheet, classify=classify)
+    with st:
+        rows = tuple(st.rows())
+    return Table(file=st.file, columns=st.columns, headers=st.headers, ignored=st.ignored, rows=rows)
+
+
+class StreamTable:
+    """A table read row by row (bounded memory): the header is read and mapped when it is opened;
+    :meth:`rows` yields each data row once. ``estimate`` is about how many data rows the file holds
+    (its lines, or the sheet's claimed size), for progress. Use as a context manager (it closes a
+    workbook)."""
+
+    def __init__(self, file: str, columns: tuple[str, ...], headers: Mapping[str, str], ignored: tuple[str, ...],
+                 positions: dict[str, int], width: int, raw, estimate: int, close) -> None:
+        self.file, self.columns, self.headers, self.ignored = file, columns, headers, ignored
+        self._positions, self._width, self._raw, self.estimate, self._close = positions, width, raw, estimate, close
+
+    def __enter__(self) -> StreamTable:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._close is not None:
+            self._close()
+            self._close = None
+
+    def rows(self) -> Iterator[Row]:
+        """Every data row in file order (rows with no value at all skipped); ``import_empty`` when
+        there is none."""
+        items = tuple(self._positions.items())
+        width = self._width
+        any_row = False
+        for row_no, cells in self._raw:
+            if not _non_empty(cells):
+                continue
+            n = len(cells)
+            values = {}
+            for c, i in items:
+                v = cells[i] if i < n else ""
+                values[c] = v.strip() if isinstance(v, str) else v
+            extra = ""
+            if n > width:
+                extra = next((_text(c).strip() for c in cells[width:] if _text(c).strip()), "")
+            any_row = True
+            yield Row(row_no, values, extra)
+        if not any_row:
+            raise ImportFailed("import_empty", file=self.file)
+
+
+def stream_table(path: str | Path, columns: Mapping[str, Iterable[str]], required: Iterable[str], *,
+                 region: str = "CN", sheet: str | None = None,
+                 classify: Callable[[str], str | None] | None = None) -> StreamTable:
+    """:func:`read_table`'s header rules and refusals, with the rows read lazily (see StreamTable)."""
     p = Path(path)
     name = p.name
-    raw_rows = _read_raw(p, region, sheet)
-    header_at = next((i for i, (_, cells) in enumerate(raw_rows) if _non_empty(cells)), None)
-    if header_at is None:
-        raise ImportFailed("import_empty", file=name)
-    index = alias_index(columns)
-    header_no, header = raw_rows[header_at]
-    positions: dict[str, int] = {}
-    headers: dict[str, str] = {}
-    ignored: list[str] = []
-    for pos, cell in enumerate(header):
-        text = _text(cell).strip()
-        if not text:
-            continue
-        canonical = classify(text) if classify is not None else None
-        if canonical is None:
-            canonical = index.get(header_key(text))
-        if canonical is None:
-            ignored.append(text)
-            continue
-        if canonical in positions:
-            raise ImportFailed("import_column_twice", file=name, column=canonical,
-                               columns=f"{headers[canonical]}, {text}")
-        positions[canonical] = pos
-        headers[canonical] = text
-    missing = [c for c in required if c not in positions]
-    if missing:
-        found = [_text(c).strip() for c in header if _text(c).strip()]
-        raise ImportFailed("import_columns", file=name, missing=", ".join(missing),
-                           found=", ".join(found) or "-")
+    raw, estimate, close = _open_raw(p, region, sheet)
+    try:
+        header_no, header = None, None
+        for row_no, cells in raw:
+            if _non_empty(cells):
+                header_no, header = row_no, cells
+                break
+        if header is None:
+            raise ImportFailed("import_empty", file=name)
+        index = alias_index(columns)
+        positions: dict[str, int] = {}
+        headers: dict[str, str] = {}
+        ignored: list[str] = []
+        for pos, cell in enumerate(header):
+            text = _text(cell).strip()
+            if not text:
+                continue
+            canonical = classify(text) if classify is not None else None
+            if canonical is None:
+                canonical = index.get(header_key(text))
+            if not canonical:   # None: no alias matched; "": the owner left it out
+                ignored.append(text)
+                continue
+            if canonical in positions:
+                raise ImportFailed("import_column_twice", file=name, column=canonical,
+                                   columns=f"{headers[canonical]}, {text}")
+            positions[canonical] = pos
+            headers[canonical] = text
+        missing = [c for c in required if c not in positions]
+        if missing:
+            found = [_text(c).strip() for c in header if _text(c).strip()]
+            raise ImportFailed("import_columns", file=name, missing=", ".join(missing),
+                               found=", ".join(found) or "-")
+    except BaseException:
+        if close is not None:
+            close()
+        raise
     # A cell past the last named column belongs to no column: a shifted row (a comma too many in
     # a name) that would otherwise lose it without a word. The importers refuse such a row.
     width = max((i + 1 for i, c in enumerate(header) if _text(c).strip()), default=0)
-    rows: list[Row] = []
-    for row_no, cells in raw_rows[header_at + 1:]:
-        if not _non_empty(cells):
-            continue
-        values = {c: (cells[i] if i < len(cells) else "") for c, i in positions.items()}
-        values = {c: (v.strip() if isinstance(v, str) else v) for c, v in values.items()}
-        extra = next((_text(c).strip() for c in cells[width:] if _text(c).strip()), "")
-        rows.append(Row(row_no, values, extra))
-    if not rows:
-        raise ImportFailed("import_empty", file=name)
-    return Table(file=name, columns=tuple(sorted(positions, key=positions.get)), headers=headers,
-                 ignored=tuple(ignored), rows=tuple(rows))
+    return StreamTable(name, tuple(sorted(positions, key=positions.get)), headers, tuple(ignored), positions,
+                       width, raw, max(0, estimate - header_no), close)
 
 
 # --- raw reading ------------------------------------------------------------------------------
-def _read_raw(p: Path, region: str = "CN", sheet: str | None = None) -> list[tuple[int, list[Cell]]]:
+# A CSV up to this size is decoded whole (decode_text weighs every character); a bigger one is
+# decoded as a stream in the encoding its first SAMPLE bytes show, strictly: a byte sequence the
+# encoding cannot read later on still refuses the file (import_encoding).
+WHOLE_CSV, SAMPLE = 8 << 20, 2 << 20
+
+
+def _open_raw(p: Path, region: str = "CN", sheet: str | None = None):
+    """(an iterator of (row number, cells), estimated rows, close or None)."""
     try:
-        data = p.read_bytes()
+        f = open(p, "rb")
     except OSError as exc:
         raise ImportFailed("import_unreadable", file=p.name, why=exc.strerror or str(exc)) from None
+    try:
+        head = f.read(SAMPLE)
+        size = os.fstat(f.fileno()).st_size
+    except OSError as exc:
+        f.close()
+        raise ImportFailed("import_unreadable", file=p.name, why=exc.strerror or str(exc)) from None
     suffix = p.suffix.lower()
-    if suffix == ".xls" or data.startswith(_OLE_MAGIC):
+    if suffix == ".xls" or head.startswith(_OLE_MAGIC):
+        f.close()
         raise ImportFailed("import_xls", file=p.name)
-    if suffix in XLSX_SUFFIXES or data.startswith(_ZIP_MAGIC):
-        return _read_xlsx(p, data, sheet)
-    return _read_csv(p.name, data, region)
+    if suffix in XLSX_SUFFIXES or head.startswith(_ZIP_MAGIC):
+        f.close()
+        return _open_xlsx(p, sheet)
+    if size <= WHOLE_CSV:
+        data = head + f.read()
+        f.close()
+        text = decode_text(data, p.name, region)
+        return _csv_rows(p.name, io.StringIO(text, newline=""), _first_line(text)), text.count("\n") + 1, None
+    # Big: the encoding from a sample that ends on a line break, then a strict streaming decode.
+    cut = head.rfind(b"\n")
+    sample = head[:cut + 1] if cut > 0 else head
+    text = decode_text(sample, p.name, region)
+    if text == _try(sample, "utf-8-sig"):
+        encoding = "utf-8-sig"
+    else:
+        encoding = next(enc for enc, _ in _LEGACY if _try(sample, enc) == text)
+    estimate = size * max(1, text.count("\n")) // max(1, len(sample))
+    f.seek(0)
+    stream = io.TextIOWrapper(f, encoding=encoding, errors="strict", newline="")
+    return _csv_rows(p.name, stream, _first_line(text), stream), estimate, stream.close
+
+
+def _try(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding, errors="strict")
+    except UnicodeDecodeError:
+        return None
+
+
+def _first_line(text: str) -> str:
+    for line in io.StringIO(text):
+        if line.strip():
+            return line
+    return ""
+
+
+def _read_raw(p: Path, region: str = "CN", sheet: str | None = None) -> list[tuple[int, list[Cell]]]:
+    raw, _, close = _open_raw(p, region, sheet)
+    try:
+        return list(raw)
+    finally:
+        if close is not None:
+            close()
 
 
 def decode_text(data: bytes, file: str = "", region: str = "CN") -> str:
@@ -230,32 +340,30 @@ def _plausibility(text: str, common) -> float:
     return sum(map(common, letters)) / len(letters) if letters else 1.0
 
 
-def _read_csv(name: str, data: bytes, region: str = "CN") -> list[tuple[int, list[Cell]]]:
-    text = decode_text(data, name, region)
-    first = next((line for line in text.splitlines() if line.strip()), "")
+def _csv_rows(name: str, stream, first: str, raw=None) -> Iterator[tuple[int, list[Cell]]]:
     delimiter = max((",", "\t", ";"), key=first.count) if first else ","
     if first and first.count(delimiter) == 0:
         delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[tuple[int, list[Cell]]] = []
+    reader = csv.reader(stream, delimiter=delimiter)
     try:
         for cells in reader:
             # line_num is the physical line where this record ended; a record spanning lines
             # (a quoted newline) is numbered by that line, which is where an editor shows its end.
-            rows.append((reader.line_num, list(cells)))
+            yield reader.line_num, cells
     except csv.Error:  # its own words are English only ("field larger than field limit", ...)
         raise ImportFailed("import_csv_broken", file=name, row=max(reader.line_num, 1)) from None
-    return rows
+    except UnicodeDecodeError:   # a big file's later bytes are not in the encoding its start showed
+        raise ImportFailed("import_encoding", file=name) from None
 
 
-def _read_xlsx(p: Path, data: bytes, sheet: str | None = None) -> list[tuple[int, list[Cell]]]:
+def _open_xlsx(p: Path, sheet: str | None = None):
     import openpyxl
 
     # A damaged workbook fails anywhere in openpyxl (zip, XML, relationships, a cell's attributes),
     # and lazily: read-only mode parses the sheet while its rows are iterated. Whatever it raises
     # then is the file's fault, so all of it is the one "cannot read" refusal.
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - see above
         raise ImportFailed("import_unreadable", file=p.name, why=_why(exc)) from None
     try:
@@ -265,17 +373,50 @@ def _read_xlsx(p: Path, data: bytes, sheet: str | None = None) -> list[tuple[int
             raise ImportFailed("import_sheet_missing", file=p.name, sheet=quoted(sheet),
                                sheets=", ".join(wb.sheetnames))
         ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        try:
+            estimate = int(ws.max_row or 0)
+        except Exception:  # noqa: BLE001 - a dimension that does not parse is only a poor estimate
+            estimate = 0
         # The <dimension> a program wrote may claim fewer rows or columns than the sheet holds, and
         # read-only mode would stop there without a word: read every row the sheet really has.
         ws.reset_dimensions()
-        rows: list[tuple[int, list[Cell]]] = []
-        for row_no, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            rows.append((row_no, [xlsx_cell(v) for v in values]))
-        return rows
     except ImportFailed:
+        wb.close()
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged sheet: see above
+        wb.close()
         raise ImportFailed("import_unreadable", file=p.name, why=_why(exc)) from None
+
+    def rows() -> Iterator[tuple[int, list[Cell]]]:
+        try:
+            for row_no, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                yield row_no, [xlsx_cell(v) for v in values]
+        except ImportFailed:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged sheet: see above
+            raise ImportFailed("import_unreadable", file=p.name, why=_why(exc)) from None
+
+    return rows(), estimate, wb.close
+
+
+def sheet_names(path: str | Path) -> list[str]:
+    """A workbook's sheets in order (the wizard's choice); ``[]`` for a CSV."""
+    p = Path(path)
+    if p.suffix.lower() not in XLSX_SUFFIXES:
+        try:
+            with open(p, "rb") as f:
+                if not f.read(4).startswith(_ZIP_MAGIC):
+                    return []
+        except OSError as exc:
+            raise ImportFailed("import_unreadable", file=p.name, why=exc.strerror or str(exc)) from None
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - see _open_xlsx
+        raise ImportFailed("import_unreadable", file=p.name, why=_why(exc)) from None
+    try:
+        return list(wb.sheetnames)
     finally:
         wb.close()
 
