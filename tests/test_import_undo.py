@@ -1,10 +1,9 @@
 """Undoing an import (import_undo.py): the database back exactly as before the import, ledgers
 balanced, and a clear refusal (nothing changed) when anything since touches what it brought in.
 
-The members and sales importers learn to tag their rows in their own change; until then these tests
-tag what the current importers wrote themselves (the rows with ids past the ones there before, in a
-batch begun after the import), and keep the values a history import replaces with
-``import_batches.remember`` as the importer will: the undo is tested against the schema."""
+The members and sales importers tag their own rows and keep what they replace
+(``import_batches.remember``); a change a test makes by hand (an --update's values) is recorded the
+same way by ``_tag``, so the undo is tested against the schema as well as against the importers."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -46,18 +45,26 @@ def write(tmp_path, name: str, body: str):
 
 def _max_ids(ctx) -> dict[str, int]:
     with ctx.tx(write=False) as t:
-        return {name: t.s.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {name}")).scalar() for name in TAGGED}
+        return {name: t.s.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {name}")).scalar()
+                for name in (*TAGGED, "import_batches")}
 
 
 def _tag(ctx, kind: str, path, before: dict[str, int], remember=(), counts=None) -> int:
-    """What the engine's importers do: a batch, its id on every row the import wrote."""
+    """The batch the importer recorded since ``before`` (the importers tag their own rows and keep
+    what they replace), or, for a change a test makes by hand, a batch as an importer would record it.
+    Rows the test wrote for the import afterwards (a count card issued by hand) join the batch."""
     with ctx.tx() as t:
-        b = import_batches.begin(t, kind, path)
+        b = t.s.execute(select(func.max(ImportBatch.id)).where(
+            ImportBatch.id > before["import_batches"], ImportBatch.kind == kind)).scalar()
+        made = b is None
+        if made:
+            b = import_batches.begin(t, kind, path)
         for name in TAGGED:
             t.s.execute(text(f"UPDATE {name} SET import_batch_id = :b WHERE id > :id AND import_batch_id IS NULL"),
                         {"b": b, "id": before[name]})
-        import_batches.remember(t, b, "members", list(remember))
-        import_batches.finish(t, b, counts or {"imported": 1})
+        if made:
+            import_batches.remember(t, b, "members", list(remember))
+            import_batches.finish(t, b, counts or {"imported": 1})
     return b
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Callable
 
 from app import i18n
 from app.cli.env import EXIT_ERROR, EXIT_FAULT, EXIT_OK, Env, Progress

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, literal, or_, select, union_all
+from sqlalchemy import delete, func, insert, literal, select, union_all
 
 from app.errors import Duplicate, NotFound, ValidationError
 from app.i18n import L_
