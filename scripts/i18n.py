@@ -53,10 +53,10 @@ KEYWORDS = {
 # (file, table, context prefix): module-level dicts whose entries were (English, Chinese) tuples. An
 # error code's context is the code itself; every other table prefixes its key.
 TABLES = (
-    ("app/errors.py", "CATALOGUE", ""),
-    ("app/errors.py", "FIELD_LABELS", "field:"),
-    ("app/errors.py", "ROLE_NAMES", "role:"),
-    ("app/errors.py", "PAYMENT_METHODS", "method:"),
+    ("app/error_texts.py", "CATALOGUE", ""),
+    ("app/error_texts.py", "FIELD_LABELS", "field:"),
+    ("app/error_texts.py", "ROLE_NAMES", "role:"),
+    ("app/error_texts.py", "PAYMENT_METHODS", "method:"),
     ("app/cli/messages.py", "MESSAGES", "cli:"),
     ("app/cli/care.py", "CARE_RULE_NAMES", "care_rule:"),
     ("app/services/sales/receipt.py", "LABELS", "receipt:"),
