@@ -175,6 +175,7 @@ CATALOGUE: dict[str, str] = {
     "import_yes_no": NC_("import_yes_no", "{field}: '{value}' is not yes or no"),
     "import_calendar": NC_("import_calendar", "{field}: '{value}' is not solar or lunar"),
     "import_whole_number": NC_("import_whole_number", "{field}: '{value}' is not a whole number of 0 or more"),
+    "import_date_ambiguous": NC_("import_date_ambiguous", "{field}: '{value}' could be {first} or {second}; write it as year-month-day (2024-03-05)"),
     "import_datetime": NC_("import_datetime", "{field}: '{value}' is not a date and time (use YYYY-MM-DD HH:MM)"),
     "import_future": NC_("import_future", "{field}: {value} is in the future"),
     "import_too_long": NC_("import_too_long", "{field}: '{value}' is longer than {max} characters"),

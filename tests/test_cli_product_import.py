@@ -34,14 +34,14 @@ def test_import_prints_counts_changes_and_every_bad_row(ctx, db, tmp_path):
 
     good = run(home, "--db", db.url, "import", "products", str(bad), "--skip-bad", "--add-categories")
     assert good.returncode == 0, good.stderr
-    assert "1 products added" in good.stdout and "New categories: 饮料" in good.stdout
+    assert "products added: 1," in good.stdout and "New categories: 饮料" in good.stdout
     assert "Opening stock: 3" in good.stdout and "row 3:" in good.stdout and "row 4:" in good.stdout
 
     change = tmp_path / "change.csv"
     change.write_text("sku,name,price\nL1,拿铁 大杯,30\n", encoding="utf-8")
     updated = run(home, "--db", db.url, "import", "products", str(change), "--update")
     assert updated.returncode == 0, updated.stderr
-    assert "1 updated" in updated.stdout
+    assert "updated: 1," in updated.stdout
     assert "row 2 L1: name 拿铁 -> 拿铁 大杯" in updated.stdout and "price 28.00 -> 30.00" in updated.stdout
     with ctx.tx(write=False) as t:
         assert catalog.lookup(t, "6901").price == 3000
@@ -60,7 +60,7 @@ def test_export_then_import_changes_nothing(ctx, db, tmp_path):
     assert "2 個商品" in exported.stdout and out.is_file()
     again = run(home, "--db", db.url, "import", "products", str(out), "--update")
     assert again.returncode == 0, again.stderr
-    assert "0 products added, 0 updated, 2 unchanged" in again.stdout and "Changes" not in again.stdout
+    assert "products added: 0, updated: 0, unchanged: 2" in again.stdout and "Changes" not in again.stdout
     only = run(home, "--db", db.url, "export", "products", "-o", str(tmp_path / "x.txt"))
     assert only.returncode == 2 and ".csv or .xlsx" in only.stderr
 

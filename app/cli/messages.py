@@ -25,15 +25,15 @@ MESSAGES: dict[str, str] = {
     "check_faults": NC_("cli:check_faults", "{n} fault(s) found"),
     "warning": NC_("cli:warning", "warning: {text}"),
     "fault": NC_("cli:fault", "FAULT: {text}"),
-    "import_done_members": NC_("cli:import_done_members", "{file}: {imported} members imported, {rejected} rows rejected"),
-    "import_done_sales": NC_("cli:import_done_sales", "{file}: {imported} sales imported ({created} new members), {skipped} already there, "
-                          "{rejected} rows rejected"),
+    "import_done_members": NC_("cli:import_done_members", "{file}: {imported} members imported, rows rejected: {rejected}"),
+    "import_done_sales": NC_("cli:import_done_sales", "{file}: {imported} sales imported (new members: {created}), already there: "
+                          "{skipped}, rows rejected: {rejected}"),
     "import_row": NC_("cli:import_row", "  row {row}: {reason}"),
     "import_skipped_rows": NC_("cli:import_skipped_rows", "Rows left out (--skip-bad):"),
-    "import_done_products": NC_("cli:import_done_products", "{file}: {added} products added, {updated} updated, {unchanged} "
-                             "unchanged, {skipped} bad rows left out"),
-    "import_checked_products": NC_("cli:import_checked_products", "{file} checked (--dry-run, nothing written): {added} products "
-                                "to add, {updated} to update, {unchanged} unchanged, {bad} bad rows"),
+    "import_done_products": NC_("cli:import_done_products", "{file}: products added: {added}, updated: {updated}, "
+                             "unchanged: {unchanged}, bad rows left out: {skipped}"),
+    "import_checked_products": NC_("cli:import_checked_products", "{file} checked (--dry-run, nothing written): products "
+                                "to add: {added}, to update: {updated}, unchanged: {unchanged}, bad rows: {bad}"),
     "import_changes": NC_("cli:import_changes", "Changes:"),
     "import_change": NC_("cli:import_change", "  row {row} {sku}: {field} {before} -> {after}"),
     "import_bad_rows": NC_("cli:import_bad_rows", "Bad rows:"),
@@ -121,22 +121,22 @@ PLURALS: dict[str, tuple[str, tuple[str, str]]] = {
                                      "{rows} members written to {path} (recorded in the audit log)")),
     "rfm_exported": ("rows", NN_("{rows} member written to {path} (as of {as_of})",
                                  "{rows} members written to {path} (as of {as_of})")),
-    "import_done_members": ("imported", NN_("{file}: {imported} member imported, {rejected} rows rejected",
-                                            "{file}: {imported} members imported, {rejected} rows rejected")),
-    "import_done_sales": ("imported", NN_("{file}: {imported} sale imported ({created} new members), {skipped} already "
-                                          "there, {rejected} rows rejected",
-                                          "{file}: {imported} sales imported ({created} new members), {skipped} already "
-                                          "there, {rejected} rows rejected")),
+    "import_done_members": ("imported", NN_("{file}: {imported} member imported, rows rejected: {rejected}",
+                                            "{file}: {imported} members imported, rows rejected: {rejected}")),
+    "import_done_sales": ("imported", NN_("{file}: {imported} sale imported (new members: {created}), already "
+                                          "there: {skipped}, rows rejected: {rejected}",
+                                          "{file}: {imported} sales imported (new members: {created}), already "
+                                          "there: {skipped}, rows rejected: {rejected}")),
     "import_updated_members": ("updated", NN_("{updated} existing member updated (--update):",
                                               "{updated} existing members updated (--update):")),
     "import_checked_members": ("imported", NN_("{file} checked (--dry-run, nothing written): {imported} member to "
-                                               "import ({updated} updates), {rejected} bad rows",
+                                               "import (updates: {updated}), bad rows: {rejected}",
                                                "{file} checked (--dry-run, nothing written): {imported} members to "
-                                               "import ({updated} updates), {rejected} bad rows")),
+                                               "import (updates: {updated}), bad rows: {rejected}")),
     "import_checked_sales": ("imported", NN_("{file} checked (--dry-run, nothing written): {imported} sale to import "
-                                             "({created} new members), {skipped} already there, {rejected} bad rows",
+                                             "(new members: {created}), already there: {skipped}, bad rows: {rejected}",
                                              "{file} checked (--dry-run, nothing written): {imported} sales to import "
-                                             "({created} new members), {skipped} already there, {rejected} bad rows")),
+                                             "(new members: {created}), already there: {skipped}, bad rows: {rejected}")),
     "import_count_cards": ("n", NN_("{n} opening count card", "{n} opening count cards")),
     "products_exported": ("rows", NN_("{rows} product written to {path} (recorded in the audit log)",
                                       "{rows} products written to {path} (recorded in the audit log)")),
