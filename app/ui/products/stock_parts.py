@@ -125,7 +125,7 @@ class StockWriteDialog(QDialog):
         wired to reject and ``self.confirm``."""
         outer.addWidget(self.error)
         line, self.confirm_button, self.cancel_button = closing_buttons(
-            self, self.tr("Cancel (Esc)"), confirm, self.confirm, default=True)
+            self, QCoreApplication.translate("StockWriteDialog", "Cancel (Esc)"), confirm, self.confirm, default=True)
         outer.addLayout(line)
 
     def show_error(self, text: str | None) -> None:

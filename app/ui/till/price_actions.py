@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QVBoxLayout
 
 from app.errors import ShopError, ValidationError
@@ -35,25 +36,27 @@ class AskDialog(QDialog):
 
 
 class PriceActions:
+    """Its texts are the till screen's (a mixin has no Qt context of its own)."""
+
     def change_price(self) -> None:
         row = self.selected_row()
         if row is None:
-            self.show_error(self.tr("Scan an item first, then F4 changes its price."))
+            self.show_error(QCoreApplication.translate("TillScreen", "Scan an item first, then F4 changes its price."))
             return
         line = self.model.cart.lines[row]
         name, price = self.model.info.get(line.sku, (line.sku, 0))
         if line.is_open:  # an open-price line: F4 types its price again, as F3 did
             name, price = self.model.cell(row, 1), line.open_price
         current = line.unit_price if line.unit_price is not None else price
-        dialog = AskDialog(self.tr("Change the price"), self.tr("New unit price for {item}").format(item=name),
-                           self.tr("Managers and the owner may change prices."),
+        dialog = AskDialog(QCoreApplication.translate("TillScreen", "Change the price"), QCoreApplication.translate("TillScreen", "New unit price for {item}").format(item=name),
+                           QCoreApplication.translate("TillScreen", "Managers and the owner may change prices."),
                            self.state.plain(current).replace(",", ""), self)
         dialog.accepted.connect(lambda: self._set_price(row, line.sku, dialog.value()))
         self._open(dialog)
 
     def _set_price(self, row: int, sku: str, text: str) -> None:
         try:
-            price = parse_amount(text, self.state.settings.currency, field=self.tr("price"), allow_zero=True)
+            price = parse_amount(text, self.state.settings.currency, field=QCoreApplication.translate("TillScreen", "price"), allow_zero=True)
         except ShopError as exc:
             self.show_error(self.state.error_text(exc))
             return
@@ -64,10 +67,10 @@ class PriceActions:
 
     def discount(self) -> None:
         if not self.model.cart.lines:
-            self.show_error(self.tr("Scan an item first, then F5 gives a discount."))
+            self.show_error(QCoreApplication.translate("TillScreen", "Scan an item first, then F5 gives a discount."))
             return
-        dialog = AskDialog(self.tr("Manual discount"), self.tr("Discount on the whole cart"),
-                           self.tr("Type 10% for a percentage or 5 for an amount; 0 removes the discount."),
+        dialog = AskDialog(QCoreApplication.translate("TillScreen", "Manual discount"), QCoreApplication.translate("TillScreen", "Discount on the whole cart"),
+                           QCoreApplication.translate("TillScreen", "Type 10% for a percentage or 5 for an amount; 0 removes the discount."),
                            "", self)
         dialog.accepted.connect(lambda: self._set_discount(dialog.value()))
         self._open(dialog)
@@ -80,10 +83,10 @@ class PriceActions:
                 try:
                     bp = round(float(raw) * 100)
                 except ValueError:
-                    raise ValidationError("percent_invalid", field=self.tr("discount"), value=raw) from None
+                    raise ValidationError("percent_invalid", field=QCoreApplication.translate("TillScreen", "discount"), value=raw) from None
                 change = lambda c: replace(c, discount_bp=bp, discount_amount=0)  # noqa: E731
             else:
-                amount = parse_amount(text or "0", self.state.settings.currency, field=self.tr("discount"),
+                amount = parse_amount(text or "0", self.state.settings.currency, field=QCoreApplication.translate("TillScreen", "discount"),
                                       allow_zero=True)
                 change = lambda c: replace(c, discount_bp=0, discount_amount=amount)  # noqa: E731
         except ShopError as exc:
