@@ -96,6 +96,16 @@ def tr(text: str) -> str:
     return QCoreApplication.translate(CONTEXT, text)
 
 
+class Step:
+    """A step of the wizard (a mixin of ImportWizard, one module per page): its texts are written
+    ``FileStep.tr("…")``, so pyside6-lupdate and the running app both file them under the step's own Qt
+    context (a mixin is no QObject: ``self.tr`` would ask ImportWizard's)."""
+
+    @classmethod
+    def tr(cls, text: str, disambiguation: str | None = None, n: int = -1) -> str:
+        return QCoreApplication.translate(cls.__name__, text, disambiguation, n)
+
+
 def field_name(canonical: str) -> str:
     if canonical.startswith("barcode#"):
         return QCoreApplication.translate("ImportFields", "Barcode {n}").format(n=canonical.split("#", 1)[1])
