@@ -2,7 +2,7 @@
 the Products screen's Import… and Export…).
 
 Import: CSV (UTF-8 with or without BOM, GB18030, Big5) or XLSX (the first sheet, or ``sheet``);
-headers in English or Chinese as shops write them (import_common.PRODUCT_COLUMNS, product_columns.py:
+headers in English or Chinese as shops write them (import_columns.PRODUCT_COLUMNS, product_columns.py:
 several barcode columns, a member price for every tier or one per tier). Every row is read and
 checked by the products service's own rules (``products.problems``) against the database and the
 rest of the file, and EVERY bad row comes back with its row number, column, value and reason:
