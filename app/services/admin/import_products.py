@@ -406,7 +406,7 @@ def _write(t: Ctx, new: list[_Plan], changed: list[_Plan], new_categories: list[
     """Everything the import writes carries ``batch``; what an --update replaces is kept first
     (import_batches.remember: columns, barcodes, member prices before, and after to tell later edits),
     so ``shopcare import undo`` can put the catalogue back."""
-    from app.services.admin.import_undo import product_states
+    from app.services.admin.import_undo_tables import product_states
 
     conn = t.s.connection()
     before = product_states(conn, [p.product_id for p in changed]) if changed else {}
