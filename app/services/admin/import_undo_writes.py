@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, bindparam, case, delete, func, insert, or_, select, update
 
 from app.models import Category, MemberDate, MemberPrice, MemberTag, ProductBarcode, ProductSearchKey, Till
-from app.services.admin.import_undo_tables import (_C, _CE, _L, _M, _P, _PAY, _PT, _S, _ST, _W, TABLES, _chunks)
+from app.services.admin.import_undo_tables import _C, _CE, _L, _M, _P, _PAY, _PT, _S, _ST, _W, TABLES, _chunks
 
 
 def _when(value, kind):
