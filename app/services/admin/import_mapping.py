@@ -53,12 +53,12 @@ class FileSample:
 def columns(kind: str) -> dict[str, tuple[str, ...]]:
     """canonical column -> aliases, for ``kind`` (members, sales, products), read now: another
     change may add columns to the tables."""
-    from app.services.admin import import_common
+    from app.services.admin import import_columns
 
     if kind == "members":
-        return dict(import_common.MEMBER_COLUMNS)
+        return dict(import_columns.MEMBER_COLUMNS)
     if kind == "sales":
-        return dict(import_common.SALES_COLUMNS)
+        return dict(import_columns.SALES_COLUMNS)
     if kind == "products":
         from app.services.admin import product_columns
 
@@ -67,10 +67,10 @@ def columns(kind: str) -> dict[str, tuple[str, ...]]:
 
 
 def required(kind: str) -> tuple[str, ...]:
-    from app.services.admin import import_common
+    from app.services.admin import import_columns
 
-    return {"members": import_common.MEMBER_REQUIRED, "sales": import_common.SALES_REQUIRED,
-            "products": import_common.PRODUCT_REQUIRED}[kind]
+    return {"members": import_columns.MEMBER_REQUIRED, "sales": import_columns.SALES_REQUIRED,
+            "products": import_columns.PRODUCT_REQUIRED}[kind]
 
 
 def fields(kind: str) -> tuple[str, ...]:

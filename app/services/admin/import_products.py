@@ -2,7 +2,7 @@
 the Products screen's Import… and Export…).
 
 Import: CSV (UTF-8 with or without BOM, GB18030, Big5) or XLSX (the first sheet, or ``sheet``);
-headers in English or Chinese as shops write them (import_common.PRODUCT_COLUMNS, product_columns.py:
+headers in English or Chinese as shops write them (import_columns.PRODUCT_COLUMNS, product_columns.py:
 several barcode columns, a member price for every tier or one per tier). Every row is read and
 checked by the products service's own rules (``products.problems``) against the database and the
 rest of the file, and EVERY bad row comes back with its row number, column, value and reason:
@@ -406,7 +406,7 @@ def _write(t: Ctx, new: list[_Plan], changed: list[_Plan], new_categories: list[
     """Everything the import writes carries ``batch``; what an --update replaces is kept first
     (import_batches.remember: columns, barcodes, member prices before, and after to tell later edits),
     so ``shopcare import undo`` can put the catalogue back."""
-    from app.services.admin.import_undo import product_states
+    from app.services.admin.import_undo_tables import product_states
 
     conn = t.s.connection()
     before = product_states(conn, [p.product_id for p in changed]) if changed else {}

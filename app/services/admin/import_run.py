@@ -5,7 +5,7 @@ history or products, from a file, with the owner's column mapping and choices.
 nothing). ``progress(done, total)`` is called from the importing thread; ``cancel()`` returning True
 stops the import, which then rolls back as a whole (``ImportFailed('import_cancelled')``).
 
-Members and sales return an ``import_common.ImportReport``: counts, ``rejected`` (every bad row
+Members and sales return an ``import_results.ImportReport``: counts, ``rejected`` (every bad row
 with every problem: ``RejectedRow.errors``), ``preview`` (the first rows as they will be stored:
 ``MemberPreview`` / ``SalePreview``), ``changes`` (members an update changes: ``MemberChange`` with
 ``FieldChange(field, before, after)``; consents as "yes"/"no") and ``batch_id`` (None for a

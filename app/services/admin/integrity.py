@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError
 from app import db as dbmod
 from app import i18n
 from app.i18n import N_, NC_
-from app.services.admin.import_common import IMPORT_TILL
+from app.services.admin.import_columns import IMPORT_TILL
 from app.services.base import audit
 from app.services.base.context import Ctx
 

@@ -1,4 +1,4 @@
-"""The columns of a product file: the fixed ones (import_common.PRODUCT_COLUMNS), the headers the
+"""The columns of a product file: the fixed ones (import_columns.PRODUCT_COLUMNS), the headers the
 export writes in each language (aliases of the import too, so an export reads back whatever
 language wrote it), several barcode columns, and a member price column per tier.
 
@@ -17,7 +17,7 @@ from typing import Callable
 from app import i18n
 from app.errors import ImportFailed
 from app.i18n import NC_
-from app.services.admin.import_common import PRODUCT_COLUMNS
+from app.services.admin.import_columns import PRODUCT_COLUMNS
 from app.services.base.tabular import header_key
 
 # The export's headers (msgctxt product_column:<canonical>); a tier's column adds its name.

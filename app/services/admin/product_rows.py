@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from app.errors import ShopError, ValidationError
 from app.money import parse_amount
-from app.services.admin.import_common import cell_shown, cell_text, cell_whole, no_extra_columns
+from app.services.admin.import_cells import cell_shown, cell_text, cell_whole, no_extra_columns
 from app.services.admin.product_columns import BARCODE_MORE, TIER_PREFIX, split_barcodes
 from app.services.base.tabular import Cell, Row, Table
 from app.services.ledger.stock import MAX_STOCK
