@@ -1,7 +1,8 @@
 """The readers of one import cell (yes/no, calendars, birthdays, dates, amounts, whole numbers) that say what is wrong and where: shared by the member, history and product imports."""
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from app.errors import ValidationError, quoted
@@ -97,23 +98,59 @@ def cell_shown(value: Cell) -> str:
     return quoted(cell_text(value))
 
 
-def parse_datetime(value: Cell) -> datetime | None:
+# Day and month in either order (5.3.2024, 3/25/2024): read only where the order cannot matter.
+OTHER_ORDER = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?$")
+SERIAL = re.compile(r"^\d{5,6}(?:\.\d+)?$")   # an Excel date serial saved as text: 45356 is 2024-03-05
+EXCEL_EPOCH = datetime(1899, 12, 30)
+SERIAL_RANGE = (10_000, 109_574)               # 1927-05-18 .. 2199-12-31 (a bare 2024 is a year, not a day)
+
+
+def read_datetime(value: Cell) -> datetime | tuple[date, date] | None:
+    """A date (and time) as old software exports it: a spreadsheet's own date, 2024-03-05, 2024/3/5,
+    2024年3月5日, an Excel serial (45356, 45356.5), or day and month in either order with the year last
+    (25.3.2024, 3/25/2024). None when it is no date; the two readings when day and month could be
+    either (5.3.2024), which the importer refuses rather than guess."""
     if isinstance(value, datetime):
         return value.replace(microsecond=0)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
-    match = DATE_TIME.match(cell_text(value))
-    if not match:
-        return None
-    y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+    text = cell_text(value)
+    match = DATE_TIME.match(text)
     try:
-        return datetime(y, mo, d, h, mi, s)
-    except ValueError:
+        if match:
+            y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+            return datetime(y, mo, d, h, mi, s)
+        if SERIAL.match(text):
+            days = float(text)
+            if not SERIAL_RANGE[0] <= days <= SERIAL_RANGE[1]:
+                return None
+            return (EXCEL_EPOCH + timedelta(days=days)).replace(microsecond=0)
+        match = OTHER_ORDER.match(text)
+        if not match:
+            return None
+        a, b, y, h, mi, s = (int(g) if g else 0 for g in match.groups())
+        if a > 12 or b > 12 or a == b:
+            d, mo = (a, b) if a > 12 or a == b else (b, a)
+            return datetime(y, mo, d, h, mi, s)
+        return date(y, b, a), date(y, a, b)      # day first, month first
+    except (ValueError, OverflowError):
         return None
+
+
+def parse_datetime(value: Cell) -> datetime | None:
+    when = read_datetime(value)
+    return when if isinstance(when, datetime) else None
+
+
+def _ambiguous(value: Cell, field: str, readings: tuple[date, date]) -> ValidationError:
+    return ValidationError("import_date_ambiguous", field=field, value=cell_shown(value),
+                           first=readings[0].isoformat(), second=readings[1].isoformat())
 
 
 def cell_datetime(value: Cell, field: str) -> datetime:
-    when = parse_datetime(value)
+    when = read_datetime(value)
+    if isinstance(when, tuple):
+        raise _ambiguous(value, field, when)
     if when is None:
         raise ValidationError("import_datetime", field=field, value=cell_shown(value))
     return when
@@ -123,7 +160,9 @@ def cell_any_date(value: Cell, field: str) -> date | None:
     """A date (an expiry: may be past or future); blank is None."""
     if not cell_text(value):
         return None
-    when = parse_datetime(value)
+    when = read_datetime(value)
+    if isinstance(when, tuple):
+        raise _ambiguous(value, field, when)
     if when is None or when.time() != datetime.min.time():
         raise ValidationError("date_invalid", field=field, value=cell_shown(value))
     return when.date()
@@ -132,7 +171,9 @@ def cell_any_date(value: Cell, field: str) -> date | None:
 def cell_date(value: Cell, field: str, today: date) -> date | None:
     if not cell_text(value):
         return None
-    when = parse_datetime(value)
+    when = read_datetime(value)
+    if isinstance(when, tuple):
+        raise _ambiguous(value, field, when)
     if when is None or when.time() != datetime.min.time():
         raise ValidationError("date_invalid", field=field, value=cell_shown(value))
     if when.date() > today:
