@@ -169,13 +169,8 @@ def cell_any_date(value: Cell, field: str) -> date | None:
 
 
 def cell_date(value: Cell, field: str, today: date) -> date | None:
-    if not cell_text(value):
-        return None
-    when = read_datetime(value)
-    if isinstance(when, tuple):
-        raise _ambiguous(value, field, when)
-    if when is None or when.time() != datetime.min.time():
-        raise ValidationError("date_invalid", field=field, value=cell_shown(value))
-    if when.date() > today:
-        raise ValidationError("import_future", field=field, value=when.date().isoformat())
-    return when.date()
+    """A date that has happened (a join date); blank is None."""
+    day = cell_any_date(value, field)
+    if day is not None and day > today:
+        raise ValidationError("import_future", field=field, value=day.isoformat())
+    return day
