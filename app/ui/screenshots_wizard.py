@@ -33,7 +33,7 @@ def sample_file(folder: Path, first_phone: int) -> str:
 def render(state, folder, langs: tuple[str, ...] | None = None, *, import_it: bool = True) -> list[Path]:
     """members_empty_<lang> (only in a shop without members) and import_wizard_{file,columns,preview,
     done}_<lang>, in each of ``langs`` (default: the current language). ``import_it``: the last step
-    really imports the file's good rows into the current database (and undoes it where undo exists)."""
+    really imports the file's good rows into the current database, then undoes it."""
     from app.ui.imports.wizard import ImportWizard
     from app.ui.members.screen import MembersScreen
 

@@ -294,43 +294,11 @@ def proposed(ctx: Ctx, kind: str, headers: Iterable[str]) -> tuple[dict[str, str
 
 
 # --- the wizard's calls into import_run and import_batches ---------------------------------------
-class _RolledBack(Exception):
-    def __init__(self, result) -> None:
-        super().__init__("preview rolled back")
-        self.result = result
-
-
-def _dry_runs(kind: str) -> bool:
-    """Whether the importer behind ``kind`` honours ``import_run.preview`` as a dry run itself."""
-    import inspect as _inspect
-
-    if kind == "products":
-        return True
-    from app.services.admin import import_history, imports
-
-    fn = imports.import_members if kind == "members" else import_history.import_sales
-    return "dry_run" in _inspect.signature(fn).parameters
-
-
 def preview(ctx: Ctx, path: str | Path, opts, *, progress=None, cancel=None):
-    """``import_run.preview``, and never a write: where an importer does not take a dry run yet, the
-    call runs inside one transaction that is rolled back whatever it did."""
+    """``import_run.preview``: every row read and checked, nothing written."""
     from app.services.admin import import_run
 
-    if _dry_runs(opts.kind):
-        return import_run.preview(ctx, path, opts, progress=progress, cancel=cancel)
-    try:
-        with ctx.tx() as t:
-            raise _RolledBack(import_run.preview(t, path, opts, progress=progress, cancel=cancel))
-    except _RolledBack as done:
-        return done.result
-
-
-def undo_available() -> bool:
-    """Whether this ShopCare can take an import back (import_batches.undo)."""
-    from app.services.admin import import_batches
-
-    return callable(getattr(import_batches, "undo", None))
+    return import_run.preview(ctx, path, opts, progress=progress, cancel=cancel)
 
 
 def latest_batch(ctx: Ctx, kind: str | None = None):

@@ -112,7 +112,7 @@ class RunStep(parts.Step):
             self.result_table.setItem(i, 0, QTableWidgetItem(no))
             self.result_table.setItem(i, 1, QTableWidgetItem(note))
         self.result_table.setVisible(bool(notes))
-        self.undo_button.setVisible(import_mapping.undo_available())
+        self.undo_button.setVisible(True)
         self._buttons()
         self.imported.emit(self.kind)
 
@@ -129,7 +129,7 @@ class RunStep(parts.Step):
         self._buttons()
 
     def undo_import(self) -> None:
-        if self.result is None or self.undone is not None or not import_mapping.undo_available():
+        if self.result is None or self.undone is not None:
             return
         ctx, kind = self.state.ctx, self.kind
         self.undo_button.setEnabled(False)

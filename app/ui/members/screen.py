@@ -21,12 +21,6 @@ from app.ui.widgets import row_table
 DEBOUNCE_MS = 250
 
 
-def _undo_available() -> bool:
-    from app.services.admin import import_mapping
-
-    return import_mapping.undo_available()
-
-
 class MembersScreen(QWidget):
     def __init__(self, state, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -138,7 +132,7 @@ class MembersScreen(QWidget):
         self.export_button.setVisible(self.state.role_allowed("export"))
         owner = self.state.role_allowed("import")
         self.import_button.setVisible(owner)
-        self.undo_import_button.setVisible(owner and _undo_available())
+        self.undo_import_button.setVisible(owner)
         self.empty_import.setVisible(owner)
 
     def _empty_panel(self) -> QWidget:
