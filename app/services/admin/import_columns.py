@@ -35,8 +35,9 @@ MEMBER_REQUIRED: tuple[str, ...] = ("name", "phone")
 
 SALES_COLUMNS: dict[str, tuple[str, ...]] = {
     "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "电话", "手機", "手機號", "手機號碼", "電話"),
-    "datetime": ("datetime", "date", "时间", "日期", "時間"),  # YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DD
-    "amount": ("amount", "金额", "金額"),                    # major units, > 0
+    "datetime": ("datetime", "date", "时间", "日期", "時間", "消费时间", "消费日期", "交易时间", "消費時間", "消費日期",
+                 "交易時間"),  # YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DD
+    "amount": ("amount", "金额", "金額", "消费金额", "实收金额", "消費金額", "實收金額"),                    # major units, > 0
     "sku": ("sku", "货号", "商品编码", "貨號", "商品編碼"),  # optional: a product's SKU or barcode
     "qty": ("qty", "quantity", "数量", "數量"),              # optional: whole number 1..9999 (blank: 1)
     "receipt": ("receipt", "receipt_no", "小票号", "单号", "小票號", "單號"),  # optional: the old system's receipt no.
