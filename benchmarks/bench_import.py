@@ -202,6 +202,7 @@ CASES = {
     "history70k": ("sales", lambda p: write_history(p, 69_579, 23_502), 69_579, floor_history),
     "history1m": ("sales", lambda p: write_history(p, 1_000_000, 200_000), 1_000_000, floor_history),
     "members200k": ("members", lambda p: write_members(p, 200_000), 200_000, floor_members),
+    "members1m": ("members", lambda p: write_members(p, 1_000_000), 1_000_000, floor_members),
 }
 
 

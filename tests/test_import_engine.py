@@ -367,3 +367,23 @@ def test_progress_is_a_bar_on_a_terminal_and_a_few_lines_otherwise():
         lines(done, 100_000, "h.csv")
     out = log.getvalue().splitlines()
     assert out[0].startswith("h.csv 0%") and out[-1] == "h.csv 100% (100000/100000)" and len(out) <= 5
+
+
+def test_a_file_that_changes_between_its_two_readings_is_refused_whole(ctx, tmp_path):
+    """New members are read twice (checked, then read again and written in chunks): a file edited in
+    between is refused, with nothing written, rather than written as it now reads."""
+    lines = ["姓名,手机号,余额"] + [f"会员{i},139{i:08d},{i % 50}" for i in range(6000)]
+    path = write(tmp_path, "m.csv", "\n".join(lines) + "\n")
+    before = counts(ctx)
+    changed = []
+
+    def progress(done: int, total: int) -> None:
+        if not changed and (done, total) == (6000, 12000):     # the first reading is over
+            lines[3000] = "改名,13999999999,5"
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            changed.append(done)
+
+    with pytest.raises(ImportFailed) as refused:
+        import_run.run(ctx, path, members_opts(), progress=progress)
+    assert changed and refused.value.code == "import_file_changed"
+    assert counts(ctx) == before and ledger_faults(ctx.db) == []

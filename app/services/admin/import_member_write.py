@@ -194,8 +194,9 @@ def _write_members(t: Ctx, new_rows: list[_MemberRow], batch: int, cfg: ShopSett
                 marketing, at if marketing else None, "import" if marketing else None))
         bulk(rows)
         ticker.tick(len(rows))
-    # phone -> id: a good row's phone is its own (a phone twice in a file is a bad row)
-    ids = {phone: mid for phone, mid in conn.execute(select(m.c.phone, m.c.id).where(m.c.import_batch_id == batch))}
+    # phone -> id: a good row's phone is its own (a phone twice in a file is a bad row); looked up for
+    # these rows only, as a big file is written a chunk at a time
+    ids = dict(existing_values(t, m.c.phone, m.c.id, [r.phone for r in new_rows]))
     tags: list[dict] = []
     for r in new_rows:
         for tag in members.clean_tags(r.tags) if r.tags else ():
@@ -249,7 +250,11 @@ def _write_openings(t: Ctx, good: list[_MemberRow], ids: dict[int, int], updated
                  "uses_total": r.card_product[2] if r.card_product[2] is not None else r.uses_left,
                  "uses_left": 0, "price_paid": 0, "expires_on": _card_expiry(r, look, now.date()), "created_at": now}
                 for r in cards[i:i + WRITE_CHUNK]])
-        card_ids = dict(conn.execute(select(c.c.member_id, c.c.id).where(c.c.import_batch_id == batch)).all())
+        card_ids: dict[int, int] = {}
+        holders = sorted({ids[r.phone] for r in cards})
+        for i in range(0, len(holders), WRITE_CHUNK):
+            card_ids.update(conn.execute(select(c.c.member_id, c.c.id).where(
+                c.c.import_batch_id == batch, c.c.member_id.in_(holders[i:i + WRITE_CHUNK]))).all())
         for i in range(0, len(cards), WRITE_CHUNK):
             part = cards[i:i + WRITE_CHUNK]
             conn.execute(ledger._MOVE_USES, [{"b_id": card_ids[ids[r.phone]], "b_n": r.uses_left} for r in part])

@@ -14,6 +14,11 @@ as the user sees it in the file (the header is row 1). Then, in ONE transaction 
 - ``progress(done, total)`` every ~2,000 rows; ``cancel()`` True rolls everything back
   (``ImportFailed('import_cancelled')``).
 
+A file of new members is read twice: the first reading keeps each good row's number, phone, card
+and a hash of its cells; the second reads the rows again and writes them in chunks, so memory stays
+bounded however long the file (a row that reads differently the second time refuses the import:
+``import_file_changed``). An ``--update`` keeps its rows from the first reading instead.
+
 Members (``import_members``): columns in :data:`MEMBER_COLUMNS`; ``name`` and ``phone`` are
 required. A phone already used by a member, or by an earlier row of the file, is a bad row (so is
 a card number), unless ``update=True``: then a member matched by phone (else by card number) is
@@ -48,6 +53,8 @@ preview and writes are in ``import_member_write``; the history import is ``impor
 """
 from __future__ import annotations
 
+from array import array
+
 import heapq
 from pathlib import Path
 
@@ -67,6 +74,7 @@ from app.services.admin.import_common import (
 from app.services.admin.import_history import import_sales
 from app.services.admin.import_member_rows import _Lookups, _Memo, _MemberRow, _member_duplicates, _parse_member
 from app.services.admin.import_member_write import (
+    WRITE_CHUNK,
     _existing_members,
     _member_changes,
     _preview,
@@ -110,7 +118,12 @@ def _import_members(ctx: Ctx, path, *, skip_bad: bool, update: bool, marketing_c
     today = ctx.today()
     phone_of = PhoneReader(cfg.region)
     memo = _Memo()
-    parsed: list[_MemberRow] = []
+    # A new member's row is read twice: checked here, then read again and written in chunks, so a
+    # million rows are never all held (an --update keeps its rows: it compares them with the members).
+    parsed: list[_MemberRow] = []       # every good row with --update, else the first few, for the preview
+    good_keys: list[tuple[int, str, str | None]] = []
+    card_rows: list[int] = []
+    digests = array("q")                # each good row's cells, hashed: the second reading must match
     bad: dict[int, list[ShopError]] = {}
     bad_keys: list[tuple[int, str | None, str | None]] = []   # a bad row's (row no, phone, card), for repeats
     rows = 0
@@ -127,15 +140,20 @@ def _import_members(ctx: Ctx, path, *, skip_bad: bool, update: bool, marketing_c
                 bad[row.row_no] = errs
                 bad_keys.append((row.row_no, phone, card))
             else:
-                parsed.append(rec)
+                good_keys.append((row.row_no, rec.phone, rec.card))
+                digests.append(hash(tuple(row.values.items())))
+                if rec.card_product:
+                    card_rows.append(row.row_no)
+                if update or len(parsed) < 2 * preview_rows:
+                    parsed.append(rec)
             ticker.tick()
         file, ignored = table.file, table.ignored
     ticker.rows_known(rows)
     ticker.done = rows
 
     def keys():
-        """Every row's (row no, phone, card), in file order (good rows' from their records)."""
-        return heapq.merge(((r.row_no, r.phone, r.card) for r in parsed), bad_keys)
+        """Every row's (row no, phone, card), in file order."""
+        return heapq.merge(good_keys, bad_keys)
 
     ticker.check()
 
@@ -146,35 +164,81 @@ def _import_members(ctx: Ctx, path, *, skip_bad: bool, update: bool, marketing_c
         matched = _member_duplicates(t, keys, bad, update, look)
         rejected = sorted((RejectedRow.many(n, errs) for n, errs in bad.items()), key=lambda r: r.row_no)
         good = [r for r in parsed if r.row_no not in bad]
+        imported = sum(1 for n, _, _ in good_keys if n not in bad)
         if rejected and not skip_bad and not dry_run:
             raise ImportFailed("import_rows", file=file, count=len(rejected), rows=tuple(rejected))
         existing = _existing_members(t, [mid for mid in matched.values()])
         changes, before, new_values = _member_changes(good, matched, existing, look, t.now())
-        new_rows = [r for r in good if r.row_no not in matched]
-        cards = sum(1 for r in good if r.card_product)
+        created = imported - len(matched)
+        cards = sum(1 for n in card_rows if n not in bad)
         preview = tuple(_preview(r, matched, existing, changes, look, cfg, today) for r in good[:preview_rows])
         change_list = tuple(changes[r.row_no] for r in good if r.row_no in changes and changes[r.row_no].fields)
         if dry_run:
             ticker.end()
-            return ImportReport(imported=len(good), skipped=0, rejected=tuple(rejected), members_created=len(new_rows),
-                                members_updated=len(good) - len(new_rows), count_cards=cards, rows=rows,
+            return ImportReport(imported=imported, skipped=0, rejected=tuple(rejected), members_created=created,
+                                members_updated=imported - created, count_cards=cards, rows=rows,
                                 dry_run=True, preview=preview, changes=change_list)
         batch = import_batches.begin(t, "members", path)
         import_batches.remember(t, batch, "members", [(mid, before[mid]) for mid in sorted(before)])
-        ids = _write_members(t, new_rows, batch, cfg, ticker)
-        _update_members(t, good, matched, changes, new_values, t.now())
-        ids.update({r.phone: matched[r.row_no] for r in good if r.row_no in matched})
-        wallet_total, points_total = _write_openings(t, good, ids, set(matched), batch, file, cfg, look, ticker)
-        counts = {"rows": rows, "imported": len(good), "created": len(new_rows),
-                  "updated": len(good) - len(new_rows), "rejected": len(rejected), "count_cards": cards,
+        if update:
+            new_rows = [r for r in good if r.row_no not in matched]
+            ids = _write_members(t, new_rows, batch, cfg, ticker)
+            _update_members(t, good, matched, changes, new_values, t.now())
+            ids.update({r.phone: matched[r.row_no] for r in good if r.row_no in matched})
+            wallet_total, points_total = _write_openings(t, good, ids, set(matched), batch, file, cfg, look, ticker)
+        else:
+            del parsed, good
+            wallet_total, points_total = _write_again(
+                t, path, ((n, d) for (n, _, _), d in zip(good_keys, digests) if n not in bad), bad, batch, file, cfg,
+                look, ticker,
+                lambda row: _parse_member(row, headers, cfg, today, look, phone_of,
+                                          marketing_consent and not has_marketing, memo),
+                sheet=sheet, mapping=mapping)
+        counts = {"rows": rows, "imported": imported, "created": created,
+                  "updated": imported - created, "rejected": len(rejected), "count_cards": cards,
                   "opening_wallet": wallet_total, "opening_points": points_total}
         import_batches.finish(t, batch, counts)
         audit.record(t, "import.members", "import", None, after={
-            "file": file, "batch": batch, "imported": len(good), "updated": len(good) - len(new_rows),
+            "file": file, "batch": batch, "imported": imported, "updated": imported - created,
             "rejected": len(rejected), "rejected_rows": [r.row_no for r in rejected][:1000],
             "opening_wallet": wallet_total, "opening_points": points_total, "count_cards": cards,
             "ignored_columns": list(ignored)})
         ticker.end()
-        return ImportReport(imported=len(good), skipped=0, rejected=tuple(rejected), members_created=len(new_rows),
-                            members_updated=len(good) - len(new_rows), count_cards=cards, rows=rows,
+        return ImportReport(imported=imported, skipped=0, rejected=tuple(rejected), members_created=created,
+                            members_updated=imported - created, count_cards=cards, rows=rows,
                             batch_id=batch, preview=preview, changes=change_list)
+
+
+def _write_again(t: Ctx, path, good_rows, bad: dict, batch: int, file: str, cfg, look, ticker, parse, *,
+                 sheet, mapping) -> tuple[int, int]:
+    """The second reading of a new-members file: each good row read again and written in chunks,
+    members first, then their opening balances and count cards. ``good_rows`` yields (row number,
+    hash of its cells) as the first reading saw them: a row that no longer reads the same (the file
+    changed in between) refuses the whole import."""
+    expected = iter(good_rows)
+    chunk: list[_MemberRow] = []
+    wallet_total = points_total = 0
+
+    def flush() -> None:
+        nonlocal wallet_total, points_total
+        ids = _write_members(t, chunk, batch, cfg, ticker)
+        w, p = _write_openings(t, chunk, ids, set(), batch, file, cfg, look, ticker)
+        wallet_total, points_total = wallet_total + w, points_total + p
+        chunk.clear()
+
+    with stream_table(path, MEMBER_COLUMNS, MEMBER_REQUIRED, region=cfg.region, sheet=sheet,
+                      classify=classifier(mapping)) as table:
+        for row in table.rows():
+            if row.row_no in bad:
+                continue
+            rec, errs, _phone, _card = parse(row)
+            if errs or rec is None or next(expected, None) != (row.row_no, hash(tuple(row.values.items()))):
+                raise ImportFailed("import_file_changed", file=file)
+            chunk.append(rec)
+            if len(chunk) >= WRITE_CHUNK * 5:
+                flush()
+    if next(expected, None) is not None:
+        raise ImportFailed("import_file_changed", file=file)
+    if chunk:
+        flush()
+    return wallet_total, points_total
