@@ -114,6 +114,11 @@ def test_a_new_shop_moves_in_through_the_app_and_takes_the_history_back(qtbot, c
         assert t.s.execute(select(func.count()).where(Member.last_visit_at.is_not(None))).scalar() == 0
     green(ctx)
 
+    after = UndoLastImport(state, screen)          # what is left to undo now is the members import
+    qtbot.addWidget(after)
+    qtbot.waitUntil(lambda: after.batch is not None, timeout=10_000)
+    assert after.batch.kind == "members" and after.undo_button.isEnabled()
+
     through_the_wizard(qtbot, state, "sales", path)                       # and again
     assert count(db, Sale) == rows
     with ctx.tx(write=False) as t:

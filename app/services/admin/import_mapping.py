@@ -302,16 +302,13 @@ def preview(ctx: Ctx, path: str | Path, opts, *, progress=None, cancel=None):
 
 
 def latest_batch(ctx: Ctx, kind: str | None = None):
-    """The latest import batch (of ``kind``), done and not undone, or None."""
+    """The latest import batch (of ``kind``) that is done and not undone, or None: the one
+    ``import_batches.undo(ctx)`` takes back, so the dialog names what the undo will do."""
     from app.services.admin import import_batches
 
     with ctx.tx(write=False) as t:
-        for b in import_batches.recent(t, 20):
-            if (kind is None or b.kind == kind) and b.status == "done" and b.undone_at is None:
-                return b
-            if kind is None:
-                return None
-    return None
+        return next((b for b in import_batches.recent(t, 50)
+                     if (kind is None or b.kind == kind) and b.status == "done"), None)
 
 
 def undo(ctx: Ctx, batch_id: int | None = None):
