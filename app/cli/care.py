@@ -60,6 +60,11 @@ def cmd_care_run(env: Env) -> int:
              c.missed, c.late] for c in report.rules + (report.total,)]
     for line in _table([heads] + rows):
         env.say(line)
+    if report.hold:
+        from app.services.care.config import load as load_config
+
+        env.say(msg("care_hold_" + report.hold, lang, texts=report.texts, parts=report.parts,
+                    limit=load_config(ctx).hold_above))
     if report.dry_run:
         for o in report.outcomes:
             name = care_rule_name(o.rule, lang)
@@ -69,4 +74,70 @@ def cmd_care_run(env: Env) -> int:
             elif o.outcome == "task":
                 env.say(msg("care_action_task", lang, due=o.due_on.isoformat(), rule=name, name=o.member_name,
                             reason=o.task_reason))
+    return EXIT_OK
+
+
+SHOWN = 20   # held texts listed by 'care approve' without ids
+
+
+def _ids(env: Env) -> list[int] | None:
+    """--all: None (every held text); else the ids typed (at least one)."""
+    from app.errors import ValidationError
+
+    if env.args.all:
+        return None
+    if not env.args.ids:
+        raise ValidationError("care_approve_what")
+    try:
+        return [int(x) for x in env.args.ids]
+    except ValueError:
+        raise ValidationError("message_ids_invalid", ids=", ".join(env.args.ids)) from None
+
+
+def _list_held(env: Env, ctx) -> None:
+    from app.services.texts import held, outbox_admin
+
+    lang, h = env.lang, held.summary(ctx)
+    if not h.texts:
+        env.say(msg("care_held_none", lang))
+        return
+    env.say(msg("care_held_head", lang, texts=h.texts, parts=h.parts, members=h.members))
+    for kind, n in h.by_kind:
+        env.say(msg("care_held_kind", lang, kind=care_rule_name(kind, lang), n=n))
+    rows = outbox_admin.list_messages(ctx, status="held", limit=SHOWN)
+    for m in rows:
+        env.say(msg("care_held_row", lang, id=m.id, name=m.member_name or "", phone=m.masked_phone,
+                    kind=care_rule_name(m.kind, lang), body=m.body.replace("\n", " ")))
+    if h.texts > len(rows):
+        env.say(msg("care_held_more", lang, n=h.texts - len(rows)))
+    env.say(msg("care_held_how", lang))
+
+
+def cmd_care_approve(env: Env) -> int:
+    """shopcare care approve [--all | ID...]: without either, list what waits."""
+    from app.services.texts import held
+
+    ctx = env.open()
+    if not env.args.all and not env.args.ids:
+        _list_held(env, ctx)
+        return EXIT_OK
+    n, missing = held.approve(ctx, _ids(env))
+    env.say(msg("care_approved", env.lang, n=n))
+    if missing:
+        env.say(msg("care_not_held", env.lang, ids=", ".join(map(str, missing))))
+    return EXIT_OK
+
+
+def cmd_care_reject(env: Env) -> int:
+    """shopcare care reject [--all | ID...]: held texts are cancelled."""
+    from app.services.texts import held
+
+    ctx = env.open()
+    if not env.args.all and not env.args.ids:
+        _list_held(env, ctx)
+        return EXIT_OK
+    n, missing = held.reject(ctx, _ids(env))
+    env.say(msg("care_rejected", env.lang, n=n))
+    if missing:
+        env.say(msg("care_not_held", env.lang, ids=", ".join(map(str, missing))))
     return EXIT_OK

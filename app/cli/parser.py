@@ -19,7 +19,7 @@ from app.cli.admin import (
     cmd_restore,
     cmd_support_bundle,
 )
-from app.cli.care import cmd_care_run
+from app.cli.care import cmd_care_approve, cmd_care_reject, cmd_care_run
 from app.cli.import_parsers import add_parsers as add_import_parsers
 from app.cli.messages import msg
 from app.cli.reports import (cmd_export_members, cmd_export_products, cmd_report_eod, cmd_report_products,
@@ -72,6 +72,8 @@ summary:
   shopcare outbox send              deliver due messages through the configured gateway
   shopcare outbox test PHONE [TEXT] send one test text now and print the gateway's answer
   shopcare care run [--date D] [--dry-run]   queue every care action due on D (idempotent)
+  shopcare care approve [--all | ID...]   texts held for approval go out (no argument: list them)
+  shopcare care reject [--all | ID...]    texts held for approval are cancelled
   shopcare rfm [--as-of D] [-o FILE.csv|FILE.xlsx] [--refit]   per member: recency, frequency,
                                     monetary, T, segment, p_alive, churn risk (export: owner, audited)
   shopcare support-bundle -o FILE.zip [--force]   logs, check output, versions, settings without
@@ -440,6 +442,19 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     c.add_argument("--date", metavar="D", default=None, help="the day, YYYY-MM-DD (default today; not after today)")
     c.add_argument("--dry-run", action="store_true", help="show what would be done; write nothing")
     c.set_defaults(func=cmd_care_run)
+    for name, func, helps, what in (
+            ("approve", cmd_care_approve, "texts held for approval go out (no argument: list them)",
+             "Texts held for the owner's approval (the shop's first care run, the first after an import, a "
+             "run of more texts than the shop's limit, or every run when the shop asks for approval) join "
+             "the queue: every one (--all) or those numbered. Without an argument: what waits, its count "
+             "and SMS parts. Manager or owner."),
+            ("reject", cmd_care_reject, "texts held for approval are cancelled",
+             "Texts held for approval are cancelled (--all, or those numbered): they are never sent, and "
+             "the care engine does not make them again. Without an argument: what waits.")):
+        c = csub.add_parser(name, help=helps, description=what, formatter_class=_Formatter)
+        c.add_argument("ids", metavar="ID", nargs="*", help="the numbers of the texts (as listed)")
+        c.add_argument("--all", action="store_true", help="every text waiting for approval")
+        c.set_defaults(func=func)
     c = sub.add_parser("support-bundle", help="logs, check output, versions; no personal data",
                        description="Zip what whoever helps you needs: ShopCare's log files (every unexpected "
                                    "failure with its traceback), the output of 'shopcare check', the versions "

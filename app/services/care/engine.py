@@ -13,15 +13,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from babel.dates import format_date
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import ValidationError
 from app import i18n
 from app.i18n import NC_
-from app.models import CallbackTask, Member
+from app.models import CallbackTask, ImportBatch, Member
 from app.money import format_money, format_plain
-from app.services.texts import outbox, templates
+from app.services.texts import bodies, outbox, templates
 from app.services.base import settings
 from app.services.ledger import vouchers
 from app.services.care import config as care_config
@@ -72,6 +72,18 @@ class CareReport:
     last_run_before: date | None
     rules: tuple[RuleCount, ...]
     outcomes: tuple[CareOutcome, ...] = field(repr=False, default=())
+    # Why this run's texts wait for the owner's approval (status 'held'; config.HOLD_REASONS), or None
+    hold: str | None = None
+
+    @property
+    def texts(self) -> int:
+        """Texts this run queued (or held; dry run: would)."""
+        return sum(1 for o in self.outcomes if o.outcome == "queued")
+
+    @property
+    def parts(self) -> int:
+        """The SMS parts those texts take (what the gateway bills)."""
+        return sum(bodies.segments(o.body)[0] for o in self.outcomes if o.outcome == "queued" and o.body)
 
     def count(self, rule: str) -> RuleCount:
         return next(r for r in self.rules if r.rule == rule)
@@ -98,16 +110,65 @@ def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> CareRepor
         before = care_config.last_run(t)
         start = window_start(cfg, before, on)
         # Win-back and repurchase read the whole sales history: once a day (the first run of the
-        # day), since later sales that day only make fewer members due.
-        actions = plan_actions(t, cfg, start, on, rhythm_rules=dry_run or before is None or before < on)
+        # day), since later sales that day only make fewer members due. A dry run follows the same
+        # rule, so it predicts exactly what a real run then does (a later run that day skips them).
+        actions = plan_actions(t, cfg, start, on, rhythm_rules=before is None or before < on)
+        hold = hold_reason(t, cfg, before, lambda most: count_texts(t, actions, on, most=most))
     outcomes: list[CareOutcome] = []
     for i in range(0, len(actions), CHUNK):
         with ctx.tx(write=not dry_run) as t:
-            outcomes += _apply(t, actions[i:i + CHUNK], on, shop, dry_run, hold=cfg.hold_for_approval)
+            outcomes += _apply(t, actions[i:i + CHUNK], on, shop, dry_run, hold=hold is not None)
     if not dry_run:
         with ctx.tx() as t:
             care_config.set_last_run(t, on)
-    return CareReport(on, dry_run, start, before, _count(outcomes), tuple(outcomes))
+    return CareReport(on, dry_run, start, before, _count(outcomes), tuple(outcomes),
+                      hold=hold if any(o.outcome == "queued" for o in outcomes) else None)
+
+
+def hold_reason(t: Ctx, cfg: CareConfig, last_run: date | None, count) -> str | None:
+    """Why this run's texts must wait for the owner's approval, or None: the shop's setting, the
+    first care run of a shop, the first after a members or sales import, or more than
+    ``hold_above`` texts at once (no surprise sends). ``count(most)``: the texts the run would queue,
+    counted up to ``most``."""
+    if cfg.hold_for_approval:
+        return "setting"
+    texts = count(max(cfg.hold_above, 0) + 1)
+    if texts == 0:
+        return None
+    if cfg.hold_first_run and last_run is None:
+        return "first_run"
+    if cfg.hold_after_import and imported_since(t, care_config.last_run_at(t)):
+        return "after_import"
+    if cfg.hold_above and texts > cfg.hold_above:
+        return "over_limit"
+    return None
+
+
+def imported_since(t: Ctx, since) -> bool:
+    """Whether members or sales were imported (a batch finished, not undone) after ``since``."""
+    if since is None:
+        return False
+    return bool(t.s.execute(select(func.count()).select_from(ImportBatch).where(
+        ImportBatch.kind.in_(("members", "sales")), ImportBatch.status == "done",
+        ImportBatch.finished_at > since)).scalar())
+
+
+def count_texts(t: Ctx, actions: list[Action], on: date, *, most: int | None = None) -> int:
+    """How many texts writing ``actions`` would queue (what ``_apply`` decides, without writing),
+    counted up to ``most`` (a run for every member stops counting early)."""
+    texts = [a for a in actions if a.channel == "text"]
+    n, done = 0, set()
+    for i in range(0, len(texts), 500):
+        part = texts[i:i + 500]
+        done |= _existing_keys(t, [a.dedupe_key for a in part])
+        members = _members(t, {a.member_id for a in part})
+        for a in part:
+            if _verdict(a, members.get(a.member_id), done, on) is None:
+                done.add(a.dedupe_key)
+                n += 1
+        if most is not None and n >= most:
+            return n
+    return n
 
 
 def window_start(cfg: CareConfig, last_run: date | None, on: date) -> date:
@@ -149,26 +210,37 @@ def may_be_called(m: Member) -> bool:
     return bool(m.phone) and m.erased_at is None and m.opted_out_at is None and m.phone_flag != "invalid"
 
 
+def _members(t: Ctx, ids: set[int]) -> dict[int, Member]:
+    found: dict[int, Member] = {}
+    ids = sorted(ids)
+    for i in range(0, len(ids), 500):
+        found.update((m.id, m) for m in t.s.execute(select(Member).where(Member.id.in_(ids[i:i + 500]))).scalars())
+    return found
+
+
+def _verdict(a: Action, m: Member | None, done: set[str], on: date) -> str | None:
+    """The outcome of an action that will not be written ('duplicate', 'missed', 'no_consent'), or None."""
+    if a.dedupe_key in done:
+        return "duplicate"
+    if a.stale_after is not None and a.stale_after < on:
+        return "missed"
+    allowed = m is not None and (
+        outbox.may_receive(m, "care") if a.channel == "text"
+        else m.erased_at is None if a.task_source == "gift" else may_be_called(m))
+    return None if allowed else "no_consent"
+
+
 def _apply(t: Ctx, actions: list[Action], on: date, shop, dry_run: bool, *, hold: bool = False) -> list[CareOutcome]:
     keys = [a.dedupe_key for a in actions]
     done = _existing_keys(t, keys)
-    members = {m.id: m for m in t.s.execute(select(Member).where(Member.id.in_({a.member_id for a in actions})))
-               .scalars()}
+    members = _members(t, {a.member_id for a in actions})
     out = []
     for a in actions:
         m = members.get(a.member_id)
         base = CareOutcome(a.rule, a.member_id, a.member_name, a.due_on, a.dedupe_key, "missed")
-        if a.dedupe_key in done:
-            out.append(replace(base, outcome="duplicate"))
-            continue
-        if a.stale_after is not None and a.stale_after < on:
-            out.append(base)
-            continue
-        allowed = m is not None and (
-            outbox.may_receive(m, "care") if a.channel == "text"
-            else m.erased_at is None if a.task_source == "gift" else may_be_called(m))
-        if not allowed:
-            out.append(replace(base, outcome="no_consent"))
+        verdict = _verdict(a, m, done, on)
+        if verdict is not None:
+            out.append(replace(base, outcome=verdict))
             continue
         late = a.stale_after is not None and a.due_on < on
         try:

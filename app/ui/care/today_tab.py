@@ -1,9 +1,10 @@
 """Care › Today: what the care engine queued or holds for approval, and the call-backs due."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QTableWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QCheckBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QTableWidget, QVBoxLayout, QWidget
 
 from app.services.care import today as care_today
+from app.services.texts import held as held_texts
 from app.services.texts import outbox_admin
 from app.ui.care.dialogs import NoteDialog
 from app.ui.care.parts import CareTab, care_table, fill_table
@@ -21,6 +22,12 @@ class TodayTab(CareTab):
         self.summary.setStyleSheet("font-size: 15px; font-weight: 600;")
         self.texts_box = QGroupBox(self)
         self.texts = care_table(self, [self.tr("Time"), self.tr("Member"), self.tr("Kind"), self.tr("Text")], 3)
+        self.texts.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)   # approve some
+        self.held_line = QLabel(self)
+        self.held_line.setWordWrap(True)
+        self.held_line.setStyleSheet("color: #9a5b00; font-weight: 600;")
+        self.reject_all = QPushButton(self.tr("Reject all waiting"), self)
+        self.reject_all.clicked.connect(self.reject_held)
         self.cancel_text = QPushButton(self.tr("Cancel selected text"), self)
         self.cancel_text.clicked.connect(self.cancel_selected)
         self.approve_text = QPushButton(self.tr("Approve selected"), self)
@@ -32,8 +39,9 @@ class TodayTab(CareTab):
         self.hold.setToolTip(self.tr("Off: care texts go out with the sender (outside quiet hours) unless cancelled"))
         self.hold.toggled.connect(self.set_hold)
         tb = QVBoxLayout(self.texts_box)
+        tb.addWidget(self.held_line)
         tb.addWidget(self.texts, 1)
-        tb.addLayout(button_row(self.approve_all, self.approve_text, self.cancel_text, self.hold))
+        tb.addLayout(button_row(self.approve_all, self.approve_text, self.reject_all, self.cancel_text, self.hold))
         self.calls_box = QGroupBox(self)
         self.calls = care_table(self, [self.tr("Due"), self.tr("Member"), self.tr("Phone"), self.tr("Why")], 3)
         self.call_done = QPushButton(self.tr("Done, with a note…"), self)
@@ -74,7 +82,14 @@ class TodayTab(CareTab):
         self.summary.setText(self.tr("{date}: {texts} care texts going out, {calls} calls to make, {gifts} gifts to "
                                      "prepare").format(date=s.date(d.on), texts=len(d.texts), calls=len(d.calls),
                                                        gifts=len(d.gifts)))
-        self.texts_box.setTitle(self.tr("Care texts going out today ({n})").format(n=len(d.texts)))
+        self.texts_box.setTitle(self.tr("Texts waiting for approval and care texts going out today ({n})")
+                                .format(n=len(d.texts)))
+        h = d.held
+        self.held_line.setVisible(bool(h and h.texts))
+        if h and h.texts:
+            self.held_line.setText(self.tr("{texts} texts to {members} members wait for your approval: {parts} SMS "
+                                           "parts. Approve all, select some and approve them, or reject them.")
+                                   .format(texts=h.texts, members=h.members, parts=h.parts))
         self.calls_box.setTitle(self.tr("Calls to make ({n})").format(n=len(d.calls)))
         self.gifts_box.setTitle(self.tr("Gifts to prepare ({n})").format(n=len(d.gifts)))
         fill_table(self.texts, [[s.time(m.created_at), f"{m.member_name or ''} · {m.masked_phone}",
@@ -85,35 +100,48 @@ class TodayTab(CareTab):
         fill_table(self.gifts, [[s.date(x.due_on), x.member_name, x.reason] for x in d.gifts])
         allowed = s.role_allowed("manage_outbox")
         self.cancel_text.setEnabled(allowed and bool(d.texts))
-        held = [m for m in d.texts if m.status == "held"]
-        self.approve_text.setEnabled(allowed and bool(held))
-        self.approve_all.setEnabled(allowed and bool(held))
-        self.approve_all.setText(self.tr("Approve all waiting ({n})").format(n=len(held)) if held
+        waiting = h.texts if h else 0
+        self.approve_text.setEnabled(allowed and waiting > 0)
+        self.approve_all.setEnabled(allowed and waiting > 0)
+        self.reject_all.setEnabled(allowed and waiting > 0)
+        self.approve_all.setText(self.tr("Approve all waiting ({n})").format(n=waiting) if waiting
                                  else self.tr("Approve all waiting"))
         self.call_done.setEnabled(bool(d.calls))
         self.gift_done.setEnabled(bool(d.gifts))
 
+    def selected_held(self) -> list[int]:
+        rows = {i.row() for i in self.texts.selectionModel().selectedRows()} if self.data else set()
+        return [self.data.texts[r].id for r in sorted(rows)
+                if 0 <= r < len(self.data.texts) and self.data.texts[r].status == "held"]
+
     def approve(self, *, all_held: bool) -> None:
-        """Held care texts join the queue: the selected one, or every one waiting."""
+        """Held texts join the queue: the selected ones, or every one waiting (any day, all pages)."""
         if self.data is None:
             return
-        if all_held:
-            ids = [m.id for m in self.data.texts if m.status == "held"]
-        else:
-            row = self.texts.currentRow()
-            if not 0 <= row < len(self.data.texts) or self.data.texts[row].status != "held":
+        ids = None
+        if not all_held:
+            ids = self.selected_held()
+            if not ids:
                 self.status.error(self.tr("Choose a text that is waiting for approval"))
                 return
-            ids = [self.data.texts[row].id]
         ctx = self.state.ctx
+        self.run(lambda: held_texts.approve(ctx, ids)[0], lambda n: (
+            self.status.ok(self.tr("%n text(s) approved: they go out with the sender", "", n)), self.load()))
 
-        def job():
-            for mid in ids:
-                outbox_admin.approve(ctx, mid)
-            return len(ids)
+    def confirm_reject(self, n: int) -> bool:
+        from PySide6.QtWidgets import QMessageBox
 
-        self.run(job, lambda n: (self.status.ok(self.tr("%n text(s) approved: they go out with the sender", "", n)),
-                                 self.load()))
+        return QMessageBox.question(self, self.tr("Reject the texts?"), self.tr(
+            "None of the {n} texts waiting for approval will be sent. Reject them?").format(n=n)) \
+            == QMessageBox.StandardButton.Yes
+
+    def reject_held(self) -> None:
+        """Every text waiting for approval is cancelled: none of them goes (after a confirmation)."""
+        if self.data is None or self.data.held is None or not self.confirm_reject(self.data.held.texts):
+            return
+        ctx = self.state.ctx
+        self.run(lambda: held_texts.reject(ctx, None)[0], lambda n: (
+            self.status.ok(self.tr("%n text(s) rejected: they will not be sent", "", n)), self.load()))
 
     def set_hold(self, on: bool) -> None:
         """A care setting: the owner's password first; cancelled, the box shows what is saved again."""
