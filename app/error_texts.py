@@ -252,6 +252,10 @@ CATALOGUE: dict[str, str] = {
     "message_not_retryable": NC_("message_not_retryable", "Text {id} is {status}: only a failed or unknown text can be sent again"),
     "message_not_cancellable": NC_("message_not_cancellable", "Text {id} is {status}: only a queued, failed or unknown text can be cancelled"),
     "message_not_held": NC_("message_not_held", "Text {id} is {status}: only a text waiting for approval can be approved"),
+    "balance_keywords_invalid": NC_("balance_keywords_invalid", "Balance keywords: at most {max} words, separated by commas, each one word of at most {chars} characters (not {value})"),
+    "balance_keyword_reserved": NC_("balance_keyword_reserved", "{value} already means something in a reply (opt out, opt in or a score): choose another balance keyword"),
+    "message_ids_invalid": NC_("message_ids_invalid", "Text numbers must be whole numbers above 0: {ids}"),
+    "care_approve_what": NC_("care_approve_what", "Give the numbers of the texts, or --all"),
     "message_not_unknown": NC_("message_not_unknown", "Text {id} is {status}: only a text whose sending is unknown can be marked"),
     "outbox_member_ambiguous": NC_("outbox_member_ambiguous", "Several members' names start with '{name}': type more of the name, or the phone"),
     # texts: gateways and sending

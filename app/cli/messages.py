@@ -66,6 +66,7 @@ MESSAGES: dict[str, str] = {
                     "to retry {retried}, unknown {unknown}, cancelled {cancelled}"),
     "outbox_polled": NC_("cli:outbox_polled", "Statuses checked {checked}: delivered {delivered}, failed {failed}; replies {inbound} "
                       "(opted out {opted_out}, opted back in {opted_in}, scores {scores})"),
+    "outbox_balances": NC_("cli:outbox_balances", "Balance queries answered: {balances}"),
     "outbox_poll_failed": NC_("cli:outbox_poll_failed", "Statuses and replies not fetched this time: {why}"),
     "outbox_test": NC_("cli:outbox_test", "Test text #{id} to {phone}: {status}"),
     # care engine (shopcare care run)
@@ -73,6 +74,24 @@ MESSAGES: dict[str, str] = {
     "care_dry": NC_("cli:care_dry", "Dry run: nothing was written"),
     "care_action_text": NC_("cli:care_action_text", "  {due}  {rule}  {name}: {body}"),
     "care_action_task": NC_("cli:care_action_task", "  {due}  {rule}  {name}: task: {reason}"),
+    "care_hold_setting": NC_("cli:care_hold_setting", "These {texts} texts ({parts} SMS parts) wait for your approval (the shop's "
+                             "setting): shopcare care approve --all, or care reject"),
+    "care_hold_first_run": NC_("cli:care_hold_first_run", "The shop's first care run: its {texts} texts ({parts} SMS parts) wait for "
+                               "your approval: shopcare care approve --all, or care reject"),
+    "care_hold_after_import": NC_("cli:care_hold_after_import", "The first care run after an import: its {texts} texts ({parts} SMS "
+                                  "parts) wait for your approval: shopcare care approve --all, or care reject"),
+    "care_hold_over_limit": NC_("cli:care_hold_over_limit", "More than {limit} texts at once: these {texts} texts ({parts} SMS parts) "
+                                "wait for your approval: shopcare care approve --all, or care reject"),
+    "care_held_none": NC_("cli:care_held_none", "No text waits for approval"),
+    "care_held_head": NC_("cli:care_held_head", "{texts} texts ({parts} SMS parts) to {members} members wait for approval:"),
+    "care_held_kind": NC_("cli:care_held_kind", "  {kind}: {n}"),
+    "care_held_row": NC_("cli:care_held_row", "  #{id}  {name} {phone}  {kind}: {body}"),
+    "care_held_more": NC_("cli:care_held_more", "  … and {n} more"),
+    "care_held_how": NC_("cli:care_held_how", "Approve with: shopcare care approve --all (or the ids); refuse with: shopcare "
+                         "care reject --all (or the ids)"),
+    "care_approved": NC_("cli:care_approved", "{n} text(s) approved: they go out with the next sender run"),
+    "care_rejected": NC_("cli:care_rejected", "{n} text(s) rejected: they will not be sent"),
+    "care_not_held": NC_("cli:care_not_held", "not waiting for approval (left as they are): {ids}"),
     # shopcare rfm
     "rfm_none": NC_("cli:rfm_none", "No member has bought up to {as_of}"),
     "rfm_members": NC_("cli:rfm_members", "Member analytics as of {as_of}: {members} members who have bought"),

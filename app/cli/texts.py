@@ -37,13 +37,17 @@ def cmd_outbox_send(env: Env) -> int:
         raise
     env.say(msg("outbox_sent", env.lang, **totals))
     try:
-        polled = sender.poll(ctx, gateway)
+        from app.services.ledger import balance_reply
+
+        polled = sender.poll(ctx, gateway, balances=balance_reply.values)
     except GatewayError as exc:
         if exc.code == "sms_auth_failed":
             raise
         env.say_err(msg("outbox_poll_failed", env.lang, why=render(exc, env.lang)))
         return EXIT_OK
     env.say(msg("outbox_polled", env.lang, **asdict(polled)))
+    if polled.balances:
+        env.say(msg("outbox_balances", env.lang, balances=polled.balances))
     return EXIT_OK
 
 

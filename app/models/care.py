@@ -44,9 +44,11 @@ class Message(Base):
 
 class InboundMessage(Base):
     """A text a customer sent to the shop's number, fetched from the gateway once (unique ``provider_id``).
-    ``action`` is what it did: stop (opted out), start (opted back in), score (a satisfaction score), none."""
+    ``action`` is what it did: stop (opted out), start (opted back in), score (a satisfaction score),
+    balance (a balance query: answered at most once an hour), none (not understood: the shop reads it in
+    Messages › Replies and marks it read, ``read_at``)."""
     __tablename__ = "inbound_messages"
-    __table_args__ = (CheckConstraint("action IN ('stop','start','score','none')", name="action"),)
+    __table_args__ = (CheckConstraint("action IN ('stop','start','score','balance','none')", name="action"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     provider_id: Mapped[str] = mapped_column(String(64), unique=True)
     from_phone: Mapped[str] = mapped_column(String(20), index=True)
@@ -55,6 +57,7 @@ class InboundMessage(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     action: Mapped[str] = mapped_column(String(8), default="none")
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class SatisfactionScore(Base):

@@ -50,6 +50,8 @@ class ShopSettings:
     daily_text_cap: int = 3
     optout_line_zh: str = "回T退订"
     optout_line_en: str = "Reply STOP to opt out"
+    # a member's reply of one of these words (any case) is answered with their balances (texts/replies.py)
+    balance_keywords: tuple = ("余额", "查询", "餘額", "查詢", "BAL", "BALANCE")
     # stock: "warn" lets a sale take a product below zero (the till warns), "refuse" stops it
     negative_stock: str = "warn"
     # the most an open-price line (无码商品) may be, minor units: a slip of the finger stops here
@@ -247,7 +249,39 @@ def _validate(key: str, value: object) -> object:
         if not line or len(line) > OPTOUT_LINE_MAX:
             raise ValidationError("sms_optout_line_invalid", max=OPTOUT_LINE_MAX)
         return line
+    if key == "balance_keywords":
+        return _keywords(value)
     return value
+
+
+KEYWORDS_MAX, KEYWORD_CHARS = 10, 20
+# words a reply already means something by (sender.STOP_WORDS / START_WORDS, scores 1-5)
+RESERVED_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "退订", "退訂", "t", "td", "r",
+                            "start", "unstop", "yes", "1", "2", "3", "4", "5"})
+
+
+def _keywords(value: object) -> tuple[str, ...]:
+    """The balance keywords: up to KEYWORDS_MAX words (a comma-separated text or a list), each one
+    word of at most KEYWORD_CHARS characters, none that already opts out, in or scores; none at all
+    switches balance replies off."""
+    words = value.replace("，", ",").split(",") if isinstance(value, str) else value
+    if not isinstance(words, (list, tuple)) or not all(isinstance(w, str) for w in words):
+        raise ValidationError("balance_keywords_invalid", value=quoted(repr(value)), max=KEYWORDS_MAX,
+                              chars=KEYWORD_CHARS)
+    out: list[str] = []
+    for w in (w.strip() for w in words):
+        if not w:
+            continue
+        if len(w) > KEYWORD_CHARS or len(w.split()) != 1 or any(not ch.isprintable() for ch in w):
+            raise ValidationError("balance_keywords_invalid", value=quoted(w), max=KEYWORDS_MAX, chars=KEYWORD_CHARS)
+        if w.casefold() in RESERVED_WORDS:
+            raise ValidationError("balance_keyword_reserved", value=quoted(w))
+        if w.casefold() not in {x.casefold() for x in out}:
+            out.append(w)
+    if len(out) > KEYWORDS_MAX:
+        raise ValidationError("balance_keywords_invalid", value=quoted(", ".join(out)), max=KEYWORDS_MAX,
+                              chars=KEYWORD_CHARS)
+    return tuple(out)
 
 
 def _discount_limits(value: object) -> dict[str, int]:

@@ -30,13 +30,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Callable
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app import i18n
 from app.errors import ValidationError
 from app.i18n import N_
 from app.models import InboundMessage, Member, Message, SatisfactionScore
 from app.services.base import audit, permissions, phones
-from app.services.texts import outbox, bodies
+from app.services.texts import outbox, bodies, templates
 from app.services.base import settings as shop_settings
 from app.services.base.context import Ctx
 from app.services.base.ports import GatewayError, SmsGateway
@@ -59,7 +60,12 @@ TEST_TEXT = N_("ShopCare test text from {shop}")
 PHONE_FLAGS = {"21211": "invalid", "21614": "not_mobile"}
 UNSUBSCRIBED = "21610"
 
+BALANCE_KIND = "balance_reply"
+BALANCE_EVERY = timedelta(hours=1)         # a member's balance query is answered at most once an hour
+
 Step = Callable[[str, int], None]
+#: (transaction, member, shop settings) -> the ``balance_reply`` template's values (ledger/balance_reply.py)
+Balances = Callable[[Ctx, Member, object], dict]
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ class PollReport:
     opted_out: int
     opted_in: int
     scores: int
+    balances: int = 0     # balance queries answered (texts queued)
 
 
 @dataclass(frozen=True)
@@ -342,9 +349,11 @@ def send_test(ctx: Ctx, gateway: SmsGateway, phone: str, text: str | None = None
 
 
 # --- polling ---------------------------------------------------------------------------------------
-def poll(ctx: Ctx, gateway: SmsGateway) -> PollReport:
+def poll(ctx: Ctx, gateway: SmsGateway, *, balances: Balances | None = None) -> PollReport:
     """Ask the gateway for the statuses of recently sent texts (no public callback URL at a till) and
-    for the replies to the shop's number; store each reply once and act on it."""
+    for the replies to the shop's number; store each reply once and act on it. ``balances`` gives the
+    values a balance query is answered with (``ledger.balance_reply.values``; without it a balance
+    query is stored, not answered)."""
     checked = delivered = failed = 0
     with ctx.tx(write=False) as t:
         recent = t.s.execute(select(Message.id, Message.provider_id).where(
@@ -372,7 +381,7 @@ def poll(ctx: Ctx, gateway: SmsGateway) -> PollReport:
                 status=new, error_code=code, last_error=None if new == "delivered" else why)).rowcount
         delivered += n if new == "delivered" else 0
         failed += n if new == "failed" else 0
-    counts = _poll_inbound(ctx, gateway)
+    counts = _poll_inbound(ctx, gateway, balances)
     return PollReport(checked, delivered, failed, *counts)
 
 
@@ -380,11 +389,13 @@ def _keyword(body: str) -> str:
     return " ".join(body.split()).casefold().strip(".!。！")
 
 
-def _poll_inbound(ctx: Ctx, gateway: SmsGateway) -> tuple[int, int, int, int]:
+def _poll_inbound(ctx: Ctx, gateway: SmsGateway, balances: Balances | None = None) -> tuple[int, ...]:
     with ctx.tx(write=False) as t:
         since = t.s.execute(select(func.max(InboundMessage.received_at))).scalar()
     replies = gateway.inbound(since)
-    stored = out = back = scores = 0
+    cfg = shop_settings.load(ctx)
+    keywords = {_keyword(w) for w in cfg.balance_keywords}
+    stored = out = back = scores = answered = 0
     for r in replies:
         with ctx.tx() as t:
             if t.s.execute(select(InboundMessage.id).where(InboundMessage.provider_id == r.provider_id)).first():
@@ -399,6 +410,10 @@ def _poll_inbound(ctx: Ctx, gateway: SmsGateway) -> tuple[int, int, int, int]:
             stored += 1
             word = _keyword(r.body)
             if member is None:
+                if word in keywords:   # answered with nothing: the number is no member's
+                    row.action = "balance"
+                    log.info("balance query %s from a number that is no member's (%s): not answered", row.id,
+                             phones.mask(r.from_phone))
                 continue
             if word in STOP_WORDS:
                 row.action = "stop"
@@ -424,4 +439,34 @@ def _poll_inbound(ctx: Ctx, gateway: SmsGateway) -> tuple[int, int, int, int]:
                     t.s.add(SatisfactionScore(member_id=member.id, message_id=asked, inbound_id=row.id,
                                               score=int(word), created_at=when))
                     scores += 1
-    return stored, out, back, scores
+            elif word in keywords:
+                row.action = "balance"
+                answered += _answer_balance(t, member, row.id, cfg, balances)
+    return stored, out, back, scores, answered
+
+
+def _answer_balance(t: Ctx, member: Member, inbound_id: int, cfg, balances: Balances | None) -> int:
+    """Queue the answer to a balance query in the reply's own transaction: at most one an hour per
+    member (a flood gets one answer), a transactional text (the member's e-bill choice applies)."""
+    if balances is None:
+        log.warning("balance query %s from member %s: this sender answers no balance queries", inbound_id, member.id)
+        return 0
+    now = t.now()
+    recent = t.s.execute(select(Message.id).where(Message.member_id == member.id, Message.kind == BALANCE_KIND,
+                                                  Message.created_at > now - BALANCE_EVERY).limit(1)).first()
+    if recent is not None:
+        log.info("balance query %s from member %s: already answered within the hour", inbound_id, member.id)
+        return 0
+    lang = cfg.language
+    body = templates.compose(t, BALANCE_KIND, lang, balances(t, member, cfg), cfg=cfg)
+    try:
+        with t.s.begin_nested():   # another till answering the same member this hour fails the key: one answer
+            msg = outbox.enqueue(t, member, kind=BALANCE_KIND, category="transactional", body=body, lang=lang,
+                                 dedupe_key=f"{BALANCE_KIND}:{member.id}:{now:%Y%m%d%H}")
+    except IntegrityError:
+        msg = None
+    if msg is None:
+        log.info("balance query %s from member %s: not answered (e-bills off, no working phone, or answered "
+                 "this hour)", inbound_id, member.id)
+        return 0
+    return 1

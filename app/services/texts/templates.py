@@ -67,6 +67,8 @@ KINDS: dict[str, TemplateKind] = {
     "campaign_referral": TemplateKind("marketing", _MEMBER + _CARE_VOUCHER + ("reward",)),
     "satisfaction": TemplateKind("care", ("shop", "name")),    # "reply 1-5" after a visit (sender.SATISFACTION_KIND)
     "test": TemplateKind("transactional", ("shop",)),
+    # the answer to a member's balance query (sender.py; values from ledger/balance_reply.py)
+    "balance_reply": TemplateKind("transactional", ("shop", "name", "balance", "points", "points_note", "cards")),
 }
 
 
@@ -296,6 +298,9 @@ def sample_values(cfg: ShopSettings, lang: str) -> dict[str, str]:
         "occasion": i18n.gettext(lang, _SAMPLE_OCCASION, context="occasion:wedding"),
         "product": i18n.T_(lang, "Ripe Pu'er cake"), "voucher": amount(2000), "min_spend": amount(10000),
         "reward": "200",
+        "points_note": i18n.T_(lang, " ({points} of them expire by {date})", context="balance_reply", points="350",
+                               date=format_date(date(2026, 12, 31), "medium", locale=i18n.babel_locale(lang))),
+        "cards": i18n.T_(lang, "{card} {uses} left", context="balance_reply", card=i18n.T_(lang, "Car wash x10"), uses=4),
     }
 
 
