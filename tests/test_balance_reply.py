@@ -150,3 +150,67 @@ def test_a_member_without_e_bills_is_not_answered(ctx, fake_twilio, gateway):
     fake_twilio.add_inbound(PHONE, "余额", SHOP_NUMBER, _utc(ctx.now() + timedelta(minutes=1)))
     assert sender.poll(ctx, gateway, balances=balance_reply.values).balances == 0
     assert answers(ctx) == [] and actions(ctx) == [("余额", "balance")]
+
+
+def test_the_replies_tab_shows_and_marks_replies(qtbot, ctx, fake_twilio, gateway):
+    pytest.importorskip("pytestqt")
+    from app.ui import i18n
+    from app.ui.state import AppState
+    from app.ui.texts.screen import MessagesScreen
+
+    shop_settings.update(ctx, language="en")
+    i18n.install("en")
+    member(ctx, PHONE, "王芳")
+    at = _utc(ctx.now() + timedelta(minutes=1))
+    fake_twilio.add_inbound(PHONE, "明天几点开门？", SHOP_NUMBER, at)
+    fake_twilio.add_inbound("+8613700001234", "Do you sell gift cards?", SHOP_NUMBER, at + timedelta(minutes=1))
+    fake_twilio.add_inbound(PHONE, "余额", SHOP_NUMBER, at + timedelta(minutes=2))     # answered: not listed
+    sender.poll(ctx, gateway, balances=balance_reply.values)
+    state = AppState(ctx)
+    screen = MessagesScreen(state)
+    qtbot.addWidget(screen, before_close_func=lambda _w: state.tasks.wait())
+    screen.show()
+    screen.activated()
+    tab = screen.replies
+    qtbot.waitUntil(lambda: tab.table.rowCount() == 2, timeout=10_000)
+    assert tab.summary.text() == "2 replies not read yet"
+    assert screen.tabs.tabText(screen.tabs.indexOf(tab)) == "Replies (2)"
+    cells = [[tab.table.item(r, c).text() for c in range(5)] for r in range(2)]
+    assert cells[0][1:] == ["(not a member)", "137****1234", "Do you sell gift cards?", "new"]
+    assert cells[1][1] == "王芳" and cells[1][3] == "明天几点开门？"
+    tab.mark(True)                                                   # nothing chosen
+    assert "Choose one or more replies first" in tab.status.text()
+    tab.table.selectRow(1)
+    tab.mark(True)
+    qtbot.waitUntil(lambda: tab.unread == 1, timeout=10_000)
+    assert tab.table.item(1, 4).text() == "read" and screen.tabs.tabText(screen.tabs.indexOf(tab)) == "Replies (1)"
+    tab.show_read.setChecked(False)
+    qtbot.waitUntil(lambda: tab.table.rowCount() == 1, timeout=10_000)
+
+
+def test_the_texting_rules_tab_saves_the_keywords(qtbot, ctx):
+    pytest.importorskip("pytestqt")
+    from PySide6.QtCore import Qt
+
+    from app.ui import i18n
+    from app.ui.state import AppState
+    from app.ui.texts.texting_tab import TextingTab
+
+    shop_settings.update(ctx, language="en")
+    i18n.install("en")
+    state = AppState(ctx)
+    tab = TextingTab(state)
+    qtbot.addWidget(tab, before_close_func=lambda _w: state.tasks.wait())
+    tab.show()
+    tab.load()
+    qtbot.waitUntil(lambda: tab.keywords.text() != "", timeout=10_000)
+    assert tab.keywords.text() == "余额, 查询, 餘額, 查詢, BAL, BALANCE"
+    state.tasks.wait()
+    qtbot.wait(10)
+    tab.keywords.setText("退订, YE")
+    qtbot.mouseClick(tab.save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "already means something" in tab.status.text(), timeout=10_000)
+    tab.keywords.setText("查余额，YE")
+    qtbot.mouseClick(tab.save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.status.text() == "Texting rules saved.", timeout=10_000)
+    assert tuple(state.settings.balance_keywords) == ("查余额", "YE")

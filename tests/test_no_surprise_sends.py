@@ -182,3 +182,42 @@ def test_dry_run_predicts_the_real_run_on_the_demo(demo_shop, clock):
     nxt = care.run(ctx)
     assert _per_rule(next_dry) == _per_rule(nxt) and _written(next_dry) == _written(nxt)
     assert nxt.count("winback").queued + nxt.count("winback").tasks > 0
+
+
+def test_care_today_shows_the_held_texts_and_approves_some_or_none(qtbot, ctx, clock):
+    pytest.importorskip("pytestqt")
+    from PySide6.QtCore import QItemSelectionModel
+
+    from app.ui import i18n
+    from app.ui.care.today_tab import TodayTab
+    from app.ui.state import AppState
+
+    from app.services.base import settings as shop_settings
+
+    shop_settings.update(ctx, language="en")
+    i18n.install("en")
+    clock.set(datetime(2026, 5, 11, 10))
+    birthdays(ctx, "05-11", 3)
+    care.run(ctx)
+    clock.set(datetime(2026, 5, 12, 10))                      # held texts wait whatever their day
+    state = AppState(ctx)
+    tab = TodayTab(state)
+    qtbot.addWidget(tab, before_close_func=lambda _w: state.tasks.wait())
+    tab.show()
+    tab.load()
+    qtbot.waitUntil(lambda: tab.data is not None and tab.approve_all.isEnabled(), timeout=10_000)
+    assert tab.held_line.text().startswith("3 texts to 3 members wait for your approval: 6 SMS parts")
+    assert tab.approve_all.text() == "Approve all waiting (3)" and tab.texts.rowCount() == 3
+    sel = tab.texts.selectionModel()
+    for r in (0, 2):
+        sel.select(tab.texts.model().index(r, 0), QItemSelectionModel.SelectionFlag.Select
+                   | QItemSelectionModel.SelectionFlag.Rows)
+    tab.approve(all_held=False)                                # some
+    qtbot.waitUntil(lambda: statuses(ctx) == {"queued": 2, "held": 1}, timeout=10_000)
+    qtbot.waitUntil(lambda: tab.data.held.texts == 1, timeout=10_000)
+    asked = []
+    tab.confirm_reject = lambda n: asked.append(n) or True    # the owner answers yes
+    tab.reject_held()                                          # none of the rest
+    qtbot.waitUntil(lambda: statuses(ctx) == {"queued": 2, "cancelled": 1}, timeout=10_000)
+    assert asked == [1]
+    qtbot.waitUntil(lambda: not tab.approve_all.isEnabled() and not tab.held_line.isVisible(), timeout=10_000)

@@ -1,5 +1,5 @@
 """The Messages screen: the outbox (filters, counts by status, send again, cancel, and the texts
-whose sending is unknown to settle), the template editor with a live preview and SMS parts, the
+whose sending is unknown to settle), the customers' replies to read, the template editor with a live preview and SMS parts, the
 texting rules (quiet hours, daily cap, opt-out lines) and the gateway with a test text.
 
 Every read and write runs on the task runner (database on "db", gateway calls on "io"). The
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 from app.ui.state import AppState
 from app.ui.texts.gateway_tab import GatewayTab
 from app.ui.texts.outbox_tab import OutboxTab
+from app.ui.texts.replies_tab import RepliesTab
 from app.ui.texts.templates_tab import TemplatesTab
 from app.ui.texts.texting_tab import TextingTab
 from app.ui.widgets import Tab
@@ -27,10 +28,12 @@ class MessagesScreen(QWidget):
         title.setProperty("role", "title")
         self.tabs = QTabWidget(self)
         self.outbox = OutboxTab(state, self.tabs)
+        self.replies = RepliesTab(state, self.tabs)
         self.templates = TemplatesTab(state, self.tabs)
         self.texting = TextingTab(state, self.tabs)
         self.gateway = GatewayTab(state, self.tabs)
         self.tabs.addTab(self.outbox, self.tr("Outbox"))
+        self.tabs.addTab(self.replies, self.replies.tab_title())
         self.tabs.addTab(self.templates, self.tr("Templates"))
         self.tabs.addTab(self.texting, self.tr("Texting rules"))
         self.tabs.addTab(self.gateway, self.tr("Gateway"))
@@ -42,7 +45,7 @@ class MessagesScreen(QWidget):
         self._apply_role()
 
     def all_tabs(self) -> list[Tab]:
-        return [self.outbox, self.templates, self.texting, self.gateway]
+        return [self.outbox, self.replies, self.templates, self.texting, self.gateway]
 
     def _apply_role(self) -> None:
         for tab in self.all_tabs():
@@ -55,4 +58,4 @@ class MessagesScreen(QWidget):
             tab.load()
 
 
-TAB_FILES = ("outbox", "templates", "texting", "gateway")
+TAB_FILES = ("outbox", "replies", "templates", "texting", "gateway")

@@ -1,4 +1,5 @@
-"""Messages › Texting: quiet hours, the daily cap of care and offer texts, and the opt-out lines."""
+"""Messages › Texting: quiet hours, the daily cap of care and offer texts, the opt-out lines and the
+balance query keywords."""
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
@@ -26,6 +27,9 @@ class TextingTab(Tab):
         self.cap.setMaximumWidth(90)
         self.optout_zh = QLineEdit(self)
         self.optout_en = QLineEdit(self)
+        self.keywords = QLineEdit(self)
+        self.keywords.setPlaceholderText("余额, 查询, BAL")
+        self.keywords.setToolTip(self.tr("Words separated by commas; empty: balance queries are not answered"))
         self.save = QPushButton(self.tr("Save texting rules"), self)
         self.save.setProperty("primary", True)
         self.save_buttons = [self.save]
@@ -40,9 +44,11 @@ class TextingTab(Tab):
         form.addRow(self.tr("Care and offer texts a member gets a day, at most"), self.cap)
         form.addRow(self.tr("Opt-out line in Chinese"), self.optout_zh)
         form.addRow(self.tr("Opt-out line in English"), self.optout_en)
+        form.addRow(self.tr("Balance query keywords"), self.keywords)
         note = QLabel(self.tr("Texts due in quiet hours wait until they end; none is dropped. E-bills are not "
                               "counted in the daily cap. Care and offer texts end with the opt-out line, and "
-                              "STOP, 退订 or T in a reply opts the member out."), self)
+                              "STOP, 退订 or T in a reply opts the member out. A member who texts one of the balance "
+                              "keywords is told their stored value, points and count cards, at most once an hour."), self)
         note.setWordWrap(True)
         note.setProperty("role", "muted")
         box = QVBoxLayout(self)
@@ -70,6 +76,7 @@ class TextingTab(Tab):
         self.cap.setValue(getattr(cfg, "daily_text_cap", 3))
         self.optout_zh.setText(templates.optout_line(cfg, "zh_CN"))
         self.optout_en.setText(templates.optout_line(cfg, "en"))
+        self.keywords.setText(", ".join(getattr(cfg, "balance_keywords", ())))
         self.apply_permissions()
 
     @owner_gated("change_texting")
@@ -79,7 +86,7 @@ class TextingTab(Tab):
             return
         ctx = self.state.ctx
         args = (self.quiet_start.text(), self.quiet_end.text(), int(self.cap.value()), self.optout_zh.text(),
-                self.optout_en.text())
+                self.optout_en.text(), self.keywords.text())
 
         def saved(cfg) -> None:
             self.state.settings = cfg
