@@ -26,7 +26,7 @@ from app import paths
 from app.safe_text import printable
 from app.services.base.localconfig import PAPER_WIDTHS, PrinterSetting, parse_printer_setting
 from app.services.base.ports import PrinterError
-from app.services.sales.receipt import Receipt, center, layout, wrap
+from app.services.sales.receipt import Receipt, center, layout, qr_blocks, wrap
 
 ESC_INIT = b"\x1b@"          # ESC @: initialise (clear buffer, reset modes)
 FS_CHINESE_ON = b"\x1c\x26"  # FS &: select Chinese (double-byte) character mode
@@ -96,12 +96,16 @@ def render_escpos(p: Any, receipt: Receipt, width_chars: int, *, print_qr: bool,
     _big(p, False)
     for line in layout(receipt, width_chars, include_shop_name=False):
         p._raw(encode(line) + b"\n")
-    if print_qr and receipt.qr_payload:
+    if print_qr:
         # Native QR (GS ( k): a few bytes the printer draws itself, where an image would be ~10 KB
-        # (over a minute's worth on a 9600-baud serial printer).
-        p.set(align="center")
-        p.qr(printable(receipt.qr_payload), size=QR_SIZE.get(width_chars, 5), native=True)
-        p.set(align="left")
+        # (over a minute's worth on a 9600-baud serial printer). The receipt's number, then the
+        # member's code under its caption.
+        for caption, payload in qr_blocks(receipt, width_chars):
+            for line in caption:
+                p._raw(encode(line) + b"\n")
+            p.set(align="center")
+            p.qr(printable(payload), size=QR_SIZE.get(width_chars, 5), native=True)
+            p.set(align="left")
     p.cut()
     if open_drawer:
         p.cashdraw(2)

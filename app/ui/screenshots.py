@@ -270,11 +270,12 @@ def render_startup(state, folder: Path) -> list[Path]:
 # --- receipt ----------------------------------------------------------------------------------------
 def render_receipt_preview(state, folder: str | Path) -> list[Path]:
     """receipt_preview_<lang>.png: the latest member sale in the database (a built-in demo receipt when
-    there is none), laid out for this till's paper in each language of app.i18n.LANGUAGES."""
+    there is none), laid out for this till's paper in each language of app.i18n.LANGUAGES, with the
+    receipt's QR code and the member's below it."""
     from PySide6.QtCore import QSize
 
     from app.services.base import localconfig
-    from app.services.sales.receipt import build_receipt, demo_receipt, latest_receipt_no, layout
+    from app.services.sales.receipt import build_receipt, demo_receipt, latest_receipt_no, layout, qr_blocks
     from app.ui import i18n
     from app.ui.till.receipt_preview import ReceiptPreviewDialog
 
@@ -287,7 +288,8 @@ def render_receipt_preview(state, folder: str | Path) -> list[Path]:
     for lang in LANGUAGES:
         i18n.install(lang)
         receipt = replace(base, lang=lang)
-        dialog = ReceiptPreviewDialog(state, layout(receipt, cfg.width_chars), receipt_no=number)
+        dialog = ReceiptPreviewDialog(state, layout(receipt, cfg.width_chars), receipt_no=number,
+                                      qr_codes=qr_blocks(receipt, cfg.width_chars) if cfg.print_qr else ())
         dialog.resize(dialog.sizeHint().expandedTo(QSize(440, 700)))
         dialog.show()
         process_events()

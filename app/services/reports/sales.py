@@ -32,6 +32,16 @@ def find_product(ctx: Ctx, code: str) -> ProductView:
     return p
 
 
+def member_by_card(ctx: Ctx, code: str) -> int | None:
+    """The member whose card number is exactly ``code`` (the member QR code on a receipt, or a member
+    card, scanned into the till's entry line), or None; an erased member is nobody's card."""
+    text = (code or "").strip()
+    if not text or len(text) > 64:
+        return None
+    with ctx.tx(write=False) as t:
+        return t.s.execute(select(Member.id).where(Member.card_no == text, Member.erased_at.is_(None))).scalar()
+
+
 # --- sales ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SaleSummary:

@@ -13,7 +13,7 @@ from app.errors import ShopError, render
 from app.services.base.context import Ctx
 from app.services.base.localconfig import TillConfig
 from app.services.base.ports import PrinterError, ReceiptPrinter
-from app.services.sales.receipt import Receipt, build_receipt, layout
+from app.services.sales.receipt import Receipt, build_receipt, layout, qr_blocks
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ class PrintOutcome:
     error_text_en: str | None = None
     error_text_zh: str | None = None      # kept for screens that read it; error_text(lang) speaks every language
     preview_lines: tuple[str, ...] = ()   # the receipt as laid out for this till's paper (empty if not built)
+    preview_qr: tuple = ()                # below the lines: (caption lines, QR payload) each (receipt.qr_blocks)
     receipt_no: str | None = None
     drawer_opened: bool = False
     error: ShopError | None = field(default=None, compare=False, repr=False)
@@ -51,23 +52,25 @@ def print_sale(ctx: Ctx, receipt_no: str, printer: ReceiptPrinter, cfg: TillConf
     try:
         receipt = build_receipt(ctx, receipt_no, reprint=reprint)
         if not cfg.print_qr:
-            receipt = replace(receipt, qr_payload=None)
+            receipt = replace(receipt, qr_payload=None, member_qr=None)
         number = receipt.receipt_no
         lines = tuple(layout(receipt, cfg.width_chars))
+        codes = tuple((tuple(c), q) for c, q in qr_blocks(receipt, cfg.width_chars))
         drawer = bool(cfg.open_drawer and receipt.has_cash and not reprint)
         printer.print_receipt(receipt, open_drawer=drawer)
     except Exception as exc:  # never into the sale: report it
         if not isinstance(exc, ShopError):
             log.exception("printing receipt %s failed", receipt_no)
         return _failed(exc, lines, number)
-    return PrintOutcome(True, preview_lines=lines, receipt_no=number, drawer_opened=drawer)
+    return PrintOutcome(True, preview_lines=lines, receipt_no=number, drawer_opened=drawer, preview_qr=codes)
 
 
 def print_receipt(receipt: Receipt, printer: ReceiptPrinter, cfg: TillConfig, *, open_drawer: bool = False) -> PrintOutcome:
     """Print a receipt already built (the UI's preview dialog "Print" button); never raises."""
     lines = tuple(layout(receipt, cfg.width_chars))
     try:
-        printer.print_receipt(receipt if cfg.print_qr else replace(receipt, qr_payload=None), open_drawer=open_drawer)
+        printer.print_receipt(receipt if cfg.print_qr else replace(receipt, qr_payload=None, member_qr=None),
+                              open_drawer=open_drawer)
     except Exception as exc:
         return _failed(exc, lines, receipt.receipt_no)
     return PrintOutcome(True, preview_lines=lines, receipt_no=receipt.receipt_no, drawer_opened=open_drawer)

@@ -75,6 +75,7 @@ class Receipt:
     printed_at: datetime | None = None   # when a reprint was made
     qr_payload: str | None = None
     approver: str | None = None        # a refund's approving manager (the cashier stays ``cashier``)
+    member_qr: str | None = None       # the member's card number, printed as a QR code the till scans
 
     @property
     def has_cash(self) -> bool:
@@ -123,7 +124,8 @@ def build_receipt(ctx: Ctx, receipt_no: str, *, reprint: bool = False) -> Receip
             wallet_balance=(member.wallet_principal + member.wallet_bonus) if known else None,
             is_refund=sale.kind == "refund", original_receipt_no=printable(original) if original else None,
             reprint=reprint, printed_at=ctx.now() if reprint else None, qr_payload=printable(sale.receipt_no),
-            approver=printable(approver) if approver else None)
+            approver=printable(approver) if approver else None,
+            member_qr=printable(member.card_no) if known and member.card_no else None)
 
 
 def latest_receipt_no(ctx: Ctx, *, with_member: bool = False, till: str | None = None) -> str | None:
@@ -170,6 +172,7 @@ LABELS: dict[str, str] = {
     "thanks": NC_("receipt:thanks", "Thank you, see you soon!"),
     "field": NC_("receipt:field", "{label}: {value}"),
     "points_used": NC_("receipt:points_used", "{points} pts"),
+    "member_qr": NC_("receipt:member_qr", "Member code: show it at the till"),
 }
 METHODS = PAYMENT_METHODS   # one name per payment method: app/errors.py
 
@@ -352,6 +355,18 @@ def layout(receipt: Receipt, width_chars: int, lang: str | None = None, *, inclu
     return [clean(line) for line in out]
 
 
+def qr_blocks(receipt: Receipt, width_chars: int, lang: str | None = None) -> list[tuple[list[str], str]]:
+    """What prints below the text, as (caption lines, QR payload): the receipt's number, then the
+    member's code (their card number: scanned at the till, it attaches the member)."""
+    lang = lang or receipt.lang
+    out: list[tuple[list[str], str]] = []
+    if receipt.qr_payload:
+        out.append(([], clean(receipt.qr_payload)))
+    if receipt.member_qr:
+        out.append(([clean(x) for x in center(label("member_qr", lang), width_chars)], clean(receipt.member_qr)))
+    return out
+
+
 def demo_receipt(lang: str = "zh_CN") -> Receipt:
     """A believable receipt that needs no database: for test prints and layout previews."""
     return Receipt(
@@ -362,4 +377,4 @@ def demo_receipt(lang: str = "zh_CN") -> Receipt:
         subtotal=14900, tier_discount=580, manual_discount=0, total=14320,
         payments=(ReceiptPayment("wallet", 10000), ReceiptPayment("cash", 4320, 5000, 680)), change=680,
         lang=lang, member_name="王芳", member_phone="138****8000", points_earned=143, points_balance=1268,
-        wallet_balance=25000, qr_payload="T1-000128")
+        wallet_balance=25000, qr_payload="T1-000128", member_qr="8800012345")

@@ -141,7 +141,7 @@ class TodayTab(CareTab):
             return
         ctx = self.state.ctx
         self.run(lambda: held_texts.reject(ctx, None)[0], lambda n: (
-            self.status.ok(self.tr("%n text(s) rejected: they will not be sent", "", n)), self.load()))
+            self.status.ok(self.tr("Texts rejected: {n}. They will not be sent.").format(n=n)), self.load()))
 
     def set_hold(self, on: bool) -> None:
         """A care setting: the owner's password first; cancelled, the box shows what is saved again."""

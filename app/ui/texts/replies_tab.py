@@ -103,5 +103,5 @@ class RepliesTab(Tab):
             return
         ctx = self.state.ctx
         self.run(lambda: replies.mark_read(ctx, ids, read=read), lambda n: (
-            self.status.ok(self.tr("%n reply(s) marked read", "", n) if read
-                           else self.tr("%n reply(s) marked unread", "", n)), self.load()))
+            self.status.ok((self.tr("Replies marked read: {n}") if read
+                            else self.tr("Replies marked unread: {n}")).format(n=n)), self.load()))

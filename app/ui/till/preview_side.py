@@ -9,12 +9,13 @@ from shiboken6 import isValid
 from app.ui.till.receipt_preview import ReceiptPreviewDialog
 
 
-def show_beside(till, lines: list[str], receipt_no: str | None):
-    """Show ``lines`` beside ``till`` (replacing a preview still open); returns the preview."""
+def show_beside(till, lines: list[str], receipt_no: str | None, qr_codes=()):
+    """Show ``lines`` (and the QR codes below them) beside ``till`` (replacing a preview still open);
+    returns the preview."""
     old = getattr(till, "preview_dialog", None)
     if old is not None and isValid(old):
         old.close()
-    dialog = ReceiptPreviewDialog(till.state, list(lines), till, receipt_no=receipt_no)
+    dialog = ReceiptPreviewDialog(till.state, list(lines), till, receipt_no=receipt_no, qr_codes=qr_codes)
     dialog.setModal(False)
     # a tool window: above the till, no task-bar entry, shown without taking the keyboard
     dialog.setWindowFlag(Qt.WindowType.Tool, True)

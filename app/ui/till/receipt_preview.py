@@ -25,23 +25,38 @@ def receipt_font(point_size: int = 11) -> QFont:
     return font
 
 
+def qr_matrix(payload: str) -> list[list[bool]]:
+    """The QR code of ``payload`` as rows of dark (True) and light modules, with a one-module border."""
+    import qrcode
+
+    code = qrcode.QRCode(border=1, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(payload)
+    code.make(fit=True)
+    return code.get_matrix()
+
+
 class ReceiptPaper(QWidget):
-    """Paints receipt lines on a white paper strip, one character per grid cell (two for Chinese)."""
+    """Paints receipt lines on a white paper strip, one character per grid cell (two for Chinese),
+    then the QR codes the printer draws below them (each under its caption lines)."""
 
     MARGIN = 18
+    QR_PX = 132      # a QR code's side on screen, about as wide as on 80 mm paper
 
-    def __init__(self, lines: list[str], parent: QWidget | None = None) -> None:
+    def __init__(self, lines: list[str], parent: QWidget | None = None, qr_codes=()) -> None:
         super().__init__(parent)
         self._font = receipt_font()
         fm = QFontMetricsF(self._font)
         self._cell = fm.horizontalAdvance("0")
         self._line_h = fm.height() + 2
         self._ascent = fm.ascent()
-        self.set_lines(lines)
+        self.set_lines(lines, qr_codes)
 
-    def set_lines(self, lines: list[str]) -> None:
+    def set_lines(self, lines: list[str], qr_codes=()) -> None:
         self._lines = list(lines)
-        self._cols = max([text_width(x) for x in self._lines] + [32])
+        self.qr_codes = [(list(caption), payload) for caption, payload in qr_codes]
+        self._matrices = [qr_matrix(payload) for _c, payload in self.qr_codes]
+        self._cols = max([text_width(x) for x in self._lines] + [text_width(x) for c, _p in self.qr_codes for x in c]
+                         + [32])
         self.setFixedSize(self.sizeHint())
         self.update()
 
@@ -52,7 +67,19 @@ class ReceiptPaper(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         w = self._cols * self._cell + 2 * self.MARGIN
         h = len(self._lines) * self._line_h + 2 * self.MARGIN
+        h += sum(len(c) * self._line_h + self.QR_PX + 8 for c, _p in self.qr_codes)
         return QSize(int(w + 0.99), int(h + 0.99))
+
+    def _draw_line(self, p: QPainter, line: str, y: float) -> None:
+        col = 0
+        for ch in line:
+            cw = char_width(ch)
+            if cw == 0:
+                continue
+            if not ch.isspace():
+                box = QRectF(self.MARGIN + col * self._cell, y, cw * self._cell, self._line_h)
+                p.drawText(box, int(Qt.AlignmentFlag.AlignCenter), ch)
+            col += cw
 
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
@@ -69,16 +96,22 @@ class ReceiptPaper(QWidget):
             if heading and line and set(line) == {"-"}:
                 heading = False
             p.setFont(bold if heading else self._font)
-            col = 0
-            for ch in line:
-                cw = char_width(ch)
-                if cw == 0:
-                    continue
-                if not ch.isspace():
-                    box = QRectF(self.MARGIN + col * self._cell, y, cw * self._cell, self._line_h)
-                    p.drawText(box, int(Qt.AlignmentFlag.AlignCenter), ch)
-                col += cw
+            self._draw_line(p, line, y)
             y += self._line_h
+        p.setFont(self._font)
+        for (caption, _payload), matrix in zip(self.qr_codes, self._matrices):
+            for line in caption:
+                self._draw_line(p, line, y)
+                y += self._line_h
+            y += 4
+            module = self.QR_PX / len(matrix)
+            left = (self.width() - self.QR_PX) / 2
+            for r, row in enumerate(matrix):
+                for c, dark in enumerate(row):
+                    if dark:
+                        p.fillRect(QRectF(left + c * module, y + r * module, module + 0.3, module + 0.3),
+                                   QColor("#1b1f24"))
+            y += self.QR_PX + 4
         p.end()
 
 
@@ -89,13 +122,13 @@ class ReceiptPreviewDialog(QDialog):
     printed = Signal(object)  # a printing.PrintOutcome
 
     def __init__(self, state: AppState, lines: list[str], parent: QWidget | None = None, *,
-                 receipt_no: str | None = None, title: str | None = None) -> None:
+                 receipt_no: str | None = None, title: str | None = None, qr_codes=()) -> None:
         super().__init__(parent)
         self.state = state
         self.receipt_no = receipt_no
         self.setWindowTitle(title or (self.tr("Receipt {receipt}").format(receipt=receipt_no) if receipt_no
                                       else self.tr("Receipt preview")))
-        self.paper = ReceiptPaper(lines)
+        self.paper = ReceiptPaper(lines, qr_codes=qr_codes)
 
         title = QLabel(self.windowTitle())
         title.setProperty("role", "title")

@@ -83,7 +83,8 @@ class SaleActions:
             if str(setting).strip().lower() == "preview" and outcome.preview_lines:
                 from app.ui.till.preview_side import show_beside
 
-                show_beside(self, outcome.preview_lines, receipt_no)   # never in the way of the next sale
+                show_beside(self, outcome.preview_lines, receipt_no,   # never in the way of the next sale
+                            getattr(outcome, "preview_qr", ()))
             elif reprint:
                 self.show_banner(QCoreApplication.translate("TillScreen", "Receipt {receipt} reprinted").format(receipt=receipt_no), "info")
             return

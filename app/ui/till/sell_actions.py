@@ -14,6 +14,7 @@ from app.services.sales.checkout import CartLine
 from app.ui.till.cart_model import CartModel
 from app.ui.till.new_product_dialog import NewProductDialog, can_create
 from app.ui.till.open_price_dialog import OpenPriceDialog
+from app.ui.widgets import run
 from app.ui.till.product_grid import ProductGrid
 from app.ui.till.product_search import ProductSearch
 
@@ -83,7 +84,22 @@ class SellActions:
 
     # --- a code nobody knows ------------------------------------------------------------------
     def scan_failed(self, code: str, qty: int, exc: BaseException) -> None:
-        if isinstance(exc, NotFound) and exc.code == "sku_unknown" and can_create(self.state, code):
+        """No product has this code: a member's card number (the member QR code on a receipt) attaches
+        the member; else a new product (for whoever may add one) or the error."""
+        if isinstance(exc, NotFound) and exc.code == "sku_unknown":
+            from app.services.reports import sales
+
+            ctx = self.state.ctx
+            run(self, lambda: sales.member_by_card(ctx, code),
+                lambda member_id: self._card_scanned(member_id, code, qty, exc), self._entry_error)
+            return
+        self._entry_error(exc)
+
+    def _card_scanned(self, member_id: int | None, code: str, qty: int, exc: BaseException) -> None:
+        if member_id is not None:
+            self.member_bar.attach(member_id)
+            return
+        if can_create(self.state, code):
             dialog = NewProductDialog(self.state, code, self)
             dialog.created.connect(lambda p: self._add(p, qty))
             self._open(dialog)
