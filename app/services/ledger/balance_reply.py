@@ -27,7 +27,7 @@ def values(t: Ctx, m: Member, cfg) -> dict[str, str]:
         last = t.s.execute(select(func.max(PointsEntry.expires_on)).where(
             PointsEntry.member_id == m.id, PointsEntry.points > 0, PointsEntry.expires_on >= today,
             PointsEntry.expires_on <= until)).scalar() or until
-        note = i18n.T_(lang, " ({points} of them expire by {date})", context="balance_reply",
+        note = i18n.T_(lang, " ({points} of them expire by {date})",
                        points=money.format_int(expiring, lang),
                        date=format_date(last, "medium", locale=cfg.format_locale))
     cards = t.s.execute(select(Product.name, CountCard.uses_left).join(Product, Product.id == CountCard.product_id)
@@ -35,8 +35,8 @@ def values(t: Ctx, m: Member, cfg) -> dict[str, str]:
                                or_(CountCard.expires_on.is_(None), CountCard.expires_on >= today))
                         .order_by(CountCard.id)).all()
     sep = "、" if i18n.is_han(lang) else ", "
-    card_text = sep.join(i18n.T_(lang, "{card} {uses} left", context="balance_reply", card=name, uses=uses)
-                         for name, uses in cards) or i18n.T_(lang, "none", context="balance_reply")
+    card_text = sep.join(i18n.T_(lang, "{card} {uses} left", card=name, uses=uses)
+                         for name, uses in cards) or i18n.T_(lang, "no count cards")
     return {
         "name": m.name,
         "balance": money.format_plain(m.wallet_principal + m.wallet_bonus, cfg.currency, lang),

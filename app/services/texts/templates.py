@@ -298,9 +298,9 @@ def sample_values(cfg: ShopSettings, lang: str) -> dict[str, str]:
         "occasion": i18n.gettext(lang, _SAMPLE_OCCASION, context="occasion:wedding"),
         "product": i18n.T_(lang, "Ripe Pu'er cake"), "voucher": amount(2000), "min_spend": amount(10000),
         "reward": "200",
-        "points_note": i18n.T_(lang, " ({points} of them expire by {date})", context="balance_reply", points="350",
+        "points_note": i18n.T_(lang, " ({points} of them expire by {date})", points="350",
                                date=format_date(date(2026, 12, 31), "medium", locale=i18n.babel_locale(lang))),
-        "cards": i18n.T_(lang, "{card} {uses} left", context="balance_reply", card=i18n.T_(lang, "Car wash x10"), uses=4),
+        "cards": i18n.T_(lang, "{card} {uses} left", card=i18n.T_(lang, "Car wash x10"), uses=4),
     }
 
 
