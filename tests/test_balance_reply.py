@@ -66,9 +66,7 @@ def test_a_balance_query_is_answered_once_an_hour(ctx, clock, rich, fake_twilio,
     assert (report.inbound, report.balances) == (1, 1)
     [msg] = answers(ctx)
     assert (msg.category, msg.status, msg.member_id) == ("transactional", "queued", rich.id)
-    assert msg.body == "【好茶坊】王芳，您的储值余额120.00，积分500（其中200分将于2026年3月20日到期）；次卡：剪发十次卡剩9次。" \
-        or ("120.00" in msg.body and "500" in msg.body and "200" in msg.body and "剪发十次卡" in msg.body and "9" in msg.body), \
-        msg.body
+    assert msg.body == "【My Shop】王芳您好，您的储值余额120.00，积分500（其中200分将于2026年3月20日前到期）；次卡：剪发十次卡剩9次。"
     assert actions(ctx) == [(" 余额 ", "balance")]
     # a flood: ten more queries over the next half hour get no second answer
     for i in range(10):
@@ -87,15 +85,26 @@ def test_a_balance_query_is_answered_once_an_hour(ctx, clock, rich, fake_twilio,
     assert len(answers(ctx)) == 2
 
 
-def test_the_answer_names_what_it_holds(ctx, rich):
-    cfg = shop_settings.load(ctx)
-    with ctx.tx(write=False) as t:
-        from app.models import Member
+def test_the_answer_in_each_language(ctx, rich):
+    from app.models import Member
+    from app.services.texts import templates
 
-        values = balance_reply.values(t, t.s.get(Member, rich.id), cfg)
-    assert values["balance"] == "120.00" and values["points"] == "500"
-    assert "200" in values["points_note"] and "2026" in values["points_note"]
-    assert "剪发十次卡" in values["cards"] and "9" in values["cards"]
+    expected = {
+        "en": "My Shop: 王芳, your stored value is 120.00, points 500 (200 of them expire by Mar 20, 2026); "
+              "count cards: 剪发十次卡 9 left.",
+        "zh_TW": "【My Shop】王芳您好，您的儲值餘額120.00，點數500（其中200點將於2026年3月20日前到期）；次卡：剪发十次卡剩9次。",
+    }
+    for lang, body in expected.items():
+        shop_settings.update(ctx, language=lang)
+        cfg = shop_settings.load(ctx)
+        with ctx.tx(write=False) as t:
+            values = balance_reply.values(t, t.s.get(Member, rich.id), cfg)
+        assert templates.compose(ctx, "balance_reply", lang, values, cfg=cfg) == body
+    plain = member(ctx, "+8613800138099", "李雷")                       # nothing at all
+    with ctx.tx(write=False) as t:
+        values = balance_reply.values(t, t.s.get(Member, plain.id), shop_settings.load(ctx))
+    assert (values["balance"], values["points"], values["points_note"], values["cards"]) == \
+        ("0.00", "0", "", "無次卡")                                  # the shop speaks zh_TW now
 
 
 def test_a_number_that_is_no_members_gets_nothing_and_the_log_masks_it(ctx, fake_twilio, gateway, caplog):
