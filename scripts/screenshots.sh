@@ -3,7 +3,7 @@
 #   bash scripts/screenshots.sh [OUT_DIR]      # default docs/screenshots
 # The shop is made in a temporary SHOPCARE_HOME: `shopcare demo`, an owner (PIN 1234, owner's password
 # corner-tea-2026), a manager and
-# a cashier, then one run of the care engine (its texts held for approval), so every screen has
+# a cashier, then the shop's first run of the care engine (its texts held for approval), so every screen has
 # realistic data, and one backup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +24,7 @@ ctx = open_shop()
 shop_admin.first_run(ctx, "街角茶咖 Corner Tea & Coffee", "CNY", "zh_CN", "Owner", "1234", "corner-tea-2026")
 auth.add_staff(ctx, "李店长", "manager", "2468")
 auth.add_staff(ctx, "小王", "cashier", "1357")
-care.update_config(ctx, hold_for_approval=True)   # Care › Today then shows the texts to approve
-care.run(ctx)
+care.run(ctx)   # the shop's first care run: Care › Today shows its texts waiting for approval
 PY
 $PY -m app backup >/dev/null    # Settings › Backups shows one
 mkdir -p "$OUT"

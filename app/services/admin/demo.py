@@ -51,7 +51,8 @@ from sqlalchemy import func, select, update
 from app.errors import ValidationError
 from app.models import CountCard, Member, Message, Product, ProductBarcode, Sale, Setting, Tier, Topup
 from app.money import round_half_up
-from app.services.admin.demo_care import CAMPAIGN_DAYS_BEFORE_END, demo_campaign, demo_care_records, demo_text_history
+from app.services.admin.demo_care import (CAMPAIGN_DAYS_BEFORE_END, demo_campaign, demo_care_records, demo_replies,
+                                          demo_text_history)
 from app.services.admin.demo_catalogue import dress_catalogue
 from app.services.admin.demo_people import DemoMember, ean13, plan_members, visit_times, weighted
 from app.services.admin import demo_stock
@@ -214,6 +215,7 @@ def build_demo(ctx: Ctx, members: int = 300, days: int = 365, seed: int = 1,
         dress_catalogue(t)
     if days > 1:  # a one-day demo leaves its texts queued, for a real sender to deliver (tests/test_texts_day.py)
         demo_text_history(dctx, rng, msg_before, end)
+        demo_replies(dctx, rng, end)
     with dctx.tx(write=False) as t:
         sales = t.s.execute(select(func.count()).select_from(Sale)
                             .where(Sale.id > sale_before, Sale.kind == "sale")).scalar()

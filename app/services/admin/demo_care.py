@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import String, cast, literal, select, update
 
-from app.models import Message, Voucher
+from app.models import InboundMessage, Member, Message, Voucher
 from app.services.admin.demo_data import CARE_NOTES, CLOSE_HOUR, TEXT_ERRORS
 from app.services.base.context import Ctx
 
@@ -85,3 +86,26 @@ def demo_text_history(dctx: Ctx, rng: random.Random, msg_before: int, end: date)
         failed = fate.get("failed", [])
         for n, mid in enumerate(failed):  # a varied answer from the gateway
             t.s.execute(update(Message).where(Message.id == mid).values(last_error=TEXT_ERRORS[n % len(TEXT_ERRORS)]))
+
+
+DEMO_REPLIES = (("周日几点开门？", 0, False), ("上次的白茶很好喝，还有货吗？", 1, False),
+                ("Can I book a haircut for Saturday?", 2, False), ("谢谢提醒，周末过去", 3, True))
+
+
+def demo_replies(dctx: Ctx, rng: random.Random, end: date) -> None:
+    """Customers' replies nothing understood (Messages › Replies): three not read yet, one read, and
+    one from a number that is no member's."""
+    with dctx.tx() as t:
+        people = t.s.execute(select(Member.id, Member.phone).where(Member.phone.is_not(None), Member.erased_at.is_(None))
+                             .order_by(Member.id)).all()
+        if len(people) < 4:
+            return
+        picks = rng.sample(people, 4)
+        for n, (body, who, read) in enumerate(DEMO_REPLIES):
+            mid, phone = picks[who]
+            at = datetime.combine(end, time(9 + 2 * n, 17 + n))
+            t.s.add(InboundMessage(provider_id=f"SMdemo{uuid.uuid4().hex[:24]}", from_phone=phone, to_phone="", body=body,
+                                   received_at=at, member_id=mid, action="none", read_at=at if read else None))
+        t.s.add(InboundMessage(provider_id=f"SMdemo{uuid.uuid4().hex[:24]}", from_phone="+8613700001234", to_phone="",
+                               body="请问可以开发票吗？", received_at=datetime.combine(end, time(CLOSE_HOUR - 1, 5)),
+                               member_id=None, action="none"))
