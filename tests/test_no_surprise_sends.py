@@ -221,3 +221,13 @@ def test_care_today_shows_the_held_texts_and_approves_some_or_none(qtbot, ctx, c
     qtbot.waitUntil(lambda: statuses(ctx) == {"queued": 2, "cancelled": 1}, timeout=10_000)
     assert asked == [1]
     qtbot.waitUntil(lambda: not tab.approve_all.isEnabled() and not tab.held_line.isVisible(), timeout=10_000)
+
+
+def test_cli_approve_help_and_bad_input(ctx, capsys):
+    assert main(["care", "approve", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--all" in text and "first care run" in text and "SMS parts" in text
+    assert main(["--db", ctx.db.url, "--lang", "en", "care", "approve", "12x"]) == 2
+    assert "Text numbers must be whole numbers above 0: 12x" in capsys.readouterr().err
+    assert main(["--db", ctx.db.url, "--lang", "en", "care", "reject", "7"]) == 0   # nothing waits: named, left
+    assert "0 text(s) rejected" in capsys.readouterr().out

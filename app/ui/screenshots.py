@@ -269,8 +269,8 @@ def render_startup(state, folder: Path) -> list[Path]:
 
 # --- receipt ----------------------------------------------------------------------------------------
 def render_receipt_preview(state, folder: str | Path) -> list[Path]:
-    """receipt_preview_<lang>.png: the latest member sale in the database (a built-in demo receipt when
-    there is none), laid out for this till's paper in each language of app.i18n.LANGUAGES, with the
+    """receipt_preview_<lang>.png: the latest sale of a member with a card number (else of any member;
+    a built-in demo receipt when there is none), laid out for this till's paper in each language of app.i18n.LANGUAGES, with the
     receipt's QR code and the member's below it."""
     from PySide6.QtCore import QSize
 
@@ -282,7 +282,9 @@ def render_receipt_preview(state, folder: str | Path) -> list[Path]:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     cfg = localconfig.load()
-    number = latest_receipt_no(state.ctx, with_member=True)
+    from app.services.admin.showcase import receipt_with_member_code
+
+    number = receipt_with_member_code(state.ctx) or latest_receipt_no(state.ctx, with_member=True)
     base = build_receipt(state.ctx, number) if number else demo_receipt()
     saved = []
     for lang in LANGUAGES:
@@ -290,7 +292,8 @@ def render_receipt_preview(state, folder: str | Path) -> list[Path]:
         receipt = replace(base, lang=lang)
         dialog = ReceiptPreviewDialog(state, layout(receipt, cfg.width_chars), receipt_no=number,
                                       qr_codes=qr_blocks(receipt, cfg.width_chars) if cfg.print_qr else ())
-        dialog.resize(dialog.sizeHint().expandedTo(QSize(440, 700)))
+        # tall enough for the whole strip of paper, QR codes included
+        dialog.resize(dialog.sizeHint().expandedTo(QSize(440, min(dialog.paper.height() + 170, 1400))))
         dialog.show()
         process_events()
         _shot(dialog, out, f"receipt_preview_{lang}", saved)

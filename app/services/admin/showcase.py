@@ -65,6 +65,14 @@ def till_showcase(ctx: Ctx) -> TillShowcase:
     return TillShowcase(tuple(cart), chosen, last4, receipt)
 
 
+def receipt_with_member_code(ctx: Ctx) -> str | None:
+    """The newest sale of a member with a card number (its receipt shows the member QR code), or None."""
+    with ctx.tx(write=False) as t:
+        return t.s.execute(select(Sale.receipt_no).join(Member, Member.id == Sale.member_id).where(
+            Sale.kind == "sale", Member.card_no.is_not(None), Member.erased_at.is_(None))
+            .order_by(Sale.id.desc()).limit(1)).scalar()
+
+
 def last_sale_at(ctx: Ctx) -> datetime | None:
     """When the newest sale (or refund) was made; None in an empty shop."""
     with ctx.tx(write=False) as t:

@@ -37,7 +37,8 @@ class RepliesTab(Tab):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setWordWrap(True)
+        self.table.setWordWrap(False)
+        self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         for col in range(len(heads)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch if col == 3
@@ -82,7 +83,6 @@ class RepliesTab(Tab):
                 if col == 4 and r.read_at is None:
                     item.setForeground(QColor("#1565c0"))
                 self.table.setItem(i, col, item)
-        self.table.resizeRowsToContents()
         self.mark_read.setEnabled(bool(self.rows))
         self.mark_unread.setEnabled(bool(self.rows))
         tabs = self.parent().parent() if self.parent() is not None else None
