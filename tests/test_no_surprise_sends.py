@@ -231,3 +231,19 @@ def test_cli_approve_help_and_bad_input(ctx, capsys):
     assert "Text numbers must be whole numbers above 0: 12x" in capsys.readouterr().err
     assert main(["--db", ctx.db.url, "--lang", "en", "care", "reject", "7"]) == 0   # nothing waits: named, left
     assert "0 text(s) rejected" in capsys.readouterr().out
+
+
+def test_a_campaign_to_more_members_than_the_limit_waits_for_approval(ctx, clock):
+    from app.services.care import campaigns
+    from app.services.care.campaigns import CampaignSpec, Filters
+
+    people = [member(ctx, f"1390013{i:04d}", f"顾客{i}", consent_marketing=True) for i in range(3)]
+    care.update_config(ctx, hold_above=2)
+    c = campaigns.send(ctx, CampaignSpec("Tea week", Filters(), body="{name}, tea week is on!"))
+    assert (c.results.recipients, c.results.held, c.results.queued) == (3, 3, 0)
+    assert held.summary(ctx).by_kind == (("campaign", 3),)
+    care.update_config(ctx, hold_above=3)
+    c2 = campaigns.send(ctx, CampaignSpec("Tea week 2", Filters(), body="{name}, tea week is on!"))
+    assert (c2.results.held, c2.results.queued) == (0, 3)
+    assert held.approve(ctx, None)[0] == 3
+    assert campaigns.get(ctx, c.id).results.queued == 3 and len(people) == 3

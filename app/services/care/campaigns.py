@@ -28,6 +28,7 @@ from app.i18n import L_
 from app.models import Campaign, CampaignRecipient, Member, MemberTag, Message, Sale, Tier, Voucher
 from app.money import check_amount, format_money, format_plain
 from app.services.base import audit, permissions
+from app.services.care import config as care_config
 from app.services.ledger import vouchers
 from app.services.texts import outbox, templates, bodies
 from app.services.base import settings as shop_settings
@@ -92,6 +93,7 @@ class Results:
     vouchers_redeemed: int
     revenue: int                    # total of the sales that used the campaign's vouchers
     referrals_credited: int
+    held: int = 0                   # texts waiting for approval (more at once than the shop's limit)
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,9 @@ def send(ctx: Ctx, spec: CampaignSpec, *, client_ref: str | None = None) -> Camp
         reach = [m for m in picked if outbox.may_receive(m, "marketing")]
         if not reach:
             raise ValidationError("campaign_selects_nobody", matched=len(picked))
+        # No surprise sends: more texts at once than the shop's limit wait for approval (Care › Today)
+        limit = care_config.load(t).hold_above
+        hold = bool(limit) and len(reach) > limit
         v = spec.voucher
         c = Campaign(name=spec.name.strip(), kind=spec.kind, filters=_filters_json(spec.filters),
                      body=spec.body.strip(), voucher_kind=v.kind if v else None, voucher_value=v.value if v else None,
@@ -283,7 +288,7 @@ def send(ctx: Ctx, spec: CampaignSpec, *, client_ref: str | None = None) -> Camp
                 voucher_id, code = issued.id, issued.code
             body = _compose(t, spec, m, code, cfg)
             msg = outbox.enqueue(t, m, kind="campaign", category="marketing", body=body,
-                                 dedupe_key=f"campaign:{c.id}:{m.id}", lang=cfg.language, fresh=True)
+                                 dedupe_key=f"campaign:{c.id}:{m.id}", lang=cfg.language, fresh=True, held=hold)
             total += msg.segments
             t.s.add(CampaignRecipient(campaign_id=c.id, member_id=m.id, message_id=msg.id, voucher_id=voucher_id))
         c.recipients, c.segments = len(reach), total
@@ -310,7 +315,7 @@ def _results(t: Ctx, c: Campaign) -> Results:
     return Results(recipients=c.recipients, queued=by_status.get("queued", 0) + by_status.get("sending", 0),
                    sent=by_status.get("sent", 0) + by_status.get("delivered", 0), failed=by_status.get("failed", 0),
                    cancelled=by_status.get("cancelled", 0), vouchers_issued=issued, vouchers_redeemed=used,
-                   revenue=int(revenue), referrals_credited=credited)
+                   revenue=int(revenue), referrals_credited=credited, held=by_status.get("held", 0))
 
 
 def _view(t: Ctx, c: Campaign, *, replayed: bool = False) -> CampaignView:

@@ -58,6 +58,9 @@ class CampaignsTab(CareTab):
         r = c.results
         parts = [self.tr("Queued {q} · delivered {d} · failed {f} · cancelled {x}").format(
             q=r.queued, d=r.sent, f=r.failed, x=r.cancelled)]
+        if getattr(r, "held", 0):
+            parts.append(self.tr("{n} texts wait for approval in Care › Today (more at once than the shop's limit)")
+                         .format(n=r.held))
         if c.voucher:
             v = c.voucher
             value = f"{v.value / 100:g}%" if v.kind == "percent" else s.money(v.value)
@@ -70,14 +73,18 @@ class CampaignsTab(CareTab):
                 n=r.referrals_credited, points=c.referral_points))
         self.detail.setText("\n".join(parts))
 
+    def _sent_text(self, r) -> str:
+        if getattr(r, "held", 0):
+            return self.tr("Campaign made: its {n} texts wait for approval in Care › Today").format(n=r.held)
+        return self.tr("Campaign sent: %n text(s) queued", "", r.recipients)
+
     def new_campaign(self):
         ctx = self.state.ctx
         self.run(lambda: shop_admin.list_tiers(ctx), self._open_dialog)
 
     def _open_dialog(self, tiers) -> CampaignDialog:
         dialog = CampaignDialog(self.state, tiers, self)
-        dialog.accepted.connect(lambda: (self.status.ok(self.tr("Campaign sent: %n text(s) queued", "",
-            dialog.result_value.results.recipients)), self.load()))
+        dialog.accepted.connect(lambda: (self.status.ok(self._sent_text(dialog.result_value.results)), self.load()))
         self.dialog = dialog
         dialog.open()
         return dialog
