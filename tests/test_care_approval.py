@@ -46,8 +46,7 @@ def test_held_texts_wait_for_approval_then_go_once(ctx, clock, cashier_ctx):
 
 
 def test_without_the_setting_care_texts_go_by_themselves(ctx, clock):
-    clock.set(datetime(2026, 3, 1, 10))
-    care.run(ctx)                         # the shop's first run (it would hold: tests/test_no_surprise_sends.py)
+    care.update_config(ctx, hold_first_run=False)   # (the first care texts would wait: test_no_surprise_sends.py)
     clock.set(datetime(2026, 3, 2, 10))
     m = member(ctx, "13800138001", "王芳", birthday="1990-03-02", consent_care=True)
     care.run(ctx)

@@ -48,18 +48,24 @@ def test_the_first_run_holds_then_runs_go_by_themselves(ctx, clock):
     assert statuses(ctx) == {"held": 2, "queued": 1}
 
 
-def test_a_run_with_nothing_to_send_holds_nothing_and_still_counts_as_the_first(ctx, clock):
+def test_a_run_with_nothing_to_send_holds_nothing_and_the_first_texts_are_held(ctx, clock):
     clock.set(datetime(2026, 5, 11, 10))
     assert care.run(ctx).hold is None
     clock.set(datetime(2026, 5, 12, 10))
     birthdays(ctx, "05-12", 1)
+    assert care.run(ctx).hold == "first_run"                          # the shop's first care text
+    assert statuses(ctx) == {"held": 1}
+    care.update_config(ctx, hold_first_run=False)
+    clock.set(datetime(2026, 5, 13, 10))
+    birthdays(ctx, "05-13", 1, first=10)
     assert care.run(ctx).hold is None
-    assert statuses(ctx) == {"queued": 1}
 
 
 def test_the_first_run_after_an_import_holds(ctx, clock, tmp_path):
     clock.set(datetime(2026, 5, 11, 10))
-    care.run(ctx)                                                      # the shop's first run: nothing due
+    birthdays(ctx, "05-11", 1, first=30)
+    assert care.run(ctx).hold == "first_run"
+    assert held.approve(ctx, None)[0] == 1
     clock.set(datetime(2026, 5, 11, 15))
     path = tmp_path / "m.csv"
     path.write_text("name,phone,birthday,consent\n王芳,13800138001,1990-05-12,yes\n李雷,13800138002,1985-05-12,yes\n",
@@ -69,16 +75,14 @@ def test_the_first_run_after_an_import_holds(ctx, clock, tmp_path):
     dry = care.run(ctx, dry_run=True)
     report = care.run(ctx)
     assert (dry.hold, dry.texts) == (report.hold, report.texts) == ("after_import", 2)
-    assert statuses(ctx) == {"held": 2}
+    assert statuses(ctx) == {"held": 2, "queued": 1}
     clock.set(datetime(2026, 5, 13, 9))
     birthdays(ctx, "05-13", 1, first=20)
     assert care.run(ctx).hold is None                                  # only the first after it
 
 
 def test_more_texts_than_the_limit_hold(ctx, clock):
-    clock.set(datetime(2026, 5, 10, 10))
-    care.run(ctx)
-    care.update_config(ctx, hold_above=2)
+    care.update_config(ctx, hold_above=2, hold_first_run=False)
     clock.set(datetime(2026, 5, 11, 10))
     birthdays(ctx, "05-11", 2)
     assert care.run(ctx).hold is None                                  # 2: not more than the limit

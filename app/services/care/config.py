@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import date, datetime, time
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +16,6 @@ from app.models import Setting
 from app.services.base.context import Ctx
 
 CONFIG_KEY, CALENDAR_KEY, LAST_RUN_KEY = "care_config", "care_calendar", "care_last_run"
-LAST_RUN_AT_KEY = "care_last_run_at"   # when the last run that wrote finished (a datetime): imports after it
 HOLD_REASONS = ("setting", "first_run", "after_import", "over_limit")
 
 RULES = ("birthday", "anniversary", "member_anniversary", "holiday", "tier_care", "winback", "repurchase")
@@ -75,9 +74,9 @@ class CareConfig:
     # Care texts wait in Care › Today for the owner's approval (status 'held') instead of going out
     # with the next sender run.
     hold_for_approval: bool = False
-    # No surprise sends: even with the setting off, the texts of a run wait for approval when it is
-    # the shop's first care run, the first after a members or sales import, or when it would queue
-    # more than ``hold_above`` texts at once (0: no limit).
+    # No surprise sends: even with the setting off, the texts of a run wait for approval when they
+    # are the shop's first care texts, the first after a members or sales import, or when the run
+    # would queue more than ``hold_above`` texts at once (0: no limit).
     hold_first_run: bool = True
     hold_after_import: bool = True
     hold_above: int = 50
@@ -235,17 +234,6 @@ def set_last_run(t: Ctx, day: date) -> None:
     current = last_run(t)
     if current is None or day > current:
         put_json(t, LAST_RUN_KEY, day.isoformat())
-    put_json(t, LAST_RUN_AT_KEY, t.now().isoformat())
-
-
-def last_run_at(ctx: Ctx) -> datetime | None:
-    """When the last run that wrote was made; a shop whose last run predates this setting: the start
-    of that day (an import later that day still counts as after it)."""
-    raw = get_json(ctx, LAST_RUN_AT_KEY)
-    if raw:
-        return datetime.fromisoformat(raw)
-    day = last_run(ctx)
-    return datetime.combine(day, time.min) if day else None
 
 
 def as_dict(cfg: CareConfig) -> dict:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import ValidationError
 from app import i18n
 from app.i18n import NC_
-from app.models import CallbackTask, ImportBatch, Member
+from app.models import CallbackTask, ImportBatch, Member, Message
 from app.money import format_money, format_plain
 from app.services.texts import bodies, outbox, templates
 from app.services.base import settings
@@ -113,7 +113,7 @@ def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> CareRepor
         # day), since later sales that day only make fewer members due. A dry run follows the same
         # rule, so it predicts exactly what a real run then does (a later run that day skips them).
         actions = plan_actions(t, cfg, start, on, rhythm_rules=before is None or before < on)
-        hold = hold_reason(t, cfg, before, lambda most: count_texts(t, actions, on, most=most))
+        hold = hold_reason(t, cfg, lambda most: count_texts(t, actions, on, most=most))
     outcomes: list[CareOutcome] = []
     for i in range(0, len(actions), CHUNK):
         with ctx.tx(write=not dry_run) as t:
@@ -125,9 +125,9 @@ def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> CareRepor
                       hold=hold if any(o.outcome == "queued" for o in outcomes) else None)
 
 
-def hold_reason(t: Ctx, cfg: CareConfig, last_run: date | None, count) -> str | None:
+def hold_reason(t: Ctx, cfg: CareConfig, count) -> str | None:
     """Why this run's texts must wait for the owner's approval, or None: the shop's setting, the
-    first care run of a shop, the first after a members or sales import, or more than
+    shop's first care texts ever, the first since a members or sales import, or more than
     ``hold_above`` texts at once (no surprise sends). ``count(most)``: the texts the run would queue,
     counted up to ``most``."""
     if cfg.hold_for_approval:
@@ -135,9 +135,10 @@ def hold_reason(t: Ctx, cfg: CareConfig, last_run: date | None, count) -> str | 
     texts = count(max(cfg.hold_above, 0) + 1)
     if texts == 0:
         return None
-    if cfg.hold_first_run and last_run is None:
+    last_text = t.s.execute(select(func.max(Message.created_at)).where(Message.category == "care")).scalar()
+    if cfg.hold_first_run and last_text is None:
         return "first_run"
-    if cfg.hold_after_import and imported_since(t, care_config.last_run_at(t)):
+    if cfg.hold_after_import and imported_since(t, last_text):
         return "after_import"
     if cfg.hold_above and texts > cfg.hold_above:
         return "over_limit"
