@@ -161,7 +161,6 @@ CATALOGUE: dict[str, str] = {
     "bonus_rule_not_found": NC_("bonus_rule_not_found", "No bonus rule {id}"),
     "last_owner": NC_("last_owner", "{name} is the last active owner: make someone else an owner first"),
     # import
-    "import_file_changed": NC_("import_file_changed", "{file} changed while it was being imported, so nothing was imported. Close it in the program that has it open and import it again."),
     "import_unreadable": NC_("import_unreadable", "Cannot read {file}: {why}"),
     "import_encoding": NC_("import_encoding", "{file}: cannot tell the file's encoding (UTF-8, GB18030 or Big5 are read); save it as UTF-8"),
     "import_columns": NC_("import_columns", "{file}: missing column(s) {missing}; found {found}"),
