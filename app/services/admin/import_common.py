@@ -204,6 +204,16 @@ class Bulk:
             return value.isoformat()
         return value
 
+    def next_ids(self, n: int) -> range | None:
+        """SQLite: the ids the next ``n`` rows will get, for rows written with their ``id`` (as SQLite
+        itself numbers them: after the largest; the import's write lock keeps anyone else from
+        inserting meanwhile), so the caller need not look them up again. None elsewhere: PostgreSQL
+        numbers rows from a sequence."""
+        if not self.sqlite:
+            return None
+        top = self.conn.exec_driver_sql(f"SELECT max(id) FROM {self.table.name}").scalar() or 0
+        return range(top + 1, top + 1 + n)
+
     def __call__(self, rows: list[tuple]) -> None:
         if not rows:
             return

@@ -175,6 +175,9 @@ def _write_members(t: Ctx, new_rows: list[_MemberRow], batch: int, cfg: ShopSett
             "created_at", "updated_at", "ebill_enabled", "wallet_principal", "wallet_bonus", "points_balance",
             "total_spent", "visits", "consent_care", "consent_care_at", "consent_care_source", "consent_marketing",
             "consent_marketing_at", "consent_marketing_source")
+    numbered = Bulk(t, m, cols).next_ids(len(new_rows))
+    if numbered is not None:
+        cols = ("id", *cols)
     bulk = Bulk(t, m, cols)
     at = bulk.dt(now)
     day = bulk.day
@@ -186,7 +189,7 @@ def _write_members(t: Ctx, new_rows: list[_MemberRow], batch: int, cfg: ShopSett
             b = r.birthday
             care, marketing = bool(r.care), bool(r.marketing)
             rows.append((
-                batch, r.name, members.name_key(r.name), r.phone, phones.last4(r.phone), r.card, r.gender,
+                *((numbered[len(rows) + i],) if numbered is not None else ()), batch, r.name, members.name_key(r.name), r.phone, phones.last4(r.phone), r.card, r.gender,
                 b.month if b else None, b.day if b else None, b.year if b else None, b.calendar if b else "solar",
                 b.leap_month if b else False, r.tier_id if r.tier_id is not None else base_id,
                 day(r.join_date or now.date()), r.notes or "", at, at, ebill, r.balance, r.bonus, r.points, 0, 0,
@@ -194,9 +197,10 @@ def _write_members(t: Ctx, new_rows: list[_MemberRow], batch: int, cfg: ShopSett
                 marketing, at if marketing else None, "import" if marketing else None))
         bulk(rows)
         ticker.tick(len(rows))
-    # phone -> id: a good row's phone is its own (a phone twice in a file is a bad row); looked up for
-    # these rows only, as a big file is written a chunk at a time
-    ids = dict(existing_values(t, m.c.phone, m.c.id, [r.phone for r in new_rows]))
+    # phone -> id: a good row's phone is its own (a phone twice in a file is a bad row); numbered as
+    # written on SQLite, else looked up for these rows only (a big file is written a chunk at a time)
+    ids = (dict(zip((r.phone for r in new_rows), numbered)) if numbered is not None
+           else dict(existing_values(t, m.c.phone, m.c.id, [r.phone for r in new_rows])))
     tags: list[dict] = []
     for r in new_rows:
         for tag in members.clean_tags(r.tags) if r.tags else ():
