@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.errors import ImportFailed
-from app.models import (CountCard, CountCardEntry, ImportBatch, ImportChange, Member, PointsEntry, Sale, SaleLine,
-                        WalletEntry)
+from app.models import (CountCard, CountCardEntry, ImportBatch, ImportChange, Member, MemberTag, PointsEntry, Sale,
+                        SaleLine, WalletEntry)
 from app.services.admin import import_run
 from app.services.admin.import_common import Spill
 from app.services.admin.import_run import IGNORE, ImportOptions
@@ -251,6 +251,27 @@ def test_update_changes_members_and_keeps_their_before_values(ctx, tmp_path):
             "members", old.id, "Wang", "", 0)
         entry = t.s.execute(select(WalletEntry)).scalar_one()
         assert (entry.kind, entry.import_batch_id, entry.member_id) == ("opening", report.batch_id, old.id)
+    assert ledger_faults(ctx.db) == []
+
+
+def test_update_adds_the_files_tags_and_the_undo_takes_them_back(ctx, tmp_path):
+    """--update adds the row's tags the member has not got (never removes one), shows it as a change,
+    and the undo leaves the member with exactly the tags it had."""
+    from app.services.admin import import_batches
+
+    old = member(ctx, "13800138001", "Wang", tags=("常客",))
+    path = write(tmp_path, "m.csv", "姓名,手机号,标签\nWang,13800138001,VIP、常客\n")
+    dry = import_run.preview(ctx, path, members_opts(update=True))
+    (change,) = dry.changes
+    assert [(f.field, f.before, f.after) for f in change.fields] == [("tags", "常客", "常客, VIP")]
+    report = import_run.run(ctx, path, members_opts(update=True))
+
+    def tags() -> list[str]:
+        with ctx.tx(write=False) as t:
+            return sorted(t.s.execute(select(MemberTag.tag).where(MemberTag.member_id == old.id)).scalars())
+    assert tags() == ["VIP", "常客"]
+    import_batches.undo(ctx, report.batch_id)
+    assert tags() == ["常客"]
     assert ledger_faults(ctx.db) == []
 
 

@@ -31,8 +31,17 @@ def _existing_members(t: Ctx, ids: list[int]) -> dict[int, dict]:
     cols = [m.c[c] for c in _BEFORE]
     out: dict[int, dict] = {}
     for row in existing_values(t, m.c.id, tuple(cols), ids):
-        out[row[0]] = dict(zip(_BEFORE, row[1:]))
+        out[row[0]] = dict(zip(_BEFORE, row[1:]), tags=[])
+    mt = MemberTag.__table__
+    for mid, tag in sorted(existing_values(t, mt.c.member_id, mt.c.tag, ids)):
+        out[mid]["tags"].append(tag)
     return out
+
+
+def _added_tags(r: _MemberRow, old: dict) -> list[str]:
+    """The row's tags the member has not got yet (an update adds tags, it never takes one away)."""
+    have = set(old["tags"])
+    return [tag for tag in dict.fromkeys(members.clean_tags(r.tags)) if tag not in have] if r.tags else []
 
 
 def _birthday_text(month, day, year, calendar, leap) -> str:
@@ -78,10 +87,15 @@ def _member_changes(good: list[_MemberRow], matched: dict[int, int], existing: d
                  old["wallet_principal"] + old["wallet_bonus"] + r.balance + r.bonus)
         if r.points:
             diff("points", old["points_balance"], old["points_balance"] + r.points)
+        added = _added_tags(r, old)
+        if added:
+            shown.append(FieldChange("tags", ", ".join(old["tags"]), ", ".join([*old["tags"], *added])))
         if r.card_product:
             shown.append(FieldChange("count_card", "", f"{r.card_product[3]} x{r.uses_left}"))
         changes[r.row_no] = MemberChange(r.row_no, mid, new["name"], tuple(shown))
         before[mid] = {c: old[c] for c in _BEFORE}
+        if added:
+            before[mid]["tags"] = list(old["tags"])      # the undo puts these back
         new_values[r.row_no] = new
     return changes, before, new_values
 
@@ -117,12 +131,14 @@ def _new_values(r: _MemberRow, old: dict, now) -> dict:
     return new
 
 
-def _update_members(t: Ctx, good, matched, changes, new_values, now) -> None:
+def _update_members(t: Ctx, good, matched, changes, new_values, existing, now) -> None:
     rows = []
+    tags: list[dict] = []
     for r in good:
         mid = matched.get(r.row_no)
         if mid is None or not changes[r.row_no].fields:
             continue
+        tags += [{"member_id": mid, "tag": tag} for tag in _added_tags(r, existing[mid])]
         new = new_values[r.row_no]
         rows.append({"b_id": mid, **{f"b_{c}": v for c, v in new.items()},
                      "b_name_key": members.name_key(new["name"]), "b_phone_last4": phones.last4(new["phone"]),
@@ -132,6 +148,8 @@ def _update_members(t: Ctx, good, matched, changes, new_values, now) -> None:
         cols = (*_KEEP, "name_key", "phone_last4", "updated_at")
         t.s.connection().execute(update(m).where(m.c.id == bindparam("b_id"))
                                  .values({c: bindparam(f"b_{c}") for c in cols}), rows)
+    if tags:
+        t.s.connection().execute(insert(MemberTag.__table__), tags)
 
 
 def _preview(r: _MemberRow, matched, existing, changes, look: _Lookups, cfg: ShopSettings,

@@ -182,7 +182,7 @@ def _import_members(ctx: Ctx, path, spill: Spill, *, skip_bad: bool, update: boo
         if update:
             new_rows = [r for r in good if r.row_no not in matched]
             ids = _write_members(t, new_rows, batch, cfg, ticker)
-            _update_members(t, good, matched, changes, new_values, t.now())
+            _update_members(t, good, matched, changes, new_values, existing, t.now())
             ids.update({r.phone: matched[r.row_no] for r in good if r.row_no in matched})
             wallet_total, points_total = _write_openings(t, good, ids, set(matched), batch, file, cfg, look, ticker)
         else:
