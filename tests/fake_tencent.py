@@ -56,7 +56,7 @@ class FakeTencent:
         "100001": "{1}您好，您本次消费{2}，储值余额{3}，积分{4}。",
         "100002": "亲爱的{1}，生日快乐！",
         "100003": "{1}您好，储值余额{2}，积分{3}。",
-        "100009": "{1}测试短信",
+        "100009": "这是一条测试短信，本店短信可以正常送达此号码。",
     })
     hang_s: float = 1.5
     requests: list[Seen] = field(default_factory=list)
@@ -255,7 +255,7 @@ def _fixtures():
                            sign_name=fake_tencent.signs[0], region="ap-guangzhou", templates=(
                                TencentTemplate("ebill_sale", "100001", ("name", "amount", "balance", "points")),
                                TencentTemplate("birthday", "100002", ("name",)),
-                               TencentTemplate("test", "100009", ("shop",))))
+                               TencentTemplate("test", "100009", ())))
         return GatewayConfig(kind="tencent", api_base=fake_tencent.url, tencent=tc, has_secret_key=True)
 
     @pytest.fixture
