@@ -320,3 +320,25 @@ def test_the_owner_s_test_text_goes_as_the_test_template(ctx, fake_tencent, tenc
     assert typed.status == "failed" and "written by hand" in typed.answer
     with ctx.tx(write=False) as t:
         assert t.s.execute(select(Message.template).where(Message.id == typed.message_id)).scalar() is None
+
+
+def test_with_a_keyring_the_secret_key_lives_there_only_and_the_support_bundle_hides_the_id(ctx, monkeypatch):
+    import keyring
+
+    from app.services.admin import support
+    from tests.test_sms_gateway import _MemoryKeyring
+
+    _clean_env(monkeypatch)
+    ring, old = _MemoryKeyring(), keyring.get_keyring()
+    keyring.set_keyring(ring)
+    try:
+        save_gateway_config(ctx, GatewayConfig("tencent", tencent=GOOD), None, SECRET_KEY)
+        assert ring.store[("ShopCare", "tencent_secret_key")] == SECRET_KEY
+        assert "tencent_secret_key" not in json.loads(gateway_config.path().read_text())
+        assert gateway_config.load_tencent_key() == SECRET_KEY
+        data = support.settings_data(ctx)["gateway"]
+        assert data["tencent"]["secret_id"] == "[hidden]" and data["tencent"]["sign_name"] == "街角茶咖"
+        assert data["tencent"]["templates"] == {"ebill_sale": "100001"}
+        assert SECRET_ID not in json.dumps(data, ensure_ascii=False) and SECRET_KEY not in json.dumps(data)
+    finally:
+        keyring.set_keyring(old)

@@ -75,6 +75,8 @@ class GatewayTab(Tab):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(inner)
+        scroll.viewport().setAutoFillBackground(False)   # the tab's own background shows through
+        inner.setAutoFillBackground(False)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
