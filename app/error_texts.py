@@ -262,7 +262,9 @@ CATALOGUE: dict[str, str] = {
     "sms_api_base_invalid": NC_("sms_api_base_invalid", "The gateway API address must be http:// or https:// and a host (got '{value}')"),
     "sms_token_missing": NC_("sms_token_missing", "The Twilio gateway needs its auth token"),
     "sms_token_invalid": NC_("sms_token_invalid", "The auth token must be letters and digits only, without spaces"),
-    "sms_auth_failed": NC_("sms_auth_failed", "The text gateway refused the account's credentials (code {provider_code}): "
+    "sms_auth_failed": NC_("sms_auth_failed", "The text gateway refused the account SID or auth token (Twilio {provider_code}): "
+                        "check them in the gateway settings; nothing was sent"),
+    "sms_key_refused": NC_("sms_key_refused", "Tencent Cloud refused the SecretId, SecretKey or SdkAppId ({provider_code}): "
                         "check them in the gateway settings; nothing was sent"),
     "sms_account_blocked": NC_("sms_account_blocked", "The text gateway will not send for this account now (code {provider_code}: "
                             "{why}): top up the SMS package or settle the account; the texts stay queued"),

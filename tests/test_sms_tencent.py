@@ -90,7 +90,7 @@ def test_a_wrong_secret_key_is_an_auth_error_and_never_shown(fake_tencent, tence
     gw = TencentGateway(tencent_cfg, "wrongSecretKey0123456789", timeout=0.5)
     with pytest.raises(GatewayError) as err:
         gw.send(TO, "x", BILL)
-    assert err.value.code == "sms_auth_failed" and err.value.provider_code == "AuthFailure.SignatureFailure"
+    assert err.value.code == "sms_key_refused" and err.value.provider_code == "AuthFailure.SignatureFailure"
     assert err.value.stops_sending and "wrongSecretKey" not in str(err.value)
     other = replace(tencent_cfg, tencent=replace(tencent_cfg.tencent, secret_id="AKID" + "x" * 32))
     with pytest.raises(GatewayError) as err:

@@ -82,7 +82,7 @@ def _mapped(code: str, message: str, secrets: tuple[str, ...] = (), *, ambiguous
     """A Tencent code and message as the sender's GatewayError."""
     why = scrub(f"{HINTS[code]}: {message}" if code in HINTS else message or code, secrets)[:200]
     if _is(code, AUTH):
-        return GatewayError("sms_auth_failed", provider_code=code)
+        return GatewayError("sms_key_refused", provider_code=code)
     if _is(code, BLOCKED):
         return GatewayError("sms_account_blocked", provider_code=code, why=why)
     if _is(code, TEMPORARY):

@@ -53,6 +53,7 @@ class GatewayError(ShopError):
     """A text gateway's refusal or failure. ``code`` is a ``sms_*`` entry of app.errors.CATALOGUE:
 
     * ``sms_auth_failed``: wrong account or token (Twilio 20003); the sender stops and leaves rows queued;
+    * ``sms_key_refused``: Tencent refused the SecretId, SecretKey or SdkAppId (AuthFailure.*): as above;
     * ``sms_account_blocked``: the account may not send now (Tencent: SMS package used up, arrears);
       the sender stops and leaves rows queued too;
     * ``sms_no_template``: a gateway of approved templates has none for this text's kind: permanent;
@@ -81,7 +82,7 @@ class GatewayError(ShopError):
     def stops_sending(self) -> bool:
         """The account, not the text, was refused (wrong credentials; Tencent: SMS package used up or
         service suspended for arrears): the sender stops and leaves every text queued."""
-        return self.code in ("sms_auth_failed", "sms_account_blocked")
+        return self.code in ("sms_auth_failed", "sms_key_refused", "sms_account_blocked")
 
 
 @dataclass(frozen=True)
