@@ -254,7 +254,7 @@ CATALOGUE: dict[str, str] = {
     "message_not_unknown": NC_("message_not_unknown", "Text {id} is {status}: only a text whose sending is unknown can be marked"),
     "outbox_member_ambiguous": NC_("outbox_member_ambiguous", "Several members' names start with '{name}': type more of the name, or the phone"),
     # texts: gateways and sending
-    "sms_gateway_invalid": NC_("sms_gateway_invalid", "The text gateway must be 'log' or 'twilio' (got '{value}')"),
+    "sms_gateway_invalid": NC_("sms_gateway_invalid", "The text gateway must be 'log', 'twilio' or 'tencent' (got '{value}')"),
     "sms_account_sid_invalid": NC_("sms_account_sid_invalid", "The Twilio account SID must be AC followed by 32 hex digits (got '{value}')"),
     "sms_sender_invalid": NC_("sms_sender_invalid", "The sender must be a phone number in +country format (e.g. +8613800138000) or a "
                            "messaging service SID (MG + 32 hex digits); got '{value}'"),
@@ -263,6 +263,24 @@ CATALOGUE: dict[str, str] = {
     "sms_token_invalid": NC_("sms_token_invalid", "The auth token must be letters and digits only, without spaces"),
     "sms_auth_failed": NC_("sms_auth_failed", "The text gateway refused the account SID or auth token (Twilio {provider_code}): "
                         "check them in the gateway settings; nothing was sent"),
+    "sms_key_refused": NC_("sms_key_refused", "Tencent Cloud refused the SecretId, SecretKey or SdkAppId ({provider_code}): "
+                        "check them in the gateway settings; nothing was sent"),
+    "sms_account_blocked": NC_("sms_account_blocked", "The text gateway will not send for this account now (code {provider_code}: "
+                            "{why}): top up the SMS package or settle the account; the texts stay queued"),
+    "sms_no_template": NC_("sms_no_template", "Texts of kind '{kind}' have no approved Tencent template: give its template id "
+                        "in Messages › Gateway; this text was not sent"),
+    "sms_secret_id_invalid": NC_("sms_secret_id_invalid", "The Tencent Cloud SecretId must be AKID followed by letters and digits (got '{value}')"),
+    "sms_secret_key_invalid": NC_("sms_secret_key_invalid", "The Tencent Cloud SecretKey must be 16 to 64 letters and digits, without spaces"),
+    "sms_secret_key_missing": NC_("sms_secret_key_missing", "The Tencent Cloud gateway needs its SecretKey"),
+    "sms_app_id_invalid": NC_("sms_app_id_invalid", "The SMS SdkAppId must be the 10 digits the Tencent SMS console shows (e.g. 1400006666; got '{value}')"),
+    "sms_region_invalid": NC_("sms_region_invalid", "The Tencent Cloud region must be one of {regions} (got '{value}')"),
+    "sms_sign_length": NC_("sms_sign_length", "The SMS signature must be {min} to {max} characters, as approved (got {count}: '{value}')"),
+    "sms_sign_brackets": NC_("sms_sign_brackets", "Enter the SMS signature without 【】 or other brackets: Tencent adds 【】 itself (got '{value}')"),
+    "sms_sign_character": NC_("sms_sign_character", "The SMS signature may only have Chinese characters, letters and digits: '{char}' is not allowed (got '{value}')"),
+    "sms_sign_digits": NC_("sms_sign_digits", "The SMS signature cannot be digits only (got '{value}')"),
+    "sms_template_id_invalid": NC_("sms_template_id_invalid", "The Tencent template id for '{kind}' must be the digits the SMS console shows (got '{value}')"),
+    "sms_template_param_unknown": NC_("sms_template_param_unknown", "'{param}' is not a placeholder texts of kind '{kind}' have; they have {allowed}"),
+    "sms_template_params_too_many": NC_("sms_template_params_too_many", "A Tencent template for '{kind}' takes at most {max} parameters"),
     "sms_temporary": NC_("sms_temporary", "The text gateway is busy or unreachable ({why}); the text will be tried again"),
     "sms_rejected": NC_("sms_rejected", "The text gateway refused the text (code {provider_code}): {why}"),
     "sms_quiet_hours_invalid": NC_("sms_quiet_hours_invalid", "Quiet hours must be times like 21:00 (got '{value}')"),

@@ -85,8 +85,10 @@ environment:
   SHOPCARE_OWNER_PASSWORD   the owner's password for exports and audit-key in scripts (else asked
                             on a terminal)
   SHOPCARE_AUDIT_KEY        the audit key in hex (wins over the key stored on this computer)
-  SHOPCARE_SMS_GATEWAY=log|twilio, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, SHOPCARE_SMS_FROM,
-  SHOPCARE_SMS_API_BASE   the text gateway (override this machine's gateway settings)
+  SHOPCARE_SMS_GATEWAY=log|twilio|tencent, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, SHOPCARE_SMS_FROM,
+  SHOPCARE_SMS_API_BASE, TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY   the text gateway (override
+                          this machine's gateway settings; Tencent's signature and template ids are
+                          set in Messages > Gateway)
 
 log file:
   every unexpected failure is kept with its traceback in shopcare.log (rotated at 1 MB, 3 older
@@ -413,8 +415,11 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                                     "'sending' by a crash become 'unknown' (never sent twice), due texts "
                                     "are sent (quiet hours and the daily limit defer, never drop), then "
                                     "delivery statuses and customers' replies (STOP/退订, START, 1-5 "
-                                    "scores) are fetched. Exit 2 when the gateway refuses the account "
-                                    "(the texts stay queued).", formatter_class=_Formatter)
+                                    "scores) are fetched (Tencent Cloud SMS: pulled from its queues). "
+                                    "With Tencent, a kind of text without an approved template id "
+                                    "fails at once with that reason. Exit 2 when the gateway refuses "
+                                    "the account or its SMS package is used up (the texts stay "
+                                    "queued).", formatter_class=_Formatter)
     c.set_defaults(func=cmd_outbox_send)
     c = osub.add_parser("test", help="send one test text now and print the gateway's answer",
                         description="Queue one test text to PHONE and send it at once through the "

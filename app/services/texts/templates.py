@@ -252,7 +252,9 @@ def render(cfg: ShopSettings, kind: str, lang: str, text: str, values: dict) -> 
     full["shop"] = signature(cfg)
     full.update({k: v for k, v in (values or {}).items() if v is not None})
     body = bodies.fill(text, full)
-    return _signed(body, cfg, lang) if spec.category in SIGNED else body
+    body = _signed(body, cfg, lang) if spec.category in SIGNED else body
+    # what it was made of, for gateways that send approved templates with parameters (Tencent)
+    return bodies.Composed(body, kind, {p: full[p] for p in spec.placeholders})
 
 
 def compose(ctx: Ctx, kind: str, lang: str, values: dict, *, cfg: ShopSettings | None = None) -> str:
