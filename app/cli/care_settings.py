@@ -112,9 +112,18 @@ def cmd_care_wording(env: Env) -> int:
 
 
 def cmd_care_preview(env: Env) -> int:
+    from datetime import date
+
     from app.services import care
 
-    report = care.preview(env.open(), tuple(env.args.rule) if env.args.rule else None, limit=max(1, min(env.args.limit, 1000)))
+    on = None
+    if env.args.date is not None:
+        try:
+            on = date.fromisoformat(env.args.date.strip())
+        except ValueError:
+            raise ShopError("date_invalid", field="--date", value=env.args.date) from None
+    report = care.preview(env.open(), tuple(env.args.rule) if env.args.rule else None, on=on,
+                          limit=max(1, min(env.args.limit, 1000)))
     _say(env, "care_preview_head", on=report.on.isoformat(), planned=report.planned, shown=len(report.rows),
          skipped=report.skipped)
     for row in report.rows:
@@ -166,10 +175,11 @@ def add_commands(csub, formatter) -> None:
     w.set_defaults(func=cmd_care_wording)
 
     p = csub.add_parser("preview", help="who would get what tomorrow",
-                        description="What tomorrow's care run would do with the settings as saved: the member "
-                                    "(phone masked), the rule, the text or the task. Writes nothing.",
+                        description="What tomorrow's care run (or D's) would do with the settings as saved: the "
+                                    "member (phone masked), the rule, the text or the task. Writes nothing.",
                         formatter_class=formatter)
     p.add_argument("--rule", action="append", choices=RULES, default=None,
                    help="only this rule (may be given more than once)")
+    p.add_argument("--date", metavar="D", default=None, help="the day, YYYY-MM-DD (default tomorrow)")
     p.add_argument("--limit", type=int, default=50, help="show at most N actions (default 50)")
     p.set_defaults(func=cmd_care_preview)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import ValidationError
-from app.i18n import NC_, L_
+from app.i18n import L_
 from app.models import Setting
 from app.services.base.context import Ctx
 
@@ -189,10 +189,6 @@ def check_voucher_spec(key: str, spec: object) -> None:
         raise _bad(key, spec, L_("a voucher {spec} with value > 0", spec="{value, min_spend, valid_days[, kind]}"))
 
 
-PLAN_ACTION_NAMES = {"text": NC_("care_plan_action", "text"), "voucher": NC_("care_plan_action", "voucher"),
-                     "gift": NC_("care_plan_action", "gift"), "call": NC_("care_plan_action", "call")}
-PLAN_PERIOD_NAMES = {"month": NC_("care_plan_period", "every month"), "quarter": NC_("care_plan_period", "every quarter"),
-                     "half_year": NC_("care_plan_period", "every half year"), "year": NC_("care_plan_period", "every year")}
 VOUCHER_MAX = 10_000_000      # minor units: a care voucher worth more than 100,000 is a typo
 PERCENT_MAX = 9_999           # basis points: 99.99 %
 VALID_DAYS_MAX = 3660
