@@ -19,7 +19,8 @@ MESSAGES = {
     "care_wording_row": NC_("cli:care_wording_row", "  {category}: {text}"),
     "care_wording_none": NC_("cli:care_wording_none", "  (none: every category uses the 'repurchase' template)"),
     "care_wording_default": NC_("cli:care_wording_default", "  default: {text}"),
-    "care_preview_head": NC_("cli:care_preview_head", "On {on}: {planned} care actions due, {shown} shown ({skipped} of those looked at would not go out)"),
+    "care_preview_head": NC_("cli:care_preview_head", "On {on}: {planned} care actions due; of {looked} looked at, {going} would go out, "
+                             "{done} are done already, {no_consent} lack consent, {missed} are too late"),
     "care_preview_row": NC_("cli:care_preview_row", "  {rule}  {name} {phone}: {text}"),
 }
 
@@ -124,8 +125,8 @@ def cmd_care_preview(env: Env) -> int:
             raise ShopError("date_invalid", field="--date", value=env.args.date) from None
     report = care.preview(env.open(), tuple(env.args.rule) if env.args.rule else None, on=on,
                           limit=max(1, min(env.args.limit, 1000)))
-    _say(env, "care_preview_head", on=report.on.isoformat(), planned=report.planned, shown=len(report.rows),
-         skipped=report.skipped)
+    _say(env, "care_preview_head", on=report.on.isoformat(), planned=report.planned, looked=report.looked_at,
+         going=report.going, done=report.done, no_consent=report.no_consent, missed=report.missed)
     for row in report.rows:
         _say(env, "care_preview_row", rule=care_rule_name(row.rule, env.lang), name=row.member, phone=row.phone,
              text=row.text)

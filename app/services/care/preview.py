@@ -35,8 +35,15 @@ class CarePreview:
     on: date
     planned: int                  # actions of these rules due on the day
     looked_at: int                # of them, how many were checked and composed
-    skipped: int                  # of those: no consent, done already or stale
+    going: int                    # of those, what would go out (texts and tasks)
+    done: int                     # already done (an earlier run, another till)
+    no_consent: int               # the member may not get it (no consent, opted out, no phone)
+    missed: int                   # too late after closed days
     rows: tuple[PreviewRow, ...]  # what would go out (at most ``limit``)
+
+    @property
+    def skipped(self) -> int:
+        return self.done + self.no_consent + self.missed
 
 
 def preview(ctx: Ctx, rules: tuple[str, ...] | None = None, *, on: date | None = None, limit: int = 50,
@@ -55,7 +62,8 @@ def preview(ctx: Ctx, rules: tuple[str, ...] | None = None, *, on: date | None =
         cfg = replace(cfg, enabled=tuple(r for r in cfg.enabled if r in wanted))
         actions = engine.plan_actions(t, cfg, on, on, calendar=entries)
         rows: list[PreviewRow] = []
-        looked = skipped = 0
+        looked = 0
+        counts = {"queued": 0, "task": 0, "duplicate": 0, "no_consent": 0, "missed": 0}
         for i in range(0, min(len(actions), SCAN_MAX), engine.CHUNK):
             part = actions[i:i + engine.CHUNK]
             outcomes = engine.apply_actions(t, part, on, shop, True)
@@ -63,11 +71,11 @@ def preview(ctx: Ctx, rules: tuple[str, ...] | None = None, *, on: date | None =
             phones = dict(t.s.execute(select(Member.id, Member.phone).where(
                 Member.id.in_({o.member_id for o in outcomes}))).all())
             for o in outcomes:
-                if o.outcome not in ("queued", "task"):
-                    skipped += 1
-                elif len(rows) < limit:
+                counts[o.outcome] += 1
+                if o.outcome in ("queued", "task") and len(rows) < limit:
                     rows.append(PreviewRow(o.rule, o.member_id, o.member_name, mask(phones.get(o.member_id)),
                                            o.due_on, o.outcome, o.body or o.task_reason or ""))
             if len(rows) >= limit:
                 break
-    return CarePreview(on, len(actions), looked, skipped, tuple(rows))
+    return CarePreview(on, len(actions), looked, counts["queued"] + counts["task"], counts["duplicate"],
+                       counts["no_consent"], counts["missed"], tuple(rows))

@@ -3,6 +3,8 @@ each with its next date (lunar dates and solar terms by lunar-python), ticked on
 the shop's own."""
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
@@ -18,10 +20,11 @@ KINDS = {"festival": QT_TRANSLATE_NOOP("CalendarSection", "Festival"),
 
 
 class CalendarSection(CareSection):
-    TITLE = QT_TRANSLATE_NOOP(C, "Care calendar")
-    HINT = QT_TRANSLATE_NOOP(C, "Tick the days a greeting goes out to every member with care consent: festivals and "
+    TITLE = QT_TRANSLATE_NOOP("CareSettingsTab", "Care calendar")
+    HINT = QT_TRANSLATE_NOOP("CareSettingsTab", "Tick the days a greeting goes out to every member with care consent: festivals and "
                                 "all 24 solar terms, with their next date; or add a day of the shop's own.")
     RULES = ("holiday",)
+    SHOT = "calendar"
 
     def editor(self) -> QWidget:
         holder = QWidget(self)
@@ -50,6 +53,8 @@ class CalendarSection(CareSection):
         on = {e.key: e for e in data.calendar}
         offered = {e.key for e in data.choices}
         rows = [e for e in data.calendar if e.key not in offered] + list(data.choices)
+        far = date.max   # the year ahead in date order (a day with no next date last)
+        rows.sort(key=lambda e: data.next_dates.get(e.key) or far)
         self.table.setRowCount(0)
         for e in rows:
             self._add(on.get(e.key, e), e.key in on, data.next_dates.get(e.key), own=e.key not in offered)
@@ -134,6 +139,12 @@ class CalendarSection(CareSection):
         if not out and not self.data:
             raise RowError(self.tr("The calendar is not loaded yet."))
         return out
+
+    def showcase_day(self):
+        """The next day a greeting goes out."""
+        on = {e.key for e in self.data.calendar} if self.data else set()
+        days = [d for k, d in (self.data.next_dates.items() if self.data else ()) if k in on and d]
+        return min(days) if days else None
 
     def save_work(self, ctx, changes: dict, calendar):
         from app.services import care

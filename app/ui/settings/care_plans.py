@@ -2,6 +2,8 @@
 voucher, a gift to prepare or a call), one row a plan; the service checks them on save."""
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtWidgets import QComboBox, QHeaderView, QPushButton, QTableWidget, QWidget
 
@@ -12,18 +14,19 @@ from app.ui.settings.care_tab import CareSection, tr_care
 from app.ui.settings.rows import RowError, row_item, rows_table
 
 C = "CareSettingsTab"
-ACTIONS = {"text": QT_TRANSLATE_NOOP(C, "Thank-you text"), "voucher": QT_TRANSLATE_NOOP(C, "Voucher by text"),
-           "gift": QT_TRANSLATE_NOOP(C, "Gift to prepare"), "call": QT_TRANSLATE_NOOP(C, "Care call")}
-PERIODS = {"month": QT_TRANSLATE_NOOP(C, "Every month"), "quarter": QT_TRANSLATE_NOOP(C, "Every quarter"),
-           "half_year": QT_TRANSLATE_NOOP(C, "Every half year"), "year": QT_TRANSLATE_NOOP(C, "Every year")}
+ACTIONS = {"text": QT_TRANSLATE_NOOP("CareSettingsTab", "Thank-you text"), "voucher": QT_TRANSLATE_NOOP("CareSettingsTab", "Voucher by text"),
+           "gift": QT_TRANSLATE_NOOP("CareSettingsTab", "Gift to prepare"), "call": QT_TRANSLATE_NOOP("CareSettingsTab", "Care call")}
+PERIODS = {"month": QT_TRANSLATE_NOOP("CareSettingsTab", "Every month"), "quarter": QT_TRANSLATE_NOOP("CareSettingsTab", "Every quarter"),
+           "half_year": QT_TRANSLATE_NOOP("CareSettingsTab", "Every half year"), "year": QT_TRANSLATE_NOOP("CareSettingsTab", "Every year")}
 TIER, ACTION, EVERY, VALUE, MIN_SPEND, DAYS, GIFT = range(7)
 
 
 class TierPlansSection(CareSection):
-    TITLE = QT_TRANSLATE_NOOP(C, "Tier care plans")
-    HINT = QT_TRANSLATE_NOOP(C, "What each tier's members receive, and how often: once in each period, from its first "
+    TITLE = QT_TRANSLATE_NOOP("CareSettingsTab", "Tier care plans")
+    HINT = QT_TRANSLATE_NOOP("CareSettingsTab", "What each tier's members receive, and how often: once in each period, from its first "
                                 "day. A voucher's value is an amount, or a percentage like 10%.")
     RULES = ("tier_care",)
+    SHOT = "plans"
 
     def editor(self) -> QWidget:
         self.table: QTableWidget = rows_table(self, [self.tr("Tier"), self.tr("What"), self.tr("How often"),
@@ -172,6 +175,14 @@ class TierPlansSection(CareSection):
 
     def changes(self) -> dict:
         return {"tier_plans": self.read_plans()}
+
+    def showcase_day(self):
+        """The first day of the next quarter, when the quarterly plans are due again."""
+        if not self.data:
+            return None
+        d = self.data.tomorrow
+        q = (d.month - 1) // 3 + 1
+        return date(d.year + 1, 1, 1) if q == 4 else date(d.year, 3 * q + 1, 1)
 
 
 assert set(ACTIONS) == set(PLAN_ACTIONS) and set(PERIODS) == set(PLAN_PERIODS)

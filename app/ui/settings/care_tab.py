@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
-from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QListWidget, QPushButton, QStackedWidget,
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDate, Qt
+from PySide6.QtWidgets import (QDateEdit, QGroupBox, QHBoxLayout, QLabel, QListWidget, QPushButton, QSplitter, QStackedWidget,
                                QVBoxLayout, QWidget)
 
 from app.errors import ShopError
@@ -80,20 +80,39 @@ class PreviewBox(QGroupBox):
     def __init__(self, section: "CareSection") -> None:
         super().__init__(section)
         self.section = section
-        self.setTitle(self.tr("Tomorrow: who would get what"))
+        self.setTitle(self.tr("Who would get what (tomorrow, or the day chosen)"))
         self.summary = QLabel(self)
         self.summary.setProperty("role", "muted")
         self.summary.setWordWrap(True)
         self.button = QPushButton(self.tr("Preview with these settings"), self)
+        self.day = QDateEdit(self)
+        self.day.setCalendarPopup(True)
+        self.day.setDisplayFormat("yyyy-MM-dd")
+        self.day.setToolTip(self.tr("The day to preview (tomorrow unless chosen)"))
         self.table = pick_table(self, [self.tr("Member"), self.tr("Phone"), self.tr("Rule"), self.tr("Text or task")], 3)
         self.table.setWordWrap(True)
         box = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
+        top.addWidget(self.day)
         top.addWidget(self.button)
         box.addLayout(top)
         box.addWidget(self.table, 1)
         self.button.clicked.connect(lambda: self.section.refresh_preview())
+        self.day.dateChanged.connect(lambda _d: self.section.refresh_preview())
+
+    def set_first_day(self, tomorrow: date) -> None:
+        """Tomorrow by default; any later day may be chosen (not a past one: the run does not look back)."""
+        first = QDate(tomorrow.year, tomorrow.month, tomorrow.day)
+        self.day.blockSignals(True)
+        self.day.setMinimumDate(first)
+        if self.day.date() < first:
+            self.day.setDate(first)
+        self.day.blockSignals(False)
+
+    def chosen_day(self) -> date:
+        d = self.day.date()
+        return date(d.year(), d.month(), d.day())
 
     def show_preview(self, report) -> None:
         state = self.section.state
@@ -104,14 +123,20 @@ class PreviewBox(QGroupBox):
                 self.table.setItem(r, c, row_item(text, editable=False))
         if not report.planned:
             text = self.tr("Nothing due on {day} under these settings.")
-        elif len(report.rows) < report.planned - report.skipped and report.rows:
-            text = self.tr("{day}: {planned} due; the first {shown} are shown ({skipped} would not go out: no "
-                           "consent, done already or too late).")
+        elif report.looked_at < report.planned:
+            text = self.tr("{day}: {planned} due. Of the first {looked}, {going} would go out; {done} done already, "
+                           "{no_consent} without consent, {missed} too late.")
         else:
-            text = self.tr("{day}: {planned} due, {shown} would go out ({skipped} would not: no consent, done "
-                           "already or too late).")
-        self.summary.setText(text.format(day=state.date(report.on), planned=state.number(report.planned),
-                                         shown=state.number(len(report.rows)), skipped=state.number(report.skipped)))
+            text = self.tr("{day}: {planned} due. {going} would go out; {done} done already, {no_consent} without "
+                           "consent, {missed} too late.")
+        if report.planned:
+            if len(report.rows) < report.going:
+                text += " " + self.tr("The first {shown} are listed.")
+        n = state.number
+        self.summary.setText(text.format(day=state.date(report.on), planned=n(report.planned), going=n(report.going),
+                                         done=n(report.done), no_consent=n(report.no_consent),
+                                         missed=n(report.missed), looked=n(report.looked_at),
+                                         shown=n(len(report.rows))))
         self.table.resizeRowsToContents()
 
 
@@ -123,6 +148,7 @@ class CareSection(QWidget):
     TITLE = ""                      # QT_TRANSLATE_NOOP("CareSettingsTab", ...)
     HINT = ""                       # a line under the title, same context
     RULES: tuple[str, ...] = ()     # the care rules the preview shows
+    SHOT = ""                       # its screenshot: docs/screenshots/settings_care_<SHOT>_<lang>.png
 
     def __init__(self, tab: "CareSettingsTab") -> None:
         super().__init__(tab)
@@ -139,15 +165,25 @@ class CareSection(QWidget):
         self.save_button.clicked.connect(lambda: self.submit())
         self.status = Status(self)
         self.preview = PreviewBox(self)
-        box = QVBoxLayout(self)
+        top = QWidget(self)
+        box = QVBoxLayout(top)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(title)
         if self.HINT:
             box.addWidget(hint)
-        box.addWidget(self.editor(), 3)
+        box.addWidget(self.editor(), 1)
         box.addLayout(button_row(*self.buttons(), self.save_button))
         box.addWidget(self.status)
-        box.addWidget(self.preview, 2)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)   # the owner may give either more room
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.preview)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([380, 240])
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.splitter)
 
     # --- what a section provides -----------------------------------------------------------------
     def editor(self) -> QWidget:  # pragma: no cover - each section overrides
@@ -164,6 +200,7 @@ class CareSection(QWidget):
 
     def show_data(self, data: CareData) -> None:
         self.data = data
+        self.preview.set_first_day(data.tomorrow)
 
     def changes(self) -> dict:
         """The care settings as edited (may raise RowError with a sentence for the user)."""
@@ -177,6 +214,10 @@ class CareSection(QWidget):
         from app.services import care
 
         return care.update_config(ctx, **changes)
+
+    def showcase_day(self) -> date | None:
+        """The day its screenshot previews (None: tomorrow)."""
+        return None
 
     # --- shared ----------------------------------------------------------------------------------
     def read(self) -> tuple[dict, object] | None:
@@ -195,8 +236,8 @@ class CareSection(QWidget):
         if read is None:
             return
         changes, calendar = read
-        ctx, rules = self.state.ctx, self.RULES
-        self.tab.run(lambda: care.preview(ctx, rules, limit=100, calendar=calendar, **changes),
+        ctx, rules, on = self.state.ctx, self.RULES, self.preview.chosen_day() if self.data else None
+        self.tab.run(lambda: care.preview(ctx, rules, on=on, limit=100, calendar=calendar, **changes),
                      self.preview.show_preview, busy=[self.preview.button], status=self.status)
 
     @owner_gated("change_settings")

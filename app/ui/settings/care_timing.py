@@ -16,13 +16,14 @@ C = "CareSettingsTab"
 
 # (setting, label, lowest, highest, decimals, suffix): the editor of one number of CareConfig
 Field = tuple[str, str, float, float, int, str]
-DAYS = QT_TRANSLATE_NOOP(C, " days")
+DAYS = QT_TRANSLATE_NOOP("CareSettingsTab", " days")
 
 
 class FieldsSection(CareSection):
     """A form of numbers (``FIELDS``) and switches (``SWITCHES``: setting, label) of the care config."""
 
     FIELDS: tuple[Field, ...] = ()
+    SCALE: dict[str, int] = {}      # shown ×N (a ratio as a percentage)
     SWITCHES: tuple[tuple[str, str], ...] = ()
     COLUMNS = 2
 
@@ -38,7 +39,7 @@ class FieldsSection(CareSection):
             spin.setDecimals(decimals)
             spin.setRange(low, high)
             spin.setSingleStep(1 if decimals == 0 else 0.05 if high <= 2 else 0.5)
-            spin.setSuffix(tr_care(suffix) if suffix else "")
+            spin.setSuffix(tr_care(suffix) if suffix.strip() not in ("", "%", "×") else suffix)
             spin.setAlignment(Qt.AlignmentFlag.AlignRight)
             spin.setMinimumWidth(110)
             self.spins[key] = spin
@@ -62,7 +63,7 @@ class FieldsSection(CareSection):
         super().show_data(data)
         cfg = data.config
         for key, spin in self.spins.items():
-            spin.setValue(float(getattr(cfg, key)))
+            spin.setValue(float(getattr(cfg, key)) * self.SCALE.get(key, 1))
         for key, box in self.switches.items():
             box.setChecked(bool(getattr(cfg, key)))
 
@@ -70,27 +71,31 @@ class FieldsSection(CareSection):
         out: dict = {}
         for (key, _label, _low, _high, decimals, _suffix) in self.FIELDS:
             value = self.spins[key].value()
-            out[key] = round(value) if decimals == 0 else round(value, decimals)
+            if key in self.SCALE:
+                out[key] = round(value / self.SCALE[key], 4)
+            else:
+                out[key] = round(value) if decimals == 0 else round(value, decimals)
         for key, box in self.switches.items():
             out[key] = box.isChecked()
         return out
 
 
 class TimingSection(FieldsSection):
-    TITLE = QT_TRANSLATE_NOOP(C, "Lead times and cut-offs")
-    HINT = QT_TRANSLATE_NOOP(C, "How many days ahead greetings go out, how late a greeting missed on a closed day may "
+    TITLE = QT_TRANSLATE_NOOP("CareSettingsTab", "Lead times and cut-offs")
+    HINT = QT_TRANSLATE_NOOP("CareSettingsTab", "How many days ahead greetings go out, how late a greeting missed on a closed day may "
                                 "still go out, and which kinds of care run at all.")
     RULES = ("birthday", "anniversary", "member_anniversary", "holiday")
+    SHOT = "timing"
     FIELDS = (
-        ("birthday_days_ahead", QT_TRANSLATE_NOOP(C, "Birthday greeting, days ahead"), 0, 30, 0, DAYS),
-        ("anniversary_days_ahead", QT_TRANSLATE_NOOP(C, "Anniversary greeting, days ahead"), 0, 30, 0, DAYS),
-        ("holiday_days_ahead", QT_TRANSLATE_NOOP(C, "Holiday greeting, days ahead"), 0, 14, 0, DAYS),
-        ("blessing_cutoff_days", QT_TRANSLATE_NOOP(C, "A late birthday or anniversary greeting, at most"), 0, 60, 0,
+        ("birthday_days_ahead", QT_TRANSLATE_NOOP("CareSettingsTab", "Birthday greeting, days ahead"), 0, 30, 0, DAYS),
+        ("anniversary_days_ahead", QT_TRANSLATE_NOOP("CareSettingsTab", "Anniversary greeting, days ahead"), 0, 30, 0, DAYS),
+        ("holiday_days_ahead", QT_TRANSLATE_NOOP("CareSettingsTab", "Holiday greeting, days ahead"), 0, 14, 0, DAYS),
+        ("blessing_cutoff_days", QT_TRANSLATE_NOOP("CareSettingsTab", "A late birthday or anniversary greeting, at most"), 0, 60, 0,
          DAYS),
-        ("holiday_cutoff_days", QT_TRANSLATE_NOOP(C, "A late holiday greeting, at most"), 0, 30, 0, DAYS),
-        ("catch_up_max_days", QT_TRANSLATE_NOOP(C, "Catch up closed days, at most"), 1, 366, 0, DAYS),
+        ("holiday_cutoff_days", QT_TRANSLATE_NOOP("CareSettingsTab", "A late holiday greeting, at most"), 0, 30, 0, DAYS),
+        ("catch_up_max_days", QT_TRANSLATE_NOOP("CareSettingsTab", "Catch up closed days, at most"), 1, 366, 0, DAYS),
     )
-    SWITCHES = (("hold_for_approval", QT_TRANSLATE_NOOP(C, "Care texts wait for my approval (Care › Today)")),)
+    SWITCHES = (("hold_for_approval", QT_TRANSLATE_NOOP("CareSettingsTab", "Care texts wait for my approval (Care › Today)")),)
 
     def extra(self, grid: QGridLayout, row: int) -> None:
         group = QGroupBox(self.tr("Care that runs"), self)
@@ -121,18 +126,19 @@ def _money_edit(parent: QWidget) -> QLineEdit:
 
 
 class WinbackSection(FieldsSection):
-    TITLE = QT_TRANSLATE_NOOP(C, "Win-back")
-    HINT = QT_TRANSLATE_NOOP(C, "A member silent far longer than their own usual gap gets a text (with a voucher), or, "
+    TITLE = QT_TRANSLATE_NOOP("CareSettingsTab", "Win-back")
+    HINT = QT_TRANSLATE_NOOP("CareSettingsTab", "A member silent far longer than their own usual gap gets a text (with a voucher), or, "
                                 "for the biggest spenders, a call from the shop.")
     RULES = ("winback",)
+    SHOT = "winback"
     FIELDS = (
-        ("winback_factor", QT_TRANSLATE_NOOP(C, "Silent for more than (× their usual gap)"), 1, 20, 1, " ×"),
-        ("winback_floor_days", QT_TRANSLATE_NOOP(C, "and more than"), 1, 730, 0, DAYS),
-        ("winback_max_days", QT_TRANSLATE_NOOP(C, "but not more than"), 30, 3650, 0, DAYS),
-        ("winback_min_visits", QT_TRANSLATE_NOOP(C, "Visits at least"), 2, 100, 0, ""),
-        ("winback_call_top", QT_TRANSLATE_NOOP(C, "Biggest spenders called instead"), 0, 1000, 0, ""),
-        ("winback_daily_limit", QT_TRANSLATE_NOOP(C, "New win-backs a day, at most"), 0, 10000, 0, ""),
-        ("winback_window_days", QT_TRANSLATE_NOOP(C, "Came back: within"), 1, 365, 0, DAYS),
+        ("winback_factor", QT_TRANSLATE_NOOP("CareSettingsTab", "Silent for more than (× their usual gap)"), 1, 20, 1, " ×"),
+        ("winback_floor_days", QT_TRANSLATE_NOOP("CareSettingsTab", "and more than"), 1, 730, 0, DAYS),
+        ("winback_max_days", QT_TRANSLATE_NOOP("CareSettingsTab", "but not more than"), 30, 3650, 0, DAYS),
+        ("winback_min_visits", QT_TRANSLATE_NOOP("CareSettingsTab", "Visits at least"), 2, 100, 0, ""),
+        ("winback_call_top", QT_TRANSLATE_NOOP("CareSettingsTab", "Biggest spenders called instead"), 0, 1000, 0, ""),
+        ("winback_daily_limit", QT_TRANSLATE_NOOP("CareSettingsTab", "New win-backs a day, at most"), 0, 10000, 0, ""),
+        ("winback_window_days", QT_TRANSLATE_NOOP("CareSettingsTab", "Came back: within"), 1, 365, 0, DAYS),
     )
 
     def extra(self, grid: QGridLayout, row: int) -> None:
@@ -182,19 +188,21 @@ class WinbackSection(FieldsSection):
 
 
 class RepurchaseSection(FieldsSection):
-    TITLE = QT_TRANSLATE_NOOP(C, "Repurchase")
-    HINT = QT_TRANSLATE_NOOP(C, "A member who buys a product on a steady cycle and is overdue gets a reminder, worded "
+    TITLE = QT_TRANSLATE_NOOP("CareSettingsTab", "Repurchase")
+    HINT = QT_TRANSLATE_NOOP("CareSettingsTab", "A member who buys a product on a steady cycle and is overdue gets a reminder, worded "
                                 "for the product's category; a category left empty uses the default wording "
                                 "(Messages › Templates).")
     RULES = ("repurchase",)
+    SHOT = "repurchase"
+    SCALE = {"repurchase_max_cv": 100}
     COLUMNS = 3
     FIELDS = (
-        ("repurchase_min_purchases", QT_TRANSLATE_NOOP(C, "Bought at least"), 2, 50, 0, QT_TRANSLATE_NOOP(C, " times")),
-        ("repurchase_min_cycle_days", QT_TRANSLATE_NOOP(C, "Cycle at least"), 1, 365, 0, DAYS),
-        ("repurchase_max_cv", QT_TRANSLATE_NOOP(C, "Gaps vary by at most"), 0.05, 2, 2, ""),
-        ("repurchase_margin_pct", QT_TRANSLATE_NOOP(C, "Overdue by"), 0, 300, 0, QT_TRANSLATE_NOOP(C, " % of the cycle")),
-        ("repurchase_give_up_factor", QT_TRANSLATE_NOOP(C, "Give up after (× the cycle)"), 1.5, 20, 1, " ×"),
-        ("repurchase_lookback_days", QT_TRANSLATE_NOOP(C, "Look back"), 30, 3650, 0, DAYS),
+        ("repurchase_min_purchases", QT_TRANSLATE_NOOP("CareSettingsTab", "Bought at least"), 2, 50, 0, QT_TRANSLATE_NOOP("CareSettingsTab", " times")),
+        ("repurchase_min_cycle_days", QT_TRANSLATE_NOOP("CareSettingsTab", "Cycle at least"), 1, 365, 0, DAYS),
+        ("repurchase_max_cv", QT_TRANSLATE_NOOP("CareSettingsTab", "Gaps vary by at most"), 5, 200, 0, " %"),
+        ("repurchase_margin_pct", QT_TRANSLATE_NOOP("CareSettingsTab", "Overdue by (% of the cycle)"), 0, 300, 0, " %"),
+        ("repurchase_give_up_factor", QT_TRANSLATE_NOOP("CareSettingsTab", "Give up after (× the cycle)"), 1.5, 20, 1, " ×"),
+        ("repurchase_lookback_days", QT_TRANSLATE_NOOP("CareSettingsTab", "Look back"), 30, 3650, 0, DAYS),
     )
 
     def extra(self, grid: QGridLayout, row: int) -> None:
