@@ -200,3 +200,30 @@ def test_lead_times_rules_and_winback_voucher_are_saved(qtbot, ctx, shop):
     winback.submit()
     settle(qtbot, state)
     assert care.load_config(ctx).winback_voucher is None
+
+
+def test_saving_asks_the_owners_password_and_keeps_other_sections_edits(qtbot, unconfirmed_ctx, shop):
+    from app.ui.settings.owner_password import OwnerPasswordDialog
+
+    tab, state = open_tab(qtbot, unconfirmed_ctx)
+    winback = tab.section(WinbackSection)
+    winback.spins["winback_floor_days"].setValue(90)          # edited, not saved
+    timing = choose(qtbot, tab, TimingSection)
+    timing.spins["holiday_days_ahead"].setValue(2)
+    timing.submit()
+    assert isinstance(timing.password_dialog, OwnerPasswordDialog)    # nothing saved before the password
+    timing.password_dialog.reject()
+    settle(qtbot, state)
+    assert care.load_config(unconfirmed_ctx).holiday_days_ahead == 0
+    state.keep_owner(_confirmed(unconfirmed_ctx))
+    timing.submit()
+    settle(qtbot, state)
+    assert care.load_config(unconfirmed_ctx).holiday_days_ahead == 2
+    assert winback.spins["winback_floor_days"].value() == 90              # still being edited there
+    assert care.load_config(unconfirmed_ctx).winback_floor_days == 30
+
+
+def _confirmed(ctx):
+    from tests.shop import confirmed
+
+    return confirmed(ctx)

@@ -253,7 +253,7 @@ class CareSection(QWidget):
             return load_data(ctx, self.tab.section_classes)
 
         def saved(data: CareData) -> None:
-            self.tab.show_data(data)
+            self.tab.show_data(data, only=self)   # other sections keep what is being edited there
             self.status.ok(QCoreApplication.translate("CareSettingsTab", "Saved."))
             self.refresh_preview()
 
@@ -333,10 +333,15 @@ class CareSettingsTab(_Tab):
     def current(self) -> CareSection:
         return self.sections[max(0, self.stack.currentIndex())]
 
-    def show_data(self, data: CareData) -> None:
+    def show_data(self, data: CareData, *, only: CareSection | None = None) -> None:
+        """Every section shows ``data``; after a save, ``only`` the saved one does (the others keep
+        their unsaved edits and just learn the new data)."""
         self.data = data
         for s in self.sections:
-            s.show_data(data)
+            if only is None or s is only:
+                s.show_data(data)
+            else:
+                s.data = data
         self.apply_permissions()
 
 
