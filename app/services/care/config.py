@@ -180,6 +180,9 @@ def validate(key: str, value: object) -> None:
             raise _bad(key, value, L_("a number above 0"))
 
 
+_validate = validate   # its former name
+
+
 def check_voucher_spec(key: str, spec: object) -> None:
     ok = (isinstance(spec, dict) and isinstance(spec.get("value"), int) and spec["value"] > 0
           and isinstance(spec.get("min_spend", 0), int) and spec.get("min_spend", 0) >= 0
