@@ -25,6 +25,8 @@ shop_admin.first_run(ctx, "街角茶咖 Corner Tea & Coffee", "CNY", "zh_CN", "O
 auth.add_staff(ctx, "李店长", "manager", "2468")
 auth.add_staff(ctx, "小王", "cashier", "1357")
 care.update_config(ctx, hold_for_approval=True)   # Care › Today then shows the texts to approve
+from app.services.care.config import set_wording   # Settings › Care › Repurchase: one category's own wording
+set_wording(ctx, "美发 Salon", "{name}，距上次{product}已有{days}天，该修剪一下了，欢迎预约")
 care.run(ctx)
 PY
 $PY -m app backup >/dev/null    # Settings › Backups shows one

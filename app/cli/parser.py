@@ -72,6 +72,10 @@ summary:
   shopcare outbox send              deliver due messages through the configured gateway
   shopcare outbox test PHONE [TEXT] send one test text now and print the gateway's answer
   shopcare care run [--date D] [--dry-run]   queue every care action due on D (idempotent)
+  shopcare care config show|set KEY VALUE   the care settings (lead times, thresholds, tier plans)
+  shopcare care calendar [on|off KEY...|add KEY RULE EN ZH|reset]   festivals and the 24 solar terms
+  shopcare care wording [set CATEGORY TEXT|remove CATEGORY]   repurchase wording per product category
+  shopcare care preview [--rule R]  who would get what tomorrow
   shopcare rfm [--as-of D] [-o FILE.csv|FILE.xlsx] [--refit]   per member: recency, frequency,
                                     monetary, T, segment, p_alive, churn risk (export: owner, audited)
   shopcare support-bundle -o FILE.zip [--force]   logs, check output, versions, settings without
@@ -445,6 +449,9 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     c.add_argument("--date", metavar="D", default=None, help="the day, YYYY-MM-DD (default today; not after today)")
     c.add_argument("--dry-run", action="store_true", help="show what would be done; write nothing")
     c.set_defaults(func=cmd_care_run)
+    from app.cli.care_settings import add_commands as add_care_settings
+
+    add_care_settings(csub, _Formatter)
     c = sub.add_parser("support-bundle", help="logs, check output, versions; no personal data",
                        description="Zip what whoever helps you needs: ShopCare's log files (every unexpected "
                                    "failure with its traceback), the output of 'shopcare check', the versions "

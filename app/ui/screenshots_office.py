@@ -38,6 +38,19 @@ def render_settings(state, folder: Path) -> list[Path]:
     box.apply_permissions()
     process_events()
     _shot(screen, folder, f"settings_audit_key_{state.lang}", saved)
+    if screen.care is not None:   # Settings › Care: each section with its preview of tomorrow
+        screen.tabs.setCurrentWidget(screen.care)
+        for i, section in enumerate(screen.care.sections):
+            screen.care.list.setCurrentRow(i)
+            _wait(state, 3)
+            day = section.showcase_day()   # a day with something to show (the calendar: its next greeting)
+            if day is not None:
+                from PySide6.QtCore import QDate
+
+                section.preview.day.setDate(QDate(day.year, day.month, day.day))
+                _wait(state, 3)
+            section.preview.table.scrollToTop()
+            _shot(screen, folder, f"settings_care_{section.SHOT}_{state.lang}", saved)
     _close(screen)
     return saved
 

@@ -118,8 +118,10 @@ def window_start(cfg: CareConfig, last_run: date | None, on: date) -> date:
     return max(min(last_run + timedelta(days=1), on), on - timedelta(days=cfg.catch_up_max_days))
 
 
-def plan_actions(t: Ctx, cfg: CareConfig, first: date, on: date, *, rhythm_rules: bool = True) -> list[Action]:
-    """Everything due in [first, on], in the order it is written."""
+def plan_actions(t: Ctx, cfg: CareConfig, first: date, on: date, *, rhythm_rules: bool = True,
+                 calendar=None) -> list[Action]:
+    """Everything due in [first, on], in the order it is written (``calendar``: a care calendar not
+    saved yet, for Settings › Care's preview)."""
     actions: list[Action] = []
     if "birthday" in cfg.enabled:
         actions += plan.birthdays(t, cfg, first, on)
@@ -128,7 +130,7 @@ def plan_actions(t: Ctx, cfg: CareConfig, first: date, on: date, *, rhythm_rules
     if "member_anniversary" in cfg.enabled:
         actions += plan.member_anniversaries(t, cfg, first, on)
     if "holiday" in cfg.enabled:
-        actions += plan.holiday_greetings(t, cfg, first, on)
+        actions += plan.holiday_greetings(t, cfg, first, on, calendar)
     if "tier_care" in cfg.enabled:
         actions += plan.tier_care(t, cfg, on)
     winback = rhythm.winback(t, cfg, on) if rhythm_rules and "winback" in cfg.enabled else []
@@ -147,6 +149,13 @@ _existing_keys = plan.existing_keys
 def may_be_called(m: Member) -> bool:
     """A call task needs a phone that works and a member who has not opted out."""
     return bool(m.phone) and m.erased_at is None and m.opted_out_at is None and m.phone_flag != "invalid"
+
+
+def apply_actions(t: Ctx, actions: list[Action], on: date, shop, dry_run: bool, *, hold: bool = False
+                  ) -> list[CareOutcome]:
+    """Decide each action (done already, stale, no consent) and write it, or with ``dry_run`` only
+    compose what would be written (the preview in Settings › Care)."""
+    return _apply(t, actions, on, shop, dry_run, hold=hold)
 
 
 def _apply(t: Ctx, actions: list[Action], on: date, shop, dry_run: bool, *, hold: bool = False) -> list[CareOutcome]:
@@ -208,7 +217,9 @@ def _write(t: Ctx, a: Action, m: Member, on: date, shop, dry_run: bool, hold: bo
             t.s.flush()
             task_id = task.id
         return dict(outcome="task", task_reason=reason, task_id=task_id, voucher_code=code)
-    body = templates.compose(t, a.template, lang, text_values(a, m.name, values, shop), cfg=shop)
+    own = values.get("wording")  # the shop's wording for this repurchase's category
+    body = (templates.render(shop, a.template, lang, own, text_values(a, m.name, values, shop)) if own
+            else templates.compose(t, a.template, lang, text_values(a, m.name, values, shop), cfg=shop))
     msg_id = None
     if not dry_run:
         # The key was looked up in this transaction (``fresh``: no second look-up); a row another

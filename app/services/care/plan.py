@@ -136,9 +136,12 @@ def member_anniversaries(t: Ctx, cfg: CareConfig, first: date, last: date) -> li
 
 
 # --- holidays and solar terms -------------------------------------------------------------------
-def holiday_greetings(t: Ctx, cfg: CareConfig, first: date, last: date) -> list[Action]:
+def holiday_greetings(t: Ctx, cfg: CareConfig, first: date, last: date, calendar=None) -> list[Action]:
+    """Greetings for the days of the shop's care calendar (``calendar``: another list of days, for a
+    preview of one not saved yet)."""
     ahead = cfg.holiday_days_ahead
-    days = holiday_calendar.between(holiday_calendar.load(t), first + timedelta(days=ahead),
+    entries = holiday_calendar.load(t) if calendar is None else tuple(calendar)
+    days = holiday_calendar.between(entries, first + timedelta(days=ahead),
                                     last + timedelta(days=ahead))
     if not days:
         return []
