@@ -281,6 +281,9 @@ CATALOGUE: dict[str, str] = {
     "care_holiday_name_empty": NC_("care_holiday_name_empty", "A calendar day needs an English and a Chinese name"),
     "care_holiday_duplicate": NC_("care_holiday_duplicate", "The care calendar already has a day '{key}'"),
     "care_holiday_not_found": NC_("care_holiday_not_found", "The care calendar has no day '{key}'"),
+    "points_reminder_too_long": NC_("points_reminder_too_long", "A points reminder {days} days before expiry is too early: points can expire {period} days after they are earned. Choose fewer than {period} days"),
+    "points_expiry_shorter_than_reminder": NC_("points_expiry_shorter_than_reminder", "Points would expire {period} days after they are earned, sooner than the points reminder ({days} days before expiry): shorten the reminder in the care settings first"),
+    "expiry_date_future": NC_("expiry_date_future", "Points cannot be expired for {date}: it is after today ({today})"),
     "care_setting_invalid": NC_("care_setting_invalid", "Care setting {key}: '{value}' is not {expected}"),
     # member analytics and its exports (services/analytics/)
     "as_of_future": NC_("as_of_future", "The as-of date {date} is after today ({today})"),

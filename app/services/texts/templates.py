@@ -62,6 +62,8 @@ KINDS: dict[str, TemplateKind] = {
     "winback": TemplateKind("care", _MEMBER + _VOUCHER + ("days", "days_since_visit")),
     "winback_voucher": TemplateKind("care", _MEMBER + _CARE_VOUCHER + ("days", "days_since_visit")),
     "repurchase": TemplateKind("care", _MEMBER + ("days", "product")),
+    # points about to expire (care rule points_reminder): {expiring} of them on {expiry_date}, {days} ahead
+    "points_reminder": TemplateKind("care", _MEMBER + ("expiring", "expiry_date", "days")),
     "campaign": TemplateKind("marketing", _MEMBER + _CARE_VOUCHER),
     # care: bring a friend (campaigns.py): {reward} is the points the member gets for a friend's visit
     "campaign_referral": TemplateKind("marketing", _MEMBER + _CARE_VOUCHER + ("reward",)),
@@ -295,7 +297,8 @@ def sample_values(cfg: ShopSettings, lang: str) -> dict[str, str]:
         "days_since_visit": "45", "days": "45",
         "occasion": i18n.gettext(lang, _SAMPLE_OCCASION, context="occasion:wedding"),
         "product": i18n.T_(lang, "Ripe Pu'er cake"), "voucher": amount(2000), "min_spend": amount(10000),
-        "reward": "200",
+        "reward": "200", "expiring": money.format_int(350, lang),
+        "expiry_date": format_date(date(2026, 12, 31), "medium", locale=i18n.babel_locale(lang)),
     }
 
 
