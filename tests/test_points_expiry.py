@@ -180,3 +180,37 @@ def test_expiry_runs_before_the_counts_a_till_sees(ctx, clock):
     care.run(ctx)
     with ctx.tx(write=False) as t:
         assert t.s.execute(select(func.sum(PointsEntry.points)).where(PointsEntry.member_id == m.id)).scalar() == 0
+
+
+def test_end_of_day_report_shows_the_day_s_expiry_and_what_lapses_soon(ctx, clock, tmp_path):
+    from app.services.reports import eod, eod_pdf
+
+    a = member(ctx, "13800138001", "甲")
+    b = member(ctx, "13800138002", "乙")
+    credit(ctx, a.id, 120, date(2026, 3, 4))           # lapses on a closed day
+    credit(ctx, a.id, 300, date(2026, 3, 25))          # soon
+    credit(ctx, b.id, 45, date(2026, 4, 2))            # soon (within 30 days of the 5th)
+    credit(ctx, b.id, 999, date(2026, 6, 1))           # not soon
+    expiry.run(ctx)
+    clock.set(datetime(2026, 3, 5, 9))
+    expiry.run(ctx)
+    closed_day = eod.eod_report(ctx, date(2026, 3, 4))
+    assert closed_day.points_expired == -120
+    today = eod.eod_report(ctx, date(2026, 3, 5))
+    assert today.points_expired == 0
+    assert (today.points_expiring.count, today.points_expiring.amount) == (2, 345)
+    assert [(r.member_id, r.points, r.first_on) for r in today.expiring_soon] == [
+        (a.id, 300, date(2026, 3, 25)), (b.id, 45, date(2026, 4, 2))]
+    out = eod_pdf.write_eod_pdf(today, tmp_path / "eod.pdf", "en")
+    assert out.stat().st_size > 1000
+
+
+def test_member_page_upcoming_expiry(ctx):
+    m = member(ctx)
+    credit(ctx, m.id, 100, date(2026, 4, 1))
+    credit(ctx, m.id, 50, date(2026, 4, 1))
+    credit(ctx, m.id, 80, date(2026, 5, 1))
+    with ctx.tx() as t:
+        ledger.post_points(t, m.id, "redeem", -120)
+    assert points.upcoming(ctx, m.id, date(2026, 3, 2)) == [(date(2026, 4, 1), 30), (date(2026, 5, 1), 80)]
+    assert points.schedule([(None, 10), (date(2026, 1, 1), 5)], 7) == []     # the dated ones go first
