@@ -432,6 +432,7 @@ FIELD_LABELS: dict[str, str] = {
     "VIP month spend": NC_("field:VIP month spend", "VIP month spend"), "principal": NC_("field:principal", "paid balance"),
     "bonus": NC_("field:bonus", "bonus balance"), "date": NC_("field:date", "date"), "from": NC_("field:from", "from"), "to": NC_("field:to", "to"),
     "expires_on": NC_("field:expires_on", "expiry date"), "cost": NC_("field:cost", "cost price"),
+    "sms_part_price": NC_("field:sms_part_price", "price per SMS part"),
     "member price": NC_("field:member price", "member price"), "members": NC_("field:members", "members"), "days": NC_("field:days", "days"),
     # settings and other choices a service names in setting_invalid (key=…)
     "kind": NC_("field:kind", "kind"), "card_uses": NC_("field:card_uses", "count-card uses"), "sort": NC_("field:sort", "sort order"),

@@ -214,3 +214,21 @@ def test_member_page_upcoming_expiry(ctx):
         ledger.post_points(t, m.id, "redeem", -120)
     assert points.upcoming(ctx, m.id, date(2026, 3, 2)) == [(date(2026, 4, 1), 30), (date(2026, 5, 1), 80)]
     assert points.schedule([(None, 10), (date(2026, 1, 1), 5)], 7) == []     # the dated ones go first
+
+
+def test_member_page_shows_the_points_soon_to_expire(qtbot, ctx):
+    from app.ui import i18n as ui_i18n
+    from app.ui.members.member_page import MemberPage
+    from app.ui.state import AppState
+
+    ui_i18n.install("en")
+    settings.update(ctx, language="en")
+    m = member(ctx)
+    credit(ctx, m.id, 350, date(2026, 12, 31))
+    state = AppState(ctx)
+    page = MemberPage(state, m.id)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: page.data is not None, timeout=10_000)
+    assert page.points_expiring.text() == f"350 expire on {state.date(date(2026, 12, 31))}"
+    assert page.points_expiring.property("role") == "warning"
+    state.tasks.wait()

@@ -65,6 +65,15 @@ def cmd_care_run(env: Env) -> int:
              c.missed, c.late] for c in report.rules + (report.total,)]
     for line in _table([heads] + rows):
         env.say(line)
+    total = report.total
+    if total.queued:
+        from app.money import format_money
+        from app.services.base import settings
+
+        shop = settings.load(ctx)
+        cost = shop.sms_cost(report.parts)
+        env.say(msg("care_parts_cost" if cost else "care_parts", lang, texts=total.queued, parts=report.parts,
+                    cost=format_money(cost, shop.currency, shop.format_locale)))
     if report.dry_run:
         for o in report.outcomes:
             name = care_rule_name(o.rule, lang)

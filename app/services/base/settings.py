@@ -48,6 +48,8 @@ class ShopSettings:
     quiet_start: str = "21:00"
     quiet_end: str = "09:00"
     daily_text_cap: int = 3
+    # what the gateway bills for one SMS part, in minor units (0: not told): previews show the cost
+    sms_part_price: int = 0
     optout_line_zh: str = "回T退订"
     optout_line_en: str = "Reply STOP to opt out"
     # stock: "warn" lets a sale take a product below zero (the till warns), "refuse" stops it
@@ -69,6 +71,10 @@ class ShopSettings:
     @property
     def minor_per_unit(self) -> int:
         return 10 ** self.exponent
+
+    def sms_cost(self, parts: int) -> int:
+        """What ``parts`` SMS parts cost at the shop's price per part (0 when no price is set)."""
+        return parts * self.sms_part_price
 
     def point_value(self, points: int) -> int:
         """Minor units that ``points`` pay for (floored)."""
@@ -217,7 +223,7 @@ def _validate(key: str, value: object) -> object:
         if not isinstance(value, str) or not value.strip() or len(value) > 32:
             raise ValidationError("tier_not_found", tier=quoted(str(value)))
         return value.strip()
-    if key in ("vip_single_purchase", "vip_month_spend", "open_price_max"):
+    if key in ("vip_single_purchase", "vip_month_spend", "open_price_max", "sms_part_price"):
         # whole minor units within the shop's bound (the currency's own digits: see _check_together)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise bad(L_("an amount ≥ 0 in minor units"))
@@ -313,7 +319,7 @@ def _check_together(t: Ctx, old: ShopSettings, new: ShopSettings, changes: dict)
     """The rules that need the database or other settings."""
     if new.currency != old.currency and money_recorded(t):
         raise Conflict("currency_locked", old=old.currency, new=new.currency)
-    for key in ("vip_single_purchase", "vip_month_spend", "open_price_max"):
+    for key in ("vip_single_purchase", "vip_month_spend", "open_price_max", "sms_part_price"):
         if key in changes or "currency" in changes:
             check_amount(getattr(new, key), new.currency, field=key, allow_zero=key != "open_price_max")
     if "points_expiry_policy" in changes or "points_expiry_months" in changes:

@@ -21,7 +21,7 @@ from app import i18n
 from app.i18n import NC_
 from app.models import CallbackTask, Member
 from app.money import format_int, format_money, format_plain
-from app.services.texts import outbox, templates
+from app.services.texts import bodies, outbox, templates
 from app.services.base import settings
 from app.services.ledger import expiry, vouchers
 from app.services.ledger.expiry import ExpiryRun
@@ -77,6 +77,12 @@ class CareReport:
 
     def count(self, rule: str) -> RuleCount:
         return next(r for r in self.rules if r.rule == rule)
+
+    @property
+    def parts(self) -> int:
+        """SMS parts of the texts queued (dry run: that would be); times the shop's price per part
+        (ShopSettings.sms_cost) what they cost."""
+        return sum(bodies.segments(o.body)[0] for o in self.outcomes if o.outcome == "queued" and o.body)
 
     @property
     def total(self) -> RuleCount:
