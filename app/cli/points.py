@@ -13,9 +13,11 @@ MESSAGES = {
     "head": NC_("cli:points_head", "Points expiry up to {on} (days looked at: {first} to {on})"),
     "day": NC_("cli:points_day", "{day}: {points} points of {members} member(s) expired; {cards} count card(s) with "
                                  "{uses} use(s) left expired"),
+    "day_points": NC_("cli:points_day_points", "{day}: {points} points of {members} member(s) expired"),
     "none": NC_("cli:points_none", "Nothing had lapsed: no points or count cards expired"),
     "total": NC_("cli:points_total", "In all: {points} points of {members} member(s), {cards} count card(s) "
                                      "({uses} uses)"),
+    "total_points": NC_("cli:points_total_points", "In all: {points} points of {members} member(s)"),
     "dry_run": NC_("cli:points_dry_run", "Dry run: nothing was written"),
 }
 
@@ -56,12 +58,13 @@ def say_days(env: Env, run) -> None:
     """One line per day on which something expired, then the total (also after ``care run``)."""
     n = lambda v: format_int(v, env.lang)  # noqa: E731
     for d in run.days:
-        _say(env, "day", day=d.day.isoformat(), points=n(d.points), members=n(d.members), cards=n(d.cards),
-             uses=n(d.uses))
+        _say(env, "day" if d.cards else "day_points", day=d.day.isoformat(), points=n(d.points),
+             members=n(d.members), cards=n(d.cards), uses=n(d.uses))
     if not run.days:
         _say(env, "none")
     elif len(run.days) > 1:
-        _say(env, "total", points=n(run.points), members=n(run.members), cards=n(run.cards), uses=n(run.uses))
+        _say(env, "total" if run.cards else "total_points", points=n(run.points), members=n(run.members),
+             cards=n(run.cards), uses=n(run.uses))
 
 
 def cmd_points_expire(env: Env) -> int:
