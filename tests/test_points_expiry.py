@@ -232,3 +232,23 @@ def test_member_page_shows_the_points_soon_to_expire(qtbot, ctx):
     assert page.points_expiring.text() == f"350 expire on {state.date(date(2026, 12, 31))}"
     assert page.points_expiring.property("role") == "warning"
     state.tasks.wait()
+
+
+def test_the_app_expires_points_at_start_off_the_ui_thread(qtbot, ctx, cashier_ctx):
+    """The app's start-up care run (app/ui/care/background_care.py), whoever is logged in."""
+    from app.ui import i18n as ui_i18n
+    from app.ui.care.background_care import BackgroundCare
+    from app.ui.state import AppState
+
+    ui_i18n.install("en")
+    m = member(ctx)
+    credit(ctx, m.id, 75, date(2026, 3, 1))
+    state = AppState(cashier_ctx)
+    job = BackgroundCare(state, interval_ms=60_000)
+    job.start()
+    qtbot.waitUntil(lambda: job.runs >= 1, timeout=20_000)
+    job.stop()
+    state.tasks.wait()
+    assert job.last_error is None and job.last_report.expiry.points == 75
+    assert [(mid, pts) for mid, pts, _ in expired_entries(ctx)] == [(m.id, -75)]
+    assert job.summary().endswith(", 75 points expired")
