@@ -252,3 +252,43 @@ def test_the_app_expires_points_at_start_off_the_ui_thread(qtbot, ctx, cashier_c
     assert job.last_error is None and job.last_report.expiry.points == 75
     assert [(mid, pts) for mid, pts, _ in expired_entries(ctx)] == [(m.id, -75)]
     assert job.summary().endswith(", 75 points expired")
+
+
+# --- two tills at once -----------------------------------------------------------------------------
+def _till_expiry(url: str, day: str, till: str, barrier, out) -> None:
+    from app.db import Database
+    from app.services.base.context import SYSTEM, Ctx, FixedClock
+    from app.services.ledger import expiry as expiry_
+
+    db = Database(url)
+    ctx = Ctx(db=db, actor=SYSTEM, till=till, clock=FixedClock(datetime.fromisoformat(day + "T09:00:00")))
+    barrier.wait()
+    run = expiry_.run(ctx)
+    out.put((till, run.points))
+    db.dispose()
+
+
+def test_two_tills_expire_each_day_once(ctx, db, clock):
+    import multiprocessing
+
+    people = [member(ctx, f"1380000{i:04d}", f"客{i}") for i in range(30)]
+    for i, m in enumerate(people):
+        credit(ctx, m.id, 10 + i, date(2026, 3, 3 + i % 5))
+        credit(ctx, m.id, 5, None)
+    expiry.run(ctx)                                     # 2 March; then closed 3-7 March
+    spawn = multiprocessing.get_context("spawn")
+    barrier, out = spawn.Barrier(2), spawn.Queue()
+    procs = [spawn.Process(target=_till_expiry, args=(db.url, "2026-03-08", t, barrier, out)) for t in ("T1", "T2")]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    due = sum(10 + i for i in range(30))
+    assert sum(pts for _, pts in results) == due        # between them, each day's points expired once
+    with ctx.tx(write=False) as t:
+        assert t.s.execute(select(func.sum(PointsEntry.points)).where(PointsEntry.kind == "expire")).scalar() == -due
+        days = t.s.execute(select(func.count(func.distinct(PointsEntry.created_at)))
+                           .where(PointsEntry.kind == "expire")).scalar()
+    assert days == 5 and ledger_faults(ctx.db) == []
