@@ -292,3 +292,23 @@ def test_two_tills_expire_each_day_once(ctx, db, clock):
         days = t.s.execute(select(func.count(func.distinct(PointsEntry.created_at)))
                            .where(PointsEntry.kind == "expire")).scalar()
     assert days == 5 and ledger_faults(ctx.db) == []
+
+
+def test_command_line_points_expire(ctx, db, capsys):
+    from app.cli import main
+
+    settings.update(ctx, language="en")
+    m = member(ctx)
+    today = date.today()
+    credit(ctx, m.id, 1234, today - timedelta(days=3))
+    assert main(["--db", db.url, "points", "expire", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"{today.isoformat()}: 1,234 points of 1 member(s) expired" in out and "Dry run" in out
+    assert expired_entries(ctx) == []
+    assert main(["--db", db.url, "--lang", "zh_CN", "points", "expire"]) == 0
+    assert f"{today.isoformat()}：1 位会员的 1,234 积分已过期" in capsys.readouterr().out
+    assert main(["--db", db.url, "points", "expire"]) == 0                     # again: nothing
+    assert "Nothing had lapsed" in capsys.readouterr().out
+    future = (today + timedelta(days=1)).isoformat()
+    assert main(["--db", db.url, "points", "expire", "--date", future]) == 2
+    assert "after today" in capsys.readouterr().err
