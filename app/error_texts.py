@@ -298,6 +298,9 @@ CATALOGUE: dict[str, str] = {
     "care_holiday_name_empty": NC_("care_holiday_name_empty", "A calendar day needs an English and a Chinese name"),
     "care_holiday_duplicate": NC_("care_holiday_duplicate", "The care calendar already has a day '{key}'"),
     "care_holiday_not_found": NC_("care_holiday_not_found", "The care calendar has no day '{key}'"),
+    "points_reminder_too_long": NC_("points_reminder_too_long", "A points reminder {days} days before expiry is too early: points can expire {period} days after they are earned. Choose fewer than {period} days"),
+    "points_expiry_shorter_than_reminder": NC_("points_expiry_shorter_than_reminder", "Points would expire {period} days after they are earned, sooner than the points reminder ({days} days before expiry): shorten the reminder in the care settings first"),
+    "expiry_date_future": NC_("expiry_date_future", "Points cannot be expired for {date}: it is after today ({today})"),
     "care_setting_invalid": NC_("care_setting_invalid", "Care setting {key}: '{value}' is not {expected}"),
     "care_plan_action_invalid": NC_("care_plan_action_invalid", "Tier care, {tier} plan {n}: '{action}' is not an action (text, voucher, gift or call)"),
     "care_plan_every_invalid": NC_("care_plan_every_invalid", "Tier care, {tier} plan {n}: '{every}' is not a period (month, quarter, half year or year)"),
@@ -461,6 +464,7 @@ FIELD_LABELS: dict[str, str] = {
     "VIP month spend": NC_("field:VIP month spend", "VIP month spend"), "principal": NC_("field:principal", "paid balance"),
     "bonus": NC_("field:bonus", "bonus balance"), "date": NC_("field:date", "date"), "from": NC_("field:from", "from"), "to": NC_("field:to", "to"),
     "expires_on": NC_("field:expires_on", "expiry date"), "cost": NC_("field:cost", "cost price"),
+    "sms_part_price": NC_("field:sms_part_price", "price per SMS part"),
     "member price": NC_("field:member price", "member price"), "members": NC_("field:members", "members"), "days": NC_("field:days", "days"),
     # settings and other choices a service names in setting_invalid (key=…)
     "kind": NC_("field:kind", "kind"), "card_uses": NC_("field:card_uses", "count-card uses"), "sort": NC_("field:sort", "sort order"),

@@ -71,6 +71,8 @@ MESSAGES: dict[str, str] = {
     # care engine (shopcare care run)
     "care_head": NC_("cli:care_head", "Care actions for {on} (days looked at: {first} to {on})"),
     "care_dry": NC_("cli:care_dry", "Dry run: nothing was written"),
+    "care_parts": NC_("cli:care_parts", "{texts} text(s): {parts} SMS part(s)"),
+    "care_parts_cost": NC_("cli:care_parts_cost", "{texts} text(s): {parts} SMS part(s), about {cost}"),
     "care_action_text": NC_("cli:care_action_text", "  {due}  {rule}  {name}: {body}"),
     "care_action_task": NC_("cli:care_action_task", "  {due}  {rule}  {name}: task: {reason}"),
     # shopcare rfm

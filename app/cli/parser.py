@@ -25,6 +25,7 @@ from app.cli.messages import msg
 from app.cli.reports import (cmd_export_members, cmd_export_products, cmd_report_eod, cmd_report_products,
                              cmd_report_statement, cmd_rfm)
 from app.cli.sales import cmd_reprint
+from app.cli.points import add_parser as add_points_parser
 from app.cli.stock import add_parser as add_stock_parser
 from app.cli.texts import cmd_outbox_send, cmd_outbox_test
 from app.i18n import NC_
@@ -76,6 +77,7 @@ summary:
   shopcare care calendar [on|off KEY...|add KEY RULE EN ZH|reset]   festivals and the 24 solar terms
   shopcare care wording [set CATEGORY TEXT|remove CATEGORY]   repurchase wording per product category
   shopcare care preview [--rule R]  who would get what tomorrow
+  shopcare points expire [--date D] [--dry-run]   expire the points and count cards that lapsed up to D
   shopcare rfm [--as-of D] [-o FILE.csv|FILE.xlsx] [--refit]   per member: recency, frequency,
                                     monetary, T, segment, p_alive, churn risk (export: owner, audited)
   shopcare support-bundle -o FILE.zip [--force]   logs, check output, versions, settings without
@@ -406,6 +408,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                         "(default: this till's printer setting, else preview)")
     c.set_defaults(func=cmd_reprint)
     add_stock_parser(sub, lang, _Formatter)
+    add_points_parser(sub, lang, _Formatter, day)
 
     # texts: gateways and sending
     out = sub.add_parser("outbox", help="send due texts, or one test text",

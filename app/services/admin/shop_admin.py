@@ -404,9 +404,11 @@ def unlock(ctx: Ctx, staff_id: int) -> StaffView:
 # --- texts: quiet hours, daily cap, opt-out lines -------------------------------------------------------
 
 def update_texting(ctx: Ctx, quiet_start: str, quiet_end: str, daily_text_cap: int, optout_line_zh: str,
-                   optout_line_en: str) -> ShopSettings:
+                   optout_line_en: str, sms_part_price: int | None = None) -> ShopSettings:
     """Quiet hours ("HH:MM" shop time; may cross midnight; equal times mean none), the daily cap of care
-    and marketing texts per member, and the opt-out lines texts carry (owner or manager)."""
+    and marketing texts per member, the opt-out lines texts carry and, when given, the price of one SMS
+    part in minor units (owner or manager)."""
+    more = {} if sms_part_price is None else {"sms_part_price": sms_part_price}
     return shop_settings.update(ctx, permission="change_texting", quiet_start=quiet_start, quiet_end=quiet_end,
                                 daily_text_cap=daily_text_cap, optout_line_zh=optout_line_zh,
-                                optout_line_en=optout_line_en)
+                                optout_line_en=optout_line_en, **more)

@@ -14,10 +14,12 @@ from app.errors import ValidationError
 from app.i18n import L_
 from app.models import Setting
 from app.services.base.context import Ctx
+from app.services.base.settings import POINTS_REMINDER_DAYS_DEFAULT
 
 CONFIG_KEY, CALENDAR_KEY, LAST_RUN_KEY = "care_config", "care_calendar", "care_last_run"
 
-RULES = ("birthday", "anniversary", "member_anniversary", "holiday", "tier_care", "winback", "repurchase")
+RULES = ("birthday", "anniversary", "member_anniversary", "holiday", "tier_care", "winback", "repurchase",
+         "points_reminder")
 PLAN_ACTIONS = ("text", "voucher", "gift", "call")
 PLAN_PERIODS = ("month", "quarter", "half_year", "year")
 
@@ -70,6 +72,9 @@ class CareConfig:
     repurchase_give_up_factor: float = 3.0
     repurchase_lookback_days: int = 730
     tier_plans: dict = field(default_factory=lambda: json.loads(json.dumps(DEFAULT_TIER_PLANS)))
+    # Points reminder: a text this many days before a member's points expire ("350 points expire on
+    # 31 Dec"), once per member and expiry day; at least 1 and shorter than the expiry period.
+    points_reminder_days: int = POINTS_REMINDER_DAYS_DEFAULT
     # Care texts wait in Care › Today for the owner's approval (status 'held') instead of going out
     # with the next sender run.
     hold_for_approval: bool = False
@@ -136,6 +141,10 @@ def update(ctx: Ctx, **changes: object) -> CareConfig:
     permissions.require(ctx, "change_settings")
     for key, value in changes.items():
         validate(key, value)
+    if "points_reminder_days" in changes:
+        from app.services.base import settings as shop_settings
+
+        shop_settings.reminder_fits(changes["points_reminder_days"], shop_settings.load(ctx))
     with ctx.tx() as t:
         if "tier_plans" in changes:
             check_plan_tiers(t, changes["tier_plans"])
@@ -169,6 +178,9 @@ def validate(key: str, value: object) -> None:
     elif key == "winback_voucher":
         if value is not None:
             check_voucher_spec(key, value)
+    elif key == "points_reminder_days":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3660:
+            raise _bad(key, value, L_("a whole number of days from {min} to {max}", min=1, max=3660))
     elif isinstance(default, bool):
         if not isinstance(value, bool):
             raise _bad(key, value, L_("true or false"))

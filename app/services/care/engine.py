@@ -20,10 +20,11 @@ from app.errors import ValidationError
 from app import i18n
 from app.i18n import NC_
 from app.models import CallbackTask, Member
-from app.money import format_money, format_plain
-from app.services.texts import outbox, templates
+from app.money import format_int, format_money, format_plain
+from app.services.texts import bodies, outbox, templates
 from app.services.base import settings
-from app.services.ledger import vouchers
+from app.services.ledger import expiry, vouchers
+from app.services.ledger.expiry import ExpiryRun
 from app.services.care import config as care_config
 from app.services.care import plan, rhythm
 from app.services.care.config import RULES, CareConfig
@@ -72,9 +73,16 @@ class CareReport:
     last_run_before: date | None
     rules: tuple[RuleCount, ...]
     outcomes: tuple[CareOutcome, ...] = field(repr=False, default=())
+    expiry: ExpiryRun | None = None    # the points and count cards expired first (ledger/expiry.py)
 
     def count(self, rule: str) -> RuleCount:
         return next(r for r in self.rules if r.rule == rule)
+
+    @property
+    def parts(self) -> int:
+        """SMS parts of the texts queued (dry run: that would be); times the shop's price per part
+        (ShopSettings.sms_cost) what they cost."""
+        return sum(bodies.segments(o.body)[0] for o in self.outcomes if o.outcome == "queued" and o.body)
 
     @property
     def total(self) -> RuleCount:
@@ -93,6 +101,8 @@ def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> CareRepor
         raise ValidationError("care_date_future", date=on.isoformat(), today=today.isoformat())
     check_day(on)
     shop = settings.load(ctx)
+    # The shop's expiry policy first (its own catch-up and dedupe): the reminders then count what is left.
+    expired = expiry.run(ctx, on, dry_run=dry_run)
     with ctx.tx(write=False) as t:
         cfg = care_config.load(t)
         before = care_config.last_run(t)
@@ -107,7 +117,7 @@ def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> CareRepor
     if not dry_run:
         with ctx.tx() as t:
             care_config.set_last_run(t, on)
-    return CareReport(on, dry_run, start, before, _count(outcomes), tuple(outcomes))
+    return CareReport(on, dry_run, start, before, _count(outcomes), tuple(outcomes), expired)
 
 
 def window_start(cfg: CareConfig, last_run: date | None, on: date) -> date:
@@ -133,6 +143,8 @@ def plan_actions(t: Ctx, cfg: CareConfig, first: date, on: date, *, rhythm_rules
         actions += plan.holiday_greetings(t, cfg, first, on, calendar)
     if "tier_care" in cfg.enabled:
         actions += plan.tier_care(t, cfg, on)
+    if "points_reminder" in cfg.enabled:
+        actions += plan.points_reminders(t, cfg, first, on)
     winback = rhythm.winback(t, cfg, on) if rhythm_rules and "winback" in cfg.enabled else []
     actions += winback
     if rhythm_rules and "repurchase" in cfg.enabled:
@@ -247,7 +259,8 @@ OCCASIONS = {"wedding": NC_("occasion:wedding", "wedding anniversary"), "other":
 
 def text_values(a: Action, name: str, values: dict, shop) -> dict:
     """Placeholders for the templates: {name} {shop} and the rule's own ({days} {holiday} {years}
-    {occasion} {tier} {product} {voucher} {voucher_code} {voucher_expiry} {min_spend})."""
+    {occasion} {tier} {product} {voucher} {voucher_code} {voucher_expiry} {min_spend}; the points
+    reminder's {expiring} {expiry_date} {points})."""
     lang = shop.language
     out = {"name": name, "shop": shop.signature or shop.shop_name}
     if a.rule == "birthday":
@@ -266,6 +279,11 @@ def text_values(a: Action, name: str, values: dict, shop) -> dict:
     elif a.rule == "repurchase":
         out["product"] = values["product"]
         out["days"] = values["days_since"]
+    elif a.rule == "points_reminder":
+        out["expiring"] = format_int(values["expiring"], lang)
+        out["expiry_date"] = _date(values["expiry_date"], shop.format_locale)
+        out["points"] = format_int(values["balance"], lang)
+        out["days"] = values["days"]
     if "voucher_code" in values:
         kind, value = values["voucher_kind"], values["voucher_value"]
         out["voucher"] = f"{value / 100:g}%" if kind == "percent" else format_money(value, shop.currency, lang)

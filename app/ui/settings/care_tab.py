@@ -31,6 +31,7 @@ RULE_NAMES = {
     "tier_care": QT_TRANSLATE_NOOP("CareSettingsTab", "Tier care"),
     "winback": QT_TRANSLATE_NOOP("CareSettingsTab", "Win-back"),
     "repurchase": QT_TRANSLATE_NOOP("CareSettingsTab", "Repurchase"),
+    "points_reminder": QT_TRANSLATE_NOOP("CareSettingsTab", "Points about to expire"),
 }
 
 

@@ -84,7 +84,7 @@ class TimingSection(FieldsSection):
     TITLE = QT_TRANSLATE_NOOP("CareSettingsTab", "Lead times and cut-offs")
     HINT = QT_TRANSLATE_NOOP("CareSettingsTab", "How many days ahead greetings go out, how late a greeting missed on a closed day may "
                                 "still go out, and which kinds of care run at all.")
-    RULES = ("birthday", "anniversary", "member_anniversary", "holiday")
+    RULES = ("birthday", "anniversary", "member_anniversary", "holiday", "points_reminder")
     SHOT = "timing"
     FIELDS = (
         ("birthday_days_ahead", QT_TRANSLATE_NOOP("CareSettingsTab", "Birthday greeting, days ahead"), 0, 30, 0, DAYS),
@@ -94,6 +94,8 @@ class TimingSection(FieldsSection):
          DAYS),
         ("holiday_cutoff_days", QT_TRANSLATE_NOOP("CareSettingsTab", "A late holiday greeting, at most"), 0, 30, 0, DAYS),
         ("catch_up_max_days", QT_TRANSLATE_NOOP("CareSettingsTab", "Catch up closed days, at most"), 1, 366, 0, DAYS),
+        ("points_reminder_days", QT_TRANSLATE_NOOP("CareSettingsTab", "Points expiry reminder, days ahead"), 1, 365, 0,
+         DAYS),
     )
     SWITCHES = (("hold_for_approval", QT_TRANSLATE_NOOP("CareSettingsTab", "Care texts wait for my approval (Care › Today)")),)
 
