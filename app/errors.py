@@ -88,6 +88,9 @@ def value_text(name: str, value: object, lang: str | None) -> object:
     text (:func:`app.i18n.L_`) or a two-language shop value rendered, anything else as it is."""
     if hasattr(value, "render") and callable(value.render):
         return value.render(lang)
+    if name == "region" and isinstance(value, str) and len(value) == 2 and value.isupper():
+        # a region code (CN) as its name in the reader's language: 中国, 中國, China
+        return i18n.region_name(value, lang)
     if isinstance(value, str) and name in _NAMED:
         table, prefix = _NAMED[name]
         if value in table:

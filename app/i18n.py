@@ -14,6 +14,8 @@ language names: ask :func:`normalise`, :func:`babel_locale` or :func:`is_han` in
 """
 from __future__ import annotations
 
+import functools
+
 import gettext as _gettext
 import io
 from collections.abc import Mapping
@@ -48,6 +50,14 @@ def normalise(lang: str | None) -> str:
 def babel_locale(lang: str | None) -> str:
     """The CLDR locale to format amounts and dates for ``lang``."""
     return _BABEL[normalise(lang)]
+
+
+@functools.lru_cache(maxsize=64)
+def region_name(code: str, lang: str | None) -> str:
+    """A region code (``CN``) as its name in ``lang``, from CLDR: China, 中国, 中國 (unknown: the code)."""
+    from babel import Locale
+
+    return Locale.parse(babel_locale(lang)).territories.get(code, code)
 
 
 def is_han(lang: str | None) -> bool:

@@ -1,12 +1,13 @@
 """`shopcare import sales|members` as a shop runs it: a new process on a fresh SQLite shop, timed
 with its peak memory, against a floor of raw sqlite3 writing the same rows in the same run.
 
-    .venv/bin/python benchmarks/bench_import.py [--out DIR] [--only history70k,history1m,members200k]
+    .venv/bin/python benchmarks/bench_import.py [--out DIR] [--only history70k,history100k,history1m,members200k] [--repeat N]
 
 Generates (in DIR, default benchmarks/out/import):
 - ``history70k.csv``: 69,579 rows of purchase history from 23,502 customers (phones repeating as
   real customers' do: a few come often, most now and then), about a third of the rows lines of
   2- or 3-line receipts;
+- ``history100k.csv``: 100,000 rows from 33,000 customers, the same shape;
 - ``history1m.csv``: 1,000,000 rows from 200,000 customers, the same shape;
 - ``members200k.csv``: 200,000 members, every third with opening stored value and points, some
   with a card, birthday, tags, consent and an opening count card.
@@ -200,6 +201,7 @@ def floor_members(db: Path, csv_path: Path) -> float:
 
 CASES = {
     "history70k": ("sales", lambda p: write_history(p, 69_579, 23_502), 69_579, floor_history),
+    "history100k": ("sales", lambda p: write_history(p, 100_000, 33_000), 100_000, floor_history),
     "history1m": ("sales", lambda p: write_history(p, 1_000_000, 200_000), 1_000_000, floor_history),
     "members200k": ("members", lambda p: write_members(p, 200_000), 200_000, floor_members),
     "members1m": ("members", lambda p: write_members(p, 1_000_000), 1_000_000, floor_members),
@@ -210,6 +212,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "import")
     ap.add_argument("--only", default=",".join(CASES))
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each import and its floor N times and keep the best of each (a busy machine)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     print("| file | rows | `shopcare import` (process) | rows/s | peak RSS | raw sqlite3 floor | × floor |")
@@ -219,12 +223,14 @@ def main() -> None:
         path = args.out / f"{name}.csv"
         if not path.exists():
             make(path)
-        db = fresh_shop(args.out, name)
-        wall, rss, out = run(["--db", f"sqlite:///{db}", "import", kind, str(path)], args.out / "home")
-        check_wall, _, check = run(["--db", f"sqlite:///{db}", "check"], args.out / "home")
-        assert "OK" in check, check
-        raw_db = fresh_shop(args.out, name + "_raw")
-        raw = floor(raw_db, path)
+        wall = raw = float("inf")
+        for _ in range(args.repeat):
+            db = fresh_shop(args.out, name)
+            took, rss, out = run(["--db", f"sqlite:///{db}", "import", kind, str(path)], args.out / "home")
+            check_wall, _, check = run(["--db", f"sqlite:///{db}", "check"], args.out / "home")
+            assert "OK" in check, check
+            raw_db = fresh_shop(args.out, name + "_raw")
+            wall, raw = min(wall, took), min(raw, floor(raw_db, path))
         print(f"| {name}.csv ({path.stat().st_size / 1e6:.0f} MB) | {rows:,} | {wall:.2f} s | {rows / wall:,.0f} | "
               f"{rss} MB | {raw:.2f} s | {wall / raw:.1f}× |", flush=True)
         print(f"<!-- {out.strip().splitlines()[0]} -->", flush=True)

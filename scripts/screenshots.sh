@@ -18,13 +18,16 @@ $PY - <<'PY'
 from app.ui.app import open_shop
 from app.services import care
 from app.services.admin import shop_admin
-from app.services.base import auth
+from app.services.base import auth, settings
 
 ctx = open_shop()
 shop_admin.first_run(ctx, "街角茶咖 Corner Tea & Coffee", "CNY", "zh_CN", "Owner", "1234", "corner-tea-2026")
 auth.add_staff(ctx, "李店长", "manager", "2468")
 auth.add_staff(ctx, "小王", "cashier", "1357")
-care.run(ctx)   # the shop's first care run: Care › Today shows its texts waiting for approval
+settings.update(ctx, sms_part_price=5)            # 0.05 a part: previews show the texts' cost
+from app.services.care.config import set_wording   # Settings › Care › Repurchase: one category's own wording
+set_wording(ctx, "美发 Salon", "{name}，距上次{product}已有{days}天，该修剪一下了，欢迎预约")
+care.run(ctx)   # the shop's first care texts: Care › Today shows them waiting for approval
 PY
 $PY -m app backup >/dev/null    # Settings › Backups shows one
 mkdir -p "$OUT"

@@ -41,8 +41,8 @@ if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
     SUDO=()
     if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo); fi
     echo "setup: installing ${missing[*]}" >&2
-    "${SUDO[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=300 update -qq
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}"
   fi
 else
   echo "setup: not a Debian-like system; install Qt's runtime libraries and a CJK font yourself" >&2

@@ -287,3 +287,13 @@ def test_the_shop_can_choose_traditional_chinese(ctx):
         settings.update(ctx, language="fr")
     assert "zh_TW" in render(bad.value, "en")
     assert shutil.which("pdftotext")   # the PDF tests above read the files back with poppler
+
+
+def test_a_region_in_an_error_reads_as_its_name_in_the_readers_language():
+    """A phone refused for region CN names China, 中国 or 中國, never the bare code."""
+    from app.errors import ValidationError, render
+
+    err = ValidationError("phone_invalid", value="123", region="CN")
+    assert render(err, "en").endswith("for China")
+    assert "中国电话号码" in render(err, "zh_CN") and "中國電話號碼" in render(err, "zh_TW")
+    assert "CN" not in render(err, "zh_CN")

@@ -150,3 +150,17 @@ def test_care_texts_follow_the_same_rules(ctx):
              "text_bad_char")
     note = callbacks.add_note(ctx, m.id, kind="call", body="line one\nline two")
     assert note.body == "line one\nline two"
+
+
+def test_the_refused_characters_are_exactly_the_control_surrogate_and_bidi_ones():
+    """check_text finds refused characters with one pattern: it must refuse exactly Unicode's Cc and
+    Cs characters and the bidi controls (a note keeping its line breaks and tabs), no more, no less."""
+    import unicodedata
+
+    from app.services.base import text_rules
+
+    refused = {c for c in range(0x110000)
+               if unicodedata.category(chr(c)) in ("Cc", "Cs") or chr(c) in text_rules.BIDI_CONTROLS}
+    one_line = {c for c in range(0x110000) if text_rules._REFUSED.match(chr(c))}
+    lines = {c for c in range(0x110000) if text_rules._REFUSED_MULTILINE.match(chr(c))}
+    assert one_line == refused and lines == refused - {ord("\n"), ord("\t")}

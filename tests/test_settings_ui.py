@@ -277,7 +277,12 @@ def test_screenshots_of_the_start_up_dialogs_and_every_settings_tab(qtbot, shop,
         state.reload_settings()
         saved += screenshots.render_startup(state, tmp_path)
         saved += screenshots.render_settings(state, tmp_path)
-    assert len(saved) == 18  # per language: 2 start-up dialogs, 6 tabs, Backups with the audit key shown
-    assert {p.name for p in saved} >= {"settings_audit_key_en.png", "settings_audit_key_zh_CN.png"}
+    from app.ui.settings.care_sections import SECTIONS
+    from app.ui.settings.screen import TAB_FILES
+
+    # per language: 2 start-up dialogs, every tab, Backups with the audit key shown, each section of Care
+    assert len(saved) == 2 * (2 + len(TAB_FILES) + 1 + len(SECTIONS))
+    assert {p.name for p in saved} >= {"settings_audit_key_en.png", "settings_audit_key_zh_CN.png",
+                                       "settings_care_calendar_zh_CN.png", "settings_care_plans_en.png"}
     for path in saved:
         assert path.stat().st_size > 5_000, path

@@ -1,4 +1,5 @@
-"""Text gateways behind the ``SmsGateway`` port: ``log`` (nothing leaves the machine) and ``twilio``.
+"""Text gateways behind the ``SmsGateway`` port: ``log`` (nothing leaves the machine) and ``twilio``;
+``tencent`` (Tencent Cloud SMS, approved templates) lives in app/adapters/sms_tencent.py.
 
 ``LogGateway`` appends each text to ``<data dir>/log/outbox.log`` so a new shop sees what would be sent,
 and answers with a ``log-<n>`` id. ``TwilioGateway`` is the real ``twilio`` client; its HTTP client sets
@@ -19,7 +20,7 @@ from app.safe_text import printable
 from app.services.base import phones
 from app.services.texts import gateway_config
 from app.services.texts.gateway_config import GatewayConfig
-from app.services.base.ports import GatewayError, InboundText, RemoteStatus, SendResult, SmsGateway
+from app.services.base.ports import GatewayError, InboundText, RemoteStatus, SendResult, SmsGateway, TemplateRef
 from app.services.base.redact import basic_forms, scrub
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0          # per HTTP call: connect and read
 INBOUND_PAGE = 100
 AUTH_CODES = (20003, 20005)   # authentication failed / account suspended
+#: what a permanent refusal means for the member: unsubscribed; not a valid number; not a mobile
+TWILIO_EFFECTS = {21610: "opted_out", 21211: "invalid", 21614: "not_mobile"}
 
 
 def make_gateway(cfg: GatewayConfig | None = None, *, timeout: float = TIMEOUT_S) -> SmsGateway:
@@ -34,6 +37,10 @@ def make_gateway(cfg: GatewayConfig | None = None, *, timeout: float = TIMEOUT_S
     cfg = cfg or gateway_config.load_gateway_config()
     if cfg.kind == "twilio":
         return TwilioGateway(cfg, gateway_config.load_auth_token(), timeout=timeout)
+    if cfg.kind == "tencent":
+        from app.adapters.sms_tencent import TencentGateway
+
+        return TencentGateway(cfg, gateway_config.load_tencent_key(), timeout=timeout)
     return LogGateway()
 
 
@@ -49,7 +56,7 @@ class LogGateway:
         self.file = file or (paths.log_dir() / "outbox.log")
         self._count: int | None = None
 
-    def send(self, to: str, body: str) -> SendResult:
+    def send(self, to: str, body: str, template: TemplateRef | None = None) -> SendResult:
         with self._lock:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             if self._count is None:  # ids go on from the entries already in the file
@@ -125,7 +132,7 @@ class TwilioGateway:
         except TwilioException as exc:
             raise _mapped(exc, self.secrets) from None  # the cause's text may quote the credentials
 
-    def send(self, to: str, body: str) -> SendResult:
+    def send(self, to: str, body: str, template: TemplateRef | None = None) -> SendResult:
         who = {"messaging_service_sid": self.sender} if self.cfg.uses_service else {"from_": self.sender}
         msg = self._call(self.client.messages.create, to=to, body=body, **who)
         return SendResult(msg.sid, msg.status or "queued")
@@ -178,4 +185,4 @@ def _mapped(exc, secrets: tuple[str, ...] = ()) -> GatewayError:
     if status == 429 or status >= 500 or not status:
         return GatewayError("sms_temporary", provider_code=str(code) if code else None,
                             why=f"HTTP {status}" if status else why)
-    return GatewayError("sms_rejected", provider_code=str(code or status), why=why)
+    return GatewayError("sms_rejected", provider_code=str(code or status), why=why, effect=TWILIO_EFFECTS.get(code))

@@ -11,6 +11,7 @@ CARE_RULE_NAMES = {
     "birthday": NC_("care_rule:birthday", "birthday"), "anniversary": NC_("care_rule:anniversary", "anniversary"),
     "member_anniversary": NC_("care_rule:member_anniversary", "member anniversary"), "holiday": NC_("care_rule:holiday", "holiday"),
     "tier_care": NC_("care_rule:tier_care", "tier care"), "winback": NC_("care_rule:winback", "win-back"), "repurchase": NC_("care_rule:repurchase", "repurchase"),
+    "points_reminder": NC_("care_rule:points_reminder", "points reminder"),
     "total": NC_("care_rule:total", "total"),
 }
 
@@ -55,11 +56,24 @@ def cmd_care_run(env: Env) -> int:
     env.say(msg("care_head", lang, on=report.on.isoformat(), first=report.window_start.isoformat()))
     if report.dry_run:
         env.say(msg("care_dry", lang))
+    if report.expiry is not None:
+        from app.cli.points import say_days
+
+        say_days(env, report.expiry)
     heads = [i18n.gettext(lang, h, context="care_heading") for h in CARE_HEADINGS]
     rows = [[care_rule_name(c.rule, lang), c.due, c.queued, c.tasks, c.skipped_no_consent, c.duplicate,
              c.missed, c.late] for c in report.rules + (report.total,)]
     for line in _table([heads] + rows):
         env.say(line)
+    total = report.total
+    if total.queued:
+        from app.money import format_money
+        from app.services.base import settings
+
+        shop = settings.load(ctx)
+        cost = shop.sms_cost(report.parts)
+        env.say(msg("care_parts_cost" if cost else "care_parts", lang, texts=total.queued, parts=report.parts,
+                    cost=format_money(cost, shop.currency, shop.format_locale)))
     if report.hold:
         from app.services.care.config import load as load_config
 
@@ -102,6 +116,13 @@ def _list_held(env: Env, ctx) -> None:
         env.say(msg("care_held_none", lang))
         return
     env.say(msg("care_held_head", lang, texts=h.texts, parts=h.parts, members=h.members))
+    from app.money import format_money
+    from app.services.base import settings
+
+    shop = settings.load(ctx)
+    cost = shop.sms_cost(h.parts)
+    if cost:
+        env.say(msg("care_held_cost", lang, cost=format_money(cost, shop.currency, shop.format_locale)))
     for kind, n in h.by_kind:
         env.say(msg("care_held_kind", lang, kind=care_rule_name(kind, lang), n=n))
     rows = outbox_admin.list_messages(ctx, status="held", limit=SHOWN)

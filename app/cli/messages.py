@@ -72,6 +72,8 @@ MESSAGES: dict[str, str] = {
     # care engine (shopcare care run)
     "care_head": NC_("cli:care_head", "Care actions for {on} (days looked at: {first} to {on})"),
     "care_dry": NC_("cli:care_dry", "Dry run: nothing was written"),
+    "care_parts": NC_("cli:care_parts", "{texts} text(s): {parts} SMS part(s)"),
+    "care_parts_cost": NC_("cli:care_parts_cost", "{texts} text(s): {parts} SMS part(s), about {cost}"),
     "care_action_text": NC_("cli:care_action_text", "  {due}  {rule}  {name}: {body}"),
     "care_action_task": NC_("cli:care_action_task", "  {due}  {rule}  {name}: task: {reason}"),
     "care_hold_setting": NC_("cli:care_hold_setting", "These {texts} texts ({parts} SMS parts) wait for your approval (the shop's "
@@ -84,6 +86,7 @@ MESSAGES: dict[str, str] = {
                                 "wait for your approval: shopcare care approve --all, or care reject"),
     "care_held_none": NC_("cli:care_held_none", "No text waits for approval"),
     "care_held_head": NC_("cli:care_held_head", "{texts} texts ({parts} SMS parts) to {members} members wait for approval:"),
+    "care_held_cost": NC_("cli:care_held_cost", "They cost about {cost}"),
     "care_held_kind": NC_("cli:care_held_kind", "  {kind}: {n}"),
     "care_held_row": NC_("cli:care_held_row", "  #{id}  {name} {phone}  {kind}: {body}"),
     "care_held_more": NC_("cli:care_held_more", "  … and {n} more"),

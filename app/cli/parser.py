@@ -25,6 +25,7 @@ from app.cli.messages import msg
 from app.cli.reports import (cmd_export_members, cmd_export_products, cmd_report_eod, cmd_report_products,
                              cmd_report_statement, cmd_rfm)
 from app.cli.sales import cmd_reprint
+from app.cli.points import add_parser as add_points_parser
 from app.cli.stock import add_parser as add_stock_parser
 from app.cli.texts import cmd_outbox_send, cmd_outbox_test
 from app.i18n import NC_
@@ -74,6 +75,11 @@ summary:
   shopcare care run [--date D] [--dry-run]   queue every care action due on D (idempotent)
   shopcare care approve [--all | ID...]   texts held for approval go out (no argument: list them)
   shopcare care reject [--all | ID...]    texts held for approval are cancelled
+  shopcare care config show|set KEY VALUE   the care settings (lead times, thresholds, tier plans)
+  shopcare care calendar [on|off KEY...|add KEY RULE EN ZH|reset]   festivals and the 24 solar terms
+  shopcare care wording [set CATEGORY TEXT|remove CATEGORY]   repurchase wording per product category
+  shopcare care preview [--rule R]  who would get what tomorrow
+  shopcare points expire [--date D] [--dry-run]   expire the points and count cards that lapsed up to D
   shopcare rfm [--as-of D] [-o FILE.csv|FILE.xlsx] [--refit]   per member: recency, frequency,
                                     monetary, T, segment, p_alive, churn risk (export: owner, audited)
   shopcare support-bundle -o FILE.zip [--force]   logs, check output, versions, settings without
@@ -87,8 +93,10 @@ environment:
   SHOPCARE_OWNER_PASSWORD   the owner's password for exports and audit-key in scripts (else asked
                             on a terminal)
   SHOPCARE_AUDIT_KEY        the audit key in hex (wins over the key stored on this computer)
-  SHOPCARE_SMS_GATEWAY=log|twilio, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, SHOPCARE_SMS_FROM,
-  SHOPCARE_SMS_API_BASE   the text gateway (override this machine's gateway settings)
+  SHOPCARE_SMS_GATEWAY=log|twilio|tencent, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, SHOPCARE_SMS_FROM,
+  SHOPCARE_SMS_API_BASE, TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY   the text gateway (override
+                          this machine's gateway settings; Tencent's signature and template ids are
+                          set in Messages > Gateway)
 
 log file:
   every unexpected failure is kept with its traceback in shopcare.log (rotated at 1 MB, 3 older
@@ -402,6 +410,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                         "(default: this till's printer setting, else preview)")
     c.set_defaults(func=cmd_reprint)
     add_stock_parser(sub, lang, _Formatter)
+    add_points_parser(sub, lang, _Formatter, day)
 
     # texts: gateways and sending
     out = sub.add_parser("outbox", help="send due texts, or one test text",
@@ -415,8 +424,11 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                                     "'sending' by a crash become 'unknown' (never sent twice), due texts "
                                     "are sent (quiet hours and the daily limit defer, never drop), then "
                                     "delivery statuses and customers' replies (STOP/退订, START, 1-5 "
-                                    "scores) are fetched. Exit 2 when the gateway refuses the account "
-                                    "(the texts stay queued).", formatter_class=_Formatter)
+                                    "scores) are fetched (Tencent Cloud SMS: pulled from its queues). "
+                                    "With Tencent, a kind of text without an approved template id "
+                                    "fails at once with that reason. Exit 2 when the gateway refuses "
+                                    "the account or its SMS package is used up (the texts stay "
+                                    "queued).", formatter_class=_Formatter)
     c.set_defaults(func=cmd_outbox_send)
     c = osub.add_parser("test", help="send one test text now and print the gateway's answer",
                         description="Queue one test text to PHONE and send it at once through the "
@@ -455,6 +467,9 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
         c.add_argument("ids", metavar="ID", nargs="*", help="the numbers of the texts (as listed)")
         c.add_argument("--all", action="store_true", help="every text waiting for approval")
         c.set_defaults(func=func)
+    from app.cli.care_settings import add_commands as add_care_settings
+
+    add_care_settings(csub, _Formatter)
     c = sub.add_parser("support-bundle", help="logs, check output, versions; no personal data",
                        description="Zip what whoever helps you needs: ShopCare's log files (every unexpected "
                                    "failure with its traceback), the output of 'shopcare check', the versions "

@@ -41,7 +41,7 @@ def cmd_outbox_send(env: Env) -> int:
 
         polled = sender.poll(ctx, gateway, balances=balance_reply.values)
     except GatewayError as exc:
-        if exc.code == "sms_auth_failed":
+        if exc.stops_sending:
             raise
         env.say_err(msg("outbox_poll_failed", env.lang, why=render(exc, env.lang)))
         return EXIT_OK

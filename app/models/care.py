@@ -38,8 +38,11 @@ class Message(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     # texts: the gateway's error code of the last failure (Twilio's, e.g. 21211, 30005), and when a
     # sender claimed the row (a row 'sending' long after that was interrupted: see sender.recover_stale).
-    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))   # Tencent's are words: LimitExceeded.…
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # what the text was made of: {"kind": template kind, "values": {placeholder: text}}, JSON; None for a
+    # text written by hand. A gateway of approved templates (Tencent) sends these instead of the body.
+    template: Mapped[str | None] = mapped_column(Text)
 
 
 class InboundMessage(Base):

@@ -38,6 +38,19 @@ def render_settings(state, folder: Path) -> list[Path]:
     box.apply_permissions()
     process_events()
     _shot(screen, folder, f"settings_audit_key_{state.lang}", saved)
+    if screen.care is not None:   # Settings › Care: each section with its preview of tomorrow
+        screen.tabs.setCurrentWidget(screen.care)
+        for i, section in enumerate(screen.care.sections):
+            screen.care.list.setCurrentRow(i)
+            _wait(state, 3)
+            day = section.showcase_day()   # a day with something to show (the calendar: its next greeting)
+            if day is not None:
+                from PySide6.QtCore import QDate
+
+                section.preview.day.setDate(QDate(day.year, day.month, day.day))
+                _wait(state, 3)
+            section.preview.table.scrollToTop()
+            _shot(screen, folder, f"settings_care_{section.SHOT}_{state.lang}", saved)
     _close(screen)
     return saved
 
@@ -105,8 +118,29 @@ def render_messages(state, folder: Path) -> list[Path]:
     _wait(state, 2)
     saved: list[Path] = []
     _tabs(screen, TAB_FILES, "messages", folder, state.lang, saved)
+    _tencent_gateway(screen, folder, state.lang, saved)
     _close(screen)
     return saved
+
+
+def _tencent_gateway(screen, folder: Path, lang: str, saved: list[Path]) -> None:
+    """Messages › Gateway set to Tencent Cloud SMS, filled in as a shop would (nothing is saved): two
+    kinds still without an approved template are named."""
+    from app.services.texts.tencent_config import TencentConfig, TencentTemplate, default_params
+
+    tab = screen.gateway
+    screen.tabs.setCurrentWidget(tab)
+    ids = {"ebill_sale": "2134701", "ebill_refund": "2134702", "ebill_topup": "2134703", "birthday": "2134710",
+           "holiday": "2134711", "tier_care": "2134712", "campaign": "2134720", "satisfaction": "2134730",
+           "test": "2134799"}
+    cfg = TencentConfig(secret_id="AKID" + "x" * 32, sdk_app_id="1400006666", sign_name="街角茶咖",
+                        templates=tuple(TencentTemplate(k, v, default_params(k)) for k, v in ids.items()))
+    tab.tencent.show_config(cfg, has_key=True)
+    tab.kind.setCurrentIndex(tab.kind.findData("tencent"))
+    tab.tencent.set_in_use(("ebill_sale", "ebill_refund", "ebill_topup", "birthday", "holiday", "tier_care",
+                            "winback", "repurchase", "campaign", "satisfaction", "test"))
+    process_events()
+    _shot(screen, folder, f"messages_gateway_tencent_{lang}", saved)
 
 
 def render_care(state, folder: Path) -> list[Path]:

@@ -8,6 +8,7 @@ ACCENT = "#1f6feb"
 DANGER = "#c62828"
 OK = "#2e7d32"
 MUTED = "#6b7280"
+WARNING = "#b45309"   # something lapses soon (points about to expire)
 
 STYLE = f"""
 QWidget {{ font-size: 14px; }}
@@ -35,6 +36,7 @@ QListWidget#nav::item {{ padding: 14px 18px; }}
 QListWidget#nav::item:selected {{ background: {ACCENT}; color: white; }}
 QLabel[role="error"] {{ color: {DANGER}; }}
 QLabel[role="muted"] {{ color: {MUTED}; }}
+QLabel[role="warning"] {{ color: {WARNING}; }}
 QLabel[role="title"] {{ font-size: 20px; font-weight: 600; }}
 QLabel[role="big"] {{ font-size: 30px; font-weight: 700; }}
 QFrame[card="true"] {{ background: white; border: 1px solid #d8dce3; border-radius: 8px; }}

@@ -14,12 +14,12 @@ MEMBER_COLUMNS: dict[str, tuple[str, ...]] = {
     "birthday_calendar": ("birthday_calendar", "历法", "曆法"),  # solar/lunar/公历/农历 (blank: solar)
     "gender": ("gender", "性别", "性別"),                    # M/F/男/女/blank
     "notes": ("notes", "备注", "備註"),
-    "consent": ("consent", "同意短信"),                      # yes/no/...: care + transactional texts only
+    "consent": ("consent", "同意短信", "同意簡訊"),                   # yes/no/...: care + transactional texts only
     "marketing_consent": ("marketing_consent", "营销短信", "同意营销", "行銷簡訊", "同意行銷"),  # yes/no: offers
     "card": ("card", "card_no", "卡号", "卡號"),
     "balance": ("balance", "余额", "餘額"),                  # major units: opening paid principal
     "bonus": ("bonus", "赠送余额", "贈送餘額"),              # major units: opening bonus
-    "points": ("points", "积分", "積分"),                    # whole number >= 0
+    "points": ("points", "积分", "積分", "點數"),                 # whole number >= 0
     "tags": ("tags", "标签", "標籤"),                        # separated by , ， 、 or ;
     "join_date": ("join_date", "入会日期", "入會日期"),      # YYYY-MM-DD (blank: the import date)
     "tier": ("tier", "等级", "会员等级", "等級", "會員等級"),  # a tier's code or name (any language)

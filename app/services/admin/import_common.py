@@ -1,8 +1,11 @@
 """What the member and history imports share besides their columns, cells and results (import_columns.py, import_cells.py, import_results.py): progress and cancel, the import lock, the phone reader, bulk inserts and chunked look-ups."""
 from __future__ import annotations
 
+import pickle
 import re
 import sys
+import tempfile
+from collections.abc import Iterator
 from datetime import date, datetime
 
 from sqlalchemy import insert, select, text
@@ -116,6 +119,46 @@ def points_expiry(cfg: ShopSettings, today: date) -> date | None:
 
 
 # --- shared helpers ---------------------------------------------------------------------------
+class Spill:
+    """Checked rows set aside between the reading and the writing, on disk not in memory: pickled in
+    chunks into an anonymous temporary file (mode 0600, unlinked at once, gone when closed), so a
+    file of a million rows is neither held whole nor read and checked a second time."""
+
+    def __init__(self, chunk: int = 10_000) -> None:
+        self.file = tempfile.TemporaryFile(prefix="shopcare-import-")
+        self.chunk = chunk
+        self.pending: list = []
+
+    def add(self, item) -> None:
+        self.pending.append(item)
+        if len(self.pending) >= self.chunk:
+            self._dump()
+
+    def _dump(self) -> None:
+        pickle.dump(self.pending, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.pending = []
+
+    def chunks(self) -> Iterator[list]:
+        """Everything added, in order, a chunk at a time (once)."""
+        if self.pending:
+            self._dump()
+        self.file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self.file)
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> "Spill":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def big_cache(t: Ctx, mb: int = 64) -> None:
     """SQLite: a page cache of ``mb`` MB for this connection (default 2 MB), so the bulk inserts
     find the unique indexes' pages in memory: it shortens the time the write lock is held."""
@@ -160,6 +203,16 @@ class Bulk:
         if self.sqlite and value is not None:
             return value.isoformat()
         return value
+
+    def next_ids(self, n: int) -> range | None:
+        """SQLite: the ids the next ``n`` rows will get, for rows written with their ``id`` (as SQLite
+        itself numbers them: after the largest; the import's write lock keeps anyone else from
+        inserting meanwhile), so the caller need not look them up again. None elsewhere: PostgreSQL
+        numbers rows from a sequence."""
+        if not self.sqlite:
+            return None
+        top = self.conn.exec_driver_sql(f"SELECT max(id) FROM {self.table.name}").scalar() or 0
+        return range(top + 1, top + 1 + n)
 
     def __call__(self, rows: list[tuple]) -> None:
         if not rows:

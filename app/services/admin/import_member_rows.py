@@ -1,8 +1,8 @@
 """Reading and checking one member row of an import file (cell by cell, with the members service's rules) against the tiers and services, and the repeats of a phone or card in the file or the database."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -30,8 +30,8 @@ from app.services.base.tabular import Row
 from app.services.members import members, tiers
 
 
-@dataclass(frozen=True, slots=True)
-class _MemberRow:
+class _MemberRow(NamedTuple):
+    """One checked row (a tuple: cheap to build, and to pickle into the import's spill)."""
     row_no: int
     name: str
     phone: str

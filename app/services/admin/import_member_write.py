@@ -31,8 +31,17 @@ def _existing_members(t: Ctx, ids: list[int]) -> dict[int, dict]:
     cols = [m.c[c] for c in _BEFORE]
     out: dict[int, dict] = {}
     for row in existing_values(t, m.c.id, tuple(cols), ids):
-        out[row[0]] = dict(zip(_BEFORE, row[1:]))
+        out[row[0]] = dict(zip(_BEFORE, row[1:]), tags=[])
+    mt = MemberTag.__table__
+    for mid, tag in sorted(existing_values(t, mt.c.member_id, mt.c.tag, ids)):
+        out[mid]["tags"].append(tag)
     return out
+
+
+def _added_tags(r: _MemberRow, old: dict) -> list[str]:
+    """The row's tags the member has not got yet (an update adds tags, it never takes one away)."""
+    have = set(old["tags"])
+    return [tag for tag in dict.fromkeys(members.clean_tags(r.tags)) if tag not in have] if r.tags else []
 
 
 def _birthday_text(month, day, year, calendar, leap) -> str:
@@ -78,10 +87,15 @@ def _member_changes(good: list[_MemberRow], matched: dict[int, int], existing: d
                  old["wallet_principal"] + old["wallet_bonus"] + r.balance + r.bonus)
         if r.points:
             diff("points", old["points_balance"], old["points_balance"] + r.points)
+        added = _added_tags(r, old)
+        if added:
+            shown.append(FieldChange("tags", ", ".join(old["tags"]), ", ".join([*old["tags"], *added])))
         if r.card_product:
             shown.append(FieldChange("count_card", "", f"{r.card_product[3]} x{r.uses_left}"))
         changes[r.row_no] = MemberChange(r.row_no, mid, new["name"], tuple(shown))
         before[mid] = {c: old[c] for c in _BEFORE}
+        if added:
+            before[mid]["tags"] = list(old["tags"])      # the undo puts these back
         new_values[r.row_no] = new
     return changes, before, new_values
 
@@ -117,12 +131,14 @@ def _new_values(r: _MemberRow, old: dict, now) -> dict:
     return new
 
 
-def _update_members(t: Ctx, good, matched, changes, new_values, now) -> None:
+def _update_members(t: Ctx, good, matched, changes, new_values, existing, now) -> None:
     rows = []
+    tags: list[dict] = []
     for r in good:
         mid = matched.get(r.row_no)
         if mid is None or not changes[r.row_no].fields:
             continue
+        tags += [{"member_id": mid, "tag": tag} for tag in _added_tags(r, existing[mid])]
         new = new_values[r.row_no]
         rows.append({"b_id": mid, **{f"b_{c}": v for c, v in new.items()},
                      "b_name_key": members.name_key(new["name"]), "b_phone_last4": phones.last4(new["phone"]),
@@ -132,6 +148,8 @@ def _update_members(t: Ctx, good, matched, changes, new_values, now) -> None:
         cols = (*_KEEP, "name_key", "phone_last4", "updated_at")
         t.s.connection().execute(update(m).where(m.c.id == bindparam("b_id"))
                                  .values({c: bindparam(f"b_{c}") for c in cols}), rows)
+    if tags:
+        t.s.connection().execute(insert(MemberTag.__table__), tags)
 
 
 def _preview(r: _MemberRow, matched, existing, changes, look: _Lookups, cfg: ShopSettings,
@@ -175,6 +193,9 @@ def _write_members(t: Ctx, new_rows: list[_MemberRow], batch: int, cfg: ShopSett
             "created_at", "updated_at", "ebill_enabled", "wallet_principal", "wallet_bonus", "points_balance",
             "total_spent", "visits", "consent_care", "consent_care_at", "consent_care_source", "consent_marketing",
             "consent_marketing_at", "consent_marketing_source")
+    numbered = Bulk(t, m, cols).next_ids(len(new_rows))
+    if numbered is not None:
+        cols = ("id", *cols)
     bulk = Bulk(t, m, cols)
     at = bulk.dt(now)
     day = bulk.day
@@ -186,7 +207,7 @@ def _write_members(t: Ctx, new_rows: list[_MemberRow], batch: int, cfg: ShopSett
             b = r.birthday
             care, marketing = bool(r.care), bool(r.marketing)
             rows.append((
-                batch, r.name, members.name_key(r.name), r.phone, phones.last4(r.phone), r.card, r.gender,
+                *((numbered[len(rows) + i],) if numbered is not None else ()), batch, r.name, members.name_key(r.name), r.phone, phones.last4(r.phone), r.card, r.gender,
                 b.month if b else None, b.day if b else None, b.year if b else None, b.calendar if b else "solar",
                 b.leap_month if b else False, r.tier_id if r.tier_id is not None else base_id,
                 day(r.join_date or now.date()), r.notes or "", at, at, ebill, r.balance, r.bonus, r.points, 0, 0,
@@ -194,9 +215,10 @@ def _write_members(t: Ctx, new_rows: list[_MemberRow], batch: int, cfg: ShopSett
                 marketing, at if marketing else None, "import" if marketing else None))
         bulk(rows)
         ticker.tick(len(rows))
-    # phone -> id: a good row's phone is its own (a phone twice in a file is a bad row); looked up for
-    # these rows only, as a big file is written a chunk at a time
-    ids = dict(existing_values(t, m.c.phone, m.c.id, [r.phone for r in new_rows]))
+    # phone -> id: a good row's phone is its own (a phone twice in a file is a bad row); numbered as
+    # written on SQLite, else looked up for these rows only (a big file is written a chunk at a time)
+    ids = (dict(zip((r.phone for r in new_rows), numbered)) if numbered is not None
+           else dict(existing_values(t, m.c.phone, m.c.id, [r.phone for r in new_rows])))
     tags: list[dict] = []
     for r in new_rows:
         for tag in members.clean_tags(r.tags) if r.tags else ():

@@ -92,6 +92,7 @@ class ProductImportResult:
     changes: tuple[Change, ...]
     new_categories: tuple[str, ...]
     opening_stock: int       # units put in stock by opening entries
+    batch_id: int | None = None   # the import batch (None for a dry run): what an undo takes back
 
 
 @dataclass
@@ -160,7 +161,7 @@ def import_products(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, updat
         ctx.db.cache.pop("products", None)
         if progress is not None:
             progress(total, total)
-        return result
+        return replace(result, batch_id=batch)
 
 
 def _lock(t: Ctx) -> None:

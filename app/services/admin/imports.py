@@ -14,10 +14,10 @@ as the user sees it in the file (the header is row 1). Then, in ONE transaction 
 - ``progress(done, total)`` every ~2,000 rows; ``cancel()`` True rolls everything back
   (``ImportFailed('import_cancelled')``).
 
-A file of new members is read twice: the first reading keeps each good row's number, phone, card
-and a hash of its cells; the second reads the rows again and writes them in chunks, so memory stays
-bounded however long the file (a row that reads differently the second time refuses the import:
-``import_file_changed``). An ``--update`` keeps its rows from the first reading instead.
+A file of new members is read once: each good row, as checked, waits in a private temporary file
+(``import_common.Spill``) while the repeats of phones and cards are checked against the whole file
+and the members, then comes back in chunks to be written, so memory stays bounded however long the
+file. An ``--update`` keeps its rows in memory instead (it compares them with the members).
 
 Members (``import_members``): columns in :data:`MEMBER_COLUMNS`; ``name`` and ``phone`` are
 required. A phone already used by a member, or by an earlier row of the file, is a bad row (so is
@@ -53,8 +53,6 @@ preview and writes are in ``import_member_write``; the history import is ``impor
 """
 from __future__ import annotations
 
-from array import array
-
 import heapq
 from pathlib import Path
 
@@ -64,6 +62,7 @@ from app.services.admin.import_columns import MEMBER_COLUMNS, MEMBER_REQUIRED, S
 from app.services.admin.import_common import (
     PREVIEW_ROWS,
     PhoneReader,
+    Spill,
     Ticker,
     big_cache,
     classifier,
@@ -103,13 +102,13 @@ def import_members(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, update
     Every row is read and validated before the write transaction; under the write lock the import
     checks the phones and cards against the members there now and writes in bulk (Core
     executemany), so a till's checkout waits for seconds, not minutes."""
-    with gc_paused():
-        return _import_members(ctx, path, skip_bad=skip_bad, update=update, marketing_consent=marketing_consent,
-                               sheet=sheet, mapping=mapping, dry_run=dry_run, progress=progress, cancel=cancel,
-                               preview_rows=preview_rows)
+    with gc_paused(), Spill(WRITE_CHUNK * 5) as spill:
+        return _import_members(ctx, path, spill, skip_bad=skip_bad, update=update,
+                               marketing_consent=marketing_consent, sheet=sheet, mapping=mapping, dry_run=dry_run,
+                               progress=progress, cancel=cancel, preview_rows=preview_rows)
 
 
-def _import_members(ctx: Ctx, path, *, skip_bad: bool, update: bool, marketing_consent: bool, sheet, mapping,
+def _import_members(ctx: Ctx, path, spill: Spill, *, skip_bad: bool, update: bool, marketing_consent: bool, sheet, mapping,
                     dry_run: bool, progress, cancel, preview_rows: int) -> ImportReport:
     permissions.require(ctx, "import")
     cfg = load_settings(ctx)
@@ -118,12 +117,11 @@ def _import_members(ctx: Ctx, path, *, skip_bad: bool, update: bool, marketing_c
     today = ctx.today()
     phone_of = PhoneReader(cfg.region)
     memo = _Memo()
-    # A new member's row is read twice: checked here, then read again and written in chunks, so a
-    # million rows are never all held (an --update keeps its rows: it compares them with the members).
+    # New members' checked rows wait on disk (``spill``) for the write, so a million rows are never all
+    # held; an --update keeps its rows in memory: it compares them with the members.
     parsed: list[_MemberRow] = []       # every good row with --update, else the first few, for the preview
     good_keys: list[tuple[int, str, str | None]] = []
     card_rows: list[int] = []
-    digests = array("q")                # each good row's cells, hashed: the second reading must match
     bad: dict[int, list[ShopError]] = {}
     bad_keys: list[tuple[int, str | None, str | None]] = []   # a bad row's (row no, phone, card), for repeats
     rows = 0
@@ -141,7 +139,8 @@ def _import_members(ctx: Ctx, path, *, skip_bad: bool, update: bool, marketing_c
                 bad_keys.append((row.row_no, phone, card))
             else:
                 good_keys.append((row.row_no, rec.phone, rec.card))
-                digests.append(hash(tuple(row.values.items())))
+                if not update and not dry_run:
+                    spill.add(rec)
                 if rec.card_product:
                     card_rows.append(row.row_no)
                 if update or len(parsed) < 2 * preview_rows:
@@ -183,17 +182,12 @@ def _import_members(ctx: Ctx, path, *, skip_bad: bool, update: bool, marketing_c
         if update:
             new_rows = [r for r in good if r.row_no not in matched]
             ids = _write_members(t, new_rows, batch, cfg, ticker)
-            _update_members(t, good, matched, changes, new_values, t.now())
+            _update_members(t, good, matched, changes, new_values, existing, t.now())
             ids.update({r.phone: matched[r.row_no] for r in good if r.row_no in matched})
             wallet_total, points_total = _write_openings(t, good, ids, set(matched), batch, file, cfg, look, ticker)
         else:
             del parsed, good
-            wallet_total, points_total = _write_again(
-                t, path, ((n, d) for (n, _, _), d in zip(good_keys, digests) if n not in bad), bad, batch, file, cfg,
-                look, ticker,
-                lambda row: _parse_member(row, headers, cfg, today, look, phone_of,
-                                          marketing_consent and not has_marketing, memo),
-                sheet=sheet, mapping=mapping)
+            wallet_total, points_total = _write_spilled(t, spill, bad, batch, file, cfg, look, ticker)
         counts = {"rows": rows, "imported": imported, "created": created,
                   "updated": imported - created, "rejected": len(rejected), "count_cards": cards,
                   "opening_wallet": wallet_total, "opening_points": points_total}
@@ -209,36 +203,13 @@ def _import_members(ctx: Ctx, path, *, skip_bad: bool, update: bool, marketing_c
                             batch_id=batch, preview=preview, changes=change_list)
 
 
-def _write_again(t: Ctx, path, good_rows, bad: dict, batch: int, file: str, cfg, look, ticker, parse, *,
-                 sheet, mapping) -> tuple[int, int]:
-    """The second reading of a new-members file: each good row read again and written in chunks,
-    members first, then their opening balances and count cards. ``good_rows`` yields (row number,
-    hash of its cells) as the first reading saw them: a row that no longer reads the same (the file
-    changed in between) refuses the whole import."""
-    expected = iter(good_rows)
-    chunk: list[_MemberRow] = []
+def _write_spilled(t: Ctx, spill: Spill, bad: dict, batch: int, file: str, cfg, look, ticker) -> tuple[int, int]:
+    """New members as the reading checked them, written a chunk at a time: members first, then
+    their opening balances and count cards (rows found bad since, as repeats, left out)."""
     wallet_total = points_total = 0
-
-    def flush() -> None:
-        nonlocal wallet_total, points_total
-        ids = _write_members(t, chunk, batch, cfg, ticker)
-        w, p = _write_openings(t, chunk, ids, set(), batch, file, cfg, look, ticker)
+    for chunk in spill.chunks():
+        rows = [r for r in chunk if r.row_no not in bad]
+        ids = _write_members(t, rows, batch, cfg, ticker)
+        w, p = _write_openings(t, rows, ids, set(), batch, file, cfg, look, ticker)
         wallet_total, points_total = wallet_total + w, points_total + p
-        chunk.clear()
-
-    with stream_table(path, MEMBER_COLUMNS, MEMBER_REQUIRED, region=cfg.region, sheet=sheet,
-                      classify=classifier(mapping)) as table:
-        for row in table.rows():
-            if row.row_no in bad:
-                continue
-            rec, errs, _phone, _card = parse(row)
-            if errs or rec is None or next(expected, None) != (row.row_no, hash(tuple(row.values.items()))):
-                raise ImportFailed("import_file_changed", file=file)
-            chunk.append(rec)
-            if len(chunk) >= WRITE_CHUNK * 5:
-                flush()
-    if next(expected, None) is not None:
-        raise ImportFailed("import_file_changed", file=file)
-    if chunk:
-        flush()
     return wallet_total, points_total

@@ -404,11 +404,14 @@ def unlock(ctx: Ctx, staff_id: int) -> StaffView:
 # --- texts: quiet hours, daily cap, opt-out lines -------------------------------------------------------
 
 def update_texting(ctx: Ctx, quiet_start: str, quiet_end: str, daily_text_cap: int, optout_line_zh: str,
-                   optout_line_en: str, balance_keywords=None) -> ShopSettings:
+                   optout_line_en: str, sms_part_price: int | None = None, balance_keywords=None) -> ShopSettings:
     """Quiet hours ("HH:MM" shop time; may cross midnight; equal times mean none), the daily cap of care
-    and marketing texts per member, the opt-out lines texts carry, and the words a member texts to be
-    told their balances (a comma-separated text or a list; None leaves them) (owner or manager)."""
-    extra = {} if balance_keywords is None else {"balance_keywords": balance_keywords}
+    and marketing texts per member, the opt-out lines texts carry and, when given, the price of one SMS
+    part in minor units and the words a member texts to be told their balances (a comma-separated text
+    or a list) (owner or manager)."""
+    more = {} if sms_part_price is None else {"sms_part_price": sms_part_price}
+    if balance_keywords is not None:
+        more["balance_keywords"] = balance_keywords
     return shop_settings.update(ctx, permission="change_texting", quiet_start=quiet_start, quiet_end=quiet_end,
                                 daily_text_cap=daily_text_cap, optout_line_zh=optout_line_zh,
-                                optout_line_en=optout_line_en, **extra)
+                                optout_line_en=optout_line_en, **more)

@@ -112,10 +112,15 @@ def settings_data(ctx) -> dict[str, object]:
     secrets: list[str] = []
     try:
         gw = gateway_config.load_gateway_config()
-        secrets = [gw.account_sid]
+        secrets = [gw.account_sid, gw.tencent.secret_id]
         out["gateway"] = {"kind": gw.kind, "account_sid": HIDDEN if gw.account_sid else "",
                           "sender": scrub(gw.sender, secrets), "api_base": scrub(gw.api_base, secrets),
                           "has_token": gw.has_token}
+        tc = gw.tencent   # Tencent Cloud SMS: the SecretId hidden, the SecretKey never read
+        out["gateway"]["tencent"] = {
+            "secret_id": HIDDEN if tc.secret_id else "", "has_secret_key": gw.has_secret_key,
+            "sdk_app_id": tc.sdk_app_id, "sign_name": tc.sign_name, "region": tc.region,
+            "templates": {t.kind: t.template_id for t in tc.templates if t.template_id}}
     except Exception as exc:
         out["gateway"] = f"unreadable ({type(exc).__name__})"
     try:

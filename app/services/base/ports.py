@@ -1,8 +1,8 @@
 """What the services need from the outside world, declared as Protocols (see DESIGN.md, "Layers").
 
 The adapters in app/adapters implement them (python-escpos printers and the on-screen preview; the
-log-only and Twilio-compatible SMS gateways); tests pass fakes that record calls. Nothing here
-imports escpos, twilio or Qt.
+log-only, Twilio-compatible and Tencent Cloud SMS gateways); tests pass fakes that record calls.
+Nothing here imports escpos, twilio, tencentcloud or Qt.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from app.services.sales.receipt import Receipt
 
 __all__ = ["Clock", "GatewayError", "InboundText", "PrinterError", "ReceiptPrinter", "RemoteStatus", "SendResult",
-           "SmsGateway"]
+           "SmsGateway", "TemplateRef"]
 
 
 class PrinterError(ShopError):
@@ -53,21 +53,36 @@ class GatewayError(ShopError):
     """A text gateway's refusal or failure. ``code`` is a ``sms_*`` entry of app.errors.CATALOGUE:
 
     * ``sms_auth_failed``: wrong account or token (Twilio 20003); the sender stops and leaves rows queued;
+    * ``sms_key_refused``: Tencent refused the SecretId, SecretKey or SdkAppId (AuthFailure.*): as above;
+    * ``sms_account_blocked``: the account may not send now (Tencent: SMS package used up, arrears);
+      the sender stops and leaves rows queued too;
+    * ``sms_no_template``: a gateway of approved templates has none for this text's kind: permanent;
     * ``sms_temporary``: rate limit (429), server error (5xx), time-out or no connection: try again later.
       ``ambiguous`` is true when the request may have reached the gateway (a read time-out), so the
       sender asks the gateway whether it took the text before sending it again;
     * ``sms_rejected``: a permanent refusal for this text, with the provider's code (21211, 21610, ...).
+
+    ``effect`` says what a permanent refusal means for the member, whatever the provider's code:
+    ``opted_out`` (unsubscribed, on the carrier's blacklist), ``invalid`` or ``not_mobile`` (the phone
+    is flagged). The sender acts on it (sender._member_after_refusal).
     """
 
     def __init__(self, code: str, /, *, provider_code: str | None = None, ambiguous: bool = False,
-                 **params: object) -> None:
+                 effect: str | None = None, **params: object) -> None:
         self.provider_code = provider_code
         self.ambiguous = ambiguous
+        self.effect = effect
         super().__init__(code, provider_code=provider_code or "-", **params)
 
     @property
     def temporary(self) -> bool:
         return self.code == "sms_temporary"
+
+    @property
+    def stops_sending(self) -> bool:
+        """The account, not the text, was refused (wrong credentials; Tencent: SMS package used up or
+        service suspended for arrears): the sender stops and leaves every text queued."""
+        return self.code in ("sms_auth_failed", "sms_key_refused", "sms_account_blocked")
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,16 @@ class SendResult:
     """What the gateway answered to one send: its id for the text and its status ("queued", "sent"...)."""
     provider_id: str
     status: str
+
+
+@dataclass(frozen=True)
+class TemplateRef:
+    """What a text was made of: its template kind (``ebill_sale``, ``birthday``…, the keys of
+    texts.templates.KINDS) and the value of each placeholder, as filled. Gateways that send approved
+    templates with parameters instead of free text (Tencent Cloud SMS) send these; the others send
+    the body and ignore it."""
+    kind: str
+    values: dict
 
 
 @dataclass(frozen=True)
@@ -99,15 +124,18 @@ class InboundText:
 
 @runtime_checkable
 class SmsGateway(Protocol):
-    """Sends texts and answers for them: log-only and Twilio-compatible (app/adapters/sms.py).
-    Every call returns or raises GatewayError within a few seconds: a gateway that hangs times out."""
+    """Sends texts and answers for them: log-only, Twilio-compatible (app/adapters/sms.py) and Tencent
+    Cloud SMS (app/adapters/sms_tencent.py). Every call returns or raises GatewayError within a few
+    seconds: a gateway that hangs times out."""
 
-    #: "log" or "twilio", and the sender (number or messaging service) texts come from, for messages.
+    #: "log", "twilio" or "tencent", and the sender (number, messaging service or signature) texts
+    #: come from, for messages.
     kind: str
     sender: str
 
-    def send(self, to: str, body: str) -> SendResult:
-        """Send ``body`` to the E.164 number ``to``. Raises GatewayError."""
+    def send(self, to: str, body: str, template: TemplateRef | None = None) -> SendResult:
+        """Send ``body`` to the E.164 number ``to``; ``template`` is what the body was made of (None for
+        a text written by hand). Raises GatewayError."""
         ...
 
     def status(self, provider_id: str) -> RemoteStatus:

@@ -48,6 +48,8 @@ class ShopSettings:
     quiet_start: str = "21:00"
     quiet_end: str = "09:00"
     daily_text_cap: int = 3
+    # what the gateway bills for one SMS part, in minor units (0: not told): previews show the cost
+    sms_part_price: int = 0
     optout_line_zh: str = "回T退订"
     optout_line_en: str = "Reply STOP to opt out"
     # a member's reply of one of these words (any case) is answered with their balances (texts/replies.py)
@@ -71,6 +73,10 @@ class ShopSettings:
     @property
     def minor_per_unit(self) -> int:
         return 10 ** self.exponent
+
+    def sms_cost(self, parts: int) -> int:
+        """What ``parts`` SMS parts cost at the shop's price per part (0 when no price is set)."""
+        return parts * self.sms_part_price
 
     def point_value(self, points: int) -> int:
         """Minor units that ``points`` pay for (floored)."""
@@ -219,7 +225,7 @@ def _validate(key: str, value: object) -> object:
         if not isinstance(value, str) or not value.strip() or len(value) > 32:
             raise ValidationError("tier_not_found", tier=quoted(str(value)))
         return value.strip()
-    if key in ("vip_single_purchase", "vip_month_spend", "open_price_max"):
+    if key in ("vip_single_purchase", "vip_month_spend", "open_price_max", "sms_part_price"):
         # whole minor units within the shop's bound (the currency's own digits: see _check_together)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise bad(L_("an amount ≥ 0 in minor units"))
@@ -304,6 +310,38 @@ def _discount_limits(value: object) -> dict[str, int]:
     return limits
 
 
+# The care engine's points reminder goes this many days before points expire (care_config key
+# ``points_reminder_days``; the default lives here so that a change of the expiry policy can check it).
+POINTS_REMINDER_DAYS_DEFAULT = 14
+
+
+def shortest_expiry_days(cfg: ShopSettings) -> int | None:
+    """The fewest days between earning points and their expiry under the shop's policy (None: they
+    never expire). ``months``: the shortest span of that many calendar months (31 January plus one
+    month is 28 February: 28 days)."""
+    import calendar
+    from datetime import date, timedelta
+
+    if cfg.points_expiry_policy == "never":
+        return None
+    if cfg.points_expiry_policy == "year_end":
+        return 365           # earned on 31 December, lapsing on 31 December of the next year
+    months, best, d = cfg.points_expiry_months, None, date(2023, 1, 1)
+    while d.year < 2027:     # four years hold every month length and a leap year
+        year, month = divmod(d.year * 12 + d.month - 1 + months, 12)
+        end = date(year, month + 1, min(d.day, calendar.monthrange(year, month + 1)[1]))
+        best = (end - d).days if best is None else min(best, (end - d).days)
+        d += timedelta(days=1)
+    return best
+
+
+def reminder_fits(days: int, cfg: ShopSettings) -> None:
+    """Refuse a points reminder ``days`` ahead that is not shorter than the expiry period."""
+    period = shortest_expiry_days(cfg)
+    if period is not None and days >= period:
+        raise ValidationError("points_reminder_too_long", days=days, period=period)
+
+
 def money_recorded(t: Ctx) -> bool:
     """Whether sales or stored value are recorded: from then on the currency cannot change (every
     amount is kept in the minor units of the currency it was taken in)."""
@@ -315,9 +353,16 @@ def _check_together(t: Ctx, old: ShopSettings, new: ShopSettings, changes: dict)
     """The rules that need the database or other settings."""
     if new.currency != old.currency and money_recorded(t):
         raise Conflict("currency_locked", old=old.currency, new=new.currency)
-    for key in ("vip_single_purchase", "vip_month_spend", "open_price_max"):
+    for key in ("vip_single_purchase", "vip_month_spend", "open_price_max", "sms_part_price"):
         if key in changes or "currency" in changes:
             check_amount(getattr(new, key), new.currency, field=key, allow_zero=key != "open_price_max")
+    if "points_expiry_policy" in changes or "points_expiry_months" in changes:
+        raw = t.s.execute(select(Setting.value).where(Setting.key == "care_config")).scalar()
+        stored = json.loads(raw) if raw else {}
+        days = stored.get("points_reminder_days", POINTS_REMINDER_DAYS_DEFAULT) if isinstance(stored, dict) else None
+        period = shortest_expiry_days(new)
+        if isinstance(days, int) and not isinstance(days, bool) and period is not None and days >= period:
+            raise ValidationError("points_expiry_shorter_than_reminder", period=period, days=days)
     if "vip_tier" in changes and t.s.execute(select(Tier.id).where(Tier.code == new.vip_tier)).first() is None:
         raise NotFound("tier_not_found", tier=quoted(new.vip_tier))
 

@@ -10,6 +10,7 @@ fillers: a name nobody can see or pick). Too long for its column: refused here, 
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from app import i18n
@@ -19,7 +20,11 @@ from app.i18n import NC_
 BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 # Letters and symbols that draw nothing (besides format characters, category Cf, and marks, Mn/Me).
 _BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
-_MULTILINE_OK = frozenset("\n\t")
+# The refused characters, as one pattern (exactly categories Cc and Cs, and the bidi controls): a
+# regular expression finds them far faster than a loop over each character of a million names.
+_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+_REFUSED_MULTILINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+_PLAINLY_VISIBLE = re.compile("[0-9A-Za-z\u4e00-\u9fff]")
 
 #: field -> its name in the errors (English; msgctxt text_field:<field>)
 FIELDS = {
@@ -53,6 +58,8 @@ def _bad(field: str, code: str, ch: str | None = None, **extra: object) -> Valid
 def visible(text: str) -> bool:
     """Whether ``text`` shows anything: some character that is not a space, a format character, a
     combining mark or a blank filler."""
+    if _PLAINLY_VISIBLE.search(text):
+        return True
     return any(not ch.isspace() and ch not in _BLANK_GLYPHS
                and unicodedata.category(ch) not in ("Cf", "Mn", "Me", "Cc", "Zs", "Zl", "Zp") for ch in text)
 
@@ -75,14 +82,9 @@ def check_text(value: object, field: str, *, max_len: int | None = None, multili
         raise _bad(field, "text_not_text")
     if multiline:
         value = value.replace("\r\n", "\n")
-    for ch in value:
-        cat = unicodedata.category(ch)
-        if cat == "Cs":
-            raise _bad(field, "text_bad_char", ch)
-        if cat == "Cc" and not (multiline and ch in _MULTILINE_OK):
-            raise _bad(field, "text_bad_char", ch)
-        if ch in BIDI_CONTROLS:
-            raise _bad(field, "text_bad_char", ch)
+    found = (_REFUSED_MULTILINE if multiline else _REFUSED).search(value)
+    if found:
+        raise _bad(field, "text_bad_char", found.group())
     if required and value and not visible(value):
         raise _bad(field, "text_invisible")
     if max_len is not None and len(value) > max_len:

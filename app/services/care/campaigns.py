@@ -80,6 +80,7 @@ class Preview:
     reachable: int                  # of them, who may get a marketing text: the recipients
     segments: int                   # SMS segments of all their texts together
     sample: str                     # the first recipient's text
+    cost: int = 0                   # segments x the shop's price per SMS part (minor units; 0: no price set)
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,8 @@ def preview(ctx: Ctx, spec: CampaignSpec) -> Preview:
             body = _compose(t, spec, m, SAMPLE_CODE if spec.voucher else None, cfg)
             total += bodies.segments(body)[0]
             sample = sample or body
-        return Preview(matched=len(picked), reachable=len(reach), segments=total, sample=sample)
+        return Preview(matched=len(picked), reachable=len(reach), segments=total, sample=sample,
+                       cost=cfg.sms_cost(total))
 
 
 # --- sending -------------------------------------------------------------------------------------

@@ -14,11 +14,13 @@ from app.errors import ValidationError
 from app.i18n import L_
 from app.models import Setting
 from app.services.base.context import Ctx
+from app.services.base.settings import POINTS_REMINDER_DAYS_DEFAULT
 
 CONFIG_KEY, CALENDAR_KEY, LAST_RUN_KEY = "care_config", "care_calendar", "care_last_run"
 HOLD_REASONS = ("setting", "first_run", "after_import", "over_limit")
 
-RULES = ("birthday", "anniversary", "member_anniversary", "holiday", "tier_care", "winback", "repurchase")
+RULES = ("birthday", "anniversary", "member_anniversary", "holiday", "tier_care", "winback", "repurchase",
+         "points_reminder")
 PLAN_ACTIONS = ("text", "voucher", "gift", "call")
 PLAN_PERIODS = ("month", "quarter", "half_year", "year")
 
@@ -71,6 +73,9 @@ class CareConfig:
     repurchase_give_up_factor: float = 3.0
     repurchase_lookback_days: int = 730
     tier_plans: dict = field(default_factory=lambda: json.loads(json.dumps(DEFAULT_TIER_PLANS)))
+    # Points reminder: a text this many days before a member's points expire ("350 points expire on
+    # 31 Dec"), once per member and expiry day; at least 1 and shorter than the expiry period.
+    points_reminder_days: int = POINTS_REMINDER_DAYS_DEFAULT
     # Care texts wait in Care › Today for the owner's approval (status 'held') instead of going out
     # with the next sender run.
     hold_for_approval: bool = False
@@ -80,6 +85,9 @@ class CareConfig:
     hold_first_run: bool = True
     hold_after_import: bool = True
     hold_above: int = 50
+    # Repurchase reminders worded per product category ({category: text with the "repurchase"
+    # template's placeholders}); a category without one gets the shop's "repurchase" template.
+    repurchase_wording: dict = field(default_factory=dict)
 
 
 _FIELDS = {f.name: f for f in fields(CareConfig)}
@@ -139,8 +147,16 @@ def update(ctx: Ctx, **changes: object) -> CareConfig:
 
     permissions.require(ctx, "change_settings")
     for key, value in changes.items():
-        _validate(key, value)
+        validate(key, value)
+    if "points_reminder_days" in changes:
+        from app.services.base import settings as shop_settings
+
+        shop_settings.reminder_fits(changes["points_reminder_days"], shop_settings.load(ctx))
     with ctx.tx() as t:
+        if "tier_plans" in changes:
+            check_plan_tiers(t, changes["tier_plans"])
+        if "repurchase_wording" in changes:
+            changes["repurchase_wording"] = check_wording_categories(t, changes["repurchase_wording"])
         stored = dict(get_json(t, CONFIG_KEY, {}) or {})
         before = {k: stored.get(k) for k in changes}
         for key, value in changes.items():
@@ -154,7 +170,8 @@ def _bad(key: str, value: object, expected: object) -> ValidationError:
     return ValidationError("care_setting_invalid", key=key, value=value, expected=expected)
 
 
-def _validate(key: str, value: object) -> None:
+def validate(key: str, value: object) -> None:
+    """A ValidationError unless ``value`` may be care setting ``key`` (the checks needing no database)."""
     if key not in _FIELDS:
         raise ValidationError("setting_unknown", key=key)
     default = getattr(CareConfig(), key)
@@ -163,9 +180,14 @@ def _validate(key: str, value: object) -> None:
             raise _bad(key, value, L_("a list of {choices}", choices=", ".join(RULES)))
     elif key == "tier_plans":
         check_plans(value)
+    elif key == "repurchase_wording":
+        check_wording(value)
     elif key == "winback_voucher":
         if value is not None:
             check_voucher_spec(key, value)
+    elif key == "points_reminder_days":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3660:
+            raise _bad(key, value, L_("a whole number of days from {min} to {max}", min=1, max=3660))
     elif isinstance(default, bool):
         if not isinstance(value, bool):
             raise _bad(key, value, L_("true or false"))
@@ -177,6 +199,9 @@ def _validate(key: str, value: object) -> None:
             raise _bad(key, value, L_("a number above 0"))
 
 
+_validate = validate   # its former name
+
+
 def check_voucher_spec(key: str, spec: object) -> None:
     ok = (isinstance(spec, dict) and isinstance(spec.get("value"), int) and spec["value"] > 0
           and isinstance(spec.get("min_spend", 0), int) and spec.get("min_spend", 0) >= 0
@@ -186,25 +211,116 @@ def check_voucher_spec(key: str, spec: object) -> None:
         raise _bad(key, spec, L_("a voucher {spec} with value > 0", spec="{value, min_spend, valid_days[, kind]}"))
 
 
+VOUCHER_MAX = 10_000_000      # minor units: a care voucher worth more than 100,000 is a typo
+PERCENT_MAX = 9_999           # basis points: 99.99 %
+VALID_DAYS_MAX = 3660
+GIFT_MAX = 64
+
+
+def _plan_error(code: str, tier: str, n: int, **values: object) -> ValidationError:
+    return ValidationError(code, tier=tier, n=n, **values)
+
+
 def check_plans(plans: object) -> None:
+    """Each tier's plans, with a sentence naming the tier, the plan (1, 2, ...) and what is wrong."""
     if not isinstance(plans, dict):
         raise _bad("tier_plans", plans, L_("tier code -> list of plans"))
     for tier, items in plans.items():
         if not isinstance(items, list):
             raise _bad(f"tier_plans.{tier}", items, L_("a list of plans"))
         seen = set()
-        for item in items:
-            where = f"tier_plans.{tier}"
-            if not isinstance(item, dict) or item.get("action") not in PLAN_ACTIONS:
-                raise _bad(where, item, L_("a plan whose action is one of {choices}", choices=", ".join(PLAN_ACTIONS)))
+        for n, item in enumerate(items, start=1):
+            if not isinstance(item, dict):
+                raise _bad(f"tier_plans.{tier}", item, L_("a plan"))
+            if item.get("action") not in PLAN_ACTIONS:
+                raise _plan_error("care_plan_action_invalid", tier, n, action=item.get("action"))
             if item.get("every") not in PLAN_PERIODS:
-                raise _bad(where, item.get("every"), L_("one of {choices}", choices=", ".join(PLAN_PERIODS)))
+                raise _plan_error("care_plan_every_invalid", tier, n, every=item.get("every"))
             if item["action"] == "voucher":
-                check_voucher_spec(where, item)
+                _check_plan_voucher(tier, n, item)
+            if item["action"] == "gift":
+                gift = item.get("gift", "")
+                if not isinstance(gift, str) or not gift.strip() or len(gift) > GIFT_MAX:
+                    raise _plan_error("care_plan_gift_invalid", tier, n, max=GIFT_MAX)
             pid = plan_id(tier, item)
             if pid in seen:
-                raise _bad(where, pid, L_("plans with distinct ids"))
+                raise _plan_error("care_plan_duplicate", tier, n, id=pid)
             seen.add(pid)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_plan_voucher(tier: str, n: int, item: dict) -> None:
+    kind = item.get("kind", "amount")
+    if kind not in ("amount", "percent"):
+        raise _plan_error("care_plan_voucher_kind", tier, n, kind=kind)
+    value = item.get("value")
+    top = PERCENT_MAX if kind == "percent" else VOUCHER_MAX
+    if not _whole(value) or not 0 < value <= top:
+        raise _plan_error("care_plan_percent_invalid" if kind == "percent" else "care_plan_value_invalid", tier, n)
+    spend = item.get("min_spend", 0)
+    if not _whole(spend) or not 0 <= spend <= VOUCHER_MAX:
+        raise _plan_error("care_plan_min_spend_invalid", tier, n)
+    days = item.get("valid_days", 30)
+    if not _whole(days) or not 1 <= days <= VALID_DAYS_MAX:
+        raise _plan_error("care_plan_valid_days_invalid", tier, n, max=VALID_DAYS_MAX)
+
+
+def check_plan_tiers(t: Ctx, plans: dict) -> None:
+    """Plans only for tiers the shop has (an empty list for a tier since deleted is let be)."""
+    from app.models import Tier
+
+    codes = set(t.s.execute(select(Tier.code)).scalars())
+    for tier, items in plans.items():
+        if items and tier not in codes:
+            raise ValidationError("care_plan_tier_unknown", tier=tier)
+
+
+# --- repurchase wording per category -------------------------------------------------------------
+def check_wording(wording: object) -> dict[str, str]:
+    """{category: text}, each text a valid "repurchase" template (its placeholders only)."""
+    from app.services.texts import templates
+
+    if not isinstance(wording, dict):
+        raise _bad("repurchase_wording", wording, L_("category -> text"))
+    out = {}
+    for category, text in wording.items():
+        name = category.strip() if isinstance(category, str) else ""
+        if not name:
+            raise ValidationError("care_wording_category_empty")
+        if not isinstance(text, str):
+            raise ValidationError("template_empty")
+        templates.validate("repurchase", text.strip())
+        out[name] = text.strip()
+    return out
+
+
+def check_wording_categories(t: Ctx, wording: dict) -> dict[str, str]:
+    """Only categories of the shop's list (the names the catalogue uses)."""
+    from app.models import Category
+
+    wording = check_wording(wording)
+    known = set(t.s.execute(select(Category.name)).scalars())
+    for category in wording:
+        if category not in known:
+            raise ValidationError("care_wording_category_unknown", category=category)
+    return dict(wording)
+
+
+def set_wording(ctx: Ctx, category: str, text: str | None) -> CareConfig:
+    """The repurchase wording of one product category (``text`` None or empty: back to the shop's
+    "repurchase" template)."""
+    wording = dict(load(ctx).repurchase_wording)
+    name = (category or "").strip()
+    if text is None or not text.strip():
+        if name not in wording:
+            raise ValidationError("care_wording_not_set", category=name)
+        wording.pop(name)
+    else:
+        wording[name] = text
+    return update(ctx, repurchase_wording=wording)
 
 
 def plan_id(tier: str, item: dict) -> str:

@@ -20,10 +20,11 @@ from app.errors import ValidationError
 from app import i18n
 from app.i18n import NC_
 from app.models import CallbackTask, ImportBatch, Member, Message
-from app.money import format_money, format_plain
+from app.money import format_int, format_money, format_plain
 from app.services.texts import bodies, outbox, templates
 from app.services.base import settings
-from app.services.ledger import vouchers
+from app.services.ledger import expiry, vouchers
+from app.services.ledger.expiry import ExpiryRun
 from app.services.care import config as care_config
 from app.services.care import plan, rhythm
 from app.services.care.config import RULES, CareConfig
@@ -72,6 +73,7 @@ class CareReport:
     last_run_before: date | None
     rules: tuple[RuleCount, ...]
     outcomes: tuple[CareOutcome, ...] = field(repr=False, default=())
+    expiry: ExpiryRun | None = None    # the points and count cards expired first (ledger/expiry.py)
     # Why this run's texts wait for the owner's approval (status 'held'; config.HOLD_REASONS), or None
     hold: str | None = None
 
@@ -80,13 +82,14 @@ class CareReport:
         """Texts this run queued (or held; dry run: would)."""
         return sum(1 for o in self.outcomes if o.outcome == "queued")
 
-    @property
-    def parts(self) -> int:
-        """The SMS parts those texts take (what the gateway bills)."""
-        return sum(bodies.segments(o.body)[0] for o in self.outcomes if o.outcome == "queued" and o.body)
-
     def count(self, rule: str) -> RuleCount:
         return next(r for r in self.rules if r.rule == rule)
+
+    @property
+    def parts(self) -> int:
+        """SMS parts of the texts queued (dry run: that would be); times the shop's price per part
+        (ShopSettings.sms_cost) what they cost."""
+        return sum(bodies.segments(o.body)[0] for o in self.outcomes if o.outcome == "queued" and o.body)
 
     @property
     def total(self) -> RuleCount:
@@ -105,6 +108,8 @@ def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> CareRepor
         raise ValidationError("care_date_future", date=on.isoformat(), today=today.isoformat())
     check_day(on)
     shop = settings.load(ctx)
+    # The shop's expiry policy first (its own catch-up and dedupe): the reminders then count what is left.
+    expired = expiry.run(ctx, on, dry_run=dry_run)
     with ctx.tx(write=False) as t:
         cfg = care_config.load(t)
         before = care_config.last_run(t)
@@ -121,7 +126,7 @@ def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> CareRepor
     if not dry_run:
         with ctx.tx() as t:
             care_config.set_last_run(t, on)
-    return CareReport(on, dry_run, start, before, _count(outcomes), tuple(outcomes),
+    return CareReport(on, dry_run, start, before, _count(outcomes), tuple(outcomes), expired,
                       hold=hold if any(o.outcome == "queued" for o in outcomes) else None)
 
 
@@ -180,8 +185,10 @@ def window_start(cfg: CareConfig, last_run: date | None, on: date) -> date:
     return max(min(last_run + timedelta(days=1), on), on - timedelta(days=cfg.catch_up_max_days))
 
 
-def plan_actions(t: Ctx, cfg: CareConfig, first: date, on: date, *, rhythm_rules: bool = True) -> list[Action]:
-    """Everything due in [first, on], in the order it is written."""
+def plan_actions(t: Ctx, cfg: CareConfig, first: date, on: date, *, rhythm_rules: bool = True,
+                 calendar=None) -> list[Action]:
+    """Everything due in [first, on], in the order it is written (``calendar``: a care calendar not
+    saved yet, for Settings › Care's preview)."""
     actions: list[Action] = []
     if "birthday" in cfg.enabled:
         actions += plan.birthdays(t, cfg, first, on)
@@ -190,9 +197,11 @@ def plan_actions(t: Ctx, cfg: CareConfig, first: date, on: date, *, rhythm_rules
     if "member_anniversary" in cfg.enabled:
         actions += plan.member_anniversaries(t, cfg, first, on)
     if "holiday" in cfg.enabled:
-        actions += plan.holiday_greetings(t, cfg, first, on)
+        actions += plan.holiday_greetings(t, cfg, first, on, calendar)
     if "tier_care" in cfg.enabled:
         actions += plan.tier_care(t, cfg, on)
+    if "points_reminder" in cfg.enabled:
+        actions += plan.points_reminders(t, cfg, first, on)
     winback = rhythm.winback(t, cfg, on) if rhythm_rules and "winback" in cfg.enabled else []
     actions += winback
     if rhythm_rules and "repurchase" in cfg.enabled:
@@ -229,6 +238,13 @@ def _verdict(a: Action, m: Member | None, done: set[str], on: date) -> str | Non
         outbox.may_receive(m, "care") if a.channel == "text"
         else m.erased_at is None if a.task_source == "gift" else may_be_called(m))
     return None if allowed else "no_consent"
+
+
+def apply_actions(t: Ctx, actions: list[Action], on: date, shop, dry_run: bool, *, hold: bool = False
+                  ) -> list[CareOutcome]:
+    """Decide each action (done already, stale, no consent) and write it, or with ``dry_run`` only
+    compose what would be written (the preview in Settings › Care)."""
+    return _apply(t, actions, on, shop, dry_run, hold=hold)
 
 
 def _apply(t: Ctx, actions: list[Action], on: date, shop, dry_run: bool, *, hold: bool = False) -> list[CareOutcome]:
@@ -281,7 +297,9 @@ def _write(t: Ctx, a: Action, m: Member, on: date, shop, dry_run: bool, hold: bo
             t.s.flush()
             task_id = task.id
         return dict(outcome="task", task_reason=reason, task_id=task_id, voucher_code=code)
-    body = templates.compose(t, a.template, lang, text_values(a, m.name, values, shop), cfg=shop)
+    own = values.get("wording")  # the shop's wording for this repurchase's category
+    body = (templates.render(shop, a.template, lang, own, text_values(a, m.name, values, shop)) if own
+            else templates.compose(t, a.template, lang, text_values(a, m.name, values, shop), cfg=shop))
     msg_id = None
     if not dry_run:
         # The key was looked up in this transaction (``fresh``: no second look-up); a row another
@@ -309,7 +327,8 @@ OCCASIONS = {"wedding": NC_("occasion:wedding", "wedding anniversary"), "other":
 
 def text_values(a: Action, name: str, values: dict, shop) -> dict:
     """Placeholders for the templates: {name} {shop} and the rule's own ({days} {holiday} {years}
-    {occasion} {tier} {product} {voucher} {voucher_code} {voucher_expiry} {min_spend})."""
+    {occasion} {tier} {product} {voucher} {voucher_code} {voucher_expiry} {min_spend}; the points
+    reminder's {expiring} {expiry_date} {points})."""
     lang = shop.language
     out = {"name": name, "shop": shop.signature or shop.shop_name}
     if a.rule == "birthday":
@@ -328,6 +347,11 @@ def text_values(a: Action, name: str, values: dict, shop) -> dict:
     elif a.rule == "repurchase":
         out["product"] = values["product"]
         out["days"] = values["days_since"]
+    elif a.rule == "points_reminder":
+        out["expiring"] = format_int(values["expiring"], lang)
+        out["expiry_date"] = _date(values["expiry_date"], shop.format_locale)
+        out["points"] = format_int(values["balance"], lang)
+        out["days"] = values["days"]
     if "voucher_code" in values:
         kind, value = values["voucher_kind"], values["voucher_value"]
         out["voucher"] = f"{value / 100:g}%" if kind == "percent" else format_money(value, shop.currency, lang)

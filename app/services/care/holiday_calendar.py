@@ -50,6 +50,40 @@ DEFAULT_CALENDAR = (
     HolidayEntry("winter_solstice", "term:冬至", NC_("holiday", "Winter Solstice"), "冬至"),
 )
 
+# The 24 solar terms (all but 冬至, which is in the defaults) under English keys, in calendar order.
+TERM_KEYS = {
+    "小寒": ("minor_cold", NC_("holiday", "Minor Cold")), "大寒": ("major_cold", NC_("holiday", "Major Cold")),
+    "立春": ("start_of_spring", NC_("holiday", "Start of Spring")), "雨水": ("rain_water", NC_("holiday", "Rain Water")),
+    "惊蛰": ("awakening_of_insects", NC_("holiday", "Awakening of Insects")),
+    "春分": ("spring_equinox", NC_("holiday", "Spring Equinox")), "清明": ("qingming", NC_("holiday", "Qingming (Clear and Bright)")),
+    "谷雨": ("grain_rain", NC_("holiday", "Grain Rain")), "立夏": ("start_of_summer", NC_("holiday", "Start of Summer")),
+    "小满": ("grain_buds", NC_("holiday", "Grain Buds")), "芒种": ("grain_in_ear", NC_("holiday", "Grain in Ear")),
+    "夏至": ("summer_solstice", NC_("holiday", "Summer Solstice")), "小暑": ("minor_heat", NC_("holiday", "Minor Heat")),
+    "大暑": ("major_heat", NC_("holiday", "Major Heat")), "立秋": ("start_of_autumn", NC_("holiday", "Start of Autumn")),
+    "处暑": ("end_of_heat", NC_("holiday", "End of Heat")), "白露": ("white_dew", NC_("holiday", "White Dew")),
+    "秋分": ("autumn_equinox", NC_("holiday", "Autumn Equinox")), "寒露": ("cold_dew", NC_("holiday", "Cold Dew")),
+    "霜降": ("frosts_descent", NC_("holiday", "Frost's Descent")), "立冬": ("start_of_winter", NC_("holiday", "Start of Winter")),
+    "小雪": ("minor_snow", NC_("holiday", "Minor Snow")), "大雪": ("major_snow", NC_("holiday", "Major Snow")),
+    "冬至": ("winter_solstice", NC_("holiday", "Winter Solstice")),
+}
+
+# Festivals a shop may switch on beside the defaults (lunar ones converted with lunar-python).
+MORE_FESTIVALS = (
+    HolidayEntry("valentines", "solar:02-14", NC_("holiday", "Valentine's Day"), "情人节"),
+    HolidayEntry("dragon_head", "lunar:02-02", NC_("holiday", "Dragon Raises Its Head"), "龙抬头"),
+    HolidayEntry("womens_day", "solar:03-08", NC_("holiday", "Women's Day"), "妇女节"),
+    HolidayEntry("labour_day", "public:Labor Day", NC_("holiday", "Labour Day"), "劳动节"),
+    HolidayEntry("childrens_day", "solar:06-01", NC_("holiday", "Children's Day"), "儿童节"),
+    HolidayEntry("qixi", "lunar:07-07", NC_("holiday", "Qixi Festival"), "七夕"),
+    HolidayEntry("ghost_festival", "lunar:07-15", NC_("holiday", "Zhongyuan Festival"), "中元节"),
+    HolidayEntry("teachers_day", "solar:09-10", NC_("holiday", "Teachers' Day"), "教师节"),
+    HolidayEntry("christmas", "solar:12-25", NC_("holiday", "Christmas"), "圣诞节"),
+    HolidayEntry("laba", "lunar:12-08", NC_("holiday", "Laba Festival"), "腊八节"),
+    HolidayEntry("little_new_year", "lunar:12-23", NC_("holiday", "Little New Year"), "小年"),
+    # lunar 12-30 falls on the 29th in a year whose 12th month is short: always New Year's Eve
+    HolidayEntry("new_years_eve", "lunar:12-30", NC_("holiday", "Chinese New Year's Eve"), "除夕"),
+)
+
 _RULE = re.compile(r"^(solar|lunar|term|public|date):(.+)$")
 _MD = re.compile(r"^(\d{1,2})-(\d{1,2})$")
 _KEY = re.compile(r"^[a-z0-9_]{1,40}$")
@@ -67,6 +101,14 @@ def _public(year: int) -> dict[str, date]:
         for name in names.split("; "):
             first.setdefault(name, day)
     return first
+
+
+def choices() -> tuple[HolidayEntry, ...]:
+    """Every day a shop can switch on: the default festivals, more festivals, and all 24 solar terms
+    (冬至 among the defaults), each under its own key."""
+    terms = tuple(HolidayEntry(key, f"term:{name}", en, name) for name, (key, en) in TERM_KEYS.items()
+                  if key != "winter_solstice")
+    return DEFAULT_CALENDAR + MORE_FESTIVALS + terms
 
 
 def check_rule(rule: str) -> str:
@@ -188,6 +230,54 @@ def remove_holiday(ctx: Ctx, key: str) -> tuple[HolidayEntry, ...]:
         return kept
 
     return _save(ctx, change, "care.calendar.remove", {"key": key})
+
+
+def check_entry(entry: HolidayEntry) -> HolidayEntry:
+    """One calendar day tidied (key, rule, names) or a ValidationError saying what is wrong."""
+    key = (entry.key or "").strip().lower()
+    if not _KEY.match(key):
+        raise ValidationError("care_holiday_key_invalid", key=key)
+    name_en, name_zh = (entry.name_en or "").strip(), (entry.name_zh or "").strip()
+    if not name_en or not name_zh:
+        raise ValidationError("care_holiday_name_empty")
+    return HolidayEntry(key, check_rule(entry.rule), name_en, name_zh)
+
+
+def set_calendar(ctx: Ctx, entries) -> tuple[HolidayEntry, ...]:
+    """The whole care calendar at once (Settings › Care: days switched on and off, days of the
+    shop's own); each day checked, keys unique; nothing changes on any error (owner only; audited)."""
+    checked = [check_entry(e) for e in entries]
+    seen: set[str] = set()
+    for e in checked:
+        if e.key in seen:
+            raise ValidationError("care_holiday_duplicate", key=e.key)
+        seen.add(e.key)
+    return _save(ctx, lambda _entries: checked, "care.calendar.set", {"keys": sorted(seen)})
+
+
+def switch(ctx: Ctx, keys, on: bool) -> tuple[HolidayEntry, ...]:
+    """Switch days of ``choices()`` on (added as offered) or off (taken off), by key."""
+    offered = {e.key: e for e in choices()}
+    wanted = [k.strip().lower() for k in keys]
+    for key in wanted:
+        if key not in offered and on:
+            raise NotFound("care_holiday_not_offered", key=key, keys=", ".join(offered))
+    current = list(load(ctx))
+    if on:
+        have = {e.key for e in current}
+        current += [offered[k] for k in dict.fromkeys(wanted) if k not in have]
+    else:
+        missing = [k for k in wanted if k not in {e.key for e in current}]
+        if missing:
+            raise NotFound("care_holiday_not_found", key=missing[0])
+        current = [e for e in current if e.key not in wanted]
+    return set_calendar(ctx, current)
+
+
+def next_date(entry: HolidayEntry, start: date) -> date | None:
+    """The first day of ``entry`` on or after ``start`` (within a year and a day), or None."""
+    found = [d for _e, _y, d in between((entry,), start, start + timedelta(days=366))]
+    return min(found) if found else None
 
 
 def reset_calendar(ctx: Ctx) -> tuple[HolidayEntry, ...]:

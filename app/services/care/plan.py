@@ -12,6 +12,7 @@ from app.services.care import dates as D
 from app.services.care import holiday_calendar
 from app.services.care.config import CareConfig, period_of, plan_id
 from app.services.base.context import Ctx
+from app.services.ledger import points
 
 
 @dataclass(frozen=True)
@@ -136,9 +137,12 @@ def member_anniversaries(t: Ctx, cfg: CareConfig, first: date, last: date) -> li
 
 
 # --- holidays and solar terms -------------------------------------------------------------------
-def holiday_greetings(t: Ctx, cfg: CareConfig, first: date, last: date) -> list[Action]:
+def holiday_greetings(t: Ctx, cfg: CareConfig, first: date, last: date, calendar=None) -> list[Action]:
+    """Greetings for the days of the shop's care calendar (``calendar``: another list of days, for a
+    preview of one not saved yet)."""
     ahead = cfg.holiday_days_ahead
-    days = holiday_calendar.between(holiday_calendar.load(t), first + timedelta(days=ahead),
+    entries = holiday_calendar.load(t) if calendar is None else tuple(calendar)
+    days = holiday_calendar.between(entries, first + timedelta(days=ahead),
                                     last + timedelta(days=ahead))
     if not days:
         return []
@@ -183,4 +187,26 @@ def tier_care(t: Ctx, cfg: CareConfig, on: date) -> list[Action]:
                     out.append(Action("tier_care", mid, name, start, key, "task",
                                       task_source="gift" if action == "gift" else "tier_care",
                                       task_reason=action, values=values))
+    return out
+
+
+# --- points about to expire ------------------------------------------------------------------------
+def points_reminders(t: Ctx, cfg: CareConfig, first: date, last: date) -> list[Action]:
+    """A reminder ``points_reminder_days`` before each day on which a member's points lapse, with
+    how many lapse that day (FIFO, as the ledger stands); still sent after a closed day up to the
+    eve of the expiry, never on or after it."""
+    lead = timedelta(days=cfg.points_reminder_days)
+    out = []
+    for expires in points.expiry_dates_between(t, first + lead - timedelta(days=1), last + lead):
+        lapsing = points.lapsing_between(t, expires - timedelta(days=1), expires)
+        if not lapsing:
+            continue
+        rows = t.s.execute(select(Member.id, Member.name, Member.points_balance)
+                           .where(Member.id.in_(list(lapsing))).order_by(Member.id)).all()
+        for mid, name, balance in rows:
+            out.append(Action("points_reminder", mid, name, expires - lead,
+                              f"points_reminder:{mid}:{expires.isoformat()}", "text", template="points_reminder",
+                              values={"expiring": lapsing[mid], "expiry_date": expires, "balance": balance,
+                                      "days": cfg.points_reminder_days},
+                              stale_after=expires - timedelta(days=1)))
     return out

@@ -124,6 +124,7 @@ class Cycle:
     cv: float             # stdev / mean of the gaps
     last: date
     days_since: int
+    category: str = ""    # the product's category (its repurchase wording)
 
 
 def overdue_cycles(ctx: Ctx, cfg: CareConfig, on: date) -> list[Cycle]:
@@ -162,16 +163,18 @@ def _overdue(t: Ctx, cfg: CareConfig, on: date) -> list[Cycle]:
         return []
     names = dict(t.s.execute(select(Member.id, Member.name).where(
         Member.id.in_({c.member_id for c in found}), Member.erased_at.is_(None))).all())
-    products = dict(t.s.execute(select(Product.id, Product.name).where(Product.id.in_({c.product_id for c in found}))).all())
-    found = [Cycle(c.member_id, names[c.member_id], c.product_id, products[c.product_id], c.purchases, c.cycle, c.cv,
-                   c.last, c.days_since) for c in found if c.member_id in names]
+    products = {pid: (name, category) for pid, name, category in t.s.execute(
+        select(Product.id, Product.name, Product.category).where(Product.id.in_({c.product_id for c in found})))}
+    found = [Cycle(c.member_id, names[c.member_id], c.product_id, products[c.product_id][0], c.purchases, c.cycle, c.cv,
+                   c.last, c.days_since, products[c.product_id][1] or "") for c in found if c.member_id in names]
     found.sort(key=lambda c: (-c.days_since / c.cycle, c.member_id, c.product_id))
     return found
 
 
 def repurchase(t: Ctx, cfg: CareConfig, on: date, skip_members: set[int] = frozenset()) -> list[Action]:
     """One reminder per member per run (the most overdue product; the next one waits for another
-    day), keyed by member, product and last purchase: once per overdue spell."""
+    day), keyed by member, product and last purchase: once per overdue spell. Worded as the shop
+    wrote it for the product's category (``repurchase_wording``), else by the "repurchase" template."""
     out, seen = [], set(skip_members)
     for c in overdue_cycles(t, cfg, on):
         if c.member_id in seen:
@@ -180,7 +183,8 @@ def repurchase(t: Ctx, cfg: CareConfig, on: date, skip_members: set[int] = froze
         out.append(Action("repurchase", c.member_id, c.name, on,
                           f"repurchase:{c.member_id}:{c.product_id}:{c.last.isoformat()}", "text",
                           template="repurchase",
-                          values={"product": c.product, "cycle": c.cycle, "days_since": c.days_since, "last": c.last}))
+                          values={"product": c.product, "cycle": c.cycle, "days_since": c.days_since, "last": c.last,
+                                  "category": c.category, "wording": cfg.repurchase_wording.get(c.category)}))
     return out
 
 

@@ -157,9 +157,9 @@ def revoke(t: Ctx, card_id: int, sale_id: int | None) -> CountCardView:
 
 
 # --- service calls -------------------------------------------------------------------------------------
-def expire_due(ctx: Ctx, as_of: date) -> CardExpireReport:
-    """Post 'expired' for the uses left on every card past its date (``expires_on < as_of``).
-    Idempotent: an expired card has no uses left, so a second run finds nothing."""
+def expire_due(ctx: Ctx, as_of: date, *, at: datetime | None = None) -> CardExpireReport:
+    """Post 'expired' for the uses left on every card past its date (``expires_on < as_of``), dated
+    ``at`` (default now). Idempotent: an expired card has no uses left, so a second run finds nothing."""
     permissions.require(ctx, "expire_points")
     with ctx.tx() as t:
         rows = t.s.execute(select(CountCard.id, CountCard.uses_left)
@@ -168,13 +168,21 @@ def expire_due(ctx: Ctx, as_of: date) -> CardExpireReport:
                            .order_by(CountCard.id)).all()
         uses = 0
         for card_id, left in rows:
-            ledger.post_count_card(t, card_id, "expired", -int(left), note=f"expired by {as_of.isoformat()}")
+            ledger.post_count_card(t, card_id, "expired", -int(left), note=f"expired by {as_of.isoformat()}", at=at)
             uses += int(left)
         t.s.flush()
         if rows:
             audit.record(t, "countcard.expire", "count_card", None,
                          after={"as_of": as_of, "cards": len(rows), "uses": uses})
         return CardExpireReport(as_of=as_of, cards=len(rows), uses=uses)
+
+
+def expiry_days_between(t: Ctx, after: date, until: date) -> list[date]:
+    """The days after ``after`` up to ``until`` on which a card with uses left expires (the day
+    after its ``expires_on``)."""
+    rows = t.s.execute(select(CountCard.expires_on).where(
+        CountCard.uses_left > 0, CountCard.expires_on >= after, CountCard.expires_on < until).distinct()).scalars()
+    return sorted(d + timedelta(days=1) for d in rows)
 
 
 def cards_for(ctx: Ctx, member_id: int, *, usable_only: bool = False,

@@ -7,7 +7,7 @@ and the ORM's per-statement work would cost more than the writes themselves.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from types import SimpleNamespace
 
 from sqlalchemy import bindparam, insert, or_, select, update
@@ -65,10 +65,11 @@ def post_points(t: Ctx, member_id: int, kind: str, points: int, *, expires_on: d
 
 
 def post_points_many(t: Ctx, kind: str, rows: list[tuple[int, int]], *, note: str = "",
-                     batch: int = 20_000) -> None:
+                     batch: int = 20_000, at: datetime | None = None) -> None:
     """``post_points`` for many members at once (the nightly expiry run over 200,000 members): the
     same conditional UPDATE and one entry per (member_id, signed points), sent as executemany.
-    All or nothing: if any debit would go below zero, the whole call is refused."""
+    All or nothing: if any debit would go below zero, the whole call is refused. ``at`` dates the
+    entries (default now: the expiry run dates a caught-up day on that day)."""
     if not rows:
         return
     _whole(*(pts for _, pts in rows), maximum=MAX_POINTS_BALANCE)
@@ -77,7 +78,7 @@ def post_points_many(t: Ctx, kind: str, rows: list[tuple[int, int]], *, note: st
     m = Member.__table__
     move = (m.update().where(m.c.id == bindparam("b_member"), _within(m.c.points_balance, "b_pts", MAX_POINTS_BALANCE))
             .values(points_balance=m.c.points_balance + bindparam("b_pts")))
-    now, staff = t.now(), t.actor.id
+    now, staff = at or t.now(), t.actor.id
     for i in range(0, len(rows), batch):
         chunk = rows[i:i + batch]
         changed = conn.execute(move, [{"b_member": mid, "b_pts": int(pts)} for mid, pts in chunk]).rowcount
@@ -92,13 +93,13 @@ def post_points_many(t: Ctx, kind: str, rows: list[tuple[int, int]], *, note: st
 
 
 def post_count_card(t: Ctx, card_id: int, kind: str, uses: int, *, sale_id: int | None = None,
-                    note: str = "") -> SimpleNamespace:
+                    note: str = "", at: datetime | None = None) -> SimpleNamespace:
     _whole(uses, maximum=MAX_CARD_USES)
     if _move(t, _MOVE_USES, {"b_id": card_id, "b_n": uses}, CountCard, card_id, uses_left=uses) != 1:
         _over(t, _c, card_id, {"uses_left": uses}, MAX_CARD_USES)
         raise InsufficientFunds("countcard_empty", id=card_id)
     return _entry(t, CountCardEntry, card_id=card_id, kind=kind, uses=uses, sale_id=sale_id,
-                  staff_id=t.actor.id, created_at=t.now(), note=note)
+                  staff_id=t.actor.id, created_at=at or t.now(), note=note)
 
 
 def _whole(*values: object, maximum: int) -> None:

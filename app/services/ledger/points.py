@@ -186,15 +186,17 @@ def _due_query(as_of: date, member_id: int | None = None):
             .order_by(sums.c.member_id))
 
 
-def expire_due(ctx: Ctx, as_of: date) -> ExpireReport:
+def expire_due(ctx: Ctx, as_of: date, *, at: datetime | None = None) -> ExpireReport:
     """Expire every member's points due by ``as_of`` (FIFO, idempotent). One grouped query finds
-    them all; one 'expire' entry is written per member with a non-zero amount."""
+    them all; one 'expire' entry is written per member with a non-zero amount, dated ``at``
+    (default now; the daily run dates a caught-up day's entries on that day: ledger/expiry.py)."""
     permissions.require(ctx, "expire_points")
     with ctx.tx() as t:
         t.s.flush()
         rows = [(int(mid), int(due)) for mid, due in t.s.execute(_due_query(as_of)).all()]
         total = sum(due for _, due in rows)
-        ledger.post_points_many(t, "expire", [(mid, -due) for mid, due in rows], note=f"expired by {as_of.isoformat()}")
+        ledger.post_points_many(t, "expire", [(mid, -due) for mid, due in rows], note=f"expired by {as_of.isoformat()}",
+                                at=at)
         if rows:
             audit.record(t, "points.expire", "points", None, after={"as_of": as_of, "members": len(rows),
                                                                     "points": total})
@@ -202,6 +204,69 @@ def expire_due(ctx: Ctx, as_of: date) -> ExpireReport:
 
 
 # --- queries -------------------------------------------------------------------------------------------
+def _due_between_query(after: date, until: date):
+    """Per member: the points that lapse after ``after`` up to and including ``until`` (FIFO, as the
+    ledger stands now): due by ``until`` less due by ``after``; only members with some."""
+    pe = PointsEntry
+
+    def credits_by(d: date):
+        return func.coalesce(func.sum(case(
+            (and_(pe.points > 0, pe.expires_on.is_not(None), pe.expires_on <= d), pe.points), else_=0)), 0)
+
+    consumed = func.coalesce(func.sum(case((pe.points < 0, -pe.points), else_=0)), 0)
+    lapsing = (select(pe.member_id).where(pe.points > 0, pe.expires_on > after, pe.expires_on <= until)
+               .distinct().scalar_subquery())
+    sums = (select(pe.member_id.label("member_id"), credits_by(after).label("a"), credits_by(until).label("u"),
+                   consumed.label("c"))
+            .where(pe.member_id.in_(lapsing)).group_by(pe.member_id).having(credits_by(until) > consumed).subquery())
+    due_u = case((sums.c.u > sums.c.c, sums.c.u - sums.c.c), else_=0)
+    due_a = case((sums.c.a > sums.c.c, sums.c.a - sums.c.c), else_=0)
+    return (select(sums.c.member_id, (due_u - due_a).label("pts"))
+            .join(Member, Member.id == sums.c.member_id)
+            .where(Member.points_balance > 0, Member.erased_at.is_(None), due_u > due_a)
+            .order_by(sums.c.member_id))
+
+
+def lapsing_between(t: Ctx, after: date, until: date) -> dict[int, int]:
+    """member id -> points that lapse after ``after``, up to and including ``until`` (inside the
+    caller's transaction): the reminders' "350 points expire on 31 Dec" and the end-of-day report's
+    "soon to expire"."""
+    return {int(mid): int(pts) for mid, pts in t.s.execute(_due_between_query(after, until)).all()}
+
+
+def expiry_dates_between(t: Ctx, after: date, until: date) -> list[date]:
+    """The days after ``after`` up to ``until`` on which some credit expires."""
+    pe = PointsEntry
+    return list(t.s.execute(select(pe.expires_on).where(pe.points > 0, pe.expires_on > after, pe.expires_on <= until)
+                            .distinct().order_by(pe.expires_on)).scalars())
+
+
+def schedule(credits: list[tuple[date | None, int]], debits: int) -> list[tuple[date, int]]:
+    """Pure FIFO: (expiry date, points lapsing that day) for credits [(expires_on, points)] after
+    ``debits`` points (every redeem, expiry and negative adjustment so far) took the soonest first."""
+    left, out = debits, []
+    for expires, pts in sorted(((e, p) for e, p in credits if p > 0), key=lambda c: (c[0] is None, c[0] or date.max)):
+        used = min(left, pts)
+        left -= used
+        if expires is not None and pts - used > 0:
+            if out and out[-1][0] == expires:
+                out[-1] = (expires, out[-1][1] + pts - used)
+            else:
+                out.append((expires, pts - used))
+    return out
+
+
+def upcoming(ctx: Ctx, member_id: int, after: date, limit: int = 3) -> list[tuple[date, int]]:
+    """The member's next expiries after ``after``: [(day, points that lapse that day)], soonest first."""
+    with ctx.tx(write=False) as t:
+        _member(t, member_id)
+        rows = t.s.execute(select(PointsEntry.expires_on, PointsEntry.points)
+                           .where(PointsEntry.member_id == member_id)).all()
+    credits = [(e, int(p)) for e, p in rows if p > 0]
+    debits = sum(-int(p) for _, p in rows if p < 0)
+    return [(d, p) for d, p in schedule(credits, debits) if d > after][:max(0, limit)]
+
+
 def due_to_expire(ctx: Ctx, member_id: int, as_of: date) -> int:
     """Points of this member that an expiry run for ``as_of`` would expire (for reminders and the UI)."""
     with ctx.tx(write=False) as t:

@@ -20,9 +20,12 @@ from app.services.base.sqlfuncs import days_between
 from app.services.base import settings as shop_settings
 from app.services.base.context import Ctx
 from app.services.base.days import check_day
+from app.services.ledger import points
 
 TOP_PRODUCTS = 10
 AT_RISK = 10
+EXPIRING_DAYS = 30      # "soon to expire": points lapsing in the 30 days after the report's day
+EXPIRING_LIST = 10
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,15 @@ class MemberRow:
 
 
 @dataclass(frozen=True)
+class ExpiringRow:
+    member_id: int
+    name: str
+    masked_phone: str
+    points: int       # lapsing in the EXPIRING_DAYS after the day
+    first_on: date    # the first day some of them lapse
+
+
+@dataclass(frozen=True)
 class EodReport:
     day: date
     shop_name: str
@@ -102,6 +114,7 @@ class EodReport:
     points_expired: int                 # negative
     points_other: int                   # refunds reversing earn/redeem, adjustments, openings
     points_outstanding: int
+    points_expiring: Tally              # members and points lapsing in the EXPIRING_DAYS after the day
     # vouchers, members, texts
     vouchers_redeemed: Tally
     new_members: int
@@ -115,6 +128,7 @@ class EodReport:
     birthdays_today: tuple[MemberRow, ...]
     birthdays_tomorrow: tuple[MemberRow, ...]
     at_risk: tuple[MemberRow, ...]
+    expiring_soon: tuple[ExpiringRow, ...] = ()   # the members with the most points lapsing soon
 
     @property
     def net_sales(self) -> int:
@@ -194,6 +208,9 @@ def eod_report(ctx: Ctx, day: date | None = None) -> EodReport:
         points_outstanding = int(held[2] or 0) - int(s.execute(select(func.sum(PointsEntry.points))
                                                                .where(PointsEntry.created_at >= end)).scalar() or 0)
 
+        # Points about to lapse (first in, first out, as the ledger stands now), and who holds the most.
+        expiring = points.lapsing_between(t, day, day + timedelta(days=EXPIRING_DAYS))
+
         vouchers = _tally(s.execute(
             select(func.count(Payment.id), func.sum(Payment.amount)).join(Sale, Sale.id == Payment.sale_id)
             .where(in_day, Payment.method == "voucher", Sale.kind == "sale")).one())
@@ -234,7 +251,7 @@ def eod_report(ctx: Ctx, day: date | None = None) -> EodReport:
             points_issued=pts.get("earn", 0), points_redeemed=pts.get("redeem", 0),
             points_expired=pts.get("expire", 0),
             points_other=pts.get("refund", 0) + pts.get("adjust", 0) + pts.get("opening", 0),
-            points_outstanding=points_outstanding,
+            points_outstanding=points_outstanding, points_expiring=Tally(len(expiring), sum(expiring.values())),
             vouchers_redeemed=vouchers, new_members=new_members,
             texts_sent=int(texts_sent or 0), texts_failed=int(texts_failed or 0),
             texts_deferred=int(texts_deferred or 0), text_segments=int(segments or 0),
@@ -242,7 +259,7 @@ def eod_report(ctx: Ctx, day: date | None = None) -> EodReport:
                                for sku, name, q, a, c, uncosted in top),
             cashiers=tuple(CashierRow(n or "", int(c), int(a)) for n, c, a in cashiers),
             birthdays_today=_birthdays(t, day), birthdays_tomorrow=_birthdays(t, day + timedelta(days=1)),
-            at_risk=_at_risk(t, end),
+            at_risk=_at_risk(t, end), expiring_soon=_expiring_rows(t, expiring, day),
         )
     return report
 
@@ -290,3 +307,18 @@ def _at_risk(t: Ctx, end: datetime) -> tuple[MemberRow, ...]:
                 away * Member.visits > 2.5 * days_between(Member.last_visit_at, Member.join_date))
          .order_by(Member.total_spent.desc(), Member.id).limit(AT_RISK))
     return _member_rows(t, q, lambda r: str(int(r.away)))
+
+
+def _expiring_rows(t: Ctx, expiring: dict[int, int], day: date) -> tuple[ExpiringRow, ...]:
+    top = sorted(expiring.items(), key=lambda kv: (-kv[1], kv[0]))[:EXPIRING_LIST]
+    if not top:
+        return ()
+    people = {r.id: r for r in t.s.execute(select(Member.id, Member.name, Member.phone)
+                                            .where(Member.id.in_([mid for mid, _ in top]))).all()}
+    out = []
+    for mid, pts in top:
+        soon = points.upcoming(t, mid, day, limit=1)
+        r = people[mid]
+        out.append(ExpiringRow(mid, r.name, phones.mask(r.phone) if r.phone else "", pts,
+                               soon[0][0] if soon else day + timedelta(days=EXPIRING_DAYS)))
+    return tuple(out)

@@ -3,17 +3,19 @@
 The figures come from ``eod.eod_report``; this module only lays them out: key figures first, then
 sales and payments (with a payment-mix pie and sales by hour as bars: a picture reads faster than
 a table there), the drawer, stored value, points, vouchers/members/texts, top products, cashiers,
-birthdays and the valuable members at risk.
+birthdays, the valuable members at risk and the points soon to expire.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from babel.dates import format_date
+
 from app import i18n, money
 from app.errors import method_name
 from app.i18n import NC_
 from app.services.reports import pdf
-from app.services.reports.eod import EodReport
+from app.services.reports.eod import EXPIRING_DAYS, EodReport
 
 # key -> English (msgctxt eod:<key>; translations in the shopcare PO)
 LABELS: dict[str, str] = {
@@ -58,6 +60,12 @@ LABELS: dict[str, str] = {
     "expired": NC_("eod:expired", "Expired"),
     "points_other": NC_("eod:points_other", "Refunds and adjustments"),
     "points_outstanding": NC_("eod:points_outstanding", "Outstanding at close"),
+    "points_expiring": NC_("eod:points_expiring", "Expiring in the next {days} days ({n} members)"),
+    "sec_expiring": NC_("eod:sec_expiring", "Points soon to expire"),
+    "expiring_note": NC_("eod:expiring_note", "The members with the most points lapsing in the next {days} days "
+                                              "(first in, first out): a reason to call or to remind them."),
+    "expiring_points": NC_("eod:expiring_points", "Points"),
+    "expiring_first": NC_("eod:expiring_first", "First lapse"),
     "sec_other": NC_("eod:sec_other", "Vouchers, members and texts"),
     "vouchers": NC_("eod:vouchers", "E-vouchers redeemed"),
     "new_members": NC_("eod:new_members", "New members"),
@@ -180,7 +188,9 @@ def write_eod_pdf(report: EodReport, path: str | Path, lang: str | None = None) 
                                                (L("expired"), N(report.points_expired)),
                                                (L("points_other"), N(report.points_other)),
                                                (L("points_outstanding"), N(report.points_outstanding))],
-                                              total_last=True)))
+                                              total_last=True),
+                         kv([(L("points_expiring", days=N(EXPIRING_DAYS), n=N(report.points_expiring.count)),
+                              N(report.points_expiring.amount))])))
     story.append(section(L("sec_other"), kv([
         (L("vouchers"), f"{N(report.vouchers_redeemed.count)} · {M(report.vouchers_redeemed.amount)}"),
         (L("new_members"), N(report.new_members)),
@@ -220,6 +230,13 @@ def write_eod_pdf(report: EodReport, path: str | Path, lang: str | None = None) 
         birthdays, L("age"), [L("today")] * len(report.birthdays_today) + [L("tomorrow")] * len(report.birthdays_tomorrow))))
     story.append(section(L("sec_at_risk"), Paragraph(L("at_risk_note"), st["small"]), Spacer(1, 2 * mm),
                          members(report.at_risk, L("days_away"))))
+    soon = [[L("name"), L("phone"), L("expiring_points"), L("expiring_first")]] + [
+        [r.name, r.masked_phone, N(r.points), format_date(r.first_on, "medium", locale=i18n.babel_locale(lang))]
+        for r in report.expiring_soon]
+    story.append(section(L("sec_expiring"), Paragraph(L("expiring_note", days=N(EXPIRING_DAYS)), st["small"]),
+                         Spacer(1, 2 * mm),
+                         pdf.table(soon, [width * 0.30, width * 0.24, width * 0.18, width * 0.28], numeric_from=2)
+                         if report.expiring_soon else Paragraph(L("none"), st["body"])))
 
     pdf.build_a4(path, story, title=f"{L('title')} {report.day.isoformat()}", author=report.shop_name,
                  footer_left=f"{report.shop_name} · {L('title')} · {report.day.isoformat()}",

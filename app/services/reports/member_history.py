@@ -4,14 +4,14 @@ stored-value entries, messages, contact notes), each newest first and limited.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from app.models import (ContactNote, Member, Message, Payment, PointsEntry, Sale, SaleLine, Staff, Topup,
                         WalletEntry)
 from app.services.care import callbacks
-from app.services.ledger import countcards
+from app.services.ledger import countcards, points
 from app.services.members import members
 from app.services.base.context import Ctx
 from app.services.ledger.countcards import CountCardView
@@ -113,6 +113,8 @@ class MemberPage:
     messages: tuple[MessageLine, ...]
     contacts: tuple[ContactLine, ...]
     tasks: tuple = ()   # care: callbacks.TaskView, open first (what is due next)
+    # the next days on which some of the member's points lapse: ((day, points), ...), soonest first
+    points_expiring: tuple[tuple[date, int], ...] = ()
 
 
 def _receipts(t: Ctx, sale_ids: set[int]) -> dict[int, str]:
@@ -181,4 +183,5 @@ def member_page(ctx: Ctx, member_id: int, limit: int = HISTORY_LIMIT) -> MemberP
         return MemberPage(member=view, consent=consent, referrer_name=referrer, count_cards=cards,
                           purchases=purchases(t, member_id, limit), topups=topups, points=points_lines,
                           wallet=wallet_lines, messages=msgs, contacts=contacts,
-                          tasks=tuple(callbacks.member_tasks(t, member_id, limit)))
+                          tasks=tuple(callbacks.member_tasks(t, member_id, limit)),
+                          points_expiring=tuple(points.upcoming(t, member_id, t.today() - timedelta(days=1))))

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import i18n
+from app.i18n import N_
 from app.errors import Conflict, InsufficientFunds, NotFound, ValidationError, method_name, quoted
 from app.models import Member, Payment, Product, Sale, SaleLine, Voucher
 from app.money import MAX_POINTS, check_amount, format_int, format_plain
@@ -242,11 +243,13 @@ def checkout(ctx: Ctx, cart: Cart, tenders: tuple[Tender, ...] | list[Tender], *
                 asked[pl.count_card_id] = asked.get(pl.count_card_id, 0) + pl.qty
         for card_id, uses in asked.items():
             countcards.check_uses(t, card_id, uses)
+        used_cards: dict[int, list] = {}   # card id -> [its view after the visit, uses taken]: the e-bill says
         for pl in priced.lines:
             card_for_line[pl.line_no] = pl.count_card_id
             if pl.count_card_id is not None:
                 for _ in range(pl.qty):
-                    countcards.use(t, pl.count_card_id, member.id, pl.product_id, sale_id)
+                    view = countcards.use(t, pl.count_card_id, member.id, pl.product_id, sale_id)
+                    used_cards[view.id] = [view, used_cards.get(view.id, [None, 0])[1] + 1]
             elif pl.kind == "count_card":
                 product = t.s.get(Product, pl.product_id)
                 for unit in range(pl.qty):
@@ -280,7 +283,8 @@ def checkout(ctx: Ctx, cart: Cart, tenders: tuple[Tender, ...] | list[Tender], *
             new_tier = tiers.after_sale(t, member, priced.total, cfg)
             upgraded = new_tier.code if new_tier else None
             sale = _SaleRef(sale_id, receipt_no, priced.total)
-            msg = queue_ebill(t, member, sale, payments, cfg, "ebill_sale")
+            msg = queue_ebill(t, member, sale, payments, cfg, "ebill_sale",
+                              cards=[(v.product_name, n, v.uses_left) for v, n in used_cards.values()])
             t.s.flush()
             message_id = msg.id if msg else None
         return SaleResult(
@@ -321,13 +325,30 @@ def describe_payments(payments, cfg: ShopSettings, lang: str) -> str:
     return i18n.T_(lang, ", ").join(parts)
 
 
-def queue_ebill(t: Ctx, member: Member, sale: Sale, payments, cfg: ShopSettings, kind: str):
-    """The electronic bill for a sale or refund, queued in the sale's own transaction."""
+CARD_USED = N_("{card}: {used} used, {left} left")
+CARD_GIVEN_BACK = N_("{card}: {used} given back, {left} left")
+
+
+def describe_cards(cards, lang: str, *, refund: bool = False) -> str:
+    """"10 haircuts: 1 used, 9 left" for each count card a visit used (a refund: gave back)."""
+    phrase = CARD_GIVEN_BACK if refund else CARD_USED
+    return i18n.T_(lang, ", ").join(i18n.T_(lang, phrase, card=name, used=format_int(n, lang),
+                                            left=format_int(left, lang)) for name, n, left in cards)
+
+
+def queue_ebill(t: Ctx, member: Member, sale: Sale, payments, cfg: ShopSettings, kind: str, *, cards=()):
+    """The electronic bill for a sale or refund, queued in the sale's own transaction. ``cards``:
+    (card name, uses taken or given back, uses left) for each count card the visit used; a sale
+    paid by count cards alone is told with the ``ebill_countcard`` text (no "spent 0.00 ()")."""
     lang = cfg.language
+    card_text = describe_cards(cards, lang, refund=kind == "ebill_refund")
+    paid = i18n.T_(lang, ", ").join(p for p in (describe_payments(payments, cfg, lang), card_text) if p)
+    if cards and not payments and kind == "ebill_sale":
+        kind = "ebill_countcard"
     body = templates.compose(t, kind, lang, {
         "name": member.name,
         "amount": format_plain(abs(sale.total), cfg.currency, lang),
-        "paid": describe_payments(payments, cfg, lang),
+        "paid": paid, "cards": card_text,
         "balance": format_plain(member.wallet_principal + member.wallet_bonus, cfg.currency, lang),
         "points": format_int(member.points_balance, lang),
         "receipt": sale.receipt_no,

@@ -316,6 +316,7 @@ def refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = None, *, 
                      points_earned=-reverse_now, note=("void: " if void else "") + reason.strip())
         t.s.add(rsale)
         t.s.flush()
+        given_back: dict[int, list] = {}   # card id -> [its view after the refund, uses given back]
         for line, qty, value, _gross, tier_d, manual_d in plan:
             t.s.add(SaleLine(sale_id=rsale.id, line_no=line.line_no, product_id=line.product_id, sku=line.sku,
                              name=line.name, qty=-qty, unit_price=line.unit_price,
@@ -341,7 +342,8 @@ def refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = None, *, 
                         countcards.revoke(t, cards[-1].id, rsale.id)  # raises the clear "used" refusal
                 else:
                     for _ in range(qty):
-                        countcards.restore_use(t, line.count_card_id, rsale.id)
+                        view = countcards.restore_use(t, line.count_card_id, rsale.id)
+                        given_back[view.id] = [view, given_back.get(view.id, [None, 0])[1] + 1]
         back = {}
         for line, qty, *_ in plan:
             if line.product_id is not None and line.product_id in tracked:
@@ -386,7 +388,8 @@ def refund(ctx: Ctx, receipt_no: str, lines: list[RefundLine] | None = None, *, 
             t.s.flush()
             t.s.refresh(member)
             t.s.refresh(rsale)
-            msg = queue_ebill(t, member, rsale, rsale.payments, cfg, "ebill_refund")
+            msg = queue_ebill(t, member, rsale, rsale.payments, cfg, "ebill_refund",
+                              cards=[(v.product_name, n, v.uses_left) for v, n in given_back.values()])
             message_id = msg.id if msg else None
         from app.services.base import audit
 

@@ -20,6 +20,28 @@ _GSM_BASIC = set(
 _GSM_EXT = set("^{}\\[~]|€\f")
 
 
+class Composed(str):
+    """A text body that remembers what it was made of: its template kind (``ebill_sale``…) and the
+    value of each placeholder as filled. ``outbox.enqueue`` stores both with the text, so a gateway
+    that sends approved templates with parameters (Tencent Cloud SMS) can send them. Any change to the
+    text (``strip``, ``+``) gives a plain ``str``: a text edited after filling has no template."""
+
+    template_kind: str
+    template_values: dict
+
+    def __new__(cls, text: str, kind: str, values: dict) -> Composed:
+        obj = super().__new__(cls, text)
+        obj.template_kind = kind
+        obj.template_values = {k: "" if v is None else str(v) for k, v in values.items()}
+        return obj
+
+
+def template_of(body: str) -> dict | None:
+    """{"kind": …, "values": {…}} for a ``Composed`` body, else None (what the outbox stores)."""
+    kind = getattr(body, "template_kind", None)
+    return None if kind is None else {"kind": kind, "values": dict(body.template_values)}
+
+
 def fill(template: str, values: dict[str, object]) -> str:
     """Replace ``{key}`` with ``values[key]``; unknown placeholders stay as typed."""
     return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), template)

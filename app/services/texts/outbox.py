@@ -6,6 +6,7 @@ makes a second queueing of the same event a no-op.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from types import SimpleNamespace
@@ -37,8 +38,9 @@ def enqueue(t: Ctx, m: Member, *, kind: str, category: str, body: str, dedupe_ke
     if not fresh and t.s.execute(select(Message.id).where(Message.dedupe_key == dedupe_key)).first():
         return None
     now = t.now()
+    made_of = bodies.template_of(body)   # the template kind and values, when composed from one
     values = dict(dedupe_key=dedupe_key, member_id=m.id, phone=m.phone, kind=kind, category=category, lang=lang,
-                  body=body, segments=bodies.segments(body)[0], status="held" if held else "queued", created_at=now, due_at=due_at or now,
+                  body=str(body), template=json.dumps(made_of, ensure_ascii=False) if made_of else None, segments=bodies.segments(body)[0], status="held" if held else "queued", created_at=now, due_at=due_at or now,
                   attempts=0, provider_id=None, last_error=None, sent_at=None)
     t.s.flush()  # the member and the event it refers to are written first
     msg_id = t.s.connection().execute(_INSERT, values).scalar_one()

@@ -16,13 +16,18 @@ and marketing texts per member (the extra is deferred to the next day). Owner's 
 Temporary errors (rate limit, 5xx, time-out, no connection) are retried with exponential backoff
 (``due_at`` moves forward; failed after MAX_ATTEMPTS). After a time-out that may have reached the
 gateway, the gateway is asked whether it took the text before it is sent again. Permanent refusals
-fail at once and update the member: Twilio 21610 (unsubscribed) opts the member out, 21211 and
-21614 flag the phone. A wrong account or token (20003) stops the run and leaves the rows queued.
+fail at once and update the member: an unsubscribed or blacklisted number (Twilio 21610, Tencent
+FailedOperation.PhoneNumberInBlacklist) opts the member out, an invalid or non-mobile one (21211,
+21614, InvalidParameterValue.IncorrectPhoneNumber) flags the phone: the gateway says so in the
+error's ``effect``. A wrong account or token (20003, AuthFailure.*) stops the run and leaves the rows
+queued. A text the gateway cannot send at all (Tencent: no approved template for its kind) fails
+at once with the reason, never retried.
 
 Nothing here imports Qt; the app runs ``send_due`` and ``poll`` on its io pool.
 """
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -40,7 +45,7 @@ from app.services.base import audit, permissions, phones
 from app.services.texts import outbox, bodies, templates
 from app.services.base import settings as shop_settings
 from app.services.base.context import Ctx
-from app.services.base.ports import GatewayError, SmsGateway
+from app.services.base.ports import GatewayError, SmsGateway, TemplateRef
 from app.services.base.redact import scrub
 
 log = logging.getLogger(__name__)
@@ -56,9 +61,10 @@ CAPPED = ("care", "marketing")
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "退订", "退訂", "t", "td", "r"}
 START_WORDS = {"start", "unstop", "yes"}
 TEST_TEXT = N_("ShopCare test text from {shop}")
-#: the member phone flags each refusal sets (Twilio codes)
+#: the member phone flags each refusal sets (Twilio codes; a gateway may say it in GatewayError.effect)
 PHONE_FLAGS = {"21211": "invalid", "21614": "not_mobile"}
 UNSUBSCRIBED = "21610"
+EFFECTS = {UNSUBSCRIBED: "opted_out", **PHONE_FLAGS}
 
 BALANCE_KIND = "balance_reply"
 BALANCE_EVERY = timedelta(hours=1)         # a member's balance query is answered at most once an hour
@@ -170,7 +176,7 @@ def recover_stale(ctx: Ctx, *, older_than: timedelta = STALE_AFTER) -> int:
 # --- sending -------------------------------------------------------------------------------------
 def send_due(ctx: Ctx, gateway: SmsGateway, *, limit: int = 100, step: Step | None = None) -> SendReport:
     """Send up to ``limit`` due texts, one claim-send-record at a time. Raises GatewayError
-    ``sms_auth_failed`` (with ``params['report']``, the counts so far) when the gateway refuses the
+    ``sms_auth_failed`` or ``sms_account_blocked`` (with ``params['report']``, the counts so far) when the gateway refuses the
     account: that text and the rest stay queued. ``step(name, message_id)`` is called after each
     step ("claimed", "sent", "recorded"): tests crash the sender there.
 
@@ -238,16 +244,30 @@ def _send_one(ctx: Ctx, gateway: SmsGateway, msg_id: int, cfg, *, step: Step | N
     return _deliver(ctx, gateway, msg, msg.attempts + 1, step=step, retries=True)
 
 
+def template_ref(msg: Message) -> TemplateRef | None:
+    """What the text was made of (messages.template), or None: written by hand, or unreadable."""
+    try:
+        made = json.loads(msg.template) if getattr(msg, "template", None) else None
+    except ValueError:
+        return None
+    if not isinstance(made, dict) or not isinstance(made.get("kind"), str) or not isinstance(made.get("values"), dict):
+        return None
+    return TemplateRef(made["kind"], {str(k): str(v) for k, v in made["values"].items()})
+
+
 def _deliver(ctx: Ctx, gateway: SmsGateway, msg: Message, attempt: int, *, step: Step | None = None,
              retries: bool = True) -> str:
     """Call the gateway for a claimed row (committed 'sending'), then record what happened."""
     msg_id = msg.id
     provider_id, error = None, None
+    ref = template_ref(msg)
     try:
         if msg.last_error and msg.last_error.startswith("ambiguous"):
             provider_id = gateway.find_sent(msg.phone, msg.body, msg.created_at)
         if provider_id is None:
-            provider_id = gateway.send(msg.phone, msg.body).provider_id
+            # only with a template: a gateway (or a test's fake) that knows nothing of templates still works
+            provider_id = (gateway.send(msg.phone, msg.body, template=ref) if ref is not None
+                           else gateway.send(msg.phone, msg.body)).provider_id
     except GatewayError as exc:
         error = exc
     if step:
@@ -255,7 +275,7 @@ def _deliver(ctx: Ctx, gateway: SmsGateway, msg: Message, attempt: int, *, step:
     outcome = _record(ctx, msg, attempt, provider_id, error, retries=retries, secrets=_secrets(gateway))
     if step:
         step("recorded", msg_id)
-    if error is not None and error.code == "sms_auth_failed":
+    if error is not None and error.stops_sending:
         raise error
     return outcome
 
@@ -274,10 +294,10 @@ def _record(ctx: Ctx, msg: Message, attempt: int, provider_id: str | None, error
             return "sent"
         code = error.provider_code
         why = scrub(error.params.get("why") or error.code, secrets)
-        if error.code == "sms_auth_failed" and not retries:   # a test text: refused now, so never
+        if error.stops_sending and not retries:   # a test text: refused now, so never
             t.s.execute(row.values(status="failed", last_error="gateway refused the account", error_code=code))
             return "failed"
-        if error.code == "sms_auth_failed":   # not this text's fault: back in the queue, attempt not counted
+        if error.stops_sending:   # not this text's fault: back in the queue, attempt not counted
             t.s.execute(row.values(status="queued", attempts=attempt - 1, last_error="gateway refused the account",
                                    error_code=code))
             return ""
@@ -292,21 +312,22 @@ def _record(ctx: Ctx, msg: Message, attempt: int, provider_id: str | None, error
             t.s.execute(row.values(status="unknown", last_error=f"{tag}attempt {attempt}: {why}", error_code=code))
             return "unknown"
         t.s.execute(row.values(status="failed", last_error=f"attempt {attempt}: {why}", error_code=code))
-        if msg.member_id is not None and code is not None:
-            _member_after_refusal(t, msg.member_id, code)
+        effect = getattr(error, "effect", None) or EFFECTS.get(code or "")
+        if msg.member_id is not None and effect is not None:
+            _member_after_refusal(t, msg.member_id, code or "-", effect)
         return "failed"
 
 
-def _member_after_refusal(t: Ctx, member_id: int, code: str) -> None:
+def _member_after_refusal(t: Ctx, member_id: int, code: str, effect: str) -> None:
     m = t.s.get(Member, member_id)
     if m is None:
         return
-    if code == UNSUBSCRIBED and m.opted_out_at is None:
+    if effect == "opted_out" and m.opted_out_at is None:
         m.opted_out_at = t.now()
-        audit.record(t, "member.opted_out", "member", m.id, after={"source": "gateway 21610"})
-    elif code in PHONE_FLAGS and m.phone_flag != PHONE_FLAGS[code]:
+        audit.record(t, "member.opted_out", "member", m.id, after={"source": f"gateway {code}"})
+    elif effect in ("invalid", "not_mobile") and m.phone_flag != effect:
         before = m.phone_flag
-        m.phone_flag = PHONE_FLAGS[code]
+        m.phone_flag = effect
         audit.record(t, "member.phone_flag", "member", m.id, before={"phone_flag": before},
                      after={"phone_flag": m.phone_flag}, reason=f"gateway {code}")
 
@@ -320,14 +341,18 @@ def send_test(ctx: Ctx, gateway: SmsGateway, phone: str, text: str | None = None
     permissions.require(ctx, "manage_outbox")
     cfg = shop_settings.load(ctx)
     to = phones.normalize(phone, cfg.region)
-    body = (text if text is not None else i18n.text(cfg.language, TEST_TEXT, shop=cfg.signature or cfg.shop_name))
+    shop = cfg.signature or cfg.shop_name
+    body = text if text is not None else i18n.text(cfg.language, TEST_TEXT, shop=shop)
     if not body.strip():
         raise ValidationError("sms_test_text_empty")
+    # the shop's own test text is the "test" template (a gateway of approved templates sends that);
+    # a text typed here is written by hand
+    made_of = None if text is not None else json.dumps({"kind": "test", "values": {"shop": shop}}, ensure_ascii=False)
     with ctx.tx() as t:
         now = t.now()
         msg = Message(dedupe_key=f"test:{uuid.uuid4().hex}", member_id=None, phone=to, kind="test",
                       category="transactional", lang=cfg.language, body=body, segments=bodies.segments(body)[0],
-                      status="sending", created_at=now, due_at=now, claimed_at=now, attempts=1)
+                      template=made_of, status="sending", created_at=now, due_at=now, claimed_at=now, attempts=1)
         t.s.add(msg)
         t.s.flush()
         msg_id = msg.id
@@ -363,7 +388,7 @@ def poll(ctx: Ctx, gateway: SmsGateway, *, balances: Balances | None = None) -> 
         try:
             st = gateway.status(pid)
         except GatewayError as exc:
-            if exc.code == "sms_auth_failed":
+            if exc.stops_sending:
                 raise
             if exc.temporary:
                 break            # try the rest next time

@@ -48,8 +48,10 @@ _MEMBER = ("shop", "name", "points", "balance")
 _VOUCHER = ("voucher_code", "voucher_expiry")
 _CARE_VOUCHER = ("voucher", "voucher_code", "voucher_expiry", "min_spend")   # what the care engine fills
 KINDS: dict[str, TemplateKind] = {
-    "ebill_sale": TemplateKind("transactional", _MEMBER + ("amount", "paid", "receipt")),
-    "ebill_refund": TemplateKind("transactional", _MEMBER + ("amount", "paid", "receipt")),
+    "ebill_sale": TemplateKind("transactional", _MEMBER + ("amount", "paid", "receipt", "cards")),
+    "ebill_refund": TemplateKind("transactional", _MEMBER + ("amount", "paid", "receipt", "cards")),
+    # a visit paid by count cards alone: {cards} = "10 haircuts: 1 used, 9 left" (checkout.describe_cards)
+    "ebill_countcard": TemplateKind("transactional", _MEMBER + ("cards", "receipt")),
     "ebill_topup": TemplateKind("transactional", _MEMBER + ("amount", "bonus")),
     # the care engine's (app/services/care/engine.py text_values fills these)
     "birthday": TemplateKind("care", _MEMBER + _VOUCHER + ("days",)),
@@ -62,6 +64,8 @@ KINDS: dict[str, TemplateKind] = {
     "winback": TemplateKind("care", _MEMBER + _VOUCHER + ("days", "days_since_visit")),
     "winback_voucher": TemplateKind("care", _MEMBER + _CARE_VOUCHER + ("days", "days_since_visit")),
     "repurchase": TemplateKind("care", _MEMBER + ("days", "product")),
+    # points about to expire (care rule points_reminder): {expiring} of them on {expiry_date}, {days} ahead
+    "points_reminder": TemplateKind("care", _MEMBER + ("expiring", "expiry_date", "days")),
     "campaign": TemplateKind("marketing", _MEMBER + _CARE_VOUCHER),
     # care: bring a friend (campaigns.py): {reward} is the points the member gets for a friend's visit
     "campaign_referral": TemplateKind("marketing", _MEMBER + _CARE_VOUCHER + ("reward",)),
@@ -254,7 +258,9 @@ def render(cfg: ShopSettings, kind: str, lang: str, text: str, values: dict) -> 
     full["shop"] = signature(cfg)
     full.update({k: v for k, v in (values or {}).items() if v is not None})
     body = bodies.fill(text, full)
-    return _signed(body, cfg, lang) if spec.category in SIGNED else body
+    body = _signed(body, cfg, lang) if spec.category in SIGNED else body
+    # what it was made of, for gateways that send approved templates with parameters (Tencent)
+    return bodies.Composed(body, kind, {p: full[p] for p in spec.placeholders})
 
 
 def compose(ctx: Ctx, kind: str, lang: str, values: dict, *, cfg: ShopSettings | None = None) -> str:
@@ -297,10 +303,12 @@ def sample_values(cfg: ShopSettings, lang: str) -> dict[str, str]:
         "days_since_visit": "45", "days": "45",
         "occasion": i18n.gettext(lang, _SAMPLE_OCCASION, context="occasion:wedding"),
         "product": i18n.T_(lang, "Ripe Pu'er cake"), "voucher": amount(2000), "min_spend": amount(10000),
-        "reward": "200",
+        "cards": i18n.T_(lang, "{card}: {used} used, {left} left", card=i18n.T_(lang, "10 haircuts"), used="1",
+                         left="9"),
+        "reward": "200", "expiring": money.format_int(350, lang),
+        "expiry_date": format_date(date(2026, 12, 31), "medium", locale=i18n.babel_locale(lang)),
         "points_note": i18n.T_(lang, " ({points} of them expire by {date})", points="350",
                                date=format_date(date(2026, 12, 31), "medium", locale=i18n.babel_locale(lang))),
-        "cards": i18n.T_(lang, "{card} {uses} left", card=i18n.T_(lang, "Car wash x10"), uses=4),
     }
 
 

@@ -1,5 +1,5 @@
-"""The care engine in the running app: once at start (catching up the days the shop was closed)
-and every 10 minutes after, on the ``io`` pool, never two runs at once. The engine reads in a read
+"""The care engine in the running app: once at start (catching up the days the shop was closed, the
+points that lapsed on them first: app/services/ledger/expiry.py) and every 10 minutes after, on the ``io`` pool, never two runs at once. The engine reads in a read
 transaction and writes in short chunks, so the till keeps selling while it works; its dedupe keys
 make a run that another till (or ``shopcare care run``) already did a no-op.
 """
@@ -59,4 +59,8 @@ class BackgroundCare(QObject):
         if self.last_report is None:
             return ""
         total = self.last_report.total
-        return self.tr("Care: {texts} text(s) and {tasks} task(s) added").format(texts=total.queued, tasks=total.tasks)
+        text = self.tr("Care: {texts} text(s) and {tasks} task(s) added").format(texts=total.queued, tasks=total.tasks)
+        expired = getattr(self.last_report, "expiry", None)
+        if expired is not None and expired.points:
+            text += self.tr(", {points} points expired").format(points=self.state.number(expired.points))
+        return text

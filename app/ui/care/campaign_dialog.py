@@ -206,9 +206,12 @@ class CampaignDialog(ServiceDialog):
     def _previewed(self, p) -> None:
         self.last_preview = p
         self.status.clear()
-        self.preview_label.setText(self.tr("{n} members will get it (of {matched} matching) · {segments} SMS segments")
-                                   .format(n=self.state.number(p.reachable), matched=self.state.number(p.matched),
-                                           segments=self.state.number(p.segments)))
+        text = self.tr("{n} members will get it (of {matched} matching) · {segments} SMS segments").format(
+            n=self.state.number(p.reachable), matched=self.state.number(p.matched),
+            segments=self.state.number(p.segments))
+        if p.cost:
+            text += self.tr(" · about {cost}").format(cost=self.state.money(p.cost))
+        self.preview_label.setText(text)
         self.sample.setText(p.sample)
         self.send_button.setEnabled(p.reachable > 0)
 
@@ -230,9 +233,13 @@ class CampaignDialog(ServiceDialog):
             self.status.error(self.state.error_text(exc))
             return
         p = self.last_preview
-        n, segs = (p.reachable, p.segments) if p else (0, 0)
-        if not self.confirm(self.tr("Send “{name}” to {n} members now? It costs about {segments} SMS segments "
-                                    "and cannot be called back.").format(name=spec.name, n=n, segments=segs)):
+        n, segs, cost = (p.reachable, p.segments, p.cost) if p else (0, 0, 0)
+        question = (self.tr("Send “{name}” to {n} members now? It costs about {segments} SMS segments ({cost}) "
+                            "and cannot be called back.").format(name=spec.name, n=n, segments=segs,
+                                                                 cost=self.state.money(cost)) if cost
+                    else self.tr("Send “{name}” to {n} members now? It costs about {segments} SMS segments "
+                                 "and cannot be called back.").format(name=spec.name, n=n, segments=segs))
+        if not self.confirm(question):
             return
         ctx, ref = self.state.ctx, self.client_ref
         self.submit(lambda: campaigns.send(ctx, spec, client_ref=ref), self.send_button)

@@ -82,14 +82,23 @@ class TodayTab(CareTab):
         self.summary.setText(self.tr("{date}: {texts} care texts going out, {calls} calls to make, {gifts} gifts to "
                                      "prepare").format(date=s.date(d.on), texts=len(d.texts), calls=len(d.calls),
                                                        gifts=len(d.gifts)))
-        self.texts_box.setTitle(self.tr("Texts waiting for approval and care texts going out today ({n})")
-                                .format(n=len(d.texts)))
+        title = self.tr("Texts waiting for approval and care texts going out today ({n})").format(n=len(d.texts))
+        parts = sum(m.segments for m in d.texts)
+        if parts:
+            cost = s.settings.sms_cost(parts)
+            title += (self.tr(" · {parts} SMS parts, about {cost}").format(parts=s.number(parts), cost=s.money(cost))
+                      if cost else self.tr(" · {parts} SMS parts").format(parts=s.number(parts)))
+        self.texts_box.setTitle(title)
         h = d.held
         self.held_line.setVisible(bool(h and h.texts))
         if h and h.texts:
-            self.held_line.setText(self.tr("{texts} texts to {members} members wait for your approval: {parts} SMS "
-                                           "parts. Approve all, select some and approve them, or reject them.")
-                                   .format(texts=h.texts, members=h.members, parts=h.parts))
+            line = self.tr("{texts} texts to {members} members wait for your approval: {parts} SMS "
+                           "parts. Approve all, select some and approve them, or reject them.").format(
+                texts=h.texts, members=h.members, parts=h.parts)
+            cost = s.settings.sms_cost(h.parts)
+            if cost:
+                line += " " + self.tr("Cost: about {cost}.").format(cost=s.money(cost))
+            self.held_line.setText(line)
         self.calls_box.setTitle(self.tr("Calls to make ({n})").format(n=len(d.calls)))
         self.gifts_box.setTitle(self.tr("Gifts to prepare ({n})").format(n=len(d.gifts)))
         fill_table(self.texts, [[s.time(m.created_at), f"{m.member_name or ''} · {m.masked_phone}",

@@ -131,17 +131,14 @@ class RunStep(parts.Step):
     def undo_import(self) -> None:
         if self.result is None or self.undone is not None:
             return
-        ctx, kind = self.state.ctx, self.kind
+        ctx = self.state.ctx
         self.undo_button.setEnabled(False)
         self.summary.setText(RunStep.tr("Taking the import back…"))
 
-        batch_id = getattr(self.result, "batch_id", None)   # the import's own batch, where it says
+        batch_id = self.result.batch_id      # the import's own batch
 
         def work():
-            if batch_id is not None:
-                return import_mapping.undo(ctx, batch_id)
-            batch = import_mapping.latest_batch(ctx, kind)
-            return import_mapping.undo(ctx, batch.id if batch is not None else None)
+            return import_mapping.undo(ctx, batch_id)
 
         def done(r) -> None:
             self.undone = r

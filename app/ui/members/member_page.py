@@ -34,6 +34,7 @@ KIND_NAMES = {
     # messages
     "ebill": QT_TRANSLATE_NOOP("MemberPage", "E-bill"), "birthday": QT_TRANSLATE_NOOP("MemberPage", "Birthday"),
     "campaign": QT_TRANSLATE_NOOP("MemberPage", "Campaign"), "winback": QT_TRANSLATE_NOOP("MemberPage", "Win-back"),
+    "points_reminder": QT_TRANSLATE_NOOP("MemberPage", "Points about to expire"),
     "reminder": QT_TRANSLATE_NOOP("MemberPage", "Reminder"), "test": QT_TRANSLATE_NOOP("MemberPage", "Test"),
     "queued": QT_TRANSLATE_NOOP("MemberPage", "Queued"), "sending": QT_TRANSLATE_NOOP("MemberPage", "Sending"),
     "sent": QT_TRANSLATE_NOOP("MemberPage", "Sent"), "delivered": QT_TRANSLATE_NOOP("MemberPage", "Delivered"),
@@ -131,11 +132,14 @@ class MemberPage(QDialog):
         self.balance_split.setProperty("role", "muted")
         self.points_label = QLabel(bal)
         self.points_label.setStyleSheet("font-size: 18px; font-weight: 600;")
+        self.points_expiring = QLabel(bal)
+        self.points_expiring.setWordWrap(True)
         self.cards_label = QLabel(bal)
         self.cards_label.setWordWrap(True)
         bal_form.addRow(self.tr("Stored value"), self.balance_label)
         bal_form.addRow("", self.balance_split)
         bal_form.addRow(self.tr("Points"), self.points_label)
+        bal_form.addRow("", self.points_expiring)
         bal_form.addRow(self.tr("Count cards"), self.cards_label)
         left.addWidget(bal)
 
@@ -276,6 +280,12 @@ class MemberPage(QDialog):
         self.balance_split.setText(self.tr("paid {principal} + bonus {bonus}").format(
             principal=s.money(m.wallet_principal), bonus=s.money(m.wallet_bonus)))
         self.points_label.setText(s.number(m.points))
+        # soon to expire: the next lapses (first in, first out), the first one in the warning colour
+        soon = [self.tr("{points} expire on {date}").format(points=s.number(pts), date=s.date(day))
+                for day, pts in data.points_expiring]
+        self.points_expiring.setText("\n".join(soon) if soon else self.tr("None expiring"))
+        self.points_expiring.setProperty("role", "warning" if soon else "muted")
+        self.points_expiring.style().polish(self.points_expiring)
         cards = [self.tr("{name}: {left} of {total} left{until}").format(
             name=cc.product_name, left=cc.uses_left, total=cc.uses_total,
             until=self.tr(", until {date}").format(date=s.date(cc.expires_on)) if cc.expires_on else "")

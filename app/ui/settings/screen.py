@@ -1,5 +1,5 @@
 """Settings: shop details, this till's receipt printer, points and tiers, top-up bonus rules, and
-staff and roles. Every load and save runs on the task runner; the services check who may change
+staff and roles, and (the owner's only) the care settings. Every load and save runs on the task runner; the services check who may change
 what (the owner), and their refusals are shown in the user's language."""
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ class SettingsScreen(QWidget):
 
         self.backups = BackupsTab(state, self.tabs)
         self.staff: StaffTab | None = None
+        self.care = None   # Settings › Care (care_tab.CareSettingsTab): the owner's only, like Staff
         self._loaded = False
         self.tabs.addTab(self.shop, self.tr("Shop"))
         self.tabs.addTab(self.printer, self.tr("Receipt printer"))
@@ -57,12 +58,26 @@ class SettingsScreen(QWidget):
             self.tabs.removeTab(self.tabs.indexOf(self.staff))
             self.staff.deleteLater()
             self.staff = None
+        self._care_tab(self.state.role_allowed("change_settings"))
         self.note.setVisible(not self.state.role_allowed("change_settings"))
         for tab in self.all_tabs():
             tab.apply_permissions()
 
+    def _care_tab(self, owner: bool) -> None:
+        from app.ui.settings.care_tab import TAB_TITLE, CareSettingsTab, tr_care
+
+        if owner and self.care is None:
+            self.care = CareSettingsTab(self.state, self.tabs)
+            self.tabs.addTab(self.care, tr_care(TAB_TITLE))
+            if self._loaded:
+                self.care.load()
+        elif not owner and self.care is not None:
+            self.tabs.removeTab(self.tabs.indexOf(self.care))
+            self.care.deleteLater()
+            self.care = None
+
     def all_tabs(self) -> list[_Tab]:
-        return [t for t in (self.shop, self.printer, self.points, self.bonus, self.backups, self.staff)
+        return [t for t in (self.shop, self.printer, self.points, self.bonus, self.backups, self.staff, self.care)
                 if t is not None]
 
     def activated(self) -> None:
@@ -73,4 +88,4 @@ class SettingsScreen(QWidget):
             tab.load()
 
 
-TAB_FILES = ("shop", "printer", "points", "bonus", "backups", "staff")
+TAB_FILES = ("shop", "printer", "points", "bonus", "backups", "staff", "care")

@@ -1,8 +1,10 @@
-"""Messages › Gateway: the SMS gateway and its credentials (kept in the keyring), and a test text."""
+"""Messages › Gateway: the SMS gateway (log only, Twilio, or Tencent Cloud SMS for mainland China) and its
+credentials (kept in the keyring), and a test text. Tencent's own part is app/ui/texts/tencent_box.py."""
 from __future__ import annotations
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QLabel, QLineEdit, QPushButton, QScrollArea,
+                               QVBoxLayout, QWidget)
 
 from app.ui import style
 from app.ui.settings.owner_password import owner_gated
@@ -10,12 +12,14 @@ from app.ui.state import AppState
 from app.ui.texts import background_sender
 from app.ui.texts.outbox_model import status_label
 from app.ui.texts.parts import UNAVAILABLE
+from app.ui.texts.tencent_box import TencentBox
 from app.ui.widgets import Tab, button_row, capped
 
 # --- the gateway -------------------------------------------------------------------------------------------
 GATEWAY_KINDS = [
     ("log", QT_TRANSLATE_NOOP("GatewayTab", "Log only: nothing leaves this computer")),
     ("twilio", QT_TRANSLATE_NOOP("GatewayTab", "Twilio, or a Twilio-compatible gateway")),
+    ("tencent", QT_TRANSLATE_NOOP("GatewayTab", "Tencent Cloud SMS (mainland China: approved signature and templates)")),
 ]
 
 
@@ -49,32 +53,50 @@ class GatewayTab(Tab):
         self.answer.hide()
         form = QFormLayout()
         form.addRow(self._label(self.tr("Gateway")), self.kind)
-        form.addRow(self._label(self.tr("Account SID")), self.account_sid)
-        form.addRow(self._label(self.tr("Auth token")), self.token)
-        form.addRow(self._label(self.tr("Sender")), self.sender)
         form.addRow(self._label(self.tr("API address")), self.api_base)
-        note = QLabel(self.tr("The token is kept in this computer's keyring (or a private file), never in the "
-                              "database, and is never shown again. Settings from the environment "
-                              "(SHOPCARE_SMS_GATEWAY, TWILIO_ACCOUNT_SID, …) override these."), self)
+        twilio_form = QFormLayout()
+        twilio_form.addRow(self._label(self.tr("Account SID")), self.account_sid)
+        twilio_form.addRow(self._label(self.tr("Auth token")), self.token)
+        twilio_form.addRow(self._label(self.tr("Sender")), self.sender)
+        self.twilio = capped(twilio_form, self)
+        self.tencent = TencentBox(self, self._label)
+        note = QLabel(self.tr("The token and the SecretKey are kept in this computer's keyring (or a private file), "
+                              "never in the database, and are never shown again. Settings from the environment "
+                              "(SHOPCARE_SMS_GATEWAY, TWILIO_ACCOUNT_SID, TENCENTCLOUD_SECRET_ID, …) override these."),
+                      self)
         note.setWordWrap(True)
         note.setProperty("role", "muted")
         test_form = QFormLayout()
         test_form.addRow(self._label(self.tr("Test phone")), self.test_phone)
         test_form.addRow(self._label(self.tr("Test text")), self.test_text)
-        box = QVBoxLayout(self)
+        # everything in a scroll area: with Tencent's templates the tab is taller than a small screen
+        inner = QWidget(self)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        scroll.viewport().setAutoFillBackground(False)   # the tab's own background shows through
+        inner.setAutoFillBackground(False)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        box = QVBoxLayout(inner)
         if self.modules is None:
             missing = QLabel(QCoreApplication.translate("MessagesScreen", UNAVAILABLE), self)
             missing.setProperty("role", "error")
             box.addWidget(missing)
         box.addWidget(capped(form, self))
+        box.addWidget(self.twilio)
+        box.addWidget(self.tencent, 1)
         box.addWidget(note)
         box.addLayout(button_row(self.save))
         box.addWidget(self.status)
-        box.addSpacing(10)
+        box.addSpacing(6)
         box.addWidget(capped(test_form, self))
         box.addLayout(button_row(self.send_test))
         box.addWidget(self.answer)
-        box.addStretch(1)
+        self.stretch = QWidget(self)
+        box.addWidget(self.stretch, 1)
         self.kind.currentIndexChanged.connect(lambda _i: self._kind_changed())
         self.save.clicked.connect(self.submit)
         self.send_test.clicked.connect(self.test)
@@ -94,9 +116,14 @@ class GatewayTab(Tab):
         self.send_test.setEnabled(self.modules is not None and self.state.role_allowed("manage_outbox"))
 
     def _kind_changed(self) -> None:
-        twilio = self.kind.currentData() == "twilio"
-        for w in (self.account_sid, self.token, self.sender, self.api_base):
-            w.setEnabled(twilio)
+        kind = self.kind.currentData()
+        self.twilio.setVisible(kind != "tencent")
+        self.tencent.setVisible(kind == "tencent")
+        self.stretch.setVisible(kind != "tencent")
+        for w in (self.account_sid, self.token, self.sender):
+            w.setEnabled(kind == "twilio")
+        self.api_base.setEnabled(kind != "log")
+        self.tencent.set_editable(kind == "tencent")
 
     def _show_token(self) -> None:
         self.token.clear()
@@ -108,6 +135,15 @@ class GatewayTab(Tab):
             return
         gateway_config = self.modules[0]
         self.run(gateway_config.load_gateway_config, self.show_config, pool="io")
+        ctx = self.state.ctx
+
+        def kinds_in_use():
+            from app.services.care import text_kinds
+            from app.services.texts import tencent_config
+
+            return text_kinds.in_use(ctx, tencent_config.kinds())
+
+        self.run(kinds_in_use, self.tencent.set_in_use)
 
     def show_config(self, cfg) -> None:
         self.kind.setCurrentIndex(max(0, self.kind.findData(cfg.kind)))
@@ -116,6 +152,7 @@ class GatewayTab(Tab):
         self.api_base.setText(cfg.api_base)
         self.has_token = cfg.has_token
         self._show_token()
+        self.tencent.show_config(cfg.tencent, cfg.has_secret_key)
         self._kind_changed()
 
     @owner_gated("change_texting")
@@ -126,8 +163,9 @@ class GatewayTab(Tab):
         gateway_config = self.modules[0]
         cfg = gateway_config.GatewayConfig(kind=self.kind.currentData(), account_sid=self.account_sid.text().strip(),
                                            sender=self.sender.text().strip(), api_base=self.api_base.text().strip(),
-                                           has_token=self.has_token)
+                                           has_token=self.has_token, tencent=self.tencent.config())
         token = self.token.text().strip() or None
+        secret_key = self.tencent.key()
 
         def saved(result) -> None:
             self.show_config(result)
@@ -137,7 +175,8 @@ class GatewayTab(Tab):
             self.status.ok(self.tr("Gateway saved."))
 
         ctx = self.state.ctx
-        self.run(lambda: gateway_config.save_gateway_config(ctx, cfg, token), saved, pool="io", busy=[self.save])
+        self.run(lambda: gateway_config.save_gateway_config(ctx, cfg, token, secret_key), saved, pool="io",
+                 busy=[self.save])
 
     def test(self) -> None:
         if self.modules is None:

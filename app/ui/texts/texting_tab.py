@@ -1,10 +1,12 @@
-"""Messages › Texting: quiet hours, the daily cap of care and offer texts, the opt-out lines and the
-balance query keywords."""
+"""Messages › Texting: quiet hours, the daily cap of care and offer texts, the opt-out lines, the price of
+one SMS part and the balance query keywords."""
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from app import money
+from app.errors import ShopError
 from app.services.admin import shop_admin
 from app.services.base import settings as shop_settings
 from app.services.texts import templates
@@ -27,6 +29,9 @@ class TextingTab(Tab):
         self.cap.setMaximumWidth(90)
         self.optout_zh = QLineEdit(self)
         self.optout_en = QLineEdit(self)
+        self.part_price = QLineEdit(self)
+        self.part_price.setMaximumWidth(120)
+        self.part_price.setPlaceholderText("0.05")
         self.keywords = QLineEdit(self)
         self.keywords.setPlaceholderText("余额, 查询, BAL")
         self.keywords.setToolTip(self.tr("Words separated by commas; empty: balance queries are not answered"))
@@ -44,11 +49,14 @@ class TextingTab(Tab):
         form.addRow(self.tr("Care and offer texts a member gets a day, at most"), self.cap)
         form.addRow(self.tr("Opt-out line in Chinese"), self.optout_zh)
         form.addRow(self.tr("Opt-out line in English"), self.optout_en)
+        form.addRow(self.tr("Price of one SMS part"), self.part_price)
         form.addRow(self.tr("Balance query keywords"), self.keywords)
         note = QLabel(self.tr("Texts due in quiet hours wait until they end; none is dropped. E-bills are not "
                               "counted in the daily cap. Care and offer texts end with the opt-out line, and "
-                              "STOP, 退订 or T in a reply opts the member out. A member who texts one of the balance "
-                              "keywords is told their stored value, points and count cards, at most once an hour."), self)
+                              "STOP, 退订 or T in a reply opts the member out. With the price of one SMS part (what the "
+                              "gateway bills; a long or Chinese text takes several), campaign and care previews "
+                              "show what texts will cost. A member who texts one of the balance keywords is told "
+                              "their stored value, points and count cards, at most once an hour."), self)
         note.setWordWrap(True)
         note.setProperty("role", "muted")
         box = QVBoxLayout(self)
@@ -76,6 +84,8 @@ class TextingTab(Tab):
         self.cap.setValue(getattr(cfg, "daily_text_cap", 3))
         self.optout_zh.setText(templates.optout_line(cfg, "zh_CN"))
         self.optout_en.setText(templates.optout_line(cfg, "en"))
+        price = getattr(cfg, "sms_part_price", 0)
+        self.part_price.setText(money.to_major_str(price, cfg.currency) if price else "")
         self.keywords.setText(", ".join(getattr(cfg, "balance_keywords", ())))
         self.apply_permissions()
 
@@ -85,8 +95,14 @@ class TextingTab(Tab):
             self.status.error(QCoreApplication.translate("MessagesScreen", UNAVAILABLE))
             return
         ctx = self.state.ctx
+        try:
+            price = money.parse_amount(self.part_price.text().strip() or "0", self.state.settings.currency,
+                                       field=self.tr("Price of one SMS part"), allow_zero=True)
+        except ShopError as exc:
+            self.status.error(self.state.error_text(exc))
+            return
         args = (self.quiet_start.text(), self.quiet_end.text(), int(self.cap.value()), self.optout_zh.text(),
-                self.optout_en.text(), self.keywords.text())
+                self.optout_en.text(), price, self.keywords.text())
 
         def saved(cfg) -> None:
             self.state.settings = cfg

@@ -4,16 +4,16 @@ A member's reply of 余额 / BAL (the shop's keywords) is answered with the bala
 'balance'); replies nothing understood stay 'none' and show in Messages › Replies until marked read
 (``read_at``).
 
-Revision ID: 0012_balance_replies
-Revises: 0011_undo_indexes
+Revision ID: 0013_balance_replies
+Revises: 0012_tencent_texts
 """
 from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0012_balance_replies'
-down_revision: Union[str, Sequence[str], None] = '0011_undo_indexes'
+revision: str = '0013_balance_replies'
+down_revision: Union[str, Sequence[str], None] = '0012_tencent_texts'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
