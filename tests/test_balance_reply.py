@@ -223,3 +223,31 @@ def test_the_texting_rules_tab_saves_the_keywords(qtbot, ctx):
     qtbot.mouseClick(tab.save, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.status.text() == "Texting rules saved.", timeout=10_000)
     assert tuple(state.settings.balance_keywords) == ("查余额", "YE")
+
+
+def test_a_balance_query_through_the_fake_tencent_gateway_gets_one_correct_answer(ctx, clock, rich):
+    """The issue's test: 余额 pulled through Tencent's SDK from the fake Tencent server, answered once,
+    the answer sent as the shop's approved balance_reply template with its parameters in order."""
+    from app.adapters.sms_tencent import TencentGateway
+    from app.services.texts.gateway_config import GatewayConfig
+    from app.services.texts.tencent_config import TencentConfig, TencentTemplate
+    from tests.fake_tencent import FakeTencent
+
+    fake = FakeTencent().start()
+    try:
+        fake.approved["100020"] = "{1}您好，您的储值余额{2}，积分{3}{4}；次卡：{5}。"
+        tc = TencentConfig(secret_id=fake.secret_id, sdk_app_id=fake.sdk_app_id, sign_name=fake.signs[0],
+                           region="ap-guangzhou", templates=(TencentTemplate(
+                               "balance_reply", "100020", ("name", "balance", "points", "points_note", "cards")),))
+        gw = TencentGateway(GatewayConfig(kind="tencent", api_base=fake.url, tencent=tc, has_secret_key=True),
+                            fake.secret_key, timeout=2)
+        for i in range(3):                                             # a flood of three
+            fake.add_reply(PHONE, "余额", when=datetime(2026, 3, 2, 2, i, tzinfo=timezone.utc))
+        report = sender.poll(ctx, gw, balances=balance_reply.values)
+        assert (report.inbound, report.balances) == (3, 1)
+        assert sender.send_due(ctx, gw).sent == 1
+        assert fake.sent_to(PHONE) == ["【街角茶咖】王芳您好，您的储值余额120.00，积分500（其中200分将于2026年3月20日前到期）；"
+                                       "次卡：剪发十次卡剩9次。"]
+        assert sender.send_due(ctx, gw).sent == 0 and len(answers(ctx)) == 1
+    finally:
+        fake.stop()
