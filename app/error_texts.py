@@ -299,6 +299,10 @@ CATALOGUE: dict[str, str] = {
     "care_holiday_duplicate": NC_("care_holiday_duplicate", "The care calendar already has a day '{key}'"),
     "care_holiday_not_found": NC_("care_holiday_not_found", "The care calendar has no day '{key}'"),
     "care_setting_invalid": NC_("care_setting_invalid", "Care setting {key}: '{value}' is not {expected}"),
+    "followup_days_invalid": NC_("followup_days_invalid", "A follow-up comes 1 to {max} days after the purchase (got {value}): "
+                                 "a follow-up of 0 days would go with the sale itself"),
+    "followup_target_invalid": NC_("followup_target_invalid", "A follow-up plan names either a category or a product SKU (one of the two)"),
+    "followup_text_too_long": NC_("followup_text_too_long", "A follow-up text is at most {max} characters"),
     # member analytics and its exports (services/analytics/)
     "as_of_future": NC_("as_of_future", "The as-of date {date} is after today ({today})"),
     "export_format": NC_("export_format", "{file}: export to a .csv or .xlsx file"),

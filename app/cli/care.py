@@ -11,6 +11,8 @@ CARE_RULE_NAMES = {
     "birthday": NC_("care_rule:birthday", "birthday"), "anniversary": NC_("care_rule:anniversary", "anniversary"),
     "member_anniversary": NC_("care_rule:member_anniversary", "member anniversary"), "holiday": NC_("care_rule:holiday", "holiday"),
     "tier_care": NC_("care_rule:tier_care", "tier care"), "winback": NC_("care_rule:winback", "win-back"), "repurchase": NC_("care_rule:repurchase", "repurchase"),
+    "followup": NC_("care_rule:followup", "follow-up"), "satisfaction": NC_("care_rule:satisfaction", "satisfaction"),
+    "points_expiry": NC_("care_rule:points_expiry", "points reminder"), "campaign": NC_("care_rule:campaign", "campaign"),
     "total": NC_("care_rule:total", "total"),
 }
 

@@ -62,6 +62,8 @@ KINDS: dict[str, TemplateKind] = {
     "winback": TemplateKind("care", _MEMBER + _VOUCHER + ("days", "days_since_visit")),
     "winback_voucher": TemplateKind("care", _MEMBER + _CARE_VOUCHER + ("days", "days_since_visit")),
     "repurchase": TemplateKind("care", _MEMBER + ("days", "product")),
+    # a service follow-up N days after a purchase (care/followup.py); a plan may carry its own words
+    "followup": TemplateKind("care", _MEMBER + ("days", "product", "category")),
     "campaign": TemplateKind("marketing", _MEMBER + _CARE_VOUCHER),
     # care: bring a friend (campaigns.py): {reward} is the points the member gets for a friend's visit
     "campaign_referral": TemplateKind("marketing", _MEMBER + _CARE_VOUCHER + ("reward",)),
@@ -297,7 +299,7 @@ def sample_values(cfg: ShopSettings, lang: str) -> dict[str, str]:
         "days_since_visit": "45", "days": "45",
         "occasion": i18n.gettext(lang, _SAMPLE_OCCASION, context="occasion:wedding"),
         "product": i18n.T_(lang, "Ripe Pu'er cake"), "voucher": amount(2000), "min_spend": amount(10000),
-        "reward": "200",
+        "reward": "200", "category": i18n.T_(lang, "Hair colour"),
     }
 
 
