@@ -7,7 +7,6 @@ import io
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
 
 from app import cli
 from app.errors import ValidationError
