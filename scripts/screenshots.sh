@@ -25,6 +25,10 @@ shop_admin.first_run(ctx, "街角茶咖 Corner Tea & Coffee", "CNY", "zh_CN", "O
 auth.add_staff(ctx, "李店长", "manager", "2468")
 auth.add_staff(ctx, "小王", "cashier", "1357")
 care.update_config(ctx, hold_for_approval=True)   # Care › Today then shows the texts to approve
+care.update_config(ctx, followup_plans=[           # Care › Follow-ups shows the shop's plans
+    {"id": "scalp-week", "category": "美发 Salon", "days": 7, "text": "{name}，头皮护理一周了，感觉如何？有问题随时回复我们。"},
+    {"sku": "PUER", "days": 14, "action": "call"}, {"category": "茶叶 Tea leaves", "days": 10}],
+    satisfaction_categories=["美发 Salon", "茶叶 Tea leaves"])
 care.run(ctx)
 PY
 $PY -m app backup >/dev/null    # Settings › Backups shows one

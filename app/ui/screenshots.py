@@ -380,14 +380,14 @@ def _product_sales(screen, last, settle, out: Path, lang: str, saved: list[Path]
 
 
 def _care_results(screen, last, settle, out: Path, lang: str, saved: list[Path]) -> None:
-    """reports_care: the care results of the 60 days to the last sale."""
+    """reports_care: the care results of the 61 days to the last sale."""
     from app.ui.reports.screen import _qdate
 
     panel = screen.care
     screen.tabs.setCurrentWidget(panel)
     if last is not None:
         panel.end.setDate(_qdate(last.date()))
-        panel.start.setDate(_qdate(last.date() - timedelta(days=59)))
+        panel.start.setDate(_qdate(last.date() - timedelta(days=60)))
     panel.reload()
     settle()
     panel.kinds.setFocus()

@@ -50,6 +50,8 @@ class FollowupsTab(CareTab):
         self.sat_every = QSpinBox(self)
         self.sat_every.setRange(1, 3660)
         self.sat_every.setSuffix(self.tr(" days"))
+        for spin in (self.sat_after, self.sat_every):
+            spin.setMaximumWidth(180)
         form = QFormLayout()
         form.addRow(self.tr("After sales of"), self.sat_categories)
         form.addRow(self.tr("Sent after the sale"), self.sat_after)

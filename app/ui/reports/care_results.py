@@ -18,6 +18,7 @@ from app.services.reports.care_results import CareResults, ScoreRow, care_result
 from app.ui.widgets import run
 
 DEFAULT_DAYS = 30
+MAX_KINDS_HEIGHT = 440     # px: beyond it the kinds table scrolls
 KIND_NAMES = {
     "birthday": QT_TRANSLATE_NOOP("CareResultsPanel", "Birthday"),
     "anniversary": QT_TRANSLATE_NOOP("CareResultsPanel", "Anniversary"),
@@ -74,6 +75,13 @@ def _fill(table: QTableWidget, heads: list[str], rows: list[list[str]], *, bold_
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
 
 
+def _fit_height(table: QTableWidget) -> None:
+    """As tall as its rows (the space left goes to the satisfaction tables below)."""
+    rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+    table.setFixedHeight(min(MAX_KINDS_HEIGHT,
+                             table.horizontalHeader().sizeHint().height() + rows + 2 * table.frameWidth() + 2))
+
+
 class CareResultsPanel(QWidget):
     def __init__(self, state, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -107,7 +115,7 @@ class CareResultsPanel(QWidget):
         self.message.setProperty("role", "muted")
         outer.addWidget(self.message)
         self.kinds = _table(self)
-        outer.addWidget(self.kinds, 3)
+        outer.addWidget(self.kinds)
         self.note = QLabel(self.tr("Came back: bought within the window after a text or a call of that kind. "
                                    "Spent: their sales less refunds in those windows. Each kind is counted "
                                    "on its own."), self)
@@ -125,7 +133,7 @@ class CareResultsPanel(QWidget):
             col.addWidget(head)
             col.addWidget(table, 1)
             scores.addLayout(col, 1)
-        outer.addLayout(scores, 2)
+        outer.addLayout(scores, 1)
         QShortcut(QKeySequence("F8"), self, activated=self.reload)
 
     def period(self) -> tuple[date, date]:
@@ -153,6 +161,7 @@ class CareResultsPanel(QWidget):
             rows.append([self.kind_name(k.kind), s.number(k.window_days), s.number(k.texts), s.number(k.calls),
                          s.number(k.members), s.number(k.came_back), rate, s.number(k.visits), s.plain(k.spent)])
         _fill(self.kinds, heads, rows)
+        _fit_height(self.kinds)
         for table, groups, head in ((self.by_category, report.by_category, self.tr("Category")),
                                     (self.by_staff, report.by_staff, self.tr("Staff member"))):
             rows = [self._score_cells(r.key or self.tr("(none)"), r) for r in groups]
