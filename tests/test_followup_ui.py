@@ -59,6 +59,7 @@ def _screen(qtbot, ctx):
 def test_the_owner_sets_follow_ups_and_satisfaction_and_0_days_is_refused(qtbot, ctx, lang):
     catalog.add_product(ctx, sku="PERM", name="Perm 烫发", price=38000, category="烫发", kind="service")
     catalog.add_product(ctx, sku="DYE", name="Hair colour 染发", price=26000, category="染发", kind="service")
+    care.update_config(ctx, enabled=["birthday", "holiday"])             # chosen before follow-ups existed
     tab, state = _screen(qtbot, ctx)
     assert tab.plans.rowCount() == 0 and tab.sat_categories.count() == 2
     tab.add_button.click()
@@ -86,6 +87,7 @@ def test_the_owner_sets_follow_ups_and_satisfaction_and_0_days_is_refused(qtbot,
                                    "text": "{name}，烫发一周了，卷度还满意吗？"},
                                   {"sku": "DYE", "days": 3, "action": "call"}]
     assert cfg.satisfaction_categories == ("染发",) and cfg.satisfaction_every_days == 60
+    assert cfg.enabled == ("birthday", "holiday", "followup", "satisfaction")   # set up, so switched on
     # read back as saved
     tab.load()
     settle(qtbot, state)

@@ -22,6 +22,7 @@ class FollowupsTab(CareTab):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
         self.categories: list[str] = []
+        self.enabled: tuple[str, ...] = ()
         self.plans_box = QGroupBox(self.tr("Service follow-ups: a text or a call some days after a purchase"), self)
         self.plans = QTableWidget(0, 5, self)
         self.plans.setHorizontalHeaderLabels([self.tr("For"), self.tr("Category or SKU"), self.tr("Days after"),
@@ -84,6 +85,7 @@ class FollowupsTab(CareTab):
     def show_config(self, loaded) -> None:
         cfg, names = loaded
         self.categories = list(names)
+        self.enabled = tuple(cfg.enabled)
         self.plans.setRowCount(0)
         for item in cfg.followup_plans:
             self.add_row(item)
@@ -150,6 +152,11 @@ class FollowupsTab(CareTab):
         ctx = self.state.ctx
         changes = dict(followup_plans=self.plan_rows(), satisfaction_categories=self.chosen_categories(),
                        satisfaction_days_after=self.sat_after.value(), satisfaction_every_days=self.sat_every.value())
+        # A shop that once chose its care rules (before these existed) has them switched on by setting them up.
+        wanted = [r for r, on in (("followup", changes["followup_plans"]),
+                                  ("satisfaction", changes["satisfaction_categories"])) if on and r not in self.enabled]
+        if wanted and self.enabled:
+            changes["enabled"] = list(self.enabled) + wanted
         self.run(lambda: care.update_config(ctx, **changes),
                  lambda _cfg: self.status.ok(self.tr("Saved: {n} follow-up plans, satisfaction after {m} categories")
                                              .format(n=len(changes["followup_plans"]),
