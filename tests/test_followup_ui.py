@@ -124,4 +124,4 @@ def test_care_results_tab_shows_who_came_back(qtbot, ctx, lang):
     assert kinds[:4] == ["Birthday", "Holiday", "Tier care", "Win-back"]
     cells = [panel.kinds.item(0, c).text() for c in range(panel.kinds.columnCount())]
     assert cells[2:7] == ["2", "0", "2", "1", "50%"] and cells[8].replace(",", "").startswith("70")
-    assert "2 members, 1 came back" in panel.message.text()
+    assert "2 care texts sent, 0 calls made" in panel.message.text()

@@ -169,13 +169,13 @@ class CareResultsPanel(QWidget):
                 rows.append(self._score_cells(self.tr("All scores"), report.scores))
             _fill(table, [head, self.tr("Average"), self.tr("Scores"), self.tr("Complaints (1-2)")], rows,
                   bold_last=bool(groups))
-        reached = sum(k.members for k in report.kinds)
-        back = sum(k.came_back for k in report.kinds)
-        spent = sum(k.spent for k in report.kinds)
-        self._say(self.tr("{start} to {end} · contacts reached {n} members, {back} came back and spent {spent} · "
+        texts = sum(k.texts for k in report.kinds)
+        calls = sum(k.calls for k in report.kinds)
+        # not summed across kinds: one member may have had several kinds of care
+        self._say(self.tr("{start} to {end} · {texts} care texts sent, {calls} calls made · "
                           "{scores} satisfaction scores").format(
-            start=s.date(report.start), end=s.date(report.end), n=s.number(reached), back=s.number(back),
-            spent=s.money(spent), scores=s.number(report.scores.count)))
+            start=s.date(report.start), end=s.date(report.end), texts=s.number(texts), calls=s.number(calls),
+            scores=s.number(report.scores.count)))
 
     def _score_cells(self, name: str, r: ScoreRow) -> list[str]:
         s = self.state
