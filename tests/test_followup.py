@@ -232,3 +232,16 @@ def _receipt(ctx, sale_id: int) -> str:
 
     with ctx.tx(write=False) as t:
         return t.s.get(Sale, sale_id).receipt_no
+
+
+def test_a_gateway_of_approved_templates_needs_follow_up_and_satisfaction_ones_only_once_set_up(ctx):
+    from app.services.care import text_kinds
+
+    kinds = ("followup", "satisfaction", "ebill_sale")
+    assert text_kinds.in_use(ctx, kinds) == ("ebill_sale",)
+    care.update_config(ctx, followup_plans=[{"category": "烫发", "days": 7, "action": "call"}])
+    assert text_kinds.in_use(ctx, kinds) == ("ebill_sale",)                 # a call needs no template
+    care.update_config(ctx, followup_plans=[{"category": "烫发", "days": 7}], satisfaction_categories=["烫发"])
+    assert text_kinds.in_use(ctx, kinds) == kinds
+    care.update_config(ctx, enabled=["birthday"])
+    assert text_kinds.in_use(ctx, kinds) == ("ebill_sale",)
