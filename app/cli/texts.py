@@ -37,7 +37,9 @@ def cmd_outbox_send(env: Env) -> int:
         raise
     env.say(msg("outbox_sent", env.lang, **totals))
     try:
-        polled = sender.poll(ctx, gateway)
+        from app.services.care import satisfaction
+
+        polled = sender.poll(ctx, gateway, on_score=satisfaction.after_score)
     except GatewayError as exc:
         if exc.stops_sending:
             raise

@@ -86,7 +86,9 @@ class BackgroundSender(QObject):
                 sender.recover_stale(ctx)
             gateway = self._gateway_for(gateway_config, sms)
             report = sender.send_due(ctx, gateway)
-            sender.poll(ctx, gateway)
+            from app.services.care import satisfaction
+
+            sender.poll(ctx, gateway, on_score=satisfaction.after_score)   # a low score: a complaint at once
             return report
 
         self.state.tasks.run(work, lambda report: self._done(report, recover), self._failed, pool="io",
