@@ -321,6 +321,10 @@ CATALOGUE: dict[str, str] = {
     "care_holiday_not_offered": NC_("care_holiday_not_offered", "'{key}' is not a day the care calendar offers; offered: {keys}"),
     "care_calendar_add_usage": NC_("care_calendar_add_usage", "Add a day as: care calendar add KEY RULE NAME_EN NAME_ZH"),
     "care_wording_category_unknown": NC_("care_wording_category_unknown", "Repurchase wording: there is no product category '{category}'"),
+    "followup_days_invalid": NC_("followup_days_invalid", "A follow-up comes 1 to {max} days after the purchase (got {value}): "
+                                 "a follow-up of 0 days would go with the sale itself"),
+    "followup_target_invalid": NC_("followup_target_invalid", "A follow-up plan names either a category or a product SKU (one of the two)"),
+    "followup_text_too_long": NC_("followup_text_too_long", "A follow-up text is at most {max} characters"),
     # member analytics and its exports (services/analytics/)
     "as_of_future": NC_("as_of_future", "The as-of date {date} is after today ({today})"),
     "export_format": NC_("export_format", "{file}: export to a .csv or .xlsx file"),

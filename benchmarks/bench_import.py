@@ -15,9 +15,9 @@ Generates (in DIR, default benchmarks/out/import):
 Each file is imported by ``shopcare --db sqlite:///... import sales|members FILE`` in a subprocess
 (the real command: Python start-up, reading, checking, writing, committing), its wall time and
 peak RSS measured by GNU time (``/usr/bin/time -f %M``). The floor: Python's csv module reading
-the same file and sqlite3 ``executemany`` inserting the same number of members, sales, lines and
-payments (or members and ledger rows) into a copy of the same empty shop, in one transaction with
-the app's pragmas, with no checking at all. The result is printed as a Markdown table.
+the same file and sqlite3 ``executemany`` inserting the same members, sales, lines and payments
+(or the same members with the same columns, ledger rows, tags and count cards) into a copy of the
+same empty shop, in one transaction with the app's pragmas, with no checking at all. The result is printed as a Markdown table.
 """
 from __future__ import annotations
 
@@ -168,32 +168,55 @@ def floor_history(db: Path, csv_path: Path) -> float:
 
 
 def floor_members(db: Path, csv_path: Path) -> float:
-    """Raw sqlite3: the same members, wallet and points entries, unchecked, one transaction."""
+    """Raw sqlite3: the same members with the same columns the import stores (card, gender,
+    birthday, join date, consent and when, opening balances), their wallet and points entries, tags,
+    and count cards with their entries, unchecked, one transaction, the app's pragmas."""
     t0 = time.perf_counter()
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=FULL")
+    con.execute("PRAGMA cache_size=-65536")
     con.execute("BEGIN IMMEDIATE")
-    members, wallet, points = [], [], []
+    service = con.execute("SELECT id FROM products WHERE sku = 'WASH'").fetchone()[0]
+    at = "2026-01-01 00:00:00.000000"
+    members, wallet, points, tags, cards, card_entries = [], [], [], [], [], []
     with csv_path.open(encoding="utf-8", newline="") as f:
         r = csv.reader(f)
         next(r)
         for i, row in enumerate(r):
             mid = 100000 + i
-            members.append((mid, row[0], row[0], "+86" + row[1], row[1][-4:], row[5] or None))
-            if row[6]:
-                wallet.append((mid, int(round(float(row[6]) * 100)), int(round(float(row[7] or 0) * 100))))
-            if row[8] and row[8] != "0":
-                points.append((mid, int(row[8])))
-    con.executemany("INSERT INTO members (id, name, name_key, phone, phone_last4, card_no, join_date, notes, "
-                    "created_at, updated_at, ebill_enabled, wallet_principal, wallet_bonus, points_balance, "
-                    "total_spent, visits, birthday_calendar, birthday_leap_month, consent_care, consent_marketing) "
-                    "VALUES (?, ?, ?, ?, ?, ?, '2024-01-01', '', '2026-01-01 00:00:00.000000', "
-                    "'2026-01-01 00:00:00.000000', 1, 0, 0, 0, 0, 0, 'solar', 0, 0, 0)", members)
+            name, phone, birthday, gender, consent, card, balance, bonus, pts, tag, joined, card_sku, uses = row
+            y, m, d = (int(x) for x in birthday.split("-")) if birthday else (None, None, None)
+            principal = int(round(float(balance) * 100)) if balance else 0
+            extra = int(round(float(bonus) * 100)) if bonus else 0
+            n = int(pts) if pts else 0
+            yes = consent == "是"
+            members.append((mid, name, name, "+86" + phone, phone[-4:], card or None,
+                            {"男": "M", "女": "F"}.get(gender), m, d, y, joined, principal, extra, n,
+                            yes, at if yes else None, "import" if yes else None))
+            if principal or extra:
+                wallet.append((mid, principal, extra))
+            if n:
+                points.append((mid, n))
+            if tag:
+                tags.append((mid, tag))
+            if card_sku:
+                cards.append((mid, mid, service, service, int(uses), int(uses)))
+                card_entries.append((mid, int(uses)))
+    con.executemany("INSERT INTO members (id, name, name_key, phone, phone_last4, card_no, gender, birthday_month, "
+                    "birthday_day, birth_year, join_date, wallet_principal, wallet_bonus, points_balance, "
+                    "consent_care, consent_care_at, consent_care_source, notes, created_at, updated_at, "
+                    "ebill_enabled, total_spent, visits, birthday_calendar, birthday_leap_month, consent_marketing) "
+                    f"VALUES ({', '.join('?' * 17)}, '', '{at}', '{at}', 1, 0, 0, 'solar', 0, 0)", members)
     con.executemany("INSERT INTO wallet_entries (member_id, kind, principal, bonus, created_at, note) VALUES "
-                    "(?, 'opening', ?, ?, '2026-01-01 00:00:00.000000', '')", wallet)
+                    f"(?, 'opening', ?, ?, '{at}', 'opening balance')", wallet)
     con.executemany("INSERT INTO points_entries (member_id, kind, points, created_at, note) VALUES "
-                    "(?, 'opening', ?, '2026-01-01 00:00:00.000000', '')", points)
+                    f"(?, 'opening', ?, '{at}', 'opening balance')", points)
+    con.executemany("INSERT INTO member_tags (member_id, tag) VALUES (?, ?)", tags)
+    con.executemany("INSERT INTO count_cards (id, member_id, product_id, service_id, uses_total, uses_left, "
+                    f"price_paid, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, '{at}')", cards)
+    con.executemany("INSERT INTO count_card_entries (card_id, kind, uses, created_at, note) VALUES "
+                    f"(?, 'opening', ?, '{at}', 'opening count card')", card_entries)
     con.execute("COMMIT")
     con.close()
     return time.perf_counter() - t0

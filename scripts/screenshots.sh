@@ -27,6 +27,10 @@ auth.add_staff(ctx, "小王", "cashier", "1357")
 settings.update(ctx, sms_part_price=5)            # 0.05 a part: previews show the texts' cost
 from app.services.care.config import set_wording   # Settings › Care › Repurchase: one category's own wording
 set_wording(ctx, "美发 Salon", "{name}，距上次{product}已有{days}天，该修剪一下了，欢迎预约")
+care.update_config(ctx, followup_plans=[           # Care › Follow-ups shows the shop's plans
+    {"id": "scalp-week", "category": "美发 Salon", "days": 7, "text": "{name}，头皮护理一周了，感觉如何？有问题随时回复我们。"},
+    {"sku": "PUER", "days": 14, "action": "call"}, {"category": "茶叶 Tea leaves", "days": 10}],
+    satisfaction_categories=["美发 Salon", "茶叶 Tea leaves"])
 care.run(ctx)   # the shop's first care texts: Care › Today shows them waiting for approval
 PY
 $PY -m app backup >/dev/null    # Settings › Backups shows one

@@ -12,6 +12,8 @@ CARE_RULE_NAMES = {
     "member_anniversary": NC_("care_rule:member_anniversary", "member anniversary"), "holiday": NC_("care_rule:holiday", "holiday"),
     "tier_care": NC_("care_rule:tier_care", "tier care"), "winback": NC_("care_rule:winback", "win-back"), "repurchase": NC_("care_rule:repurchase", "repurchase"),
     "points_reminder": NC_("care_rule:points_reminder", "points reminder"),
+    "followup": NC_("care_rule:followup", "follow-up"), "satisfaction": NC_("care_rule:satisfaction", "satisfaction"),
+    "campaign": NC_("care_rule:campaign", "campaign"),
     "total": NC_("care_rule:total", "total"),
 }
 

@@ -22,7 +22,7 @@ from app.cli.admin import (
 from app.cli.care import cmd_care_approve, cmd_care_reject, cmd_care_run
 from app.cli.import_parsers import add_parsers as add_import_parsers
 from app.cli.messages import msg
-from app.cli.reports import (cmd_export_members, cmd_export_products, cmd_report_eod, cmd_report_products,
+from app.cli.reports import (cmd_export_members, cmd_export_products, cmd_report_care, cmd_report_eod, cmd_report_products,
                              cmd_report_statement, cmd_rfm)
 from app.cli.sales import cmd_reprint
 from app.cli.points import add_parser as add_points_parser
@@ -60,6 +60,7 @@ summary:
   shopcare report eod [--date D] [-o FILE.pdf]  end-of-day member report
   shopcare report statement MEMBER [--from D] [--to D] [-o FILE.pdf]   one member's statement
   shopcare report products [--from D] [--to D] [--by product|category] [-o FILE.csv|FILE.xlsx]
+  shopcare report care [--from D] [--to D]      care results: who came back after each kind of care, satisfaction
                                     product sales: units, net sales, cost and margin (export:
                                     owner, audited)
   shopcare export members -o FILE.csv|FILE.xlsx   the member list (owner only, audited; asks the
@@ -286,7 +287,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     c.add_argument("--yes", action="store_true", help="do not ask for confirmation (for scripts)")
     c.set_defaults(func=cmd_restore)
 
-    rep = sub.add_parser("report", help="end-of-day report, member statements, product sales",
+    rep = sub.add_parser("report", help="end-of-day report, member statements, product sales, care results",
                          description="Reports in the shop's language (or --lang). The end-of-day report and "
                                      "statements are PDFs, written to the reports folder in the user data dir "
                                      "without -o; product sales print on the terminal, or go to a CSV or XLSX "
@@ -336,6 +337,20 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", metavar="FILE.csv|FILE.xlsx", type=Path, default=None,
                    help="write the rows to a CSV or XLSX file instead of printing them")
     c.set_defaults(func=cmd_report_products)
+    c = rsub.add_parser("care", help="care results: who came back after each kind of care, and satisfaction",
+                        description="Care results of the texts sent and calls made over a period (default: the 30 "
+                                    "days to today): for each kind of care action (birthday, holiday, tier care, "
+                                    "win-back, repurchase, follow-up, points reminder, campaign…) the texts sent, "
+                                    "calls made, members reached, how many came back (bought) within the kind's "
+                                    "window after a contact, their visits and what they spent then (sales less "
+                                    "refunds); then the satisfaction scores of the period by category and by staff "
+                                    "member (average, count, complaints: scores of 1 or 2). Windows: "
+                                    "docs/care.md.",
+                        formatter_class=_Formatter)
+    c.add_argument("--from", dest="start", metavar="D", type=day, default=None,
+                   help="first day of the contacts, YYYY-MM-DD (default: 29 days before --to)")
+    c.add_argument("--to", dest="end", metavar="D", type=day, default=None, help="last day (default: today)")
+    c.set_defaults(func=cmd_report_care)
 
     ex = sub.add_parser("export", help="the member list or the catalogue to CSV or XLSX (owner only, audited)",
                         description="Write every member (not erased) to a CSV or XLSX file: name, full phone, "

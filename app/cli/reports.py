@@ -128,6 +128,22 @@ def cmd_rfm(env: Env) -> int:
     return EXIT_OK
 
 
+def cmd_report_care(env: Env) -> int:
+    from datetime import timedelta
+
+    from app.cli import care_table
+    from app.services.reports import care_results
+
+    env.require_file()
+    ctx = env.open()
+    end = env.args.end or ctx.today()
+    start = env.args.start or end - timedelta(days=29)
+    care_results.check_period(start, end)
+    for line in care_table.lines(care_results.care_results(ctx, start, end), env.lang):
+        env.say(line)
+    return EXIT_OK
+
+
 def cmd_report_products(env: Env) -> int:
     from datetime import timedelta
 

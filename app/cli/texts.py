@@ -37,9 +37,10 @@ def cmd_outbox_send(env: Env) -> int:
         raise
     env.say(msg("outbox_sent", env.lang, **totals))
     try:
+        from app.services.care import satisfaction
         from app.services.ledger import balance_reply
 
-        polled = sender.poll(ctx, gateway, balances=balance_reply.values)
+        polled = sender.poll(ctx, gateway, on_score=satisfaction.after_score, balances=balance_reply.values)
     except GatewayError as exc:
         if exc.stops_sending:
             raise

@@ -360,6 +360,7 @@ def render_reports(state, folder: str | Path) -> list[Path]:
         settle()
         _shot(screen, out, f"reports_statement_{lang}", saved)
     _product_sales(screen, last, settle, out, lang, saved)
+    _care_results(screen, last, settle, out, lang, saved)
     screen.close()
     return saved
 
@@ -380,6 +381,22 @@ def _product_sales(screen, last, settle, out: Path, lang: str, saved: list[Path]
     panel.by.setCurrentIndex(panel.by.findData("category"))
     settle()
     _shot(screen, out, f"reports_categories_{lang}", saved)
+    screen.tabs.setCurrentIndex(0)
+
+
+def _care_results(screen, last, settle, out: Path, lang: str, saved: list[Path]) -> None:
+    """reports_care: the care results of the 61 days to the last sale."""
+    from app.ui.reports.screen import _qdate
+
+    panel = screen.care
+    screen.tabs.setCurrentWidget(panel)
+    if last is not None:
+        panel.end.setDate(_qdate(last.date()))
+        panel.start.setDate(_qdate(last.date() - timedelta(days=60)))
+    panel.reload()
+    settle()
+    panel.kinds.setFocus()
+    _shot(screen, out, f"reports_care_{lang}", saved)
     screen.tabs.setCurrentIndex(0)
 
 

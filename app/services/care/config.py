@@ -20,9 +20,11 @@ CONFIG_KEY, CALENDAR_KEY, LAST_RUN_KEY = "care_config", "care_calendar", "care_l
 HOLD_REASONS = ("setting", "first_run", "after_import", "over_limit")
 
 RULES = ("birthday", "anniversary", "member_anniversary", "holiday", "tier_care", "winback", "repurchase",
-         "points_reminder")
+         "points_reminder", "followup", "satisfaction")
 PLAN_ACTIONS = ("text", "voucher", "gift", "call")
 PLAN_PERIODS = ("month", "quarter", "half_year", "year")
+FOLLOWUP_ACTIONS = ("text", "call")
+MAX_FOLLOWUP_TEXT, MAX_PLAN_ID = 300, 40
 
 # What each tier receives, and how often. Vouchers: value in minor units (fen), valid N days.
 DEFAULT_TIER_PLANS: dict[str, list[dict]] = {
@@ -76,6 +78,17 @@ class CareConfig:
     # Points reminder: a text this many days before a member's points expire ("350 points expire on
     # 31 Dec"), once per member and expiry day; at least 1 and shorter than the expiry period.
     points_reminder_days: int = POINTS_REMINDER_DAYS_DEFAULT
+    # Service follow-ups (followup.py): a text or a call task N days after a purchase of a category or a
+    # product (SKU): [{"id", "category" | "sku", "days", "action": "text" | "call", "text": ""}];
+    # a follow-up is still sent this many days after its day (catch-up after closed days).
+    followup_plans: list = field(default_factory=list)
+    followup_cutoff_days: int = 3
+    # Satisfaction texts ("reply 1-5") after sales with a line of one of these categories (none: off),
+    # ``satisfaction_days_after`` days after the sale (0: the same day, at the next care run), at most
+    # one per member every ``satisfaction_every_days`` days.
+    satisfaction_categories: tuple = ()
+    satisfaction_days_after: int = 0
+    satisfaction_every_days: int = 30
     # Care texts wait in Care › Today for the owner's approval (status 'held') instead of going out
     # with the next sender run.
     hold_for_approval: bool = False
@@ -136,8 +149,9 @@ def load(ctx: Ctx) -> CareConfig:
 
     stored = get_json(ctx, CONFIG_KEY, {}) or {}
     values = {k: v for k, v in stored.items() if k in _FIELDS}
-    if "enabled" in values:
-        values["enabled"] = tuple(values["enabled"])
+    for key in ("enabled", "satisfaction_categories"):
+        if key in values:
+            values[key] = tuple(values[key])
     return replace(defaults(shop_settings.load(ctx).currency), **values)
 
 
@@ -182,6 +196,15 @@ def validate(key: str, value: object) -> None:
         check_plans(value)
     elif key == "repurchase_wording":
         check_wording(value)
+    elif key == "followup_plans":
+        check_followups(value)
+    elif key == "satisfaction_categories":
+        if not isinstance(value, (list, tuple)) or any(not isinstance(c, str) or not c.strip() or len(c) > 64
+                                                       for c in value):
+            raise _bad(key, value, L_("a list of category names"))
+    elif key == "satisfaction_every_days":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3660:
+            raise _bad(key, value, L_("a whole number from {min} to {max}", min=1, max=3660))
     elif key == "winback_voucher":
         if value is not None:
             check_voucher_spec(key, value)
@@ -321,6 +344,40 @@ def set_wording(ctx: Ctx, category: str, text: str | None) -> CareConfig:
     else:
         wording[name] = text
     return update(ctx, repurchase_wording=wording)
+def check_followups(plans: object) -> None:
+    """Follow-up plans: a category or a SKU, 1 day or more after the purchase (0 is refused: that is
+    the sale itself), a text (the plan's own words, or the shop's "followup" template) or a call."""
+    from app.services.texts import templates
+
+    if not isinstance(plans, (list, tuple)):
+        raise _bad("followup_plans", plans, L_("a list of follow-up plans"))
+    seen = set()
+    for item in plans:
+        if not isinstance(item, dict):
+            raise _bad("followup_plans", item, L_("a list of follow-up plans"))
+        category, sku = str(item.get("category") or "").strip(), str(item.get("sku") or "").strip()
+        if bool(category) == bool(sku):
+            raise ValidationError("followup_target_invalid")
+        days = item.get("days")
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660:
+            raise ValidationError("followup_days_invalid", value=days, max=3660)
+        if item.get("action", "text") not in FOLLOWUP_ACTIONS:
+            raise _bad("followup_plans", item.get("action"), L_("one of {choices}", choices=", ".join(FOLLOWUP_ACTIONS)))
+        text = item.get("text") or ""
+        if not isinstance(text, str) or len(text) > MAX_FOLLOWUP_TEXT:
+            raise ValidationError("followup_text_too_long", max=MAX_FOLLOWUP_TEXT)
+        if text.strip():
+            templates.validate("followup", text)
+        pid = followup_id(item)
+        if len(pid) > MAX_PLAN_ID or pid in seen:
+            raise _bad("followup_plans", pid, L_("plans with distinct ids of at most {max} characters", max=MAX_PLAN_ID))
+        seen.add(pid)
+
+
+def followup_id(item: dict) -> str:
+    """A follow-up plan's stable id (part of its dedupe keys): given, or target-days-action."""
+    target = str(item.get("category") or "").strip() or "sku-" + str(item.get("sku") or "").strip()
+    return str(item.get("id") or f"{target}-{item.get('days')}d-{item.get('action', 'text')}").strip()
 
 
 def plan_id(tier: str, item: dict) -> str:

@@ -26,7 +26,7 @@ from app.services.base import settings
 from app.services.ledger import expiry, vouchers
 from app.services.ledger.expiry import ExpiryRun
 from app.services.care import config as care_config
-from app.services.care import plan, rhythm
+from app.services.care import followup, plan, rhythm, satisfaction
 from app.services.care.config import RULES, CareConfig
 from app.services.care.plan import Action
 from app.services.base.context import SYSTEM, Ctx
@@ -126,6 +126,7 @@ def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> CareRepor
     if not dry_run:
         with ctx.tx() as t:
             care_config.set_last_run(t, on)
+        satisfaction.open_missing_complaints(ctx)   # low scores stored without the poll's hook
     return CareReport(on, dry_run, start, before, _count(outcomes), tuple(outcomes), expired,
                       hold=hold if any(o.outcome == "queued" for o in outcomes) else None)
 
@@ -202,6 +203,10 @@ def plan_actions(t: Ctx, cfg: CareConfig, first: date, on: date, *, rhythm_rules
         actions += plan.tier_care(t, cfg, on)
     if "points_reminder" in cfg.enabled:
         actions += plan.points_reminders(t, cfg, first, on)
+    if "followup" in cfg.enabled:
+        actions += followup.followups(t, cfg, first, on)
+    if "satisfaction" in cfg.enabled:
+        actions += followup.satisfaction(t, cfg, first, on)
     winback = rhythm.winback(t, cfg, on) if rhythm_rules and "winback" in cfg.enabled else []
     actions += winback
     if rhythm_rules and "repurchase" in cfg.enabled:
@@ -297,7 +302,8 @@ def _write(t: Ctx, a: Action, m: Member, on: date, shop, dry_run: bool, hold: bo
             t.s.flush()
             task_id = task.id
         return dict(outcome="task", task_reason=reason, task_id=task_id, voucher_code=code)
-    own = values.get("wording")  # the shop's wording for this repurchase's category
+    # a follow-up plan's own words, or the shop's wording for this repurchase's category
+    own = values.get("text") if a.rule == "followup" else values.get("wording")
     body = (templates.render(shop, a.template, lang, own, text_values(a, m.name, values, shop)) if own
             else templates.compose(t, a.template, lang, text_values(a, m.name, values, shop), cfg=shop))
     msg_id = None
@@ -352,6 +358,8 @@ def text_values(a: Action, name: str, values: dict, shop) -> dict:
         out["expiry_date"] = _date(values["expiry_date"], shop.format_locale)
         out["points"] = format_int(values["balance"], lang)
         out["days"] = values["days"]
+    elif a.rule == "followup":
+        out.update(product=values["product"], days=values["days"], category=values["category"])
     if "voucher_code" in values:
         kind, value = values["voucher_kind"], values["voucher_value"]
         out["voucher"] = f"{value / 100:g}%" if kind == "percent" else format_money(value, shop.currency, lang)
@@ -366,6 +374,8 @@ TASK_REASONS = {
     "gift": NC_("task_reason:gift", "Prepare a gift for {name}: {gift} ({tier}, {period})"),
     "winback": NC_("task_reason:winback", "Win-back call: {name}, last visit {last} ({days} days ago; usually every {gap} days), "
                 "spent {spent} in {visits} visits"),
+    "followup": NC_("task_reason:followup", "Follow-up call: {name} bought {product} on {bought} (receipt {receipt}, "
+                    "served by {staff}), {days} days ago"),
 }
 
 
@@ -376,6 +386,9 @@ def task_reason(a: Action, name: str, values: dict, shop) -> str:
     if a.rule == "tier_care":
         params.update(tier=i18n.pick(lang, values["tier_en"], values["tier_zh"], context="tier"), period=values["period"],
                       gift=values.get("gift") or i18n.T_(lang, "a gift"))
+    elif a.rule == "followup":
+        params.update(product=values["product"], bought=_date(values["bought"], shop.format_locale),
+                      receipt=values["receipt"], staff=values["staff"] or "-", days=values["days"])
     else:
         params.update(last=_date(values["last_visit"], shop.format_locale), days=values["days_silent"],
                       gap=f"{values['usual_gap']:g}", spent=_money(values["spent"], shop, lang), visits=values["visits"])

@@ -1,6 +1,7 @@
 """Which text kinds the shop's care settings can send: a kind whose rule is switched off never
 leaves, so a gateway of approved templates (Tencent) needs no template for it. Every other kind
-(e-bills, campaigns, satisfaction, the test text, and any kind a later rule adds) counts as on."""
+(e-bills, campaigns, the test text, and any kind a later rule adds) counts as on. Follow-up texts
+are on with a follow-up plan that texts, satisfaction texts with a category chosen (followup.py)."""
 from __future__ import annotations
 
 from app.services.base.context import Ctx
@@ -15,6 +16,8 @@ RULE_KINDS = {
     "tier_care": ("tier_care", "tier_care_voucher"),
     "winback": ("winback", "winback_voucher"),
     "repurchase": ("repurchase",),
+    "followup": ("followup",),
+    "satisfaction": ("satisfaction",),
 }
 
 
@@ -26,6 +29,10 @@ def switched_off(ctx: Ctx) -> frozenset[str]:
         off.add("birthday_ahead")
     if not cfg.winback_voucher:
         off.add("winback_voucher")
+    if not any(p.get("action", "text") == "text" for p in cfg.followup_plans):
+        off.add("followup")
+    if not cfg.satisfaction_categories:
+        off.add("satisfaction")
     return frozenset(off)
 
 

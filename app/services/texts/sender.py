@@ -374,11 +374,17 @@ def send_test(ctx: Ctx, gateway: SmsGateway, phone: str, text: str | None = None
 
 
 # --- polling ---------------------------------------------------------------------------------------
-def poll(ctx: Ctx, gateway: SmsGateway, *, balances: Balances | None = None) -> PollReport:
+ScoreHook = Callable[[Ctx, SatisfactionScore], object]
+
+
+def poll(ctx: Ctx, gateway: SmsGateway, *, on_score: ScoreHook | None = None,
+         balances: Balances | None = None) -> PollReport:
     """Ask the gateway for the statuses of recently sent texts (no public callback URL at a till) and
-    for the replies to the shop's number; store each reply once and act on it. ``balances`` gives the
-    values a balance query is answered with (``ledger.balance_reply.values``; without it a balance
-    query is stored, not answered)."""
+    for the replies to the shop's number; store each reply once and act on it. ``on_score(t, score)``
+    runs in the transaction that stores a satisfaction score (the care domain's
+    ``satisfaction.after_score`` opens a complaint for a low one: this layer cannot import it).
+    ``balances`` gives the values a balance query is answered with (``ledger.balance_reply.values``;
+    without it a balance query is stored, not answered)."""
     checked = delivered = failed = 0
     with ctx.tx(write=False) as t:
         recent = t.s.execute(select(Message.id, Message.provider_id).where(
@@ -406,7 +412,7 @@ def poll(ctx: Ctx, gateway: SmsGateway, *, balances: Balances | None = None) -> 
                 status=new, error_code=code, last_error=None if new == "delivered" else why)).rowcount
         delivered += n if new == "delivered" else 0
         failed += n if new == "failed" else 0
-    counts = _poll_inbound(ctx, gateway, balances)
+    counts = _poll_inbound(ctx, gateway, on_score, balances)
     return PollReport(checked, delivered, failed, *counts)
 
 
@@ -414,7 +420,8 @@ def _keyword(body: str) -> str:
     return " ".join(body.split()).casefold().strip(".!。！")
 
 
-def _poll_inbound(ctx: Ctx, gateway: SmsGateway, balances: Balances | None = None) -> tuple[int, ...]:
+def _poll_inbound(ctx: Ctx, gateway: SmsGateway, on_score: ScoreHook | None = None,
+                  balances: Balances | None = None) -> tuple[int, ...]:
     with ctx.tx(write=False) as t:
         since = t.s.execute(select(func.max(InboundMessage.received_at))).scalar()
     replies = gateway.inbound(since)
@@ -461,8 +468,12 @@ def _poll_inbound(ctx: Ctx, gateway: SmsGateway, balances: Balances | None = Non
                     .order_by(Message.sent_at.desc()).limit(1)).scalar()
                 if asked is not None:
                     row.action = "score"
-                    t.s.add(SatisfactionScore(member_id=member.id, message_id=asked, inbound_id=row.id,
-                                              score=int(word), created_at=when))
+                    score = SatisfactionScore(member_id=member.id, message_id=asked, inbound_id=row.id,
+                                              score=int(word), created_at=when)
+                    t.s.add(score)
+                    t.s.flush()
+                    if on_score is not None:
+                        on_score(t, score)
                     scores += 1
             elif word in keywords:
                 row.action = "balance"

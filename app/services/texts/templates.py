@@ -66,6 +66,8 @@ KINDS: dict[str, TemplateKind] = {
     "repurchase": TemplateKind("care", _MEMBER + ("days", "product")),
     # points about to expire (care rule points_reminder): {expiring} of them on {expiry_date}, {days} ahead
     "points_reminder": TemplateKind("care", _MEMBER + ("expiring", "expiry_date", "days")),
+    # a service follow-up N days after a purchase (care/followup.py); a plan may carry its own words
+    "followup": TemplateKind("care", _MEMBER + ("days", "product", "category")),
     "campaign": TemplateKind("marketing", _MEMBER + _CARE_VOUCHER),
     # care: bring a friend (campaigns.py): {reward} is the points the member gets for a friend's visit
     "campaign_referral": TemplateKind("marketing", _MEMBER + _CARE_VOUCHER + ("reward",)),
@@ -305,7 +307,7 @@ def sample_values(cfg: ShopSettings, lang: str) -> dict[str, str]:
         "product": i18n.T_(lang, "Ripe Pu'er cake"), "voucher": amount(2000), "min_spend": amount(10000),
         "cards": i18n.T_(lang, "{card}: {used} used, {left} left", card=i18n.T_(lang, "10 haircuts"), used="1",
                          left="9"),
-        "reward": "200", "expiring": money.format_int(350, lang),
+        "reward": "200", "category": i18n.T_(lang, "Hair colour"), "expiring": money.format_int(350, lang),
         "expiry_date": format_date(date(2026, 12, 31), "medium", locale=i18n.babel_locale(lang)),
         "points_note": i18n.T_(lang, " ({points} of them expire by {date})", points="350",
                                date=format_date(date(2026, 12, 31), "medium", locale=i18n.babel_locale(lang))),

@@ -28,7 +28,9 @@ NOTE_KINDS = {"call": QT_TRANSLATE_NOOP("CareScreen", "Call"), "visit": QT_TRANS
 
 SOURCES = {"manual": QT_TRANSLATE_NOOP("CareScreen", "By hand"), "follow_up": QT_TRANSLATE_NOOP("CareScreen", "Follow-up"),
            "tier_care": QT_TRANSLATE_NOOP("CareScreen", "Tier care"), "gift": QT_TRANSLATE_NOOP("CareScreen", "Gift"),
-           "winback": QT_TRANSLATE_NOOP("CareScreen", "Win-back")}
+           "winback": QT_TRANSLATE_NOOP("CareScreen", "Win-back"),
+           "followup": QT_TRANSLATE_NOOP("CareScreen", "Service follow-up"),
+           "complaint": QT_TRANSLATE_NOOP("CareScreen", "Complaint")}
 
 
 SEGMENT_NAMES = {"champions": QT_TRANSLATE_NOOP("CareScreen", "Champions"),

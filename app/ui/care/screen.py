@@ -1,6 +1,7 @@
 """The Care screen: today's care actions (the care texts going out, the calls to make, the gifts to
 prepare), the call list with open complaints, campaigns with their results and a new-campaign
-dialog with a live preview of reach and cost, and the service knowledge base.
+dialog with a live preview of reach and cost, the service knowledge base, and the follow-up and
+satisfaction settings.
 
 Every read and write runs on the db worker (``state.tasks``), never on the UI thread.
 """
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from app.ui.care.calls_tab import CallsTab
 from app.ui.care.campaigns_tab import CampaignsTab
+from app.ui.care.followups_tab import FollowupsTab
 from app.ui.care.knowledge_tab import KnowledgeTab
 from app.ui.care.parts import CareTab
 from app.ui.care.today_tab import TodayTab
@@ -28,10 +30,12 @@ class CareScreen(QWidget):
         self.campaigns = CampaignsTab(state, self.tabs)
         self.knowledge = KnowledgeTab(state, self.tabs)
         self.knowledge.calls_tab = self.calls
+        self.followups = FollowupsTab(state, self.tabs)
         self.tabs.addTab(self.today, self.tr("Today"))
         self.tabs.addTab(self.calls, self.tr("Call list"))
         self.tabs.addTab(self.campaigns, self.tr("Campaigns"))
         self.tabs.addTab(self.knowledge, self.tr("Knowledge base"))
+        self.tabs.addTab(self.followups, self.tr("Follow-ups"))
         box = QVBoxLayout(self)
         box.setContentsMargins(18, 14, 18, 14)
         box.addWidget(title)
@@ -39,7 +43,7 @@ class CareScreen(QWidget):
         state.actor_changed.connect(lambda _a: self.activated())
 
     def all_tabs(self) -> list[CareTab]:
-        return [self.today, self.calls, self.campaigns, self.knowledge]
+        return [self.today, self.calls, self.campaigns, self.knowledge, self.followups]
 
     def activated(self) -> None:
         """Shown: read everything afresh (the care engine and other tills change it)."""
@@ -48,4 +52,4 @@ class CareScreen(QWidget):
             tab.load()
 
 
-TAB_FILES = ("today", "calls", "campaigns", "knowledge")
+TAB_FILES = ("today", "calls", "campaigns", "knowledge", "followups")

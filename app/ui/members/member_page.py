@@ -35,6 +35,8 @@ KIND_NAMES = {
     "ebill": QT_TRANSLATE_NOOP("MemberPage", "E-bill"), "birthday": QT_TRANSLATE_NOOP("MemberPage", "Birthday"),
     "campaign": QT_TRANSLATE_NOOP("MemberPage", "Campaign"), "winback": QT_TRANSLATE_NOOP("MemberPage", "Win-back"),
     "points_reminder": QT_TRANSLATE_NOOP("MemberPage", "Points about to expire"),
+    "followup": QT_TRANSLATE_NOOP("MemberPage", "Service follow-up"),
+    "satisfaction": QT_TRANSLATE_NOOP("MemberPage", "Satisfaction survey"),
     "reminder": QT_TRANSLATE_NOOP("MemberPage", "Reminder"), "test": QT_TRANSLATE_NOOP("MemberPage", "Test"),
     "queued": QT_TRANSLATE_NOOP("MemberPage", "Queued"), "sending": QT_TRANSLATE_NOOP("MemberPage", "Sending"),
     "sent": QT_TRANSLATE_NOOP("MemberPage", "Sent"), "delivered": QT_TRANSLATE_NOOP("MemberPage", "Delivered"),

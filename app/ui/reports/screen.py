@@ -1,5 +1,6 @@
 """The Reports screen: the end-of-day member report and member statements, previewed as the very
-PDF that prints; product sales on a second tab (app/ui/reports/product_sales.py). Figures are read on the db worker; the PDF is written and its pages rendered on
+PDF that prints; product sales on a second tab (app/ui/reports/product_sales.py), care results on a
+third (app/ui/reports/care_results.py). Figures are read on the db worker; the PDF is written and its pages rendered on
 the io worker, so a report of a busy day never holds up the till.
 
 F5 makes the end-of-day report, F6 a statement for the member picked, Ctrl+P prints what is shown.
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QFrame, QGridL
 from app.services.reports import eod, eod_pdf, report_files, statement, statement_pdf
 from app.services.members import members
 from app.ui.pdf_preview import PdfPreview, print_pdf, render_pages
+from app.ui.reports.care_results import CareResultsPanel
 from app.ui.reports.product_sales import ProductSalesPanel
 
 SEARCH_DEBOUNCE_MS = 300
@@ -143,6 +145,8 @@ class ReportsScreen(QWidget):
         self.tabs.addTab(page, self.tr("End of day and statements"))
         self.products = ProductSalesPanel(state, self.tabs)
         self.tabs.addTab(self.products, self.tr("Product sales"))
+        self.care = CareResultsPanel(state, self.tabs)
+        self.tabs.addTab(self.care, self.tr("Care results"))
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.tabs)

@@ -86,9 +86,11 @@ class BackgroundSender(QObject):
                 sender.recover_stale(ctx)
             gateway = self._gateway_for(gateway_config, sms)
             report = sender.send_due(ctx, gateway)
+            from app.services.care import satisfaction
             from app.services.ledger import balance_reply
 
-            sender.poll(ctx, gateway, balances=balance_reply.values)
+            sender.poll(ctx, gateway, on_score=satisfaction.after_score,   # a low score: a complaint at once
+                        balances=balance_reply.values)
             return report
 
         self.state.tasks.run(work, lambda report: self._done(report, recover), self._failed, pool="io",

@@ -62,6 +62,7 @@ KIND_LABELS = {
     "campaign": QT_TRANSLATE_NOOP("OutboxModel", "Campaign"),
     "campaign_referral": QT_TRANSLATE_NOOP("OutboxModel", "Campaign: bring a friend"),
     "satisfaction": QT_TRANSLATE_NOOP("OutboxModel", "Satisfaction survey"),
+    "followup": QT_TRANSLATE_NOOP("OutboxModel", "Service follow-up"),
     "test": QT_TRANSLATE_NOOP("OutboxModel", "Test"),
 }
 STATUS_COLORS = {"held": "#f3ecff", "failed": "#fdecea", "unknown": "#fff4d6", "cancelled": "#f1f2f4", "queued": "#eef5ff"}

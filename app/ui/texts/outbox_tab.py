@@ -22,7 +22,8 @@ from app.ui.texts.outbox_model import STATUS_COLORS, UNKNOWN_HINT, OutboxFilter,
 from app.ui.texts.parts import DEBOUNCE_MS, UNAVAILABLE, flag
 from app.ui.widgets import DateField, Tab, button_row, row_table
 
-FILTER_KINDS = ("ebill", "birthday", "anniversary", "holiday", "tier_care", "winback", "campaign", "satisfaction", "test")
+FILTER_KINDS = ("ebill", "birthday", "anniversary", "holiday", "tier_care", "winback", "followup", "campaign", "satisfaction",
+                "test")
 
 
 # --- the outbox ----------------------------------------------------------------------------------------
