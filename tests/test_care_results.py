@@ -52,6 +52,7 @@ def _text(ctx, member_id: int, kind: str) -> None:
 @pytest.fixture
 def shop(ctx):
     ctx.clock.set(_at(DAY - timedelta(days=30), 9))
+    care.update_config(ctx, hold_first_run=False)   # what goes out, not the first texts' approval (test_no_surprise_sends)
     catalog.add_product(ctx, sku="UNIT", name="Unit 单位", price=PRICE, category="杂货")
     catalog.add_product(ctx, sku="PERM", name="Perm 烫发", price=38000, category="烫发", kind="service")
     catalog.add_product(ctx, sku="DYE", name="Hair colour 染发", price=26000, category="染发", kind="service")

@@ -28,6 +28,7 @@ DAY = date(2026, 3, 2)   # a Monday
 @pytest.fixture
 def salon(ctx):
     ctx.clock.set(datetime(2026, 1, 5, 9))
+    care.update_config(ctx, hold_first_run=False)   # what goes out, not the first texts' approval (test_no_surprise_sends)
     catalog.add_product(ctx, sku="PERM", name="Perm 烫发", price=38000, category="烫发", kind="service")
     catalog.add_product(ctx, sku="DYE", name="Hair colour 染发", price=26000, category="染发", kind="service")
     catalog.add_product(ctx, sku="SHAMPOO", name="Care shampoo 护理洗发水", price=8800, category="洗护")
