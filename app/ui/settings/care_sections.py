@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from app.ui.settings.care_calendar import CalendarSection
 from app.ui.settings.care_plans import TierPlansSection
-from app.ui.settings.care_timing import RepurchaseSection, TimingSection, WinbackSection
+from app.ui.settings.care_timing import FollowupSection, RepurchaseSection, TimingSection, WinbackSection
 
-SECTIONS = [TierPlansSection, CalendarSection, RepurchaseSection, TimingSection, WinbackSection]
+SECTIONS = [TierPlansSection, CalendarSection, RepurchaseSection, TimingSection, WinbackSection, FollowupSection]

@@ -32,6 +32,8 @@ RULE_NAMES = {
     "winback": QT_TRANSLATE_NOOP("CareSettingsTab", "Win-back"),
     "repurchase": QT_TRANSLATE_NOOP("CareSettingsTab", "Repurchase"),
     "points_reminder": QT_TRANSLATE_NOOP("CareSettingsTab", "Points about to expire"),
+    "followup": QT_TRANSLATE_NOOP("CareSettingsTab", "Service follow-up"),
+    "satisfaction": QT_TRANSLATE_NOOP("CareSettingsTab", "Satisfaction"),
 }
 
 

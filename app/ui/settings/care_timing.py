@@ -17,6 +17,7 @@ C = "CareSettingsTab"
 # (setting, label, lowest, highest, decimals, suffix): the editor of one number of CareConfig
 Field = tuple[str, str, float, float, int, str]
 DAYS = QT_TRANSLATE_NOOP("CareSettingsTab", " days")
+TEXTS = QT_TRANSLATE_NOOP("CareSettingsTab", " texts")
 
 
 class FieldsSection(CareSection):
@@ -96,8 +97,12 @@ class TimingSection(FieldsSection):
         ("catch_up_max_days", QT_TRANSLATE_NOOP("CareSettingsTab", "Catch up closed days, at most"), 1, 366, 0, DAYS),
         ("points_reminder_days", QT_TRANSLATE_NOOP("CareSettingsTab", "Points expiry reminder, days ahead"), 1, 365, 0,
          DAYS),
+        ("hold_above", QT_TRANSLATE_NOOP("CareSettingsTab", "Hold a run of more texts than (0: no limit)"), 0, 3660, 0,
+         TEXTS),
     )
-    SWITCHES = (("hold_for_approval", QT_TRANSLATE_NOOP("CareSettingsTab", "Care texts wait for my approval (Care › Today)")),)
+    SWITCHES = (("hold_for_approval", QT_TRANSLATE_NOOP("CareSettingsTab", "Care texts wait for my approval (Care › Today)")),
+                ("hold_first_run", QT_TRANSLATE_NOOP("CareSettingsTab", "Hold the shop's first care texts for my approval")),
+                ("hold_after_import", QT_TRANSLATE_NOOP("CareSettingsTab", "Hold the first care texts after an import for my approval")))
 
     def extra(self, grid: QGridLayout, row: int) -> None:
         group = QGroupBox(self.tr("Care that runs"), self)
@@ -261,3 +266,21 @@ class RepurchaseSection(FieldsSection):
             except ShopError:
                 return category
         return ""
+
+
+class FollowupSection(FieldsSection):
+    """Follow-ups and satisfaction: the plans and categories are set in Care › Follow-ups; here how
+    late they may still go, and who would get what."""
+    TITLE = QT_TRANSLATE_NOOP("CareSettingsTab", "Follow-ups and satisfaction")
+    HINT = QT_TRANSLATE_NOOP("CareSettingsTab", "The follow-up plans and the categories asked for satisfaction are set in "
+                                "Care › Follow-ups. Here: how late a follow-up missed on a closed day may still go, "
+                                "when the satisfaction text goes, and how often a member is asked.")
+    RULES = ("followup", "satisfaction")
+    SHOT = "followup"
+    FIELDS = (
+        ("followup_cutoff_days", QT_TRANSLATE_NOOP("CareSettingsTab", "A late follow-up, at most"), 0, 30, 0, DAYS),
+        ("satisfaction_days_after", QT_TRANSLATE_NOOP("CareSettingsTab", "Satisfaction text, days after the sale"), 0, 30, 0,
+         DAYS),
+        ("satisfaction_every_days", QT_TRANSLATE_NOOP("CareSettingsTab", "Ask a member at most once every"), 1, 3660, 0,
+         DAYS),
+    )
