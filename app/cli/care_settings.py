@@ -113,17 +113,9 @@ def cmd_care_wording(env: Env) -> int:
 
 
 def cmd_care_preview(env: Env) -> int:
-    from datetime import date
-
     from app.services import care
 
-    on = None
-    if env.args.date is not None:
-        try:
-            on = date.fromisoformat(env.args.date.strip())
-        except ValueError:
-            raise ShopError("date_invalid", field="--date", value=env.args.date) from None
-    report = care.preview(env.open(), tuple(env.args.rule) if env.args.rule else None, on=on,
+    report = care.preview(env.open(), tuple(env.args.rule) if env.args.rule else None, on=env.args.date,
                           limit=max(1, min(env.args.limit, 1000)))
     _say(env, "care_preview_head", on=report.on.isoformat(), planned=report.planned, looked=report.looked_at,
          going=report.going, done=report.done, no_consent=report.no_consent, missed=report.missed)
@@ -133,7 +125,7 @@ def cmd_care_preview(env: Env) -> int:
     return EXIT_OK
 
 
-def add_commands(csub, formatter) -> None:
+def add_commands(csub, formatter, day) -> None:
     """The care settings commands, under ``shopcare care``."""
     from app.services.care.config import RULES
 
@@ -181,6 +173,6 @@ def add_commands(csub, formatter) -> None:
                         formatter_class=formatter)
     p.add_argument("--rule", action="append", choices=RULES, default=None,
                    help="only this rule (may be given more than once)")
-    p.add_argument("--date", metavar="D", default=None, help="the day, YYYY-MM-DD (default tomorrow)")
+    p.add_argument("--date", metavar="D", type=day, default=None, help="the day, YYYY-MM-DD (default tomorrow)")
     p.add_argument("--limit", type=int, default=50, help="show at most N actions (default 50)")
     p.set_defaults(func=cmd_care_preview)

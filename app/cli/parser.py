@@ -484,7 +484,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
         c.set_defaults(func=func)
     from app.cli.care_settings import add_commands as add_care_settings
 
-    add_care_settings(csub, _Formatter)
+    add_care_settings(csub, _Formatter, day)
     c = sub.add_parser("support-bundle", help="logs, check output, versions; no personal data",
                        description="Zip what whoever helps you needs: ShopCare's log files (every unexpected "
                                    "failure with its traceback), the output of 'shopcare check', the versions "

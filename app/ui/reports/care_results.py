@@ -7,17 +7,17 @@ F8 shows the results for the period chosen.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDate, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QDateEdit, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from app.services.reports.care_results import CareResults, ScoreRow, care_results
+from app.ui.reports.period import period, period_edits
 from app.ui.widgets import run
 
-DEFAULT_DAYS = 30
 MAX_KINDS_HEIGHT = 440     # px: beyond it the kinds table scrolls
 KIND_NAMES = {
     "birthday": QT_TRANSLATE_NOOP("CareResultsPanel", "Birthday"),
@@ -36,12 +36,6 @@ KIND_NAMES = {
 }
 
 
-def _qdate(d: date) -> QDate:
-    return QDate(d.year, d.month, d.day)
-
-
-def _pydate(q: QDate) -> date:
-    return date(q.year(), q.month(), q.day())
 
 
 def _table(parent: QWidget) -> QTableWidget:
@@ -93,12 +87,7 @@ class CareResultsPanel(QWidget):
         outer.setSpacing(10)
 
         bar = QHBoxLayout()
-        self.start = QDateEdit(_qdate(today - timedelta(days=DEFAULT_DAYS - 1)), self)
-        self.end = QDateEdit(_qdate(today), self)
-        for edit in (self.start, self.end):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setMaximumDate(_qdate(today))
+        self.start, self.end = period_edits(self, today)
         self.show_button = QPushButton(self.tr("Show (F8)"), self)
         self.show_button.setProperty("primary", True)
         self.show_button.clicked.connect(self.reload)
@@ -137,7 +126,7 @@ class CareResultsPanel(QWidget):
         QShortcut(QKeySequence("F8"), self, activated=self.reload)
 
     def period(self) -> tuple[date, date]:
-        return _pydate(self.start.date()), _pydate(self.end.date())
+        return period(self.start, self.end)
 
     def reload(self) -> None:
         start, end = self.period()

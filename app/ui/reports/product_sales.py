@@ -7,27 +7,21 @@ F7 shows the report for the period chosen.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QHeaderView,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
                                QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from app.services.reports.product_sales import ProductSales, ProductSalesRow, product_sales
 from app.services.reports.product_sales_export import export_product_sales
+from app.ui.reports.period import period, period_edits
 from app.ui.widgets import run
 
-DEFAULT_DAYS = 30
 
 
-def _qdate(d: date) -> QDate:
-    return QDate(d.year, d.month, d.day)
-
-
-def _pydate(q: QDate) -> date:
-    return date(q.year(), q.month(), q.day())
 
 
 class ProductSalesPanel(QWidget):
@@ -41,12 +35,7 @@ class ProductSalesPanel(QWidget):
         outer.setSpacing(10)
 
         bar = QHBoxLayout()
-        self.start = QDateEdit(_qdate(today - timedelta(days=DEFAULT_DAYS - 1)), self)
-        self.end = QDateEdit(_qdate(today), self)
-        for edit in (self.start, self.end):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setMaximumDate(_qdate(today))
+        self.start, self.end = period_edits(self, today)
         self.by = QComboBox(self)
         self.by.addItem(self.tr("By product"), "product")
         self.by.addItem(self.tr("By category"), "category")
@@ -89,7 +78,7 @@ class ProductSalesPanel(QWidget):
         QShortcut(QKeySequence("F7"), self, activated=self.reload)
 
     def period(self) -> tuple[date, date, str]:
-        return _pydate(self.start.date()), _pydate(self.end.date()), self.by.currentData()
+        return *period(self.start, self.end), self.by.currentData()
 
     def reload(self) -> None:
         start, end, by = self.period()
