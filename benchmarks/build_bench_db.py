@@ -38,7 +38,7 @@ from app.services.admin import integrity
 from app.services.ledger import ledger, points
 from app.services.base import settings, setup  # noqa: E402
 from app.services.base.context import Ctx, FixedClock  # noqa: E402
-from app.services.admin.demo import COMPOUND_SURNAMES, GIVEN_ANY, GIVEN_F, GIVEN_M, PRODUCTS, SHOP_NAME, SURNAMES  # noqa: E402
+from app.services.admin.demo_data import COMPOUND_SURNAMES, GIVEN_ANY, GIVEN_F, GIVEN_M, PRODUCTS, SHOP_NAME, SURNAMES  # noqa: E402
 from app.services.members.members import name_key  # noqa: E402
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "out" / "bench.db"
