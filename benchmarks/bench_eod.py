@@ -135,7 +135,8 @@ def main() -> int:
     statements: list[tuple[str, tuple]] = []
 
     def grab(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, tuple(parameters)))
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")):
+            statements.append((statement, tuple(parameters)))
 
     event.listen(db.engine, "before_cursor_execute", grab)
     eod.eod_report(ctx, day)
