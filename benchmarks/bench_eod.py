@@ -168,11 +168,14 @@ def main() -> int:
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
 
     whole = []
-    for _ in range(args.n):
+    for i in range(args.n):
+        each = work.with_name(f"{work.stem}_process{i}.pdf")   # a report never overwrites: a fresh name each
+        each.unlink(missing_ok=True)
         a = time.perf_counter()
         subprocess.run([sys.executable, "-m", "app", "--db", f"sqlite:///{work}", "--lang", "zh_CN", "report", "eod",
-                        "--date", day.isoformat(), "-o", str(out)], cwd=ROOT, check=True, capture_output=True)
+                        "--date", day.isoformat(), "-o", str(each)], cwd=ROOT, check=True, capture_output=True)
         whole.append(time.perf_counter() - a)
+        each.unlink(missing_ok=True)
     with Database(f"sqlite:///{work}").session(write=False) as s:
         n_members = s.execute(select(func.count(Member.id))).scalar()
     lists = (f"birthdays {report.birthdays_today_count} + {report.birthdays_tomorrow_count}, "
