@@ -2,6 +2,7 @@
 latency (p50, p99) and lost updates (must be 0).
 
     .venv/bin/python benchmarks/bench_load.py [--seconds 60] [--tills 4] [--topups 0.05] [--pg URL]
+                                              [--only sqlite|postgresql] [--quick] [--json PATH]
 
 Each till is its own process with its own database connection, as separate machines would be.
 The shop: 2,000 members, each with 200.00 of stored value, 20 products. Every sale has 1-3
@@ -12,12 +13,15 @@ chain at once). After the run: every member's balance must equal 200.00 less wha
 having charged them plus what they report having credited, the audit chain must be one chain, the
 ledgers must equal the cached balances (``shopcare check``), every sale
 must be whole, and receipt numbers unique per till. PostgreSQL: a fresh database on the server
-(default the local one); skipped when none answers.
+(default the local one; named after this process, dropped after), skipped when none answers.
+``--quick``: 15 seconds of selling. ``--json``: the figures of each database (lost updates,
+duplicate receipts, audit chain breaks and check faults must all be 0).
 """
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import random
 import statistics
 import sys
@@ -29,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import results  # noqa: E402
 
 MEMBERS, BALANCE, HOT, TOPUP = 2_000, 20_000, 20, 5_000     # HOT members are spent from every till
 
@@ -144,13 +150,18 @@ def verify(url: str, results, seconds: float) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--seconds", type=float, default=None, help="default 60; 15 with --quick")
+    ap.add_argument("--quick", action="store_true", help="15 seconds of selling")
+    results.add_json_arg(ap)
     ap.add_argument("--tills", type=int, default=4)
     ap.add_argument("--topups", type=float, default=0.05, help="share of steps that are a top-up (default 0.05)")
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1/test")
     ap.add_argument("--only", choices=("sqlite", "postgresql"))
     args = ap.parse_args()
+    args.seconds = args.seconds or (15 if args.quick else 60)
     targets = []
+    pg_name = f"shopcare_load_{os.getpid()}"   # other engineers' runs use the same server
+    admin = None
     if args.only != "postgresql":
         folder = Path(tempfile.mkdtemp(prefix="shopcare-load-"))
         targets.append(("SQLite (WAL, one file)", f"sqlite:///{folder / 'load.db'}"))
@@ -162,20 +173,41 @@ def main() -> int:
             base = make_url(args.pg)
             admin = create_engine(base, isolation_level="AUTOCOMMIT")
             with admin.connect() as c:
-                c.execute(text('DROP DATABASE IF EXISTS "shopcare_load" WITH (FORCE)'))
-                c.execute(text('CREATE DATABASE "shopcare_load"'))
-            admin.dispose()
-            targets.append(("PostgreSQL", base.set(database="shopcare_load").render_as_string(hide_password=False)))
+                c.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+                c.execute(text(f'CREATE DATABASE "{pg_name}"'))
+            targets.append(("PostgreSQL", base.set(database=pg_name).render_as_string(hide_password=False)))
         except Exception as exc:  # no server: say so and go on with SQLite
             print(f"PostgreSQL skipped: {type(exc).__name__}: {exc}".splitlines()[0])
+            admin = None
+    figures = []
     for label, url in targets:
         build(url)
         r = run(url, args.tills, args.seconds, args.topups)
+        figures += [
+            results.figure(f"{label}: sales/s, {args.tills} tills", r["sales_per_s"], "sales/s",
+                           note=f"{r['sales']:,} sales, {r['topups']:,} top-ups"),
+            results.figure(f"{label}: checkout p50", r["p50_ms"], "ms"),
+            results.figure(f"{label}: checkout p99", r["p99_ms"], "ms"),
+            results.figure(f"{label}: lost updates", r["lost_updates"], "", target_max=0),
+            results.figure(f"{label}: duplicate receipt numbers", r["duplicate_receipts"], "", target_max=0),
+            results.figure(f"{label}: audit chain breaks", r["chain_breaks"], "", target_max=0),
+            results.figure(f"{label}: shopcare check faults", r["check_faults"], "", target_max=0),
+        ]
         print(f"{label}: {args.tills} tills x {args.seconds:.0f} s: {r['sales']} sales ({r['sales_per_s']:.1f}/s), "
               f"{r['refused']} refused (balance too low), {r['topups']} top-ups, checkout p50 {r['p50_ms']:.1f} ms p99 {r['p99_ms']:.1f} ms, "
               f"lost updates {r['lost_updates']}, duplicate receipts {r['duplicate_receipts']}, "
               f"sales in the database {r['sales_in_db']}, audit chain breaks {r['chain_breaks']}, "
               f"check faults {r['check_faults']}")
+    if admin is not None:
+        from sqlalchemy import text
+
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+        admin.dispose()
+    if args.only == "postgresql" and not targets:
+        return 1   # asked for PostgreSQL alone and none answered: no figures
+    results.write(args.json, "load_pg" if args.only == "postgresql" else "load", figures,
+                  setup=f"{args.tills} till processes x {args.seconds:.0f} s, {MEMBERS:,} members")
     return 0
 
 
