@@ -36,6 +36,7 @@ from app.services.base.context import Actor, Ctx, FixedClock  # noqa: E402
 from app.services.texts.gateway_config import GatewayConfig  # noqa: E402
 from app.services.members.members import MemberInput, create_member  # noqa: E402
 from tests.fake_twilio import SHOP_NUMBER, FakeTwilio  # noqa: E402
+from tests.shop import confirmed  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 PER_MEMBER = 4
@@ -48,7 +49,8 @@ def _shop(path: Path, n: int) -> Ctx:
     db.upgrade()
     ctx = Ctx(db=db, actor=Actor(None, "owner", "owner"), clock=FixedClock(datetime(2026, 3, 2, 10, 0)))
     setup.ensure_defaults(ctx)
-    shop_admin.update_texting(ctx, "21:00", "09:00", 3, "回T退订", "Reply STOP to opt out")
+    # the owner's password typed, as the settings screen asks it
+    shop_admin.update_texting(confirmed(ctx), "21:00", "09:00", 3, "回T退订", "Reply STOP to opt out")
     with ctx.tx() as t:
         ids = [create_member(t, MemberInput(name=f"会员{i}", phone=f"+86138{i:08d}")).id
                for i in range(-(-n // PER_MEMBER))]
