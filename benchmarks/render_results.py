@@ -183,10 +183,28 @@ def read_runs(folder: Path) -> list[dict]:
     return runs
 
 
+def last_line(path: Path, limit: int = 120) -> str:
+    """The last non-empty line of a benchmark's log: what it died of, usually."""
+    try:
+        lines = [x.strip() for x in path.read_text(encoding="utf-8", errors="replace").splitlines() if x.strip()]
+    except OSError:
+        return ""
+    text = lines[-1] if lines else ""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def busy(load: str, cores) -> bool:
+    try:
+        return float(load.split()[0]) > float(cores)
+    except (ValueError, IndexError, TypeError):
+        return False
+
+
 def section(folder: Path, now: float | None = None) -> str:
     """The Markdown between the markers for the results in ``folder``."""
     run = json.loads((folder / RUN).read_text(encoding="utf-8")) if (folder / RUN).exists() else {}
-    now = time.time() if now is None else now
+    if now is None:   # the run ended with its last benchmark (a later render does not lengthen it)
+        now = (folder / RUNS).stat().st_mtime if (folder / RUNS).exists() else time.time()
     m = run.get("machine") or machine()
     runs = read_runs(folder)
     docs = {}
@@ -213,6 +231,7 @@ def section(folder: Path, now: float | None = None) -> str:
 
     mode = run.get("mode", "")
     started = run.get("started", now)
+    end_load = loadavg()
     out = [f"## Latest `scripts/bench.sh{' --quick' if mode == 'quick' else ''}` run",
            "",
            "Written by `scripts/bench.sh` (benchmarks/render_results.py): do not edit between the markers; "
@@ -225,14 +244,20 @@ def section(folder: Path, now: float | None = None) -> str:
            f"- **Machine**: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('ram', '?')}, {m.get('os', '')}; "
            f"Python {m.get('python', '?')}, SQLAlchemy {m.get('sqlalchemy', '?')}, SQLite {m.get('sqlite', '?')}"
            + (f", PostgreSQL {run['postgresql']}" if run.get("postgresql") else ""),
-           f"- **Load average** (1, 5, 15 min): {run.get('load_start', '?')} at the start, {loadavg()} at the end",
+           f"- **Load average** (1, 5, 15 min): {run.get('load_start', '?')} at the start, {end_load} at the end",
            "",
            f"**{met} of {total} targets met.**" + (" Not met: " + "; ".join(unmet) + "." if unmet else ""),
            ]
+    if busy(run.get("load_start", ""), m.get("cores")) or busy(end_load, m.get("cores")):
+        out += ["", "The machine was busy (a load average above its cores): times are longer than on an idle "
+                "machine; the ratios to floors measured in the same run are what to compare."]
     if failed:
         out.append("")
-        out.append("**Failed** (no figures): " + "; ".join(
-            f"{r['name']} (exit {r['rc']})" if r["rc"] else f"{r['name']} (no JSON written)" for r in failed) + ".")
+        out.append("**Failed** (no figures):")
+        for r in failed:
+            why = f"exit {r['rc']}" if r["rc"] else "no JSON written"
+            tail = last_line(folder / f"{r['name']}.log")
+            out.append(f"- {r['name']} ({why})" + (f": `{tail.replace('`', chr(39))}`" if tail else ""))
     for name in order:
         doc = docs.get(name)
         if doc is None:

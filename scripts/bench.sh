@@ -55,13 +55,14 @@ then
 fi
 
 # The benchmark database: built fresh for this run, unless given.
-if [ "$MODE" = quick ]; then MEMBERS=20000; SALES=100000; else MEMBERS=200000; SALES=1000000; fi
+if [ "$MODE" = quick ]; then MEMBERS=20000; SALES=100000; SIZE="20,000 members / 100,000 sales"
+else MEMBERS=200000; SALES=1000000; SIZE="200,000 members / 1,000,000 sales"; fi
 if [ -n "$DB" ]; then
   [ -f "$DB" ] || { echo "bench.sh: no database at $DB" >&2; exit 2; }
   DB_DESC="$DB (given, read only)"
 else
   DB=$OUT/bench.db
-  DB_DESC="built for the run: $MEMBERS members / $SALES sales"
+  DB_DESC="built for the run: $SIZE"
 fi
 "$PY" benchmarks/render_results.py start "$RES" --mode "$MODE" --db-desc "$DB_DESC" ${PG:+--pg "$PG"}
 if [ "$DB" = "$OUT/bench.db" ]; then
