@@ -117,7 +117,7 @@ def main() -> None:
     kind = "members" if args.members else "history"
     results.write(args.json, "import_lock" + ("_members" if args.members else ""), [
         results.figure(f"import {kind}: longest write transaction", max(held) * 1000, "ms", target_max=100.0,
-                       note=f"{len(held)} write transactions"),
+                       note=f"{len(held)} write transaction{'s' if len(held) != 1 else ''}"),
         results.figure(f"import {kind}: write lock held in all", sum(held), "s"),
         results.figure(f"import {kind}: whole import", total, "s"),
     ], setup=f"{args.n:,} rows, fresh SQLite shop")
