@@ -57,15 +57,18 @@ fi
 # The benchmark database: built fresh for this run, unless given.
 if [ "$MODE" = quick ]; then MEMBERS=20000; SALES=100000; SIZE="20,000 members / 100,000 sales"
 else MEMBERS=200000; SALES=1000000; SIZE="200,000 members / 1,000,000 sales"; fi
+BUILD=""
 if [ -n "$DB" ]; then
   [ -f "$DB" ] || { echo "bench.sh: no database at $DB" >&2; exit 2; }
   DB_DESC="$DB (given, read only)"
 else
-  DB=$OUT/bench.db
+  DB=$OUT/bench.db; BUILD=1
   DB_DESC="built for the run: $SIZE"
 fi
 "$PY" benchmarks/render_results.py start "$RES" --mode "$MODE" --db-desc "$DB_DESC" ${PG:+--pg "$PG"}
-if [ "$DB" = "$OUT/bench.db" ]; then
+# Interrupted (Ctrl-C): render what has run so far, then stop.
+trap '"$PY" benchmarks/render_results.py render "$RES"; exit 130' INT TERM
+if [ -n "$BUILD" ]; then
   echo "bench.sh: building $DB ($MEMBERS members, $SALES sales)" >&2
   t0=$(date +%s)
   if ! "$PY" benchmarks/build_bench_db.py "$DB" --members "$MEMBERS" --sales "$SALES" >"$RES/build_bench_db.log" 2>&1; then
@@ -108,12 +111,18 @@ if [ -n "$PG" ]; then
 fi
 # ---------------------------------------------------------------------------------------------------
 
+names=",$(for e in "${BENCHES[@]}"; do printf '%s,' "${e%%|*}"; done)"
+for n in ${ONLY//,/ }; do
+  [[ "$names" == *",$n,"* ]] || echo "bench.sh: no benchmark named $n (the names: ${names:1:-1})" >&2
+done
+
 failed=()
 for entry in "${BENCHES[@]}"; do
   name=${entry%%|*}; cmd=${entry#*|}
   if [ -n "$ONLY" ] && [[ ",$ONLY," != *",$name,"* ]]; then continue; fi
   json=$RES/$name.json
   cmd=${cmd//--json J/--json $json}
+  read -r -a words <<<"$cmd"; cmd="${words[*]}"   # one space between words (an empty $Q leaves two)
   echo "bench.sh: [$(date -u +%H:%M:%S)] $name: $cmd" >&2
   t0=$(date +%s)
   # shellcheck disable=SC2086  # the command line is split on spaces on purpose
