@@ -23,6 +23,7 @@ import argparse
 import multiprocessing as mp
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -200,6 +201,8 @@ def main() -> int:
               f"lost updates {r['lost_updates']}, duplicate receipts {r['duplicate_receipts']}, "
               f"sales in the database {r['sales_in_db']}, audit chain breaks {r['chain_breaks']}, "
               f"check faults {r['check_faults']}")
+    if args.only != "postgresql":
+        shutil.rmtree(folder, ignore_errors=True)
     if admin is not None:
         from sqlalchemy import text
 
