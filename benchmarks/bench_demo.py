@@ -37,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     db = args.out / "demo_bench.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    env = {**os.environ, "SHOPCARE_HOME": tempfile.mkdtemp(prefix="bench_demo_")}
+    with tempfile.TemporaryDirectory(prefix="bench_demo_") as home:   # its own config, audit head and logs
+        return run(args, db, members, days, {**os.environ, "SHOPCARE_HOME": home})
+
+
+def run(args, db: Path, members: int, days: int, env: dict) -> int:
     url = f"sqlite:///{db}"
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "app", "--db", url, "demo", "--members", str(members),

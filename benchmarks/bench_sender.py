@@ -20,7 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("SHOPCARE_HOME", tempfile.mkdtemp(prefix="bench_sender_"))
+_HOME = tempfile.TemporaryDirectory(prefix="bench_sender_")   # removed at exit
+os.environ.setdefault("SHOPCARE_HOME", _HOME.name)
 
 from sqlalchemy import func, select  # noqa: E402
 
