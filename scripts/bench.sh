@@ -57,29 +57,15 @@ fi
 # The benchmark database: built fresh for this run, unless given.
 if [ "$MODE" = quick ]; then MEMBERS=20000; SALES=100000; SIZE="20,000 members / 100,000 sales"
 else MEMBERS=200000; SALES=1000000; SIZE="200,000 members / 1,000,000 sales"; fi
-BUILD=""
+BUILD=""; GIVEN=""
 if [ -n "$DB" ]; then
+  GIVEN=1
   [ -f "$DB" ] || { echo "bench.sh: no database at $DB" >&2; exit 2; }
   DB_DESC="$DB (given, read only)"
 else
   DB=$OUT/bench.db; BUILD=1
   DB_DESC="built for the run: $SIZE"
 fi
-"$PY" benchmarks/render_results.py start "$RES" --mode "$MODE" --db-desc "$DB_DESC" ${PG:+--pg "$PG"}
-# Interrupted (Ctrl-C): render what has run so far, then stop.
-trap '"$PY" benchmarks/render_results.py render "$RES"; exit 130' INT TERM
-if [ -n "$BUILD" ]; then
-  echo "bench.sh: building $DB ($MEMBERS members, $SALES sales)" >&2
-  t0=$(date +%s)
-  if ! "$PY" benchmarks/build_bench_db.py "$DB" --members "$MEMBERS" --sales "$SALES" >"$RES/build_bench_db.log" 2>&1; then
-    echo "bench.sh: building the database failed (see $RES/build_bench_db.log)" >&2
-    printf 'build_bench_db\t1\t%s\t%s\n' "$(( $(date +%s) - t0 ))" \
-      "$PY benchmarks/build_bench_db.py $DB --members $MEMBERS --sales $SALES" >>"$RES/_runs.tsv"
-    "$PY" benchmarks/render_results.py render "$RES"
-    exit 1
-  fi
-fi
-
 Q=""; [ "$MODE" = quick ] && Q="--quick"
 
 # ---- The benchmarks: name, then the command line (J is replaced by the JSON path). ---------------
@@ -115,6 +101,31 @@ names=",$(for e in "${BENCHES[@]}"; do printf '%s,' "${e%%|*}"; done)"
 for n in ${ONLY//,/ }; do
   [[ "$names" == *",$n,"* ]] || echo "bench.sh: no benchmark named $n (the names: ${names:1:-1})" >&2
 done
+
+# Build the database only when a benchmark of this run reads it.
+if [ -n "$BUILD" ]; then
+  BUILD=""
+  for entry in "${BENCHES[@]}"; do
+    name=${entry%%|*}
+    if [ -n "$ONLY" ] && [[ ",$ONLY," != *",$name,"* ]]; then continue; fi
+    [[ "${entry#*|} " == *" $DB "* ]] && BUILD=1
+  done
+fi
+if [ -z "$GIVEN" ] && [ -z "$BUILD" ]; then DB_DESC="none (no benchmark of this run reads one)"; fi
+"$PY" benchmarks/render_results.py start "$RES" --mode "$MODE" --db-desc "$DB_DESC" ${PG:+--pg "$PG"}
+# Interrupted (Ctrl-C): render what has run so far, then stop.
+trap '"$PY" benchmarks/render_results.py render "$RES"; exit 130' INT TERM
+if [ -n "$BUILD" ]; then
+  echo "bench.sh: building $DB ($MEMBERS members, $SALES sales)" >&2
+  t0=$(date +%s)
+  if ! "$PY" benchmarks/build_bench_db.py "$DB" --members "$MEMBERS" --sales "$SALES" >"$RES/build_bench_db.log" 2>&1; then
+    echo "bench.sh: building the database failed (see $RES/build_bench_db.log)" >&2
+    printf 'build_bench_db\t1\t%s\t%s\n' "$(( $(date +%s) - t0 ))" \
+      "$PY benchmarks/build_bench_db.py $DB --members $MEMBERS --sales $SALES" >>"$RES/_runs.tsv"
+    "$PY" benchmarks/render_results.py render "$RES"
+    exit 1
+  fi
+fi
 
 failed=()
 for entry in "${BENCHES[@]}"; do
