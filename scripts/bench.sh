@@ -11,7 +11,8 @@
 #   --only       run only these benchmarks (names as in the list below), e.g. --only lookup,import
 #
 # The database is built fresh for the run (quick: 20,000 members / 100,000 sales into
-# benchmarks/out/quick/bench.db; full: 200,000 / 1,000,000 into benchmarks/out/full/bench.db).
+# benchmarks/out/quick/bench.db; full: 200,000 / 1,000,000 into benchmarks/out/full/bench.db), when
+# a benchmark of the run reads it.
 # Each benchmark writes benchmarks/out/<mode>/results/<name>.json (benchmarks/results.py) and its
 # output to <name>.log beside it; one that fails is reported as failed and the run goes on. At the
 # end benchmarks/render_results.py rewrites the section between <!-- bench.sh:begin --> and
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
     --pg) PG="${2:?--pg needs a URL}"; shift ;;
     --no-pg) PG="" ;;
     --only) ONLY="${2:?--only needs names}"; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
