@@ -14,12 +14,11 @@ statements: count them with the driver's own trace (``tests/test_checkout_statem
 """
 from __future__ import annotations
 
+from operator import itemgetter
+
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.util import symbol
-
-
-_MEMO: dict = {}   # (bind processor, value) -> the value as stored
 
 
 class Prepared:
@@ -44,33 +43,26 @@ class Prepared:
                 if default is None or not default.is_scalar:
                     raise TypeError(f"{col.table.name}.{col.key}: give it a value (its default is not a constant)")
                 fixed[col.key] = default.arg
-            procs = dict(c._bind_processors)
-            got = (str(c), c.positiontup, fixed, procs)
+            procs = tuple(c._bind_processors.items())
+            order = c.positiontup
+            if order is None:          # named parameters (psycopg): the dict itself
+                getter = None
+            elif len(order) == 1:
+                getter = (lambda key: lambda d: (d[key],))(order[0])
+            else:
+                getter = itemgetter(*order)
+            got = (str(c), getter, fixed, procs)
             self._by_dialect[dialect.name] = got
         return got
 
     def _args(self, conn, params: dict):
-        sql, order, fixed, procs = self._compiled(conn.dialect)
-        values = {**fixed, **params} if fixed else params
-        if procs:
-            values = dict(values)
-            for name, proc in procs.items():
-                v = values.get(name)
-                if v is not None:
-                    try:  # a sale stores one ``now`` in six rows: its text is made once
-                        got = _MEMO.get((proc, v))
-                    except TypeError:  # not hashable
-                        got = None
-                    if got is None:
-                        got = proc(v)
-                        if len(_MEMO) > 256:
-                            _MEMO.clear()
-                        try:
-                            _MEMO[(proc, v)] = got
-                        except TypeError:
-                            pass
-                    values[name] = got
-        return sql, (tuple(values[n] for n in order) if order is not None else values)
+        sql, getter, fixed, procs = self._compiled(conn.dialect)
+        values = {**fixed, **params} if fixed or procs else params
+        for name, proc in procs:
+            v = values.get(name)
+            if v is not None:
+                values[name] = proc(v)
+        return sql, (getter(values) if getter is not None else values)
 
     def run(self, conn, params: dict):
         """Execute once on ``conn`` (a SQLAlchemy Connection in a transaction); returns the cursor."""
