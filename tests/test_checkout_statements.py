@@ -164,7 +164,6 @@ def test_a_member_changed_meanwhile_still_sells_on_fresh_values(monkeypatch, sho
 def test_plain_amounts_are_written_as_babel_writes_them(currency, lang):
     """The e-bill's amounts skip babel where plain Python writes the same text: proved here."""
     import random
-    from decimal import Decimal
 
     from babel.numbers import format_decimal
 
