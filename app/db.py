@@ -36,6 +36,9 @@ PG_BUSY_STATES = {"40001", "40P01", "55P03"}
 # it, and tests/test_migrations.py keeps it equal to alembic's own head.
 SCHEMA_HEAD = "0015_eod_indexes"
 WRITE = "shopcare_write"
+# A write unit of work that reads first and takes the write lock itself (``Database.write_lock``):
+# the till's checkout, so the lock is held for its writes only.
+LATE = "shopcare_write_late"
 
 
 def sqlite_module():
@@ -95,7 +98,10 @@ def is_busy(exc: BaseException) -> bool:
 
 
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+    opts = conn.get_execution_options()
+    if opts.get(LATE):
+        return  # its reads run as single statements until write_lock() sends BEGIN IMMEDIATE
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if opts.get(WRITE) else "BEGIN")
 
 
 class Database:
@@ -127,6 +133,8 @@ class Database:
         self.cache: dict[str, object] = {}  # small per-process caches (settings), cleared on change
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine.execution_options(**{WRITE: True}), expire_on_commit=False)
+        self._late = sessionmaker(self.write_engine.execution_options(**{WRITE: True, LATE: True}),
+                                  expire_on_commit=False)
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -136,10 +144,13 @@ class Database:
         return Path(u.database).expanduser()
 
     @contextmanager
-    def session(self, write: bool = True) -> Iterator[Session]:
+    def session(self, write: bool = True, *, late: bool = False) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any error. A database still busy after
-        the timeout raises ``Busy`` (nothing was committed: the whole call may be run again)."""
-        maker = self._write if write else self._read
+        the timeout raises ``Busy`` (nothing was committed: the whole call may be run again).
+
+        ``late`` (a write that reads first): on SQLite nothing is begun until ``write_lock``; the
+        statements before it are reads, each its own snapshot, and must not write."""
+        maker = (self._late if late else self._write) if write else self._read
         try:
             with maker() as session:
                 with session.begin():
@@ -150,6 +161,20 @@ class Database:
             from app.errors import Busy
 
             raise Busy("db_busy") from exc
+
+    def write_lock(self, session: Session) -> None:
+        """Take the write lock now (SQLite: BEGIN IMMEDIATE, waiting up to the busy timeout) in a
+        ``session(late=True)``; nothing when the transaction already holds it, or elsewhere
+        (PostgreSQL locks the rows a statement writes)."""
+        if not self.is_sqlite:
+            return
+        dbapi_conn = session.connection().connection.dbapi_connection
+        if dbapi_conn.in_transaction:
+            return
+        try:
+            dbapi_conn.execute("BEGIN IMMEDIATE")
+        except sqlite_module().Error as exc:
+            raise DBAPIError.instance("BEGIN IMMEDIATE", (), exc, sqlite_module().Error) from exc
 
     def dispose(self) -> None:
         self.engine.dispose()

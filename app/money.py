@@ -185,14 +185,51 @@ def format_money(minor: int, currency: str = "CNY", locale: str = "en") -> str:
 
 def format_plain(minor: int, currency: str = "CNY", locale: str = "en") -> str:
     """Grouped amount without the currency sign ("1,234.00"), for e-bills and tables."""
-    exp = 0 if whole_at_till(minor, currency) else exponent(currency)
+    scale = exponent(currency)
+    exp = 0 if whole_at_till(minor, currency) else scale
+    symbols = _plain_symbols(locale)
+    if symbols is not None:  # what babel writes, without its Decimal work (every sale's e-bill)
+        return _plain(minor, scale, exp, *symbols)
     fmt = "#,##0" + ("." + "0" * exp if exp else "")
     return format_decimal(to_major(minor, currency), format=fmt, locale=_babel_locale(locale))
 
 
 def format_int(value: int, locale: str = "en") -> str:
     """Grouped whole number, e.g. points "1,230"."""
+    symbols = _plain_symbols(locale)
+    if symbols is not None and isinstance(value, int):
+        return _plain(value, 0, 0, *symbols)
     return format_decimal(value, locale=_babel_locale(locale))
+
+
+def _plain(minor: int, scale: int, digits: int, decimal: str, group: str, minus: str) -> str:
+    """``minor`` / 10**scale, grouped, with ``digits`` decimals (0 only for a whole amount)."""
+    whole, frac = divmod(abs(minor), 10 ** scale)
+    text = f"{whole:,}".replace(",", group) + (f"{decimal}{frac:0{digits}d}" if digits else "")
+    return minus + text if minor < 0 else text
+
+
+@lru_cache(maxsize=32)
+def _plain_symbols(locale: str) -> tuple[str, str, str] | None:
+    """(decimal, group, minus) of ``locale`` when plain Python formatting writes exactly what babel
+    does for it (checked here on sample amounts, once per locale); None: use babel."""
+    loc = _babel_locale(locale)
+    try:
+        sym = loc.number_symbols["latn"] if "latn" in loc.number_symbols else loc.number_symbols
+        symbols = (sym["decimal"], sym["group"], sym["minusSign"])
+    except (KeyError, TypeError):
+        return None
+    for minor in (0, 5, -5, 123456789, -1234567, 100000, 999):
+        for exp in (0, 2, 3):
+            fmt = "#,##0" + ("." + "0" * exp if exp else "")
+            if format_decimal(Decimal(minor).scaleb(-exp), format=fmt, locale=loc) != _plain(minor, exp, exp, *symbols):
+                return None
+        if minor % 100 == 0 and format_decimal(Decimal(minor).scaleb(-2), format="#,##0", locale=loc) != _plain(
+                minor, 2, 0, *symbols):
+            return None
+        if format_decimal(minor, locale=loc) != _plain(minor, 0, 0, *symbols):
+            return None
+    return symbols
 
 
 def format_day(day, locale: str = "en", width: str = "full") -> str:

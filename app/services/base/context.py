@@ -71,13 +71,18 @@ class Ctx:
     approver: Actor | None = None
 
     @contextmanager
-    def tx(self, write: bool = True) -> Iterator[Ctx]:
-        """A unit of work; joins the caller's when one is open."""
+    def tx(self, write: bool = True, *, late: bool = False) -> Iterator[Ctx]:
+        """A unit of work; joins the caller's when one is open. ``late``: a write that reads first
+        and then calls ``write_lock()`` before its first write (see ``Database.session``)."""
         if self.session is not None:
             yield self
             return
-        with self.db.session(write=write) as s:
+        with self.db.session(write=write, late=late) as s:
             yield replace(self, session=s)
+
+    def write_lock(self) -> None:
+        """In ``tx(late=True)``: take the write lock before the first write (a no-op otherwise)."""
+        self.db.write_lock(self.s)
 
     @property
     def s(self) -> Session:

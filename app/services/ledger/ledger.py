@@ -17,6 +17,7 @@ from app.errors import InsufficientFunds, ValidationError
 from app.money import MAX_BALANCE, MAX_CARD_USES, MAX_POINTS_BALANCE
 from app.models import CountCard, CountCardEntry, Member, PointsEntry, WalletEntry
 from app.services.base.context import Ctx
+from app.services.base.prepared import Prepared
 
 _m = Member.__table__
 _c = CountCard.__table__
@@ -39,6 +40,91 @@ _MOVE_USES = (update(_c).where(_c.c.id == bindparam("b_id"), _within(_c.c.uses_l
               .values(uses_left=_c.c.uses_left + bindparam("b_n")))
 _INSERT = {model: insert(model.__table__).returning(model.__table__.c.id)
            for model in (WalletEntry, PointsEntry, CountCardEntry)}
+
+
+# A sale's moves on its member, in ONE conditional UPDATE: the stored-value spend, the points it
+# redeems and earns, the visit and the tier. Its WHERE holds the balances the sale was planned on
+# (the snapshot: a member changed since is not touched, and the sale is planned again under the lock)
+# and the same guards as each move alone: no balance below zero, points within their bound.
+_SALE_MOVE = Prepared(
+    update(_m).where(_m.c.id == bindparam("b_id"), _m.c.erased_at.is_(None),
+                     _m.c.wallet_principal == bindparam("b_p0"), _m.c.wallet_bonus == bindparam("b_b0"),
+                     _m.c.points_balance == bindparam("b_n0"), _m.c.total_spent == bindparam("b_s0"),
+                     _m.c.tier_id.is_not_distinct_from(bindparam("b_tier0")),
+                     _m.c.wallet_principal - bindparam("b_sp") >= 0, _m.c.wallet_bonus - bindparam("b_sb") >= 0,
+                     _m.c.points_balance - bindparam("b_redeem") >= 0,
+                     _m.c.points_balance - bindparam("b_redeem") + bindparam("b_earn") <= MAX_POINTS_BALANCE)
+    .values(wallet_principal=_m.c.wallet_principal - bindparam("b_sp"),
+            wallet_bonus=_m.c.wallet_bonus - bindparam("b_sb"),
+            points_balance=_m.c.points_balance - bindparam("b_redeem") + bindparam("b_earn"),
+            total_spent=_m.c.total_spent + bindparam("b_total"), visits=_m.c.visits + 1,
+            last_visit_at=bindparam("b_now"), updated_at=bindparam("b_now"), tier_id=bindparam("b_tier")))
+_WALLET_ROW = Prepared(insert(WalletEntry.__table__),
+                       ("member_id", "kind", "principal", "bonus", "sale_id", "topup_id", "staff_id", "created_at",
+                        "note"))
+_POINTS_ROW = Prepared(insert(PointsEntry.__table__),
+                       ("member_id", "kind", "points", "expires_on", "sale_id", "staff_id", "created_at", "note"))
+
+
+def claim_sale(t: Ctx, member, *, spend: tuple[int, int], redeem: list[int], earn: int, total: int,
+               tier_id: int | None, now: datetime) -> bool:
+    """A sale's moves on ``member`` (a snapshot: ``members.snapshot``) in ONE conditional UPDATE:
+    ``spend`` (principal, bonus) of stored value, the ``redeem`` points taken, ``earn`` points, the
+    visit (``total`` spent) and the tier set to ``tier_id``. Its entries follow with
+    :func:`sale_entries` once the sale row exists, in the same transaction.
+
+    Returns False, having changed nothing, when the member's row is no longer the snapshot (another
+    till moved it, or it was erased): plan the sale again on a fresh read. True when moved; the
+    snapshot then holds the new values."""
+    sp, sb = spend
+    redeemed = sum(redeem)
+    _whole(sp, sb, maximum=MAX_BALANCE)
+    _whole(redeemed, earn, maximum=MAX_POINTS_BALANCE)
+    s = t.s
+    if s.identity_map or s.new or s.deleted:
+        s.flush()  # a caller's pending changes first (a batch joining this transaction)
+    moved = _SALE_MOVE.run(s.connection(), {
+        "b_id": member.id, "b_p0": member.wallet_principal, "b_b0": member.wallet_bonus,
+        "b_n0": member.points_balance, "b_s0": member.total_spent, "b_tier0": member.tier_id,
+        "b_sp": sp, "b_sb": sb, "b_redeem": redeemed, "b_earn": earn, "b_total": total, "b_now": now,
+        "b_tier": tier_id}).rowcount
+    if moved != 1:
+        return False
+    if s.identity_map:  # a loaded Member of this transaction reads its new values afresh
+        obj = s.identity_map.get(s.identity_key(Member, member.id))  # type: ignore[arg-type]
+        if obj is not None:
+            s.expire(obj)
+    member.wallet_principal -= sp
+    member.wallet_bonus -= sb
+    member.points_balance += earn - redeemed
+    member.total_spent += total
+    member.visits += 1
+    member.tier_id = tier_id
+    return True
+
+
+def sale_entries(t: Ctx, member_id: int, *, sale_id: int, payments: list[tuple], exchange: int | None,
+                 earn: int, earn_expires: date | None, now: datetime) -> None:
+    """The ledger entries of the moves :func:`claim_sale` made: one wallet 'spend' per stored-value
+    payment, one points 'redeem' per points payment and for the points exchange, one 'earn'.
+    ``payments``: (method, wallet principal, wallet bonus, points) of each payment."""
+    conn, staff = t.s.connection(), t.actor.id
+    for method, principal, bonus, _pts in payments:
+        if method == "wallet":
+            _WALLET_ROW.run(conn, dict(member_id=member_id, kind="spend", principal=-principal, bonus=-bonus,
+                                       sale_id=sale_id, topup_id=None, staff_id=staff, created_at=now, note=""))
+    entries = [dict(member_id=member_id, kind="redeem", points=-pts, expires_on=None, sale_id=sale_id,
+                    staff_id=staff, created_at=now, note="") for method, _p, _b, pts in payments if method == "points"]
+    if exchange:
+        entries.append(dict(member_id=member_id, kind="redeem", points=-exchange, expires_on=None,
+                            sale_id=sale_id, staff_id=staff, created_at=now, note=""))
+    if earn:
+        entries.append(dict(member_id=member_id, kind="earn", points=earn, expires_on=earn_expires,
+                            sale_id=sale_id, staff_id=staff, created_at=now, note=""))
+    if len(entries) == 1:
+        _POINTS_ROW.run(conn, entries[0])
+    elif entries:
+        _POINTS_ROW.run_many(conn, entries)
 
 
 def post_wallet(t: Ctx, member_id: int, kind: str, principal: int, bonus: int, *,

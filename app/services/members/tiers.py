@@ -3,14 +3,53 @@ calendar month's spend over another). A refund re-evaluates and may take a membe
 never below a tier the owner set by hand."""
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.errors import NotFound
 from app.models import Member, Sale, Tier
 from app.services.base.context import Ctx
 from app.services.base.settings import ShopSettings
+
+
+CACHE_SECONDS = 10.0   # like settings: another process's change is seen within this
+_generation = 0        # bumped by any change to a Tier row made in this process
+
+
+@dataclass(frozen=True, slots=True)
+class TierRule:
+    """What a sale needs of a tier (the till's hot path reads these, not ORM rows)."""
+    id: int
+    code: str
+    rank: int
+    min_spend: int | None
+    discount_bp: int
+    points_multiplier_pct: int
+
+
+def _changed(*_args) -> None:
+    global _generation
+    _generation += 1
+
+
+for _what in ("after_insert", "after_update", "after_delete"):
+    event.listen(Tier, _what, _changed)
+
+
+def rules(t: Ctx) -> tuple[TierRule, ...]:
+    """The tiers by rank as plain rules, kept per process: a change made in this process is seen at
+    once, one made elsewhere (another till) within ``CACHE_SECONDS``, as for settings."""
+    cached = t.db.cache.get("tier_rules")
+    if cached is not None and cached[1] == _generation and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[2]
+    gen = _generation
+    cols = (Tier.id, Tier.code, Tier.rank, Tier.min_spend, Tier.discount_bp, Tier.points_multiplier_pct)
+    found = tuple(TierRule(*row) for row in t.s.execute(select(*cols).order_by(Tier.rank)))
+    t.db.cache["tier_rules"] = (time.monotonic(), gen, found)
+    return found
 
 
 def all_tiers(t: Ctx) -> list[Tier]:
@@ -32,7 +71,7 @@ def base_tier(t: Ctx) -> Tier | None:
     return tiers[0] if tiers else None
 
 
-def _by_spend(tiers: list[Tier], spent: int) -> Tier | None:
+def _by_spend(tiers, spent: int):
     best = None
     for tier in tiers:
         if tier.min_spend is not None and spent >= tier.min_spend:
@@ -73,24 +112,33 @@ def vip_qualified(t: Ctx, member: Member, cfg: ShopSettings) -> bool:
 
 def after_sale(t: Ctx, member: Member, sale_total: int, cfg: ShopSettings) -> Tier | None:
     """Upgrade after a sale (never downgrade here). Returns the new tier if it changed."""
-    tiers = all_tiers(t)
+    target = upgrade_for(t, member.id, member.tier_id, member.total_spent, sale_total, cfg, all_tiers(t))
+    if target is not None:
+        member.tier_id = target.id
+    return target
+
+
+def upgrade_for(t: Ctx, member_id: int, tier_id: int | None, total_spent: int, sale_total: int,
+                cfg: ShopSettings, tiers, *, month_before: int = 0):
+    """The tier a sale of ``sale_total`` raises the member to (never down), or None: ``total_spent``
+    already counts the sale. The VIP month rule sums the member's sales this month as stored, plus
+    ``month_before`` (a sale priced but not written yet)."""
     rank = {tier.id: tier.rank for tier in tiers}
-    target = _by_spend(tiers, member.total_spent)
+    target = _by_spend(tiers, total_spent)
     vip = next((x for x in tiers if x.code == cfg.vip_tier), None)
     if vip is not None:
         hit = bool(cfg.vip_single_purchase) and sale_total >= cfg.vip_single_purchase
         # A month's spend cannot exceed the lifetime spend: skip the query for most members.
-        if not hit and cfg.vip_month_spend and member.total_spent >= cfg.vip_month_spend:
+        if not hit and cfg.vip_month_spend and total_spent >= cfg.vip_month_spend:
             start, end = _month_bounds(t.now())
             month = t.s.execute(select(func.coalesce(func.sum(Sale.total), 0))
-                                .where(Sale.member_id == member.id, Sale.created_at >= start,
+                                .where(Sale.member_id == member_id, Sale.created_at >= start,
                                        Sale.created_at < end)).scalar()
-            hit = month >= cfg.vip_month_spend
+            hit = month + month_before >= cfg.vip_month_spend
         if hit and (target is None or vip.rank > target.rank):
             target = vip
-    current = rank.get(member.tier_id, 0)
+    current = rank.get(tier_id, 0)
     if target is not None and target.rank > current:
-        member.tier_id = target.id
         return target
     return None
 

@@ -11,19 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.exc import IntegrityError
 
 from app import i18n
 from app.i18n import N_
-from app.errors import Conflict, InsufficientFunds, NotFound, ValidationError, method_name, quoted
+from app.errors import Busy, Conflict, InsufficientFunds, NotFound, ValidationError, method_name, quoted
 from app.models import Member, Payment, Product, Sale, SaleLine, Voucher
 from app.money import MAX_POINTS, check_amount, format_int, format_plain
 from app.services.base import permissions
 from app.services.base.context import Ctx
+from app.services.base.prepared import Prepared
 from app.services.base.settings import ShopSettings
 from app.services.base.settings import load as load_settings
 from app.services.ledger import countcards, ledger, points, referrals, stock
 from app.services.members import tiers
+from app.services.members.snapshot import MemberSnap
 from app.services.sales import receipt_numbers
 # The cart types, the pricing steps and the tender plan live in their own modules; a caller that
 # sells needs them with checkout, so they are importable from here too.
@@ -39,7 +41,7 @@ __all__ = ["MAX_QTY", "METHODS", "Cart", "CartLine", "LineInput", "PaymentView",
 
 
 # --- payment ----------------------------------------------------------------------------------
-def _voucher_for(t: Ctx, code: str, member: Member | None, total: int, cfg: ShopSettings) -> Voucher:
+def _voucher_for(t: Ctx, code: str, member: MemberSnap | None, total: int, cfg: ShopSettings) -> Voucher:
     v = t.s.execute(select(Voucher).where(Voucher.code == (code or "").strip().upper())).scalar()
     if v is None:
         raise NotFound("voucher_not_found", code=code)
@@ -56,14 +58,19 @@ def _voucher_for(t: Ctx, code: str, member: Member | None, total: int, cfg: Shop
     return v
 
 
-# Built once: a sale writes these on every checkout.
-_INSERT_SALE = insert(Sale.__table__).returning(Sale.__table__.c.id)
-_INSERT_LINE = insert(SaleLine.__table__)
-_INSERT_PAYMENT = insert(Payment.__table__)
-_mt = Member.__table__
-_MEMBER_VISIT = (update(_mt).where(_mt.c.id == bindparam("b_id"))
-                 .values(total_spent=_mt.c.total_spent + bindparam("b_total"), visits=_mt.c.visits + 1,
-                         last_visit_at=bindparam("b_now"), updated_at=bindparam("b_now")))
+# Built once, run on the driver's cursor (base/prepared.py): a sale writes these on every checkout.
+_SALE_COLS = ("receipt_no", "till", "seq", "kind", "source", "source_ref", "client_ref", "original_sale_id",
+              "staff_id", "member_id", "created_at", "subtotal", "tier_discount", "manual_discount", "total",
+              "change_given", "points_earned", "note")
+_INSERT_SALE = Prepared(insert(Sale.__table__).returning(Sale.__table__.c.id), _SALE_COLS)
+_LINE_COLS = ("sale_id", "line_no", "product_id", "sku", "name", "qty", "unit_price", "price_overridden",
+              "tier_discount", "manual_discount", "line_total", "points_eligible", "count_card_id", "list_price",
+              "category", "unit_cost", "exchange_points")
+_INSERT_LINE = Prepared(insert(SaleLine.__table__), _LINE_COLS)
+_PAYMENT_COLS = ("sale_id", "method", "amount", "tendered", "points", "wallet_principal", "wallet_bonus",
+                 "voucher_id", "reference")
+_INSERT_PAYMENT = Prepared(insert(Payment.__table__), _PAYMENT_COLS)
+_BY_CLIENT_REF = Prepared(select(Sale.__table__.c.id).where(Sale.__table__.c.client_ref == bindparam("b_ref")))
 
 
 @dataclass
@@ -83,7 +90,7 @@ class _Tendered:
                            self.wallet_bonus, self.voucher.code if self.voucher else None, self.reference)
 
 
-def _plan_payments(t: Ctx, priced: PricedCart, member: Member | None, tenders: tuple[Tender, ...],
+def _plan_payments(t: Ctx, priced: PricedCart, member: MemberSnap | None, tenders: tuple[Tender, ...],
                    cfg: ShopSettings) -> tuple[list[_Tendered], int]:
     """Check the tenders, then what each pays by ``plan_tenders`` (the arithmetic the pay dialog shows):
     every refusal happens here, before anything is written. Returns the payments and the change."""
@@ -155,23 +162,12 @@ def _plan_payments(t: Ctx, priced: PricedCart, member: Member | None, tenders: t
     return payments, plan.change
 
 
-def _post_payments(t: Ctx, sale_id: int, payments: list[_Tendered], member: Member | None, cfg: ShopSettings) -> None:
-    """Write the payments and move the balances they draw on, by conditional updates: a second
-    till that spent the same balance a moment ago makes this one fail cleanly."""
+def _post_payments(t: Ctx, sale_id: int, payments: list[_Tendered], member: MemberSnap | None) -> None:
+    """Write the payments and claim the vouchers they use, by conditional updates: a voucher another
+    till used a moment ago makes this sale fail cleanly. (Stored value and points move with the
+    member's other moves in ``ledger.post_sale``.)"""
     for p in payments:
-        if p.method == "wallet":
-            try:
-                ledger.post_wallet(t, member.id, "spend", -p.wallet_principal, -p.wallet_bonus, sale_id=sale_id)
-            except InsufficientFunds:
-                raise InsufficientFunds("wallet_insufficient", balance="?",
-                                        amount=format_plain(p.amount, cfg.currency)) from None
-        elif p.method == "points":
-            try:
-                ledger.post_points(t, member.id, "redeem", -p.points, sale_id=sale_id)
-            except InsufficientFunds:
-                raise InsufficientFunds("points_insufficient", member=member.name, balance="?",
-                                        points=p.points) from None
-        elif p.method == "voucher":
+        if p.method == "voucher":
             used = t.s.execute(update(Voucher).where(Voucher.id == p.voucher.id, Voucher.status == "active")
                                .values(status="used", used_sale_id=sale_id, used_at=t.now())
                                .execution_options(synchronize_session=False)).rowcount
@@ -181,10 +177,14 @@ def _post_payments(t: Ctx, sale_id: int, payments: list[_Tendered], member: Memb
             referrals.credit_referral(t, p.voucher, member, sale_id)
     if not payments:  # a sale paid in full by count cards
         return
-    t.s.connection().execute(_INSERT_PAYMENT, [
-        {"sale_id": sale_id, "method": p.method, "amount": p.amount, "tendered": p.tendered, "points": p.points,
-         "wallet_principal": p.wallet_principal, "wallet_bonus": p.wallet_bonus,
-         "voucher_id": p.voucher.id if p.voucher else None, "reference": p.reference} for p in payments])
+    rows = [{"sale_id": sale_id, "method": p.method, "amount": p.amount, "tendered": p.tendered, "points": p.points,
+             "wallet_principal": p.wallet_principal, "wallet_bonus": p.wallet_bonus,
+             "voucher_id": p.voucher.id if p.voucher else None, "reference": p.reference} for p in payments]
+    conn = t.s.connection()
+    if len(rows) == 1:
+        _INSERT_PAYMENT.run(conn, rows[0])
+    else:
+        _INSERT_PAYMENT.run_many(conn, rows)
 
 
 def _not_over(method: str, amount: int, due: int, cfg: ShopSettings) -> None:
@@ -194,46 +194,96 @@ def _not_over(method: str, amount: int, due: int, cfg: ShopSettings) -> None:
 
 
 # --- the sale ---------------------------------------------------------------------------------
+@dataclass
+class _Plan:
+    """A sale decided before anything is written: prices, tenders, points, tier."""
+    priced: PricedCart
+    member: MemberSnap | None
+    payments: list[_Tendered]
+    change: int
+    earned: int
+    new_tier: tiers.TierRule | None
+
+
+def _plan(t: Ctx, cart: Cart, tenders: tuple[Tender, ...], cfg: ShopSettings, *, lock: bool = False) -> _Plan:
+    """Price the cart and check every tender against the member as read now: every refusal
+    happens here. Reads only (``lock``: the member's row is locked for the rest of the transaction)."""
+    priced, member, tier = price_sale(t, cart, cfg, lock=lock)
+    payments, change = _plan_payments(t, priced, member, tenders, cfg)
+    earned, new_tier = 0, None
+    if member is not None:
+        paid_money = sum(p.amount for p in payments if p.method in ("cash", "card", "wallet"))
+        earned = points.earn_points(cfg, min(priced.points_base, paid_money),
+                                    tier.points_multiplier_pct if tier else 100)
+        new_tier = tiers.upgrade_for(t, member.id, member.tier_id, member.total_spent + priced.total,
+                                     priced.total, cfg, tiers.rules(t), month_before=priced.total)
+    return _Plan(priced, member, payments, change, earned, new_tier)
+
+
+def _move_member(t: Ctx, plan: _Plan, cfg: ShopSettings, now) -> bool:
+    """The member's side of the sale in one conditional update (ledger.post_sale); False when the
+    member changed since ``plan`` was made."""
+    member = plan.member
+    spend_p = sum(p.wallet_principal or 0 for p in plan.payments if p.method == "wallet")
+    spend_b = sum(p.wallet_bonus or 0 for p in plan.payments if p.method == "wallet")
+    redeem = [p.points for p in plan.payments if p.method == "points"]
+    if plan.priced.exchange_points:  # products exchanged for points (积分兑换)
+        redeem.append(plan.priced.exchange_points)
+    return ledger.claim_sale(t, member, spend=(spend_p, spend_b), redeem=redeem, earn=plan.earned,
+                             total=plan.priced.total,
+                             tier_id=plan.new_tier.id if plan.new_tier else member.tier_id, now=now)
+
+
 def checkout(ctx: Ctx, cart: Cart, tenders: tuple[Tender, ...] | list[Tender], *,
              client_ref: str | None = None) -> SaleResult:
     """Record a sale. ``client_ref`` (unique per attempt at the till) makes a retry return the
     sale already recorded instead of selling twice.
 
-    Everything is checked first (prices, discounts, every tender); then the sale, its lines and
-    payments, the ledger entries, the member's totals and tier and the e-bill are written with as
-    few statements as the rules allow, all in this one transaction.
+    Everything is read and checked first (prices, discounts, every tender, the tier), before the
+    write lock; then, holding it, the member's balances move by ONE conditional update whose WHERE
+    holds the balances the sale was planned on (a member changed meanwhile by another till is read
+    again, under the lock, and the sale planned again), and the sale, its lines and payments, the
+    ledger entries and the e-bill are written with as few statements as the rules allow, all in
+    this one transaction.
     """
     permissions.require(ctx, "sell")
     tenders = tuple(tenders)
-    with ctx.tx() as t:
+    try:
+        return _checkout(ctx, cart, tenders, client_ref)
+    except IntegrityError:
+        # Two attempts of one sale (the same client_ref) at once: the unique index let one through.
+        if client_ref:
+            with ctx.tx(write=False) as t:
+                done = t.s.execute(select(Sale).where(Sale.client_ref == client_ref)).scalar()
+                if done is not None:
+                    return _replay(t, done)
+        raise
+
+
+def _checkout(ctx: Ctx, cart: Cart, tenders: tuple[Tender, ...], client_ref: str | None) -> SaleResult:
+    with ctx.tx(late=True) as t:
         cfg = load_settings(t)
         if client_ref:
-            done = t.s.execute(select(Sale).where(Sale.client_ref == client_ref)).scalar()
+            done = _BY_CLIENT_REF.row(t.s.connection(), {"b_ref": client_ref})
             if done is not None:
-                return _replay(t, done)
-        priced, member, tier = price_sale(t, cart, cfg)
-        payments, change = _plan_payments(t, priced, member, tenders, cfg)
-        earned = 0
-        if member is not None:
-            paid_money = sum(p.amount for p in payments if p.method in ("cash", "card", "wallet"))
-            earned = points.earn_points(cfg, min(priced.points_base, paid_money),
-                                        tier.points_multiplier_pct if tier else 100)
-
+                return _replay(t, t.s.get(Sale, done[0]))
+        plan = _plan(t, cart, tenders, cfg)
+        t.write_lock()  # SQLite: BEGIN IMMEDIATE, here and not at the first read
         now = t.now()
+        if plan.member is not None and not _move_member(t, plan, cfg, now):
+            plan = _plan(t, cart, tenders, cfg, lock=True)  # changed meanwhile: again, under the lock
+            if not _move_member(t, plan, cfg, now):
+                raise Busy("db_busy")
+        priced, member, payments, earned = plan.priced, plan.member, plan.payments, plan.earned
         receipt_no, seq = receipt_numbers.next_number(t)
-        sale_id = t.s.connection().execute(_INSERT_SALE, dict(
+        conn = t.s.connection()
+        sale_id = _INSERT_SALE.row(conn, dict(
             receipt_no=receipt_no, till=t.till, seq=seq, kind="sale", source="till", source_ref=None,
             client_ref=client_ref, original_sale_id=None, staff_id=t.actor.id,
             member_id=member.id if member else None, created_at=now, subtotal=priced.subtotal,
             tier_discount=priced.tier_discount, manual_discount=priced.manual_discount, total=priced.total,
-            change_given=change, points_earned=earned, note="")).scalar_one()
-        _post_payments(t, sale_id, payments, member, cfg)
-        if priced.exchange_points:  # products exchanged for points (积分兑换): one conditional update
-            try:
-                ledger.post_points(t, member.id, "redeem", -priced.exchange_points, sale_id=sale_id)
-            except InsufficientFunds:
-                raise InsufficientFunds("points_insufficient", member=member.name, balance="?",
-                                        points=priced.exchange_points) from None
+            change_given=plan.change, points_earned=earned, note=""))[0]
+        _post_payments(t, sale_id, payments, member)
 
         # Count cards: use a card for each covered service; sell packages (one card per unit).
         card_for_line: dict[int, int | None] = {}
@@ -255,7 +305,7 @@ def checkout(ctx: Ctx, cart: Cart, tenders: tuple[Tender, ...] | list[Tender], *
                 for unit in range(pl.qty):
                     price_paid = pl.line_total // pl.qty + (1 if unit < pl.line_total % pl.qty else 0)
                     card_for_line[pl.line_no] = countcards.issue(t, member.id, product, sale_id, price_paid).id
-        t.s.connection().execute(_INSERT_LINE, [
+        _INSERT_LINE.run_many(conn, [
             {"sale_id": sale_id, "line_no": pl.line_no, "product_id": pl.product_id, "sku": pl.sku, "name": pl.name,
              "qty": pl.qty, "unit_price": pl.unit_price, "price_overridden": pl.price_overridden,
              "tier_discount": pl.tier_discount, "manual_discount": pl.manual_discount, "line_total": pl.line_total,
@@ -273,24 +323,19 @@ def checkout(ctx: Ctx, cart: Cart, tenders: tuple[Tender, ...] | list[Tender], *
 
         upgraded, message_id = None, None
         if member is not None:
-            if earned:
-                ledger.post_points(t, member.id, "earn", earned, sale_id=sale_id,
-                                   expires_on=points.expiry_date(cfg, now.date()))
-            t.s.connection().execute(_MEMBER_VISIT, {"b_id": member.id, "b_total": priced.total, "b_now": now})
-            for attr, value in (("total_spent", member.total_spent + priced.total), ("visits", member.visits + 1),
-                                ("last_visit_at", now), ("updated_at", now)):
-                set_committed_value(member, attr, value)
-            new_tier = tiers.after_sale(t, member, priced.total, cfg)
-            upgraded = new_tier.code if new_tier else None
+            ledger.sale_entries(t, member.id, sale_id=sale_id, payments=[
+                (p.method, p.wallet_principal, p.wallet_bonus, p.points) for p in payments],
+                exchange=priced.exchange_points, earn=earned,
+                earn_expires=points.expiry_date(cfg, now.date()) if earned else None, now=now)
+            upgraded = plan.new_tier.code if plan.new_tier else None
             sale = _SaleRef(sale_id, receipt_no, priced.total)
             msg = queue_ebill(t, member, sale, payments, cfg, "ebill_sale",
                               cards=[(v.product_name, n, v.uses_left) for v, n in used_cards.values()])
-            t.s.flush()
             message_id = msg.id if msg else None
         return SaleResult(
             sale_id=sale_id, receipt_no=receipt_no, created_at=now, member_id=member.id if member else None,
-            total=priced.total, change=change, payments=tuple(p.view() for p in payments), points_earned=earned,
-            points_balance=member.points_balance if member else None,
+            total=priced.total, change=plan.change, payments=tuple(p.view() for p in payments),
+            points_earned=earned, points_balance=member.points_balance if member else None,
             wallet_balance=(member.wallet_principal + member.wallet_bonus) if member else None,
             tier_upgraded_to=upgraded, message_id=message_id, lines=priced.lines)
 

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from app import i18n
 from app.errors import InsufficientFunds, NotFound, PermissionDenied, ValidationError, quoted
 from app.i18n import N_
-from app.models import Member, Tier
 from app.money import check_amount, format_plain, round_half_up
 from app.services.base import permissions
 from app.services.base.context import Ctx
 from app.services.base.settings import CASHIER_DISCOUNT_MAX_BP, ShopSettings
 from app.services.base.settings import load as load_settings
 from app.services.members import tiers
-from app.services.members.members import get_row as get_member_row
+from app.services.members import snapshot
+from app.services.members.snapshot import MemberSnap
+from app.services.members.tiers import TierRule
 from app.services.sales import catalog
 from app.services.sales.cart import MAX_QTY, OPEN_SKU, Cart, CartLine, PricedCart, PricedLine
 from app.services.sales.catalog import CategoryRule, ProductView
@@ -121,7 +122,7 @@ def _override(t: Ctx, line: CartLine, applies: int, cfg: ShopSettings) -> int | 
     return override
 
 
-def _line_input(t: Ctx, line_no: int, line: CartLine, p: ProductView, member: Member | None,
+def _line_input(t: Ctx, line_no: int, line: CartLine, p: ProductView, member: MemberSnap | None,
                 cfg: ShopSettings) -> LineInput:
     _check_qty(line)
     if not p.active:
@@ -178,7 +179,7 @@ def member_price(line: LineInput, unit: int) -> int:
     return line.member_price if line.member_price is not None else unit
 
 
-def tier_discount(line: LineInput, gross: int, tier: Tier | None) -> int:
+def tier_discount(line: LineInput, gross: int, tier: TierRule | None) -> int:
     """The tier's discount on the line, where the product allows it and no member price applies;
     rounded half up per line."""
     return round_half_up(gross * tier.discount_bp, 10_000) if tier is not None and line.tier_discountable else 0
@@ -189,7 +190,7 @@ def percent_discount(line: LineInput, after_tier: int, discount_bp: int) -> int:
     return round_half_up(after_tier * discount_bp, 10_000) if line.discountable else 0
 
 
-def price_line(line: LineInput, tier: Tier | None, discount_bp: int) -> LinePrice:
+def price_line(line: LineInput, tier: TierRule | None, discount_bp: int) -> LinePrice:
     unit = member_price(line, list_price(line))
     gross = unit * line.qty
     tier_off = tier_discount(line, gross, tier)
@@ -218,13 +219,16 @@ def _priced_line(x: LinePrice, amount_share: int) -> PricedLine:
                       line.member_price if line.override is None else None, line.points_price)
 
 
-def price_sale(t: Ctx, cart: Cart, cfg: ShopSettings) -> tuple[PricedCart, Member | None, Tier | None]:
+def price_sale(t: Ctx, cart: Cart, cfg: ShopSettings, member: MemberSnap | None = None, *,
+               lock: bool = False) -> tuple[PricedCart, MemberSnap | None, TierRule | None]:
+    """Price ``cart`` for its member (read here unless given; ``lock``: read with a row lock)."""
     if not cart.lines:
         raise ValidationError("cart_empty")
-    member = get_member_row(t, cart.member_id) if cart.member_id is not None else None
+    if member is None and cart.member_id is not None:
+        member = snapshot.read(t, cart.member_id, lock=lock)
     if member is not None and member.erased_at is not None:
         raise ValidationError("member_erased", key=member.id)
-    tier = next((x for x in tiers.all_tiers(t) if x.id == member.tier_id), None) if member is not None else None
+    tier = next((x for x in tiers.rules(t) if x.id == member.tier_id), None) if member is not None else None
     bp = cart.discount_bp
     if isinstance(bp, bool) or not isinstance(bp, int) or not 0 <= bp <= 10_000:  # 5.5 bp would be stored as a float
         raise ValidationError("percent_invalid", field="discount",

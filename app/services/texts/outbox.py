@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 from app.models import Member, Message
 from app.services.texts import bodies
 from app.services.base.context import Ctx
+from app.services.base.prepared import Prepared
 
 
 def may_receive(m: Member, category: str) -> bool:
@@ -42,9 +43,13 @@ def enqueue(t: Ctx, m: Member, *, kind: str, category: str, body: str, dedupe_ke
     values = dict(dedupe_key=dedupe_key, member_id=m.id, phone=m.phone, kind=kind, category=category, lang=lang,
                   body=str(body), template=json.dumps(made_of, ensure_ascii=False) if made_of else None, segments=bodies.segments(body)[0], status="held" if held else "queued", created_at=now, due_at=due_at or now,
                   attempts=0, provider_id=None, last_error=None, sent_at=None)
-    t.s.flush()  # the member and the event it refers to are written first
-    msg_id = t.s.connection().execute(_INSERT, values).scalar_one()
+    s = t.s
+    if s.identity_map or s.new or s.deleted:
+        s.flush()  # the member and the event it refers to are written first
+    msg_id = _INSERT.row(s.connection(), values)[0]
     return SimpleNamespace(id=msg_id, **values)
 
 
-_INSERT = insert(Message.__table__).returning(Message.__table__.c.id)
+_INSERT = Prepared(insert(Message.__table__).returning(Message.__table__.c.id),
+                   ("dedupe_key", "member_id", "phone", "kind", "category", "lang", "body", "template", "segments",
+                    "status", "created_at", "due_at", "attempts", "provider_id", "last_error", "sent_at"))
