@@ -1,6 +1,6 @@
 """Member analytics: ``shopcare rfm`` as a new process against lifetimes warm, on the same purchases.
 
-    .venv/bin/python benchmarks/bench_rfm.py [DB] [-n 5] [--quick] [--json PATH]
+    .venv/bin/python benchmarks/bench_rfm.py [DB] [-n 5] [--quick] [--json PATH] [--code DIR]
 
 DB (a ShopCare SQLite file, e.g. /work/bench/bench.db: 200,000 members, 1,000,000 sales) is only
 read: it is copied afresh for each run (``rfm`` keeps its fitted models in the settings table) and
@@ -17,6 +17,8 @@ Each round, interleaved so both sides see the same machine load:
   ``summary_data_from_transaction_data`` on the same purchases already in a DataFrame (reading
   them is NOT counted), ``BetaGeoFitter(penalizer_coef=0.001).fit`` and
   ``conditional_probability_alive`` for every member.
+
+``--code DIR`` times another checkout's ``shopcare rfm`` (with this venv): the BEFORE figures.
 
 Targets (issue 17): the process faster than lifetimes warm on the 69,579-row history (ratio <= 1),
 at least 3x faster on 1,000,000 sales (ratio <= 1/3). Also printed: ``analyse(refit=True)`` in
@@ -131,13 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="3 rounds, no in-process split")
     ap.add_argument("--as-of", type=date.fromisoformat, default=None,
                     help="default: the day of the last sale in the database")
+    ap.add_argument("--code", type=Path, default=ROOT,
+                    help="the ShopCare checkout whose `shopcare rfm` is timed (default: this one)")
     results.add_json_arg(ap)
     args = ap.parse_args(argv)
     n = args.n or (3 if args.quick else 5)
+    code = args.code.resolve()
     OUT.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench_rfm.", dir=OUT))
     env = {k: v for k, v in os.environ.items() if k not in ("SHOPCARE_DB", "DISPLAY")}
-    env.update(SHOPCARE_HOME=str(tmp / "home"), PYTHONPATH=str(ROOT))
+    env.update(SHOPCARE_HOME=str(tmp / "home"), PYTHONPATH=str(code))
     os.environ["SHOPCARE_HOME"] = env["SHOPCARE_HOME"]
     try:
         if args.db is None:
@@ -164,13 +169,13 @@ def main(argv: list[str] | None = None) -> int:
         cli = [sys.executable, "-m", "app", "--db", f"sqlite:///{copy}", "rfm", "--refit",
                "--as-of", args.as_of.isoformat()]
         run_lifetimes(df, args.as_of)                       # warm: imports, first calls
-        first = subprocess.run(cli, env=env, cwd=ROOT, capture_output=True, text=True)   # warm file cache
+        first = subprocess.run(cli, env=env, cwd=code, capture_output=True, text=True)   # warm file cache
         if first.returncode != 0:
             raise SystemExit(first.stderr)
         procs, theirs = [], []
         for i in range(n):
             t0 = time.perf_counter()
-            subprocess.run(cli, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            subprocess.run(cli, env=env, cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             procs.append(time.perf_counter() - t0)
             s_, f_, pt = run_lifetimes(df, args.as_of)
             theirs.append(s_ + f_)
