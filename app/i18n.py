@@ -80,10 +80,13 @@ def translations(lang: str, domain: str = "shopcare") -> _gettext.NullTranslatio
     path = po_path(lang, domain)
     if not path.is_file():  # English: the identity, unless a file gives its plural forms ("1 member")
         return _gettext.NullTranslations()
-    return _gettext.GNUTranslations(io.BytesIO(_compiled(path, lang, domain)))
+    try:
+        return _gettext.GNUTranslations(io.BytesIO(_compiled(path, lang, domain)))
+    except Exception:   # a damaged cache file (gettext raises struct, OS or value errors): compile again
+        return _gettext.GNUTranslations(io.BytesIO(_compiled(path, lang, domain, cached=False)))
 
 
-def _compiled(path: Path, lang: str, domain: str) -> bytes:
+def _compiled(path: Path, lang: str, domain: str, *, cached: bool = True) -> bytes:
     """The .mo of ``path``: compiled by babel once, then kept in the user's cache folder (keyed on
     the .po's path, size and modification time), since parsing a 200 KB catalogue costs ~0.2 s of
     every command and start in Chinese. A cache file this user does not own alone is not used."""
@@ -94,9 +97,12 @@ def _compiled(path: Path, lang: str, domain: str) -> bytes:
 
     st = path.stat()
     key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{lang}|{domain}"
+    use = cached
     cached = None
     try:
         cached = paths.cache_dir() / "catalogues" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".mo")
+        if not use:
+            raise FileNotFoundError(cached)
         fd = os.open(cached, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         pass
