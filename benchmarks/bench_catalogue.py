@@ -1,6 +1,7 @@
 """The catalogue at 100,000 products: the till's barcode lookup, pinyin search, and the import.
 
     .venv/bin/python benchmarks/bench_catalogue.py [-n 100000] [--lookups 2000] [--searches 200] [--out DIR]
+                                                   [--quick] [--json PATH]
     .venv/bin/python benchmarks/bench_catalogue.py --raw-import FILE DB     (the raw baseline of (c), as a process)
 
 Writes a price list of N products (Chinese names from a list of shop words, EAN-13-like barcodes
@@ -18,6 +19,9 @@ Then, all in one run so both sides see the same machine:
     shop, against this script's ``--raw-import`` (a new process: the same rows, search keys from
     the same function, written with stdlib sqlite3 executemany in one transaction). Wall and CPU
     seconds of each, and the ratio; target under 20 s. ``shopcare check`` runs on the result.
+
+``--quick``: 20,000 products, 300 lookups, 30 searches of each, one run of each import (the 20 s
+target is for 100,000 products and is not applied to fewer).
 """
 from __future__ import annotations
 
@@ -35,6 +39,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import results  # noqa: E402
+from raw_replay import captured, pct, replay, timed  # noqa: E402
 
 from app.db import sqlite_module  # noqa: E402
 
@@ -60,41 +67,13 @@ def write_price_list(path: Path, n: int, seed: int = 1) -> None:
                         f"{price * 6 // 1000:.2f}", rng.randint(0, 200) if i % 3 else "", "件"])
 
 
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
-
-
 def line(label: str, app: list[float], raw: list[float]) -> str:
     return (f"{label:<22} app p50 {statistics.median(app):6.2f} ms p99 {pct(app, 99):6.2f} ms | raw p50 "
             f"{statistics.median(raw):6.2f} ms p99 {pct(raw, 99):6.2f} ms | ratio p50 "
             f"{statistics.median(app) / statistics.median(raw):4.1f}x p99 {pct(app, 99) / pct(raw, 99):4.1f}x")
 
 
-def captured(db, call) -> list[tuple[str, tuple]]:
-    """The statements (and parameters) ``call`` runs on the app's read engine."""
-    from sqlalchemy import event
-
-    seen: list[tuple[str, tuple]] = []
-
-    def grab(_conn, _cursor, statement, parameters, *_args) -> None:
-        seen.append((statement, tuple(parameters)))
-
-    event.listen(db.engine, "before_cursor_execute", grab)
-    try:
-        call()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", grab)
-    return [(s, p) for s, p in seen if not s.startswith(("BEGIN", "PRAGMA"))]
-
-
-def timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return (time.perf_counter() - t0) * 1000
-
-
-def bench_reads(path: Path, lookups: int, searches: int, seed: int) -> None:
+def bench_reads(path: Path, lookups: int, searches: int, seed: int) -> list[dict]:
     from app.db import Database
     from app.services.base.context import Ctx
     from app.services.sales import catalog
@@ -111,32 +90,35 @@ def bench_reads(path: Path, lookups: int, searches: int, seed: int) -> None:
         with ctx.tx(write=False) as t:
             catalog.lookup_many(t, [code])
 
-    def replay(statements) -> None:
-        cur = raw.cursor()
-        for sql, params in statements:
-            cur.execute("BEGIN")
-            cur.execute(sql, params).fetchall()
-            cur.execute("COMMIT")
-
     for code in picks[:50]:   # warm up: imports, statement caches, the page cache
         lookup(code)
     app_ms, raw_ms = [], []
     for code in picks:
         statements = captured(db, lambda: lookup(code))
         app_ms.append(timed(lambda: lookup(code)))
-        raw_ms.append(timed(lambda: replay(statements)))
+        raw_ms.append(timed(lambda: replay(raw, statements)))
     print(f"(a) barcode lookup, {lookups} random barcodes of {len(codes):,}")
     print("   " + line("lookup_many", app_ms, raw_ms) + "   (target p99 < 2 ms)")
+    same = "raw sqlite3, same SQL"
+    figures = [
+        results.figure("barcode lookup p50", statistics.median(app_ms), "ms", floor=statistics.median(raw_ms),
+                       floor_what=same),
+        results.figure("barcode lookup p99", pct(app_ms, 99), "ms", floor=pct(raw_ms, 99), floor_what=same,
+                       target_max=2.0),
+    ]
     print(f"(b) search as typed, first page of 50, {searches} times each")
     for q in QUERIES:
         statements = captured(db, lambda: catalog.search(ctx, q, limit=50))
         hits = len(catalog.search(ctx, q, limit=50))
         total = catalog.count(ctx, q)
         app_ms = [timed(lambda: catalog.search(ctx, q, limit=50)) for _ in range(searches)]
-        raw_ms = [timed(lambda: replay(statements)) for _ in range(searches)]
+        raw_ms = [timed(lambda: replay(raw, statements)) for _ in range(searches)]
         print("   " + line(f"'{q}' ({hits}/{total:,})", app_ms, raw_ms) + "   (target < 30 ms)")
+        figures.append(results.figure(f"search '{q}' p99", pct(app_ms, 99), "ms", floor=pct(raw_ms, 99),
+                                      floor_what=same, target_max=30.0, note=f"{hits} of {total:,}"))
     raw.close()
     db.dispose()
+    return figures
 
 
 def raw_import(file: Path, path: Path) -> int:
@@ -194,14 +176,21 @@ def run_process(cmd: list[str], home: Path) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("-n", type=int, default=100_000)
-    ap.add_argument("--lookups", type=int, default=2000)
-    ap.add_argument("--searches", type=int, default=200)
-    ap.add_argument("--runs", type=int, default=2, help="runs of each import process")
+    ap.add_argument("-n", type=int, default=None, help="products (default 100,000; 20,000 with --quick)")
+    ap.add_argument("--lookups", type=int, default=None, help="default 2000; 300 with --quick")
+    ap.add_argument("--searches", type=int, default=None, help="default 200; 30 with --quick")
+    ap.add_argument("--runs", type=int, default=None, help="runs of each import process (default 2; 1 with --quick)")
+    ap.add_argument("--quick", action="store_true")
+    results.add_json_arg(ap)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "catalogue")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--raw-import", nargs=2, metavar=("FILE", "DB"), type=Path)
     args = ap.parse_args(argv)
+    q = args.quick
+    args.n = args.n or (20_000 if q else 100_000)
+    args.lookups = args.lookups or (300 if q else 2000)
+    args.searches = args.searches or (30 if q else 200)
+    args.runs = args.runs or (1 if q else 2)
     if args.raw_import:
         print(raw_import(*args.raw_import))
         return 0
@@ -220,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     setup.ensure_defaults(Ctx(db=db))
     db.dispose()
     py = sys.executable
-    results: dict[str, list[tuple[float, float]]] = {"app": [], "raw": []}
+    timings: dict[str, list[tuple[float, float]]] = {"app": [], "raw": []}
     for i in range(args.runs):
         for side in ("app", "raw"):
             target = out / f"{side}-{i}.db"
@@ -228,19 +217,29 @@ def main(argv: list[str] | None = None) -> int:
             cmd = ([py, "-m", "app", "--db", f"sqlite:///{target}", "import", "products", str(price_list),
                     "--add-categories"] if side == "app" else
                    [py, str(Path(__file__).resolve()), "--raw-import", str(price_list), str(target)])
-            results[side].append(run_process(cmd, out / f"home-{side}-{i}"))
+            timings[side].append(run_process(cmd, out / f"home-{side}-{i}"))
     check = subprocess.run([py, "-m", "app", "--db", f"sqlite:///{out / 'app-0.db'}", "check"], cwd=ROOT,
                            capture_output=True, text=True, env={**os.environ, "SHOPCARE_HOME": str(out / "home-app-0")})
-    bench_reads(out / "app-0.db", args.lookups, args.searches, args.seed)
+    figures = bench_reads(out / "app-0.db", args.lookups, args.searches, args.seed)
     print(f"(c) import of {args.n:,} products as a new process ({args.runs} runs each; median)")
-    app_wall = statistics.median(w for w, _ in results["app"])
-    raw_wall = statistics.median(w for w, _ in results["raw"])
-    app_cpu = statistics.median(c for _, c in results["app"])
-    raw_cpu = statistics.median(c for _, c in results["raw"])
+    app_wall = statistics.median(w for w, _ in timings["app"])
+    raw_wall = statistics.median(w for w, _ in timings["raw"])
+    app_cpu = statistics.median(c for _, c in timings["app"])
+    raw_cpu = statistics.median(c for _, c in timings["raw"])
     print(f"   shopcare import products  wall {app_wall:6.1f} s  cpu {app_cpu:6.1f} s   (target < 20 s)")
     print(f"   raw sqlite3, same rows    wall {raw_wall:6.1f} s  cpu {raw_cpu:6.1f} s")
     print(f"   ratio                     wall {app_wall / raw_wall:4.1f}x     cpu {app_cpu / raw_cpu:4.1f}x")
     print(f"   shopcare check on the result: exit {check.returncode} ({check.stdout.strip().splitlines()[-1]})")
+    figures += [
+        results.figure(f"shopcare import products, {args.n:,} products: wall", app_wall, "s", floor=raw_wall,
+                       floor_what="raw sqlite3 process, same rows", target_max=20.0 if args.n >= 100_000 else None),
+        results.figure(f"shopcare import products, {args.n:,} products: CPU", app_cpu, "s", floor=raw_cpu,
+                       floor_what="raw sqlite3 process, same rows"),
+        results.figure("shopcare check faults on the result", 0 if check.returncode == 0 else 1, "", target_max=0),
+    ]
+    results.write(args.json, "catalogue", figures,
+                  setup=f"{args.n:,} products, {args.lookups} lookups, {args.searches} searches each, "
+                        f"{args.runs} import run(s) each")
     return 0
 
 

@@ -58,3 +58,25 @@ def test_report_help_names_what_it_does(home):
         assert proc.returncode == 0
         text = " ".join(proc.stdout.split())
         assert all(e in text for e in expected), (words, proc.stdout)
+
+
+def test_eod_lists_whole_to_a_csv_and_list_needs_a_table_file(home, tmp_path):
+    import csv
+    import stat
+
+    assert run(home, "demo", "--members", "40", "--days", "3", "--seed", "3").returncode == 0
+    out = tmp_path / "lists.csv"
+    proc = run(home, "--lang", "en", "report", "eod", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "recorded in the audit log" in proc.stdout and stat.S_IMODE(out.stat().st_mode) == 0o600
+    with open(out, encoding="utf-8-sig", newline="") as f:
+        header = next(csv.reader(f))
+    assert header[:4] == ["list", "member_id", "name", "phone"]
+    one = run(home, "report", "eod", "--list", "at-risk", "-o", str(tmp_path / "risk.csv"))
+    assert one.returncode == 0, one.stderr
+    with open(tmp_path / "risk.csv", encoding="utf-8-sig", newline="") as f:
+        assert {r["list"] for r in csv.DictReader(f)} <= {"at-risk"}
+    alone = run(home, "report", "eod", "--list", "at-risk")
+    assert alone.returncode == 2 and "-o FILE.csv" in alone.stderr
+    bad = run(home, "report", "eod", "--list", "nobody", "-o", str(tmp_path / "x.csv"))
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr

@@ -26,6 +26,7 @@ def _shop(ctx, db, n=23):
         with db.engine.begin() as conn:
             conn.execute(update(Member).where(Member.id == v.id).values(
                 total_spent=(i * 7919) % 1000, wallet_principal=(i * 31) % 17, wallet_bonus=i % 3,
+                points_balance=(i * 37) % 11,
                 last_visit_at=None if i % 4 == 0 else datetime(2026, 1, 1) + timedelta(hours=(i * 13) % 29)))
     return ids
 
@@ -49,7 +50,8 @@ def test_pages_walk_every_member_once_in_order(ctx, db, sort, desc):
     with db.session(write=False) as s:
         rows = s.query(Member).all()
         key = {"last_visit": lambda m: m.last_visit_at, "name": lambda m: m.name_key,
-               "total_spent": lambda m: m.total_spent, "balance": lambda m: m.wallet_principal + m.wallet_bonus}[sort]
+               "total_spent": lambda m: m.total_spent, "balance": lambda m: m.wallet_principal + m.wallet_bonus,
+               "points": lambda m: m.points_balance}[sort]
         with_value = sorted((m for m in rows if key(m) is not None), key=lambda m: (key(m), m.id), reverse=desc)
         without = sorted((m for m in rows if key(m) is None), key=lambda m: m.id, reverse=desc)
         expected = [m.id for m in with_value + without]  # never-visited members come last either way
@@ -143,8 +145,9 @@ def test_adjust_is_refused_to_a_cashier_by_the_service(ctx, cashier_ctx):
     assert members.get_member(ctx, v.id).wallet_principal == 0
 
 
-@pytest.mark.parametrize("sort,index", [("total_spent", "ix_members_spent_sort"), ("balance", "ix_members_balance_sort")])
-def test_a_page_sorted_by_spend_or_balance_is_read_off_its_index(ctx, db, sort, index):
+@pytest.mark.parametrize("sort,index", [("total_spent", "ix_members_spent_sort"), ("balance", "ix_members_balance_sort"),
+                                        ("points", "ix_members_points_sort"), ("last_visit", "ix_members_visit_sort")])
+def test_a_page_sorted_by_spend_balance_points_or_visit_is_read_off_its_index(ctx, db, sort, index):
     """SQLite answers the list's own statement from the sort index, without sorting the table (a
     full sort took 88 ms at 200,000 members; docs/benchmarks.md)."""
     from sqlalchemy import event

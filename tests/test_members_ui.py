@@ -195,6 +195,12 @@ def test_sorting_goes_through_the_service(qtbot, ctx, db, state):
     settle(qtbot, state)
     spent = [r.total_spent for r in screen.model.rows]
     assert spent == sorted(spent)
+    points = next(i for i, c in enumerate(__import__("app.ui.members.member_model", fromlist=["COLUMNS"]).COLUMNS)
+                  if c[0] == "points")
+    screen._header_clicked(points)   # points sort too (ix_members_points_sort), most first
+    settle(qtbot, state)
+    held = [r.points for r in screen.model.rows]
+    assert screen.model.sort_key == "points" and held == sorted(held, reverse=True)
 
 
 @pytest.mark.slow

@@ -103,3 +103,19 @@ def test_nobody_found_and_a_failing_report_are_said_plainly(qtbot, shop, monkeyp
     qtbot.waitUntil(lambda: "Cannot write the report" in screen.status.text(), timeout=30_000)
     assert screen.eod_button.isEnabled() and screen.current is None
     state.tasks.wait()
+
+
+def test_the_full_lists_are_one_click_away_and_written_off_the_ui_thread(qtbot, shop, tmp_path):
+    import stat
+
+    member(shop, "13900139000", "寿星", birthday="1990-03-02")
+    screen, state = open_screen(qtbot, shop)
+    screen.day.setDate(QDate(2026, 3, 2))
+    assert screen.lists_button.isVisible()                 # the owner: allowed to export
+    out = tmp_path / "lists.csv"
+    screen.save_lists(out)
+    qtbot.waitUntil(lambda: "recorded in the audit log" in screen.status.text(), timeout=30_000)
+    assert screen.lists_button.isEnabled() and stat.S_IMODE(out.stat().st_mode) == 0o600
+    text = out.read_text(encoding="utf-8-sig")
+    assert "birthdays-today" in text and "寿星" in text and "+8613900139000" in text
+    state.tasks.wait()

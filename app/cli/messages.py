@@ -117,6 +117,8 @@ MESSAGES: dict[str, str] = {
                             "last 4 digits). Logs are kept in {logs}"),
     "rfm_exported": NC_("cli:rfm_exported", "{rows} members written to {path} (as of {as_of})"),
     "product_sales_exported": NC_("cli:product_sales_exported", "{rows} rows written to {path} (recorded in the audit log)"),
+    "eod_lists_exported": NC_("cli:eod_lists_exported", "{rows} list rows written to {path} (recorded in the audit log)"),
+    "eod_list_needs_file": NC_("cli:eod_list_needs_file", "--list writes the whole lists to a table: give -o FILE.csv or -o FILE.xlsx"),
     "interrupted": NC_("cli:interrupted", "interrupted"),
     "demo_count": NC_("cli:demo_count", "  {what}: {n}"),
 }
@@ -164,6 +166,8 @@ PLURALS: dict[str, tuple[str, tuple[str, str]]] = {
                                       "{rows} products written to {path} (recorded in the audit log)")),
     "product_sales_exported": ("rows", NN_("{rows} row written to {path} (recorded in the audit log)",
                                       "{rows} rows written to {path} (recorded in the audit log)")),
+    "eod_lists_exported": ("rows", NN_("{rows} list row written to {path} (recorded in the audit log)",
+                                       "{rows} list rows written to {path} (recorded in the audit log)")),
 }
 
 

@@ -58,6 +58,7 @@ summary:
   shopcare stock low                products at or below their reorder level
   shopcare stock history SKU        a product's stock movements
   shopcare report eod [--date D] [-o FILE.pdf]  end-of-day member report
+  shopcare report eod [--date D] [--list NAME] -o FILE.csv   its lists per member, whole (owner, audited)
   shopcare report statement MEMBER [--from D] [--to D] [-o FILE.pdf]   one member's statement
   shopcare report products [--from D] [--to D] [--by product|category] [-o FILE.csv|FILE.xlsx]
   shopcare report care [--from D] [--to D]      care results: who came back after each kind of care, satisfaction
@@ -300,11 +301,21 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                                     "drawer, stored value topped up, spent and outstanding (principal and "
                                     "bonus), points, vouchers, new members, texts and their segments, top "
                                     "products, cashiers, birthdays today and tomorrow, valuable members at "
-                                    "risk. Every figure is read from the ledgers.",
+                                    "risk, points soon to expire. Every figure is read from the ledgers. Each "
+                                    "list per member shows its first 20 (biggest spenders, or most points "
+                                    "lapsing) and says how many more; -o FILE.csv (or .xlsx) writes the whole "
+                                    "lists instead of the PDF, one row per member with the list in the first "
+                                    "column and the full phone number (owner only, audited), e.g. "
+                                    "shopcare report eod --date 2026-12-04 --list at-risk -o at-risk.csv",
                         formatter_class=_Formatter)
     c.add_argument("--date", metavar="D", type=day, default=None, help="the day, YYYY-MM-DD (default: today)")
     c.add_argument("-o", "--output", metavar="FILE.pdf", type=Path, default=None,
-                   help="where to write the PDF (default: reports/eod-YYYY-MM-DD.pdf in the data dir)")
+                   help="where to write the PDF (default: reports/eod-YYYY-MM-DD.pdf in the data dir); "
+                        "FILE.csv or FILE.xlsx: the whole lists per member instead")
+    c.add_argument("--list", dest="lists", metavar="NAME", action="append",
+                   choices=("birthdays-today", "birthdays-tomorrow", "at-risk", "expiring"),
+                   help="with -o FILE.csv: only this list (birthdays-today, birthdays-tomorrow, at-risk, "
+                        "expiring; repeat for more; default: all)")
     c.set_defaults(func=cmd_report_eod)
     c = rsub.add_parser("statement", help="one member's statement over a period",
                         description="A member's statement: opening and closing stored value and points, and "

@@ -7,6 +7,14 @@ from app.errors import ShopError
 
 
 def cmd_report_eod(env: Env) -> int:
+    from app.services.base import export
+
+    output, lists = env.args.output, getattr(env.args, "lists", None)
+    if output is not None and output.suffix.lower() in export.FORMATS:
+        return _eod_lists(env, output, lists)
+    if lists:
+        env.say_err(msg("eod_list_needs_file", env.lang))
+        return EXIT_ERROR
     from app.services.reports import eod, eod_pdf, report_files
 
     env.require_file()
@@ -17,6 +25,24 @@ def cmd_report_eod(env: Env) -> int:
     report_files.write_atomic(out, lambda p: eod_pdf.write_eod_pdf(report, p, env.lang))
     env.renamed(report_files.wanted(env.args.output, report_files.eod_name(day)), out)
     env.say(msg("report_written", env.lang, path=out))
+    return EXIT_OK
+
+
+def _eod_lists(env: Env, output, lists) -> int:
+    """``report eod -o FILE.csv|FILE.xlsx [--list NAME]...``: the report's lists per member, whole."""
+    from app.services.reports import eod_lists
+
+    eod_lists.check_lists(lists or None)
+    env.require_file()
+    ctx = env.owner_confirmed(env.open())
+    day = env.args.date or ctx.today()
+    progress = Progress(env.err)
+    with env.new_file(output) as out:
+        try:
+            n = eod_lists.export_eod_lists(ctx, out, day, lists or None, progress=progress)
+        finally:
+            progress.finish()
+    env.say(msg("eod_lists_exported", env.lang, rows=n, path=out))
     return EXIT_OK
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Amount, Base
@@ -49,7 +49,10 @@ class PointsEntry(Base):
     """A movement of a member's points. Credits carry the date they expire (FIFO consumption)."""
     __tablename__ = "points_entries"
     __table_args__ = (CheckConstraint(
-        "kind IN ('opening','earn','redeem','expire','adjust','refund')", name="kind"),)
+        "kind IN ('opening','earn','redeem','expire','adjust','refund')", name="kind"),
+        # Points lapsing per member (points.lapsing_between: the end-of-day report, care reminders)
+        # read every entry of each member from this index alone (0015_eod_indexes).
+        Index("ix_points_entries_fifo", "member_id", "expires_on", "points"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The import that brought this row in (import_batches.id), for `shopcare import undo`.
     import_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)

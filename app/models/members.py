@@ -27,6 +27,16 @@ class Member(Base):
               postgresql_where=text("erased_at IS NULL")),
         Index("ix_members_balance_sort", text("(wallet_principal + wallet_bonus)"), "id",
               sqlite_where=text("erased_at IS NULL"), postgresql_where=text("erased_at IS NULL")),
+        # Points and last visit likewise (0015_eod_indexes).
+        Index("ix_members_points_sort", "points_balance", "id", sqlite_where=text("erased_at IS NULL"),
+              postgresql_where=text("erased_at IS NULL")),
+        Index("ix_members_visit_sort", "last_visit_at", "id", sqlite_where=text("erased_at IS NULL"),
+              postgresql_where=text("erased_at IS NULL")),
+        # The end-of-day report's valuable members at risk (reports/eod.py): only members with three
+        # visits or more, covering what the test reads, spend first for the top of the list.
+        Index("ix_members_at_risk", "total_spent", "id", "last_visit_at", "join_date", "visits", "erased_at",
+              sqlite_where=text("erased_at IS NULL AND visits >= 3"),
+              postgresql_where=text("erased_at IS NULL AND visits >= 3")),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The import that brought this row in (import_batches.id), for `shopcare import undo`.
@@ -65,7 +75,7 @@ class Member(Base):
     total_spent: Mapped[int] = mapped_column(Amount, default=0)  # net of refunds; drives tier upgrades
     visits: Mapped[int] = mapped_column(Integer, default=0)
     last_visit_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # the end-of-day "new members"
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)
 

@@ -219,6 +219,12 @@ def render_members(state, folder: str | Path) -> list[Path]:
         screen.show()
         _settle(state)
         _shot(screen, out, f"members_list_{lang}", saved)
+        # sorted by points (its column header; read off ix_members_points_sort)
+        from app.ui.members.member_model import SORT_COLUMN
+
+        screen._header_clicked(SORT_COLUMN["points"])
+        _settle(state)
+        _shot(screen, out, f"members_list_points_{lang}", saved)
 
         if member_id is not None:
             page = screen.open_member(member_id)

@@ -234,6 +234,18 @@ def lapsing_between(t: Ctx, after: date, until: date) -> dict[int, int]:
     return {int(mid): int(pts) for mid, pts in t.s.execute(_due_between_query(after, until)).all()}
 
 
+def lapsing_summary(t: Ctx, after: date, until: date, top: int) -> tuple[int, int, list[tuple[int, int]]]:
+    """(members, points) lapsing after ``after`` up to ``until``, and the ``top`` members with the most
+    [(member id, points)], counted in the database (window functions: no row per member crosses to
+    Python): the end-of-day report's "soon to expire"."""
+    q = _due_between_query(after, until).order_by(None).subquery()
+    rows = t.s.execute(select(q.c.member_id, q.c.pts, func.count().over(), func.sum(q.c.pts).over())
+                       .order_by(q.c.pts.desc(), q.c.member_id).limit(max(1, top))).all()
+    if not rows:
+        return 0, 0, []
+    return int(rows[0][2]), int(rows[0][3]), [(int(m), int(p)) for m, p, _n, _s in rows[:top]]
+
+
 def expiry_dates_between(t: Ctx, after: date, until: date) -> list[date]:
     """The days after ``after`` up to ``until`` on which some credit expires."""
     pe = PointsEntry

@@ -5,13 +5,19 @@ vouchers, messages), so it reconciles with the books: ``tests/test_eod.py`` reco
 from the database in plain Python. Amounts are integer minor units; formatting is the PDF's job.
 A day is [00:00, 24:00) shop time (the clock's naive local time), for the whole shop: with several
 tills, "cash expected" is what all the drawers together should hold above their floats.
+
+The lists per member (birthdays today and tomorrow, valuable members at risk, points soon to
+expire) are bounded whatever the member count: the report carries the top ``LIST_TOP`` of each (by
+total spent, or by the points lapsing) and how many there are in all; the whole lists go to a CSV or
+XLSX file with ``reports/eod_lists.py`` (the PDF says where). Every list's query reads an index:
+``tests/test_eod.py`` checks SQLite's plans.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 
 from app import i18n
 from app.models import (Member, Message, Payment, PointsEntry, Sale, SaleLine, Staff, Topup, WalletEntry)
@@ -23,9 +29,13 @@ from app.services.base.days import check_day
 from app.services.ledger import points
 
 TOP_PRODUCTS = 10
-AT_RISK = 10
+LIST_TOP = 20           # members shown per list in the report; the rest are counted ("and 1,226 more")
+AT_RISK = LIST_TOP
 EXPIRING_DAYS = 30      # "soon to expire": points lapsing in the 30 days after the report's day
-EXPIRING_LIST = 10
+EXPIRING_LIST = LIST_TOP
+AT_RISK_MIN_VISITS = 3  # written into the SQL as a constant: ix_members_at_risk is partial on it
+AT_RISK_MIN_DAYS = 45
+AT_RISK_GAPS = 2.5
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,14 @@ class EodReport:
     birthdays_tomorrow: tuple[MemberRow, ...]
     at_risk: tuple[MemberRow, ...]
     expiring_soon: tuple[ExpiringRow, ...] = ()   # the members with the most points lapsing soon
+    # how many each list holds in all (the lists above are the first LIST_TOP)
+    birthdays_today_count: int = 0
+    birthdays_tomorrow_count: int = 0
+    at_risk_count: int = 0
+
+    @property
+    def expiring_count(self) -> int:
+        return self.points_expiring.count
 
     @property
     def net_sales(self) -> int:
@@ -209,7 +227,8 @@ def eod_report(ctx: Ctx, day: date | None = None) -> EodReport:
                                                                .where(PointsEntry.created_at >= end)).scalar() or 0)
 
         # Points about to lapse (first in, first out, as the ledger stands now), and who holds the most.
-        expiring = points.lapsing_between(t, day, day + timedelta(days=EXPIRING_DAYS))
+        n_expiring, expiring_points, expiring = points.lapsing_summary(
+            t, day, day + timedelta(days=EXPIRING_DAYS), EXPIRING_LIST)
 
         vouchers = _tally(s.execute(
             select(func.count(Payment.id), func.sum(Payment.amount)).join(Sale, Sale.id == Payment.sale_id)
@@ -251,17 +270,24 @@ def eod_report(ctx: Ctx, day: date | None = None) -> EodReport:
             points_issued=pts.get("earn", 0), points_redeemed=pts.get("redeem", 0),
             points_expired=pts.get("expire", 0),
             points_other=pts.get("refund", 0) + pts.get("adjust", 0) + pts.get("opening", 0),
-            points_outstanding=points_outstanding, points_expiring=Tally(len(expiring), sum(expiring.values())),
+            points_outstanding=points_outstanding, points_expiring=Tally(n_expiring, expiring_points),
             vouchers_redeemed=vouchers, new_members=new_members,
             texts_sent=int(texts_sent or 0), texts_failed=int(texts_failed or 0),
             texts_deferred=int(texts_deferred or 0), text_segments=int(segments or 0),
             top_products=tuple(ProductRow(sku, name, int(q), int(a), None if uncosted else int(c or 0))
                                for sku, name, q, a, c, uncosted in top),
             cashiers=tuple(CashierRow(n or "", int(c), int(a)) for n, c, a in cashiers),
-            birthdays_today=_birthdays(t, day), birthdays_tomorrow=_birthdays(t, day + timedelta(days=1)),
-            at_risk=_at_risk(t, end), expiring_soon=_expiring_rows(t, expiring, day),
+            birthdays_today=_birthdays(t, day, LIST_TOP), birthdays_tomorrow=_birthdays(t, day + timedelta(days=1), LIST_TOP),
+            at_risk=_at_risk(t, end, LIST_TOP), expiring_soon=_expiring_rows(t, expiring, day),
+            birthdays_today_count=_count(t, birthdays_query(day)),
+            birthdays_tomorrow_count=_count(t, birthdays_query(day + timedelta(days=1))),
+            at_risk_count=_count(t, at_risk_query(end)),
         )
     return report
+
+
+def _count(t: Ctx, q) -> int:
+    return int(t.s.execute(select(func.count()).select_from(q.order_by(None).subquery())).scalar() or 0)
 
 
 def _member_rows(t: Ctx, q, note) -> tuple[MemberRow, ...]:
@@ -275,42 +301,74 @@ def _member_rows(t: Ctx, q, note) -> tuple[MemberRow, ...]:
                  for r in rows)
 
 
-def _birthdays(t: Ctx, day: date) -> tuple[MemberRow, ...]:
+def birthdays_query(day: date):
     """Members whose birthday, solar or lunar, falls on ``day``, most valuable first (the care
-    engine's conventions: 29 February on the 28th, a missing leap month or lunar day 30 moved)."""
-    from app.services.care.dates import lunar_keys_on, lunar_of, solar_keys_on
+    engine's conventions: 29 February on the 28th, a missing leap month or lunar day 30 moved);
+    read off ix_members_birthday."""
+    from app.services.care.dates import lunar_keys_on, solar_keys_on
 
     solar = [and_(Member.birthday_calendar == "solar", Member.birthday_month == m, Member.birthday_day == d)
              for m, d in solar_keys_on(day)]
     lunar = [and_(Member.birthday_calendar == "lunar", Member.birthday_month == m, Member.birthday_day == d,
                   Member.birthday_leap_month.is_(leap))
              for m, d, leap in lunar_keys_on(day)]
+    return (select(Member.id, Member.name, Member.phone, Member.total_spent, Member.birth_year,
+                   Member.birthday_calendar)
+            .where(Member.erased_at.is_(None), or_(*solar, *lunar))
+            .order_by(Member.total_spent.desc(), Member.id))
+
+
+def age_on(day: date):
+    """The age a birthday row (of ``birthdays_query``) turns on ``day``: "" without a birth year."""
+    from app.services.care.dates import lunar_of
+
     lunar_year = lunar_of(day)[0]
-    q = (select(Member.id, Member.name, Member.phone, Member.total_spent, Member.birth_year, Member.birthday_calendar)
-         .where(Member.erased_at.is_(None), or_(*solar, *lunar))
-         .order_by(Member.total_spent.desc(), Member.id))
 
     def age(r) -> str:
         if not r.birth_year:
             return ""
         return str((lunar_year if r.birthday_calendar == "lunar" else day.year) - r.birth_year)
 
-    return _member_rows(t, q, age)
+    return age
 
 
-def _at_risk(t: Ctx, end: datetime) -> tuple[MemberRow, ...]:
+def _birthdays(t: Ctx, day: date, limit: int | None = None) -> tuple[MemberRow, ...]:
+    q = birthdays_query(day)
+    return _member_rows(t, q if limit is None else q.limit(limit), age_on(day))
+
+
+def at_risk_query(end: datetime):
     """Valuable members who stopped coming: at least 3 visits, and the days since the last visit
-    are more than 45 and more than 2.5 times their own average gap, biggest spenders first."""
+    are more than 45 and more than 2.5 times their own average gap, biggest spenders first.
+
+    Written for ix_members_at_risk (partial on ``visits >= 3``, so the 3 is a constant in the SQL,
+    and covering every column the test reads): the count walks that index alone and the top of the
+    list reads it backwards by total spent, stopping at the limit (id, total spent and the days away:
+    the index holds them all). "Away more than 45 days" is a
+    difference of days rather than ``last_visit_at < cut``, so SQLite does not pick the last-visit
+    index instead (it matches most members of a shop open a while, each read from the table)."""
     away = days_between(end, Member.last_visit_at)
-    q = (select(Member.id, Member.name, Member.phone, Member.total_spent, away.label("away"))
-         .where(Member.erased_at.is_(None), Member.visits >= 3, Member.last_visit_at < end - timedelta(days=45),
-                away * Member.visits > 2.5 * days_between(Member.last_visit_at, Member.join_date))
-         .order_by(Member.total_spent.desc(), Member.id).limit(AT_RISK))
-    return _member_rows(t, q, lambda r: str(int(r.away)))
+    return (select(Member.id, Member.total_spent, away.label("away"))
+            .where(Member.erased_at.is_(None), Member.visits >= literal_column(str(AT_RISK_MIN_VISITS)),
+                   away > AT_RISK_MIN_DAYS,
+                   away * Member.visits > AT_RISK_GAPS * days_between(Member.last_visit_at, Member.join_date))
+            .order_by(Member.total_spent.desc(), Member.id.desc()))
 
 
-def _expiring_rows(t: Ctx, expiring: dict[int, int], day: date) -> tuple[ExpiringRow, ...]:
-    top = sorted(expiring.items(), key=lambda kv: (-kv[1], kv[0]))[:EXPIRING_LIST]
+def _at_risk(t: Ctx, end: datetime, limit: int | None = None) -> tuple[MemberRow, ...]:
+    # The index answers the ids alone (a covering read); then the names of those few.
+    q = at_risk_query(end)
+    top = t.s.execute(q if limit is None else q.limit(limit)).all()
+    if not top:
+        return ()
+    away = {r.id: r.away for r in top}
+    rows = _member_rows(t, select(Member.id, Member.name, Member.phone, Member.total_spent)
+                        .where(Member.id.in_(list(away))), lambda r: str(int(away[r.id])))
+    order = {r.id: i for i, r in enumerate(top)}
+    return tuple(sorted(rows, key=lambda m: order[m.member_id]))
+
+
+def _expiring_rows(t: Ctx, top: list[tuple[int, int]], day: date) -> tuple[ExpiringRow, ...]:
     if not top:
         return ()
     people = {r.id: r for r in t.s.execute(select(Member.id, Member.name, Member.phone)

@@ -4,6 +4,10 @@ The figures come from ``eod.eod_report``; this module only lays them out: key fi
 sales and payments (with a payment-mix pie and sales by hour as bars: a picture reads faster than
 a table there), the drawer, stored value, points, vouchers/members/texts, top products, cashiers,
 birthdays, the valuable members at risk and the points soon to expire.
+
+The report stays a few pages whatever the member count: each list per member shows its first
+``eod.LIST_TOP`` rows and says how many more there are and where the whole list is (Reports › End of
+day › Save the full lists, or ``shopcare report eod -o FILE.csv``).
 """
 from __future__ import annotations
 
@@ -94,6 +98,8 @@ LABELS: dict[str, str] = {
     "at_risk_note": NC_("eod:at_risk_note", "Three visits or more, and away more than 45 days and 2.5 times their usual gap."),
     "days_away": NC_("eod:days_away", "Days away"),
     "none": NC_("eod:none", "None"),
+    "more": NC_("eod:more", "… and {n} more. The full list: Reports › End of day › Save the full lists (CSV), "
+                            "or shopcare report eod --date {day} -o lists.csv"),
     "page": NC_("eod:page", "Page {n}"),
 }
 
@@ -225,18 +231,28 @@ def write_eod_pdf(report: EodReport, path: str | Path, lang: str | None = None) 
             data = [[w, *row] for w, row in zip(when, data, strict=True)]
         return pdf.table([head, *data], cols, numeric_from=len(head) - 2)
 
+    def more(shown: int, total: int) -> list:
+        """"… and 1,226 more", with where the whole list is, under a list cut at LIST_TOP."""
+        if total <= shown:
+            return []
+        return [Spacer(1, 1.5 * mm), Paragraph(L("more", n=N(total - shown), day=report.day.isoformat()), st["small"])]
+
     birthdays = report.birthdays_today + report.birthdays_tomorrow
     story.append(section(L("sec_birthdays"), members(
-        birthdays, L("age"), [L("today")] * len(report.birthdays_today) + [L("tomorrow")] * len(report.birthdays_tomorrow))))
+        birthdays, L("age"), [L("today")] * len(report.birthdays_today) + [L("tomorrow")] * len(report.birthdays_tomorrow)),
+        *more(len(birthdays), max(report.birthdays_today_count, len(report.birthdays_today))
+              + max(report.birthdays_tomorrow_count, len(report.birthdays_tomorrow)))))
     story.append(section(L("sec_at_risk"), Paragraph(L("at_risk_note"), st["small"]), Spacer(1, 2 * mm),
-                         members(report.at_risk, L("days_away"))))
+                         members(report.at_risk, L("days_away")),
+                         *more(len(report.at_risk), report.at_risk_count)))
     soon = [[L("name"), L("phone"), L("expiring_points"), L("expiring_first")]] + [
         [r.name, r.masked_phone, N(r.points), format_date(r.first_on, "medium", locale=i18n.babel_locale(lang))]
         for r in report.expiring_soon]
     story.append(section(L("sec_expiring"), Paragraph(L("expiring_note", days=N(EXPIRING_DAYS)), st["small"]),
                          Spacer(1, 2 * mm),
                          pdf.table(soon, [width * 0.30, width * 0.24, width * 0.18, width * 0.28], numeric_from=2)
-                         if report.expiring_soon else Paragraph(L("none"), st["body"])))
+                         if report.expiring_soon else Paragraph(L("none"), st["body"]),
+                         *more(len(report.expiring_soon), report.expiring_count)))
 
     pdf.build_a4(path, story, title=f"{L('title')} {report.day.isoformat()}", author=report.shop_name,
                  footer_left=f"{report.shop_name} · {L('title')} · {report.day.isoformat()}",

@@ -19,7 +19,7 @@ COLUMNS = [
     ("phone", QT_TRANSLATE_NOOP("MemberListModel", "Phone"), None),
     ("tier", QT_TRANSLATE_NOOP("MemberListModel", "Tier"), None),
     ("balance", QT_TRANSLATE_NOOP("MemberListModel", "Balance"), "balance"),
-    ("points", QT_TRANSLATE_NOOP("MemberListModel", "Points"), None),
+    ("points", QT_TRANSLATE_NOOP("MemberListModel", "Points"), "points"),
     ("spent", QT_TRANSLATE_NOOP("MemberListModel", "Total spent"), "total_spent"),
     ("visits", QT_TRANSLATE_NOOP("MemberListModel", "Visits"), None),
     ("last", QT_TRANSLATE_NOOP("MemberListModel", "Last visit"), "last_visit"),

@@ -102,7 +102,7 @@ class MembersScreen(QWidget):
         self.empty_panel = self._empty_panel()
         outer.addWidget(self.empty_panel, 1)
         self.hint = QLabel(self.tr("Enter open · F4 new member · F5 top up · F6 edit · Ctrl+F search · "
-                                   "click Name, Balance, Total spent or Last visit to sort"), self)
+                                   "click Name, Balance, Points, Total spent or Last visit to sort"), self)
         self.hint.setProperty("role", "muted")
         outer.addWidget(self.hint)
 

@@ -87,6 +87,15 @@ class ReportsScreen(QWidget):
         self.eod_button.setProperty("primary", True)
         self.eod_button.clicked.connect(self.make_eod)
         eod_box.addWidget(self.eod_button)
+        # The PDF shows the top of each list per member; the whole lists (full phone numbers) are the
+        # owner's, with the owner's password, audited, like every export.
+        self.lists_button = QPushButton(self.tr("Save the full lists (CSV)…"), eod_card)
+        self.lists_button.setToolTip(self.tr("Birthdays today and tomorrow, valuable members at risk and points "
+                                             "soon to expire: every member, not only the report's top 20"))
+        self.lists_button.clicked.connect(self.choose_lists)
+        self.lists_button.setVisible(state.role_allowed("export"))
+        state.actor_changed.connect(lambda _a: self.lists_button.setVisible(state.role_allowed("export")))
+        eod_box.addWidget(self.lists_button)
         side.addWidget(eod_card)
 
         # Member statement.
@@ -178,6 +187,40 @@ class ReportsScreen(QWidget):
                              lambda report: self._write(lambda p: eod_pdf.write_eod_pdf(report, p, lang),
                                                         report_files.eod_name(day)),
                              self._failed)
+
+    def choose_lists(self) -> None:
+        day = _pydate(self.day.date())
+        path, _filter = QFileDialog.getSaveFileName(
+            self, self.tr("Save the full lists"), str(Path.home() / f"eod-lists-{day.isoformat()}.csv"),
+            self.tr("CSV file (*.csv);;Excel workbook (*.xlsx)"))
+        if path:
+            self.save_lists(path, day)
+
+    def save_lists(self, path: str | Path, day: date | None = None) -> None:
+        """The whole lists of ``day`` (the day chosen) to ``path``, once the owner's password has been
+        typed (the service refuses without it); written on the db worker."""
+        from app.services.reports import eod_lists
+        from app.ui.settings.owner_password import ask_owner
+        from app.ui.widgets import run
+
+        day = day or _pydate(self.day.date())
+
+        def go(ctx) -> None:
+            self.lists_button.setEnabled(False)
+            self._say(self.tr("Writing the lists…"))
+
+            def done(rows: int) -> None:
+                self.lists_button.setEnabled(True)
+                self._say(self.tr("Written to {file} (rows: {n}; recorded in the audit log)").format(
+                    file=str(path), n=self.state.number(rows)))
+
+            def failed(exc: BaseException) -> None:
+                self.lists_button.setEnabled(True)
+                self._say(self.state.error_text(exc), error=True)
+
+            run(self, lambda: eod_lists.export_eod_lists(ctx, path, day), done, failed)
+
+        self.password_dialog = ask_owner(self.state, self, "export", go)
 
     # --- statements -------------------------------------------------------------------------------
     def find_member(self) -> None:
