@@ -125,10 +125,24 @@ def cmd_care_preview(env: Env) -> int:
     return EXIT_OK
 
 
+class _Rules:
+    """The care rules' names for ``--rule``, read from care.config only when argparse asks (a value
+    given, or the help shown): building the parser for every command must not import the models."""
+
+    def _names(self) -> tuple[str, ...]:
+        from app.services.care.config import RULES
+
+        return RULES
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
+
+
 def add_commands(csub, formatter, day) -> None:
     """The care settings commands, under ``shopcare care``."""
-    from app.services.care.config import RULES
-
     cfg = csub.add_parser("config", help="show or change the care settings (lead times, thresholds, tier plans)",
                           description="The care engine's settings (docs/care.md): lead times, cut-offs, win-back and "
                                       "repurchase thresholds, tier care plans, approval. 'set' takes a value as "
@@ -171,8 +185,8 @@ def add_commands(csub, formatter, day) -> None:
                         description="What tomorrow's care run (or D's) would do with the settings as saved: the "
                                     "member (phone masked), the rule, the text or the task. Writes nothing.",
                         formatter_class=formatter)
-    p.add_argument("--rule", action="append", choices=RULES, default=None,
-                   help="only this rule (may be given more than once)")
+    p.add_argument("--rule", metavar="RULE", action="append", choices=_Rules(), default=None,
+                   help="only this rule (may be given more than once): %(choices)s")
     p.add_argument("--date", metavar="D", type=day, default=None, help="the day, YYYY-MM-DD (default tomorrow)")
     p.add_argument("--limit", type=int, default=50, help="show at most N actions (default 50)")
     p.set_defaults(func=cmd_care_preview)

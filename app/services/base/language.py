@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 import os
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING
 
 from app import i18n
-from app.models import Setting
-from app.services.base.context import Ctx
+
+if TYPE_CHECKING:
+    from app.services.base.context import Ctx
 
 LANGUAGES = tuple(i18n.LANGUAGES)
 
@@ -26,8 +26,12 @@ def language_from_env(environ: dict | None = None) -> str:
 
 def configured_language(ctx: Ctx) -> str | None:
     """The shop's language setting when someone has set it, else None."""
+    # Plain SQL, imported here: every command asks language_from_env before parsing its arguments
+    # (--help included), and most ask this one before their work: neither needs the models.
+    from sqlalchemy import text
+
     with ctx.tx(write=False) as t:
-        raw = t.s.execute(select(Setting.value).where(Setting.key == "language")).scalar()
+        raw = t.s.execute(text("SELECT value FROM settings WHERE key = 'language'")).scalar()
     if raw is None:
         return None
     try:

@@ -6,18 +6,44 @@ Rule: imports sales/, analytics/ and below; never reports/ or admin/.
     report = care.run(ctx, date(2027, 3, 2), dry_run=False)
 
 See docs/care.md for the rules, their keys, the catch-up and the lunar conventions.
-"""
-from app.services.care.config import CareConfig, load as load_config, update as update_config
-from app.services.care.dates import lunar_to_solar, solar_term
-from app.services.care.engine import CareOutcome, CareReport, RuleCount, run
-from app.services.care.holiday_calendar import (HolidayEntry, add_holiday, calendar, choices, next_date,
-                                                remove_holiday, reset_calendar, set_calendar)
-from app.services.care.preview import CarePreview, PreviewRow, preview
-from app.services.care.rhythm import WinbackResults, lapsed_members, overdue_cycles, winback_results
 
-__all__ = [
-    "CareConfig", "CareOutcome", "CarePreview", "CareReport", "HolidayEntry", "PreviewRow", "RuleCount",
-    "WinbackResults", "add_holiday", "calendar", "choices", "lapsed_members", "load_config", "lunar_to_solar",
-    "next_date", "overdue_cycles", "preview", "remove_holiday", "reset_calendar", "run", "set_calendar",
-    "solar_term", "update_config", "winback_results",
-]
+Names are imported on first use (PEP 562): importing one light module of the package
+(``care.config`` for the command line's choices) must not import the engine, lunar-python and
+holidays with it.
+"""
+from __future__ import annotations
+
+import importlib
+
+_WHERE = {
+    "CareConfig": "config", "load_config": "config:load", "update_config": "config:update",
+    "lunar_to_solar": "dates", "solar_term": "dates",
+    "CareOutcome": "engine", "CareReport": "engine", "RuleCount": "engine", "run": "engine",
+    "HolidayEntry": "holiday_calendar", "add_holiday": "holiday_calendar", "calendar": "holiday_calendar",
+    "choices": "holiday_calendar", "next_date": "holiday_calendar", "remove_holiday": "holiday_calendar",
+    "reset_calendar": "holiday_calendar", "set_calendar": "holiday_calendar",
+    "CarePreview": "preview", "PreviewRow": "preview", "preview": "preview",
+    "WinbackResults": "rhythm", "lapsed_members": "rhythm", "overdue_cycles": "rhythm",
+    "winback_results": "rhythm",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    where = _WHERE.get(name)
+    if where is None:   # a submodule (care.engine, care.campaigns…) or a missing name
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    module, _, attr = where.partition(":")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), attr or name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

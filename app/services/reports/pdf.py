@@ -58,11 +58,11 @@ def cjk_font() -> FontInfo:
             if not path.is_file():
                 continue
             try:
-                pdfmetrics.registerFont(TTFont(FONT, str(path), subfontIndex=0))
+                pdfmetrics.registerFont(_cached_font(path, TTFont))
             except (TTFError, OSError, ValueError):
                 continue  # CFF outlines, a damaged file: try the next
             # Headings use the same face one size up: the CJK fonts found here have no bold file, and
-            # parsing a CJK font costs ~0.35 s a face.
+            # parsing a CJK font costs ~0.35 s a face (once per machine: see _cached_font).
             _font = FontInfo(FONT, FONT, str(path), True)
             return _font
         from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -70,6 +70,119 @@ def cjk_font() -> FontInfo:
         pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
         _font = FontInfo("STSong-Light", "STSong-Light", None, False)
         return _font
+
+
+# --- the parsed font, kept between processes ----------------------------------------------------
+# reportlab parses a CJK TrueType file (30,000 characters' glyph ids and widths) every time a process
+# registers it: ~0.35-0.5 s of every `shopcare report eod`. The parsed face is kept in the user's
+# cache folder (private: 0700 folder, 0600 file, read only when this user owns it and nobody else
+# may write it), keyed on the font file's path, size and modification time and on the reportlab
+# and Python versions; the file's bytes themselves are read again from the font (they are what a
+# PDF's subset is cut from). A stale, damaged or foreign cache file is ignored and parsed afresh.
+_FONT_CACHE_FORMAT = 1
+
+
+def _cache_file(path: Path) -> Path:
+    import hashlib
+    import sys
+
+    import reportlab
+
+    st = path.stat()
+    key = f"{_FONT_CACHE_FORMAT}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{reportlab.Version}|{sys.version_info[:2]}"
+    return paths.cache_dir() / "fonts" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".face")
+
+
+def _face_state(face) -> dict:
+    # _pdfScale is a lambda of unitsPerEm (rebuilt on load); _ttf_data is the font file itself.
+    return {k: v for k, v in vars(face).items() if k not in ("_pdfScale", "_ttf_data")}
+
+
+def _pdf_scale(units_per_em: int):
+    # reportlab's own (ttfonts.TTFontFile.extractInfo): font units to 1/1000 em
+    if units_per_em == 1000:
+        return lambda x: x
+    mult = 1000 / units_per_em
+    return lambda x: x * mult
+
+
+def _read_face(file: Path, path: Path):
+    import os
+    import pickle
+    import stat
+
+    from reportlab.pdfbase.ttfonts import TTFontFace
+
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if paths.POSIX and (st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) & 0o077):
+            return None   # not this user's own private file: never unpickled
+        try:
+            state = pickle.load(f)
+        except Exception:
+            return None
+    data = path.read_bytes()
+    if not isinstance(state, dict) or state.get("filename") != str(path) or len(data) != path.stat().st_size:
+        return None
+    face = TTFontFace.__new__(TTFontFace)
+    face.__dict__.update(state)
+    face._ttf_data = data
+    face._pdfScale = _pdf_scale(face.unitsPerEm)
+    return face
+
+
+def _write_face(file: Path, face) -> None:
+    import os
+    import pickle
+    import tempfile
+
+    try:
+        paths.private_dir(file.parent)
+        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".face.")   # 0600
+        with os.fdopen(fd, "wb") as out:
+            pickle.dump(_face_state(face), out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, file)
+    except OSError:   # a read-only or full cache folder: the next process parses again
+        pass
+
+
+def _cached_font(path: Path, ttfont_class):
+    """A reportlab TTFont named FONT for ``path`` (its first face), parsed once per machine."""
+    from reportlab.pdfbase.ttfonts import TTFontFace
+
+    try:
+        file = _cache_file(path)
+        face = _read_face(file, path)
+    except OSError:
+        file, face = None, None
+    if face is None:
+        face = TTFontFace(str(path), validate=0, subfontIndex=0)
+        if file is not None:
+            _write_face(file, face)
+    font = ttfont_class.__new__(ttfont_class)
+    _init_ttfont(font, face)
+    return font
+
+
+def _init_ttfont(font, face) -> None:
+    """What ``TTFont.__init__`` does once it has parsed the face (reportlab 4-5;
+    tests/test_pdf_font_cache.py compares the attributes with a font made the usual way)."""
+    from fnmatch import fnmatch
+    from weakref import WeakKeyDictionary
+
+    from reportlab import rl_config
+    from reportlab.pdfbase.ttfonts import TTEncoding
+
+    font.fontName = FONT
+    font.face = face
+    font.encoding = TTEncoding()
+    font.state = WeakKeyDictionary()
+    font._asciiReadable = rl_config.ttfAsciiReadable
+    font.shapable = not any(fnmatch(FONT, g) for g in getattr(rl_config, "unShapedFontGlob", ()) or ())
 
 
 def escape(text: str) -> str:
