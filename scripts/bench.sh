@@ -77,6 +77,7 @@ BENCHES=(
   "member_search|$PY benchmarks/bench_member_search.py $DB $Q --json J"
   "eod|$PY benchmarks/bench_eod.py $DB $Q --json J"
   "rfm|$PY benchmarks/bench_rfm.py $DB $Q --json J"
+  "rfm_history|$PY benchmarks/bench_rfm.py $Q --json J"
   "campaigns|$PY benchmarks/bench_campaigns.py $DB $Q --json J"
   "care|$PY benchmarks/bench_care.py $DB $Q --json J"
   "commands|$PY benchmarks/bench_commands.py $Q --json J"
