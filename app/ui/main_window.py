@@ -4,6 +4,7 @@ Screens are built the first time they are shown (the till first), so start-up st
 from __future__ import annotations
 
 import importlib
+import time
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -115,6 +116,22 @@ class MainWindow(QMainWindow):
         if callable(activated):
             QTimer.singleShot(0, activated)
         return widget
+
+    def start_background_later(self, limit_ms: int = 3000) -> None:
+        """The background sender, the care engine and the day's backup, started once the till is on
+        screen and its first loads are in (or after ``limit_ms``), so none of them delays the first
+        sale; each imports its modules on its worker."""
+        started = time.monotonic()
+
+        def go() -> None:
+            if self.state.tasks.busy and (time.monotonic() - started) * 1000 < limit_ms:
+                QTimer.singleShot(20, go)
+                return
+            self.start_background_sender()
+            self.start_background_care()
+            self.start_daily_backup()
+
+        QTimer.singleShot(0, go)
 
     def start_background_sender(self):
         """Deliver texts from this app while it runs (app/ui/texts/background_sender.py); its last
