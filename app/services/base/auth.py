@@ -32,9 +32,9 @@ _PIN = re.compile(r"^[0-9]{4,8}$", re.ASCII)
 def dummy_hash() -> str:
     """What login verifies when the name is unknown: an argon2 hash of nothing anyone types (never
     equal to a PIN), so an unknown name costs one argon2 verify like a wrong PIN, and the two answer
-    alike. Made once per process, at the first login (whatever the name) or before it on a worker
-    (the login dialog asks for it while the PIN is typed), never at import: hashing takes ~0.1 s
-    and every command and the till's start import this module."""
+    alike. Made once per process, never at import (hashing takes ~0.1 s and every command and the
+    till's start import this module): the login dialog has it made on a worker while the PIN is
+    typed, so the till's logins all cost one verify."""
     return _hasher.hash("no staff member has this PIN")
 
 
@@ -109,11 +109,10 @@ def login(ctx: Ctx, name: str, pin: str) -> Actor:
     which names exist."""
     key = " ".join(unicodedata.normalize("NFKC", name).split()) if isinstance(name, str) else ""
     typed = normal_pin(pin)
-    dummy = dummy_hash()   # made (once) before the lookup, so a first unknown name costs what a first known one does
     with ctx.tx() as t:
         row = t.s.execute(select(Staff).where(Staff.name == key, Staff.active.is_(True))).scalar() if key else None
         if row is None:
-            _matches(dummy, typed)
+            _matches(dummy_hash(), typed)
             raise PermissionDenied("pin_wrong")
         if row.failed_logins >= LOCK_AFTER:
             raise PermissionDenied("staff_locked", name=row.name)
