@@ -195,5 +195,8 @@ class MainWindow(QMainWindow):
         for worker in (self.state.sender, self.state.care):
             if worker is not None:
                 worker.stop()
-        self.state.tasks.wait(10_000)  # let a sale being written finish before we go
+        # Let a sale being written finish before the window goes; background work on the io pool (a
+        # care run's chunk, a text being handed to the gateway) finishes after, with the window gone
+        # (app/ui/app.py waits for it before the process ends).
+        self.state.tasks.wait(10_000, pools=("db",))
         super().closeEvent(event)
