@@ -72,6 +72,7 @@ def main() -> int:
                 QTimer.singleShot(5, idle)
                 return
             mark("till_ready")
+            marks["cpu_till_ready"] = time.process_time()   # every thread's CPU: steadier than wall time on a busy machine
             if till is not None:
                 marks["till_focus"] = bool(till.focusWidget())
             if os.environ.get("BENCH_SETTLE_MS"):
@@ -83,6 +84,7 @@ def main() -> int:
         def close():
             mark("close")
             self.close()
+            mark("closed")   # the window is gone
 
         QTimer.singleShot(0, idle)
 

@@ -44,7 +44,7 @@ def test_short_calls_are_not_stalls(qtbot):
     dog = UiWatchdog(limit_ms=50)
     with dog:
         for k in range(10):
-            QTimer.singleShot(10 * k, lambda: _spin(10))
+            QTimer.singleShot(10 * k, lambda: _spin(2))
         qtbot.wait(300)
         with dog.paused():                          # the test's own set-up is not watched
             _spin(120)

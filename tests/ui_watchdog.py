@@ -49,9 +49,11 @@ def _busy(frames) -> bool:
     if not frames:
         return False
     top = frames[-1]
-    if "pytestqt" in top.filename:
+    if top.filename.startswith(APP):
+        return True
+    if "pytestqt" in top.filename or not top.line:   # pytest-qt's wait, or a script's loop (no source)
         return False
-    return not any(word in (top.line or "") for word in IDLE) or top.filename.startswith(APP)
+    return not any(word in top.line for word in IDLE)
 
 
 @dataclass
