@@ -103,3 +103,24 @@ def test_a_missing_or_full_backups_folder_is_said_not_raised_raw(ctx, monkeypatc
     assert e.value.code == "backup_failed" and "disk is full" in str(e.value)
     assert not [p for p in paths.backup_dir().iterdir() if p.name.endswith(".tmp")]
     assert os.listdir(paths.backup_dir()) == []
+
+
+def test_the_backup_on_close_runs_in_a_process_of_its_own_holding_the_app_lock(ctx):
+    """The till app's close: a detached process makes the backup (the app does not wait), with the
+    app's lock inherited, so a restore keeps refusing until the copy is whole and renamed."""
+    from app.services.admin import close_backup
+
+    if ctx.db.sqlite_path is None:
+        pytest.skip("backups are of SQLite files")
+    member(ctx, "13800138000", "王芳")
+    backup.hold_app_lock(ctx.db)
+    try:
+        proc = close_backup.spawn(ctx.db)
+    finally:
+        backup.release_app_lock(ctx.db)   # the app lets go at once; the child still holds the lock
+    assert proc is not None
+    assert proc.wait(120) == 0
+    made = [p for _, p in backup_schedule.backups()]
+    assert len(made) == 1 and backup.integrity_ok(made[0]) == (True, "ok")
+    assert not [p for p in made[0].parent.iterdir() if p.name.endswith(".tmp")]   # no half copy left
+    backup.refuse_while_app_runs(ctx.db)   # the lock went with the child: a restore may go ahead now

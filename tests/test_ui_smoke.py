@@ -81,10 +81,16 @@ def test_start_up_first_run_then_login_then_till(tmp_path):
     assert "shown: LoginDialog" in second.stdout
     assert "shown: MainWindow TillScreen" in second.stdout
     assert "to a usable till" in second.stderr
-    # The day's first start backed the file up, and so did closing; the rotation keeps a day's newest.
+    # Closing backed the file up (the day's first start does too, once the till is ready; this run
+    # quit before); the rotation keeps a day's newest. The backup on close is a process of its own
+    # that the app did not wait for: give it its time.
+    import time
+
     from app.services.admin import backup, backup_schedule
 
-    kept = backup_schedule.backups(tmp_path / "data" / "backups")
+    deadline = time.monotonic() + 60
+    while not (kept := backup_schedule.backups(tmp_path / "data" / "backups")) and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert len(kept) == 1 and backup.integrity_ok(kept[0][1]) == (True, "ok")
 
 

@@ -63,23 +63,25 @@ def run(db_url: str | None = None, lang: str | None = None, *, actor: Actor | No
         actor = login.actor
     window = main_window(Ctx(db=ctx.db, actor=actor, till=ctx.till, clock=ctx.clock))
     window.show_restored()
-    window.start_background_sender()
-    window.start_background_care()
-    window.start_daily_backup()
+    window.start_background_later()   # sender, care engine, the day's backup: once the till is ready
     if os.environ.get("SHOPCARE_STARTUP_TIMING"):
         print(f"startup: {time.perf_counter() - STARTED:.3f}s to a usable till", file=sys.stderr)
     code = app.exec()
     window.state.tasks.wait(30_000)  # however the loop ended: let work in flight (a sale, a backup) finish
-    close_backup(ctx)
     ctx.db.dispose()
+    close_backup(ctx)
     backup.release_app_lock(ctx.db)
     return code
 
 
 def close_backup(ctx: Ctx) -> None:
-    """The day's last state, copied as the app closes (the window is already gone)."""
-    from app.services.admin import backup_schedule
+    """The day's last state, copied as the app closes (the window is already gone), by a process of
+    its own that the app does not wait for (app/services/admin/close_backup.py); here, only when
+    that process cannot be started."""
+    from app.services.admin import backup_schedule, close_backup as detached
 
+    if detached.spawn(ctx.db) is not None or ctx.db.sqlite_path is None:
+        return
     try:
         backup_schedule.on_close(ctx.db)
     except ShopError as exc:

@@ -4,6 +4,7 @@ Screens are built the first time they are shown (the till first), so start-up st
 from __future__ import annotations
 
 import importlib
+import time
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -116,6 +117,22 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, activated)
         return widget
 
+    def start_background_later(self, limit_ms: int = 3000) -> None:
+        """The background sender, the care engine and the day's backup, started once the till is on
+        screen and its first loads are in (or after ``limit_ms``), so none of them delays the first
+        sale; each imports its modules on its worker."""
+        started = time.monotonic()
+
+        def go() -> None:
+            if self.state.tasks.busy and (time.monotonic() - started) * 1000 < limit_ms:
+                QTimer.singleShot(20, go)
+                return
+            self.start_background_sender()
+            self.start_background_care()
+            self.start_daily_backup()
+
+        QTimer.singleShot(0, go)
+
     def start_background_sender(self):
         """Deliver texts from this app while it runs (app/ui/texts/background_sender.py); its last
         result or error shows in the status bar."""
@@ -178,5 +195,8 @@ class MainWindow(QMainWindow):
         for worker in (self.state.sender, self.state.care):
             if worker is not None:
                 worker.stop()
-        self.state.tasks.wait(10_000)  # let a sale being written finish before we go
+        # Let a sale being written finish before the window goes; background work on the io pool (a
+        # care run's chunk, a text being handed to the gateway) finishes after, with the window gone
+        # (app/ui/app.py waits for it before the process ends).
+        self.state.tasks.wait(10_000, pools=("db",))
         super().closeEvent(event)

@@ -414,7 +414,8 @@ def render_stock(state, folder: str | Path) -> list[Path]:
 
 
 def render_analytics(state, folder: str | Path) -> list[Path]:
-    """analytics_<lang>.png in each language (app.i18n.LANGUAGES) from the current database."""
+    """analytics_filling_<lang>.png (just opened, being filled) and analytics_<lang>.png in each
+    language (app.i18n.LANGUAGES) from the current database."""
     from app.ui.reports.analytics import AnalyticsScreen
 
     out = Path(folder)
@@ -425,6 +426,9 @@ def render_analytics(state, folder: str | Path) -> list[Path]:
         screen.resize(1180, 760)
         screen.show()
         screen.reload()
+        # the first open: the screen at once with its busy bar, the figures still on the worker
+        # (nothing delivered yet: no event has been processed since the reload)
+        _shot(screen, out, f"analytics_filling_{lang}", saved)
         _wait(state, 3)
         _shot(screen, out, f"analytics_{lang}", saved)
         screen.close()

@@ -162,9 +162,9 @@ class TaskRunner(QObject):
         elif on_done is not None:
             on_done(result)
 
-    def wait(self, msecs: int = 30_000) -> bool:
-        """Block until every pool is idle (shutdown and tests)."""
-        return all(pool.waitForDone(msecs) for pool in self._pools.values())
+    def wait(self, msecs: int = 30_000, pools: tuple[str, ...] | None = None) -> bool:
+        """Block until every pool (or those named in ``pools``) is idle (shutdown and tests)."""
+        return all(pool.waitForDone(msecs) for name, pool in self._pools.items() if pools is None or name in pools)
 
 
 class _Patient(QObject):

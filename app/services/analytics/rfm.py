@@ -23,21 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app import i18n
-from app.i18n import NC_
-
-SEGMENTS = ("champions", "loyal", "potential", "new", "at_risk", "cant_lose", "hibernating", "lost")
-SEGMENT_NAMES = {
-    "champions": NC_("segment:champions", "champions"), "loyal": NC_("segment:loyal", "loyal"), "potential": NC_("segment:potential", "potential"),
-    "new": NC_("segment:new", "new"), "at_risk": NC_("segment:at_risk", "at risk"), "cant_lose": NC_("segment:cant_lose", "can't lose"),
-    "hibernating": NC_("segment:hibernating", "hibernating"), "lost": NC_("segment:lost", "lost"),
-}
-
-
-def segment_name(segment: str, lang: str) -> str:
-    """A segment's name in ``lang``."""
-    name = SEGMENT_NAMES.get(segment)
-    return i18n.entry(lang, name, context="segment:" + segment) if name else segment
+# the names live in a module without numpy (campaigns check a segment against them); kept here too
+from app.services.analytics.segments import SEGMENT_NAMES, SEGMENTS, segment_name  # noqa: F401
 
 
 def quintile_scores(values, higher_is_better: bool = True) -> np.ndarray:

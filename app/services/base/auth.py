@@ -3,6 +3,8 @@ the owner's password (argon2, with its own lockout) that exports, balance adjust
 ask for (``confirm_owner``; enforced in ``permissions.require``)."""
 from __future__ import annotations
 
+import functools
+
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -24,9 +26,18 @@ ROLES = ("owner", "manager", "cashier")
 LOCK_AFTER = 5
 _hasher = PasswordHasher()
 _PIN = re.compile(r"^[0-9]{4,8}$", re.ASCII)
-# What login verifies when the name is unknown: an argon2 hash of nothing anyone types (never equal to
-# a PIN), so an unknown name costs one argon2 verify like a wrong PIN, and the two answer alike.
-_DUMMY_HASH = _hasher.hash("no staff member has this PIN")
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """What login verifies when the name is unknown: an argon2 hash of nothing anyone types (never
+    equal to a PIN), so an unknown name costs one argon2 verify like a wrong PIN, and the two answer
+    alike. Made once per process, never at import (hashing takes ~0.1 s and every command and the
+    till's start import this module): the login dialog has it made on a worker while the PIN is
+    typed, so the till's logins all cost one verify."""
+    return _hasher.hash("no staff member has this PIN")
+
+
 # The owner's password: long enough, and not a PIN (digits only), so that knowing the owner's PIN,
 # which is typed at the till in view of others, is not enough to export, adjust or change settings.
 PASSWORD_MIN = 8
@@ -101,7 +112,7 @@ def login(ctx: Ctx, name: str, pin: str) -> Actor:
     with ctx.tx() as t:
         row = t.s.execute(select(Staff).where(Staff.name == key, Staff.active.is_(True))).scalar() if key else None
         if row is None:
-            _matches(_DUMMY_HASH, typed)
+            _matches(dummy_hash(), typed)
             raise PermissionDenied("pin_wrong")
         if row.failed_logins >= LOCK_AFTER:
             raise PermissionDenied("staff_locked", name=row.name)

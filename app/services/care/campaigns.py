@@ -35,7 +35,7 @@ from app.services.base import settings as shop_settings
 from app.services.base.context import Ctx
 from app.services.base.text_rules import check_text
 
-from app.services.analytics.rfm import SEGMENTS
+from app.services.analytics.segments import SEGMENTS  # numpy-free: the till imports campaigns
 
 KINDS = ("standard", "referral")
 SAMPLE_CODE = "X" * 8            # a code of the real length: the preview's segment count is exact

@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 from sqlalchemy import or_, select
 
-from lunar_python import LunarMonth, LunarYear
 
 from app.errors import Conflict, Duplicate, NotFound, ValidationError
 from app.models import Member, MemberDate, MemberTag, Tier
@@ -199,6 +198,8 @@ def _check_birthday(b: Birthday, shown: str, code: str = "birthday_invalid") -> 
 
 def _lunar_exists(year: int, month: int, day: int, leap: bool) -> bool:
     """Whether lunar ``year`` has that (leap) month and the month has that day (lunar-python)."""
+    from lunar_python import LunarMonth, LunarYear  # on use: the till imports this module, rarely a lunar date
+
     if leap and LunarYear.fromYear(year).getLeapMonth() != month:
         return False
     return day <= LunarMonth.fromYm(year, -month if leap else month).getDayCount()

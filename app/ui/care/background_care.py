@@ -1,13 +1,25 @@
-"""The care engine in the running app: once at start (catching up the days the shop was closed, the
-points that lapsed on them first: app/services/ledger/expiry.py) and every 10 minutes after, on the ``io`` pool, never two runs at once. The engine reads in a read
-transaction and writes in short chunks, so the till keeps selling while it works; its dedupe keys
-make a run that another till (or ``shopcare care run``) already did a no-op.
+"""The care engine in the running app: once at start, after the till is on screen (catching up the
+days the shop was closed, the points that lapsed on them first: app/services/ledger/expiry.py) and
+every 10 minutes after, on the ``io`` pool, never two runs at once. The engine (with lunar-python
+and holidays) is imported by its first run, on the worker. It reads in a read transaction and writes
+in short chunks, so the till keeps selling while it works; its dedupe keys make a run that another
+till (or ``shopcare care run``) already did a no-op.
 """
 from __future__ import annotations
+
+from functools import partial
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 INTERVAL_MS = 10 * 60 * 1000
+
+
+def _run(ctx):
+    """On the worker: the engine is imported here (lunar-python and holidays with it, ~0.2 s), never
+    on the UI thread."""
+    from app.services import care
+
+    return care.run(ctx)
 
 
 class BackgroundCare(QObject):
@@ -35,11 +47,8 @@ class BackgroundCare(QObject):
         """One run on the io pool; False while the last one is still going."""
         if self.running:
             return False
-        from app.services import care
-
         self.running = True
-        ctx = self.state.ctx
-        self.state.tasks.run(lambda: care.run(ctx), self._done, self._failed, pool="io",
+        self.state.tasks.run(partial(_run, self.state.ctx), self._done, self._failed, pool="io",
                              what=self.tr("running the care engine"))
         return True
 

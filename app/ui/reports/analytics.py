@@ -1,6 +1,8 @@
 """The Analytics screen: RFM segments as a bar chart, the 80/20 curve, and the members most worth
 winning back (a sortable table). Everything is computed on the db worker
-(services/analytics/members.overview); the charts are drawn with QPainter (QtCharts ships only in
+(services/analytics/members.overview), which also imports the analytics (numpy, scipy: about a
+second) the first time, so the screen shows at once with a busy bar and fills when the figures
+arrive; the charts are drawn with QPainter (QtCharts ships only in
 PySide6-Addons, which the app does not depend on).
 """
 from __future__ import annotations
@@ -10,10 +12,9 @@ from pathlib import Path
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFrame, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
 
-from app.services.analytics import members as analytics
-from app.services.analytics.export import export_member_analytics
 from app.ui.style import ACCENT, MUTED
 from app.ui.widgets import run
 
@@ -175,6 +176,19 @@ class ValueCurveChart(QWidget):
         p.end()
 
 
+def _overview(ctx, refit: bool):
+    """On the worker: the analytics are imported here, never on the UI thread."""
+    from app.services.analytics import members as analytics
+
+    return analytics.overview(ctx, refit=refit)
+
+
+def _export(ctx, path):
+    from app.services.analytics.export import export_member_analytics
+
+    return export_member_analytics(ctx, path)
+
+
 def _card(parent, title: str, body: QWidget) -> QFrame:
     frame = QFrame(parent)
     frame.setProperty("card", True)
@@ -219,7 +233,15 @@ class AnalyticsScreen(QWidget):
         outer.addLayout(head)
         self.message = QLabel(self.tr("Working out every member's scores…"), self)
         self.message.setProperty("role", "muted")
-        outer.addWidget(self.message)
+        self.busy = QProgressBar(self)   # a sign of work while the figures are worked out
+        self.busy.setRange(0, 0)
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumHeight(6)
+        self.busy.hide()
+        line = QHBoxLayout()
+        line.addWidget(self.message)
+        line.addWidget(self.busy, 1)
+        outer.addLayout(line)
 
         charts = QHBoxLayout()
         charts.setSpacing(12)
@@ -257,7 +279,8 @@ class AnalyticsScreen(QWidget):
         self.refresh_button.setEnabled(False)
         self.refit_button.setEnabled(False)
         self._say(self.tr("Working out every member's scores…"))
-        run(self, lambda: analytics.overview(ctx, refit=refit), self._show, self._failed)
+        self.busy.show()
+        run(self, lambda: _overview(ctx, refit), self._show, self._failed)
 
     def choose_export(self) -> None:
         path, _filter = QFileDialog.getSaveFileName(
@@ -286,7 +309,7 @@ class AnalyticsScreen(QWidget):
             self.export_button.setEnabled(True)
             self._failed(exc)
 
-        run(self, lambda: export_member_analytics(ctx, path), done, failed)
+        run(self, lambda: _export(ctx, path), done, failed)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setProperty("role", "error" if error else "muted")
@@ -295,13 +318,16 @@ class AnalyticsScreen(QWidget):
         self.message.show()
 
     def _failed(self, exc: BaseException) -> None:
+        self.busy.hide()
         self.refresh_button.setEnabled(True)
         self.refit_button.setEnabled(True)
         self._say(self.state.error_text(exc), error=True)
 
-    def _show(self, ov: analytics.Overview) -> None:
+    def _show(self, ov) -> None:
+        """The figures (an analytics.members.Overview), back on the UI thread."""
         s = self.state
         self.overview = ov
+        self.busy.hide()
         self.refresh_button.setEnabled(True)
         self.refit_button.setEnabled(True)
         if ov.members == 0:

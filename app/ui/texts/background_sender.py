@@ -14,6 +14,7 @@ from datetime import datetime
 from PySide6.QtCore import QObject, QTimer, Signal
 
 INTERVAL_MS = 30_000
+UNAVAILABLE = object()   # what a run returns when this build has no sending side
 
 
 def sending_modules():
@@ -49,12 +50,15 @@ class BackgroundSender(QObject):
         return sending_modules() is not None
 
     def start(self) -> None:
-        if not self.available:
-            self.last_error = self.tr("Sending texts is not available in this build")
-            self.changed.emit()
-            return
+        """The first run at once, then every interval; the sending side is imported by that first run,
+        on the worker (the gateway and twilio cost the UI thread nothing)."""
         self.timer.start()
         QTimer.singleShot(0, self.run_now)
+
+    def _unavailable(self) -> None:
+        self.timer.stop()
+        self.last_error = self.tr("Sending texts is not available in this build")
+        self.changed.emit()
 
     def stop(self) -> None:
         self.timer.stop()
@@ -73,14 +77,14 @@ class BackgroundSender(QObject):
         """One run on the io pool; False (and nothing started) while the last one is still going."""
         if self.running:
             return False
-        modules = sending_modules()
-        if modules is None:
-            return False
         self.running = True
         self.changed.emit()
         ctx, recover = self.state.ctx, not self.recovered
 
         def work():
+            modules = sending_modules()   # imported here, on the worker, the first time
+            if modules is None:
+                return UNAVAILABLE
             gateway_config, sms, sender = modules
             if recover:
                 sender.recover_stale(ctx)
@@ -99,6 +103,9 @@ class BackgroundSender(QObject):
 
     def _done(self, report, recovered: bool) -> None:
         self.running = False
+        if report is UNAVAILABLE:
+            self._unavailable()
+            return
         self.recovered = self.recovered or recovered
         self.runs += 1
         self.last_report, self.last_error = report, None
