@@ -200,8 +200,9 @@ def _query(t: Ctx, f: Filters):
     return q.order_by(Member.id)
 
 
-def _select(t: Ctx, f: Filters) -> list[Member]:
-    rows = list(t.s.execute(_query(t, f)).scalars())
+def _select(t: Ctx, f: Filters) -> list:
+    """The members the filters pick, as plain rows of the columns a text and its consent need."""
+    rows = list(t.s.execute(_query(t, f).with_only_columns(*_MEMBER_COLUMNS)))
     if f.segment is not None:
         keep = _rfm_members(t, f.segment)
         rows = [m for m in rows if m.id in keep]
@@ -251,8 +252,11 @@ def preview(ctx: Ctx, spec: CampaignSpec) -> Preview:
         picked = _select(t, spec.filters)
         reach = [m for m in picked if outbox.may_receive(m, "marketing")]
         total, sample = 0, ""
+        kind = _template_kind(spec)
+        text = spec.body.strip() or templates.template_for(t, kind, cfg.language)
+        fixed, code = _voucher_values(spec, cfg), SAMPLE_CODE if spec.voucher else None
         for m in reach:
-            body = _compose(t, spec, m, SAMPLE_CODE if spec.voucher else None, cfg)
+            body = templates.render(cfg, kind, cfg.language, text, _member_values(m, spec, code, cfg, fixed))
             total += bodies.segments(body)[0]
             sample = sample or body
         return Preview(matched=len(picked), reachable=len(reach), segments=total, sample=sample,

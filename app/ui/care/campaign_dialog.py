@@ -206,7 +206,8 @@ class CampaignDialog(ServiceDialog):
             self._preview_failed(exc)
             return
         ctx = self.state.ctx
-        self.state.tasks.run(lambda: campaigns.preview(ctx, spec), self._previewed, self._preview_failed)
+        # a read of every recipient (seconds at tens of thousands): on the long-job worker, not the till's
+        self.state.tasks.run(lambda: campaigns.preview(ctx, spec), self._previewed, self._preview_failed, pool="bulk")
 
     def _previewed(self, p) -> None:
         self.last_preview = p
