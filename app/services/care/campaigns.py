@@ -377,13 +377,21 @@ def resume(ctx: Ctx, campaign_id: int, *, progress: Callable[[Progress], None] |
         ids = [int(i) for i in c.picked.split(",")] if c.picked else []
         done, total, status = c.done, c.total, c.status
         spec, held = _spec_of(c), c.held
+        # What every chunk shares, made once and before any write lock is taken: the shop's settings,
+        # the template (its first read loads the translations) and the voucher's terms as text.
+        cfg = shop_settings.load(t)
+        kind = _template_kind(spec)
+        text = spec.body.strip() or templates.template_for(t, kind, cfg.language)
+        shared = _Shared(spec, held, cfg, kind, text, _voucher_values(spec, cfg))
+    if spec.voucher is not None:
+        audit.key()   # the audit key (keyring or file) is read outside the first chunk's transaction
     size = CHUNK_START
     joined = ctx.session is not None   # one caller's transaction (the demo): no pauses, no timing
     while status == "sending":
         chunk = ids[done:done + size]
         began = time.perf_counter()
         with ctx.tx() as t:
-            done, status = _write_chunk(t, campaign_id, spec, held, chunk, done, total)
+            done, status = _write_chunk(t, campaign_id, shared, chunk, done, total)
         took = time.perf_counter() - began
         size = max(CHUNK_MIN, min(CHUNK_MAX, size * 2, int(size * CHUNK_TARGET_S / max(took, 1e-4))))
         if progress is not None:
@@ -407,7 +415,17 @@ _MEMBER_COLUMNS = (Member.id, Member.name, Member.phone, Member.points_balance, 
                    Member.opted_out_at, Member.consent_care, Member.consent_marketing)
 
 
-def _write_chunk(t: Ctx, campaign_id: int, spec: CampaignSpec, held: bool, chunk: list[int], start: int,
+@dataclass(frozen=True)
+class _Shared:
+    spec: CampaignSpec
+    held: bool
+    cfg: object
+    kind: str
+    text: str
+    fixed: dict
+
+
+def _write_chunk(t: Ctx, campaign_id: int, shared: _Shared, chunk: list[int], start: int,
                  total: int) -> tuple[int, str]:
     """One chunk, whole: claim ``chunk`` (the picked ids from ``start``), then its vouchers, texts and
     recipient rows. Returns (done, status) as they stand after it. A member who opted out or lost
@@ -421,7 +439,7 @@ def _write_chunk(t: Ctx, campaign_id: int, spec: CampaignSpec, held: bool, chunk
     if claimed.rowcount != 1:   # another till or window covered this range meanwhile: where is it now?
         done, now_status = t.s.execute(select(table.c.done, table.c.status).where(table.c.id == campaign_id)).one()
         return done, now_status
-    cfg = shop_settings.load(t)
+    spec, cfg = shared.spec, shared.cfg
     rows = {m.id: m for m in t.s.execute(select(*_MEMBER_COLUMNS).where(Member.id.in_(chunk)))}
     reach = [rows[i] for i in chunk if i in rows and outbox.may_receive(rows[i], "marketing")]
     tag, v = f"campaign:{campaign_id}", spec.voucher
@@ -431,12 +449,11 @@ def _write_chunk(t: Ctx, campaign_id: int, spec: CampaignSpec, held: bool, chunk
                                     campaign=tag,
                                     members=[m.id if spec.kind == "standard" else None for m in reach],
                                     dedupe_keys=[f"{tag}:{m.id}" for m in reach])
-    kind = _template_kind(spec)
-    text = spec.body.strip() or templates.template_for(t, kind, cfg.language)
-    fixed = _voucher_values(spec, cfg)
-    items = [(m, templates.render(cfg, kind, cfg.language, text, _member_values(m, spec, code, cfg, fixed)),
+    items = [(m, templates.render(cfg, shared.kind, cfg.language, shared.text,
+                                  _member_values(m, spec, code, cfg, shared.fixed)),
               f"{tag}:{m.id}") for m, (_vid, code) in zip(reach, codes)]
-    sent = outbox.enqueue_many(t, items, kind="campaign", category="marketing", lang=cfg.language, held=held)
+    sent = outbox.enqueue_many(t, items, kind="campaign", category="marketing", lang=cfg.language,
+                               held=shared.held)
     if reach:
         t.s.connection().execute(_RECIPIENTS, [
             dict(campaign_id=campaign_id, member_id=m.id, message_id=msg_id, voucher_id=vid)
