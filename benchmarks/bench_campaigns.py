@@ -174,6 +174,8 @@ def verify(db_path: Path, campaign_id: int) -> dict:
     ok = getattr(report, "ok", None)
     if ok is None:
         ok = not getattr(report, "faults", None)
+    if not ok:
+        print("check faults:", [str(f) for f in getattr(report, "faults", ())][:5])
     return {"texts": texts, "vouchers": vouchers, "recipients": recips, "check_ok": bool(ok)}
 
 
@@ -214,6 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     db = Database(f"sqlite:///{work}")
     db.upgrade()
     db.dispose()
+    try:   # a fresh copy at this path: the audit chain recorded for an earlier copy does not apply
+        from app.services.base import audit
+
+        audit.forget(f"sqlite:///{work}")
+    except (ImportError, AttributeError):
+        pass
     print(f"copy of {args.db} upgraded: {time.perf_counter() - t0:.1f} s")
     after, expected = pick_date(work, n)
     day = newest.date() + timedelta(days=1)

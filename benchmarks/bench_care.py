@@ -30,6 +30,7 @@ sqlite3 = sqlite_module()  # the app's own SQLite library: two libraries in one 
 from app.services import care  # noqa: E402
 from app.services.care import config as care_config  # noqa: E402
 from app.services.care import plan, rhythm  # noqa: E402
+from app.services.base import audit  # noqa: E402
 from app.services.base.context import Ctx, FixedClock  # noqa: E402
 from bench_campaigns import TxTimer  # noqa: E402
 from results import add_json_arg, figure, write  # noqa: E402
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     day = newest.date() + timedelta(days=1)
     db = Database(f"sqlite:///{work}")
     db.upgrade()
+    audit.forget(db.url)   # a fresh copy at this path: the chain recorded for an earlier copy does not apply
     ctx = Ctx(db=db, clock=FixedClock(datetime.combine(day, datetime.min.time()).replace(hour=10)))
     members = db.engine.connect().exec_driver_sql("SELECT count(*) FROM members").scalar()
     print(f"care run for {day} on {members:,} members ({work.name})" + (", a holiday" if args.holiday else ""))

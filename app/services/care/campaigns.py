@@ -280,12 +280,13 @@ def _filters_from(raw: str) -> Filters:
 
 # Chunks: each is one transaction that the till waits behind at most once. The first takes
 # CHUNK_START recipients; each next one is sized from the last one's time to take about CHUNK_TARGET_S
-# (bounded), and the sender pauses CHUNK_PAUSE_S between them so a till waiting for the write lock
-# (SQLite's busy handler polls at 1-25 ms early on) gets it before the next chunk.
-CHUNK_START = 200
-CHUNK_MIN, CHUNK_MAX = 20, 2000
+# (bounded), and the sender pauses between them as long as the last chunk took (at least
+# CHUNK_PAUSE_S), so a till waiting for the write lock (SQLite's busy handler polls every 1-50 ms in
+# its first 200 ms) gets it before the next chunk, however slow the machine is.
+CHUNK_START = 50
+CHUNK_MIN, CHUNK_MAX = 10, 2000
 CHUNK_TARGET_S = 0.05
-CHUNK_PAUSE_S = 0.03
+CHUNK_PAUSE_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -396,8 +397,8 @@ def resume(ctx: Ctx, campaign_id: int, *, progress: Callable[[Progress], None] |
         size = max(CHUNK_MIN, min(CHUNK_MAX, size * 2, int(size * CHUNK_TARGET_S / max(took, 1e-4))))
         if progress is not None:
             progress(Progress(campaign_id, done, total))
-        if status == "sending" and not joined:
-            time.sleep(CHUNK_PAUSE_S)
+        if status == "sending" and not joined and CHUNK_PAUSE_S:
+            time.sleep(max(CHUNK_PAUSE_S, took))
     with ctx.tx(write=False) as t:
         return _view(t, t.s.get(Campaign, campaign_id), replayed=replayed)
 

@@ -35,12 +35,13 @@ from app.services.base.context import SYSTEM, Ctx
 from app.services.base.days import check_day
 
 # Actions per transaction: the first chunk takes CHUNK; each next one is sized from the last one's time
-# to take about CHUNK_TARGET_S (bounded), with a pause of CHUNK_PAUSE_S between them, so a till selling
-# meanwhile waits one short chunk at most and gets the write lock before the next.
-CHUNK = 200
-CHUNK_MIN, CHUNK_MAX = 20, 2000
+# to take about CHUNK_TARGET_S (bounded), with a pause as long as the last chunk took (at least
+# CHUNK_PAUSE_S) between them, so a till selling meanwhile waits one short chunk at most and gets
+# the write lock before the next.
+CHUNK = 50
+CHUNK_MIN, CHUNK_MAX = 10, 2000
 CHUNK_TARGET_S = 0.05
-CHUNK_PAUSE_S = 0.02
+CHUNK_PAUSE_S = 0.05
 
 OUTCOMES = ("queued", "task", "no_consent", "duplicate", "missed")
 
@@ -140,8 +141,8 @@ def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False,
         size = max(CHUNK_MIN, min(CHUNK_MAX, size * 2, int(size * CHUNK_TARGET_S / max(took, 1e-4))))
         if progress is not None:
             progress(min(i, len(actions)), len(actions))
-        if i < len(actions) and not joined and not dry_run:
-            time.sleep(CHUNK_PAUSE_S)
+        if i < len(actions) and not joined and not dry_run and CHUNK_PAUSE_S:
+            time.sleep(max(CHUNK_PAUSE_S, took))
     if not dry_run:
         with ctx.tx() as t:
             care_config.set_last_run(t, on)
