@@ -352,6 +352,9 @@ def start(ctx: Ctx, spec: CampaignSpec, *, client_ref: str | None = None) -> tup
                      recipients=0, segments=0)
         t.s.add(c)
         t.s.flush()
+        audit.record(t, "campaign.start", "campaign", c.id,
+                     after={"name": c.name, "kind": c.kind, "recipients": len(ids), "held": hold,
+                            "filters": json.loads(c.filters), "voucher": asdict(v) if v else None})
         return c.id, False
 
 

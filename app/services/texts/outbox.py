@@ -48,7 +48,7 @@ def enqueue(t: Ctx, m: Member, *, kind: str, category: str, body: str, dedupe_ke
 
 
 _INSERT = insert(Message.__table__).returning(Message.__table__.c.id)
-_INSERT_MANY = insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)
+_INSERT_MANY = insert(Message.__table__)
 
 
 def enqueue_many(t: Ctx, items: list[tuple[object, str, str]], *, kind: str, category: str, lang: str,
@@ -68,5 +68,9 @@ def enqueue_many(t: Ctx, items: list[tuple[object, str, str]], *, kind: str, cat
                          body=str(body), template=json.dumps(made_of, ensure_ascii=False) if made_of else None,
                          segments=bodies.segments(body)[0], status="held" if held else "queued", created_at=now,
                          due_at=now, attempts=0, provider_id=None, last_error=None, sent_at=None))
-    ids = t.s.connection().execute(_INSERT_MANY, rows).scalars()
-    return [(i, r["segments"]) for i, r in zip(ids, rows)]
+    # A plain executemany, then the ids by key: RETURNING in the parameters' order costs one
+    # statement per row on SQLite.
+    t.s.connection().execute(_INSERT_MANY, rows)
+    keys = [r["dedupe_key"] for r in rows]
+    by_key = dict(t.s.execute(select(Message.dedupe_key, Message.id).where(Message.dedupe_key.in_(keys))).all())
+    return [(by_key[r["dedupe_key"]], r["segments"]) for r in rows]
