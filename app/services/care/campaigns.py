@@ -338,6 +338,7 @@ def start(ctx: Ctx, spec: CampaignSpec, *, client_ref: str | None = None) -> tup
     # No surprise sends: more texts at once than the shop's limit wait for approval (Care › Today)
     hold = bool(limit) and len(ids) > limit
     v = spec.voucher
+    audit.key()   # read (keyring or file) before the write lock is taken, not inside it
     with ctx.tx() as t:
         if client_ref:  # started meanwhile by another window or till
             done = t.s.execute(select(Campaign.id).where(Campaign.client_ref == client_ref)).scalar()
