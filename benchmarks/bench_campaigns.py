@@ -127,8 +127,10 @@ class TxTimer:
         self.held: list[float] = []
 
         @event.listens_for(Session, "after_begin")
-        def _began(session, _tx, conn) -> None:
-            if conn.get_execution_options().get(WRITE):
+        def _began(session, tx, conn) -> None:
+            # the outermost transaction only: a savepoint (the care engine writes each action in
+            # one) must not restart the clock
+            if conn.get_execution_options().get(WRITE) and "bench_began" not in session.info:
                 session.info["bench_began"] = time.perf_counter()
 
         @event.listens_for(Session, "after_commit")
