@@ -245,3 +245,48 @@ def test_member_page_contact_tab_lists_tasks_and_notes(qtbot, shop):
     assert rows[0][1:4] == ["Call-back task", "Call about the replacement cake", "Open"]
     assert rows[1][1:3] == ["Complaint (open)", "The tea cake was damp"]
     assert page.tabs.tabText(page.TABS.index("contacts")) == "Contact notes (2)"
+
+
+def test_a_campaign_left_sending_is_finished_from_the_tab_with_progress_and_the_ui_free(qtbot, shop, monkeypatch):
+    """A campaign stopped half-way shows how far it got; Finish sending runs its chunks on the long-job
+    worker (not the till's), the status line counting up, while a 5 ms UI timer keeps firing."""
+    import time
+
+    from app.services.care import campaigns
+    from app.services.care.campaigns import CampaignSpec, Filters
+
+    ctx, ids = shop
+    for i in range(60):
+        member(ctx, f"1390000{i:04d}", f"会员{i}", consent_marketing=True)
+    monkeypatch.setattr(campaigns, "CHUNK_START", 10)
+    monkeypatch.setattr(campaigns, "CHUNK_MIN", 10)
+    monkeypatch.setattr(campaigns, "CHUNK_MAX", 10)
+    monkeypatch.setattr(campaigns, "CHUNK_PAUSE_S", 0.02)
+    cid, _ = campaigns.start(ctx, CampaignSpec("Autumn", Filters(), body="{name}: new teas are in"))
+    screen, state = open_screen(qtbot, ctx)
+    tab = screen.campaigns
+    assert tab.table.rowCount() == 1 and not tab.resume_button.isHidden()
+    total = campaigns.get(ctx, cid).total
+    assert f"Still sending: 0 of {total} members queued" in tab.detail.text()
+    seen, gaps, last = [], [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+        if tab.status.text() not in seen:
+            seen.append(tab.status.text())
+
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer(interval=5)
+    timer.timeout.connect(tick)
+    timer.start()
+    tab.resume()
+    qtbot.waitUntil(lambda: campaigns.unfinished(ctx) == [] and tab.resume_button.isHidden(), timeout=20_000)
+    timer.stop()
+    settle(qtbot, state)
+    assert any(t.startswith("Queued ") and f"of {total}" in t for t in seen), seen
+    assert f"{total} text" in tab.status.text()
+    assert max(gaps) < 0.1, max(gaps)
+    assert campaigns.get(ctx, cid).results.recipients == total

@@ -248,7 +248,7 @@ def _till(url: str, day: str, till: str, barrier, out) -> None:
     from app.services.care import engine as engine_
     from app.services.base.context import SYSTEM, Ctx, FixedClock
 
-    engine_.CHUNK = 7  # many small transactions, so the two tills interleave
+    engine_.CHUNK = engine_.CHUNK_MIN = engine_.CHUNK_MAX = 7  # many small transactions, so the two tills interleave
     db = Database(url)
     ctx = Ctx(db=db, actor=SYSTEM, till=till, clock=FixedClock(datetime.fromisoformat(day + "T10:00:00")))
     barrier.wait()

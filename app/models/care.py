@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Amount, Base
@@ -131,6 +131,14 @@ class Campaign(Base):
     client_ref: Mapped[str | None] = mapped_column(String(64), unique=True)  # a retried send returns this one
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Written in chunks (care/campaigns.py): the recipients picked once (ids, comma separated), how many
+    # of them the committed chunks covered, 'sending' until the last chunk ('sent' then), and whether
+    # its texts wait for approval (decided when it started). A 'sending' campaign resumes at ``done``.
+    status: Mapped[str] = mapped_column(String(8), default="sent", server_default="sent")
+    total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    picked: Mapped[str | None] = mapped_column(Text)
 
 
 class CampaignRecipient(Base):

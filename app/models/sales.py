@@ -222,6 +222,9 @@ class Voucher(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
     campaign: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # ``campaign:<id>:<member>`` for a campaign's voucher (NULL for one issued by hand): a campaign's
+    # chunk run again can never issue a recipient a second voucher.
+    dedupe_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 class CountCard(Base):

@@ -10,6 +10,10 @@ background work (shaped like Anki's QueryOp / CollectionOp).
   committed nothing) it runs again, ``on_wait(attempts, seconds)`` shows the wait, for up to
   ``BUSY_WAIT_S``; only then does the failure reach ``on_error``.
 - ``tasks.run`` is the primitive both use (kept for the screens that call it).
+- Long jobs (an import, a campaign's send) run on the ``bulk`` worker, never on the db worker the
+  till's sales use; a chunked job (campaigns) takes the database's one writing connection for one
+  short chunk at a time, so a sale waits one chunk at most. ``Progress`` carries the job's progress
+  callback from that worker to the screen.
 
 Database work goes through ONE worker so writes from the app never race each other; printing and
 other slow I/O use their own workers so a jammed printer never holds up a sale. An answer for a
@@ -60,6 +64,16 @@ class _Relay(QObject):
     finished = Signal(object, object, object, object)  # task id, on_done, on_error, (result, error)
 
 
+class Progress(QObject):
+    """A long job's progress, from its worker to the UI thread: pass ``report`` as the service's
+    ``progress`` callback and connect ``moved`` (a queued signal; nothing arrives once it is deleted)."""
+    moved = Signal(object)
+
+    def report(self, value: object) -> None:
+        if shiboken6.isValid(self):
+            self.moved.emit(value)
+
+
 class _Job(QRunnable):
     def __init__(self, task_id: int, fn: Callable[[], Any], relay: _Relay, on_done, on_error,
                  what: str | None = None) -> None:
@@ -80,8 +94,9 @@ class _Job(QRunnable):
 
 class TaskRunner(QObject):
     """Worker pools: ``db`` (one thread: every service call), ``io`` (printers, gateways, PDFs) and
-    ``bulk`` (one thread: an import's minutes of reading and checking a file, which must not queue the
-    till's sales behind it; its writes still go through the database's one writing connection)."""
+    ``bulk`` (one thread: an import's minutes of reading and checking a file, or a campaign's chunks,
+    which must not queue the till's sales behind them; their writes still go through the database's
+    one writing connection)."""
 
     busy_changed = Signal(int)  # number of tasks still running
     fault = Signal(str)         # a failure nobody foresaw (already logged): the sentence to show

@@ -9,8 +9,10 @@ that one action, voucher included, and counts as a duplicate.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Callable
 
 from babel.dates import format_date
 from sqlalchemy import func, select
@@ -32,7 +34,14 @@ from app.services.care.plan import Action
 from app.services.base.context import SYSTEM, Ctx
 from app.services.base.days import check_day
 
-CHUNK = 200  # actions per transaction: a till selling meanwhile waits at most a moment
+# Actions per transaction: the first chunk takes CHUNK; each next one is sized from the last one's time
+# to take about CHUNK_TARGET_S (bounded), with a pause as long as the last chunk took (at least
+# CHUNK_PAUSE_S) between them, so a till selling meanwhile waits one short chunk at most and gets
+# the write lock before the next.
+CHUNK = 50
+CHUNK_MIN, CHUNK_MAX = 10, 2000
+CHUNK_TARGET_S = 0.05
+CHUNK_PAUSE_S = 0.05
 
 OUTCOMES = ("queued", "task", "no_consent", "duplicate", "missed")
 
@@ -98,10 +107,12 @@ class CareReport:
         return RuleCount("total", **sums)
 
 
-def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> CareReport:
+def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False,
+        progress: Callable[[int, int], None] | None = None) -> CareReport:
     """Every care action due on ``on`` (default today), catching up the days since the last run:
     a blessing is still sent within its cut-off after its day, an older one is counted as missed.
-    ``dry_run``: plan and check everything, write nothing."""
+    ``dry_run``: plan and check everything, write nothing. ``progress(done, total)`` after each chunk
+    of actions. A run stopped half-way is simply run again: the written actions count as duplicates."""
     today = ctx.today()
     on = on or today
     if on > today:
@@ -120,9 +131,18 @@ def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> CareRepor
         actions = plan_actions(t, cfg, start, on, rhythm_rules=before is None or before < on)
         hold = hold_reason(t, cfg, lambda most: count_texts(t, actions, on, most=most))
     outcomes: list[CareOutcome] = []
-    for i in range(0, len(actions), CHUNK):
+    i, size, joined = 0, CHUNK, ctx.session is not None
+    while i < len(actions):
+        began = time.perf_counter()
         with ctx.tx(write=not dry_run) as t:
-            outcomes += _apply(t, actions[i:i + CHUNK], on, shop, dry_run, hold=hold is not None)
+            outcomes += _apply(t, actions[i:i + size], on, shop, dry_run, hold=hold is not None)
+        i += size
+        took = time.perf_counter() - began
+        size = max(CHUNK_MIN, min(CHUNK_MAX, size * 2, int(size * CHUNK_TARGET_S / max(took, 1e-4))))
+        if progress is not None:
+            progress(min(i, len(actions)), len(actions))
+        if i < len(actions) and not joined and not dry_run and CHUNK_PAUSE_S:
+            time.sleep(max(CHUNK_PAUSE_S, took))
     if not dry_run:
         with ctx.tx() as t:
             care_config.set_last_run(t, on)

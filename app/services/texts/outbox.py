@@ -53,3 +53,29 @@ def enqueue(t: Ctx, m: Member, *, kind: str, category: str, body: str, dedupe_ke
 _INSERT = Prepared(insert(Message.__table__).returning(Message.__table__.c.id),
                    ("dedupe_key", "member_id", "phone", "kind", "category", "lang", "body", "template", "segments",
                     "status", "created_at", "due_at", "attempts", "provider_id", "last_error", "sent_at"))
+_INSERT_MANY = insert(Message.__table__)
+
+
+def enqueue_many(t: Ctx, items: list[tuple[object, str, str]], *, kind: str, category: str, lang: str,
+                 held: bool = False) -> list[tuple[int, int]]:
+    """Queue many fresh texts at once: ``items`` are (member, body, dedupe_key), each member already
+    found able to receive ``category`` (``may_receive``) and each key new to this transaction's cause
+    (a key already queued refuses the whole call: the unique index, nothing doubles). One statement
+    for the lot; (message id, segments) in the order given. A member may be a plain row with the
+    columns ``may_receive`` reads."""
+    if not items:
+        return []
+    now = t.now()
+    rows = []
+    for m, body, key in items:
+        made_of = bodies.template_of(body)
+        rows.append(dict(dedupe_key=key, member_id=m.id, phone=m.phone, kind=kind, category=category, lang=lang,
+                         body=str(body), template=json.dumps(made_of, ensure_ascii=False) if made_of else None,
+                         segments=bodies.segments(body)[0], status="held" if held else "queued", created_at=now,
+                         due_at=now, attempts=0, provider_id=None, last_error=None, sent_at=None))
+    # A plain executemany, then the ids by key: RETURNING in the parameters' order costs one
+    # statement per row on SQLite.
+    t.s.connection().execute(_INSERT_MANY, rows)
+    keys = [r["dedupe_key"] for r in rows]
+    by_key = dict(t.s.execute(select(Message.dedupe_key, Message.id).where(Message.dedupe_key.in_(keys))).all())
+    return [(by_key[r["dedupe_key"]], r["segments"]) for r in rows]

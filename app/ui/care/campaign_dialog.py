@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
+    QProgressBar,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +26,7 @@ from app.services.care.campaigns import CampaignSpec, Filters, VoucherTerms
 from app.ui.care.dialogs import ServiceDialog
 from app.ui.care.parts import DEBOUNCE_MS, SEGMENT_NAMES, care_tr, date_edit, date_value
 from app.ui.state import AppState
+from app.ui.tasks import Progress
 from app.ui.widgets import DateField, int_spin
 
 
@@ -132,6 +134,9 @@ class CampaignDialog(ServiceDialog):
         box.addLayout(form)
         box.addWidget(self.preview_label)
         box.addWidget(self.sample)
+        self.progress = QProgressBar(self)
+        self.progress.hide()
+        box.addWidget(self.progress)
         box.addWidget(self.status)
         box.addWidget(self.buttons)
 
@@ -201,7 +206,8 @@ class CampaignDialog(ServiceDialog):
             self._preview_failed(exc)
             return
         ctx = self.state.ctx
-        self.state.tasks.run(lambda: campaigns.preview(ctx, spec), self._previewed, self._preview_failed)
+        # a read of every recipient (seconds at tens of thousands): on the long-job worker, not the till's
+        self.state.tasks.run(lambda: campaigns.preview(ctx, spec), self._previewed, self._preview_failed, pool="bulk")
 
     def _previewed(self, p) -> None:
         self.last_preview = p
@@ -242,4 +248,34 @@ class CampaignDialog(ServiceDialog):
         if not self.confirm(question):
             return
         ctx, ref = self.state.ctx, self.client_ref
-        self.submit(lambda: campaigns.send(ctx, spec, client_ref=ref), self.send_button)
+        self.send_progress(lambda report: campaigns.send(ctx, spec, client_ref=ref, progress=report))
+
+    def send_progress(self, fn) -> None:
+        """Run ``fn(report)`` (a campaign's send or resume) on the long-job worker, the bar filling with
+        each chunk; the till's own worker stays free, and the window responsive."""
+        self.send_button.setEnabled(False)
+        relay = Progress(self)
+        relay.moved.connect(self._moved)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.status.clear()
+
+        def done(result) -> None:
+            self.send_button.setEnabled(True)
+            self.progress.hide()
+            self.result_value = result
+            self.accept()
+
+        def failed(exc) -> None:
+            self.send_button.setEnabled(True)
+            self.progress.hide()
+            self.status.error(self.state.error_text(exc))
+
+        self.state.tasks.write(lambda: fn(relay.report), done, failed, owner=self, pool="bulk",
+                               what=self.tr("sending the campaign"))
+
+    def _moved(self, p) -> None:
+        self.progress.setRange(0, max(p.total, 1))
+        self.progress.setValue(min(p.done, p.total))
+        self.progress.setFormat(self.tr("Queued {done} of {total}").format(
+            done=self.state.number(p.done), total=self.state.number(p.total)))

@@ -9,6 +9,7 @@ from app.services.care import campaigns
 from app.ui.care.campaign_dialog import CampaignDialog
 from app.ui.care.parts import CareTab, care_table, fill_table
 from app.ui.state import AppState
+from app.ui.tasks import Progress
 from app.ui.widgets import button_row
 
 
@@ -22,11 +23,16 @@ class CampaignsTab(CareTab):
         self.table.currentCellChanged.connect(lambda *_a: self._show_detail())
         self.new_button = QPushButton(self.tr("New campaign…"), self)
         self.new_button.clicked.connect(self.new_campaign)
+        # a campaign left 'sending' (the app was closed or stopped half-way): finish it, nothing doubles
+        self.resume_button = QPushButton(self.tr("Finish sending"), self)
+        self.resume_button.clicked.connect(self.resume)
+        self.resume_button.hide()
+        self.resuming: set[int] = set()
         self.detail = QLabel(self)
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box = QVBoxLayout(self)
-        box.addLayout(button_row(self.new_button))
+        box.addLayout(button_row(self.new_button, self.resume_button))
         box.addWidget(self.table, 1)
         box.addWidget(self.detail)
         box.addWidget(self.status)
@@ -53,11 +59,18 @@ class CampaignsTab(CareTab):
         row = self.table.currentRow()
         if not 0 <= row < len(self.rows):
             self.detail.setText("")
+            self.resume_button.hide()
             return
         c, s = self.rows[row], self.state
         r = c.results
         parts = [self.tr("Queued {q} · delivered {d} · failed {f} · cancelled {x}").format(
             q=r.queued, d=r.sent, f=r.failed, x=r.cancelled)]
+        sending = getattr(c, "status", "sent") == "sending"
+        self.resume_button.setVisible(sending and self.state.role_allowed("send_campaign"))
+        self.resume_button.setEnabled(sending and c.id not in self.resuming)
+        if sending:
+            parts.insert(0, self.tr("Still sending: {done} of {total} members queued").format(
+                done=s.number(c.done), total=s.number(c.total)))
         if getattr(r, "held", 0):
             parts.append(self.tr("{n} texts wait for approval in Care › Today (more at once than the shop's limit)")
                          .format(n=r.held))
@@ -77,6 +90,31 @@ class CampaignsTab(CareTab):
         if getattr(r, "held", 0):
             return self.tr("Campaign made: its {n} texts wait for approval in Care › Today").format(n=r.held)
         return self.tr("Campaign sent: %n text(s) queued", "", r.recipients)
+
+    def resume(self) -> None:
+        """Finish the selected campaign's send on the long-job worker, progress on the status line."""
+        row = self.table.currentRow()
+        if not 0 <= row < len(self.rows):
+            return
+        ctx, cid = self.state.ctx, self.rows[row].id
+        self.resuming.add(cid)
+        self.resume_button.setEnabled(False)
+        relay = Progress(self)
+        relay.moved.connect(lambda p: self.status.ok(self.tr("Queued {done} of {total}").format(
+            done=self.state.number(p.done), total=self.state.number(p.total))))
+
+        def finished(c) -> None:
+            self.resuming.discard(cid)
+            self.status.ok(self._sent_text(c.results))
+            self.load()
+
+        def failed(exc) -> None:
+            self.resuming.discard(cid)
+            self.status.error(self.state.error_text(exc))
+            self.load()
+
+        self.state.tasks.write(lambda: campaigns.resume(ctx, cid, progress=relay.report), finished, failed,
+                               owner=self, pool="bulk", what=self.tr("sending the campaign"))
 
     def new_campaign(self):
         ctx = self.state.ctx
