@@ -90,29 +90,15 @@ def _compiled(path: Path, lang: str, domain: str, *, cached: bool = True) -> byt
     """The .mo of ``path``: compiled by babel once, then kept in the user's cache folder (keyed on
     the .po's path, size and modification time), since parsing a 200 KB catalogue costs ~0.2 s of
     every command and start in Chinese. A cache file this user does not own alone is not used."""
-    import hashlib
-    import os
-    import stat
-    import tempfile
-
     st = path.stat()
     key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{lang}|{domain}"
-    use = cached
-    cached = None
     try:
-        cached = paths.cache_dir() / "catalogues" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".mo")
-        if not use:
-            raise FileNotFoundError(cached)
-        fd = os.open(cached, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        pass
-    else:
-        with os.fdopen(fd, "rb") as fh:
-            own = os.fstat(fh.fileno())
-            if not paths.POSIX or (own.st_uid == os.getuid() and not stat.S_IMODE(own.st_mode) & 0o077):
-                data = fh.read()
-                if data[:4] in (b"\xde\x12\x04\x95", b"\x95\x04\x12\xde"):   # gettext's magic
-                    return data
+        file = paths.cache_file("catalogues", key, ".mo")
+    except OSError:   # no cache folder can be made: compiled every time
+        file = None
+    data = paths.read_cache(file) if (file is not None and cached) else None
+    if data is not None and data[:4] in (b"\xde\x12\x04\x95", b"\x95\x04\x12\xde"):   # gettext's magic
+        return data
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
@@ -121,15 +107,8 @@ def _compiled(path: Path, lang: str, domain: str, *, cached: bool = True) -> byt
     buf = io.BytesIO()
     write_mo(buf, catalog, use_fuzzy=False)  # a fuzzy entry is a draft, not a translation
     data = buf.getvalue()
-    if cached is not None:
-        try:
-            paths.private_dir(cached.parent)
-            fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".mo.")   # 0600
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(tmp, cached)
-        except OSError:   # a read-only cache folder: compiled again next time
-            pass
+    if file is not None:
+        paths.write_cache(file, data)
     return data
 
 

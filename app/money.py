@@ -212,7 +212,32 @@ def _plain(minor: int, scale: int, digits: int, decimal: str, group: str, minus:
 @lru_cache(maxsize=32)
 def _plain_symbols(locale: str) -> tuple[str, str, str] | None:
     """(decimal, group, minus) of ``locale`` when plain Python formatting writes exactly what babel
-    does for it (checked here on sample amounts, once per locale); None: use babel."""
+    does for it; None: use babel. Checked on sample amounts once per locale and babel version, and
+    kept in the user's cache: loading babel's locale data and checking costs ~50 ms of the till's
+    start, for its first amount."""
+    import json
+
+    import babel
+
+    from app import paths
+
+    try:
+        file = paths.cache_file("numbers", f"1|{babel.__version__}|{locale}", ".json")
+    except OSError:   # no cache folder can be made: checked every time
+        return _checked_symbols(locale)
+    raw = paths.read_cache(file)
+    try:
+        kept = json.loads(raw) if raw else ...
+    except ValueError:
+        kept = ...
+    if kept is None or (isinstance(kept, list) and len(kept) == 3 and all(isinstance(x, str) for x in kept)):
+        return tuple(kept) if kept else None
+    found = _checked_symbols(locale)
+    paths.write_cache(file, json.dumps(found).encode())
+    return found
+
+
+def _checked_symbols(locale: str) -> tuple[str, str, str] | None:
     loc = _babel_locale(locale)
     try:
         sym = loc.number_symbols["latn"] if "latn" in loc.number_symbols else loc.number_symbols

@@ -94,6 +94,42 @@ def cache_dir() -> Path:
     return private_dir(_cache_path())
 
 
+def cache_file(folder: str, key: str, suffix: str) -> Path:
+    """Where the user's cache keeps what ``key`` (the source's path, size, mtime, versions) names."""
+    import hashlib
+
+    return cache_dir() / folder / (hashlib.sha256(key.encode()).hexdigest()[:32] + suffix)
+
+
+def read_cache(path: Path) -> bytes | None:
+    """A cache file's bytes, or None when it is missing or not this user's own private file (a
+    cache another account could write is never trusted: some caches are unpickled)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if POSIX and (st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) & 0o077):
+            return None
+        return fh.read()
+
+
+def write_cache(path: Path, data: bytes) -> None:
+    """``data`` into the cache file ``path`` (0600, whole or not at all); a read-only or full cache
+    folder is no error: the next process works it out again."""
+    import tempfile
+
+    try:
+        private_dir(path.parent)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cache.")   # 0600
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 def config_dir() -> Path:
     return private_dir(_config_path())
 

@@ -73,3 +73,11 @@ def test_an_unknown_name_and_a_wrong_pin_get_the_same_answer_after_the_same_work
         answers[name] = (exc.value.code, render(exc.value, "en"), render(exc.value, "zh_CN"), spy.calls - before)
     assert answers["Amy"] == answers["Nobody"] == answers[""]
     assert answers["Amy"][0] == "pin_wrong" and answers["Amy"][3] == 1   # one argon2 verify each
+
+
+def test_the_unknown_names_hash_is_made_with_the_hashers_own_parameters():
+    # Else an unknown name would cost another time than a known one with a wrong PIN.
+    from argon2 import extract_parameters
+
+    assert extract_parameters(auth.DUMMY_HASH) == extract_parameters(auth._hasher.hash("x"))
+    assert not auth._matches(auth.DUMMY_HASH, "1234")

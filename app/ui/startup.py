@@ -367,7 +367,6 @@ class LoginDialog(QDialog):
         self.staff.currentIndexChanged.connect(lambda _i: (self.error.hide(), self.pin.clear(), self.pin.setFocus()))
         self.pin.setFocus()
         self.tasks.run(self._load, self._loaded, self._failed)
-        self.tasks.run(auth.dummy_hash, pool="io")   # login's one-off hash, made while the PIN is typed
 
     def _load(self):
         from app.services.base import settings as shop_settings

@@ -3,7 +3,6 @@ the owner's password (argon2, with its own lockout) that exports, balance adjust
 ask for (``confirm_owner``; enforced in ``permissions.require``)."""
 from __future__ import annotations
 
-import functools
 
 import re
 import unicodedata
@@ -28,14 +27,16 @@ _hasher = PasswordHasher()
 _PIN = re.compile(r"^[0-9]{4,8}$", re.ASCII)
 
 
-@functools.cache
+# What login verifies when the name is unknown: an argon2 hash, made with the hasher's own
+# parameters, of a random secret nobody kept (never equal to a PIN), so an unknown name costs one
+# argon2 verify like a wrong PIN, and the two answer alike. A constant rather than hashed at run
+# time: hashing costs ~0.1 s of CPU that the till's start would share with the login's own verify.
+# tests/test_auth.py checks that its parameters are the hasher's; regenerate it if they change.
+DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$9Lu6kI6v4X7sw6jMjcJfLA$B7rf/gF9Zfe9YdhdjrjArliMMEVTZ0vyJoz1DWXiFpg"
+
+
 def dummy_hash() -> str:
-    """What login verifies when the name is unknown: an argon2 hash of nothing anyone types (never
-    equal to a PIN), so an unknown name costs one argon2 verify like a wrong PIN, and the two answer
-    alike. Made once per process, never at import (hashing takes ~0.1 s and every command and the
-    till's start import this module): the login dialog has it made on a worker while the PIN is
-    typed, so the till's logins all cost one verify."""
-    return _hasher.hash("no staff member has this PIN")
+    return DUMMY_HASH
 
 
 # The owner's password: long enough, and not a PIN (digits only), so that knowing the owner's PIN,

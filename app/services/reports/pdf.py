@@ -83,14 +83,13 @@ _FONT_CACHE_FORMAT = 1
 
 
 def _cache_file(path: Path) -> Path:
-    import hashlib
     import sys
 
     import reportlab
 
     st = path.stat()
     key = f"{_FONT_CACHE_FORMAT}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{reportlab.Version}|{sys.version_info[:2]}"
-    return paths.cache_dir() / "fonts" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".face")
+    return paths.cache_file("fonts", key, ".face")
 
 
 def _face_state(face) -> dict:
@@ -107,24 +106,17 @@ def _pdf_scale(units_per_em: int):
 
 
 def _read_face(file: Path, path: Path):
-    import os
     import pickle
-    import stat
 
     from reportlab.pdfbase.ttfonts import TTFontFace
 
-    try:
-        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+    raw = paths.read_cache(file)   # None unless this user's own private file: never unpickled
+    if raw is None:
         return None
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if paths.POSIX and (st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) & 0o077):
-            return None   # not this user's own private file: never unpickled
-        try:
-            state = pickle.load(f)
-        except Exception:
-            return None
+    try:
+        state = pickle.loads(raw)
+    except Exception:
+        return None
     data = path.read_bytes()
     if not isinstance(state, dict) or state.get("filename") != str(path) or len(data) != path.stat().st_size:
         return None
@@ -136,18 +128,9 @@ def _read_face(file: Path, path: Path):
 
 
 def _write_face(file: Path, face) -> None:
-    import os
     import pickle
-    import tempfile
 
-    try:
-        paths.private_dir(file.parent)
-        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".face.")   # 0600
-        with os.fdopen(fd, "wb") as out:
-            pickle.dump(_face_state(face), out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, file)
-    except OSError:   # a read-only or full cache folder: the next process parses again
-        pass
+    paths.write_cache(file, pickle.dumps(_face_state(face), protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _cached_font(path: Path, ttfont_class):
