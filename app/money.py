@@ -173,6 +173,13 @@ def _cash_digits(currency: str) -> int:
 def format_money(minor: int, currency: str = "CNY", locale: str = "en") -> str:
     """Amount for people: "¥58.00" in Chinese, "CN¥58.00" in English; TWD whole amounts without
     decimals ("NT$200"). ``locale``: a language code (app.i18n) or a CLDR locale ("en_GB")."""
+    shape = _money_shape(locale, currency) if isinstance(minor, int) else None
+    if shape is not None:   # what babel writes, without loading its locale data (every amount shown)
+        return _shaped(minor, currency, shape)
+    return _babel_money(minor, currency, locale)
+
+
+def _babel_money(minor: int, currency: str, locale: str) -> str:
     loc = _babel_locale(locale)
     if whole_at_till(minor, currency):
         from babel.numbers import parse_pattern
@@ -181,6 +188,69 @@ def format_money(minor: int, currency: str = "CNY", locale: str = "en") -> str:
         pattern.frac_prec = (0, 0)
         return pattern.apply(to_major(minor, currency), loc, currency=currency, currency_digits=False)
     return format_currency(to_major(minor, currency), currency, locale=loc)
+
+
+def _shaped(minor: int, currency: str, shape: tuple[str, ...]) -> str:
+    prefix, suffix, neg_prefix, neg_suffix, decimal, group = shape
+    scale = exponent(currency)
+    number = _plain(abs(minor), scale, 0 if whole_at_till(minor, currency) else scale, decimal, group, "")
+    return f"{neg_prefix}{number}{neg_suffix}" if minor < 0 else f"{prefix}{number}{suffix}"
+
+
+@lru_cache(maxsize=64)
+def _money_shape(locale: str, currency: str) -> tuple[str, ...] | None:
+    """(prefix, suffix, negative prefix, negative suffix, decimal, group) that write an amount of
+    ``currency`` exactly as babel does in ``locale`` (checked on sample amounts once per locale,
+    currency and babel version, and kept in the user's cache); None: use babel."""
+    return _kept("money", f"{locale}|{currency}", 6, lambda: _checked_money_shape(locale, currency))
+
+
+def _checked_money_shape(locale: str, currency: str) -> tuple[str, ...] | None:
+    symbols = _checked_symbols(locale)
+    if symbols is None:
+        return None
+    decimal, group, _minus = symbols
+    scale = exponent(currency)
+    sample = 123456789 * 10 ** scale + (10 ** scale - 1)        # 123,456,789.99: every part of a number
+    number = _plain(sample, scale, scale, decimal, group, "")
+    sides = []
+    for amount in (sample, -sample):
+        text = _babel_money(amount, currency, locale)
+        if text.count(number) != 1:
+            return None
+        sides.extend(text.split(number))
+    shape = (*sides, decimal, group)
+    unit = 10 ** scale
+    for minor in (0, 1, 5, -5, 50, unit, -unit, 100 * unit, -1234 * unit, 1234567, -1234567, 999999999 * unit):
+        if _babel_money(minor, currency, locale) != _shaped(minor, currency, shape):
+            return None
+    return shape
+
+
+def _kept(folder: str, key: str, arity: int, work):
+    """``work()``'s answer (a tuple of ``arity`` strings, or None), kept in the user's cache per
+    babel version: loading babel's locale data costs ~50 ms of a start, and the answer never
+    changes for one babel. A missing, damaged or foreign cache file is worked out again."""
+    import json
+
+    import babel
+
+    from app import paths
+
+    try:
+        file = paths.cache_file(folder, f"1|{babel.__version__}|{key}", ".json")
+    except OSError:   # no cache folder can be made: worked out every time
+        return work()
+    raw = paths.read_cache(file)
+    try:
+        kept = json.loads(raw) if raw else ...
+    except ValueError:
+        kept = ...
+    if kept is None or (isinstance(kept, list) and len(kept) == arity and all(isinstance(x, str) for x in kept)):
+        return tuple(kept) if kept else None
+    found = work()
+    paths.write_cache(file, json.dumps(found).encode())
+    return found
 
 
 def format_plain(minor: int, currency: str = "CNY", locale: str = "en") -> str:
@@ -212,29 +282,9 @@ def _plain(minor: int, scale: int, digits: int, decimal: str, group: str, minus:
 @lru_cache(maxsize=32)
 def _plain_symbols(locale: str) -> tuple[str, str, str] | None:
     """(decimal, group, minus) of ``locale`` when plain Python formatting writes exactly what babel
-    does for it; None: use babel. Checked on sample amounts once per locale and babel version, and
-    kept in the user's cache: loading babel's locale data and checking costs ~50 ms of the till's
-    start, for its first amount."""
-    import json
-
-    import babel
-
-    from app import paths
-
-    try:
-        file = paths.cache_file("numbers", f"1|{babel.__version__}|{locale}", ".json")
-    except OSError:   # no cache folder can be made: checked every time
-        return _checked_symbols(locale)
-    raw = paths.read_cache(file)
-    try:
-        kept = json.loads(raw) if raw else ...
-    except ValueError:
-        kept = ...
-    if kept is None or (isinstance(kept, list) and len(kept) == 3 and all(isinstance(x, str) for x in kept)):
-        return tuple(kept) if kept else None
-    found = _checked_symbols(locale)
-    paths.write_cache(file, json.dumps(found).encode())
-    return found
+    does for it (checked on sample amounts once per locale and babel version, and kept in the
+    user's cache); None: use babel."""
+    return _kept("numbers", locale, 3, lambda: _checked_symbols(locale))
 
 
 def _checked_symbols(locale: str) -> tuple[str, str, str] | None:

@@ -55,3 +55,33 @@ def test_a_file_others_may_write_is_not_trusted(home):
     file.chmod(0o666)
     money._plain_symbols.cache_clear()
     assert money.format_int(-1234, "en") == "-1,234"
+
+
+@pytest.fixture
+def fresh_money():
+    money._money_shape.cache_clear()
+    yield
+    money._money_shape.cache_clear()
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_CN", "zh_TW", "en_GB", "de_DE", "fr_FR", "zh_Hant_HK", "ar_EG"])
+@pytest.mark.parametrize("currency", ["CNY", "TWD", "HKD", "USD", "EUR", "JPY", "KWD"])
+def test_amounts_read_as_babel_writes_them_from_the_cache_too(home, fresh_money, locale, currency):
+    import random
+
+    amounts = [0, 1, -1, 99, 100, -100, 10 ** 12, -(10 ** 12)] + random.Random(locale + currency).sample(
+        range(-10 ** 9, 10 ** 9), 40)
+    first = [money.format_money(m, currency, locale) for m in amounts]
+    assert first == [money._babel_money(m, currency, locale) for m in amounts]
+    money._money_shape.cache_clear()                       # now from the file
+    assert [money.format_money(m, currency, locale) for m in amounts] == first
+
+
+def test_a_foreign_money_file_is_not_trusted(home, fresh_money):
+    assert money.format_money(-123456, "CNY", "en") == "-CN¥1,234.56"
+    [file] = sorted((home / "cache" / "money").glob("*.json"))
+    file.write_text(json.dumps(["$", "", "($", ")", ".", ","]))
+    if os.name == "posix":
+        file.chmod(0o666)
+        money._money_shape.cache_clear()
+        assert money.format_money(-123456, "CNY", "en") == "-CN¥1,234.56"
