@@ -18,14 +18,16 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 from app import paths
+
+if TYPE_CHECKING:   # the ORM is loaded by the first session: `shopcare check` reads through Core alone
+    from sqlalchemy.orm import Session
 
 BUSY_TIMEOUT_MS = 10_000
 # PostgreSQL SQLSTATEs that mean "another transaction is in the way; run again": serialization
@@ -131,10 +133,7 @@ class Database:
             if u.get_backend_name() == "postgresql":
                 event.listen(self.engine, "connect", _pg_lock_timeout(busy_timeout_ms))
         self.cache: dict[str, object] = {}  # small per-process caches (settings), cleared on change
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(self.write_engine.execution_options(**{WRITE: True}), expire_on_commit=False)
-        self._late = sessionmaker(self.write_engine.execution_options(**{WRITE: True, LATE: True}),
-                                  expire_on_commit=False)
+        self._makers: tuple | None = None
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -143,6 +142,15 @@ class Database:
             return None
         return Path(u.database).expanduser()
 
+    def _make_sessions(self) -> tuple:
+        from sqlalchemy.orm import sessionmaker
+
+        self._makers = (
+            sessionmaker(self.engine, expire_on_commit=False),
+            sessionmaker(self.write_engine.execution_options(**{WRITE: True}), expire_on_commit=False),
+            sessionmaker(self.write_engine.execution_options(**{WRITE: True, LATE: True}), expire_on_commit=False))
+        return self._makers
+
     @contextmanager
     def session(self, write: bool = True, *, late: bool = False) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any error. A database still busy after
@@ -150,7 +158,8 @@ class Database:
 
         ``late`` (a write that reads first): on SQLite nothing is begun until ``write_lock``; the
         statements before it are reads, each its own snapshot, and must not write."""
-        maker = (self._late if late else self._write) if write else self._read
+        read, write_, late_ = self._makers or self._make_sessions()
+        maker = (late_ if late else write_) if write else read
         try:
             with maker() as session:
                 with session.begin():

@@ -70,6 +70,7 @@ def test_check_imports_nothing_heavy(shop, tmp_path):
     assert [m for m in HEAVY if _loaded(modules, m)] == []
     # nor the models and the mappers (check reads with plain queries), nor the care engine
     assert not _loaded(modules, "app.models")
+    assert not _loaded(modules, "sqlalchemy.orm")     # Core alone: a Connection, no Session
     assert "app.services.care.engine" not in modules
     assert "app.services.analytics.summary" not in modules
 
@@ -102,3 +103,26 @@ def test_rfm_imports_no_scipy_stats_nor_export(shop, tmp_path):
     assert not _loaded(modules, "scipy.stats")
     assert not _loaded(modules, "pandas")
     assert "app.services.analytics.export" not in modules
+
+
+KEYRING_PROBE = ("import sys\n"
+                 "from app.services.base.keyring import keyring_backend\n"
+                 "print(keyring_backend() is None, 'keyring' in sys.modules)\n")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the shortcut is Linux's")
+def test_headless_linux_answers_no_keyring_without_loading_keyring(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DBUS_SESSION_BUS_ADDRESS", "PYTHON_KEYRING_BACKEND")}
+    env.update(PYTHONPATH=str(ROOT), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    bus = Path(f"/run/user/{os.getuid()}/bus")
+    if bus.exists():
+        pytest.skip("this machine has a session bus")
+    run = lambda extra: subprocess.run([sys.executable, "-c", KEYRING_PROBE], env={**env, **extra}, cwd=ROOT,  # noqa: E731
+                                       capture_output=True, text=True, timeout=60).stdout.split()
+    assert run({}) == ["True", "False"]
+    # A backend the user configured is asked: keyring is loaded (the null backend answers none).
+    assert run({"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}) == ["True", "True"]
+    (tmp_path / "config" / "python_keyring").mkdir(parents=True)
+    (tmp_path / "config" / "python_keyring" / "keyringrc.cfg").write_text(
+        "[backend]\ndefault-keyring=keyring.backends.null.Keyring\n")
+    assert run({}) == ["True", "True"]

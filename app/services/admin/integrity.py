@@ -26,7 +26,7 @@ fault and the others still run.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
@@ -195,8 +195,9 @@ def run_check(ctx: Ctx) -> CheckReport:
                            (("version", version), ("lib", lib))))
     revision = head = None
     try:
-        with ctx.tx(write=False) as t:
-            conn = t.s.connection()
+        # Core alone, through one read transaction (a snapshot): the ORM is never loaded by `check`.
+        with ctx.db.engine.connect() as conn, conn.begin():
+            t = replace(ctx, session=conn)
             if ctx.db.is_sqlite:
                 rows = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
                 # Keep going after a finding: it may be a CHECK constraint broken by hand, and the

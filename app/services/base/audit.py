@@ -455,8 +455,15 @@ def check_chain(t: Ctx) -> ChainReport:
     bad, other = _verify(t, key())
     # Another till's rows never change what this computer recorded: a chain that did is rewritten.
     other = other and truncated is None and head is None
-    return ChainReport(bad_rows=bad, missing_triggers=missing_triggers(t.s.connection()),
+    return ChainReport(bad_rows=bad, missing_triggers=missing_triggers(_connection(t.s)),
                        truncated=truncated, head_differs=head, recorded=state is not None, other_key=other)
+
+
+def _connection(s):
+    """The Connection under a Session, or ``s`` itself (``shopcare check`` reads through Core)."""
+    from sqlalchemy.engine import Connection
+
+    return s if isinstance(s, Connection) else s.connection()
 
 
 def missing_triggers(conn) -> list[str]:

@@ -8,11 +8,12 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Iterator, Protocol
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Iterator, Protocol
 
 from app.db import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class Clock(Protocol):
