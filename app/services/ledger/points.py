@@ -24,7 +24,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal_column, select
+from sqlalchemy.orm import aliased
 
 from app.errors import InsufficientFunds, NotFound, ValidationError
 from app.i18n import L_
@@ -204,27 +205,42 @@ def expire_due(ctx: Ctx, as_of: date, *, at: datetime | None = None) -> ExpireRe
 
 
 # --- queries -------------------------------------------------------------------------------------------
+# Credits are ``points > 0`` written as SQL text, not a bound 0: SQLite uses the partial index
+# ix_points_entries_lapse (WHERE points > 0) only for a query whose WHERE says the same.
+_CREDIT = literal_column("0")
+
+
 def _due_between_query(after: date, until: date):
     """Per member: the points that lapse after ``after`` up to and including ``until`` (FIFO, as the
-    ledger stands now): due by ``until`` less due by ``after``; only members with some."""
+    ledger stands now): due by ``until`` less due by ``after``; only members with some.
+
+    FIFO, as algebra: with B the balance (every credit less every debit) and K(d) the credits not
+    yet lapsed by d (expiring after d, or never), the points due by d are ``max(0, B - K(d))`` (the
+    debits took the soonest credits first). With X the credits lapsing in (after, until], K(after) =
+    K(until) + X, so what lapses in the window is ``min(X, max(0, B - K(until)))``. B is
+    ``members.points_balance`` (equal to its ledger: ``shopcare check``); so only credits are read,
+    all from ix_points_entries_lapse: those lapsing in the window (a range of expires_on), then for
+    each of their members the later and the never-expiring ones. ``tests/test_points_lapse.py``
+    checks it against the plain FIFO ``schedule`` for random ledgers."""
     pe = PointsEntry
+    soon = (select(pe.member_id.label("member_id"), func.sum(pe.points).label("x"))
+            .where(pe.points > _CREDIT, pe.expires_on > after, pe.expires_on <= until)
+            .group_by(pe.member_id).subquery("soon"))
+    later = aliased(PointsEntry)
 
-    def credits_by(d: date):
-        return func.coalesce(func.sum(case(
-            (and_(pe.points > 0, pe.expires_on.is_not(None), pe.expires_on <= d), pe.points), else_=0)), 0)
+    def credits(*where):
+        return (select(func.coalesce(func.sum(later.points), 0))
+                .where(later.expires_on.is_(None) if not where else and_(*where),
+                       later.member_id == soon.c.member_id, later.points > _CREDIT).scalar_subquery())
 
-    consumed = func.coalesce(func.sum(case((pe.points < 0, -pe.points), else_=0)), 0)
-    lapsing = (select(pe.member_id).where(pe.points > 0, pe.expires_on > after, pe.expires_on <= until)
-               .distinct().scalar_subquery())
-    sums = (select(pe.member_id.label("member_id"), credits_by(after).label("a"), credits_by(until).label("u"),
-                   consumed.label("c"))
-            .where(pe.member_id.in_(lapsing)).group_by(pe.member_id).having(credits_by(until) > consumed).subquery())
-    due_u = case((sums.c.u > sums.c.c, sums.c.u - sums.c.c), else_=0)
-    due_a = case((sums.c.a > sums.c.c, sums.c.a - sums.c.c), else_=0)
-    return (select(sums.c.member_id, (due_u - due_a).label("pts"))
-            .join(Member, Member.id == sums.c.member_id)
-            .where(Member.points_balance > 0, Member.erased_at.is_(None), due_u > due_a)
-            .order_by(sums.c.member_id))
+    kept = credits(later.expires_on > until) + credits()   # K(until): lapsing after it, or never
+    # Materialized: each member's two look-ups run once (inlined, SQLite would run them per use).
+    per = (select(soon.c.member_id, soon.c.x, (Member.points_balance - kept).label("y"))
+           .join(Member, Member.id == soon.c.member_id)
+           .where(Member.points_balance > 0, Member.erased_at.is_(None))
+           .cte("lapse").prefix_with("MATERIALIZED"))
+    return (select(per.c.member_id, case((per.c.y > per.c.x, per.c.x), else_=per.c.y).label("pts"))
+            .where(per.c.y > 0).order_by(per.c.member_id))
 
 
 def lapsing_between(t: Ctx, after: date, until: date) -> dict[int, int]:
@@ -249,7 +265,7 @@ def lapsing_summary(t: Ctx, after: date, until: date, top: int) -> tuple[int, in
 def expiry_dates_between(t: Ctx, after: date, until: date) -> list[date]:
     """The days after ``after`` up to ``until`` on which some credit expires."""
     pe = PointsEntry
-    return list(t.s.execute(select(pe.expires_on).where(pe.points > 0, pe.expires_on > after, pe.expires_on <= until)
+    return list(t.s.execute(select(pe.expires_on).where(pe.points > _CREDIT, pe.expires_on > after, pe.expires_on <= until)
                             .distinct().order_by(pe.expires_on)).scalars())
 
 

@@ -1,0 +1,36 @@
+"""an index of the points credits by expiry date, for "points soon to expire"
+
+The end-of-day report's "points soon to expire" (and the care reminders' "350 points expire on 31
+Dec") worked out, for every member with a credit lapsing in the window, FIFO over all of that
+member's entries, and found those members by walking the whole of ix_points_entries_fifo (its first
+column is the member). It now uses the algebra of FIFO expiry (app/services/ledger/points.py): the
+points due by a day are ``max(0, balance - the credits not yet lapsed by that day)``, the balance
+being ``members.points_balance`` (equal to its ledger: ``shopcare check``), so it reads only credits:
+those lapsing in the window, by expiry date, and each such member's later and never-expiring ones.
+A partial index of the credits (points > 0) by (expires_on, member_id, points) answers all three
+from the index alone; it also gives the expiry run and the reminders their expiry days (a range of
+expires_on) without a walk of the whole ledger.
+
+Revision ID: 0017_points_lapse_index
+Revises: 0016_campaign_chunks
+"""
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0017_points_lapse_index'
+down_revision: Union[str, Sequence[str], None] = '0016_campaign_chunks'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+CREDITS = sa.text("points > 0")
+
+
+def upgrade() -> None:
+    op.create_index('ix_points_entries_lapse', 'points_entries', ['expires_on', 'member_id', 'points'],
+                    sqlite_where=CREDITS, postgresql_where=CREDITS)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_points_entries_lapse', table_name='points_entries')
