@@ -8,9 +8,9 @@ import random
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from app.models import Member, PointsEntry
+from app.models import Member, PointsEntry, PointsLapse
 from app.services.ledger import ledger, points
 from tests.shop import ledger_faults, member
 
@@ -90,3 +90,84 @@ def test_lapsing_agrees_with_plain_fifo_for_random_ledgers(ctx, clock, seed):
         seen += len(expected)
     assert seen > 40                     # the windows did catch lapsing points
     assert len(days) > 10
+
+
+def _summary(ctx, after: date, until: date, top: int = 5):
+    with ctx.tx(write=False) as t:
+        return points.lapsing_summary(t, after, until, top), points._from_snapshot(t, after, until, top)
+
+
+def _expected(ctx, after: date, until: date, top: int = 5):
+    plain = _plain_fifo(ctx, after, until)
+    return len(plain), sum(plain.values()), sorted(plain.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+
+
+@pytest.mark.parametrize("seed", [5, 23])
+def test_the_days_snapshot_stays_exact_as_the_ledger_moves(ctx, clock, seed):
+    """The expiry run's snapshot of the report's window, then new entries for some members (and a
+    new member): the snapshot is read, those members worked out live, and the figures are the plain
+    FIFO's. An erased member or a removed entry (an import undone): it is no longer trusted."""
+    rng = random.Random(seed)
+    ids = _random_ledgers(ctx, rng, 40)
+    after = BASE + timedelta(days=25)
+    until = after + timedelta(days=points.LAPSE_DAYS)
+    with ctx.tx() as t:
+        assert points.snapshot_lapsing(t, after) == len(_plain_fifo(ctx, after, until))
+        assert points.snapshot_day(t) == after
+    got, snap = _summary(ctx, after, until)
+    assert got == snap == _expected(ctx, after, until) and got[0] >= 3
+    newcomer = member(ctx, "13700000001", "新会员").id
+    with ctx.tx() as t:                 # the day goes on: sales earn, members redeem
+        for mid in rng.sample(ids, 12) + [newcomer]:
+            ledger.post_points(t, mid, "earn", rng.randint(1, 300), expires_on=until - timedelta(days=rng.randint(0, 20)))
+            balance = t.s.execute(select(Member.points_balance).where(Member.id == mid)).scalar()
+            if balance > 1 and rng.random() < 0.6:
+                ledger.post_points(t, mid, "redeem", -rng.randint(1, balance))
+    got, snap = _summary(ctx, after, until)
+    assert got == snap == _expected(ctx, after, until)
+    assert _summary(ctx, after, until - timedelta(days=1))[1] is None      # another window: live only
+    # An entry taken out (an import undone): the snapshot is not trusted; the figures stay exact.
+    with ctx.tx() as t:
+        mid, eid, pts = t.s.execute(select(PointsEntry.member_id, PointsEntry.id, PointsEntry.points)
+                                    .where(PointsEntry.points > 0, PointsEntry.expires_on > after,
+                                           PointsEntry.expires_on <= until).order_by(PointsEntry.id)).first()
+        balance = t.s.execute(select(Member.points_balance).where(Member.id == mid)).scalar()
+        if balance >= pts:
+            t.s.execute(delete(PointsEntry).where(PointsEntry.id == eid))
+            t.s.execute(update(Member).where(Member.id == mid).values(points_balance=Member.points_balance - pts))
+    assert ledger_faults(ctx.db) == []
+    if balance >= pts:
+        got, snap = _summary(ctx, after, until)
+        assert snap is None and got == _expected(ctx, after, until)
+    with ctx.tx() as t:
+        points.snapshot_lapsing(t, after)
+    top_member = _summary(ctx, after, until)[0][2][0][0]
+    with ctx.tx() as t:                 # erased since the snapshot: never listed
+        t.s.execute(update(Member).where(Member.id == top_member).values(erased_at=clock.now()))
+    got, snap = _summary(ctx, after, until)
+    assert snap is None and got == _expected(ctx, after, until) and top_member not in dict(got[2])
+
+
+def test_the_first_expiry_run_of_a_day_takes_the_snapshot(ctx, clock):
+    from app.services.ledger import expiry
+
+    a = member(ctx, "13800138001", "甲")
+    with ctx.tx() as t:
+        ledger.post_points(t, a.id, "earn", 120, expires_on=clock.now().date() + timedelta(days=10))
+        ledger.post_points(t, a.id, "redeem", -20)
+    today = clock.now().date()
+    expiry.run(ctx)
+    with ctx.tx(write=False) as t:
+        assert points.snapshot_day(t) == today
+        assert t.s.execute(select(PointsLapse.member_id, PointsLapse.points)).all() == [(a.id, 100)]
+    with ctx.tx() as t:
+        ledger.post_points(t, a.id, "redeem", -30)
+    expiry.run(ctx)                     # again the same day: the snapshot is not taken again
+    with ctx.tx(write=False) as t:
+        assert t.s.execute(select(PointsLapse.points)).scalars().all() == [100]
+        assert points.lapsing_summary(t, today, today + timedelta(days=points.LAPSE_DAYS), 20) == (1, 70, [(a.id, 70)])
+    clock.set(clock.now() + timedelta(days=1))
+    expiry.run(ctx)
+    with ctx.tx(write=False) as t:
+        assert points.snapshot_day(t) == today + timedelta(days=1)
+        assert t.s.execute(select(PointsLapse.points)).scalars().all() == [70]

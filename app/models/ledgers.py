@@ -68,3 +68,16 @@ class PointsEntry(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class PointsLapse(Base):
+    """The points lapsing per member in the report window after the day of the last expiry run
+    (points.snapshot_lapsing): one row per member with some. A cache of the ledger, never a ledger:
+    rewritten whole by each day's expiry run, and read (points.lapsing_summary) only while the
+    ledger up to the entry it was taken at is unchanged; members with entries since are worked out
+    live."""
+    __tablename__ = "points_lapse"
+    # The report's top of the list, most points first, off the index (read backwards).
+    __table_args__ = (Index("ix_points_lapse_top", "points", "member_id"),)
+    member_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    points: Mapped[int] = mapped_column(Amount)

@@ -21,16 +21,17 @@ Rules
 from __future__ import annotations
 
 import calendar
+import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, literal_column, select
+from sqlalchemy import and_, case, delete, func, insert, literal_column, select, text
 from sqlalchemy.orm import aliased
 
 from app.errors import InsufficientFunds, NotFound, ValidationError
 from app.i18n import L_
 from app.money import MAX_POINTS
-from app.models import Member, PointsEntry
+from app.models import Member, PointsEntry, PointsLapse, Setting
 from app.services.base import audit, permissions
 from app.services.ledger import ledger
 from app.services.base.context import Ctx
@@ -210,7 +211,7 @@ def expire_due(ctx: Ctx, as_of: date, *, at: datetime | None = None) -> ExpireRe
 _CREDIT = literal_column("0")
 
 
-def _due_between_query(after: date, until: date):
+def _due_between_query(after: date, until: date, members: list[int] | None = None):
     """Per member: the points that lapse after ``after`` up to and including ``until`` (FIFO, as the
     ledger stands now): due by ``until`` less due by ``after``; only members with some.
 
@@ -221,10 +222,11 @@ def _due_between_query(after: date, until: date):
     ``members.points_balance`` (equal to its ledger: ``shopcare check``); so only credits are read,
     all from ix_points_entries_lapse: those lapsing in the window (a range of expires_on), then for
     each of their members the later and the never-expiring ones. ``tests/test_points_lapse.py``
-    checks it against the plain FIFO ``schedule`` for random ledgers."""
+    checks it against the plain FIFO ``schedule`` for random ledgers. ``members``: only these."""
     pe = PointsEntry
     soon = (select(pe.member_id.label("member_id"), func.sum(pe.points).label("x"))
-            .where(pe.points > _CREDIT, pe.expires_on > after, pe.expires_on <= until)
+            .where(pe.points > _CREDIT, pe.expires_on > after, pe.expires_on <= until,
+                   *([] if members is None else [pe.member_id.in_(members)]))
             .group_by(pe.member_id).subquery("soon"))
     later = aliased(PointsEntry)
 
@@ -252,14 +254,100 @@ def lapsing_between(t: Ctx, after: date, until: date) -> dict[int, int]:
 
 def lapsing_summary(t: Ctx, after: date, until: date, top: int) -> tuple[int, int, list[tuple[int, int]]]:
     """(members, points) lapsing after ``after`` up to ``until``, and the ``top`` members with the most
-    [(member id, points)], counted in the database (window functions: no row per member crosses to
-    Python): the end-of-day report's "soon to expire"."""
+    [(member id, points)]: the end-of-day report's "soon to expire". From the day's lapse snapshot
+    when it is for this window and still holds (``_from_snapshot``), else counted live in the
+    database (window functions: no row per member crosses to Python). Both exact."""
+    found = _from_snapshot(t, after, until, top)
+    if found is not None:
+        return found
     q = _due_between_query(after, until).order_by(None).subquery()
     rows = t.s.execute(select(q.c.member_id, q.c.pts, func.count().over(), func.sum(q.c.pts).over())
                        .order_by(q.c.pts.desc(), q.c.member_id).limit(max(1, top))).all()
     if not rows:
         return 0, 0, []
     return int(rows[0][2]), int(rows[0][3]), [(int(m), int(p)) for m, p, _n, _s in rows[:top]]
+
+
+# --- the daily lapse snapshot ------------------------------------------------------------------------
+# The end-of-day report's window: what lapses in the LAPSE_DAYS after its day (eod.EXPIRING_DAYS).
+LAPSE_DAYS = 30
+SNAPSHOT_KEY = "points_lapse_snapshot"
+SNAPSHOT_MAX_CHANGED = 20_000   # more members with entries since the snapshot: counted live instead
+_CHUNK = 900
+
+
+def snapshot_day(t: Ctx) -> date | None:
+    """The day the lapse snapshot was taken for (None: none yet)."""
+    head = _snapshot_head(t)
+    return date.fromisoformat(head["after"]) if head else None
+
+
+def _snapshot_head(t: Ctx) -> dict | None:
+    raw = t.s.execute(select(Setting.value).where(Setting.key == SNAPSHOT_KEY)).scalar()
+    return json.loads(raw) if raw else None
+
+
+def snapshot_lapsing(t: Ctx, day: date) -> int:
+    """Keep what lapses per member in (day, day + LAPSE_DAYS] in ``points_lapse``, as the ledger
+    stands now, inside the caller's transaction (the day's expiry run, after its expiry: ledger/
+    expiry.py), with the last entry id it covers, how many entries there were up to it and how many
+    members were erased. The report trusts it only while those still hold and works out live the
+    members with entries since; so it is exact, never stale. Returns the members with some."""
+    s = t.s
+    s.flush()
+    if s.get_bind().dialect.name == "postgresql":
+        # Every entry numbered before the last one read is committed and seen (entries are
+        # numbered when written, committed later): wait for the writers under way, briefly.
+        s.execute(text("LOCK TABLE points_entries IN SHARE MODE"))
+    last, entries = s.execute(select(func.max(PointsEntry.id), func.count()).select_from(PointsEntry)).one()
+    erased = s.execute(select(func.count()).select_from(Member).where(Member.erased_at.is_not(None))).scalar()
+    until = day + timedelta(days=LAPSE_DAYS)
+    s.execute(delete(PointsLapse))
+    s.execute(insert(PointsLapse).from_select(["member_id", "points"], _due_between_query(day, until)))
+    members, total = s.execute(select(func.count(), func.coalesce(func.sum(PointsLapse.points), 0))).one()
+    head = json.dumps({"after": day.isoformat(), "until": until.isoformat(), "last_entry": int(last or 0),
+                       "entries": int(entries), "erased": int(erased), "members": int(members),
+                       "points": int(total)})
+    row = s.get(Setting, SNAPSHOT_KEY)
+    if row is None:
+        s.add(Setting(key=SNAPSHOT_KEY, value=head))
+    else:
+        row.value = head
+    s.flush()
+    return int(members)
+
+
+def _from_snapshot(t: Ctx, after: date, until: date, top: int) -> tuple[int, int, list[tuple[int, int]]] | None:
+    """``lapsing_summary`` from the snapshot, or None when it is for another window or no longer
+    holds: an entry up to its last one was removed (an import undone), a member was erased, or
+    too many members changed since. The members with entries since are worked out live."""
+    head = _snapshot_head(t)
+    if not head or head["after"] != after.isoformat() or head["until"] != until.isoformat():
+        return None
+    pe = PointsEntry
+    entries = t.s.execute(select(func.count()).select_from(pe)).scalar()
+    since = t.s.execute(select(pe.id, pe.member_id).where(pe.id > head["last_entry"])).all()
+    erased = t.s.execute(select(func.count()).select_from(Member).where(Member.erased_at.is_not(None))).scalar()
+    if entries - len(since) != head["entries"] or erased != head["erased"]:
+        return None
+    changed = sorted({mid for _id, mid in since})
+    if len(changed) > SNAPSHOT_MAX_CHANGED:
+        return None
+    members, total = head["members"], head["points"]
+    live: dict[int, int] = {}
+    for i in range(0, len(changed), _CHUNK):
+        part = changed[i:i + _CHUNK]
+        for mid, pts in t.s.execute(select(PointsLapse.member_id, PointsLapse.points)
+                                    .where(PointsLapse.member_id.in_(part))).all():
+            members, total = members - 1, total - int(pts)
+        live.update((int(m), int(p)) for m, p in t.s.execute(_due_between_query(after, until, part)).all())
+    members, total = members + len(live), total + sum(live.values())
+    gone = set(changed)
+    kept = [(int(m), int(p)) for m, p in t.s.execute(
+        select(PointsLapse.member_id, PointsLapse.points).order_by(PointsLapse.points.desc(), PointsLapse.member_id)
+        .limit(max(1, top) + len(changed))).all() if m not in gone]
+    best = sorted(kept[:top] + list(live.items()), key=lambda mp: (-mp[1], mp[0]))[:max(0, top)]
+    return members, total, best
 
 
 def expiry_dates_between(t: Ctx, after: date, until: date) -> list[date]:
