@@ -211,7 +211,7 @@ def expire_due(ctx: Ctx, as_of: date, *, at: datetime | None = None) -> ExpireRe
 _CREDIT = literal_column("0")
 
 
-def _due_between_query(after: date, until: date, members: list[int] | None = None):
+def _due_between_query(after: date, until: date, members=None):
     """Per member: the points that lapse after ``after`` up to and including ``until`` (FIFO, as the
     ledger stands now): due by ``until`` less due by ``after``; only members with some.
 
@@ -222,7 +222,8 @@ def _due_between_query(after: date, until: date, members: list[int] | None = Non
     ``members.points_balance`` (equal to its ledger: ``shopcare check``); so only credits are read,
     all from ix_points_entries_lapse: those lapsing in the window (a range of expires_on), then for
     each of their members the later and the never-expiring ones. ``tests/test_points_lapse.py``
-    checks it against the plain FIFO ``schedule`` for random ledgers. ``members``: only these."""
+    checks it against the plain FIFO ``schedule`` for random ledgers. ``members``: only these (a
+    select of member ids)."""
     pe = PointsEntry
     soon = (select(pe.member_id.label("member_id"), func.sum(pe.points).label("x"))
             .where(pe.points > _CREDIT, pe.expires_on > after, pe.expires_on <= until,
@@ -273,7 +274,6 @@ def lapsing_summary(t: Ctx, after: date, until: date, top: int) -> tuple[int, in
 LAPSE_DAYS = 30
 SNAPSHOT_KEY = "points_lapse_snapshot"
 SNAPSHOT_MAX_CHANGED = 20_000   # more members with entries since the snapshot: counted live instead
-_CHUNK = 900
 
 
 def snapshot_day(t: Ctx) -> date | None:
@@ -320,34 +320,30 @@ def snapshot_lapsing(t: Ctx, day: date) -> int:
 def _from_snapshot(t: Ctx, after: date, until: date, top: int) -> tuple[int, int, list[tuple[int, int]]] | None:
     """``lapsing_summary`` from the snapshot, or None when it is for another window or no longer
     holds: an entry up to its last one was removed (an import undone), a member was erased, or
-    too many members changed since. The members with entries since are worked out live."""
+    too many members changed since. The members with entries since are worked out live; all of it
+    in SQL (the entries since are a range of ids), no row per member crosses to Python."""
     head = _snapshot_head(t)
     if not head or head["after"] != after.isoformat() or head["until"] != until.isoformat():
         return None
-    pe = PointsEntry
-    entries = t.s.execute(select(func.count()).select_from(pe)).scalar()
-    since = t.s.execute(select(pe.id, pe.member_id).where(pe.id > head["last_entry"])).all()
-    erased = t.s.execute(select(func.count()).select_from(Member).where(Member.erased_at.is_not(None))).scalar()
-    if entries - len(since) != head["entries"] or erased != head["erased"]:
+    pe, lp, s = PointsEntry, PointsLapse, t.s
+    newer = pe.id > head["last_entry"]
+    entries = s.execute(select(func.count()).select_from(pe)).scalar()
+    since, n_changed = s.execute(select(func.count(), func.count(pe.member_id.distinct())).where(newer)).one()
+    erased = s.execute(select(func.count()).select_from(Member).where(Member.erased_at.is_not(None))).scalar()
+    if entries - since != head["entries"] or erased != head["erased"] or n_changed > SNAPSHOT_MAX_CHANGED:
         return None
-    changed = sorted({mid for _id, mid in since})
-    if len(changed) > SNAPSHOT_MAX_CHANGED:
-        return None
-    members, total = head["members"], head["points"]
-    live: dict[int, int] = {}
-    for i in range(0, len(changed), _CHUNK):
-        part = changed[i:i + _CHUNK]
-        for mid, pts in t.s.execute(select(PointsLapse.member_id, PointsLapse.points)
-                                    .where(PointsLapse.member_id.in_(part))).all():
-            members, total = members - 1, total - int(pts)
-        live.update((int(m), int(p)) for m, p in t.s.execute(_due_between_query(after, until, part)).all())
-    members, total = members + len(live), total + sum(live.values())
-    gone = set(changed)
-    kept = [(int(m), int(p)) for m, p in t.s.execute(
-        select(PointsLapse.member_id, PointsLapse.points).order_by(PointsLapse.points.desc(), PointsLapse.member_id)
-        .limit(max(1, top) + len(changed))).all() if m not in gone]
-    best = sorted(kept[:top] + list(live.items()), key=lambda mp: (-mp[1], mp[0]))[:max(0, top)]
-    return members, total, best
+    changed = select(pe.member_id).where(newer)
+    stale_n, stale_pts = s.execute(select(func.count(), func.coalesce(func.sum(lp.points), 0))
+                                   .where(lp.member_id.in_(changed))).one()
+    q = _due_between_query(after, until, changed).order_by(None).subquery()
+    live = s.execute(select(q.c.member_id, q.c.pts, func.count().over(), func.sum(q.c.pts).over())
+                     .order_by(q.c.pts.desc(), q.c.member_id).limit(max(1, top))).all()
+    live_n, live_pts = (int(live[0][2]), int(live[0][3])) if live else (0, 0)
+    kept = s.execute(select(lp.member_id, lp.points).where(lp.member_id.not_in(changed))
+                     .order_by(lp.points.desc(), lp.member_id).limit(max(1, top))).all()
+    best = sorted([(int(m), int(p)) for m, p in kept] + [(int(m), int(p)) for m, p, _n, _s in live],
+                  key=lambda mp: (-mp[1], mp[0]))[:max(0, top)]
+    return (head["members"] - int(stale_n) + live_n, head["points"] - int(stale_pts) + live_pts, best)
 
 
 def expiry_dates_between(t: Ctx, after: date, until: date) -> list[date]:
