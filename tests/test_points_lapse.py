@@ -103,16 +103,20 @@ def _expected(ctx, after: date, until: date, top: int = 5):
 
 
 @pytest.mark.parametrize("seed", [5, 23])
-def test_the_days_snapshot_stays_exact_as_the_ledger_moves(ctx, clock, seed):
-    """The expiry run's snapshot of the report's window, then new entries for some members (and a
-    new member): the snapshot is read, those members worked out live, and the figures are the plain
+def test_the_days_snapshot_stays_exact_as_the_ledger_moves(ctx, clock, seed, monkeypatch):
+    """The expiry run's snapshot of the report's window (claimed, then built in chunks), then new
+    entries for some members (and a new member): the snapshot is read, those members worked out live, and the figures are the plain
     FIFO's. An erased member or a removed entry (an import undone): it is no longer trusted."""
     rng = random.Random(seed)
     ids = _random_ledgers(ctx, rng, 40)
     after = BASE + timedelta(days=25)
     until = after + timedelta(days=points.LAPSE_DAYS)
-    with ctx.tx() as t:
-        assert points.snapshot_lapsing(t, after) == len(_plain_fifo(ctx, after, until))
+    with ctx.tx() as t:                 # claimed, not built yet: counted live
+        assert points.claim_snapshot(t, after) and not points.claim_snapshot(t, after)
+    assert _summary(ctx, after, until)[1] is None
+    monkeypatch.setattr(points, "SNAPSHOT_CHUNK", 7)       # built in several chunks
+    assert points.build_snapshot(ctx, after) == len(_plain_fifo(ctx, after, until))
+    with ctx.tx(write=False) as t:
         assert points.snapshot_day(t) == after
     got, snap = _summary(ctx, after, until)
     assert got == snap == _expected(ctx, after, until) and got[0] >= 3
@@ -139,8 +143,7 @@ def test_the_days_snapshot_stays_exact_as_the_ledger_moves(ctx, clock, seed):
     if balance >= pts:
         got, snap = _summary(ctx, after, until)
         assert snap is None and got == _expected(ctx, after, until)
-    with ctx.tx() as t:
-        points.snapshot_lapsing(t, after)
+    points.snapshot_lapsing(ctx, after)
     top_member = _summary(ctx, after, until)[0][2][0][0]
     with ctx.tx() as t:                 # erased since the snapshot: never listed
         t.s.execute(update(Member).where(Member.id == top_member).values(erased_at=clock.now()))
