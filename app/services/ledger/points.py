@@ -359,10 +359,15 @@ def _from_snapshot(t: Ctx, after: date, until: date, top: int) -> tuple[int, int
     if not head or head["after"] != after.isoformat() or head["until"] != until.isoformat():
         return None
     pe, lp, s = PointsEntry, PointsLapse, t.s
-    newer = pe.id > head["last_entry"]
+    # The members changed are fixed once (entries up to ``hi``), so each member is counted once,
+    # from the snapshot or live, even where a statement sees entries committed since an earlier one
+    # (PostgreSQL's read committed); such a race fails the count check below: counted live.
+    hi = s.execute(select(func.max(pe.id))).scalar() or 0
     entries = s.execute(select(func.count()).select_from(pe)).scalar()
-    since, n_changed = s.execute(select(func.count(), func.count(pe.member_id.distinct())).where(newer)).one()
+    since = s.execute(select(func.count()).where(pe.id > head["last_entry"])).scalar()
     erased = s.execute(select(func.count()).select_from(Member).where(Member.erased_at.is_not(None))).scalar()
+    newer = and_(pe.id > head["last_entry"], pe.id <= hi)
+    n_changed = s.execute(select(func.count(pe.member_id.distinct())).where(newer)).scalar()
     if entries - since != head["entries"] or erased != head["erased"] or n_changed > SNAPSHOT_MAX_CHANGED:
         return None
     changed = select(pe.member_id).where(newer)
@@ -376,6 +381,8 @@ def _from_snapshot(t: Ctx, after: date, until: date, top: int) -> tuple[int, int
                      .order_by(lp.points.desc(), lp.member_id).limit(max(1, top))).all()
     best = sorted([(int(m), int(p)) for m, p in kept] + [(int(m), int(p)) for m, p, _n, _s in live],
                   key=lambda mp: (-mp[1], mp[0]))[:max(0, top)]
+    if _snapshot_head(t) != head:        # a new day's snapshot began meanwhile (its rows read half
+        return None                      # rewritten under read committed): counted live
     return (head["members"] - int(stale_n) + live_n, head["points"] - int(stale_pts) + live_pts, best)
 
 
