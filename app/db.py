@@ -36,7 +36,7 @@ PG_BUSY_STATES = {"40001", "40P01", "55P03"}
 # The newest migration's revision. Start-up reads the file's revision with one plain query and
 # imports alembic (~0.2 s of a cold start) only when it differs from this; a new migration updates
 # it, and tests/test_migrations.py keeps it equal to alembic's own head.
-SCHEMA_HEAD = "0016_campaign_chunks"
+SCHEMA_HEAD = "0017_points_lapse"
 WRITE = "shopcare_write"
 # A write unit of work that reads first and takes the write lock itself (``Database.write_lock``):
 # the till's checkout, so the lock is held for its writes only.

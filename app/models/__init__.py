@@ -2,7 +2,7 @@
 from app.models.base import Base
 from app.models.care import (CallbackTask, Campaign, CampaignRecipient, ContactNote, InboundMessage, KbArticle,
                               Message, SatisfactionScore)
-from app.models.ledgers import PointsEntry, Topup, WalletEntry
+from app.models.ledgers import PointsEntry, PointsLapse, Topup, WalletEntry
 from app.models.members import Member, MemberDate, MemberTag
 from app.models.sales import (Category, CountCard, CountCardEntry, HeldCart, MemberPrice, Payment, Product,
                               ProductBarcode, ProductSearchKey, Sale, SaleLine, StockEntry, Voucher)
@@ -10,7 +10,7 @@ from app.models.shop import AuditLog, ImportBatch, ImportChange, Setting, Staff,
 
 __all__ = [
     "AuditLog", "Base", "CallbackTask", "ContactNote", "CountCard", "CountCardEntry", "HeldCart",
-    "Member", "MemberDate", "MemberTag", "Message", "Payment", "PointsEntry", "Product", "Sale",
+    "Member", "MemberDate", "MemberTag", "Message", "Payment", "PointsEntry", "PointsLapse", "Product", "Sale",
     "SaleLine", "Setting", "Staff", "Till", "Tier", "Topup", "TopupBonusRule", "Voucher", "WalletEntry",
     "InboundMessage", "SatisfactionScore",  # texts
     "Campaign", "CampaignRecipient", "KbArticle",  # care: campaigns and knowledge base

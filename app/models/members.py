@@ -37,6 +37,12 @@ class Member(Base):
         Index("ix_members_at_risk", "total_spent", "id", "last_visit_at", "join_date", "visits", "erased_at",
               sqlite_where=text("erased_at IS NULL AND visits >= 3"),
               postgresql_where=text("erased_at IS NULL AND visits >= 3")),
+        # The end-of-day report's balances held (every member's wallet and points summed) off this
+        # index alone rather than the whole table (30 -> 15 ms at 200,000 members: 0017_points_lapse),
+        # and the erased members counted off a partial index of them alone (the lapse snapshot's check).
+        Index("ix_members_held", "wallet_principal", "wallet_bonus", "points_balance"),
+        Index("ix_members_erased", "erased_at", sqlite_where=text("erased_at IS NOT NULL"),
+              postgresql_where=text("erased_at IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The import that brought this row in (import_batches.id), for `shopcare import undo`.

@@ -10,7 +10,10 @@ looks at ``on`` only: what lapsed before is expired that day.
 
 Idempotent: FIFO expiry is cumulative (a second run for a day finds nothing more) and each day runs
 in one transaction that first locks the ``expiry_last_run`` row, so two tills (or the app and the
-command line) take turns and the second finds the work done. The policy is the shop's own: the
+command line) take turns and the second finds the work done. The first run of a day also claims (in
+that day's transaction) and then builds, in chunks, what lapses per member in the end-of-day
+report's window after it (``points.build_snapshot``: the report reads it, exact, instead of
+working out every member). The policy is the shop's own: the
 entries are posted as the system (owner rights), whoever's app happens to run it.
 """
 from __future__ import annotations
@@ -111,10 +114,12 @@ def run(ctx: Ctx, on: date | None = None, *, dry_run: bool = False) -> ExpiryRun
                 raise _Rollback(_result(on, True, first, before, done))
         except _Rollback as rb:
             return rb.result
-    done = []
+    done, claimed = [], []
     for d in days:
         with ctx.tx() as t:
-            done.append(_expire_day(t, d, today))
+            done.append(_expire_day(t, d, today, claim=claimed if d == on == today else None))
+    for d in claimed:                   # after the expiry, in chunks of its own (a long job)
+        points.build_snapshot(ctx, d)
     return _result(on, False, first, before, done)
 
 
@@ -122,8 +127,10 @@ def _result(on: date, dry_run: bool, first: date, before: date | None, done: lis
     return ExpiryRun(on, dry_run, first, before, tuple(d for d in done if d is not None and (d.points or d.uses)))
 
 
-def _expire_day(t: Ctx, d: date, today: date) -> ExpiryDay | None:
-    """One day, in the caller's transaction: lock the marker, expire as of ``d``, move the marker."""
+def _expire_day(t: Ctx, d: date, today: date, *, claim: list | None = None) -> ExpiryDay | None:
+    """One day, in the caller's transaction: lock the marker, expire as of ``d``, move the marker;
+    with ``claim`` (today), claim the day's lapse snapshot unless taken already (points.claim_snapshot:
+    under the marker's lock, so one till builds it) and add the day to ``claim``."""
     row = _locked_marker(t)
     marker = _day(row.value)
     if marker is not None and marker > d:
@@ -134,6 +141,8 @@ def _expire_day(t: Ctx, d: date, today: date) -> ExpiryDay | None:
     c = countcards.expire_due(system, d, at=at)
     row.value = json.dumps(d.isoformat())
     t.s.flush()
+    if claim is not None and points.claim_snapshot(t, d):
+        claim.append(d)
     return ExpiryDay(d, p.members, p.points, c.cards, c.uses)
 
 

@@ -21,15 +21,17 @@ Rules
 from __future__ import annotations
 
 import calendar
+import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, delete, func, insert, literal_column, select, text
+from sqlalchemy.orm import aliased
 
 from app.errors import InsufficientFunds, NotFound, ValidationError
 from app.i18n import L_
 from app.money import MAX_POINTS
-from app.models import Member, PointsEntry
+from app.models import Member, PointsEntry, PointsLapse, Setting
 from app.services.base import audit, permissions
 from app.services.ledger import ledger
 from app.services.base.context import Ctx
@@ -204,27 +206,44 @@ def expire_due(ctx: Ctx, as_of: date, *, at: datetime | None = None) -> ExpireRe
 
 
 # --- queries -------------------------------------------------------------------------------------------
-def _due_between_query(after: date, until: date):
+# Credits are ``points > 0`` written as SQL text, not a bound 0: SQLite uses the partial index
+# ix_points_entries_lapse (WHERE points > 0) only for a query whose WHERE says the same.
+_CREDIT = literal_column("0")
+
+
+def _due_between_query(after: date, until: date, members=None):
     """Per member: the points that lapse after ``after`` up to and including ``until`` (FIFO, as the
-    ledger stands now): due by ``until`` less due by ``after``; only members with some."""
+    ledger stands now): due by ``until`` less due by ``after``; only members with some.
+
+    FIFO, as algebra: with B the balance (every credit less every debit) and K(d) the credits not
+    yet lapsed by d (expiring after d, or never), the points due by d are ``max(0, B - K(d))`` (the
+    debits took the soonest credits first). With X the credits lapsing in (after, until], K(after) =
+    K(until) + X, so what lapses in the window is ``min(X, max(0, B - K(until)))``. B is
+    ``members.points_balance`` (equal to its ledger: ``shopcare check``); so only credits are read,
+    all from ix_points_entries_lapse: those lapsing in the window (a range of expires_on), then for
+    each of their members the later and the never-expiring ones. ``tests/test_points_lapse.py``
+    checks it against the plain FIFO ``schedule`` for random ledgers. ``members``: only these (a
+    select of member ids)."""
     pe = PointsEntry
+    soon = (select(pe.member_id.label("member_id"), func.sum(pe.points).label("x"))
+            .where(pe.points > _CREDIT, pe.expires_on > after, pe.expires_on <= until,
+                   *([] if members is None else [pe.member_id.in_(members)]))
+            .group_by(pe.member_id).subquery("soon"))
+    later = aliased(PointsEntry)
 
-    def credits_by(d: date):
-        return func.coalesce(func.sum(case(
-            (and_(pe.points > 0, pe.expires_on.is_not(None), pe.expires_on <= d), pe.points), else_=0)), 0)
+    def credits(*where):
+        return (select(func.coalesce(func.sum(later.points), 0))
+                .where(later.expires_on.is_(None) if not where else and_(*where),
+                       later.member_id == soon.c.member_id, later.points > _CREDIT).scalar_subquery())
 
-    consumed = func.coalesce(func.sum(case((pe.points < 0, -pe.points), else_=0)), 0)
-    lapsing = (select(pe.member_id).where(pe.points > 0, pe.expires_on > after, pe.expires_on <= until)
-               .distinct().scalar_subquery())
-    sums = (select(pe.member_id.label("member_id"), credits_by(after).label("a"), credits_by(until).label("u"),
-                   consumed.label("c"))
-            .where(pe.member_id.in_(lapsing)).group_by(pe.member_id).having(credits_by(until) > consumed).subquery())
-    due_u = case((sums.c.u > sums.c.c, sums.c.u - sums.c.c), else_=0)
-    due_a = case((sums.c.a > sums.c.c, sums.c.a - sums.c.c), else_=0)
-    return (select(sums.c.member_id, (due_u - due_a).label("pts"))
-            .join(Member, Member.id == sums.c.member_id)
-            .where(Member.points_balance > 0, Member.erased_at.is_(None), due_u > due_a)
-            .order_by(sums.c.member_id))
+    kept = credits(later.expires_on > until) + credits()   # K(until): lapsing after it, or never
+    # Materialized: each member's two look-ups run once (inlined, SQLite would run them per use).
+    per = (select(soon.c.member_id, soon.c.x, (Member.points_balance - kept).label("y"))
+           .join(Member, Member.id == soon.c.member_id)
+           .where(Member.points_balance > 0, Member.erased_at.is_(None))
+           .cte("lapse").prefix_with("MATERIALIZED"))
+    return (select(per.c.member_id, case((per.c.y > per.c.x, per.c.x), else_=per.c.y).label("pts"))
+            .where(per.c.y > 0).order_by(per.c.member_id))
 
 
 def lapsing_between(t: Ctx, after: date, until: date) -> dict[int, int]:
@@ -236,8 +255,12 @@ def lapsing_between(t: Ctx, after: date, until: date) -> dict[int, int]:
 
 def lapsing_summary(t: Ctx, after: date, until: date, top: int) -> tuple[int, int, list[tuple[int, int]]]:
     """(members, points) lapsing after ``after`` up to ``until``, and the ``top`` members with the most
-    [(member id, points)], counted in the database (window functions: no row per member crosses to
-    Python): the end-of-day report's "soon to expire"."""
+    [(member id, points)]: the end-of-day report's "soon to expire". From the day's lapse snapshot
+    when it is for this window and still holds (``_from_snapshot``), else counted live in the
+    database (window functions: no row per member crosses to Python). Both exact."""
+    found = _from_snapshot(t, after, until, top)
+    if found is not None:
+        return found
     q = _due_between_query(after, until).order_by(None).subquery()
     rows = t.s.execute(select(q.c.member_id, q.c.pts, func.count().over(), func.sum(q.c.pts).over())
                        .order_by(q.c.pts.desc(), q.c.member_id).limit(max(1, top))).all()
@@ -246,10 +269,127 @@ def lapsing_summary(t: Ctx, after: date, until: date, top: int) -> tuple[int, in
     return int(rows[0][2]), int(rows[0][3]), [(int(m), int(p)) for m, p, _n, _s in rows[:top]]
 
 
+# --- the daily lapse snapshot ------------------------------------------------------------------------
+# The end-of-day report's window: what lapses in the LAPSE_DAYS after its day (eod.EXPIRING_DAYS).
+LAPSE_DAYS = 30
+SNAPSHOT_KEY = "points_lapse_snapshot"
+SNAPSHOT_MAX_CHANGED = 20_000   # more members with entries since the snapshot: counted live instead
+SNAPSHOT_CHUNK = 10_000         # members per transaction when it is built (~35 ms at 200,000 members)
+
+
+def snapshot_day(t: Ctx) -> date | None:
+    """The day the lapse snapshot was taken (or is being built) for (None: none yet)."""
+    head = _snapshot_head(t, building=True)
+    return date.fromisoformat(head["after"]) if head else None
+
+
+def _snapshot_head(t: Ctx, *, building: bool = False) -> dict | None:
+    """The snapshot's head; one still being built only with ``building``."""
+    raw = t.s.execute(select(Setting.value).where(Setting.key == SNAPSHOT_KEY)).scalar()
+    head = json.loads(raw) if raw else None
+    return head if head and (building or not head.get("building")) else None
+
+
+def claim_snapshot(t: Ctx, day: date) -> bool:
+    """Mark the snapshot for ``day`` as being built, inside the caller's transaction (the day's
+    expiry, which holds the expiry marker's lock: one till builds it, the others find it claimed).
+    False when it is already for ``day``. Until ``build_snapshot`` finishes, the report counts live."""
+    if snapshot_day(t) == day:
+        return False
+    _write_head(t, {"after": day.isoformat(), "building": True})
+    return True
+
+
+def _write_head(t: Ctx, head: dict) -> None:
+    row = t.s.get(Setting, SNAPSHOT_KEY)
+    if row is None:
+        t.s.add(Setting(key=SNAPSHOT_KEY, value=json.dumps(head)))
+    else:
+        row.value = json.dumps(head)
+    t.s.flush()
+
+
+def build_snapshot(ctx: Ctx, day: date) -> int | None:
+    """Keep what lapses per member in (day, day + LAPSE_DAYS] in ``points_lapse``, as the ledger
+    stands, after ``claim_snapshot``: a long job, written in chunks of SNAPSHOT_CHUNK members, each
+    one transaction; the head (the last entry id it covers, how many entries there were up to it,
+    how many members were erased, the totals) is written last and only then is it read. The report
+    trusts it only while those still hold and works out live the members with entries since: exact,
+    never stale. A crash midway leaves it 'building': counted live until the next day's. Returns
+    the members with some (None when another run took it over)."""
+    until = day + timedelta(days=LAPSE_DAYS)
+    with ctx.tx() as t:
+        s = t.s
+        if s.get_bind().dialect.name == "postgresql":
+            # Every entry numbered before the last one read is committed and seen (entries are
+            # numbered when written, committed later): wait for the writers under way, briefly.
+            s.execute(text("LOCK TABLE points_entries IN SHARE MODE"))
+        last, entries = s.execute(select(func.max(PointsEntry.id), func.count()).select_from(PointsEntry)).one()
+        erased = s.execute(select(func.count()).select_from(Member).where(Member.erased_at.is_not(None))).scalar()
+        top_id = s.execute(select(func.max(Member.id))).scalar() or 0
+        s.execute(delete(PointsLapse))
+    for lo in range(0, top_id + 1, SNAPSHOT_CHUNK):
+        with ctx.tx() as t:
+            part = select(Member.id).where(Member.id >= lo, Member.id < lo + SNAPSHOT_CHUNK)
+            t.s.execute(insert(PointsLapse).from_select(["member_id", "points"], _due_between_query(day, until, part)))
+    with ctx.tx() as t:
+        head = _snapshot_head(t, building=True)
+        if not head or head.get("after") != day.isoformat() or not head.get("building"):
+            return None                      # another run has claimed a later day meanwhile
+        members, total = t.s.execute(select(func.count(), func.coalesce(func.sum(PointsLapse.points), 0))).one()
+        _write_head(t, {"after": day.isoformat(), "until": until.isoformat(), "last_entry": int(last or 0),
+                        "entries": int(entries), "erased": int(erased), "members": int(members),
+                        "points": int(total)})
+    return int(members)
+
+
+def snapshot_lapsing(ctx: Ctx, day: date) -> int | None:
+    """Claim and build the snapshot for ``day`` (the expiry run claims it in its own transaction)."""
+    with ctx.tx() as t:
+        _write_head(t, {"after": day.isoformat(), "building": True})
+    return build_snapshot(ctx, day)
+
+
+def _from_snapshot(t: Ctx, after: date, until: date, top: int) -> tuple[int, int, list[tuple[int, int]]] | None:
+    """``lapsing_summary`` from the snapshot, or None when it is for another window or no longer
+    holds: an entry up to its last one was removed (an import undone), a member was erased, or
+    too many members changed since. The members with entries since are worked out live; all of it
+    in SQL (the entries since are a range of ids), no row per member crosses to Python."""
+    head = _snapshot_head(t)
+    if not head or head["after"] != after.isoformat() or head["until"] != until.isoformat():
+        return None
+    pe, lp, s = PointsEntry, PointsLapse, t.s
+    # The members changed are fixed once (entries up to ``hi``), so each member is counted once,
+    # from the snapshot or live, even where a statement sees entries committed since an earlier one
+    # (PostgreSQL's read committed); such a race fails the count check below: counted live.
+    hi = s.execute(select(func.max(pe.id))).scalar() or 0
+    entries = s.execute(select(func.count()).select_from(pe)).scalar()
+    since = s.execute(select(func.count()).where(pe.id > head["last_entry"])).scalar()
+    erased = s.execute(select(func.count()).select_from(Member).where(Member.erased_at.is_not(None))).scalar()
+    newer = and_(pe.id > head["last_entry"], pe.id <= hi)
+    n_changed = s.execute(select(func.count(pe.member_id.distinct())).where(newer)).scalar()
+    if entries - since != head["entries"] or erased != head["erased"] or n_changed > SNAPSHOT_MAX_CHANGED:
+        return None
+    changed = select(pe.member_id).where(newer)
+    stale_n, stale_pts = s.execute(select(func.count(), func.coalesce(func.sum(lp.points), 0))
+                                   .where(lp.member_id.in_(changed))).one()
+    q = _due_between_query(after, until, changed).order_by(None).subquery()
+    live = s.execute(select(q.c.member_id, q.c.pts, func.count().over(), func.sum(q.c.pts).over())
+                     .order_by(q.c.pts.desc(), q.c.member_id).limit(max(1, top))).all()
+    live_n, live_pts = (int(live[0][2]), int(live[0][3])) if live else (0, 0)
+    kept = s.execute(select(lp.member_id, lp.points).where(lp.member_id.not_in(changed))
+                     .order_by(lp.points.desc(), lp.member_id).limit(max(1, top))).all()
+    best = sorted([(int(m), int(p)) for m, p in kept] + [(int(m), int(p)) for m, p, _n, _s in live],
+                  key=lambda mp: (-mp[1], mp[0]))[:max(0, top)]
+    if _snapshot_head(t) != head:        # a new day's snapshot began meanwhile (its rows read half
+        return None                      # rewritten under read committed): counted live
+    return (head["members"] - int(stale_n) + live_n, head["points"] - int(stale_pts) + live_pts, best)
+
+
 def expiry_dates_between(t: Ctx, after: date, until: date) -> list[date]:
     """The days after ``after`` up to ``until`` on which some credit expires."""
     pe = PointsEntry
-    return list(t.s.execute(select(pe.expires_on).where(pe.points > 0, pe.expires_on > after, pe.expires_on <= until)
+    return list(t.s.execute(select(pe.expires_on).where(pe.points > _CREDIT, pe.expires_on > after, pe.expires_on <= until)
                             .distinct().order_by(pe.expires_on)).scalars())
 
 

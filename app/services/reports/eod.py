@@ -31,7 +31,8 @@ from app.services.ledger import points
 TOP_PRODUCTS = 10
 LIST_TOP = 20           # members shown per list in the report; the rest are counted ("and 1,226 more")
 AT_RISK = LIST_TOP
-EXPIRING_DAYS = 30      # "soon to expire": points lapsing in the 30 days after the report's day
+EXPIRING_DAYS = points.LAPSE_DAYS   # "soon to expire": points lapsing in the 30 days after the day
+                                   # (the daily expiry run keeps them for this window: points.snapshot_lapsing)
 EXPIRING_LIST = LIST_TOP
 AT_RISK_MIN_VISITS = 3  # written into the SQL as a constant: ix_members_at_risk is partial on it
 AT_RISK_MIN_DAYS = 45
