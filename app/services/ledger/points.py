@@ -408,6 +408,25 @@ def schedule(credits: list[tuple[date | None, int]], debits: int) -> list[tuple[
     return out
 
 
+def first_lapses(t: Ctx, ids: list[int], after: date, chunk: int = 500) -> dict[int, date]:
+    """id -> the first day after ``after`` on which some of the member's points lapse (FIFO, as
+    ``upcoming``), for many members with one query per ``chunk`` of them (inside ``t``'s transaction)."""
+    out: dict[int, date] = {}
+    for i in range(0, len(ids), chunk):
+        part = ids[i:i + chunk]
+        rows: dict[int, list] = {}
+        for mid, expires, pts in t.s.execute(select(PointsEntry.member_id, PointsEntry.expires_on, PointsEntry.points)
+                                             .where(PointsEntry.member_id.in_(part))):
+            rows.setdefault(mid, []).append((expires, int(pts)))
+        for mid, entries in rows.items():
+            credits = [(e, p) for e, p in entries if p > 0]
+            debits = sum(-p for _, p in entries if p < 0)
+            soon = [d for d, _p in schedule(credits, debits) if d > after]
+            if soon:
+                out[mid] = soon[0]
+    return out
+
+
 def upcoming(ctx: Ctx, member_id: int, after: date, limit: int = 3) -> list[tuple[date, int]]:
     """The member's next expiries after ``after``: [(day, points that lapse that day)], soonest first."""
     with ctx.tx(write=False) as t:

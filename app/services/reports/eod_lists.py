@@ -9,7 +9,6 @@ private (0600) and written whole, no cell read as a formula.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Callable, Iterable
@@ -18,7 +17,7 @@ from sqlalchemy import select
 
 from app.errors import ValidationError
 from app.i18n import L_
-from app.models import Member, PointsEntry, Tier
+from app.models import Member, Tier
 from app.services.base import export, permissions
 from app.services.base import settings as shop_settings
 from app.services.base.context import Ctx
@@ -59,24 +58,6 @@ def _people(t: Ctx, ids: list[int]) -> dict[int, tuple]:
     return out
 
 
-def _first_lapses(t: Ctx, ids: list[int], day: date) -> dict[int, date]:
-    """id -> the first day after ``day`` some of the member's points lapse (FIFO, as points.upcoming)."""
-    out: dict[int, date] = {}
-    for i in range(0, len(ids), _CHUNK):
-        part = ids[i:i + _CHUNK]
-        rows: dict[int, list] = defaultdict(list)
-        for mid, expires, pts in t.s.execute(select(PointsEntry.member_id, PointsEntry.expires_on, PointsEntry.points)
-                                             .where(PointsEntry.member_id.in_(part))):
-            rows[mid].append((expires, int(pts)))
-        for mid, entries in rows.items():
-            credits = [(e, p) for e, p in entries if p > 0]
-            debits = sum(-p for _, p in entries if p < 0)
-            soon = [d for d, _p in points.schedule(credits, debits) if d > day]
-            if soon:
-                out[mid] = soon[0]
-    return out
-
-
 def list_rows(t: Ctx, day: date, which: tuple[str, ...]) -> Iterable[tuple]:
     """The rows of the lists ``which`` for ``day``, in COLUMNS' order (inside the caller's transaction)."""
     end = datetime.combine(day, time.min) + timedelta(days=1)
@@ -100,7 +81,7 @@ def list_rows(t: Ctx, day: date, which: tuple[str, ...]) -> Iterable[tuple]:
             lapsing = points.lapsing_between(t, day, day + timedelta(days=eod.EXPIRING_DAYS))
             ids = [mid for mid, _p in sorted(lapsing.items(), key=lambda kv: (-kv[1], kv[0]))]
             people = _people(t, ids)
-            first = _first_lapses(t, ids, day)
+            first = points.first_lapses(t, ids, day)
             for mid in ids:
                 if mid not in people:
                     continue
