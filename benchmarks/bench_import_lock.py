@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import os
 import shutil
 import statistics
 import sys
@@ -114,6 +115,8 @@ def main() -> None:
     print(f"rows {args.n}, {'members' if args.members else 'sales'} imported {report.imported}, "
           f"members created {report.members_created}")
     median = statistics.median(held)
+    if os.environ.get("BENCH_VERBOSE"):
+        print(" ".join(f"{h * 1000:.0f}" for h in held))
     print(f"total {total:.2f} s; write transactions {len(held)}, longest {max(held) * 1000:.0f} ms, "
           f"median {median * 1000:.0f} ms, sum {sum(held):.2f} s")
     db.dispose()

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 CHUNK_START = 500          # rows in the first chunk
 CHUNK_MIN, CHUNK_MAX = 50, 5000
-CHUNK_TARGET_S = 0.05      # each next chunk sized to take about this long
+CHUNK_TARGET_S = 0.04      # each next chunk sized to take about this long (with room for a busy machine)
 WAIT_S = 60.0              # an import waits this long for another one writing
 READ_AGAIN = 3             # times an import reads again when others' imports land meanwhile
 STALE_S = 120.0            # a running batch not written for this long has no live writer
