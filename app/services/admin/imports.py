@@ -3,16 +3,18 @@ app's import wizard through ``import_run``).
 
 Both imports stream their file (``tabular.stream_table``): a first pass reads and checks EVERY row,
 keeping only compact values per row, and collects each bad row with EVERY problem it has, numbered
-as the user sees it in the file (the header is row 1). Then, in ONE transaction (an import batch,
-``import_batches.begin``/``finish``; every row written carries its ``import_batch_id``):
+as the user sees it in the file (the header is row 1). Then it writes an import batch
+(``import_batches.begin``/``finish``; every row written carries its ``import_batch_id``) in chunks
+of about 40 ms, each its own transaction, taken back whole on any failure, cancel or crash
+(``import_chunks``):
 
 - all or nothing: any bad row raises ``ImportFailed('import_rows', file, count, rows)`` (``rows`` is
   a tuple of :class:`RejectedRow`) and nothing is written;
 - with ``skip_bad=True`` the good rows are imported and the bad ones come back in the report;
 - ``dry_run=True`` (``import_run.preview``) reads, checks and reports the same, with the first
   rows as they will be stored, and writes nothing;
-- ``progress(done, total)`` every ~2,000 rows; ``cancel()`` True rolls everything back
-  (``ImportFailed('import_cancelled')``).
+- ``progress(done, total)`` every ~2,000 rows and every chunk; ``cancel()`` True takes everything
+  back (``ImportFailed('import_cancelled')``).
 
 A file of new members is read once: each good row, as checked, waits in a private temporary file
 (``import_common.Spill``) while the repeats of phones and cards are checked against the whole file
