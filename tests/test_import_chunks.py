@@ -80,9 +80,9 @@ def committed_per_chunk(ctx, monkeypatch):
                        for m in (Member, WalletEntry, Sale, SaleLine))
 
     @contextmanager
-    def chunk(self, rows=0):
+    def chunk(self, rows=0, **kw):
         before = rows_now()
-        with real(self, rows) as t:
+        with real(self, rows, **kw) as t:
             yield t
         seen.append(rows_now() - before)
 
@@ -239,3 +239,30 @@ def test_a_cli_command_opening_takes_back_a_batch_left_running(shop, tmp_path, s
     assert _cli(env, "import", "list").returncode == 0
     assert state(shop) == before
     assert _cli(env, "check").returncode == 0
+
+
+@pytest.mark.sqlite_only
+def test_wal_checkpoints_are_back_on_after_an_import_done_or_cancelled(shop, tmp_path, small_chunks):
+    """The chunks commit without a WAL checkpoint each (wal_autocheckpoint 0 on the write
+    connection); the import's end, done or taken back, turns them on again for the till."""
+    def autocheckpoint() -> int:
+        with shop.tx() as t:
+            return t.s.connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+
+    seen: list[int] = []
+    real = import_chunks.ChunkWriter.finish
+
+    def finish(self, t, counts):
+        seen.append(t.s.connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar())
+        return real(self, t, counts)
+
+    import_chunks.ChunkWriter.finish = finish
+    try:
+        import_run.run(shop, members_file(tmp_path), opts("members"))
+    finally:
+        import_chunks.ChunkWriter.finish = real
+    assert seen == [1000] and autocheckpoint() == 1000
+    asked: list[int] = []
+    with pytest.raises(ImportFailed):       # cancelled a few chunks into the writing
+        import_run.run(shop, sales_file(tmp_path), opts("sales"), cancel=lambda: asked.append(1) or len(asked) > 5)
+    assert autocheckpoint() == 1000

@@ -142,7 +142,7 @@ def _import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool, sheet: str | No
         total = _write_sales(w, h, present, member_ids, new_ids, products, ticker)
         counts = {"rows": h.rows, "imported": todo, "skipped": skipped, "rejected": len(rejected),
                   "members_created": created, "amount": total}
-        with w.chunk() as t:
+        with w.chunk(last=True) as t:
             w.finish(t, counts)
             audit.record(t, "import.sales", "import", None, after={
                 "file": file, "batch": w.batch, "imported": todo, "rows_imported": h.rows - len(rejected),

@@ -196,7 +196,7 @@ def _import_members(ctx: Ctx, path, spill: Spill, *, skip_bad: bool, update: boo
         counts = {"rows": rows, "imported": imported, "created": created,
                   "updated": imported - created, "rejected": len(rejected), "count_cards": cards,
                   "opening_wallet": wallet_total, "opening_points": points_total}
-        with w.chunk() as t:
+        with w.chunk(last=True) as t:
             w.finish(t, counts)
             audit.record(t, "import.members", "import", None, after={
                 "file": file, "batch": w.batch, "imported": imported, "updated": imported - created,
