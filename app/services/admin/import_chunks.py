@@ -133,7 +133,7 @@ class ChunkWriter:
         self.size = CHUNK_START
         self.transactions = 0
         self.largest = 0
-        self.rows_in_chunk = 0
+        self.committed = False     # the first chunk (and so the batch) is in the database
         self._autocheckpoint: int | None = None
         self._pause = float(os.environ.get(_PAUSE_ENV) or 0)
 
@@ -144,9 +144,9 @@ class ChunkWriter:
             self.ticker.check()           # progress, and a cancel between two chunks
         began = time.perf_counter()
         with self.wctx.tx(write=True) as t:
-            import_lock(t)
-            big_cache(t, 16)
             if self.batch is None:
+                big_cache(t, 16)          # kept by the connection for the chunks after
+                import_lock(t)            # PostgreSQL: the first chunks of two imports one after the other
                 _refuse_busy(t)
                 if self.seen is not None and marker(t) != self.seen:
                     raise StaleRead()
@@ -160,13 +160,17 @@ class ChunkWriter:
                 if done.rowcount != 1:
                     _mine.discard(self.batch)
                     raise ImportFailed("import_taken_back", batch=self.batch)
-            self._checkpoints(t, on=last)
+            if last or not self.transactions:
+                self._checkpoints(t, on=last)
             yield t
         took = time.perf_counter() - began
+        self.committed = True
         self.transactions += 1
         self.largest = max(self.largest, rows)
-        if rows:
-            self.size = max(CHUNK_MIN, min(CHUNK_MAX, self.size * 2, int(rows * CHUNK_TARGET_S / max(took, 1e-4))))
+        if rows and (rows >= self.size // 2 or took > CHUNK_TARGET_S):   # a small last chunk says little
+            # halved or doubled at most: one chunk slowed by the machine does not shrink the rest to nothing
+            wanted = int(rows * CHUNK_TARGET_S / max(took, 1e-4))
+            self.size = max(CHUNK_MIN, min(CHUNK_MAX, self.size * 2, max(self.size // 2, wanted)))
         if self._pause:
             print(f"import chunk {self.transactions}", flush=True)
             time.sleep(self._pause)
@@ -184,7 +188,7 @@ class ChunkWriter:
         import_batches.finish(t, self.batch, counts, at=self.ctx.now())
 
     def _checkpoints(self, t: Ctx, *, on: bool) -> None:
-        """SQLite: no WAL checkpoint after each chunk's commit (one every 1,000 pages made the
+        """(First and last chunk.) SQLite: no WAL checkpoint after each chunk's commit (one every 1,000 pages made the
         chunks' commits cost more than their writes: 70,000 history rows in 204 transactions and
         16 s, against 80 and 5 s without); the last transaction turns them on again, and its commit
         checkpoints the import's pages once, as the single transaction's commit did."""
@@ -207,12 +211,12 @@ class ChunkWriter:
             _mine.discard(self.batch)
 
     def take_back(self) -> None:
-        """After a failure or cancel: the batch's rows removed, whole (a no-op before the first chunk).
-        A take-back that cannot be done now is left to the next opening (logged)."""
-        if self.batch is None:
-            return
+        """After a failure or cancel: the batch's rows removed, whole (nothing to do before the
+        first chunk committed: a batch id never committed may be another import's by now). A
+        take-back that cannot be done now is left to the next opening (logged)."""
         try:
-            take_back(self.ctx, self.batch, force=True)
+            if self.batch is not None and self.committed:
+                take_back(self.ctx, self.batch, force=True)
         except Exception:  # noqa: BLE001 - the import's own error is the one to report
             log.exception("import batch %s could not be taken back now; the next opening will", self.batch)
         finally:
