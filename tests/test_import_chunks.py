@@ -266,3 +266,31 @@ def test_wal_checkpoints_are_back_on_after_an_import_done_or_cancelled(shop, tmp
     with pytest.raises(ImportFailed):       # cancelled a few chunks into the writing
         import_run.run(shop, sales_file(tmp_path), opts("sales"), cancel=lambda: asked.append(1) or len(asked) > 5)
     assert autocheckpoint() == 1000
+
+
+@pytest.mark.sqlite_only
+def test_the_write_connection_is_back_to_synchronous_full_after_an_import(shop, tmp_path, small_chunks):
+    """Chunks before the last commit without their own fsync (synchronous NORMAL); the last one,
+    marking the batch done, and whatever the till writes next on that connection are durable
+    (FULL = 2), after an import done or cancelled."""
+    def synchronous() -> int:
+        with shop.tx() as t:
+            return t.s.connection().exec_driver_sql("PRAGMA synchronous").scalar()
+
+    seen: list[int] = []
+    real = import_chunks.ChunkWriter.finish
+
+    def finish(self, t, counts):
+        seen.append(t.s.connection().exec_driver_sql("PRAGMA synchronous").scalar())
+        return real(self, t, counts)
+
+    import_chunks.ChunkWriter.finish = finish
+    try:
+        import_run.run(shop, members_file(tmp_path), opts("members"))
+    finally:
+        import_chunks.ChunkWriter.finish = real
+    assert seen == [2] and synchronous() == 2
+    asked: list[int] = []
+    with pytest.raises(ImportFailed):       # cancelled a few chunks into the writing
+        import_run.run(shop, sales_file(tmp_path), opts("sales"), cancel=lambda: asked.append(1) or len(asked) > 5)
+    assert synchronous() == 2

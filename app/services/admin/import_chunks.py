@@ -16,7 +16,9 @@ The import stays all-or-nothing:
   ``open_shop``, every command's opening) and before the next import; ``shopcare check`` reports a
   batch still running.
 
-A chunk is sized from the time the last one took, to about :data:`CHUNK_TARGET_S`, between
+The chunks before the last commit without waiting for the disk and, on SQLite, without a WAL
+checkpoint each (``_no_flush``, ``ChunkWriter._checkpoints``): the last transaction is committed
+durably and checkpoints once. A chunk is sized from the time the last one took, to about :data:`CHUNK_TARGET_S`, between
 :data:`CHUNK_MIN` and :data:`CHUNK_MAX` rows. Only one member or history import writes at a time:
 the first chunk refuses (``import_busy``) while another import's batch is running. The import
 reads the members and sales it checks against without the write lock; its first chunk reads again
@@ -32,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, event, func, select, update
 
 from app.errors import Conflict, ImportFailed
 from app.models import ImportBatch, ImportChange
@@ -143,7 +145,10 @@ class ChunkWriter:
         if self.ticker is not None:
             self.ticker.check()           # progress, and a cancel between two chunks
         began = time.perf_counter()
-        with self.wctx.tx(write=True) as t:
+        with self.wctx.tx(write=True, late=True) as t:
+            if not last:
+                _no_flush(t)
+            t.write_lock()
             if self.batch is None:
                 big_cache(t, 16)          # kept by the connection for the chunks after
                 import_lock(t)            # PostgreSQL: the first chunks of two imports one after the other
@@ -225,6 +230,37 @@ class ChunkWriter:
                 self._checkpoints_on()
             except Exception:  # noqa: BLE001
                 log.exception("WAL checkpoints could not be turned on again after import batch %s", self.batch)
+
+
+_RELAXED = "shopcare_import_sync_normal"
+
+
+def _no_flush(t: Ctx) -> None:
+    """A chunk that is not the last commits without waiting for the disk: SQLite ``synchronous =
+    NORMAL`` on this connection (set before its BEGIN; FULL again when the connection goes back to
+    the pool, before anyone else has it), PostgreSQL ``synchronous_commit = off`` for this
+    transaction. A power cut can lose only the latest chunks, leaving at most a running batch
+    (taken back at the next start); the last transaction, marking the batch done, is committed
+    durably and, the log being written in order, makes every chunk before it durable with it. A
+    till's commit in between is durable (FULL) as always, and so is everything logged before it."""
+    conn = t.s.connection()
+    name = t.s.bind.dialect.name
+    if name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        return
+    if name != "sqlite":
+        return
+    pool = conn.engine.pool
+    if not event.contains(pool, "checkin", _full_again):
+        event.listen(pool, "checkin", _full_again)
+    fairy = conn.connection
+    fairy.dbapi_connection.execute("PRAGMA synchronous = NORMAL")
+    fairy.info[_RELAXED] = True
+
+
+def _full_again(dbapi_conn, record) -> None:
+    if record is not None and record.info.pop(_RELAXED, None) and dbapi_conn is not None:
+        dbapi_conn.execute("PRAGMA synchronous = FULL")
 
 
 def _alive(counts: str | None, now: float) -> bool:
