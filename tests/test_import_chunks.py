@@ -243,8 +243,8 @@ def test_a_cli_command_opening_takes_back_a_batch_left_running(shop, tmp_path, s
 
 @pytest.mark.sqlite_only
 def test_wal_checkpoints_are_back_on_after_an_import_done_or_cancelled(shop, tmp_path, small_chunks):
-    """The chunks commit without a WAL checkpoint each (wal_autocheckpoint 0 on the write
-    connection); the import's end, done or taken back, turns them on again for the till."""
+    """The chunks commit with fewer WAL checkpoints (wal_autocheckpoint 2,000 pages on the write
+    connection); the import's end, done or taken back, puts the 1,000 back for the till."""
     def autocheckpoint() -> int:
         with shop.tx() as t:
             return t.s.connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
