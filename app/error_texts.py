@@ -411,6 +411,9 @@ CATALOGUE: dict[str, str] = {
                                  "record; change it with a stock count, not an import ({value})"),
     # members and history imports (app/services/admin/imports.py, import_history.py)
     "import_cancelled": NC_("import_cancelled", "The import was cancelled; nothing was imported"),
+    "import_busy": NC_("import_busy", "Another import (batch {batch}) is being written: try again when it has finished"),
+    "import_taken_back": NC_("import_taken_back", "Import {batch} was taken back while it was being written; "
+                             "nothing was imported"),
     "import_tier_unknown": NC_("import_tier_unknown", "{field}: '{value}' is no member tier (the tiers: {tiers})"),
     "import_service_unknown": NC_("import_service_unknown", "{field}: '{value}' is no service or count-card package in the products"),
     "import_uses_over": NC_("import_uses_over", "{field}: {uses} uses left is more than the package {name} holds ({total})"),

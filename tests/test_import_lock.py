@@ -1,6 +1,6 @@
 """A history import yields to the tills: it reads, validates and groups the whole file without the
-write lock, then writes in one short bulk transaction; the tiers it gives are those the sales one
-by one would give."""
+write lock, then writes in bulk, in short chunks (tests/test_import_chunks.py); the tiers it gives
+are those the sales one by one would give."""
 from __future__ import annotations
 
 from sqlalchemy import event, select

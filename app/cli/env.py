@@ -76,6 +76,10 @@ class Env:
         ctx = self.ctx()
         if defaults:
             setup.ensure_defaults(ctx)
+        if upgrade:
+            from app.services.admin import import_batches
+
+            import_batches.recover_left(ctx)   # an import killed half-way is taken back whole
         self.use_shop_language(ctx)
         return ctx
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from app.db import Database
 from app.errors import ShopError, render
-from app.services.admin import backup
+from app.services.admin import backup, import_batches
 from app.services.base import setup
 from app.services.base import settings as shop_settings
 from app.services.base.context import SYSTEM, Actor, Ctx
@@ -33,6 +33,7 @@ def open_shop(db_url: str | None = None, till: str | None = None) -> Ctx:
     backup.upgrade_with_backup(db)
     ctx = Ctx(db=db, actor=SYSTEM, till=till or os.environ.get("SHOPCARE_TILL") or "T1")
     setup.ensure_defaults(ctx)
+    import_batches.recover_left(ctx)   # an import killed half-way is taken back whole
     return ctx
 
 

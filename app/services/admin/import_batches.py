@@ -1,8 +1,10 @@
 """Import batches: every import is recorded (who, when, which file, what it counted), and every
 row it writes carries the batch's id, so the owner can see past imports and undo the latest.
 
-``begin`` and ``finish`` run inside the import's own transaction: a failed or cancelled import
-rolls its batch back with its rows, so a batch that exists is an import that happened."""
+A member or history import writes in chunks (import_chunks.py): ``begin`` commits with the first
+chunk a batch ``running``, ``finish`` marks it ``done`` in the last; a failed, cancelled or killed
+import's batch is taken back whole and becomes ``failed``. A products import runs ``begin`` and
+``finish`` in its one transaction. Only a ``done`` batch is an import that happened."""
 from __future__ import annotations
 
 import json
@@ -44,11 +46,11 @@ def begin(t: Ctx, kind: str, path: str | Path) -> int:
     return int(result.inserted_primary_key[0])
 
 
-def finish(t: Ctx, batch_id: int, counts: dict) -> None:
+def finish(t: Ctx, batch_id: int, counts: dict, *, at: datetime | None = None) -> None:
     """The import wrote everything: record what it counted (plain numbers, no personal data)."""
     b = ImportBatch.__table__
     t.s.connection().execute(update(b).where(b.c.id == batch_id).values(
-        status="done", finished_at=t.now(), counts=json.dumps(counts, sort_keys=True)))
+        status="done", finished_at=at or t.now(), counts=json.dumps(counts, sort_keys=True)))
 
 
 def remember(t: Ctx, batch_id: int, entity: str, rows: list[tuple[int, dict]]) -> None:
@@ -77,9 +79,26 @@ def list_batches(ctx: Ctx, limit: int = 50) -> list[Batch]:
 
 
 def _batch(r) -> Batch:
+    counts = json.loads(r["counts"] or "{}")
+    counts.pop("writer", None)      # a running import's process (import_chunks), not a count
     return Batch(id=r["id"], kind=r["kind"], file=r["file"], staff_id=r["staff_id"], started_at=r["started_at"],
-                 finished_at=r["finished_at"], status=r["status"], counts=json.loads(r["counts"] or "{}"),
+                 finished_at=r["finished_at"], status=r["status"], counts=counts,
                  undone_at=r["undone_at"], undone_by=r["undone_by"], staff_name=r.get("staff_name"))
+
+
+def recover_left(ctx: Ctx) -> list[int]:
+    """At an opening (the app's ``open_shop``, every command): take back the batches an import killed
+    or crashed half-way left ``running`` (import_chunks.recover). One small query when there are
+    none, and the import code is loaded only when there are."""
+    b = ImportBatch.__table__
+    with ctx.tx(write=False) as t:
+        left = t.s.connection().execute(select(b.c.id).where(b.c.status == "running", b.c.kind != "products")
+                                        .limit(1)).first()
+    if left is None:
+        return []
+    from app.services.admin import import_chunks
+
+    return import_chunks.recover(ctx)
 
 
 def undo(ctx: Ctx, batch_id: int | None = None):

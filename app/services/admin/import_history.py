@@ -8,18 +8,17 @@ from sqlalchemy import select
 
 from app.errors import ImportFailed, ShopError, ValidationError
 from app.models import Member, Sale
-from app.services.admin import import_batches
+from app.services.admin import import_chunks
+from app.services.admin.import_chunks import ChunkWriter
 from app.services.admin.import_columns import SALES_COLUMNS, SALES_REQUIRED
 from app.services.admin.import_cells import cell_text
 from app.services.admin.import_common import (
     PREVIEW_ROWS,
     PhoneReader,
     Ticker,
-    big_cache,
     classifier,
     existing_values,
     gc_paused,
-    import_lock,
     phone_shown,
 )
 from app.services.admin.import_history_rows import (
@@ -47,9 +46,12 @@ _ANY_IMPORTED = select(Sale.id).where(Sale.source == "import").limit(1)
 def import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, sheet: str | None = None, mapping=None,
                  dry_run: bool = False, progress=None, cancel=None, preview_rows: int = PREVIEW_ROWS) -> ImportReport:
     """Import purchase history from a CSV/XLSX file (see the module docstring for the rules)."""
-    with gc_paused():
-        return _import_sales(ctx, path, skip_bad=skip_bad, sheet=sheet, mapping=mapping, dry_run=dry_run,
-                             progress=progress, cancel=cancel, preview_rows=preview_rows)
+    def run():
+        with gc_paused():
+            return _import_sales(ctx, path, skip_bad=skip_bad, sheet=sheet, mapping=mapping, dry_run=dry_run,
+                                 progress=progress, cancel=cancel, preview_rows=preview_rows)
+
+    return import_chunks.attempts(ctx, run, dry_run=dry_run)
 
 
 def _import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool, sheet: str | None, mapping, dry_run: bool,
@@ -57,9 +59,9 @@ def _import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool, sheet: str | No
     """Import purchase history from a CSV/XLSX file (see the module docstring for the rules).
 
     Everything that needs no write lock is done first: reading, validating and grouping every row,
-    and finding the products. Only then does the one write transaction begin, and it writes in bulk
-    (Core executemany in chunks, no per-row ORM flush), so a till's checkout waits for seconds, not
-    minutes."""
+    and finding the products. Only then does the writing begin, in bulk (Core executemany, no
+    per-row ORM flush) and in chunks of about 50 ms, each its own transaction (import_chunks), so
+    a till's checkout waits for one chunk at most; a failure takes the whole batch back."""
     permissions.require(ctx, "import")
     cfg = load_settings(ctx)
     now = ctx.now()
@@ -107,12 +109,12 @@ def _import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool, sheet: str | No
     with ctx.tx(write=False) as t:
         products = _products(t, h.skus())
 
-    with ctx.tx(write=not dry_run) as t:
-        if not dry_run:
-            import_lock(t)
-            big_cache(t, 32)
-        # What others may have changed meanwhile is read again under the lock: sales already
-        # imported (a re-import racing this one) and the members the phones belong to.
+    # What others may have changed meanwhile is read again, no lock held: sales already imported
+    # and the members the phones belong to. A sale imported meanwhile by another import (a unique
+    # source_ref) or a member added with one of these phones stops the write, and the import is
+    # taken back whole (only one member or history import writes at a time: import_chunks).
+    with ctx.tx(write=False) as t:
+        seen = import_chunks.marker(t)
         present = _present(t, h)
         first_seen: dict[str, datetime] = {}
         n_sales = 0
@@ -127,26 +129,32 @@ def _import_sales(ctx: Ctx, path: str | Path, *, skip_bad: bool, sheet: str | No
         skipped = sum(present) if present is not None else 0
         todo = n_sales - skipped
         known = {phone: mid for phone, mid in existing_values(t, Member.phone, Member.id, list(first_seen))}
-        created = len(first_seen) - len(known)
-        preview = _preview(h, present, known, cfg, preview_rows)
-        if dry_run:
-            ticker.end()
-            return ImportReport(imported=todo, skipped=skipped, rejected=tuple(rejected), members_created=created,
-                                rows=h.rows, dry_run=True, preview=preview)
-        batch = import_batches.begin(t, "sales", path)
-        member_ids, new_ids = _members_for(t, first_seen, known, cfg, batch)
-        del first_seen
-        total = _write_sales(t, h, present, member_ids, new_ids, products, batch, ticker)
-        counts = {"rows": h.rows, "imported": todo, "skipped": skipped, "rejected": len(rejected),
-                  "members_created": created, "amount": total}
-        import_batches.finish(t, batch, counts)
-        audit.record(t, "import.sales", "import", None, after={
-            "file": file, "batch": batch, "imported": todo, "rows_imported": h.rows - len(rejected),
-            "skipped": skipped, "rejected": len(rejected), "rejected_rows": [r.row_no for r in rejected][:1000],
-            "members_created": created, "amount": total, "ignored_columns": list(ignored)})
+    created = len(first_seen) - len(known)
+    preview = _preview(h, present, known, cfg, preview_rows)
+    if dry_run:
         ticker.end()
         return ImportReport(imported=todo, skipped=skipped, rejected=tuple(rejected), members_created=created,
-                            rows=h.rows, batch_id=batch, preview=preview)
+                            rows=h.rows, dry_run=True, preview=preview)
+    w = ChunkWriter(ctx, "sales", path, seen, ticker)
+    try:
+        member_ids, new_ids = _members_for(w, first_seen, known, cfg)
+        del first_seen
+        total = _write_sales(w, h, present, member_ids, new_ids, products, ticker)
+        counts = {"rows": h.rows, "imported": todo, "skipped": skipped, "rejected": len(rejected),
+                  "members_created": created, "amount": total}
+        with w.chunk(last=True) as t:
+            w.finish(t, counts)
+            audit.record(t, "import.sales", "import", None, after={
+                "file": file, "batch": w.batch, "imported": todo, "rows_imported": h.rows - len(rejected),
+                "skipped": skipped, "rejected": len(rejected), "rejected_rows": [r.row_no for r in rejected][:1000],
+                "members_created": created, "amount": total, "ignored_columns": list(ignored)})
+    except BaseException:
+        w.take_back()
+        raise
+    w.finished()
+    ticker.end()
+    return ImportReport(imported=todo, skipped=skipped, rejected=tuple(rejected), members_created=created,
+                        rows=h.rows, batch_id=w.batch, preview=preview)
 
 
 def _present(t: Ctx, h: _History) -> bytearray | None:

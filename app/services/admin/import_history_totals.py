@@ -12,17 +12,19 @@ from app.services.base.settings import load as load_settings
 from app.services.members import tiers
 
 
-def _member_totals(t: Ctx, per: dict[int, list], new_ids: set[int], batch: int) -> None:
+def _member_totals(t: Ctx, per: dict[int, list], new_ids: set[int], batch: int, *, remember: bool = True) -> None:
     """Each member's total spent, visits (one per sale) and last visit follow; then the tier goes up
     as ``tiers.after_sale`` would take it after these sales one by one (upgrades only: by spend, or
     the VIP rule: one purchase, or a calendar month's spend with the sales already there). What an
-    existing member had before is kept in import_changes, for an undo."""
+    existing member had before is kept in import_changes, for an undo (unless ``remember`` is False:
+    the import kept it already, with the member's first imported sale)."""
     m = Member.__table__
     old = [mid for mid in per if mid not in new_ids]
     cols = ("total_spent", "visits", "last_visit_at", "tier_id", "updated_at")
-    before = [(row[0], dict(zip(cols, row[1:]))) for row in existing_values(
-        t, m.c.id, tuple(m.c[c] for c in cols), old)]
-    import_batches.remember(t, batch, "members", before)
+    if remember:
+        before = [(row[0], dict(zip(cols, row[1:]))) for row in existing_values(
+            t, m.c.id, tuple(m.c[c] for c in cols), old)]
+        import_batches.remember(t, batch, "members", before)
     last = bindparam("b_last")
     now = t.now()
     stmt = update(m).where(m.c.id == bindparam("b_id")).values(

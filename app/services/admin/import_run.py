@@ -3,7 +3,7 @@ history or products, from a file, with the owner's column mapping and choices.
 
 ``run`` imports; ``preview`` is the same import as a dry run (reads and checks every row, writes
 nothing). ``progress(done, total)`` is called from the importing thread; ``cancel()`` returning True
-stops the import, which then rolls back as a whole (``ImportFailed('import_cancelled')``).
+stops the import, which is then taken back as a whole (import_chunks) (``ImportFailed('import_cancelled')``).
 
 Members and sales return an ``import_results.ImportReport``: counts, ``rejected`` (every bad row
 with every problem: ``RejectedRow.errors``), ``preview`` (the first rows as they will be stored:

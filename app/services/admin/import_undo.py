@@ -131,6 +131,32 @@ def _run(ctx: Ctx, batch_id: int | None, *, dry_run: bool) -> UndoResult:
         return UndoResult(replace(batch, status="undone", undone_at=now), removed, restored)
 
 
+def take_back_running(t: Ctx, batch_id: int) -> UndoResult:
+    """Inside ``t``'s write transaction: take back a batch an import left ``running`` (cancelled,
+    failed or killed between its chunks; import_chunks.py), whole, with the undo's own checks,
+    deletes and restores (the caller removes the batch row). Refuses (ImportUndoRefused) like ``undo``
+    when something since touches what the half import brought in."""
+    pg = t.s.bind.dialect.name == "postgresql"
+    batch = _batch(_pick(t, batch_id, lock=pg))
+    if batch.status != "running":
+        raise Conflict("import_undo_not_done", batch=batch.id, file=batch.file)
+    u = _Undo(t, batch)
+    if pg:
+        u.lock()
+    reasons = u.reasons()
+    if reasons:
+        raise ImportUndoRefused("import_undo_refused", batch=batch.id, file=batch.file,
+                                why=_Reasons(tuple(reasons)), reasons=tuple(reasons))
+    removed = u.counts()
+    restored = u.restored_counts()
+    u.apply()
+    audit.record(t, "import.taken_back", "import", batch.id, before={"kind": batch.kind, "file": batch.file},
+                 after={"removed": dict(removed), "restored": dict(restored)})
+    if u.products_touched:
+        t.db.cache.pop("products", None)
+    return UndoResult(replace(batch, status="failed"), removed, restored)
+
+
 def _pick(t: Ctx, batch_id: int | None, *, lock: bool):
     q = select(_B)
     if batch_id is None:

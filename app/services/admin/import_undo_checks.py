@@ -89,8 +89,9 @@ class _UndoChecks:
                 by_reason["undo_members_bought"] |= set(self.conn.execute(select(_S.c.member_id).where(
                     _S.c.member_id.in_(part), or_(_S.c.import_batch_id.is_(None), _S.c.import_batch_id != self.b),
                     since).distinct()).scalars())
-        finished = self.batch.finished_at or started
-        edited_q = select(_M.c.id).where(_M.c.updated_at > finished)
+        # Edited since the import began: a chunked import writes every row at its start time
+        # (import_chunks), and a till may edit a member between two of its chunks.
+        edited_q = select(_M.c.id).where(_M.c.updated_at > started)
         edited = set(self.conn.execute(edited_q.where(_M.c.import_batch_id == self.b)).scalars())
         for part in _chunks(sorted(self.history_members | self.changed_members)):
             edited |= set(self.conn.execute(edited_q.where(_M.c.id.in_(part))).scalars())

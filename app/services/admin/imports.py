@@ -3,16 +3,18 @@ app's import wizard through ``import_run``).
 
 Both imports stream their file (``tabular.stream_table``): a first pass reads and checks EVERY row,
 keeping only compact values per row, and collects each bad row with EVERY problem it has, numbered
-as the user sees it in the file (the header is row 1). Then, in ONE transaction (an import batch,
-``import_batches.begin``/``finish``; every row written carries its ``import_batch_id``):
+as the user sees it in the file (the header is row 1). Then it writes an import batch
+(``import_batches.begin``/``finish``; every row written carries its ``import_batch_id``) in chunks
+of about 40 ms, each its own transaction, taken back whole on any failure, cancel or crash
+(``import_chunks``):
 
 - all or nothing: any bad row raises ``ImportFailed('import_rows', file, count, rows)`` (``rows`` is
   a tuple of :class:`RejectedRow`) and nothing is written;
 - with ``skip_bad=True`` the good rows are imported and the bad ones come back in the report;
 - ``dry_run=True`` (``import_run.preview``) reads, checks and reports the same, with the first
   rows as they will be stored, and writes nothing;
-- ``progress(done, total)`` every ~2,000 rows; ``cancel()`` True rolls everything back
-  (``ImportFailed('import_cancelled')``).
+- ``progress(done, total)`` every ~2,000 rows and every chunk; ``cancel()`` True takes everything
+  back (``ImportFailed('import_cancelled')``).
 
 A file of new members is read once: each good row, as checked, waits in a private temporary file
 (``import_common.Spill``) while the repeats of phones and cards are checked against the whole file
@@ -58,16 +60,16 @@ from pathlib import Path
 
 from app.errors import ImportFailed, ShopError
 from app.services.admin import import_batches
+from app.services.admin import import_chunks
+from app.services.admin.import_chunks import ChunkWriter
 from app.services.admin.import_columns import MEMBER_COLUMNS, MEMBER_REQUIRED, SALES_COLUMNS
 from app.services.admin.import_common import (
     PREVIEW_ROWS,
     PhoneReader,
     Spill,
     Ticker,
-    big_cache,
     classifier,
     gc_paused,
-    import_lock,
     points_expiry,
 )
 from app.services.admin.import_history import import_sales
@@ -99,13 +101,17 @@ def import_members(ctx: Ctx, path: str | Path, *, skip_bad: bool = False, update
 
     The cycle collector is paused meanwhile (``gc_paused``).
 
-    Every row is read and validated before the write transaction; under the write lock the import
-    checks the phones and cards against the members there now and writes in bulk (Core
-    executemany), so a till's checkout waits for seconds, not minutes."""
-    with gc_paused(), Spill(WRITE_CHUNK * 5) as spill:
-        return _import_members(ctx, path, spill, skip_bad=skip_bad, update=update,
-                               marketing_consent=marketing_consent, sheet=sheet, mapping=mapping, dry_run=dry_run,
-                               progress=progress, cancel=cancel, preview_rows=preview_rows)
+    Every row is read and validated, and checked against the members there now, before anything is
+    written; then the import writes in bulk (Core executemany) in chunks of about 50 ms, each its
+    own transaction (import_chunks), so a till's checkout waits for one chunk at most. Another
+    import landing between the reading and the first chunk makes it read again."""
+    def run():
+        with gc_paused(), Spill(WRITE_CHUNK * 5) as spill:
+            return _import_members(ctx, path, spill, skip_bad=skip_bad, update=update,
+                                   marketing_consent=marketing_consent, sheet=sheet, mapping=mapping,
+                                   dry_run=dry_run, progress=progress, cancel=cancel, preview_rows=preview_rows)
+
+    return import_chunks.attempts(ctx, run, dry_run=dry_run)
 
 
 def _import_members(ctx: Ctx, path, spill: Spill, *, skip_bad: bool, update: bool, marketing_consent: bool, sheet, mapping,
@@ -156,60 +162,94 @@ def _import_members(ctx: Ctx, path, spill: Spill, *, skip_bad: bool, update: boo
 
     ticker.check()
 
-    with ctx.tx(write=not dry_run) as t:
-        if not dry_run:
-            import_lock(t)
-            big_cache(t)
+    # The repeats of phones and cards against the members there now: read, no lock held. A member a
+    # till adds meanwhile with one of these phones or cards stops the write (a unique key) and the
+    # import is taken back whole.
+    with ctx.tx(write=False) as t:
+        seen = import_chunks.marker(t)
         matched = _member_duplicates(t, keys, bad, update, look)
         rejected = sorted((RejectedRow.many(n, errs) for n, errs in bad.items()), key=lambda r: r.row_no)
-        good = [r for r in parsed if r.row_no not in bad]
-        imported = sum(1 for n, _, _ in good_keys if n not in bad)
         if rejected and not skip_bad and not dry_run:
             raise ImportFailed("import_rows", file=file, count=len(rejected), rows=tuple(rejected))
-        existing = _existing_members(t, [mid for mid in matched.values()])
-        changes, before, new_values = _member_changes(good, matched, existing, look, t.now())
-        created = imported - len(matched)
-        cards = sum(1 for n in card_rows if n not in bad)
+        good = [r for r in parsed if r.row_no not in bad]
+        head = good[:preview_rows] if not dry_run else good
+        existing = _existing_members(t, [matched[r.row_no] for r in head if r.row_no in matched])
+    imported = sum(1 for n, _, _ in good_keys if n not in bad)
+    created = imported - len(matched)
+    cards = sum(1 for n in card_rows if n not in bad)
+    if dry_run:
+        changes, _, _ = _member_changes(good, matched, existing, look, ctx.now())
         preview = tuple(_preview(r, matched, existing, changes, look, cfg, today) for r in good[:preview_rows])
         change_list = tuple(changes[r.row_no] for r in good if r.row_no in changes and changes[r.row_no].fields)
-        if dry_run:
-            ticker.end()
-            return ImportReport(imported=imported, skipped=0, rejected=tuple(rejected), members_created=created,
-                                members_updated=imported - created, count_cards=cards, rows=rows,
-                                dry_run=True, preview=preview, changes=change_list)
-        batch = import_batches.begin(t, "members", path)
-        import_batches.remember(t, batch, "members", [(mid, before[mid]) for mid in sorted(before)])
-        if update:
-            new_rows = [r for r in good if r.row_no not in matched]
-            ids = _write_members(t, new_rows, batch, cfg, ticker)
-            _update_members(t, good, matched, changes, new_values, existing, t.now())
-            ids.update({r.phone: matched[r.row_no] for r in good if r.row_no in matched})
-            wallet_total, points_total = _write_openings(t, good, ids, set(matched), batch, file, cfg, look, ticker)
-        else:
-            del parsed, good
-            wallet_total, points_total = _write_spilled(t, spill, bad, batch, file, cfg, look, ticker)
-        counts = {"rows": rows, "imported": imported, "created": created,
-                  "updated": imported - created, "rejected": len(rejected), "count_cards": cards,
-                  "opening_wallet": wallet_total, "opening_points": points_total}
-        import_batches.finish(t, batch, counts)
-        audit.record(t, "import.members", "import", None, after={
-            "file": file, "batch": batch, "imported": imported, "updated": imported - created,
-            "rejected": len(rejected), "rejected_rows": [r.row_no for r in rejected][:1000],
-            "opening_wallet": wallet_total, "opening_points": points_total, "count_cards": cards,
-            "ignored_columns": list(ignored)})
         ticker.end()
         return ImportReport(imported=imported, skipped=0, rejected=tuple(rejected), members_created=created,
                             members_updated=imported - created, count_cards=cards, rows=rows,
-                            batch_id=batch, preview=preview, changes=change_list)
+                            dry_run=True, preview=preview, changes=change_list)
+    w = ChunkWriter(ctx, "members", path, seen, ticker)
+    try:
+        if update:
+            changes, wallet_total, points_total = _write_updating(w, good, matched, look, file, cfg, ticker)
+        else:
+            del parsed
+            changes = {}
+            wallet_total, points_total = _write_spilled(w, spill, bad, file, cfg, look, ticker)
+        counts = {"rows": rows, "imported": imported, "created": created,
+                  "updated": imported - created, "rejected": len(rejected), "count_cards": cards,
+                  "opening_wallet": wallet_total, "opening_points": points_total}
+        with w.chunk(last=True) as t:
+            w.finish(t, counts)
+            audit.record(t, "import.members", "import", None, after={
+                "file": file, "batch": w.batch, "imported": imported, "updated": imported - created,
+                "rejected": len(rejected), "rejected_rows": [r.row_no for r in rejected][:1000],
+                "opening_wallet": wallet_total, "opening_points": points_total, "count_cards": cards,
+                "ignored_columns": list(ignored)})
+    except BaseException:
+        w.take_back()
+        raise
+    w.finished()
+    if not update:
+        changes, _, _ = _member_changes(head, matched, existing, look, w.at)
+    preview = tuple(_preview(r, matched, existing, changes, look, cfg, today) for r in head)
+    change_list = tuple(changes[r.row_no] for r in good if r.row_no in changes and changes[r.row_no].fields)
+    ticker.end()
+    return ImportReport(imported=imported, skipped=0, rejected=tuple(rejected), members_created=created,
+                        members_updated=imported - created, count_cards=cards, rows=rows,
+                        batch_id=w.batch, preview=preview, changes=change_list)
 
 
-def _write_spilled(t: Ctx, spill: Spill, bad: dict, batch: int, file: str, cfg, look, ticker) -> tuple[int, int]:
-    """New members as the reading checked them, written a chunk at a time: members first, then
-    their opening balances and count cards (rows found bad since, as repeats, left out)."""
+def _write_updating(w: ChunkWriter, good: list[_MemberRow], matched: dict[int, int], look, file: str, cfg,
+                    ticker) -> tuple[dict, int, int]:
+    """An --update, a chunk of rows per transaction: the members it matches are read, kept
+    (import_changes) and changed in the same transaction as the new members and openings are
+    written. Returns every row's changes and the opening totals."""
+    changes: dict = {}
+    wallet_total = points_total = 0
+    for i, j in w.sizes(len(good)):
+        part = good[i:j]
+        with w.chunk(len(part)) as t:
+            existing = _existing_members(t, [matched[r.row_no] for r in part if r.row_no in matched])
+            mine = {r.row_no: matched[r.row_no] for r in part if r.row_no in matched}
+            ch, before, new_values = _member_changes(part, mine, existing, look, t.now())
+            import_batches.remember(t, w.batch, "members", [(mid, before[mid]) for mid in sorted(before)])
+            ids = _write_members(t, [r for r in part if r.row_no not in mine], w.batch, cfg, ticker)
+            _update_members(t, part, mine, ch, new_values, existing, t.now())
+            ids.update({r.phone: mine[r.row_no] for r in part if r.row_no in mine})
+            wt, pt = _write_openings(t, part, ids, set(mine), w.batch, file, cfg, look, ticker)
+        changes.update(ch)
+        wallet_total, points_total = wallet_total + wt, points_total + pt
+    return changes, wallet_total, points_total
+
+
+def _write_spilled(w: ChunkWriter, spill: Spill, bad: dict, file: str, cfg, look, ticker) -> tuple[int, int]:
+    """New members as the reading checked them, a chunk per transaction: members first, then their
+    opening balances and count cards (rows found bad since, as repeats, left out)."""
     wallet_total = points_total = 0
     for chunk in spill.chunks():
         rows = [r for r in chunk if r.row_no not in bad]
-        ids = _write_members(t, rows, batch, cfg, ticker)
-        w, p = _write_openings(t, rows, ids, set(), batch, file, cfg, look, ticker)
-        wallet_total, points_total = wallet_total + w, points_total + p
+        for i, j in w.sizes(len(rows)):
+            part = rows[i:j]
+            with w.chunk(len(part)) as t:
+                ids = _write_members(t, part, w.batch, cfg, ticker)
+                wt, pt = _write_openings(t, part, ids, set(), w.batch, file, cfg, look, ticker)
+            wallet_total, points_total = wallet_total + wt, points_total + pt
     return wallet_total, points_total

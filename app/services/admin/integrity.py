@@ -216,7 +216,8 @@ def run_check(ctx: Ctx) -> CheckReport:
                 _wal_reset_bug(b, version, _selling_tills(conn))
             for name, sql in _COUNTS:
                 b.counts.append((name, int(conn.execute(text(sql)).scalar() or 0)))
-            for check in (_check_wallets, _check_points, _check_count_cards, _check_stock, _check_sales, _check_refunds):
+            for check in (_check_wallets, _check_points, _check_count_cards, _check_stock, _check_sales, _check_refunds,
+                          _check_imports):
                 _guarded(b, t, check, conn)
             _guarded(b, t, _check_audit, t)
     except DBAPIError as exc:
@@ -307,6 +308,29 @@ def _check_sales(b: _Builder, conn) -> None:
     b.many("sale_payments_mismatch", [r for r in rows if r[2] != r[4]],
            N_("Sale {receipt}: total {total} but its payments add up to {paid}"),
            lambda r: dict(receipt=r[1], total=r[2], paid=r[4]))
+
+
+def _check_imports(b: _Builder, conn) -> None:
+    """A member or history import is written in chunks (import_chunks.py): a batch still ``running``
+    is either being written now (a warning) or was left half-written by a crash or a kill (a fault
+    until the next opening takes it back)."""
+    rows = conn.execute(text("SELECT id, file, counts FROM import_batches WHERE status = 'running' "
+                             "AND kind <> 'products' ORDER BY id")).all()
+    if not rows:
+        return
+    import time
+
+    from app.services.admin.import_chunks import _alive
+
+    for bid, file, counts in rows:
+        if _alive(counts, time.time()):
+            b.warnings.append(Line("import_running", N_("Import {batch} ({file}) is being written now"),
+                                   (("batch", bid), ("file", file))))
+        else:
+            b.fault("import_left_running",
+                    N_("Import {batch} ({file}) was left half-written (the import stopped mid-way): it is taken "
+                       "back whole when the shop is next opened (the app or any shopcare command)"),
+                    batch=bid, file=file)
 
 
 def _check_audit(b: _Builder, t: Ctx) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 
 
 from app.errors import Conflict, Duplicate, NotFound, ValidationError
-from app.models import Member, MemberDate, MemberTag, Tier
+from app.models import ImportBatch, Member, MemberDate, MemberTag, Tier
 from app.services.base import audit, permissions, phones
 from app.services.members import tiers
 from app.services.base.text_rules import check_line, check_text, column_max, field_name
@@ -462,11 +462,19 @@ def get_member(ctx: Ctx, member_id: int) -> MemberView:
         return view(t, get_row(t, member_id))
 
 
+def landed():
+    """Not a member an import is still writing: a member or history import commits in chunks
+    (admin/import_chunks.py) and may yet be taken back whole, so the till finds its new members
+    only once its batch is done (a handful of batches: the subquery is read once)."""
+    writing = select(ImportBatch.id).where(ImportBatch.status == "running").scalar_subquery()
+    return or_(Member.import_batch_id.is_(None), Member.import_batch_id.not_in(writing))
+
+
 def find_by_phone(ctx: Ctx, phone: str) -> MemberView | None:
     cfg = load_settings(ctx)
     e164 = phones.normalize(phone, cfg.region)
     with ctx.tx(write=False) as t:
-        m = t.s.execute(select(Member).where(Member.phone == e164)).scalar()
+        m = t.s.execute(select(Member).where(Member.phone == e164, landed())).scalar()
         return view(t, m) if m else None
 
 
@@ -496,7 +504,7 @@ def find_members(ctx: Ctx, query: str, limit: int = PICK_LIMIT) -> list[MemberPi
         # Pick the ids first: filter and sort run on ix_members_name_pick alone (a common surname
         # matches ~1% of members), then only the picked rows are read and joined to their tier.
         order = (Member.last_visit_at.desc().nulls_last(), Member.id)
-        ids = (select(Member.id).where(Member.erased_at.is_(None), cond).order_by(*order).limit(limit)
+        ids = (select(Member.id).where(Member.erased_at.is_(None), cond, landed()).order_by(*order).limit(limit)
                .scalar_subquery())
         # Plain columns, not Member entities: a pick list needs nine values, not 40 mapped attributes.
         rows = t.s.execute(select(Member.id, Member.name, Member.phone, Tier.name_en, Tier.name_zh,
