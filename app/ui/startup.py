@@ -26,6 +26,7 @@ from app.services.base import region as shop_region
 from app.services.base.context import Actor, Ctx
 from app.ui import i18n
 from app.ui.pickers import CurrencyPicker, RegionPicker
+from app.ui import warmup
 from app.ui.tasks import TaskRunner
 from app.ui.widgets import error_label
 
@@ -115,6 +116,9 @@ class FirstRunDialog(QDialog):
         self.lang = self.proposal.language
         if self.lang != i18n.current():   # not yet installed (or another language is)
             i18n.install(self.lang)
+        # every language's catalogue, compiled while the person reads: choosing another language
+        # then only installs it (compiling one on the UI thread froze the dialog 0.1-0.2 s)
+        self.tasks.run(warmup.warm_catalogues, pool="io")
         self._touched: set[str] = set()
         self._submitted = False
         self.setMinimumWidth(520)
@@ -368,6 +372,8 @@ class LoginDialog(QDialog):
         self.pin.setFocus()
         self.tasks.run(self._load, self._loaded, self._failed)
         self.tasks.run(auth.dummy_hash, pool="io")   # login's one-off hash, made while the PIN is typed
+        # the first screen's one-off loads (modules, locale data, catalogue), made meanwhile too
+        self.tasks.run(lambda: warmup.warm_shop(ctx), pool="io")
 
     def _load(self):
         from app.services.base import settings as shop_settings
