@@ -10,6 +10,8 @@ import pytest
 
 pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 
+pytestmark = pytest.mark.ui_watch   # every test here runs under the UI-thread watchdog (tests/conftest.py)
+
 from sqlalchemy import select  # noqa: E402
 
 from app.models import Campaign, KbArticle, Message, Voucher  # noqa: E402
@@ -49,8 +51,8 @@ def shop(ctx):
 
 
 def settle(qtbot, state, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        state.tasks.wait()
+    for _ in range(rounds):   # the event loop runs meanwhile (tasks.wait() would block the UI thread)
+        qtbot.waitUntil(lambda: not state.tasks.busy, timeout=30_000)
         qtbot.wait(10)
 
 
@@ -247,7 +249,8 @@ def test_member_page_contact_tab_lists_tasks_and_notes(qtbot, shop):
     assert page.tabs.tabText(page.TABS.index("contacts")) == "Contact notes (2)"
 
 
-def test_a_campaign_left_sending_is_finished_from_the_tab_with_progress_and_the_ui_free(qtbot, shop, monkeypatch):
+def test_a_campaign_left_sending_is_finished_from_the_tab_with_progress_and_the_ui_free(qtbot, shop, monkeypatch,
+                                                                                         ui_dog):
     """A campaign stopped half-way shows how far it got; Finish sending runs its chunks on the long-job
     worker (not the till's), the status line counting up, while a 5 ms UI timer keeps firing."""
     import time
@@ -256,13 +259,15 @@ def test_a_campaign_left_sending_is_finished_from_the_tab_with_progress_and_the_
     from app.services.care.campaigns import CampaignSpec, Filters
 
     ctx, ids = shop
-    for i in range(60):
-        member(ctx, f"1390000{i:04d}", f"会员{i}", consent_marketing=True)
+    with ui_dog.paused():   # the test's own set-up
+        for i in range(60):
+            member(ctx, f"1390000{i:04d}", f"会员{i}", consent_marketing=True)
     monkeypatch.setattr(campaigns, "CHUNK_START", 10)
     monkeypatch.setattr(campaigns, "CHUNK_MIN", 10)
     monkeypatch.setattr(campaigns, "CHUNK_MAX", 10)
     monkeypatch.setattr(campaigns, "CHUNK_PAUSE_S", 0.02)
-    cid, _ = campaigns.start(ctx, CampaignSpec("Autumn", Filters(), body="{name}: new teas are in"))
+    with ui_dog.paused():
+        cid, _ = campaigns.start(ctx, CampaignSpec("Autumn", Filters(), body="{name}: new teas are in"))
     screen, state = open_screen(qtbot, ctx)
     tab = screen.campaigns
     assert tab.table.rowCount() == 1 and not tab.resume_button.isHidden()

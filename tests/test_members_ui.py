@@ -12,6 +12,8 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 or Qt's system libraries are missing")
 pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 
+pytestmark = pytest.mark.ui_watch   # every test here runs under the UI-thread watchdog (tests/conftest.py)
+
 from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QInputMethodEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -99,7 +101,7 @@ def state(ctx, english):
 
 
 def settle(qtbot, state) -> None:
-    state.tasks.wait()
+    qtbot.waitUntil(lambda: not state.tasks.busy, timeout=30_000)   # the event loop runs meanwhile
     qtbot.wait(10)
 
 
