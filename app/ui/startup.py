@@ -309,7 +309,7 @@ class FirstRunDialog(QDialog):
         self.form_error.show()
 
     def reject(self) -> None:
-        self.tasks.wait(10_000)
+        self.tasks.wait(10_000, pools=("db",))   # the call in flight; not the io pool's warm-up (warmup.py)
         super().reject()
 
 
@@ -427,5 +427,5 @@ class LoginDialog(QDialog):
         self.error.show()
 
     def reject(self) -> None:
-        self.tasks.wait(10_000)
+        self.tasks.wait(10_000, pools=("db",))   # the call in flight; not the io pool's warm-up (warmup.py)
         super().reject()
