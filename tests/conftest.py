@@ -50,7 +50,11 @@ def _warm_once() -> None:
     starts, after the log-in, not in the middle of the process's one-off loads."""
     if _warmed:
         return
-    from app.ui import warmup
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui import style, warmup
+
+    style.apply(QApplication.instance())   # the app's look: its style sheet is part of every build's cost
 
     for lang, region in (("en", "CN"), ("en", None), ("zh_CN", "CN"), ("zh_TW", "TW"), ("zh_TW", None)):
         warmup.warm(lang, region, "CNY")
