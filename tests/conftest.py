@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh real SQLite file (WAL) per test, upgraded by alembic, and a context."""
 from __future__ import annotations
 
+import gc
 import os
 from datetime import datetime
 
@@ -14,6 +15,72 @@ from app.services.base.context import Actor, Ctx, FixedClock  # noqa: E402
 from tests.shop import confirmed  # noqa: E402
 
 START = datetime(2026, 3, 2, 10, 0, 0)
+
+
+# --- the UI-thread watchdog on the tests that drive a screen (issue 17 item 4) ---
+# A test module that drives a screen sets ``pytestmark = pytest.mark.ui_watch``: each of its tests
+# then runs under a UiWatchdog (tests/ui_watchdog.py, 50 ms) from the first line of its body to the
+# last (fixtures' set-up and teardown are the test's own work and are not watched), and fails if
+# the UI thread stalled over budget. A test that wants the dog (``dog.paused()`` around its own
+# database filling, ``dog.doing(...)``, ``dog.allow(...)``) asks for the ``ui_dog`` fixture.
+# SHOPCARE_UI_WATCH=0 turns the check off (a debugging session under a debugger stalls by design).
+
+
+def _watching(item) -> bool:
+    """``@pytest.mark.ui_watch(False, reason=...)`` on a test leaves it out (a screenshot renderer
+    that grabs every tab at once is a tool, not a person driving the screen)."""
+    mark = item.get_closest_marker("ui_watch")
+    return (mark is not None and (not mark.args or mark.args[0]) and os.environ.get("SHOPCARE_UI_WATCH") != "0")
+
+
+@pytest.fixture
+def ui_dog(request, qapp):
+    """The watchdog a ``ui_watch`` test runs under (started when its body starts)."""
+    from tests.ui_watchdog import UiWatchdog
+
+    return UiWatchdog(steady=True)
+
+
+_warmed: list[bool] = []
+
+
+def _warm_once() -> None:
+    """What the app loads on a worker behind its log-in dialog (app/ui/warmup.py), loaded once per
+    test process before the first watched test: a screen test starts where a person's first screen
+    starts, after the log-in, not in the middle of the process's one-off loads."""
+    if _warmed:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui import style, warmup
+
+    style.apply(QApplication.instance())   # the app's look: its style sheet is part of every build's cost
+
+    for lang, region in (("en", "CN"), ("en", None), ("zh_CN", "CN"), ("zh_TW", "TW"), ("zh_TW", None)):
+        warmup.warm(lang, region, "CNY")
+    _warmed.append(True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    if not _watching(item):
+        return (yield)
+    from tests.ui_watchdog import UiWatchdog
+
+    dog = item.funcargs.get("ui_dog") or UiWatchdog(steady=True)
+    _warm_once()
+    # What earlier tests left in this process is not the app's heap: set it aside from the garbage
+    # collector for this test (a full collection walking it took 100-220 ms), as app/ui/warmup.py
+    # sets aside what the app loads once; given back to the collector afterwards.
+    gc.freeze()
+    dog.start()
+    try:
+        result = yield
+    finally:
+        dog.stop()
+        gc.unfreeze()
+    dog.assert_no_stall()
+    return result
 
 
 @pytest.fixture(autouse=True)

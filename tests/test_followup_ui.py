@@ -10,6 +10,8 @@ import pytest
 
 pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 
+pytestmark = pytest.mark.ui_watch   # every test here runs under the UI-thread watchdog (tests/conftest.py)
+
 from PySide6.QtCore import Qt  # noqa: E402
 
 from app.models import Member  # noqa: E402
@@ -38,9 +40,15 @@ def lang(request, qapp, ctx):
 
 
 def settle(qtbot, state, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        state.tasks.wait()
+    for _ in range(rounds):   # the event loop runs meanwhile (tasks.wait() would block the UI thread)
+        qtbot.waitUntil(lambda: not state.tasks.busy, timeout=30_000)
         qtbot.wait(10)
+
+
+# Building the Care screen stalls 52-76 ms with the app's style sheet (tests/test_care_ui.py says
+# why): the tests that build it are left out until it is cheaper.
+CARE_BUILD_STALLS = pytest.mark.ui_watch(
+    False, reason="building the Care screen stalls 52-76 ms (every tab built up front): not yet fixed")
 
 
 def _screen(qtbot, ctx):
@@ -56,10 +64,12 @@ def _screen(qtbot, ctx):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"], indirect=True)
-def test_the_owner_sets_follow_ups_and_satisfaction_and_0_days_is_refused(qtbot, ctx, lang):
-    catalog.add_product(ctx, sku="PERM", name="Perm 烫发", price=38000, category="烫发", kind="service")
-    catalog.add_product(ctx, sku="DYE", name="Hair colour 染发", price=26000, category="染发", kind="service")
-    care.update_config(ctx, enabled=["birthday", "holiday"])             # chosen before follow-ups existed
+@CARE_BUILD_STALLS
+def test_the_owner_sets_follow_ups_and_satisfaction_and_0_days_is_refused(qtbot, ctx, lang, ui_dog):
+    with ui_dog.paused():   # the test's own set-up (the first product name loads pypinyin's tables)
+        catalog.add_product(ctx, sku="PERM", name="Perm 烫发", price=38000, category="烫发", kind="service")
+        catalog.add_product(ctx, sku="DYE", name="Hair colour 染发", price=26000, category="染发", kind="service")
+        care.update_config(ctx, enabled=["birthday", "holiday"])             # chosen before follow-ups existed
     tab, state = _screen(qtbot, ctx)
     assert tab.plans.rowCount() == 0 and tab.sat_categories.count() == 2
     tab.add_button.click()
@@ -95,24 +105,26 @@ def test_the_owner_sets_follow_ups_and_satisfaction_and_0_days_is_refused(qtbot,
     assert tab.chosen_categories() == ["染发"]
 
 
+@CARE_BUILD_STALLS
 def test_a_cashier_cannot_change_them(qtbot, ctx, lang):
     tab, state = _screen(qtbot, ctx.as_actor(Actor(None, "cashier", "cashier")))
     assert not tab.save_button.isEnabled() and not tab.add_button.isEnabled()
 
 
-def test_care_results_tab_shows_who_came_back(qtbot, ctx, lang):
+def test_care_results_tab_shows_who_came_back(qtbot, ctx, lang, ui_dog):
     day = date(2026, 3, 2)
     ctx.clock.set(datetime.combine(day, time(10)))
-    catalog.add_product(ctx, sku="UNIT", name="Unit", price=1000, category="杂货")
-    back = member(ctx, "13800000001", "Ann", consent_care=True).id
-    away = member(ctx, "13800000002", "Bo", consent_care=True).id
-    with ctx.tx() as t:
-        for mid in (back, away):
-            outbox.enqueue(t, t.s.get(Member, mid), kind="birthday", category="care", body="Happy birthday",
-                           dedupe_key=f"birthday:{mid}:2026", lang="en")
-    sender.send_due(ctx, LogGateway())
-    ctx.clock.set(datetime.combine(day + timedelta(days=3), time(11)))
-    checkout(ctx, Cart((CartLine("UNIT", 7),), member_id=back), [Tender("cash", 10 ** 6)])
+    with ui_dog.paused():   # the test's own set-up
+        catalog.add_product(ctx, sku="UNIT", name="Unit", price=1000, category="杂货")
+        back = member(ctx, "13800000001", "Ann", consent_care=True).id
+        away = member(ctx, "13800000002", "Bo", consent_care=True).id
+        with ctx.tx() as t:
+            for mid in (back, away):
+                outbox.enqueue(t, t.s.get(Member, mid), kind="birthday", category="care", body="Happy birthday",
+                               dedupe_key=f"birthday:{mid}:2026", lang="en")
+        sender.send_due(ctx, LogGateway())
+        ctx.clock.set(datetime.combine(day + timedelta(days=3), time(11)))
+        checkout(ctx, Cart((CartLine("UNIT", 7),), member_id=back), [Tender("cash", 10 ** 6)])
     state = AppState(ctx)
     panel = CareResultsPanel(state)
     qtbot.addWidget(panel, before_close_func=lambda _w: state.tasks.wait())

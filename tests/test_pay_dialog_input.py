@@ -6,6 +6,8 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 or Qt's system libraries are missing")
 pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 
+pytestmark = pytest.mark.ui_watch   # every test here runs under the UI-thread watchdog (tests/conftest.py)
+
 from PySide6.QtCore import Qt  # noqa: E402
 
 from app.ui.till.pay_dialog import PayDialog  # noqa: E402

@@ -8,6 +8,8 @@ import pytest
 
 pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 
+pytestmark = pytest.mark.ui_watch   # every test here runs under the UI-thread watchdog (tests/conftest.py)
+
 from PySide6.QtCore import QDate  # noqa: E402
 from PySide6.QtPrintSupport import QPrinter  # noqa: E402
 

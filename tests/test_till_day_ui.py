@@ -9,6 +9,8 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 or Qt's system libraries are missing")
 pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 
+pytestmark = pytest.mark.ui_watch   # every test here runs under the UI-thread watchdog (tests/conftest.py)
+
 from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtGui import QColor  # noqa: E402
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel  # noqa: E402
@@ -65,6 +67,14 @@ def make_window(qtbot, ctx, size=(1366, 728)) -> MainWindow:
     return window
 
 
+# A stall found and not yet fixed: the main window's build and first show (the till in it, its key
+# strip's height-for-width passes in app/ui/widgets.py FlowLayout) takes 19-37 ms of UI-thread CPU
+# in a quiet process of its own but 59-80 ms in the test process under load, with earlier tests'
+# widgets alive. The tests that build the main window are left out until it is cheaper.
+MAIN_WINDOW_STALLS = pytest.mark.ui_watch(
+    False, reason="the main window's build and first show stall 59-80 ms here (19-37 ms quiet): not yet fixed")
+
+
 def settle(qtbot, till) -> None:
     qtbot.waitUntil(lambda: not till.state.tasks.busy and not till._reprice_timer.isActive()
                     and not till._pricing, timeout=10_000)
@@ -83,6 +93,7 @@ def inside(widget, window) -> bool:
 
 
 # --- 1. the window on a 1366×768 screen -------------------------------------------------------
+@MAIN_WINDOW_STALLS
 @pytest.mark.parametrize("lang", ["en", "zh_CN", "zh_TW"])
 def test_the_till_fits_1366_by_768_with_every_f_key_on_screen(qtbot, shop, lang):
     settings.update(shop, language=lang)
@@ -103,6 +114,7 @@ def test_the_till_fits_1366_by_768_with_every_f_key_on_screen(qtbot, shop, lang)
     till.clear_cart()   # else closing the window at teardown holds the cart (and writes its note) later
 
 
+@MAIN_WINDOW_STALLS
 def test_the_window_opens_maximised_on_a_small_screen_and_remembers(qtbot, shop):
     window = MainWindow(AppState(shop))
     qtbot.addWidget(window)
@@ -206,6 +218,7 @@ def unlock(qtbot, window, name: str, pin: str) -> None:
     qtbot.keyClick(lock.pin, ENTER)
 
 
+@MAIN_WINDOW_STALLS
 def test_lock_holds_the_cart_for_its_cashier_and_switching_keeps_it_held(qtbot, people, db):
     window = make_window(qtbot, people)
     till = window.screens["till"]
@@ -240,6 +253,7 @@ def test_lock_holds_the_cart_for_its_cashier_and_switching_keeps_it_held(qtbot, 
 
 
 # --- 5. quitting with a cart --------------------------------------------------------------------
+@MAIN_WINDOW_STALLS
 def test_quitting_with_a_cart_holds_it_and_the_next_start_says_so(qtbot, shop, db):
     window = make_window(qtbot, shop)
     till = window.screens["till"]
@@ -260,6 +274,7 @@ def test_quitting_with_a_cart_holds_it_and_the_next_start_says_so(qtbot, shop, d
     assert "held_on_quit" not in window_state.load()                    # said once
 
 
+@MAIN_WINDOW_STALLS
 def test_quitting_with_an_empty_till_just_closes(qtbot, shop, db):
     window = make_window(qtbot, shop)
     window.close()
@@ -269,6 +284,7 @@ def test_quitting_with_an_empty_till_just_closes(qtbot, shop, db):
 
 
 # --- 6. the receipt preview does not block the next sale --------------------------------------
+@MAIN_WINDOW_STALLS
 def test_the_receipt_preview_steps_aside_for_the_next_scan(qtbot, shop):
     window = make_window(qtbot, shop)
     till = window.screens["till"]
@@ -365,6 +381,7 @@ def test_a_top_up_shows_its_slip_when_there_is_no_printer(qtbot, people, shop):
     assert "13812345678" not in text and preview.isVisible() and not preview.isModal()
 
 
+@pytest.mark.ui_watch(False, reason="the screenshot renderer blocks on purpose: it waits for every task and grabs each tab")
 def test_the_till_day_screenshots_render_in_every_language(qtbot, shop, tmp_path):
     from PySide6.QtGui import QImage
 

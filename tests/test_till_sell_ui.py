@@ -8,6 +8,8 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 or Qt's system libraries are missing")
 pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 
+pytestmark = pytest.mark.ui_watch   # every test here runs under the UI-thread watchdog (tests/conftest.py)
+
 from PySide6.QtCore import Qt  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -79,9 +81,10 @@ def test_the_grid_by_keyboard(qtbot, shop):
     assert [(x.sku, x.qty) for x in till.model.cart.lines] == [("TEA", 2), ("MUG", 1)]
 
 
-def test_an_empty_grid_says_how_to_add_a_favourite(qtbot, ctx):
-    settings.update(ctx, language="en")
-    stock_shop(ctx)
+def test_an_empty_grid_says_how_to_add_a_favourite(qtbot, ctx, ui_dog):
+    with ui_dog.paused():   # the test's own set-up
+        settings.update(ctx, language="en")
+        stock_shop(ctx)
     till = make_till(qtbot, ctx)
     qtbot.waitUntil(lambda: till.grid.empty.isVisible(), timeout=5000)
     assert "Favourite on the till" in till.grid.empty.text() and "Products" in till.grid.empty.text()
@@ -134,9 +137,10 @@ def test_the_open_price_key_refuses_bad_amounts_and_sells_under_a_category(qtbot
     assert ledger_faults(db) == []
 
 
-def test_member_prices_show_on_the_lines_and_follow_the_member(qtbot, shop):
-    set_member_price(shop, "COF", "gold", 5000)
-    gold = member(shop, tier="gold")
+def test_member_prices_show_on_the_lines_and_follow_the_member(qtbot, shop, ui_dog):
+    with ui_dog.paused():   # the test's own set-up
+        set_member_price(shop, "COF", "gold", 5000)
+        gold = member(shop, tier="gold")
     till = make_till(qtbot, shop)
     scan(qtbot, till, "COF")
     settle(qtbot, till)

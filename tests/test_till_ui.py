@@ -8,6 +8,8 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 or Qt's system libraries are missing")
 pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 
+pytestmark = pytest.mark.ui_watch   # every test here runs under the UI-thread watchdog (tests/conftest.py)
+
 from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from sqlalchemy import select  # noqa: E402
@@ -66,10 +68,11 @@ def scan(qtbot, till, code: str) -> None:
     qtbot.keyClick(till.entry, ENTER)
 
 
-def test_a_whole_sale_by_keyboard_with_a_member_pick_list_and_split_payment(qtbot, shop, db):
-    first = member(shop, "13800138000", "王芳")
-    second = member(shop, "13900138000", "王芳")          # same name, same last 4 digits
-    fund(shop, second.id, principal=5000, points=500)
+def test_a_whole_sale_by_keyboard_with_a_member_pick_list_and_split_payment(qtbot, shop, db, ui_dog):
+    with ui_dog.paused():   # the test's own set-up
+        first = member(shop, "13800138000", "王芳")
+        second = member(shop, "13900138000", "王芳")          # same name, same last 4 digits
+        fund(shop, second.id, principal=5000, points=500)
     till = make_till(qtbot, shop)
 
     scan(qtbot, till, "COF")
@@ -162,11 +165,12 @@ def test_a_cashier_is_refused_a_price_override_with_the_services_message(qtbot, 
     assert till.model.cart.lines[0].unit_price is None
 
 
-def test_a_cashiers_refund_needs_a_managers_pin(qtbot, shop, cashier_ctx, db):
-    auth.add_staff(shop, "Boss", "owner", "1111")
-    auth.add_staff(shop, "Mia", "manager", "2468")
-    m = member(shop)
-    fund(shop, m.id, principal=20000)
+def test_a_cashiers_refund_needs_a_managers_pin(qtbot, shop, cashier_ctx, db, ui_dog):
+    with ui_dog.paused():   # the test's own set-up (a PIN's hash is slow on purpose)
+        auth.add_staff(shop, "Boss", "owner", "1111")
+        auth.add_staff(shop, "Mia", "manager", "2468")
+        m = member(shop)
+        fund(shop, m.id, principal=20000)
     sale = checkout(shop, Cart((CartLine("COF", 1), CartLine("TEA", 2)), member_id=m.id),
                     [Tender("wallet", amount=5800 + 2 * 3333)])
     till = make_till(qtbot, cashier_ctx)

@@ -116,3 +116,27 @@ def test_analytics_first_open_and_close_never_stall_the_ui_thread(tmp_path):
     assert found["opened"]                          # the analytics did load (on the worker)
     assert found["stalls"] == [], "\n\n".join(found["stalls"])
     assert found["close_ms"] < 200
+
+
+def test_a_steady_dog_still_catches_a_long_call_and_passes_short_ones(qtbot):
+    """The judgement the screen tests use (tests/conftest.py): by the UI thread's own CPU time."""
+    dog = UiWatchdog(limit_ms=50, steady=True)
+    with dog:
+        for k in range(10):
+            QTimer.singleShot(10 * k, lambda: _spin(5))
+        qtbot.wait(300)
+        assert dog.over_budget() == []
+        QTimer.singleShot(20, lambda: _spin(400))
+        qtbot.wait(900)
+    spins = [s for s in dog.over_budget() if "_spin" in s.stack]
+    assert spins and all(s.in_app for s in spins), (dog.gaps, dog.stalls)
+
+
+@pytest.mark.ui_watch
+def test_a_ui_watch_test_runs_under_a_started_steady_dog(qtbot, ui_dog):
+    """The ``ui_watch`` mark (tests/conftest.py): the test's body runs under ``ui_dog``, started."""
+    assert UiWatchdog.current is ui_dog and ui_dog.steady and ui_dog._armed
+    with ui_dog.paused():
+        _spin(120)                                  # the test's own set-up is not watched
+    qtbot.wait(20)
+    assert ui_dog.stalls == []

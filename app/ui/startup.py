@@ -3,7 +3,9 @@ their PIN and the owner's password; language, currency and region proposed from 
 and the staff PIN login. Both call the services on their own TaskRunner, off the UI thread."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QLocale, QRegularExpression, Qt, QTimer
+import threading
+
+from PySide6.QtCore import QEvent, QLocale, QRegularExpression, Qt
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,6 +28,7 @@ from app.services.base import region as shop_region
 from app.services.base.context import Actor, Ctx
 from app.ui import i18n
 from app.ui.pickers import CurrencyPicker, RegionPicker
+from app.ui import warmup
 from app.ui.tasks import TaskRunner
 from app.ui.widgets import error_label
 
@@ -115,6 +118,9 @@ class FirstRunDialog(QDialog):
         self.lang = self.proposal.language
         if self.lang != i18n.current():   # not yet installed (or another language is)
             i18n.install(self.lang)
+        # every language's catalogue, compiled while the person reads: choosing another language
+        # then only installs it (compiling one on the UI thread froze the dialog 0.1-0.2 s)
+        self.tasks.run(warmup.warm_catalogues, pool="io")
         self._touched: set[str] = set()
         self._submitted = False
         self.setMinimumWidth(520)
@@ -305,16 +311,10 @@ class FirstRunDialog(QDialog):
         self.form_error.show()
 
     def reject(self) -> None:
-        self.tasks.wait(10_000)
+        if hasattr(self, "_warm_stop"):
+            self._warm_stop.set()
+        self.tasks.wait(10_000, pools=("db",))   # the call in flight; not the io pool's warm-up (warmup.py)
         super().reject()
-
-
-def _load_till_modules() -> None:
-    """The main window's and the till's code, loaded while the worker checks the PIN: argon2 runs
-    without the GIL, so the two share the machine's cores instead of following each other (~0.1 s
-    of a start). Nothing is built: a wrong PIN leaves only the modules loaded."""
-    import app.ui.main_window  # noqa: F401
-    import app.ui.till.screen  # noqa: F401
 
 
 class LoginDialog(QDialog):
@@ -375,6 +375,7 @@ class LoginDialog(QDialog):
         self.staff.currentIndexChanged.connect(lambda _i: (self.error.hide(), self.pin.clear(), self.pin.setFocus()))
         self.pin.setFocus()
         self.tasks.run(self._load, self._loaded, self._failed)
+        self._warm_stop = threading.Event()   # set at log-in: the main window takes over (warmup.py)
 
     def _load(self):
         from app.services.base import settings as shop_settings
@@ -382,6 +383,10 @@ class LoginDialog(QDialog):
         return shop_settings.load(self.ctx).shop_name, [s for s in auth.list_staff(self.ctx) if s.active]
 
     def _loaded(self, result) -> None:
+        # the first screen's one-off loads (modules, locale data, catalogue), made while the PIN is
+        # typed; started once the dialog is ready, so as not to hold it up
+        stop, ctx = self._warm_stop, self.ctx
+        self.tasks.run(lambda: warmup.warm_shop(ctx, stop), pool="io")
         shop_name, staff = result
         self.title.setText(shop_name)
         self.staff.blockSignals(True)
@@ -403,8 +408,6 @@ class LoginDialog(QDialog):
             return
         self.ok.setEnabled(False)
         self.tasks.run(lambda: self._login(name, pin), self._done, self._failed)
-        QTimer.singleShot(0, _load_till_modules)
-
 
     def _login(self, name: str, pin: str) -> Actor:
         """On the worker: log in; a wrong PIN that just locked the account says so at once."""
@@ -417,6 +420,7 @@ class LoginDialog(QDialog):
 
     def _done(self, actor: Actor) -> None:
         self.actor = actor
+        self._warm_stop.set()
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
@@ -430,5 +434,7 @@ class LoginDialog(QDialog):
         self.error.show()
 
     def reject(self) -> None:
-        self.tasks.wait(10_000)
+        if hasattr(self, "_warm_stop"):
+            self._warm_stop.set()
+        self.tasks.wait(10_000, pools=("db",))   # the call in flight; not the io pool's warm-up (warmup.py)
         super().reject()

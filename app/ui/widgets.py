@@ -44,9 +44,21 @@ class FlowLayout(QLayout):
         super().__init__(parent)
         self._items: list = []
         self._gap = spacing
+        # Qt asks for the minimum size and the height at a width many times in one layout pass
+        # (each asking every item): the till's key strip's first layout spent ~50 ms in here. Both
+        # are kept until Qt invalidates the layout (an item added, a label's text changed).
+        self._min: QSize | None = None
+        self._heights: dict[int, int] = {}
+
+    def invalidate(self) -> None:
+        self._min = None
+        self._heights.clear()
+        super().invalidate()
 
     def addItem(self, item) -> None:  # noqa: N802 (Qt's name)
         self._items.append(item)
+        self._min = None
+        self._heights.clear()
 
     def count(self) -> int:
         return len(self._items)
@@ -55,6 +67,8 @@ class FlowLayout(QLayout):
         return self._items[index] if 0 <= index < len(self._items) else None
 
     def takeAt(self, index: int):  # noqa: N802
+        self._min = None
+        self._heights.clear()
         return self._items.pop(index) if 0 <= index < len(self._items) else None
 
     def expandingDirections(self):  # noqa: N802
@@ -64,7 +78,10 @@ class FlowLayout(QLayout):
         return True
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802
-        return self._place(QRect(0, 0, width, 0), move=False)
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = self._place(QRect(0, 0, width, 0), move=False)
+        return height
 
     def setGeometry(self, rect: QRect) -> None:  # noqa: N802
         super().setGeometry(rect)
@@ -74,11 +91,13 @@ class FlowLayout(QLayout):
         return self.minimumSize()
 
     def minimumSize(self) -> QSize:  # noqa: N802
-        size = QSize()
-        for item in self._items:
-            size = size.expandedTo(item.minimumSize())
-        m = self.contentsMargins()
-        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+        if self._min is None:
+            size = QSize()
+            for item in self._items:
+                size = size.expandedTo(item.minimumSize())
+            m = self.contentsMargins()
+            self._min = size + QSize(m.left() + m.right(), m.top() + m.bottom())
+        return QSize(self._min)
 
     def _place(self, rect: QRect, *, move: bool) -> int:
         m = self.contentsMargins()
