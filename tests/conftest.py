@@ -45,7 +45,7 @@ _warmed: list[bool] = []
 
 
 def _warm_once() -> None:
-    """What the app loads on a worker behind its log-in dialog (app/ui/warmup.py), loaded once per
+    """What the app loads on a worker once its till is ready (app/ui/warmup.py), loaded once per
     test process before the first watched test: a screen test starts where a person's first screen
     starts, after the log-in, not in the middle of the process's one-off loads."""
     if _warmed:

@@ -130,8 +130,19 @@ class MainWindow(QMainWindow):
             self.start_background_sender()
             self.start_background_care()
             self.start_daily_backup()
+            self.start_warmup()
 
         QTimer.singleShot(0, go)
+
+    def start_warmup(self) -> None:
+        """The other screens' one-off loads (modules, locale data, pypinyin's tables: warmup.py), made on
+        a worker once the till is ready, so the first open of each screen has only its own work. Not
+        behind the log-in dialog: a PIN typed at once would wait for it (the GIL), and the till
+        itself needs none of it."""
+        from app.ui import warmup
+
+        ctx = self.state.ctx
+        self.state.tasks.run(lambda: warmup.warm_shop(ctx), pool="io")
 
     def start_background_sender(self):
         """Deliver texts from this app while it runs (app/ui/texts/background_sender.py); its last

@@ -3,8 +3,6 @@ their PIN and the owner's password; language, currency and region proposed from 
 and the staff PIN login. Both call the services on their own TaskRunner, off the UI thread."""
 from __future__ import annotations
 
-import threading
-
 from PySide6.QtCore import QEvent, QLocale, QRegularExpression, Qt
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
@@ -311,8 +309,6 @@ class FirstRunDialog(QDialog):
         self.form_error.show()
 
     def reject(self) -> None:
-        if hasattr(self, "_warm_stop"):
-            self._warm_stop.set()
         self.tasks.wait(10_000, pools=("db",))   # the call in flight; not the io pool's warm-up (warmup.py)
         super().reject()
 
@@ -375,7 +371,6 @@ class LoginDialog(QDialog):
         self.staff.currentIndexChanged.connect(lambda _i: (self.error.hide(), self.pin.clear(), self.pin.setFocus()))
         self.pin.setFocus()
         self.tasks.run(self._load, self._loaded, self._failed)
-        self._warm_stop = threading.Event()   # set at log-in: the main window takes over (warmup.py)
 
     def _load(self):
         from app.services.base import settings as shop_settings
@@ -383,10 +378,6 @@ class LoginDialog(QDialog):
         return shop_settings.load(self.ctx).shop_name, [s for s in auth.list_staff(self.ctx) if s.active]
 
     def _loaded(self, result) -> None:
-        # the first screen's one-off loads (modules, locale data, catalogue), made while the PIN is
-        # typed; started once the dialog is ready, so as not to hold it up
-        stop, ctx = self._warm_stop, self.ctx
-        self.tasks.run(lambda: warmup.warm_shop(ctx, stop), pool="io")
         shop_name, staff = result
         self.title.setText(shop_name)
         self.staff.blockSignals(True)
@@ -420,7 +411,6 @@ class LoginDialog(QDialog):
 
     def _done(self, actor: Actor) -> None:
         self.actor = actor
-        self._warm_stop.set()
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
@@ -434,7 +424,5 @@ class LoginDialog(QDialog):
         self.error.show()
 
     def reject(self) -> None:
-        if hasattr(self, "_warm_stop"):
-            self._warm_stop.set()
         self.tasks.wait(10_000, pools=("db",))   # the call in flight; not the io pool's warm-up (warmup.py)
         super().reject()

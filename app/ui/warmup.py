@@ -1,5 +1,8 @@
-"""What the first screen would otherwise load on the UI thread, loaded on a worker instead, while
-the log-in (or first-run) dialog waits for a person to type.
+"""What the screens would otherwise load on the UI thread the first time they open, loaded on a
+worker instead: by the main window once the till is ready (``MainWindow.start_warmup``, with the
+background services), and by the first-run dialog for its languages. Not behind the log-in dialog:
+a PIN typed at once waited for it (the GIL), and the till itself needs none of it (the number and
+currency shapes and the compiled catalogue come from the user's cache).
 
 The UI-thread watchdog (tests/ui_watchdog.py) found the first build of the till, of the member page
 and of Settings › Care spending their time on one-off loads, not on their own work: the screens'
