@@ -40,7 +40,6 @@ class Member(Base):
         # The end-of-day report's balances held (every member's wallet and points summed) off this
         # index alone rather than the whole table (30 -> 15 ms at 200,000 members: 0017_points_lapse),
         # and the erased members counted off a partial index of them alone (the lapse snapshot's check).
-        Index("ix_members_held", "wallet_principal", "wallet_bonus", "points_balance"),
         Index("ix_members_erased", "erased_at", sqlite_where=text("erased_at IS NOT NULL"),
               postgresql_where=text("erased_at IS NOT NULL")),
     )
