@@ -73,10 +73,14 @@ def pytest_runtest_call(item):
     # collector for this test (a full collection walking it took 100-220 ms), as app/ui/warmup.py
     # sets aside what the app loads once; given back to the collector afterwards.
     gc.freeze()
+    import tests.ui_watchdog as watchdog_module
+
     dog.start()
+    watchdog_module.CURRENT = dog
     try:
         result = yield
     finally:
+        watchdog_module.CURRENT = None
         dog.stop()
         gc.unfreeze()
     dog.assert_no_stall()

@@ -49,6 +49,7 @@ from app.services.base import setup
 from app.services.sales.checkout import Cart, CartLine, Tender, checkout, price_cart
 from app.services.base.context import Actor, Ctx
 from app.services.texts.gateway_config import GatewayConfig
+from app.services.admin import import_batches
 from app.services.admin.integrity import run_check
 from app.services.members.members import MemberInput, create_member
 
@@ -160,6 +161,7 @@ def verify(url: str, journal: Path, fake, *, cli: bool = False) -> list[str]:
     try:
         ctx = Ctx(db=db)
         sender.recover_stale(ctx, older_than=timedelta(0))
+        import_batches.recover_left(ctx)   # as the app's and every command's opening: a half-written import goes
         report = run_check(ctx)
         faults += [f"check: {f.en}" for f in report.faults]
         lines = journal.read_text().splitlines() if journal.exists() else []

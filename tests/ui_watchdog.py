@@ -227,6 +227,27 @@ class UiWatchdog:
                          + "\n\n".join(str(s) for s in bad))
 
 
+# The watchdog the running ``ui_watch`` test is under (tests/conftest.py sets it), so that a shared
+# helper that builds a screen can give a documented budget to a step (``budget``).
+CURRENT: UiWatchdog | None = None
+
+
+@contextmanager
+def budget(label: str, ms: float):
+    """A documented budget for the step inside, under the running test's watchdog (if any)."""
+    dog = CURRENT
+    if dog is None:
+        yield
+        return
+    before = dog.label
+    dog.allow(label, ms)
+    dog.doing(label)
+    try:
+        yield
+    finally:
+        dog.doing(before)
+
+
 @pytest.fixture
 def ui_watchdog(qapp):
     """A started UiWatchdog (50 ms); the test fails if the UI thread stalled over budget."""
