@@ -242,55 +242,30 @@ def test_a_cli_command_opening_takes_back_a_batch_left_running(shop, tmp_path, s
 
 
 @pytest.mark.sqlite_only
-def test_wal_checkpoints_are_back_on_after_an_import_done_or_cancelled(shop, tmp_path, small_chunks):
-    """The chunks commit with fewer WAL checkpoints (wal_autocheckpoint 2,000 pages on the write
-    connection); the import's end, done or taken back, puts the 1,000 back for the till."""
-    def autocheckpoint() -> int:
-        with shop.tx() as t:
-            return t.s.connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+@pytest.mark.parametrize("pragma, till_value", [("wal_autocheckpoint", 1000), ("synchronous", 2)])
+def test_the_write_connection_is_back_to_the_tills_settings_after_an_import(shop, tmp_path, small_chunks,
+                                                                          monkeypatch, pragma, till_value):
+    """The chunks before the last commit with fewer WAL checkpoints (wal_autocheckpoint 2,000 pages)
+    and without their own fsync (synchronous NORMAL); the last one, marking the batch done, and
+    whatever the till writes next on that connection have the till's settings back (1,000 pages;
+    FULL = 2), after an import done or cancelled."""
+    def value(t) -> int:
+        return t.s.connection().exec_driver_sql(f"PRAGMA {pragma}").scalar()
 
     seen: list[int] = []
     real = import_chunks.ChunkWriter.finish
 
     def finish(self, t, counts):
-        seen.append(t.s.connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar())
+        seen.append(value(t))
         return real(self, t, counts)
 
-    import_chunks.ChunkWriter.finish = finish
-    try:
-        import_run.run(shop, members_file(tmp_path), opts("members"))
-    finally:
-        import_chunks.ChunkWriter.finish = real
-    assert seen == [1000] and autocheckpoint() == 1000
+    monkeypatch.setattr(import_chunks.ChunkWriter, "finish", finish)
+    import_run.run(shop, members_file(tmp_path), opts("members"))
+    monkeypatch.setattr(import_chunks.ChunkWriter, "finish", real)
+    with shop.tx() as t:
+        assert seen == [till_value] and value(t) == till_value
     asked: list[int] = []
     with pytest.raises(ImportFailed):       # cancelled a few chunks into the writing
         import_run.run(shop, sales_file(tmp_path), opts("sales"), cancel=lambda: asked.append(1) or len(asked) > 5)
-    assert autocheckpoint() == 1000
-
-
-@pytest.mark.sqlite_only
-def test_the_write_connection_is_back_to_synchronous_full_after_an_import(shop, tmp_path, small_chunks):
-    """Chunks before the last commit without their own fsync (synchronous NORMAL); the last one,
-    marking the batch done, and whatever the till writes next on that connection are durable
-    (FULL = 2), after an import done or cancelled."""
-    def synchronous() -> int:
-        with shop.tx() as t:
-            return t.s.connection().exec_driver_sql("PRAGMA synchronous").scalar()
-
-    seen: list[int] = []
-    real = import_chunks.ChunkWriter.finish
-
-    def finish(self, t, counts):
-        seen.append(t.s.connection().exec_driver_sql("PRAGMA synchronous").scalar())
-        return real(self, t, counts)
-
-    import_chunks.ChunkWriter.finish = finish
-    try:
-        import_run.run(shop, members_file(tmp_path), opts("members"))
-    finally:
-        import_chunks.ChunkWriter.finish = real
-    assert seen == [2] and synchronous() == 2
-    asked: list[int] = []
-    with pytest.raises(ImportFailed):       # cancelled a few chunks into the writing
-        import_run.run(shop, sales_file(tmp_path), opts("sales"), cancel=lambda: asked.append(1) or len(asked) > 5)
-    assert synchronous() == 2
+    with shop.tx() as t:
+        assert value(t) == till_value

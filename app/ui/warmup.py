@@ -56,23 +56,16 @@ def warm_formats(lang: str, region: str | None, currency: str) -> None:
     format_datetime(datetime(2026, 1, 1, 9), "yyyy-MM-dd HH:mm", locale=i18n.babel_locale(lang))
 
 
-def warm(lang: str, region: str | None = None, currency: str = "CNY", stop=None) -> None:
+def warm(lang: str, region: str | None = None, currency: str = "CNY") -> None:
     """Everything above, for a shop in ``lang`` / ``region`` / ``currency``; then the objects loaded
-    so far are set aside from the garbage collector (see :func:`freeze`).
-
-    ``stop`` (a ``threading.Event``): set once the person has logged in. The main window then loads
-    what it needs itself; a warm-up still running would only compete with it for the GIL (typed at
-    once, as bench_startup.py does, the PIN made the till ready 0.60 -> 1.04 s later). Checked
-    between steps; what was loaded by then is frozen all the same."""
+    so far are set aside from the garbage collector (see :func:`freeze`)."""
     from app.services.sales.search_keys import product_keys
 
-    steps = [lambda: warm_catalogues([lang]), lambda: warm_formats(lang, region, currency)]
-    steps += [lambda name=name: importlib.import_module(name) for name in MODULES]
-    steps.append(lambda: product_keys("乌龙茶 Oolong", "WARM"))   # pypinyin's tables (search keys)
-    for step in steps:
-        if stop is not None and stop.is_set():
-            break
-        step()
+    warm_catalogues([lang])
+    warm_formats(lang, region, currency)
+    for name in MODULES:
+        importlib.import_module(name)
+    product_keys("乌龙茶 Oolong", "WARM")   # pypinyin's tables (search keys)
     freeze()
 
 
@@ -89,11 +82,9 @@ def freeze() -> None:
     gc.freeze()
 
 
-def warm_shop(ctx, stop=None) -> None:
+def warm_shop(ctx) -> None:
     """:func:`warm` for the shop ``ctx`` opens (its settings read in this worker's own transaction)."""
     from app.services.base import settings as shop_settings
 
-    if stop is not None and stop.is_set():
-        return
     cfg = shop_settings.load(ctx)
-    warm(cfg.language, cfg.region, cfg.currency, stop)
+    warm(cfg.language, cfg.region, cfg.currency)

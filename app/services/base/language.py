@@ -30,11 +30,12 @@ def configured_language(ctx: Ctx) -> str | None:
     # (--help included), and most ask this one before their work: neither needs the models.
     from sqlalchemy import text
 
+    query = text("SELECT value FROM settings WHERE key = 'language'")
     if ctx.session is not None:
-        raw = ctx.s.execute(text("SELECT value FROM settings WHERE key = 'language'")).scalar()
+        raw = ctx.s.execute(query).scalar()
     else:   # a Connection, not a Session: the ORM stays unloaded for commands that read through Core
         with ctx.db.engine.connect() as conn, conn.begin():
-            raw = conn.execute(text("SELECT value FROM settings WHERE key = 'language'")).scalar()
+            raw = conn.execute(query).scalar()
     if raw is None:
         return None
     try:
